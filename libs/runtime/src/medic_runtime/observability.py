@@ -1,0 +1,145 @@
+"""Logs, traces and metrics every service gets.
+
+- JSON structured logs on stderr (one object a line, with service, instance, trace and span ids).
+- OpenTelemetry tracing with W3C trace context carried in Kafka headers end to end.
+- Prometheus metrics in a per-service registry, served on ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = [
+    "JsonFormatter",
+    "Metrics",
+    "configure_logging",
+    "configure_tracing",
+    "current_trace_id",
+    "extract_context",
+    "inject_headers",
+]
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one JSON object with trace ids and any ``extra`` fields."""
+
+    _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {"message", "asctime"}
+
+    def __init__(self, service: str, instance: str) -> None:
+        super().__init__()
+        self.service = service
+        self.instance = instance
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "instance": self.instance,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            entry["trace_id"] = f"{span.trace_id:032x}"
+            entry["span_id"] = f"{span.span_id:016x}"
+        for key, value in vars(record).items():
+            if key not in self._RESERVED and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(*, service: str, instance: str, level: str = "INFO", fmt: str = "json") -> None:
+    """Route the root logger to stderr in JSON (or text for humans)."""
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter(service, instance))
+    else:
+        handler.setFormatter(logging.Formatter(f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiokafka", "faststream", "uvicorn.access", "httpx", "httpcore", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+_provider: TracerProvider | None = None
+
+
+def configure_tracing(*, service: str, instance: str, exporter: str = "none", endpoint: str | None = None) -> None:
+    """Install an SDK tracer provider once per process, so spans have real trace ids."""
+    global _provider  # noqa: PLW0603 - OpenTelemetry's provider is process-global by design
+    if _provider is not None:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": f"medic-{service}", "service.instance.id": instance}))
+    if exporter == "console":
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
+    elif exporter == "otlp":  # pragma: no cover - needs an OTLP collector
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # type: ignore[import-not-found]
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    trace.set_tracer_provider(provider)
+    _provider = provider
+
+
+def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
+    """Add the current trace context (``traceparent``) to a header dict."""
+    carrier: dict[str, str] = dict(headers or {})
+    propagate.inject(carrier)
+    return carrier
+
+
+def extract_context(headers: Mapping[str, str] | Iterable[tuple[str, bytes]]) -> otel_context.Context:
+    """The trace context carried by Kafka headers (str mapping or raw (key, bytes) pairs)."""
+    if isinstance(headers, Mapping):
+        carrier = dict(headers)
+    else:
+        carrier = {k: v.decode("utf-8", "replace") for k, v in headers if k in ("traceparent", "tracestate")}
+    return propagate.extract(carrier)
+
+
+def current_trace_id() -> str | None:
+    """The current trace id as 32 hex characters, when there is a span."""
+    ctx = trace.get_current_span().get_span_context()
+    return f"{ctx.trace_id:032x}" if ctx.is_valid else None
+
+
+class Metrics:
+    """The Prometheus metrics of one service, in its own registry."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        labels = ["service"]
+        self.service = service
+        self.handled = Counter("medic_messages_handled_total", "Messages handled successfully.", [*labels, "topic", "event_type"], registry=self.registry)
+        self.failed = Counter("medic_messages_failed_total", "Handler attempts that raised.", [*labels, "topic", "error"], registry=self.registry)
+        self.duplicates = Counter("medic_messages_duplicate_total", "Redelivered messages skipped as already processed.", [*labels, "topic"], registry=self.registry)
+        self.dead_lettered = Counter("medic_dlq_total", "Messages sent to the dead-letter topic.", [*labels, "topic"], registry=self.registry)
+        self.latency = Histogram(
+            "medic_handler_seconds",
+            "Handler latency per message.",
+            [*labels, "topic"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.paused = Gauge("medic_paused", "1 while the service is paused.", labels, registry=self.registry)
+        self.outbox_pending = Gauge("medic_outbox_pending", "Events in the outbox not yet acknowledged by the broker.", labels, registry=self.registry)
+        self.published = Counter("medic_events_published_total", "Events published from the outbox.", [*labels, "topic"], registry=self.registry)
+        self.work_done = Counter("medic_work_items_total", "Work items finished.", [*labels, "kind", "outcome"], registry=self.registry)
+        self.work_queued = Gauge("medic_work_items_queued", "Work items waiting.", labels, registry=self.registry)
+        self.refused = Counter("medic_side_effects_refused_total", "Side effects refused (paused or policy).", [*labels, "action"], registry=self.registry)
+        self.paused.labels(service).set(0)

@@ -1,0 +1,291 @@
+"""ServiceRuntime: everything a Medic service process is made of, wired once.
+
+A service's ``app.py`` builds a runtime, registers its handlers, workers and HTTP routes, and
+hands it to :func:`run_service`::
+
+    def build(settings: WatcherSettings) -> ServiceRuntime:
+        rt = ServiceRuntime(settings)
+        rt.consume(TopicName.DEPLOYMENTS_RESULT, DeploymentResult)(handlers.on_deployment_result)
+        rt.worker("poll", concurrency=1)(work.poll_sources)
+        return rt
+
+    def main() -> None:
+        run_service(WatcherSettings, build)
+
+The process serves ``/healthz``, ``/readyz`` and ``/metrics`` next to the service's own routes,
+starts the store, the bus, the control plane and the workers in the FastAPI lifespan, and shuts
+them down in reverse order on SIGTERM or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import uvicorn
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medic_contracts import ActionStatus, CommandName, ControlCommand, Envelope, MedicConfig, Producer, TopicName, TopicRegistry
+
+from .bus import Bus, Emitter, HandlerContext
+from .control import ControlPlane, SideEffectRefused
+from .kafka_admin import declare_topics
+from .observability import Metrics, configure_logging, configure_tracing
+from .redaction import Redactor
+from .settings import ServiceSettings, SettingsError, load_settings
+from .store import ServiceStore
+from .work import Worker, WorkFn, WorkQueue
+
+__all__ = ["ServiceRuntime", "Transaction", "run_service"]
+
+log = logging.getLogger("medic.service")
+
+EventT = TypeVar("EventT", bound=Envelope)
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+HandlerFn = Callable[[Any, HandlerContext], Awaitable[None]]
+
+
+class Transaction(Emitter):
+    """A store transaction with an outbox: state changes and events commit together."""
+
+    def __init__(self, conn: AsyncConnection, topics: TopicRegistry, producer: Producer) -> None:
+        super().__init__(topics, producer)
+        self.conn = conn
+
+
+class ServiceRuntime:
+    """The store, bus, control plane, work queue and HTTP endpoints of one service process."""
+
+    def __init__(self, settings: ServiceSettings, *, extra_tables: tuple[MetaData, ...] = ()) -> None:
+        self.settings = settings
+        self.service = settings.service_name
+        self.topics = TopicRegistry(settings.topic_prefix)
+        self.producer = Producer(service=self.service, instance=settings.instance_id)
+        self.metrics = Metrics(self.service)
+        self.store = ServiceStore(settings.resolved_store_url(), service=self.service)
+        self.bus = Bus(settings, store=self.store, metrics=self.metrics, topics=self.topics, producer=self.producer)
+        self.control = ControlPlane(settings, store=self.store, metrics=self.metrics, topics=self.topics)
+        self.work = WorkQueue(self.store, metrics=self.metrics, owner=settings.instance_id, topics=self.topics,
+                              producer=self.producer, control=self.control, relay_notify=self.bus.relay.notify)
+        self.redactor = Redactor()
+        self.extra_tables: list[MetaData] = list(extra_tables)
+        self.started_at = time.time()
+        self.ready = False
+        self._periodic: list[tuple[float, Callable[[], Awaitable[None]], str]] = []
+        self._periodic_tasks: list[asyncio.Task[None]] = []
+        self._on_start: list[Callable[[], Awaitable[None]]] = []
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        self._readiness: dict[str, Callable[[], Awaitable[bool]]] = {}
+        self.http = FastAPI(title=f"medic-{self.service}", lifespan=self._lifespan, docs_url=None, redoc_url=None)
+        self._add_health_routes()
+
+    # ---- registration --------------------------------------------------------------------------
+
+    def consume(self, topic: TopicName | str, *accepts: type[EventT], group_id: str | None = None) -> Callable[[HandlerFn], HandlerFn]:
+        """Decorator: handle ``accepts`` events from ``topic`` with delivery guarantees."""
+        name = self.topics.name(topic) if isinstance(topic, TopicName) else topic
+
+        def register(fn: HandlerFn) -> HandlerFn:
+            self.bus.subscribe(name, fn, accepts=accepts, group_id=group_id)
+            return fn
+
+        return register
+
+    def worker(self, kind: str, *, concurrency: int = 1, lease_s: float = 60.0) -> Callable[[WorkFn], WorkFn]:
+        """Decorator: run ``kind`` work items with ``fn(item, ctx)``."""
+
+        def register(fn: WorkFn) -> WorkFn:
+            self.work.register(Worker(kind=kind, fn=fn, concurrency=concurrency, lease_s=lease_s))
+            return fn
+
+        return register
+
+    def on_command(self, command: CommandName) -> Callable[[Callable[[ControlCommand], Awaitable[None]]], Callable[[ControlCommand], Awaitable[None]]]:
+        """Decorator: react to a live control command (approve, reject, scan, rollback, ...)."""
+
+        def register(fn: Callable[[ControlCommand], Awaitable[None]]) -> Callable[[ControlCommand], Awaitable[None]]:
+            self.control.on(command, fn)
+            return fn
+
+        return register
+
+    def every(self, seconds: float, *, name: str) -> Callable[[Callable[[], Awaitable[None]]], Callable[[], Awaitable[None]]]:
+        """Decorator: call ``fn`` every ``seconds`` while the service runs (errors are logged)."""
+
+        def register(fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+            self._periodic.append((seconds, fn, name))
+            return fn
+
+        return register
+
+    def on_start(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """Decorator: run after the store and bus start, before workers."""
+        self._on_start.append(fn)
+        return fn
+
+    def on_stop(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """Decorator: run first at shutdown."""
+        self._on_stop.append(fn)
+        return fn
+
+    def readiness(self, name: str, check: Callable[[], Awaitable[bool]]) -> None:
+        """Add a named readiness check to ``/readyz``."""
+        self._readiness[name] = check
+
+    # ---- what domain code uses -----------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        """True while side effects must not happen."""
+        return self.control.paused
+
+    def config(self) -> MedicConfig | None:
+        """The cached configuration, None when unknown or stale (fail closed)."""
+        return self.control.config()
+
+    def new(self, model: type[EventT], **fields: Any) -> EventT:
+        """Build an event produced by this instance."""
+        return model(producer=self.producer, **fields)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A store transaction whose emitted events are published after it commits."""
+        async with self.store.transaction() as conn:
+            tx = Transaction(conn, self.topics, self.producer)
+            yield tx
+            await tx.flush(conn)
+        self.bus.relay.notify()
+
+    async def emit(self, *events: Envelope) -> None:
+        """Publish events through the outbox (their own transaction)."""
+        async with self.transaction() as tx:
+            for event in events:
+                tx.emit(event)
+
+    async def guard(self, action: str, *, issue_id: str | None = None) -> None:
+        """Refuse (and audit) a side effect while paused: raises :class:`SideEffectRefused`."""
+        try:
+            self.control.require_running(action)
+        except SideEffectRefused as exc:
+            async with self.transaction() as tx:
+                tx.record(action, ActionStatus.REFUSED, f"{action} refused: {exc.reason}", issue_id=issue_id)
+            raise
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start store, topics, control plane, bus, hooks, workers and periodic tasks."""
+        await self.store.create_all(*self.extra_tables)
+        await declare_topics(self.settings.kafka_bootstrap, self.topics)
+        await self.control.start()
+        await self.bus.start()
+        for hook in self._on_start:
+            await hook()
+        await self.work.start()
+        for seconds, fn, name in self._periodic:
+            self._periodic_tasks.append(asyncio.create_task(self._every(seconds, fn, name), name=name))
+        self.ready = True
+        log.info("started", extra={"subscriptions": [s.topic for s in self.bus.subscriptions]})
+
+    async def stop(self) -> None:
+        """Stop in reverse order; safe to call twice."""
+        self.ready = False
+        for hook in self._on_stop:
+            with contextlib.suppress(Exception):
+                await hook()
+        for task in self._periodic_tasks:
+            task.cancel()
+        for task in self._periodic_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._periodic_tasks.clear()
+        await self.work.stop()
+        if self.bus.started:
+            await self.bus.stop()
+        await self.control.stop()
+        await self.store.close()
+        log.info("stopped")
+
+    async def _every(self, seconds: float, fn: Callable[[], Awaitable[None]], name: str) -> None:
+        while True:
+            try:
+                await fn()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - periodic work logs and carries on
+                log.exception("periodic task %s failed", name)
+            await asyncio.sleep(seconds)
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    # ---- HTTP ----------------------------------------------------------------------------------
+
+    def _add_health_routes(self) -> None:
+        @self.http.get("/healthz", include_in_schema=False)
+        async def healthz() -> dict[str, Any]:
+            return {
+                "status": "ok",
+                "service": self.service,
+                "instance": self.settings.instance_id,
+                "paused": self.control.paused,
+                "pause_reason": self.control.pause_reason,
+                "uptime_s": round(time.time() - self.started_at, 1),
+            }
+
+        @self.http.get("/readyz", include_in_schema=False)
+        async def readyz() -> JSONResponse:
+            checks: dict[str, bool] = {"started": self.ready}
+            checks["broker"] = await self.bus.ping() if self.ready else False
+            checks["store"] = await self.store.ping()
+            checks["control"] = self.control.caught_up.is_set()
+            checks["outbox_relay"] = self.bus.relay.healthy
+            for name, check in self._readiness.items():
+                try:
+                    checks[name] = bool(await check())
+                except Exception:  # noqa: BLE001 - a failing check reports not ready
+                    checks[name] = False
+            ok = all(checks.values())
+            return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+        @self.http.get("/metrics", include_in_schema=False)
+        async def metrics() -> Response:
+            return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def run_service(settings_cls: type[SettingsT], build: Callable[[SettingsT], ServiceRuntime]) -> None:
+    """Process entry point: settings (fail fast), logging, tracing, then serve until SIGTERM."""
+    try:
+        settings = load_settings(settings_cls)
+    except SettingsError as exc:
+        print(f"medic: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(service=settings.service_name, instance=settings.instance_id, level=settings.log_level, fmt=settings.log_format)
+    configure_tracing(service=settings.service_name, instance=settings.instance_id, exporter=settings.otel_exporter,
+                      endpoint=settings.otel_endpoint)
+    try:
+        runtime = build(settings)
+    except ValueError as exc:  # ConfigError and friends: bad target/section configuration
+        print(f"medic-{settings.service_name}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    config = uvicorn.Config(runtime.http, host=settings.http_host, port=settings.http_port, log_config=None,
+                            access_log=False, lifespan="on", timeout_graceful_shutdown=20)
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        raise SystemExit(1)

@@ -1,0 +1,224 @@
+"""The service's own store: processed event ids, outbox, work queue and a small key/value table.
+
+SQLAlchemy 2.0 Core over an async engine: a SQLite file by default (WAL, one writer), or a
+PostgreSQL URL, where each service keeps its tables in its own schema (``medic_<service>``).
+Services add their own tables to :data:`metadata` (or their own MetaData) and call
+:meth:`ServiceStore.create_all`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    delete,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+__all__ = ["ServiceStore", "kv", "metadata", "outbox", "processed_events", "work_items"]
+
+metadata = MetaData()
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("consumer", String(200), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("processed_at", Float, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("topic", String(255), nullable=False),
+    Column("key", LargeBinary, nullable=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+)
+
+work_items = Table(
+    "work_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(100), nullable=False),
+    Column("dedup_key", String(300), nullable=False),
+    Column("issue_id", String(200), nullable=True),
+    Column("priority", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False),
+    Column("not_before", Float, nullable=False),
+    Column("lease_owner", String(200), nullable=True),
+    Column("lease_until", Float, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("dedup_key", name="uq_work_items_dedup"),
+    Index("ix_work_items_claim", "status", "priority", "not_before"),
+)
+
+kv = Table(
+    "kv",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL survives process crashes
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class ServiceStore:
+    """One service's database: an async engine plus helpers every service uses."""
+
+    def __init__(self, url: str, *, service: str) -> None:
+        self.url = url
+        self.service = service
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        self.schema: str | None = None
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            self.schema = f"medic_{service.replace('-', '_')}"
+            kwargs["pool_size"] = 5
+            kwargs["pool_pre_ping"] = True
+        engine = create_async_engine(url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            engine = engine.execution_options(schema_translate_map={None: self.schema})
+        self.engine: AsyncEngine = engine
+
+    async def create_all(self, *extra: MetaData) -> None:
+        """Create the runtime's tables (and any extra service tables) if they do not exist."""
+        async with self.engine.begin() as conn:
+            if self.schema:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            for md in (metadata, *extra):
+                await conn.run_sync(md.create_all)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One local transaction (committed on exit, rolled back on error)."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    async def ping(self) -> bool:
+        """True when the store answers a trivial query."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - readiness reports any failure as not ready
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Dispose of the engine's connections."""
+        await self.engine.dispose()
+
+    # ---- idempotency ---------------------------------------------------------------------------
+
+    async def already_processed(self, conn: AsyncConnection, consumer: str, event_ids: Iterable[str]) -> set[str]:
+        """Which of ``event_ids`` this consumer has already processed."""
+        ids = list(event_ids)
+        if not ids:
+            return set()
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = await conn.execute(
+                select(processed_events.c.event_id).where(
+                    processed_events.c.consumer == consumer, processed_events.c.event_id.in_(chunk)
+                )
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    async def mark_processed(self, conn: AsyncConnection, consumer: str, event_ids: Iterable[str]) -> None:
+        """Record that this consumer processed these events (in the caller's transaction)."""
+        now = time.time()
+        rows = [{"consumer": consumer, "event_id": eid, "processed_at": now} for eid in event_ids]
+        if rows:
+            await conn.execute(self.insert_ignore(processed_events, ["consumer", "event_id"]), rows)
+
+    async def prune_processed(self, older_than_s: float) -> int:
+        """Forget processed ids older than ``older_than_s`` (replays beyond it are rework anyway)."""
+        async with self.transaction() as conn:
+            result = await conn.execute(delete(processed_events).where(processed_events.c.processed_at < time.time() - older_than_s))
+            return int(result.rowcount or 0)
+
+    # ---- key/value -----------------------------------------------------------------------------
+
+    async def kv_get(self, key: str, conn: AsyncConnection | None = None) -> Any | None:
+        """A JSON value stored under ``key``, or None."""
+        stmt = select(kv.c.value).where(kv.c.key == key)
+        if conn is not None:
+            row = (await conn.execute(stmt)).first()
+        else:
+            async with self.engine.connect() as c:
+                row = (await c.execute(stmt)).first()
+        return json.loads(row[0]) if row else None
+
+    async def kv_set(self, key: str, value: Any, conn: AsyncConnection | None = None) -> None:
+        """Store a JSON value under ``key`` (upsert)."""
+        row = {"key": key, "value": json.dumps(value, default=str), "updated_at": time.time()}
+        stmt = self.upsert(kv, ["key"], row, ["value", "updated_at"])
+        if conn is not None:
+            await conn.execute(stmt)
+        else:
+            async with self.transaction() as c:
+                await c.execute(stmt)
+
+    # ---- dialect helpers -----------------------------------------------------------------------
+
+    def insert_ignore(self, table: Table, keys: list[str]) -> Any:
+        """INSERT … ON CONFLICT DO NOTHING for this store's dialect."""
+        if self.dialect == "sqlite":
+            return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+        return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
+
+    def upsert(self, table: Table, keys: list[str], row: dict[str, Any], update: list[str]) -> Any:
+        """INSERT … ON CONFLICT DO UPDATE for this store's dialect."""
+        if self.dialect == "sqlite":
+            ins = sqlite_insert(table).values(**row)
+            return ins.on_conflict_do_update(index_elements=keys, set_={c: ins.excluded[c] for c in update})
+        pins = pg_insert(table).values(**row)
+        return pins.on_conflict_do_update(index_elements=keys, set_={c: pins.excluded[c] for c in update})
