@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from medic_contracts import events
 from medic_contracts import (
     ControlCommand,
     DiagnosisReady,
@@ -19,6 +18,7 @@ from medic_contracts import (
     Producer,
     Severity,
     event_adapter,
+    events,
 )
 
 PRODUCER = Producer(service="watcher", instance="test-1")
@@ -26,7 +26,7 @@ NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
 def issue(**over: object) -> IssueDetected:
-    fields: dict[str, object] = dict(
+    fields: dict[str, object] = dict(  # noqa: C408 - keyword style reads like the event
         producer=PRODUCER,
         issue_id="iss_1",
         target="shop",
@@ -47,8 +47,9 @@ def issue(**over: object) -> IssueDetected:
 
 
 def _contract_models() -> list[type[BaseModel]]:
-    return [m for m in vars(events).values()
-            if isinstance(m, type) and issubclass(m, BaseModel) and m.__module__ == events.__name__]
+    return [
+        m for m in vars(events).values() if isinstance(m, type) and issubclass(m, BaseModel) and m.__module__ == events.__name__
+    ]
 
 
 def test_every_field_of_every_model_has_a_description_and_a_valid_example() -> None:
@@ -99,7 +100,7 @@ def test_follow_up_keeps_issue_and_correlation_and_sets_causation() -> None:
 
 def test_naive_timestamps_are_refused() -> None:
     with pytest.raises(ValidationError, match="timezone"):
-        issue(first_seen=datetime(2026, 1, 1))  # noqa: DTZ001
+        issue(first_seen=datetime(2026, 1, 1))
 
 
 def test_newer_minor_version_is_read_by_dropping_unknown_fields() -> None:

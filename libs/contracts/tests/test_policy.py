@@ -28,12 +28,20 @@ CHRISTMAS = datetime(2026, 12, 25, 11, 0, tzinfo=UTC)
 
 
 def brief(severity: Severity = Severity.P2, users: int = 2) -> IssueBrief:
-    return IssueBrief(target="shop", service="web", title="t", severity=severity, issue_type=IssueType.API_ERROR,
-                      fingerprint="fp", affected_users=users)
+    return IssueBrief(
+        target="shop",
+        service="web",
+        title="t",
+        severity=severity,
+        issue_type=IssueType.API_ERROR,
+        fingerprint="fp",
+        affected_users=users,
+    )
 
 
-def facts(stage: Stage = Stage.PRODUCTION, *, now: datetime = OPEN, severity: Severity = Severity.P2, users: int = 2,
-          **kw: object) -> PolicyFacts:
+def facts(
+    stage: Stage = Stage.PRODUCTION, *, now: datetime = OPEN, severity: Severity = Severity.P2, users: int = 2, **kw: object
+) -> PolicyFacts:
     return PolicyFacts(issue=brief(severity, users), stage=stage, now=now, paused=bool(kw.pop("paused", False)), **kw)  # type: ignore[arg-type]
 
 
@@ -113,4 +121,4 @@ def test_fix_stage_rules() -> None:
 
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        decide(cfg(), facts(now=datetime(2026, 1, 1)))  # noqa: DTZ001
+        decide(cfg(), facts(now=datetime(2026, 1, 1)))

@@ -63,7 +63,10 @@ class _TypeChanged(Envelope):
 
 
 def test_new_required_field_is_breaking_and_new_optional_field_is_not() -> None:
-    assert any("ticket: new required field" in p for p in compatibility_problems(event_schema(ControlCommand), event_schema(_AddedRequired)))
+    assert any(
+        "ticket: new required field" in p
+        for p in compatibility_problems(event_schema(ControlCommand), event_schema(_AddedRequired))
+    )
     assert compatibility_problems(event_schema(ControlCommand), event_schema(_AddedOptional)) == []
 
 

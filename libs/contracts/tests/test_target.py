@@ -15,7 +15,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_target_file_loads_with_sections_and_relative_repo(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [target]
 name = "shop"
 repo = "app"
@@ -28,7 +30,8 @@ path = "logs/app.jsonl"
 
 [deployer]
 kind = "command"
-""")
+""",
+    )
     target = load_target(path)
     assert target.repo_path() == (tmp_path / "app").resolve()
     assert target.sources[0]["kind"] == "logfile"

@@ -14,8 +14,14 @@ from medic_contracts import Envelope, event_adapter
 
 async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[Any]], bool], timeout: float = 15.0) -> list[Any]:
     """Read ``topic`` from the beginning until ``until(records)`` holds; return the raw records."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
-                                group_id=None, fetch_max_wait_ms=100)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_wait_ms=100,
+    )
     await consumer.start()
     records: list[Any] = []
     deadline = time.monotonic() + timeout

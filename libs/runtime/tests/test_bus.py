@@ -79,13 +79,17 @@ async def test_malformed_and_failing_messages_go_to_dlq_and_the_partition_keeps_
         topic = topics.name(TopicName.ACTIONS)
         poison = ActionRecorded(producer=SOURCE, issue_id="iss_1", action="x", status=ActionStatus.FAILED, summary="n=poison")
         # All on one key, so one partition: the valid messages sit behind the bad ones.
-        await produce(kafka_bootstrap, topic, [
-            (b"{not json", b"iss_1", {}),
-            (b'{"event_type": "action_recorded", "summary": 1}', b"iss_1", {}),
-            encode_event(poison),
-            encode_event(action(2)),
-            encode_event(action(3)),
-        ])
+        await produce(
+            kafka_bootstrap,
+            topic,
+            [
+                (b"{not json", b"iss_1", {}),
+                (b'{"event_type": "action_recorded", "summary": 1}', b"iss_1", {}),
+                encode_event(poison),
+                encode_event(action(2)),
+                encode_event(action(3)),
+            ],
+        )
         await eventually(lambda: handled == ["n=2", "n=3"], timeout=20)
         records = await read_topic(kafka_bootstrap, topics.name(TopicName.DLQ), until=lambda r: len(r) >= 3)
         letters = [e for e in decode(records) if isinstance(e, DeadLetter)]
@@ -115,8 +119,9 @@ async def test_events_emitted_by_a_handler_are_published_through_the_outbox(
     try:
         source = action(7)
         await produce(kafka_bootstrap, topics.name(TopicName.ACTIONS), [encode_event(source)])
-        records = await read_topic(kafka_bootstrap, topics.name(TopicName.ACTIONS),
-                                   until=lambda r: any(b"relay.seen" in (x.value or b"") for x in r))
+        records = await read_topic(
+            kafka_bootstrap, topics.name(TopicName.ACTIONS), until=lambda r: any(b"relay.seen" in (x.value or b"") for x in r)
+        )
         out = [e for e in decode(records) if isinstance(e, ActionRecorded) and e.action == "relay.seen"]
         assert len(out) == 1
         assert out[0].causation_id == source.event_id and out[0].correlation_id == source.correlation_id

@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .events import IssueType, Severity
 
 __all__ = [
+    "ALWAYS_PROTECTED_PATHS",
     "DEFAULT_APPROVAL_PATHS",
     "DEFAULT_PROTECTED_PATHS",
-    "ALWAYS_PROTECTED_PATHS",
     "AutonomyLevel",
     "BusinessHours",
     "Caps",
@@ -80,7 +80,9 @@ class Caps(_Config):
     deploys_per_day: int = Field(default=10, ge=0, le=1000, description="Production deployments allowed per calendar day.")
     rollbacks_per_issue: int = Field(default=3, ge=0, le=100, description="Rollbacks per issue before a human is required.")
     max_diff_lines: int = Field(default=200, ge=1, le=100_000, description="A larger fix needs approval.")
-    level2_max_affected_users: int = Field(default=10, ge=0, description="Level 2 deploys automatically below this many affected users.")
+    level2_max_affected_users: int = Field(
+        default=10, ge=0, description="Level 2 deploys automatically below this many affected users."
+    )
     p0_approval_affected_users: int = Field(default=100, ge=0, description="A P0 above this many affected users needs approval.")
 
 
@@ -91,9 +93,13 @@ class BusinessHours(_Config):
     end: time = Field(default=time(18, 0), description="End of the deploy window (local time).")
     timezone: str = Field(default="Europe/London", description="IANA time zone of the window.")
     working_days: tuple[int, ...] = Field(default=(0, 1, 2, 3, 4), description="Weekdays (Monday=0) the window is open.")
-    holidays_country: str | None = Field(default="GB", description="Country whose public holidays close the window (holidays package).")
+    holidays_country: str | None = Field(
+        default="GB", description="Country whose public holidays close the window (holidays package)."
+    )
     holidays_subdivision: str | None = Field(default="ENG", description="Subdivision for holidays (GB: ENG, SCT, WLS, NIR).")
-    applies_to: tuple[Severity, ...] = Field(default=(Severity.P2, Severity.P3, Severity.P4), description="Severities the window restricts.")
+    applies_to: tuple[Severity, ...] = Field(
+        default=(Severity.P2, Severity.P3, Severity.P4), description="Severities the window restricts."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -153,10 +159,21 @@ def _default_severity_rules() -> tuple[SeverityRule, ...]:
     return (
         SeverityRule(name="health check failing", severity=Severity.P0, health_check_failing=True),
         SeverityRule(name="many users affected", severity=Severity.P0, min_affected_users=101),
-        SeverityRule(name="critical route error rate", severity=Severity.P0, error_rate_at_least=0.5, min_count=20,
-                     route_prefixes=("/api/checkout", "/api/auth", "/api/billing")),
-        SeverityRule(name="repeated 5xx on an API route", severity=Severity.P1, status_at_least=500, min_count=10,
-                     window_seconds=300, route_prefixes=("/api/",)),
+        SeverityRule(
+            name="critical route error rate",
+            severity=Severity.P0,
+            error_rate_at_least=0.5,
+            min_count=20,
+            route_prefixes=("/api/checkout", "/api/auth", "/api/billing"),
+        ),
+        SeverityRule(
+            name="repeated 5xx on an API route",
+            severity=Severity.P1,
+            status_at_least=500,
+            min_count=10,
+            window_seconds=300,
+            route_prefixes=("/api/",),
+        ),
         SeverityRule(name="repeated errors", severity=Severity.P2, min_count=3, window_seconds=300),
         SeverityRule(name="sporadic errors", severity=Severity.P3, min_count=1),
     )
@@ -174,12 +191,18 @@ class MedicConfig(_Config):
 
     version: int = Field(default=0, ge=0, description="Increments on every change.")
     active: bool = Field(default=True, description="False is the kill switch: nothing moves until it is True again.")
-    autonomy_level: AutonomyLevel = Field(default=AutonomyLevel.AUTO_LOW_RISK, description="1 monitor, 2 auto-fix low risk, 3 full autonomy.")
+    autonomy_level: AutonomyLevel = Field(
+        default=AutonomyLevel.AUTO_LOW_RISK, description="1 monitor, 2 auto-fix low risk, 3 full autonomy."
+    )
     caps: Caps = Field(default_factory=Caps, description="Deploy and rollback caps.")
     protected_paths: tuple[str, ...] = Field(default=DEFAULT_PROTECTED_PATHS, description="Globs the fixer never writes.")
-    approval_paths: tuple[str, ...] = Field(default=DEFAULT_APPROVAL_PATHS, description="Globs the fixer writes only with approval.")
+    approval_paths: tuple[str, ...] = Field(
+        default=DEFAULT_APPROVAL_PATHS, description="Globs the fixer writes only with approval."
+    )
     business_hours: BusinessHours = Field(default_factory=BusinessHours, description="Deploy window for P2–P4.")
-    severity_rules: tuple[SeverityRule, ...] = Field(default_factory=_default_severity_rules, description="Ordered severity rules.")
+    severity_rules: tuple[SeverityRule, ...] = Field(
+        default_factory=_default_severity_rules, description="Ordered severity rules."
+    )
     sla: SeveritySla = Field(default_factory=SeveritySla, description="Fix deadlines per severity.")
     llm_budget: LlmBudget = Field(default_factory=LlmBudget, description="LLM spend limits.")
     approval_ttl_minutes: int = Field(default=24 * 60, ge=1, description="How long an approval request stays open.")

@@ -10,11 +10,11 @@ the minor version; anything else is a new model on a new topic (see ``schema.py`
 
 from __future__ import annotations
 
+import types
+import typing
 import uuid
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-import types
-import typing
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeAlias, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, model_validator
@@ -206,25 +206,37 @@ class Producer(Contract):
 class StackFrame(Contract):
     """One frame of a stack trace, innermost last (Sentry's order)."""
 
-    file: str = Field(description="Path as reported (deployed path or module file).", examples=["src/app/api/practices/[id]/route.ts"])
+    file: str = Field(
+        description="Path as reported (deployed path or module file).", examples=["src/app/api/practices/[id]/route.ts"]
+    )
     function: str | None = Field(default=None, description="Function or method name.", examples=["GET"])
     line: int | None = Field(default=None, ge=0, description="1-based line number.", examples=[42])
     column: int | None = Field(default=None, ge=0, description="1-based column, when known.", examples=[17])
     module: str | None = Field(default=None, description="Module or package name.", examples=["app.api.practices"])
     in_app: bool = Field(default=False, description="True when the frame is the application's own code.", examples=[True])
-    context_line: str | None = Field(default=None, description="The source line, when the SDK sent it.", examples=["  return NextResponse.json(practice.name)"])
-    pre_context: tuple[str, ...] = Field(default=(), description="Source lines before context_line.", examples=[["const practice = await db.get(id)"]])
+    context_line: str | None = Field(
+        default=None, description="The source line, when the SDK sent it.", examples=["  return NextResponse.json(practice.name)"]
+    )
+    pre_context: tuple[str, ...] = Field(
+        default=(), description="Source lines before context_line.", examples=[["const practice = await db.get(id)"]]
+    )
     post_context: tuple[str, ...] = Field(default=(), description="Source lines after context_line.", examples=[["}"]])
-    vars: dict[str, str] = Field(default_factory=dict, description="Local variables (redacted, truncated).", examples=[{"id": "'42'"}])
+    vars: dict[str, str] = Field(
+        default_factory=dict, description="Local variables (redacted, truncated).", examples=[{"id": "'42'"}]
+    )
 
 
 class ExceptionInfo(Contract):
     """The exception at the root of an issue (the last in a chain)."""
 
     type: str = Field(description="Exception class or error name.", examples=["TypeError"])
-    value: str = Field(default="", description="Exception message (redacted).", examples=["Cannot read properties of null (reading 'name')"])
+    value: str = Field(
+        default="", description="Exception message (redacted).", examples=["Cannot read properties of null (reading 'name')"]
+    )
     module: str | None = Field(default=None, description="Module defining the exception type.", examples=["builtins"])
-    chained: tuple[str, ...] = Field(default=(), description="Types of the exceptions chained before this one, outermost first.", examples=[["KeyError"]])
+    chained: tuple[str, ...] = Field(
+        default=(), description="Types of the exceptions chained before this one, outermost first.", examples=[["KeyError"]]
+    )
 
 
 class Frequency(Contract):
@@ -239,13 +251,23 @@ class RequestContext(Contract):
     """The HTTP request during which the error happened, when there was one."""
 
     method: str | None = Field(default=None, description="HTTP method.", examples=["POST"])
-    route: str | None = Field(default=None, description="Route template or path (ids masked).", examples=["/api/campaigns/launch"])
-    url: str | None = Field(default=None, description="Full URL (redacted).", examples=["https://shop.example.com/api/campaigns/launch"])
-    status: int | None = Field(default=None, ge=-1, le=999, description="Response status; -1 when the function crashed.", examples=[500])
+    route: str | None = Field(
+        default=None, description="Route template or path (ids masked).", examples=["/api/campaigns/launch"]
+    )
+    url: str | None = Field(
+        default=None, description="Full URL (redacted).", examples=["https://shop.example.com/api/campaigns/launch"]
+    )
+    status: int | None = Field(
+        default=None, ge=-1, le=999, description="Response status; -1 when the function crashed.", examples=[500]
+    )
     duration_ms: float | None = Field(default=None, ge=0, description="Request duration in milliseconds.", examples=[812.5])
     query: str | None = Field(default=None, description="Query string (redacted).", examples=["id=42"])
-    body: str | None = Field(default=None, description="Request body excerpt (redacted, truncated).", examples=['{"campaignId": "c_1"}'])
-    headers: dict[str, str] = Field(default_factory=dict, description="Selected request headers (redacted).", examples=[{"user-agent": "curl/8"}])
+    body: str | None = Field(
+        default=None, description="Request body excerpt (redacted, truncated).", examples=['{"campaignId": "c_1"}']
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Selected request headers (redacted).", examples=[{"user-agent": "curl/8"}]
+    )
 
 
 class Link(Contract):
@@ -269,17 +291,28 @@ class SuspectCommit(Contract):
     author: str = Field(description="Author name and email.", examples=["Dev <dev@example.com>"])
     date: AwareDatetime = Field(description="Commit date.", examples=["2026-11-27T09:12:00Z"])
     message: str = Field(description="Commit subject.", examples=["Load practice details in one query"])
-    landed_before_first_seen: bool = Field(default=False, description="True when it landed shortly before the issue's first_seen.", examples=[True])
+    landed_before_first_seen: bool = Field(
+        default=False, description="True when it landed shortly before the issue's first_seen.", examples=[True]
+    )
     deploy_id: str | None = Field(default=None, description="The deployment that carried it, when known.", examples=["dpl_123"])
 
 
 class Evidence(Contract):
     """One piece of evidence behind a diagnosis."""
 
-    kind: str = Field(description="stack_frame, code, git_blame, git_log, log, metric, sql, memory, injection_attempt, tool_refusal.", examples=["stack_frame"])
+    kind: str = Field(
+        description="stack_frame, code, git_blame, git_log, log, metric, sql, memory, injection_attempt, tool_refusal.",
+        examples=["stack_frame"],
+    )
     summary: str = Field(description="One line saying what this shows.", examples=["practice is null when the id does not exist"])
-    detail: str | None = Field(default=None, description="Supporting text (code excerpt, log lines), truncated.", examples=["const practice = await getPractice(id)"])
-    source: str | None = Field(default=None, description="Where it came from (file:line, tool name, URL).", examples=["src/lib/db.ts:12"])
+    detail: str | None = Field(
+        default=None,
+        description="Supporting text (code excerpt, log lines), truncated.",
+        examples=["const practice = await getPractice(id)"],
+    )
+    source: str | None = Field(
+        default=None, description="Where it came from (file:line, tool name, URL).", examples=["src/lib/db.ts:12"]
+    )
 
 
 class TokenUsage(Contract):
@@ -299,13 +332,17 @@ class TestReport(Contract):
     passed: int = Field(default=0, ge=0, description="Tests passed.", examples=[42])
     failed: int = Field(default=0, ge=0, description="Tests failed.", examples=[0])
     duration_s: float = Field(default=0.0, ge=0, description="Wall time of the run.", examples=[3.2])
-    summary: str = Field(default="", description="The tail of the output, summarised and redacted.", examples=["42 passed in 3.20s"])
+    summary: str = Field(
+        default="", description="The tail of the output, summarised and redacted.", examples=["42 passed in 3.20s"]
+    )
 
 
 class CheckVerdict(Contract):
     """The verdict of one rollout check over a watch window."""
 
-    name: str = Field(description="error_rate, new_fingerprints, health, latency, fingerprint_recurrence, smoke.", examples=["error_rate"])
+    name: str = Field(
+        description="error_rate, new_fingerprints, health, latency, fingerprint_recurrence, smoke.", examples=["error_rate"]
+    )
     passed: bool = Field(description="True when the check held.", examples=[True])
     value: float | None = Field(default=None, description="Measured value.", examples=[0.01])
     threshold: float | None = Field(default=None, description="Threshold it was compared with.", examples=[0.012])
@@ -324,7 +361,9 @@ class IssueBrief(Contract):
     fingerprint: str = Field(description="Grouping fingerprint.", examples=["9b1c0e5d2f3a4b6c"])
     affected_users: int = Field(default=0, ge=0, description="Distinct users affected.", examples=[3])
     commit_sha: str | None = Field(default=None, description="Commit deployed when the issue was seen.", examples=["a1b2c3d"])
-    deadline: AwareDatetime | None = Field(default=None, description="When the fix is due by its severity SLA.", examples=["2026-11-27T10:00:00Z"])
+    deadline: AwareDatetime | None = Field(
+        default=None, description="When the fix is due by its severity SLA.", examples=["2026-11-27T10:00:00Z"]
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -355,10 +394,11 @@ def _prune_unknown(model: type[Contract], data: Any) -> Any:
             continue
         nested = _contract_types(field.annotation)
         if len(nested) == 1 and isinstance(value, dict):
-            value = _prune_unknown(nested[0], value)
+            pruned[name] = _prune_unknown(nested[0], value)
         elif len(nested) == 1 and isinstance(value, list):
-            value = [_prune_unknown(nested[0], item) for item in value]
-        pruned[name] = value
+            pruned[name] = [_prune_unknown(nested[0], item) for item in value]
+        else:
+            pruned[name] = value
     return pruned
 
 
@@ -397,14 +437,34 @@ class Envelope(Contract):
             raise ValueError(f"schema_version {incoming} is not readable by {cls.__name__} {cls.SCHEMA_VERSION}")
         return data
 
-    event_id: str = Field(default_factory=new_event_id, description="Unique id of this event (UUID).", examples=["0b5f7a3e-8a7e-4f1e-9f55-2f0f8c7c4d11"])
+    event_id: str = Field(
+        default_factory=new_event_id,
+        description="Unique id of this event (UUID).",
+        examples=["0b5f7a3e-8a7e-4f1e-9f55-2f0f8c7c4d11"],
+    )
     event_type: str = Field(description="The event's type name (discriminator).", examples=["issue_detected"])
-    schema_version: str = Field(default="1.0", pattern=r"^\d+\.\d+$", description="Schema version of this event type, major.minor.", examples=["1.0"])
-    occurred_at: AwareDatetime = Field(default_factory=utcnow, description="When it happened (UTC).", examples=["2026-11-27T09:30:00Z"])
-    producer: Producer = Field(description="Service instance that produced it.", examples=[{"service": "watcher", "instance": "watcher-7f9c-1"}])
-    issue_id: str | None = Field(default=None, description="The issue it belongs to; the Kafka key. None for control-plane events without an issue.", examples=["iss_7d1f2a"])
-    correlation_id: str = Field(default_factory=new_event_id, description="Shared by every event of one issue's run through the loop.", examples=["c1d2e3f4-0000-4000-8000-000000000001"])
-    causation_id: str | None = Field(default=None, description="event_id of the event that caused this one.", examples=["0b5f7a3e-8a7e-4f1e-9f55-2f0f8c7c4d11"])
+    schema_version: str = Field(
+        default="1.0", pattern=r"^\d+\.\d+$", description="Schema version of this event type, major.minor.", examples=["1.0"]
+    )
+    occurred_at: AwareDatetime = Field(
+        default_factory=utcnow, description="When it happened (UTC).", examples=["2026-11-27T09:30:00Z"]
+    )
+    producer: Producer = Field(
+        description="Service instance that produced it.", examples=[{"service": "watcher", "instance": "watcher-7f9c-1"}]
+    )
+    issue_id: str | None = Field(
+        default=None,
+        description="The issue it belongs to; the Kafka key. None for control-plane events without an issue.",
+        examples=["iss_7d1f2a"],
+    )
+    correlation_id: str = Field(
+        default_factory=new_event_id,
+        description="Shared by every event of one issue's run through the loop.",
+        examples=["c1d2e3f4-0000-4000-8000-000000000001"],
+    )
+    causation_id: str | None = Field(
+        default=None, description="event_id of the event that caused this one.", examples=["0b5f7a3e-8a7e-4f1e-9f55-2f0f8c7c4d11"]
+    )
 
     @property
     def key(self) -> bytes | None:
@@ -434,33 +494,76 @@ class IssueDetected(Envelope):
     """The watcher found a new issue, its severity rose, or it regressed."""
 
     SCHEMA_VERSION: ClassVar[str] = "1.0"
-    event_type: Literal["issue_detected"] = Field(default="issue_detected", description="Discriminator: issue_detected.", examples=["issue_detected"])
+    event_type: Literal["issue_detected"] = Field(
+        default="issue_detected", description="Discriminator: issue_detected.", examples=["issue_detected"]
+    )
     issue_id: str = Field(description="The issue id (stable per target, service and fingerprint).", examples=["iss_7d1f2a"])
 
     target: str = Field(description="Target application (medic.toml name).", examples=["shop"])
     service: str = Field(description="Service of the target it was seen in.", examples=["web"])
     environment: str = Field(default="production", description="Environment it was seen in.", examples=["production"])
-    reason: DetectionReason = Field(default=DetectionReason.NEW, description="Why it is published now.", examples=[DetectionReason.NEW])
+    reason: DetectionReason = Field(
+        default=DetectionReason.NEW, description="Why it is published now.", examples=[DetectionReason.NEW]
+    )
     severity: Severity = Field(description="Severity P0–P4.", examples=[Severity.P1])
     previous_severity: Severity | None = Field(default=None, description="Severity before a rise.", examples=[Severity.P2])
     issue_type: IssueType = Field(description="Kind of problem.", examples=[IssueType.API_ERROR])
-    title: str = Field(max_length=500, description="Short title (exception type and message, or the log template).", examples=["POST /api/campaigns/launch returning 500"])
-    message: str = Field(max_length=20_000, description="Representative message (redacted).", examples=["TypeError: Cannot read properties of undefined (reading 'id')"])
+    title: str = Field(
+        max_length=500,
+        description="Short title (exception type and message, or the log template).",
+        examples=["POST /api/campaigns/launch returning 500"],
+    )
+    message: str = Field(
+        max_length=20_000,
+        description="Representative message (redacted).",
+        examples=["TypeError: Cannot read properties of undefined (reading 'id')"],
+    )
     fingerprint: str = Field(description="Grouping fingerprint.", examples=["9b1c0e5d2f3a4b6c"])
-    frequency: Frequency = Field(description="Occurrences in the sliding window.", examples=[{"count": 15, "window_seconds": 300, "total": 15}])
+    frequency: Frequency = Field(
+        description="Occurrences in the sliding window.", examples=[{"count": 15, "window_seconds": 300, "total": 15}]
+    )
     affected_users: int = Field(default=0, ge=0, description="Distinct users affected.", examples=[3])
     first_seen: AwareDatetime = Field(description="First occurrence.", examples=["2026-11-27T09:25:00Z"])
     last_seen: AwareDatetime = Field(description="Latest occurrence.", examples=["2026-11-27T09:30:00Z"])
-    exception: ExceptionInfo | None = Field(default=None, description="The exception, when the issue is one.", examples=[{"type": "TypeError", "value": "Cannot read properties of null (reading 'name')"}])
-    frames: tuple[StackFrame, ...] = Field(default=(), description="Stack frames, innermost last.", examples=[[{"file": "src/app/api/practices/[id]/route.ts", "function": "GET", "line": 12, "in_app": True}]])
-    raw_trace: str | None = Field(default=None, max_length=100_000, description="The trace as text (redacted, truncated).", examples=["Traceback (most recent call last): ..."])
-    request: RequestContext | None = Field(default=None, description="The failing request, when there was one.", examples=[{"method": "POST", "route": "/api/campaigns/launch", "status": 500, "duration_ms": 120.0}])
-    release: str | None = Field(default=None, description="Release name reported by the SDK or platform.", examples=["shop@1.4.2"])
+    exception: ExceptionInfo | None = Field(
+        default=None,
+        description="The exception, when the issue is one.",
+        examples=[{"type": "TypeError", "value": "Cannot read properties of null (reading 'name')"}],
+    )
+    frames: tuple[StackFrame, ...] = Field(
+        default=(),
+        description="Stack frames, innermost last.",
+        examples=[[{"file": "src/app/api/practices/[id]/route.ts", "function": "GET", "line": 12, "in_app": True}]],
+    )
+    raw_trace: str | None = Field(
+        default=None,
+        max_length=100_000,
+        description="The trace as text (redacted, truncated).",
+        examples=["Traceback (most recent call last): ..."],
+    )
+    request: RequestContext | None = Field(
+        default=None,
+        description="The failing request, when there was one.",
+        examples=[{"method": "POST", "route": "/api/campaigns/launch", "status": 500, "duration_ms": 120.0}],
+    )
+    release: str | None = Field(
+        default=None, description="Release name reported by the SDK or platform.", examples=["shop@1.4.2"]
+    )
     commit_sha: str | None = Field(default=None, description="Commit deployed when it happened.", examples=["a1b2c3d4e5f6"])
-    source: str = Field(description="Source that saw it: sentry, vercel, supabase, healthcheck, prometheus, logfile.", examples=["sentry"])
-    links: tuple[Link, ...] = Field(default=(), description="Links to the issue elsewhere.", examples=[[{"title": "Sentry issue", "url": "https://sentry.io/organizations/acme/issues/123/"}]])
-    tags: dict[str, str] = Field(default_factory=dict, description="Extra key/value facts (redacted).", examples=[{"runtime": "nodejs"}])
-    deadline: AwareDatetime | None = Field(default=None, description="When the fix is due under the severity SLA (P4: none).", examples=["2026-11-27T10:30:00Z"])
+    source: str = Field(
+        description="Source that saw it: sentry, vercel, supabase, healthcheck, prometheus, logfile.", examples=["sentry"]
+    )
+    links: tuple[Link, ...] = Field(
+        default=(),
+        description="Links to the issue elsewhere.",
+        examples=[[{"title": "Sentry issue", "url": "https://sentry.io/organizations/acme/issues/123/"}]],
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict, description="Extra key/value facts (redacted).", examples=[{"runtime": "nodejs"}]
+    )
+    deadline: AwareDatetime | None = Field(
+        default=None, description="When the fix is due under the severity SLA (P4: none).", examples=["2026-11-27T10:30:00Z"]
+    )
 
     def brief(self) -> IssueBrief:
         """The facts downstream agents carry along."""
@@ -481,25 +584,80 @@ class DiagnosisReady(Envelope):
     """The investigator's diagnosis of an issue."""
 
     SCHEMA_VERSION: ClassVar[str] = "1.0"
-    event_type: Literal["diagnosis_ready"] = Field(default="diagnosis_ready", description="Discriminator: diagnosis_ready.", examples=["diagnosis_ready"])
+    event_type: Literal["diagnosis_ready"] = Field(
+        default="diagnosis_ready", description="Discriminator: diagnosis_ready.", examples=["diagnosis_ready"]
+    )
     issue_id: str = Field(description="The issue diagnosed.", examples=["iss_7d1f2a"])
 
-    issue: IssueBrief = Field(description="The issue's facts at diagnosis time.", examples=[{"target": "shop", "service": "web", "title": "TypeError: practice is null", "severity": "P1", "issue_type": "api_error", "fingerprint": "9b1c0e5d2f3a4b6c", "affected_users": 3}])
-    root_cause: str = Field(max_length=5_000, description="The root cause in words.", examples=["getPractice returns null for an unknown id and the route reads practice.name"])
-    affected_file: str | None = Field(description="Repository-relative file holding the fault; None when not localised.", examples=["src/app/api/practices/[id]/route.ts"])
-    affected_lines: LineRange | None = Field(default=None, description="Lines of the fault in affected_file.", examples=[{"first": 40, "last": 44}])
+    issue: IssueBrief = Field(
+        description="The issue's facts at diagnosis time.",
+        examples=[
+            {
+                "target": "shop",
+                "service": "web",
+                "title": "TypeError: practice is null",
+                "severity": "P1",
+                "issue_type": "api_error",
+                "fingerprint": "9b1c0e5d2f3a4b6c",
+                "affected_users": 3,
+            }
+        ],
+    )
+    root_cause: str = Field(
+        max_length=5_000,
+        description="The root cause in words.",
+        examples=["getPractice returns null for an unknown id and the route reads practice.name"],
+    )
+    affected_file: str | None = Field(
+        description="Repository-relative file holding the fault; None when not localised.",
+        examples=["src/app/api/practices/[id]/route.ts"],
+    )
+    affected_lines: LineRange | None = Field(
+        default=None, description="Lines of the fault in affected_file.", examples=[{"first": 40, "last": 44}]
+    )
     affected_function: str | None = Field(default=None, description="Function holding the fault.", examples=["GET"])
-    suspect_commit: SuspectCommit | None = Field(default=None, description="Commit that most likely introduced it.", examples=[{"sha": "3f2a9c0d1e4b5a6978877665544332211000ffee", "author": "Dev <dev@example.com>", "date": "2026-11-27T09:12:00Z", "message": "Load practice details in one query", "landed_before_first_seen": True}])
+    suspect_commit: SuspectCommit | None = Field(
+        default=None,
+        description="Commit that most likely introduced it.",
+        examples=[
+            {
+                "sha": "3f2a9c0d1e4b5a6978877665544332211000ffee",
+                "author": "Dev <dev@example.com>",
+                "date": "2026-11-27T09:12:00Z",
+                "message": "Load practice details in one query",
+                "landed_before_first_seen": True,
+            }
+        ],
+    )
     fix_strategy: FixStrategy = Field(description="Suggested approach.", examples=[FixStrategy.NULL_GUARD])
-    fix_hint: str | None = Field(default=None, max_length=5_000, description="Details for the fixer (e.g. the guarded expression, the exit to use).", examples=["guard `practice`; return 404 'Practice not found'"])
+    fix_hint: str | None = Field(
+        default=None,
+        max_length=5_000,
+        description="Details for the fixer (e.g. the guarded expression, the exit to use).",
+        examples=["guard `practice`; return 404 'Practice not found'"],
+    )
     confidence: float = Field(ge=0, le=1, description="Confidence in the root cause.", examples=[0.85])
-    fixability: float = Field(ge=0, le=1, description="How likely a code-level automatic fix is (0 none, 1 certain).", examples=[0.9])
-    needs_human: bool = Field(default=False, description="True when the issue should go to a human instead of a fix.", examples=[False])
+    fixability: float = Field(
+        ge=0, le=1, description="How likely a code-level automatic fix is (0 none, 1 certain).", examples=[0.9]
+    )
+    needs_human: bool = Field(
+        default=False, description="True when the issue should go to a human instead of a fix.", examples=[False]
+    )
     estimated_fix_time: timedelta = Field(description="Estimated time to a tested fix.", examples=["PT5M"])
-    evidence: tuple[Evidence, ...] = Field(default=(), description="Evidence behind the diagnosis.", examples=[[{"kind": "stack_frame", "summary": "practice is null when the id does not exist", "source": "src/lib/db.ts:12"}]])
+    evidence: tuple[Evidence, ...] = Field(
+        default=(),
+        description="Evidence behind the diagnosis.",
+        examples=[
+            [{"kind": "stack_frame", "summary": "practice is null when the id does not exist", "source": "src/lib/db.ts:12"}]
+        ],
+    )
     provider: str = Field(description="Diagnosis provider: playbook or claude.", examples=["playbook"])
     model: str | None = Field(default=None, description="LLM model, when one was used.", examples=["claude-sonnet-4-5"])
-    tokens: TokenUsage = Field(default_factory=TokenUsage, description="Tokens used.", examples=[{"input_tokens": 5120, "output_tokens": 740, "cache_read_tokens": 4096, "cache_write_tokens": 0}])
+    tokens: TokenUsage = Field(
+        default_factory=TokenUsage,
+        description="Tokens used.",
+        examples=[{"input_tokens": 5120, "output_tokens": 740, "cache_read_tokens": 4096, "cache_write_tokens": 0}],
+    )
     cost_usd: float = Field(default=0.0, ge=0, description="LLM cost of this diagnosis in USD.", examples=[0.042])
 
 
@@ -507,44 +665,110 @@ class FixCommitted(Envelope):
     """The implementer committed a tested fix on its branch and opened a pull request."""
 
     SCHEMA_VERSION: ClassVar[str] = "1.0"
-    event_type: Literal["fix_committed"] = Field(default="fix_committed", description="Discriminator: fix_committed.", examples=["fix_committed"])
+    event_type: Literal["fix_committed"] = Field(
+        default="fix_committed", description="Discriminator: fix_committed.", examples=["fix_committed"]
+    )
     issue_id: str = Field(description="The issue fixed.", examples=["iss_7d1f2a"])
 
-    issue: IssueBrief = Field(description="The issue's facts.", examples=[{"target": "shop", "service": "web", "title": "TypeError: practice is null", "severity": "P1", "issue_type": "api_error", "fingerprint": "9b1c0e5d2f3a4b6c", "affected_users": 3}])
+    issue: IssueBrief = Field(
+        description="The issue's facts.",
+        examples=[
+            {
+                "target": "shop",
+                "service": "web",
+                "title": "TypeError: practice is null",
+                "severity": "P1",
+                "issue_type": "api_error",
+                "fingerprint": "9b1c0e5d2f3a4b6c",
+                "affected_users": 3,
+            }
+        ],
+    )
     repository: str = Field(description="Repository the fix lives in (URL, path or owner/name).", examples=["acme/shop"])
     branch: str = Field(description="The fix branch.", examples=["agent/fix-iss_7d1f2a"])
-    base_sha: str = Field(description="Commit the branch started from (the deployed commit).", examples=["a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"])
+    base_sha: str = Field(
+        description="Commit the branch started from (the deployed commit).", examples=["a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"]
+    )
     commit_sha: str = Field(description="The fix commit.", examples=["f0e1d2c3b4a5968778695a4b3c2d1e0f12345678"])
-    files_changed: tuple[str, ...] = Field(description="Repository-relative files changed.", examples=[["src/app/api/practices/[id]/route.ts"]])
-    diff: str = Field(default="", max_length=200_000, description="The unified diff (truncated for very large fixes).", examples=["--- a/route.ts\n+++ b/route.ts\n..."])
+    files_changed: tuple[str, ...] = Field(
+        description="Repository-relative files changed.", examples=[["src/app/api/practices/[id]/route.ts"]]
+    )
+    diff: str = Field(
+        default="",
+        max_length=200_000,
+        description="The unified diff (truncated for very large fixes).",
+        examples=["--- a/route.ts\n+++ b/route.ts\n..."],
+    )
     diff_hash: str = Field(description="sha256 of the full diff; approvals bind to it.", examples=["sha256:5f1d..."])
     strategy: FixStrategy = Field(description="Strategy that produced the kept fix.", examples=[FixStrategy.NULL_GUARD])
-    regression_test: str | None = Field(default=None, description="Path of the regression test committed with the fix.", examples=["src/app/api/practices/[id]/route.medic.test.ts"])
-    tests: TestReport = Field(description="The test run that gated the commit.", examples=[{"command": "npm test", "outcome": "passed", "passed": 42, "failed": 0, "duration_s": 3.2, "summary": "42 passed"}])
-    pr_url: str | None = Field(default=None, description="Pull request URL, when the forge has one.", examples=["https://github.com/acme/shop/pull/17"])
+    regression_test: str | None = Field(
+        default=None,
+        description="Path of the regression test committed with the fix.",
+        examples=["src/app/api/practices/[id]/route.medic.test.ts"],
+    )
+    tests: TestReport = Field(
+        description="The test run that gated the commit.",
+        examples=[
+            {"command": "npm test", "outcome": "passed", "passed": 42, "failed": 0, "duration_s": 3.2, "summary": "42 passed"}
+        ],
+    )
+    pr_url: str | None = Field(
+        default=None, description="Pull request URL, when the forge has one.", examples=["https://github.com/acme/shop/pull/17"]
+    )
     pr_number: int | None = Field(default=None, description="Pull request number.", examples=[17])
-    signature: str = Field(default="unsigned", description="good, bad, unsigned: result of verifying the commit signature.", examples=["good"])
+    signature: str = Field(
+        default="unsigned", description="good, bad, unsigned: result of verifying the commit signature.", examples=["good"]
+    )
     attempt: int = Field(default=1, ge=1, description="Attempt number for this issue (rework increments it).", examples=[1])
-    needs_approval: bool = Field(default=False, description="True when policy required (and got) human approval before push.", examples=[False])
+    needs_approval: bool = Field(
+        default=False, description="True when policy required (and got) human approval before push.", examples=[False]
+    )
 
 
 class DeploymentResult(Envelope):
     """The releaser's result for one stage of a rollout."""
 
     SCHEMA_VERSION: ClassVar[str] = "1.0"
-    event_type: Literal["deployment_result"] = Field(default="deployment_result", description="Discriminator: deployment_result.", examples=["deployment_result"])
+    event_type: Literal["deployment_result"] = Field(
+        default="deployment_result", description="Discriminator: deployment_result.", examples=["deployment_result"]
+    )
     issue_id: str = Field(description="The issue whose fix is being released.", examples=["iss_7d1f2a"])
 
-    issue: IssueBrief = Field(description="The issue's facts.", examples=[{"target": "shop", "service": "web", "title": "TypeError: practice is null", "severity": "P1", "issue_type": "api_error", "fingerprint": "9b1c0e5d2f3a4b6c", "affected_users": 3}])
+    issue: IssueBrief = Field(
+        description="The issue's facts.",
+        examples=[
+            {
+                "target": "shop",
+                "service": "web",
+                "title": "TypeError: practice is null",
+                "severity": "P1",
+                "issue_type": "api_error",
+                "fingerprint": "9b1c0e5d2f3a4b6c",
+                "affected_users": 3,
+            }
+        ],
+    )
     run_id: str = Field(description="Release run id in the releaser's store.", examples=["run_01"])
     stage: DeploymentStage = Field(description="Stage this result is for.", examples=[DeploymentStage.STAGING])
     outcome: DeploymentOutcome = Field(description="What happened.", examples=[DeploymentOutcome.PROMOTED])
     commit_sha: str = Field(description="Commit deployed.", examples=["f0e1d2c3b4a5"])
     deployment_id: str | None = Field(default=None, description="Deployer's id for the deployment.", examples=["dpl_456"])
-    deployment_url: str | None = Field(default=None, description="URL of the deployment.", examples=["https://shop-git-agent-fix.vercel.app"])
-    metrics_before: dict[str, float] = Field(default_factory=dict, description="Baseline metrics (error_rate, p95_ms, rps, ...).", examples=[{"error_rate": 0.05}])
-    metrics_after: dict[str, float] = Field(default_factory=dict, description="Metrics over the watch window.", examples=[{"error_rate": 0.0}])
-    checks: tuple[CheckVerdict, ...] = Field(default=(), description="Each check's verdict.", examples=[[{"name": "error_rate", "passed": True, "value": 0.0, "threshold": 0.012, "baseline": 0.01, "detail": "no increase"}]])
+    deployment_url: str | None = Field(
+        default=None, description="URL of the deployment.", examples=["https://shop-git-agent-fix.vercel.app"]
+    )
+    metrics_before: dict[str, float] = Field(
+        default_factory=dict, description="Baseline metrics (error_rate, p95_ms, rps, ...).", examples=[{"error_rate": 0.05}]
+    )
+    metrics_after: dict[str, float] = Field(
+        default_factory=dict, description="Metrics over the watch window.", examples=[{"error_rate": 0.0}]
+    )
+    checks: tuple[CheckVerdict, ...] = Field(
+        default=(),
+        description="Each check's verdict.",
+        examples=[
+            [{"name": "error_rate", "passed": True, "value": 0.0, "threshold": 0.012, "baseline": 0.01, "detail": "no increase"}]
+        ],
+    )
     reason: str = Field(default="", description="Why this outcome, in words.", examples=["all checks held for 600 s"])
     approval_id: str | None = Field(default=None, description="Approval the rollout waits for or used.", examples=["apr_1"])
 
@@ -553,7 +777,9 @@ class ControlCommand(Envelope):
     """A command from control-api (or an operator) to every service instance."""
 
     SCHEMA_VERSION: ClassVar[str] = "1.0"
-    event_type: Literal["control_command"] = Field(default="control_command", description="Discriminator: control_command.", examples=["control_command"])
+    event_type: Literal["control_command"] = Field(
+        default="control_command", description="Discriminator: control_command.", examples=["control_command"]
+    )
 
     command: CommandName = Field(description="What to do.", examples=[CommandName.PAUSE])
     actor: str = Field(description="Who asked (token name, OIDC subject, or system).", examples=["alice@example.com"])
@@ -561,9 +787,15 @@ class ControlCommand(Envelope):
     target: str | None = Field(default=None, description="Target it applies to; None means all.", examples=["shop"])
     paused: bool | None = Field(default=None, description="Pause state carried by pause/resume/state_snapshot.", examples=[True])
     approval_id: str | None = Field(default=None, description="Approval decided (approve/reject).", examples=["apr_1"])
-    approval_kind: ApprovalKind | None = Field(default=None, description="Kind of the approval decided.", examples=[ApprovalKind.FIX])
+    approval_kind: ApprovalKind | None = Field(
+        default=None, description="Kind of the approval decided.", examples=[ApprovalKind.FIX]
+    )
     diff_hash: str | None = Field(default=None, description="Diff hash the approval is bound to.", examples=["sha256:5f1d..."])
-    config: dict[str, JsonValue] | None = Field(default=None, description="The full configuration (config_changed, state_snapshot).", examples=[{"version": 7, "autonomy_level": 2, "active": True}])
+    config: dict[str, JsonValue] | None = Field(
+        default=None,
+        description="The full configuration (config_changed, state_snapshot).",
+        examples=[{"version": 7, "autonomy_level": 2, "active": True}],
+    )
     config_version: int | None = Field(default=None, ge=0, description="Version of the configuration carried.", examples=[7])
 
 
@@ -571,53 +803,112 @@ class ActionRecorded(Envelope):
     """One audited step taken (or refused) by a service."""
 
     SCHEMA_VERSION: ClassVar[str] = "1.0"
-    event_type: Literal["action_recorded"] = Field(default="action_recorded", description="Discriminator: action_recorded.", examples=["action_recorded"])
+    event_type: Literal["action_recorded"] = Field(
+        default="action_recorded", description="Discriminator: action_recorded.", examples=["action_recorded"]
+    )
 
     action: str = Field(description="Dotted name of the step.", examples=["implementer.commit"])
     status: ActionStatus = Field(description="How it ended.", examples=[ActionStatus.SUCCEEDED])
-    summary: str = Field(max_length=2_000, description="One line for the activity feed.", examples=["committed fix f0e1d2c on agent/fix-iss_7d1f2a"])
-    reasoning: str | None = Field(default=None, max_length=20_000, description="Why the service did it.", examples=["null guard keeps the route from reading practice.name"])
-    details: dict[str, JsonValue] = Field(default_factory=dict, description="Structured details: diff, test output, verdicts (redacted).", examples=[{"diff": "--- a/app.py\n+++ b/app.py\n...", "tests": "12 passed"}])
+    summary: str = Field(
+        max_length=2_000,
+        description="One line for the activity feed.",
+        examples=["committed fix f0e1d2c on agent/fix-iss_7d1f2a"],
+    )
+    reasoning: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Why the service did it.",
+        examples=["null guard keeps the route from reading practice.name"],
+    )
+    details: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="Structured details: diff, test output, verdicts (redacted).",
+        examples=[{"diff": "--- a/app.py\n+++ b/app.py\n...", "tests": "12 passed"}],
+    )
 
 
 class ApprovalRequested(Envelope):
     """A service asks a human to approve a step before it proceeds."""
 
     SCHEMA_VERSION: ClassVar[str] = "1.0"
-    event_type: Literal["approval_requested"] = Field(default="approval_requested", description="Discriminator: approval_requested.", examples=["approval_requested"])
+    event_type: Literal["approval_requested"] = Field(
+        default="approval_requested", description="Discriminator: approval_requested.", examples=["approval_requested"]
+    )
     issue_id: str = Field(description="The issue the step belongs to.", examples=["iss_7d1f2a"])
 
     approval_id: str = Field(description="Stable id of this request (a redelivery reuses it).", examples=["apr_iss_7d1f2a_fix_1"])
     kind: ApprovalKind = Field(description="What is to be approved.", examples=[ApprovalKind.FIX])
     requested_by: str = Field(description="Identity of the requester (service instance or user).", examples=["implementer"])
     reason: str = Field(description="Why approval is needed.", examples=["diff touches package.json"])
-    summary: str = Field(default="", max_length=5_000, description="What will happen if approved.", examples=["null guard in route.ts, 4 lines"])
-    diff: str = Field(default="", max_length=200_000, description="The diff to approve (deploy approvals: the release diff).", examples=["--- a/app.py\n+++ b/app.py\n@@ -1 +1,2 @@\n+if x is None: raise NotFound()"])
+    summary: str = Field(
+        default="", max_length=5_000, description="What will happen if approved.", examples=["null guard in route.ts, 4 lines"]
+    )
+    diff: str = Field(
+        default="",
+        max_length=200_000,
+        description="The diff to approve (deploy approvals: the release diff).",
+        examples=["--- a/app.py\n+++ b/app.py\n@@ -1 +1,2 @@\n+if x is None: raise NotFound()"],
+    )
     diff_hash: str = Field(description="sha256 of the diff; the approval is bound to it.", examples=["sha256:5f1d..."])
-    expires_at: AwareDatetime = Field(description="After this, the request can no longer be approved.", examples=["2026-11-28T09:30:00Z"])
-    issue: IssueBrief | None = Field(default=None, description="The issue's facts.", examples=[{"target": "shop", "service": "web", "title": "TypeError: practice is null", "severity": "P1", "issue_type": "api_error", "fingerprint": "9b1c0e5d2f3a4b6c", "affected_users": 3}])
+    expires_at: AwareDatetime = Field(
+        description="After this, the request can no longer be approved.", examples=["2026-11-28T09:30:00Z"]
+    )
+    issue: IssueBrief | None = Field(
+        default=None,
+        description="The issue's facts.",
+        examples=[
+            {
+                "target": "shop",
+                "service": "web",
+                "title": "TypeError: practice is null",
+                "severity": "P1",
+                "issue_type": "api_error",
+                "fingerprint": "9b1c0e5d2f3a4b6c",
+                "affected_users": 3,
+            }
+        ],
+    )
 
 
 class DeadLetter(Envelope):
     """A message a consumer could not process after its retries, with its original bytes."""
 
     SCHEMA_VERSION: ClassVar[str] = "1.0"
-    event_type: Literal["dead_letter"] = Field(default="dead_letter", description="Discriminator: dead_letter.", examples=["dead_letter"])
+    event_type: Literal["dead_letter"] = Field(
+        default="dead_letter", description="Discriminator: dead_letter.", examples=["dead_letter"]
+    )
 
     original_topic: str = Field(description="Topic the message came from.", examples=["medic.issues.detected"])
     partition: int = Field(ge=0, description="Partition it came from.", examples=[2])
     offset: int = Field(ge=0, description="Offset it had.", examples=[1042])
     key_b64: str | None = Field(default=None, description="Original key, base64.", examples=["aXNzXzdkMWYyYQ=="])
     value_b64: str = Field(description="Original value bytes, base64 (nothing is lost).", examples=["eyJub3QiOiAianNvbiJ9"])
-    headers: dict[str, str] = Field(default_factory=dict, description="Original headers (values base64 when not UTF-8).", examples=[{"medic-event-type": "issue_detected"}])
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Original headers (values base64 when not UTF-8).",
+        examples=[{"medic-event-type": "issue_detected"}],
+    )
     consumer_group: str = Field(description="Consumer group that gave up.", examples=["medic.investigator"])
     error_type: str = Field(description="Exception class.", examples=["ValidationError"])
-    error: str = Field(max_length=10_000, description="Error message (truncated).", examples=["1 validation error for IssueDetected ..."])
+    error: str = Field(
+        max_length=10_000, description="Error message (truncated).", examples=["1 validation error for IssueDetected ..."]
+    )
     attempts: int = Field(ge=1, description="Attempts made.", examples=[3])
-    permanent: bool = Field(default=False, description="True when the error can never succeed on retry (malformed input).", examples=[True])
+    permanent: bool = Field(
+        default=False, description="True when the error can never succeed on retry (malformed input).", examples=[True]
+    )
 
 
-Event: TypeAlias = IssueDetected | DiagnosisReady | FixCommitted | DeploymentResult | ControlCommand | ActionRecorded | ApprovalRequested | DeadLetter
+Event: TypeAlias = (
+    IssueDetected
+    | DiagnosisReady
+    | FixCommitted
+    | DeploymentResult
+    | ControlCommand
+    | ActionRecorded
+    | ApprovalRequested
+    | DeadLetter
+)
 AnyEvent = Annotated[Event, Field(discriminator="event_type")]
 
 EVENT_MODELS: tuple[type[Envelope], ...] = (

@@ -32,16 +32,22 @@ class TargetConfig(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Target name (lowercase, used in ids and topics).")
     repo: str = Field(description="Path of the target's git repository (relative to medic.toml) or a clone URL.")
     language: Literal["python", "typescript", "javascript"] = Field(description="Main language of the code.")
-    services: tuple[str, ...] = Field(default=("web",), description="Service names of the target (Sentry project, Vercel project, ...).")
+    services: tuple[str, ...] = Field(
+        default=("web",), description="Service names of the target (Sentry project, Vercel project, ...)."
+    )
     default_branch: str = Field(default="main", description="Production branch.")
     staging_branch: str = Field(default="staging", description="Staging branch fixes are merged into first.")
     test_command: str = Field(description="Command that runs the target's tests (exit 0 = pass).")
     test_timeout_s: int = Field(default=600, ge=1, le=7200, description="Kill the test run after this long.")
     setup_command: str | None = Field(default=None, description="Run once in a fresh worktree before tests (e.g. npm ci).")
     format_command: str | None = Field(default=None, description="Formatter to run on changed files ({files} is replaced).")
-    protected_paths: tuple[str, ...] = Field(default=(), description="Extra globs the fixer never writes (added to the defaults).")
+    protected_paths: tuple[str, ...] = Field(
+        default=(), description="Extra globs the fixer never writes (added to the defaults)."
+    )
     approval_paths: tuple[str, ...] = Field(default=(), description="Extra globs the fixer writes only with approval.")
-    source_roots: tuple[str, ...] = Field(default=("src", "app", "lib", "."), description="Where the application's code lives in the repo.")
+    source_roots: tuple[str, ...] = Field(
+        default=("src", "app", "lib", "."), description="Where the application's code lives in the repo."
+    )
     path_prefixes: dict[str, str] = Field(
         default_factory=dict,
         description="Deployed path prefix → repository path prefix (e.g. '/var/task/' → '').",

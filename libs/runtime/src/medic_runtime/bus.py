@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import time
@@ -179,7 +180,9 @@ class Emitter:
 class HandlerContext(Emitter):
     """What a handler gets besides its event: its transaction, its delivery, its outbox."""
 
-    def __init__(self, conn: AsyncConnection, delivery: Delivery, topics: TopicRegistry, producer: Producer, store: ServiceStore) -> None:
+    def __init__(
+        self, conn: AsyncConnection, delivery: Delivery, topics: TopicRegistry, producer: Producer, store: ServiceStore
+    ) -> None:
         super().__init__(topics, producer)
         self.conn = conn
         self.delivery = delivery
@@ -351,7 +354,7 @@ class Bus:
         """True when the broker answers."""
         try:
             return bool(await asyncio.wait_for(self.broker.ping(timeout=2.0), 3.0))
-        except Exception:  # noqa: BLE001 - readiness reports any failure as not ready
+        except Exception:
             return False
 
     # ---- publishing ----------------------------------------------------------------------------
@@ -390,8 +393,12 @@ class Bus:
             except _BatchFailed as failure:
                 # The slow path isolates the failing message: one message per transaction, retried.
                 self.metrics.failed.labels(self.metrics.service, sub.topic, type(failure.cause).__name__).inc()
-                log.warning("handler failed on %s offset %d: %s; retrying one message at a time",
-                            sub.topic, failure.item.record.offset, failure.cause)
+                log.warning(
+                    "handler failed on %s offset %d: %s; retrying one message at a time",
+                    sub.topic,
+                    failure.item.record.offset,
+                    failure.cause,
+                )
                 for d in wanted:
                     emitted += await self._handle_with_retries(sub, d, used=1 if d is failure.item else 0)
             for d in decoded:
@@ -419,7 +426,9 @@ class Bus:
             await self.store.mark_processed(conn, sub.name, handled)
         return emitted
 
-    async def _run_handler(self, sub: Subscription[Any], conn: AsyncConnection, d: _Decoded, done: set[str], handled: list[str]) -> int:
+    async def _run_handler(
+        self, sub: Subscription[Any], conn: AsyncConnection, d: _Decoded, done: set[str], handled: list[str]
+    ) -> int:
         event = d.event
         assert event is not None
         if event.event_id in done or event.event_id in handled:
@@ -431,8 +440,13 @@ class Bus:
             f"consume {sub.topic}",
             context=extract_context(d.record.headers or ()),
             kind=trace.SpanKind.CONSUMER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": sub.topic, "medic.event_id": event.event_id,
-                        "medic.event_type": event.event_type, "medic.issue_id": event.issue_id or ""},
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": sub.topic,
+                "medic.event_id": event.event_id,
+                "medic.event_type": event.event_type,
+                "medic.issue_id": event.issue_id or "",
+            },
         ):
             await sub.handler(event, ctx)
             count = await ctx.flush(conn)
@@ -458,11 +472,15 @@ class Bus:
                     count = await self._run_handler(sub, conn, d, done, handled)
                     await self.store.mark_processed(conn, sub.name, handled)
                 return count
-            except Exception as exc:  # noqa: BLE001 - counted, retried, then dead-lettered
+            except Exception as exc:
                 self.metrics.failed.labels(self.metrics.service, sub.topic, type(exc).__name__).inc()
                 log.warning(
                     "handler failed (attempt %d/%d) on %s offset %d: %s",
-                    attempt, attempts, d.record.topic, d.record.offset, exc,
+                    attempt,
+                    attempts,
+                    d.record.topic,
+                    d.record.offset,
+                    exc,
                     extra={"issue_id": getattr(d.event, "issue_id", None)},
                 )
                 if attempt == attempts:
@@ -557,7 +575,7 @@ class OutboxRelay:
                 published = await self.flush_once()
                 self.healthy = True
                 backoff = 0.1
-            except Exception:  # noqa: BLE001 - keep relaying; rows stay in the outbox
+            except Exception:
                 log.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
                 self.healthy = False
                 await asyncio.sleep(backoff)
@@ -570,10 +588,8 @@ class OutboxRelay:
             if self._stopping:
                 return
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.idle_s)
-            except TimeoutError:
-                pass
 
     async def flush_once(self) -> int:
         """Publish one batch of outbox rows; return how many were acknowledged."""

@@ -215,7 +215,7 @@ class ControlPlane:
                 batch = await consumer.getmany(tp, timeout_ms=500)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep following through broker hiccups
+            except Exception:
                 log.warning("control topic read failed", exc_info=True)
                 await asyncio.sleep(1)
                 continue
@@ -229,7 +229,7 @@ class ControlPlane:
                 for handler in self._handlers.get(command.command, []):
                     try:
                         await handler(command)
-                    except Exception:  # noqa: BLE001 - a failing handler must not stop the gate
+                    except Exception:
                         log.exception("control handler for %s failed", command.command)
 
     def _parse(self, value: bytes | None) -> ControlCommand | None:
@@ -286,5 +286,5 @@ class ControlPlane:
         for fn in self._watchers:
             try:
                 await fn(snap)
-            except Exception:  # noqa: BLE001 - a watcher must not stop the gate
+            except Exception:
                 log.exception("control watcher failed")

@@ -125,10 +125,24 @@ class Metrics:
         self.registry = CollectorRegistry()
         labels = ["service"]
         self.service = service
-        self.handled = Counter("medic_messages_handled_total", "Messages handled successfully.", [*labels, "topic", "event_type"], registry=self.registry)
-        self.failed = Counter("medic_messages_failed_total", "Handler attempts that raised.", [*labels, "topic", "error"], registry=self.registry)
-        self.duplicates = Counter("medic_messages_duplicate_total", "Redelivered messages skipped as already processed.", [*labels, "topic"], registry=self.registry)
-        self.dead_lettered = Counter("medic_dlq_total", "Messages sent to the dead-letter topic.", [*labels, "topic"], registry=self.registry)
+        self.handled = Counter(
+            "medic_messages_handled_total",
+            "Messages handled successfully.",
+            [*labels, "topic", "event_type"],
+            registry=self.registry,
+        )
+        self.failed = Counter(
+            "medic_messages_failed_total", "Handler attempts that raised.", [*labels, "topic", "error"], registry=self.registry
+        )
+        self.duplicates = Counter(
+            "medic_messages_duplicate_total",
+            "Redelivered messages skipped as already processed.",
+            [*labels, "topic"],
+            registry=self.registry,
+        )
+        self.dead_lettered = Counter(
+            "medic_dlq_total", "Messages sent to the dead-letter topic.", [*labels, "topic"], registry=self.registry
+        )
         self.latency = Histogram(
             "medic_handler_seconds",
             "Handler latency per message.",
@@ -137,9 +151,20 @@ class Metrics:
             registry=self.registry,
         )
         self.paused = Gauge("medic_paused", "1 while the service is paused.", labels, registry=self.registry)
-        self.outbox_pending = Gauge("medic_outbox_pending", "Events in the outbox not yet acknowledged by the broker.", labels, registry=self.registry)
-        self.published = Counter("medic_events_published_total", "Events published from the outbox.", [*labels, "topic"], registry=self.registry)
-        self.work_done = Counter("medic_work_items_total", "Work items finished.", [*labels, "kind", "outcome"], registry=self.registry)
+        self.outbox_pending = Gauge(
+            "medic_outbox_pending", "Events in the outbox not yet acknowledged by the broker.", labels, registry=self.registry
+        )
+        self.published = Counter(
+            "medic_events_published_total", "Events published from the outbox.", [*labels, "topic"], registry=self.registry
+        )
+        self.work_done = Counter(
+            "medic_work_items_total", "Work items finished.", [*labels, "kind", "outcome"], registry=self.registry
+        )
         self.work_queued = Gauge("medic_work_items_queued", "Work items waiting.", labels, registry=self.registry)
-        self.refused = Counter("medic_side_effects_refused_total", "Side effects refused (paused or policy).", [*labels, "action"], registry=self.registry)
+        self.refused = Counter(
+            "medic_side_effects_refused_total",
+            "Side effects refused (paused or policy).",
+            [*labels, "action"],
+            registry=self.registry,
+        )
         self.paused.labels(service).set(0)

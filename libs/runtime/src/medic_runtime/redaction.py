@@ -9,12 +9,12 @@ routinely carry credentials. Everything the watcher stores or publishes passes t
 from __future__ import annotations
 
 import re
-from functools import partial
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-__all__ = ["DEFAULT_RULES", "RedactionRule", "Redactor", "SENSITIVE_KEYS"]
+__all__ = ["DEFAULT_RULES", "SENSITIVE_KEYS", "RedactionRule", "Redactor"]
 
 
 @dataclass(frozen=True, slots=True)

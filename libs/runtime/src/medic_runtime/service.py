@@ -75,8 +75,15 @@ class ServiceRuntime:
         self.store = ServiceStore(settings.resolved_store_url(), service=self.service)
         self.bus = Bus(settings, store=self.store, metrics=self.metrics, topics=self.topics, producer=self.producer)
         self.control = ControlPlane(settings, store=self.store, metrics=self.metrics, topics=self.topics)
-        self.work = WorkQueue(self.store, metrics=self.metrics, owner=settings.instance_id, topics=self.topics,
-                              producer=self.producer, control=self.control, relay_notify=self.bus.relay.notify)
+        self.work = WorkQueue(
+            self.store,
+            metrics=self.metrics,
+            owner=settings.instance_id,
+            topics=self.topics,
+            producer=self.producer,
+            control=self.control,
+            relay_notify=self.bus.relay.notify,
+        )
         self.redactor = Redactor()
         self.extra_tables: list[MetaData] = list(extra_tables)
         self.started_at = time.time()
@@ -91,7 +98,9 @@ class ServiceRuntime:
 
     # ---- registration --------------------------------------------------------------------------
 
-    def consume(self, topic: TopicName | str, *accepts: type[EventT], group_id: str | None = None) -> Callable[[HandlerFn], HandlerFn]:
+    def consume(
+        self, topic: TopicName | str, *accepts: type[EventT], group_id: str | None = None
+    ) -> Callable[[HandlerFn], HandlerFn]:
         """Decorator: handle ``accepts`` events from ``topic`` with delivery guarantees."""
         name = self.topics.name(topic) if isinstance(topic, TopicName) else topic
 
@@ -110,7 +119,9 @@ class ServiceRuntime:
 
         return register
 
-    def on_command(self, command: CommandName) -> Callable[[Callable[[ControlCommand], Awaitable[None]]], Callable[[ControlCommand], Awaitable[None]]]:
+    def on_command(
+        self, command: CommandName
+    ) -> Callable[[Callable[[ControlCommand], Awaitable[None]]], Callable[[ControlCommand], Awaitable[None]]]:
         """Decorator: react to a live control command (approve, reject, scan, rollback, ...)."""
 
         def register(fn: Callable[[ControlCommand], Awaitable[None]]) -> Callable[[ControlCommand], Awaitable[None]]:
@@ -222,7 +233,7 @@ class ServiceRuntime:
                 await fn()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - periodic work logs and carries on
+            except Exception:
                 log.exception("periodic task %s failed", name)
             await asyncio.sleep(seconds)
 
@@ -258,7 +269,7 @@ class ServiceRuntime:
             for name, check in self._readiness.items():
                 try:
                     checks[name] = bool(await check())
-                except Exception:  # noqa: BLE001 - a failing check reports not ready
+                except Exception:
                     checks[name] = False
             ok = all(checks.values())
             return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
@@ -273,18 +284,31 @@ def run_service(settings_cls: type[SettingsT], build: Callable[[SettingsT], Serv
     try:
         settings = load_settings(settings_cls)
     except SettingsError as exc:
-        print(f"medic: {exc}", file=sys.stderr)
+        sys.stderr.write(f"medic: {exc}\n")
         raise SystemExit(2) from None
-    configure_logging(service=settings.service_name, instance=settings.instance_id, level=settings.log_level, fmt=settings.log_format)
-    configure_tracing(service=settings.service_name, instance=settings.instance_id, exporter=settings.otel_exporter,
-                      endpoint=settings.otel_endpoint)
+    configure_logging(
+        service=settings.service_name, instance=settings.instance_id, level=settings.log_level, fmt=settings.log_format
+    )
+    configure_tracing(
+        service=settings.service_name,
+        instance=settings.instance_id,
+        exporter=settings.otel_exporter,
+        endpoint=settings.otel_endpoint,
+    )
     try:
         runtime = build(settings)
     except ValueError as exc:  # ConfigError and friends: bad target/section configuration
-        print(f"medic-{settings.service_name}: {exc}", file=sys.stderr)
+        sys.stderr.write(f"medic-{settings.service_name}: {exc}\n")
         raise SystemExit(2) from None
-    config = uvicorn.Config(runtime.http, host=settings.http_host, port=settings.http_port, log_config=None,
-                            access_log=False, lifespan="on", timeout_graceful_shutdown=20)
+    config = uvicorn.Config(
+        runtime.http,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=20,
+    )
     server = uvicorn.Server(config)
     server.run()
     if not server.started:

@@ -64,7 +64,9 @@ class ServiceSettings(BaseSettings):
     control_api_url: str | None = Field(default=None, description="control-api base URL, to read config at start-up.")
     control_api_token: str | None = Field(default=None, description="Token for control-api (viewer role is enough).")
     config_max_age_s: int = Field(default=3600, ge=1, description="Cached config older than this is stale: fail closed.")
-    control_catch_up_timeout_s: float = Field(default=15.0, gt=0, description="How long to wait to read the control state at start.")
+    control_catch_up_timeout_s: float = Field(
+        default=15.0, gt=0, description="How long to wait to read the control state at start."
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
     log_format: Literal["json", "text"] = Field(default="json", description="Log line format.")

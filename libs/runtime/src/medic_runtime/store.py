@@ -146,7 +146,7 @@ class ServiceStore:
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - readiness reports any failure as not ready
+        except Exception:
             return False
         return True
 
@@ -182,7 +182,9 @@ class ServiceStore:
     async def prune_processed(self, older_than_s: float) -> int:
         """Forget processed ids older than ``older_than_s`` (replays beyond it are rework anyway)."""
         async with self.transaction() as conn:
-            result = await conn.execute(delete(processed_events).where(processed_events.c.processed_at < time.time() - older_than_s))
+            result = await conn.execute(
+                delete(processed_events).where(processed_events.c.processed_at < time.time() - older_than_s)
+            )
             return int(result.rowcount or 0)
 
     # ---- key/value -----------------------------------------------------------------------------

@@ -37,7 +37,7 @@ log = logging.getLogger("medic.work")
 tracer = trace.get_tracer("medic.work")
 
 
-class RetryLater(Exception):  # noqa: N818 - a control-flow signal, not an error
+class RetryLater(Exception):
     """Raised by work code to put the item back without counting a failed attempt."""
 
     def __init__(self, delay_s: float, reason: str = "") -> None:
@@ -65,7 +65,9 @@ class WorkItem:
 class WorkContext(Emitter):
     """What work code gets: its item, the store, an outbox written when the item completes."""
 
-    def __init__(self, item: WorkItem, *, queue: WorkQueue, topics: TopicRegistry, producer: Producer, control: ControlPlane) -> None:
+    def __init__(
+        self, item: WorkItem, *, queue: WorkQueue, topics: TopicRegistry, producer: Producer, control: ControlPlane
+    ) -> None:
         super().__init__(topics, producer)
         self.item = item
         self.queue = queue
@@ -82,8 +84,12 @@ class WorkContext(Emitter):
         try:
             self.control.require_running(action)
         except SideEffectRefused:
-            self.record(f"{action}", ActionStatus.REFUSED, f"{action} refused: {self.control.pause_reason}",
-                        issue_id=issue_id or self.item.issue_id)
+            self.record(
+                f"{action}",
+                ActionStatus.REFUSED,
+                f"{action} refused: {self.control.pause_reason}",
+                issue_id=issue_id or self.item.issue_id,
+            )
             raise
 
     async def checkpoint(self) -> None:
@@ -110,8 +116,17 @@ class Worker:
 class WorkQueue:
     """The work_items table and the workers that drain it."""
 
-    def __init__(self, store: ServiceStore, *, metrics: Metrics, owner: str, topics: TopicRegistry, producer: Producer,
-                 control: ControlPlane, relay_notify: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: ServiceStore,
+        *,
+        metrics: Metrics,
+        owner: str,
+        topics: TopicRegistry,
+        producer: Producer,
+        control: ControlPlane,
+        relay_notify: Callable[[], None],
+    ) -> None:
         self.store = store
         self.metrics = metrics
         self.owner = owner
@@ -190,15 +205,27 @@ class WorkQueue:
                 await conn.execute(
                     update(work_items)
                     .where(work_items.c.id == row_id)
-                    .values(status="running", lease_owner=self.owner, lease_until=now + lease_s,
-                            attempts=work_items.c.attempts + 1, updated_at=now)
+                    .values(
+                        status="running",
+                        lease_owner=self.owner,
+                        lease_until=now + lease_s,
+                        attempts=work_items.c.attempts + 1,
+                        updated_at=now,
+                    )
                     .returning(*work_items.c)
                 )
             ).one()
         return WorkItem(
-            id=row.id, kind=row.kind, dedup_key=row.dedup_key, issue_id=row.issue_id, priority=row.priority,
-            payload=json.loads(row.payload), headers=json.loads(row.headers), attempts=row.attempts,
-            max_attempts=row.max_attempts, created_at=row.created_at,
+            id=row.id,
+            kind=row.kind,
+            dedup_key=row.dedup_key,
+            issue_id=row.issue_id,
+            priority=row.priority,
+            payload=json.loads(row.payload),
+            headers=json.loads(row.headers),
+            attempts=row.attempts,
+            max_attempts=row.max_attempts,
+            created_at=row.created_at,
         )
 
     async def recover(self) -> int:
@@ -208,8 +235,9 @@ class WorkQueue:
             if self.store.dialect != "sqlite":
                 # Shared store: only our own previous leases, or lapsed ones.
                 cond = and_(cond, or_(work_items.c.lease_owner == self.owner, work_items.c.lease_until < time.time()))
-            result = await conn.execute(update(work_items).where(cond).values(status="queued", lease_owner=None,
-                                                                                lease_until=None, not_before=0))
+            result = await conn.execute(
+                update(work_items).where(cond).values(status="queued", lease_owner=None, lease_until=None, not_before=0)
+            )
             return int(result.rowcount or 0)
 
     async def counts(self) -> dict[str, int]:
@@ -226,8 +254,16 @@ class WorkQueue:
 
     # ---- finishing -----------------------------------------------------------------------------
 
-    async def _finish(self, item: WorkItem, ctx: WorkContext, *, status: str, error: str | None = None,
-                      retry_in: float | None = None, count_attempt: bool = True) -> None:
+    async def _finish(
+        self,
+        item: WorkItem,
+        ctx: WorkContext,
+        *,
+        status: str,
+        error: str | None = None,
+        retry_in: float | None = None,
+        count_attempt: bool = True,
+    ) -> None:
         now = time.time()
         values: dict[str, Any] = {"lease_owner": None, "lease_until": None, "updated_at": now, "last_error": error}
         if retry_in is not None:
@@ -278,7 +314,7 @@ class WorkQueue:
                 continue
             try:
                 item = await self.claim(worker.kind, worker.lease_s)
-            except Exception:  # noqa: BLE001 - a store hiccup must not kill the worker
+            except Exception:
                 log.warning("claim failed", exc_info=True)
                 await asyncio.sleep(1)
                 continue
@@ -295,8 +331,13 @@ class WorkQueue:
         outcome = "done"
         try:
             with tracer.start_as_current_span(
-                f"work {item.kind}", context=extract_context(item.headers),
-                attributes={"medic.work.kind": item.kind, "medic.issue_id": item.issue_id or "", "medic.work.attempt": item.attempts},
+                f"work {item.kind}",
+                context=extract_context(item.headers),
+                attributes={
+                    "medic.work.kind": item.kind,
+                    "medic.issue_id": item.issue_id or "",
+                    "medic.work.attempt": item.attempts,
+                },
             ):
                 await worker.fn(item, ctx)
             await self._finish(item, ctx, status="done")
@@ -309,18 +350,22 @@ class WorkQueue:
             await self._finish(item, ctx, status="queued", error=exc.reason or None, retry_in=exc.delay_s, count_attempt=False)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - recorded, retried with backoff, then failed
+        except Exception as exc:
             outcome = "error"
             log.exception("work %s %s failed (attempt %d/%d)", item.kind, item.dedup_key, item.attempts, item.max_attempts)
             ctx.pending.clear()  # events of a failed attempt are not published
             if item.attempts >= item.max_attempts:
                 outcome = "failed"
-                ctx.record(f"{item.kind}.failed", ActionStatus.FAILED,
-                           f"{item.kind} failed after {item.attempts} attempt(s): {exc}"[:2000], issue_id=item.issue_id,
-                           details={"error_type": type(exc).__name__, "attempts": item.attempts})
+                ctx.record(
+                    f"{item.kind}.failed",
+                    ActionStatus.FAILED,
+                    f"{item.kind} failed after {item.attempts} attempt(s): {exc}"[:2000],
+                    issue_id=item.issue_id,
+                    details={"error_type": type(exc).__name__, "attempts": item.attempts},
+                )
                 await self._finish(item, ctx, status="failed", error=repr(exc)[:2000])
             else:
-                await self._finish(item, ctx, status="queued", error=repr(exc)[:2000], retry_in=min(2 ** item.attempts, 300))
+                await self._finish(item, ctx, status="queued", error=repr(exc)[:2000], retry_in=min(2**item.attempts, 300))
         finally:
             renew.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -332,6 +377,7 @@ class WorkQueue:
             await asyncio.sleep(lease_s / 3)
             async with self.store.transaction() as conn:
                 await conn.execute(
-                    update(work_items).where(work_items.c.id == item.id, work_items.c.lease_owner == self.owner)
+                    update(work_items)
+                    .where(work_items.c.id == item.id, work_items.c.lease_owner == self.owner)
                     .values(lease_until=time.time() + lease_s)
                 )

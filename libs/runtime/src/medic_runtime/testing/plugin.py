@@ -36,7 +36,7 @@ def docker_available() -> bool:
 
         client = docker.from_env(timeout=3)
         client.ping()
-    except Exception:  # noqa: BLE001 - any failure means no engine
+    except Exception:
         return False
     return True
 
