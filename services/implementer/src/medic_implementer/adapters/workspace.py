@@ -1,0 +1,86 @@
+"""Per-issue git worktrees: isolated, on the fix branch, removed afterwards.
+
+Each fix attempt gets its own directory under the workspace root (issue id, attempt and a random
+suffix in the name), so two issues — or two attempts of one — never share a checkout. The branch
+``agent/fix-<issue-id>`` is (re)started at the deployed commit. Removing the worktree keeps the
+branch: its commits are how a redelivered event finds the fix it already made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..domain.errors import WorkspaceError
+from .git import Git, GitError
+
+__all__ = ["Workspace", "fix_branch", "open_workspace", "resolve_base"]
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# One lock per repository: worktree bookkeeping in .git/worktrees is not safe under concurrent writers.
+_REPO_LOCKS: dict[Path, asyncio.Lock] = {}
+
+
+def fix_branch(issue_id: str) -> str:
+    """The fix branch of an issue: ``agent/fix-<issue-id>`` (unsafe characters replaced)."""
+    return f"agent/fix-{_SAFE.sub('-', issue_id).strip('-.') or 'issue'}"
+
+
+def _lock(repo: Path) -> asyncio.Lock:
+    return _REPO_LOCKS.setdefault(repo.resolve(), asyncio.Lock())
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """One isolated checkout of the target repository for one fix attempt."""
+
+    path: Path
+    branch: str
+    base_sha: str
+    git: Git
+
+
+async def resolve_base(git: Git, *, commit_sha: str | None, default_branch: str) -> str:
+    """The deployed commit when known and present, else the default branch head (remote first)."""
+    if commit_sha:
+        sha = await git.rev_parse(commit_sha)
+        if sha is None:
+            await git.run("fetch", "--quiet", "origin", check=False)
+            sha = await git.rev_parse(commit_sha)
+        if sha is not None:
+            return sha
+    for ref in (f"origin/{default_branch}", default_branch, "HEAD"):
+        sha = await git.rev_parse(ref)
+        if sha is not None:
+            return sha
+    raise WorkspaceError(f"cannot resolve a base commit (deployed {commit_sha!r}, branch {default_branch!r})")
+
+
+@asynccontextmanager
+async def open_workspace(*, repo: Path, root: Path, issue_id: str, base_sha: str, attempt: int = 1) -> AsyncIterator[Workspace]:
+    """A fresh worktree of ``repo`` on the issue's fix branch at ``base_sha``; removed on exit."""
+    git = Git(repo)
+    branch = fix_branch(issue_id)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{_SAFE.sub('-', issue_id)[:60]}-{attempt}-{uuid.uuid4().hex[:8]}"
+    async with _lock(repo):
+        try:
+            await git.run("worktree", "prune")
+            # -B: a rework restarts the branch at the deployed commit; --no-track keeps it local.
+            await git.run("worktree", "add", "--quiet", "--no-track", "-B", branch, str(path), base_sha)
+        except GitError as exc:
+            raise WorkspaceError(f"cannot create worktree for {issue_id}: {exc}") from exc
+    try:
+        yield Workspace(path=path, branch=branch, base_sha=base_sha, git=git.at(path))
+    finally:
+        async with _lock(repo):
+            await git.run("worktree", "remove", "--force", str(path), check=False)
+            if path.exists():
+                shutil.rmtree(path, ignore_errors=True)
+            await git.run("worktree", "prune", check=False)

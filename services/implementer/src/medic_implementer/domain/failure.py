@@ -1,0 +1,173 @@
+"""What failed, read from a diagnosis: the kind of fault, the value involved, the exit to use.
+
+A :class:`DiagnosisReady` carries the issue title (usually ``Type: message``), the root cause in
+words, a fix hint and evidence. Template fixers need a few precise facts from that text — which
+property was read from a null value, which key was missing, which HTTP status and message the
+early exit should use — and :func:`read_failure` extracts them. All of it is attacker-influenced
+text: it can only *select* among the edits a template makes, never name a file to write.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from medic_contracts import DiagnosisReady, FixStrategy, RequestContext
+
+__all__ = ["FailureFacts", "FailureKind", "entity_name", "evidence_files", "read_failure", "request_from_evidence"]
+
+
+class FailureKind(StrEnum):
+    """The shape of the fault a template can guard against."""
+
+    NONE_VALUE = "none_value"
+    MISSING_KEY = "missing_key"
+    OUT_OF_BOUNDS = "out_of_bounds"
+    DIVIDE_BY_ZERO = "divide_by_zero"
+    EMPTY_ITERABLE = "empty_iterable"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class FailureFacts:
+    """The facts a template fixer works from."""
+
+    kind: FailureKind
+    exception_type: str | None
+    message: str
+    property_name: str | None = None
+    missing_key: str | None = None
+    hinted_expression: str | None = None
+    exit_status: int | None = None
+    exit_message: str | None = None
+
+
+_STRATEGY_KIND = {
+    FixStrategy.NULL_GUARD: FailureKind.NONE_VALUE,
+    FixStrategy.MISSING_KEY_GUARD: FailureKind.MISSING_KEY,
+    FixStrategy.BOUNDS_GUARD: FailureKind.OUT_OF_BOUNDS,
+    FixStrategy.ZERO_GUARD: FailureKind.DIVIDE_BY_ZERO,
+    FixStrategy.EMPTY_ITERABLE_GUARD: FailureKind.EMPTY_ITERABLE,
+}
+
+_PROPERTY = (
+    re.compile(r"Cannot read propert(?:y|ies) of (?:null|undefined) \(reading ['\"]([^'\"]{1,100})['\"]\)"),
+    re.compile(r"Cannot read property ['\"]([^'\"]{1,100})['\"] of (?:null|undefined)"),
+    re.compile(r"'NoneType' object has no attribute ['\"]([^'\"]{1,100})['\"]"),
+    re.compile(r"null is not an object \(evaluating '[^']*?\.([A-Za-z_$][\w$]*)'\)"),
+    re.compile(r"can't access property [\"']([^\"']{1,100})[\"'],? \S+ is (?:null|undefined)"),
+)
+_NONE = re.compile(
+    r"Cannot read propert|'NoneType' object|of null|of undefined|is null|is undefined|is not an object|NoneType", re.I
+)
+_KEY = re.compile(r"KeyError:?\s*['\"]([^'\"]{1,200})['\"]")
+_BOUNDS = re.compile(r"IndexError|index out of range|out of bounds|RangeError: Invalid array length", re.I)
+_ZERO = re.compile(r"ZeroDivisionError|division by zero|divide by zero|modulo by zero|Division by zero", re.I)
+_EMPTY = re.compile(
+    r"empty sequence|iterable argument is empty|arg is an empty|requires at least one data point|"
+    r"Reduce of empty array|reduce\(\) of empty|empty iterable|StatisticsError",
+    re.I,
+)
+_EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception))\b:?\s*(.*)")
+_BACKTICK = re.compile(r"`([^`\n]{1,200})`")
+_STATUS = re.compile(r"\b(?:return|raise|respond(?:s|ing)? with|status)\D{0,20}\b([45]\d\d)\b", re.I)
+_QUOTED = re.compile(r"[\"'\u2018\u201c]([A-Z][^\"'\u2019\u201d\n]{2,80})[\"'\u2019\u201d]")
+
+
+def _texts(diagnosis: DiagnosisReady) -> list[str]:
+    texts = [diagnosis.issue.title, diagnosis.root_cause, diagnosis.fix_hint or ""]
+    for item in diagnosis.evidence:
+        texts.append(item.summary)
+        if item.detail:
+            texts.append(item.detail)
+    return [t for t in texts if t]
+
+
+def read_failure(diagnosis: DiagnosisReady) -> FailureFacts:
+    """The failure facts of a diagnosis (kind from the message, else from the suggested strategy)."""
+    texts = _texts(diagnosis)
+    joined = "\n".join(texts)
+    exc_type, message = None, diagnosis.issue.title
+    match = _EXC.search(diagnosis.issue.title) or _EXC.search(joined)
+    if match:
+        exc_type, message = match.group(1), match.group(2).strip() or diagnosis.issue.title
+    prop = next((m.group(1) for p in _PROPERTY for t in texts if (m := p.search(t))), None)
+    key_match = next((m for t in texts if (m := _KEY.search(t))), None)
+
+    if _ZERO.search(joined):
+        kind = FailureKind.DIVIDE_BY_ZERO
+    elif _EMPTY.search(joined):
+        kind = FailureKind.EMPTY_ITERABLE
+    elif key_match or exc_type == "KeyError":
+        kind = FailureKind.MISSING_KEY
+    elif _BOUNDS.search(joined):
+        kind = FailureKind.OUT_OF_BOUNDS
+    elif prop or _NONE.search(joined):
+        kind = FailureKind.NONE_VALUE
+    else:
+        kind = _STRATEGY_KIND.get(diagnosis.fix_strategy, FailureKind.UNKNOWN)
+    if diagnosis.fix_strategy in _STRATEGY_KIND and kind is FailureKind.UNKNOWN:
+        kind = _STRATEGY_KIND[diagnosis.fix_strategy]
+
+    hint = diagnosis.fix_hint or ""
+    hinted = _BACKTICK.search(hint)
+    status = _STATUS.search(hint)
+    quoted = _QUOTED.search(hint)
+    missing_key = key_match.group(1) if key_match else None
+    if missing_key is None and exc_type == "KeyError":
+        missing_key = message.strip("'\" ") or None
+    return FailureFacts(
+        kind=kind,
+        exception_type=exc_type,
+        message=message[:500],
+        property_name=prop,
+        missing_key=missing_key,
+        hinted_expression=hinted.group(1).strip() if hinted else None,
+        exit_status=int(status.group(1)) if status else None,
+        exit_message=quoted.group(1).strip() if quoted else None,
+    )
+
+
+def entity_name(expression: str) -> str:
+    """A human name for a guarded expression: ``practice`` → ``Practice``, ``data["user_id"]`` → ``User id``."""
+    tail = re.split(r"[.\[\]'\"()]+", expression.strip())
+    words = [w for w in tail if re.match(r"^[A-Za-z_][\w$]*$", w)]
+    word = words[-1] if words else "Resource"
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", word).replace("_", " ").strip() or "Resource"
+    return spaced[0].upper() + spaced[1:].lower()
+
+
+_FILE_IN_TEXT = re.compile(r"([\w./\[\]@()-]+\.(?:py|ts|tsx|js|jsx|mjs|cjs))(?::\d+)?")
+
+
+def evidence_files(diagnosis: DiagnosisReady) -> frozenset[str]:
+    """Repository files the diagnosis names: the affected file and files cited by its evidence."""
+    files: set[str] = set()
+    if diagnosis.affected_file:
+        files.add(diagnosis.affected_file.lstrip("./"))
+    for item in diagnosis.evidence:
+        for text in (item.source or "",):
+            match = _FILE_IN_TEXT.search(text)
+            if match:
+                files.add(match.group(1).lstrip("./"))
+    return frozenset(files)
+
+
+def request_from_evidence(diagnosis: DiagnosisReady) -> RequestContext | None:
+    """The failing request, when the diagnosis carries it as ``request`` evidence (RequestContext JSON)."""
+    for item in diagnosis.evidence:
+        if item.kind != "request" or not item.detail:
+            continue
+        try:
+            data = json.loads(item.detail)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            known = {k: v for k, v in data.items() if k in RequestContext.model_fields}
+            try:
+                return RequestContext.model_validate(known)
+            except ValueError:
+                continue
+    return None

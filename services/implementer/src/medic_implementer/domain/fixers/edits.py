@@ -1,0 +1,25 @@
+"""What every template fixer returns: a rewritten file and what was done, in words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from medic_contracts import FixStrategy
+
+__all__ = ["TemplateEdit", "http_reason"]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateEdit:
+    """A template's rewrite of one file."""
+
+    path: str
+    new_text: str
+    strategy: FixStrategy
+    description: str
+    guarded: str
+
+
+def http_reason(status: int) -> str:
+    """A short default message for an HTTP status."""
+    return {400: "Bad request", 404: "Not found", 409: "Conflict", 422: "Unprocessable request"}.get(status, "Request failed")

@@ -1,0 +1,308 @@
+"""Template fixes for TypeScript and JavaScript, located with tree-sitter.
+
+The statement holding the diagnosed line is found in the syntax tree; the guarded expression is
+picked from it by the fault's shape (the property read from ``null``/``undefined``, the element
+read past the end, the ``reduce`` of an empty array). The early exit suits the context: a
+Next.js route handler (``export async function GET`` in ``route.ts``) returns
+``NextResponse.json({ error: "Practice not found" }, { status: 404 })`` (or ``Response.json``
+when ``next/server`` is not imported), an Express handler returns ``res.status(404).json(...)``,
+a loop over the value ``continue``s, other functions ``return null``. The rewritten file must
+parse without errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tree_sitter import Language, Node, Parser
+
+from medic_contracts import FixStrategy
+
+from ..failure import FailureFacts, FailureKind, entity_name
+from .edits import TemplateEdit
+
+__all__ = ["parses_cleanly", "typescript_template_fixes"]
+
+_ROUTE_FILE = re.compile(r"(^|/)route\.(ts|js|mjs|tsx|jsx)$")
+_HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+_FUNCTIONS = {"function_declaration", "function_expression", "arrow_function", "method_definition", "generator_function_declaration", "function"}
+_LOOPS = {"for_in_statement", "for_statement", "while_statement", "do_statement"}
+_BLOCKS = {"statement_block", "program", "switch_case", "switch_default"}
+_STRATEGY = {
+    FailureKind.NONE_VALUE: FixStrategy.NULL_GUARD,
+    FailureKind.MISSING_KEY: FixStrategy.MISSING_KEY_GUARD,
+    FailureKind.OUT_OF_BOUNDS: FixStrategy.BOUNDS_GUARD,
+    FailureKind.DIVIDE_BY_ZERO: FixStrategy.ZERO_GUARD,
+    FailureKind.EMPTY_ITERABLE: FixStrategy.EMPTY_ITERABLE_GUARD,
+}
+
+
+@lru_cache(maxsize=2)
+def _parser(tsx: bool) -> Parser:
+    import tree_sitter_typescript as grammar
+
+    return Parser(Language(grammar.language_tsx() if tsx else grammar.language_typescript()))
+
+
+def _parse(text: str, path: str) -> Node:
+    return _parser(path.endswith((".tsx", ".jsx"))).parse(text.encode()).root_node
+
+
+def parses_cleanly(text: str, path: str) -> bool:
+    """True when the file parses without syntax errors."""
+    return not _parse(text, path).has_error
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def _pure(node: Node) -> bool:
+    """Expressions safe to evaluate twice: identifiers, ``this``, member chains, literal/identifier subscripts."""
+    if node.type in ("identifier", "this", "shorthand_property_identifier"):
+        return True
+    if node.type == "member_expression":
+        obj = node.child_by_field_name("object")
+        return obj is not None and _pure(obj) and b"?." not in (node.text or b"")
+    if node.type == "subscript_expression":
+        obj, index = node.child_by_field_name("object"), node.child_by_field_name("index")
+        return obj is not None and index is not None and _pure(obj) and index.type in ("number", "string", "identifier")
+    if node.type == "parenthesized_expression" and node.named_child_count == 1:
+        child = node.named_children[0]
+        return _pure(child)
+    return False
+
+
+def _walk_no_nested(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(c for c in reversed(current.named_children) if c.type not in _FUNCTIONS and c.type != "statement_block")
+
+
+def _statement_at(root: Node, line: int) -> Node | None:
+    """The statement (a direct child of a block) that holds 0-based ``line``."""
+    node = root.named_descendant_for_point_range((line, 0), (line, 10_000))
+    # Start from the first named node that actually begins on the line when there is one.
+    candidates = [n for n in _line_nodes(root, line)]
+    if candidates:
+        node = candidates[0]
+    while node is not None and node.parent is not None and node.parent.type not in _BLOCKS:
+        node = node.parent
+    if node is None or node.type in _BLOCKS:
+        return None
+    return node
+
+
+def _line_nodes(root: Node, line: int) -> list[Node]:
+    out: list[Node] = []
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        if current.start_point[0] <= line <= current.end_point[0]:
+            if current.start_point[0] == line and current.type not in _BLOCKS:
+                out.append(current)
+                continue
+            stack.extend(reversed(current.named_children))
+    return out
+
+
+def _header(stmt: Node) -> Node:
+    """The part of a statement evaluated before its body."""
+    for field in ("condition", "right", "value"):
+        if stmt.type in ("if_statement", "while_statement", "for_in_statement", "switch_statement"):
+            part = stmt.child_by_field_name(field)
+            if part is not None:
+                return part
+    return stmt
+
+
+def _candidates(stmt: Node, facts: FailureFacts) -> list[tuple[Node, str]]:
+    found: list[tuple[Node, str]] = []
+    for node in _walk_no_nested(_header(stmt)):
+        if facts.kind in (FailureKind.NONE_VALUE, FailureKind.MISSING_KEY, FailureKind.OUT_OF_BOUNDS):
+            if node.type == "member_expression":
+                obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+                if obj is not None and prop is not None and _pure(obj) and b"?." not in (node.text or b""):
+                    if facts.property_name in (None, _text(prop)):
+                        found.append((obj, "none"))
+            elif node.type == "subscript_expression":
+                obj, index = node.child_by_field_name("object"), node.child_by_field_name("index")
+                if obj is not None and index is not None and _pure(obj):
+                    if facts.property_name in (None, _text(index).strip("'\"`")):
+                        found.append((obj, "none"))
+        elif facts.kind is FailureKind.EMPTY_ITERABLE and node.type == "call_expression":
+            fn = node.child_by_field_name("function")
+            args = node.child_by_field_name("arguments")
+            if fn is not None and fn.type == "member_expression" and args is not None:
+                prop = fn.child_by_field_name("property")
+                obj = fn.child_by_field_name("object")
+                if prop is not None and obj is not None and _text(prop) in ("reduce", "reduceRight") and args.named_child_count == 1 and _pure(obj):
+                    found.append((obj, "empty"))
+        elif facts.kind is FailureKind.DIVIDE_BY_ZERO and node.type == "binary_expression":
+            op = node.child_by_field_name("operator")
+            right = node.child_by_field_name("right")
+            if op is not None and _text(op) in ("/", "%") and right is not None and right.type != "number":
+                found.append((node, "divide"))
+    return found
+
+
+def _pick(found: list[tuple[Node, str]], facts: FailureFacts) -> tuple[Node, str] | None:
+    if not found:
+        return None
+    if facts.hinted_expression:
+        hinted = re.sub(r"\s+", "", facts.hinted_expression)
+        for node, role in found:
+            if re.sub(r"\s+", "", _text(node)) == hinted:
+                return node, role
+    # Innermost object of a chain first: for a.b.c read from null the failing read is the outer one.
+    return min(found, key=lambda item: (item[0].start_byte, -item[0].end_byte))
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    function: Node | None
+    route_method: str | None
+    express_response: str | None
+    loop_names: frozenset[str]
+
+
+def _function_name(fn: Node) -> str | None:
+    name = fn.child_by_field_name("name")
+    if name is not None:
+        return _text(name)
+    parent = fn.parent
+    if parent is not None and parent.type == "variable_declarator":
+        decl_name = parent.child_by_field_name("name")
+        return _text(decl_name) if decl_name is not None else None
+    return None
+
+
+def _param_names(fn: Node) -> list[str]:
+    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+    if params is None:
+        return []
+    if params.type == "identifier":
+        return [_text(params)]
+    names: list[str] = []
+    for param in params.named_children:
+        pattern = param.child_by_field_name("pattern") or param
+        names.append(_text(pattern) if pattern.type == "identifier" else "")
+    return names
+
+
+def _context(stmt: Node, path: str) -> _Context:
+    function: Node | None = None
+    loops: set[str] = set()
+    node = stmt.parent
+    while node is not None:
+        if node.type in _LOOPS and function is None:
+            left = node.child_by_field_name("left")
+            if left is not None:
+                loops.update(_text(n) for n in _walk_no_nested(left) if n.type == "identifier")
+        if node.type in _FUNCTIONS:
+            function = node
+            break
+        node = node.parent
+    route_method: str | None = None
+    express: str | None = None
+    if function is not None:
+        name = _function_name(function)
+        exported = any(p is not None and p.type == "export_statement" for p in _ancestors(function))
+        if name in _HTTP_METHODS and exported and _ROUTE_FILE.search(path):
+            route_method = name
+        params = _param_names(function)
+        if route_method is None and len(params) >= 2 and params[0] in ("req", "request") and params[1] in ("res", "response", "reply"):
+            express = params[1]
+    return _Context(function=function, route_method=route_method, express_response=express, loop_names=frozenset(loops))
+
+
+def _ancestors(node: Node) -> Iterator[Node | None]:
+    current = node.parent
+    for _ in range(4):
+        yield current
+        if current is None:
+            return
+        current = current.parent
+
+
+def _imports_next_response(root: Node) -> bool:
+    for node in root.named_children:
+        if node.type == "import_statement" and b"next/server" in (node.text or b"") and b"NextResponse" in (node.text or b""):
+            return True
+    return False
+
+
+def _exit(ctx: _Context, guarded: Node, role: str, facts: FailureFacts, root: Node) -> str:
+    name = entity_name(_text(guarded))
+    status = facts.exit_status or 404
+    message = facts.exit_message or (f"No {name.lower()} found" if role == "empty" else f"{name} not found")
+    body = f"{{ error: {json.dumps(message)} }}"
+    if ctx.route_method is not None:
+        factory = "NextResponse" if _imports_next_response(root) else "Response"
+        return f"return {factory}.json({body}, {{ status: {status} }});"
+    if ctx.express_response:
+        return f"return {ctx.express_response}.status({status}).json({body});"
+    names = {_text(n) for n in _walk_no_nested(guarded) if n.type == "identifier"}
+    if names & ctx.loop_names:
+        return "continue;"
+    return "return null;"
+
+
+def _fix_one(text: str, line: int, facts: FailureFacts, path: str) -> TemplateEdit | None:
+    data = text.encode()
+    root = _parse(text, path)
+    stmt = _statement_at(root, line - 1)
+    if stmt is None:
+        return None
+    picked = _pick(_candidates(stmt, facts), facts)
+    if picked is None:
+        return None
+    node, role = picked
+    strategy = _STRATEGY[facts.kind]
+    if role == "divide":
+        right = node.child_by_field_name("right")
+        assert right is not None
+        replacement = f"({_text(right)} === 0 ? 0 : {_text(node)})"
+        new = data[: node.start_byte] + replacement.encode() + data[node.end_byte :]
+        description = f"zero guard: {_text(node)} evaluates to 0 when {_text(right)} is 0"
+        guarded = _text(right)
+    else:
+        ctx = _context(stmt, path)
+        exit_stmt = _exit(ctx, node, role, facts, root)
+        line_start = data.rfind(b"\n", 0, stmt.start_byte) + 1
+        prefix = data[line_start : stmt.start_byte]
+        if prefix.strip():
+            return None  # the statement shares its line with other code: no room for a guard
+        indent = prefix.decode()
+        step = "\t" if "\t" in indent else "  "
+        condition = f"{_text(node)} == null" if role == "none" else f"{_text(node)}.length === 0"
+        guard = f"if ({condition}) {{\n{indent}{step}{exit_stmt}\n{indent}}}\n{indent}"
+        new = data[: stmt.start_byte] + guard.encode() + data[stmt.start_byte :]
+        guarded = _text(node)
+        description = f"{strategy.value.replace('_', ' ')}: `if ({condition}) {exit_stmt}` before line {stmt.start_point[0] + 1}"
+    new_text = new.decode()
+    if not parses_cleanly(new_text, path):
+        return None
+    return TemplateEdit(path=path, new_text=new_text, strategy=strategy, description=description, guarded=guarded)
+
+
+def typescript_template_fixes(*, path: str, text: str, lines: list[int], facts: FailureFacts) -> list[TemplateEdit]:
+    """Template edits for the fault at any of ``lines`` (diagnosed lines first); distinct results only."""
+    if facts.kind is FailureKind.UNKNOWN or not parses_cleanly(text, path):
+        return []
+    edits: list[TemplateEdit] = []
+    seen: set[str] = set()
+    total = text.count("\n") + 1
+    for line in lines:
+        if 1 <= line <= total:
+            edit = _fix_one(text, line, facts, path)
+            if edit and edit.new_text not in seen:
+                seen.add(edit.new_text)
+                edits.append(edit)
+    return edits
