@@ -38,7 +38,7 @@ class GitResult:
 def _base_env(extra: Mapping[str, str] | None) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),  # ssh-keygen (signing) looks here; no git config is read
+        "HOME": os.environ.get("HOME", "/root"),  # ssh-keygen (signing) looks here; no git config is read
         "LANG": "C.UTF-8",
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_CONFIG_NOSYSTEM": "1",

@@ -126,7 +126,7 @@ class TestRunner:
                     stdout=asyncio.subprocess.PIPE,
                     stderr=asyncio.subprocess.STDOUT,
                     start_new_session=True,  # own process group: a timeout kills the whole tree
-                    preexec_fn=_limit(self.limits),  # noqa: PLW1509 - only setrlimit, no locks taken
+                    preexec_fn=_limit(self.limits),
                 )
             except OSError as exc:
                 report = TestReport(command=command, outcome=TestOutcome.ERROR, summary=f"could not start: {exc}")

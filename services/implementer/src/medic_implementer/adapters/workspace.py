@@ -67,7 +67,7 @@ async def open_workspace(*, repo: Path, root: Path, issue_id: str, base_sha: str
     """A fresh worktree of ``repo`` on the issue's fix branch at ``base_sha``; removed on exit."""
     git = Git(repo)
     branch = fix_branch(issue_id)
-    root.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(root.mkdir, parents=True, exist_ok=True)
     path = root / f"{_SAFE.sub('-', issue_id)[:60]}-{attempt}-{uuid.uuid4().hex[:8]}"
     async with _lock(repo):
         try:

@@ -48,7 +48,9 @@ class GuardVerdict:
 
 
 # Characters that render as nothing or steer text direction: a path holding one is refused outright.
-_INVISIBLE = re.compile(r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+_INVISIBLE = re.compile(
+    r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
 
 
 def _has_invisible(text: str) -> bool:
@@ -163,7 +165,7 @@ class PathGuard:
             return "path holds control, zero-width or direction characters"
         if "\\" in path:
             return "path holds a backslash"
-        if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or path.startswith("~"):
+        if path.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", path):
             return "absolute path"
         normal = unicodedata.normalize("NFKC", path)
         for part in normal.split("/"):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from medic_contracts import FixStrategy
 
 from ..failure import FailureFacts, FailureKind, entity_name
-from .edits import TemplateEdit, http_reason
+from .edits import TemplateEdit
 
 __all__ = ["python_template_fixes"]
 
@@ -97,10 +97,10 @@ def _statement_at(tree: ast.Module, line: int) -> tuple[ast.stmt, list[ast.AST]]
             if isinstance(child, ast.stmt):
                 end = child.end_lineno or child.lineno
                 if child.lineno <= line <= end:
-                    best = (child, parents + [node])
-                    visit(child, parents + [node])
+                    best = (child, [*parents, node])
+                    visit(child, [*parents, node])
             elif not isinstance(child, ast.expr):
-                visit(child, parents + [node])
+                visit(child, [*parents, node])
 
     visit(tree, [])
     return best
@@ -185,7 +185,9 @@ def _candidates(stmt: ast.stmt, facts: FailureFacts, src: _Source) -> list[tuple
     # Prefer the key whose literal matches the reported key, then the first in source order.
     if facts.kind is FailureKind.MISSING_KEY and facts.missing_key:
         exact = [
-            c for c in found if isinstance(c[0], ast.Subscript) and isinstance(c[0].slice, ast.Constant) and c[0].slice.value == facts.missing_key
+            c
+            for c in found
+            if isinstance(c[0], ast.Subscript) and isinstance(c[0].slice, ast.Constant) and c[0].slice.value == facts.missing_key
         ]
         if exact:
             return exact
@@ -216,11 +218,13 @@ def _exit(ctx: _Context, node: ast.expr, role: str, facts: FailureFacts, src: _S
     if role == "key":
         status = facts.exit_status or 400
         key = node.slice if isinstance(node, ast.Subscript) else node
-        key_text = key.value if isinstance(key, ast.Constant) else src.segment(key)
+        key_text = str(key.value) if isinstance(key, ast.Constant) else src.segment(key)
         message = facts.exit_message or f"Missing {key_text}"
     elif role in ("index", "empty"):
         status = facts.exit_status or 404
-        message = facts.exit_message or f"{name} not found" if role == "index" else facts.exit_message or f"No {name.lower()} found"
+        message = (
+            facts.exit_message or f"{name} not found" if role == "index" else facts.exit_message or f"No {name.lower()} found"
+        )
     else:
         status = facts.exit_status or 404
         message = facts.exit_message or f"{name} not found"

@@ -29,7 +29,14 @@ __all__ = ["parses_cleanly", "typescript_template_fixes"]
 
 _ROUTE_FILE = re.compile(r"(^|/)route\.(ts|js|mjs|tsx|jsx)$")
 _HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
-_FUNCTIONS = {"function_declaration", "function_expression", "arrow_function", "method_definition", "generator_function_declaration", "function"}
+_FUNCTIONS = {
+    "function_declaration",
+    "function_expression",
+    "arrow_function",
+    "method_definition",
+    "generator_function_declaration",
+    "function",
+}
 _LOOPS = {"for_in_statement", "for_statement", "while_statement", "do_statement"}
 _BLOCKS = {"statement_block", "program", "switch_case", "switch_default"}
 _STRATEGY = {
@@ -89,7 +96,7 @@ def _statement_at(root: Node, line: int) -> Node | None:
     """The statement (a direct child of a block) that holds 0-based ``line``."""
     node = root.named_descendant_for_point_range((line, 0), (line, 10_000))
     # Start from the first named node that actually begins on the line when there is one.
-    candidates = [n for n in _line_nodes(root, line)]
+    candidates = list(_line_nodes(root, line))
     if candidates:
         node = candidates[0]
     while node is not None and node.parent is not None and node.parent.type not in _BLOCKS:
@@ -128,21 +135,27 @@ def _candidates(stmt: Node, facts: FailureFacts) -> list[tuple[Node, str]]:
         if facts.kind in (FailureKind.NONE_VALUE, FailureKind.MISSING_KEY, FailureKind.OUT_OF_BOUNDS):
             if node.type == "member_expression":
                 obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
-                if obj is not None and prop is not None and _pure(obj) and b"?." not in (node.text or b""):
-                    if facts.property_name in (None, _text(prop)):
-                        found.append((obj, "none"))
+                plain = obj is not None and prop is not None and _pure(obj) and b"?." not in (node.text or b"")
+                if plain and obj is not None and prop is not None and facts.property_name in (None, _text(prop)):
+                    found.append((obj, "none"))
             elif node.type == "subscript_expression":
                 obj, index = node.child_by_field_name("object"), node.child_by_field_name("index")
-                if obj is not None and index is not None and _pure(obj):
-                    if facts.property_name in (None, _text(index).strip("'\"`")):
-                        found.append((obj, "none"))
+                matches = index is not None and facts.property_name in (None, _text(index).strip("'\"`"))
+                if obj is not None and matches and _pure(obj):
+                    found.append((obj, "none"))
         elif facts.kind is FailureKind.EMPTY_ITERABLE and node.type == "call_expression":
             fn = node.child_by_field_name("function")
             args = node.child_by_field_name("arguments")
             if fn is not None and fn.type == "member_expression" and args is not None:
                 prop = fn.child_by_field_name("property")
                 obj = fn.child_by_field_name("object")
-                if prop is not None and obj is not None and _text(prop) in ("reduce", "reduceRight") and args.named_child_count == 1 and _pure(obj):
+                if (
+                    prop is not None
+                    and obj is not None
+                    and _text(prop) in ("reduce", "reduceRight")
+                    and args.named_child_count == 1
+                    and _pure(obj)
+                ):
                     found.append((obj, "empty"))
         elif facts.kind is FailureKind.DIVIDE_BY_ZERO and node.type == "binary_expression":
             op = node.child_by_field_name("operator")
@@ -217,7 +230,12 @@ def _context(stmt: Node, path: str) -> _Context:
         if name in _HTTP_METHODS and exported and _ROUTE_FILE.search(path):
             route_method = name
         params = _param_names(function)
-        if route_method is None and len(params) >= 2 and params[0] in ("req", "request") and params[1] in ("res", "response", "reply"):
+        if (
+            route_method is None
+            and len(params) >= 2
+            and params[0] in ("req", "request")
+            and params[1] in ("res", "response", "reply")
+        ):
             express = params[1]
     return _Context(function=function, route_method=route_method, express_response=express, loop_names=frozenset(loops))
 

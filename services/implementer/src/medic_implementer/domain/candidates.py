@@ -1,0 +1,81 @@
+"""Fix candidates, how they are compared, and what a diff says about itself."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from medic_contracts import FixStrategy, TestReport
+
+from .commit_message import FileChange
+
+__all__ = ["FixCandidate", "best_candidate", "diff_changes", "diff_hash", "diff_lines"]
+
+_REVERTS = (FixStrategy.REVERT_COMMIT, FixStrategy.PARTIAL_REVERT)
+
+
+@dataclass(frozen=True, slots=True)
+class FixCandidate:
+    """One validated attempt at a fix."""
+
+    strategy: FixStrategy
+    origin: str  # template | revert | claude
+    description: str
+    files: tuple[str, ...]
+    diff: str
+    tests: TestReport
+    within_evidence: bool
+    reproduced: bool  # the regression test (if any) failed before and passes with this fix
+
+    @property
+    def passed(self) -> bool:
+        """True when the target's tests passed with this fix applied."""
+        return self.tests.outcome.value == "passed"
+
+    @property
+    def size(self) -> int:
+        """Changed lines (added + removed)."""
+        return diff_lines(self.diff)
+
+
+def diff_hash(diff: str) -> str:
+    """``sha256:<hex>`` of a diff: what approvals bind to."""
+    return "sha256:" + hashlib.sha256(diff.encode()).hexdigest()
+
+
+def diff_lines(diff: str) -> int:
+    """Added plus removed lines of a unified diff."""
+    return sum(1 for line in diff.splitlines() if (line.startswith(("+", "-")) and not line.startswith(("+++", "---"))))
+
+
+def diff_changes(diff: str) -> list[FileChange]:
+    """Per-file added/removed line counts of a unified diff."""
+    changes: list[FileChange] = []
+    path, added, removed = None, 0, 0
+    for line in diff.splitlines():
+        header = re.match(r"^diff --git a/(.+?) b/(.+)$", line)
+        if header:
+            if path is not None:
+                changes.append(FileChange(path, added, removed))
+            path, added, removed = header.group(2), 0, 0
+        elif line.startswith("+") and not line.startswith("+++"):
+            added += 1
+        elif line.startswith("-") and not line.startswith("---"):
+            removed += 1
+    if path is not None:
+        changes.append(FileChange(path, added, removed))
+    return changes
+
+
+def best_candidate(candidates: list[FixCandidate], *, suggested: FixStrategy) -> FixCandidate | None:
+    """The fix to keep: tests pass; then within the evidence; reproduced; the suggested strategy; the smallest diff."""
+    passing = [c for c in candidates if c.passed]
+    if not passing:
+        return None
+
+    def rank(c: FixCandidate) -> tuple[int, int, int, int]:
+        suggested_family = c.strategy is suggested or (c.strategy in _REVERTS and suggested in _REVERTS)
+        return (0 if c.within_evidence else 1, 0 if c.reproduced else 1, 0 if suggested_family else 1, c.size)
+
+    return min(passing, key=rank)

@@ -1,0 +1,94 @@
+"""The fix commit's message: the seed's human-readable format plus machine-readable trailers.
+
+The last paragraph holds git trailers (``Medic-Issue``, ``Medic-Event``, ``Medic-Attempt``,
+``Medic-Diff-Hash``, ``Medic-Strategy``) so a redelivered event finds its own commit with
+``git log`` instead of committing twice. Everything taken from the diagnosis is attacker-influenced
+text: it is flattened to single lines and stripped of anything that looks like a trailer, so it
+can never forge one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from medic_contracts import DiagnosisReady, TestReport
+
+__all__ = ["TRAILER_EVENT", "TRAILER_ISSUE", "FileChange", "commit_message", "one_line"]
+
+TRAILER_ISSUE = "Medic-Issue"
+TRAILER_EVENT = "Medic-Event"
+TRAILER_ATTEMPT = "Medic-Attempt"
+TRAILER_DIFF = "Medic-Diff-Hash"
+TRAILER_STRATEGY = "Medic-Strategy"
+
+_TRAILERISH = re.compile(r"(?im)\b([A-Za-z][\w-]{0,40})\s*:\s*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """Lines added and removed in one file."""
+
+    path: str
+    added: int
+    removed: int
+
+
+def one_line(text: str | None, *, limit: int = 200) -> str:
+    """Untrusted text made safe for a commit message: one line, no control characters, bounded."""
+    flat = _CONTROL.sub(" ", (text or "").replace("\r", " ").replace("\n", " "))
+    flat = re.sub(r"\s+", " ", flat).strip()
+    # "Medic-Event: x" inside a value is defused so no reader mistakes it for a trailer.
+    flat = re.sub(r"(?i)medic-(\w+)\s*:", r"medic-\1 -", flat)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def commit_message(
+    *,
+    diagnosis: DiagnosisReady,
+    summary: str,
+    fix_description: str,
+    changes: Sequence[FileChange],
+    tests: TestReport,
+    regression_test: str | None,
+    diff_hash: str,
+    strategy: str,
+    attempt: int,
+) -> str:
+    """The full commit message for a fix (subject, body, trailers)."""
+    issue = diagnosis.issue
+    where = diagnosis.affected_file or "unknown"
+    if diagnosis.affected_lines:
+        where += f":{diagnosis.affected_lines.first}-{diagnosis.affected_lines.last}"
+    change_lines = [f"- {c.path} (+{c.added}/-{c.removed})" for c in changes] or ["- (none)"]
+    test_line = f"{tests.command}: {tests.outcome.value}"
+    if tests.passed or tests.failed:
+        test_line += f" ({tests.passed} passed, {tests.failed} failed)"
+    body = [
+        f"fix: {one_line(summary, limit=68)}",
+        "",
+        f"Issue: {one_line(issue.title)}",
+        f"Root Cause: {one_line(diagnosis.root_cause, limit=500)}",
+        f"Affected: {one_line(where)}",
+        f"Severity: {issue.severity.value}",
+        f"Fix: {one_line(fix_description, limit=300)}",
+        "Changes:",
+        *(one_line(line, limit=300) for line in change_lines),
+        f"Tests: {one_line(test_line)}",
+    ]
+    if regression_test:
+        body.append(f"Regression test: {one_line(regression_test)}")
+    body += [
+        "",
+        "Auto-fixed by Medic",
+        f"Issue ID: {one_line(diagnosis.issue_id)}",
+        "",
+        f"{TRAILER_ISSUE}: {one_line(diagnosis.issue_id)}",
+        f"{TRAILER_EVENT}: {one_line(diagnosis.event_id)}",
+        f"{TRAILER_ATTEMPT}: {attempt}",
+        f"{TRAILER_STRATEGY}: {one_line(strategy)}",
+        f"{TRAILER_DIFF}: {diff_hash}",
+    ]
+    return "\n".join(body) + "\n"

@@ -1,0 +1,883 @@
+"""Implementing a fix for one diagnosis, end to end, in-process.
+
+:func:`implement_fix` is what the service's ``fix`` worker runs and what ``medic bench fix`` calls:
+an isolated worktree on ``agent/fix-<issue>`` from the deployed commit; candidate fixes (templates,
+reverts of the suspect commit, Claude when configured), each validated by the target's tests in a
+sandbox together with a reproducing regression test; the best kept; the path guard and policy
+applied; then a signed commit with ``Medic-*`` trailers, a push and a pull request into staging.
+
+Durability: before doing anything it looks for a commit carrying this event's ``Medic-Event``
+trailer on the fix branch (locally and on the forge); if there is one, it only re-pushes and
+finds-or-opens the pull request, so a redelivered event or a crash after the push ends in the same
+single commit and pull request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from medic_contracts import (
+    ActionStatus,
+    DiagnosisReady,
+    Evidence,
+    FixCommitted,
+    FixStrategy,
+    MedicConfig,
+    PolicyFacts,
+    Producer,
+    RequestContext,
+    Stage,
+    TargetConfig,
+    TestOutcome,
+    TestReport,
+    Verdict,
+    decide,
+    utcnow,
+)
+
+from .adapters.forge import Forge, ForgeError
+from .adapters.git import Git, GitError
+from .adapters.signing import CommitSigner
+from .adapters.testrun import SandboxLimits, TestRun, TestRunner
+from .adapters.workspace import Workspace, fix_branch, open_workspace, resolve_base
+from .domain.candidates import FixCandidate, best_candidate, diff_changes, diff_hash, diff_lines
+from .domain.commit_message import TRAILER_EVENT, commit_message, one_line
+from .domain.errors import WorkspaceError
+from .domain.failure import evidence_files, read_failure, request_from_evidence
+from .domain.fixers.edits import TemplateEdit
+from .domain.fixers.python import python_template_fixes
+from .domain.fixers.typescript import typescript_template_fixes
+from .domain.guard import PathGuard, PathRuling
+from .domain.regression import RegressionTest, find_python_app, python_regression_test, typescript_regression_test
+
+__all__ = [
+    "ApprovedFix",
+    "Audit",
+    "CandidateProposer",
+    "FixOptions",
+    "FixOutcome",
+    "OutcomeKind",
+    "guard_for",
+    "implement_fix",
+    "protected_writes",
+]
+
+log = logging.getLogger("medic.implementer")
+
+Audit = Callable[[str, ActionStatus, str, dict[str, Any]], None]
+SideEffectCheck = Callable[[str], None]
+
+
+class OutcomeKind(StrEnum):
+    """How an implementation attempt ended."""
+
+    COMMITTED = "committed"  # committed, pushed, pull request open
+    NEEDS_APPROVAL = "needs_approval"  # a tested fix waits for a human (nothing committed)
+    REFUSED = "refused"  # a hard rule forbids the write (protected path): a human must act
+    BLOCKED = "blocked"  # policy blocks it now (kill switch, P4, paused)
+    NO_FIX = "no_fix"  # no candidate passed the tests
+    NEEDS_HUMAN = "needs_human"  # the diagnosis says this is not for an automatic fix
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    """What :func:`implement_fix` did: a committed fix (FixCommitted fields) or why not."""
+
+    kind: OutcomeKind
+    reasons: tuple[str, ...] = ()
+    issue_id: str = ""
+    branch: str = ""
+    base_sha: str = ""
+    commit_sha: str | None = None
+    files_changed: tuple[str, ...] = ()
+    diff: str = ""
+    diff_hash: str = ""
+    strategy: FixStrategy = FixStrategy.NEEDS_HUMAN
+    description: str = ""
+    regression_test: str | None = None
+    tests: TestReport | None = None
+    pr_url: str | None = None
+    pr_number: int | None = None
+    signature: str = "unsigned"
+    attempt: int = 1
+    needs_approval: bool = False
+    resumed: bool = False
+    candidates: tuple[dict[str, Any], ...] = ()
+    refusals: tuple[dict[str, str], ...] = ()
+
+    @property
+    def committed(self) -> bool:
+        """True when a fix commit exists and its pull request is open."""
+        return self.kind is OutcomeKind.COMMITTED
+
+    def fix_committed(self, diagnosis: DiagnosisReady, *, producer: Producer, repository: str) -> FixCommitted:
+        """The FixCommitted event for a committed outcome."""
+        if not self.committed or self.commit_sha is None or self.tests is None:
+            raise ValueError(f"no commit to announce ({self.kind})")
+        return diagnosis.follow_up(
+            FixCommitted,
+            producer=producer,
+            issue=diagnosis.issue,
+            repository=repository,
+            branch=self.branch,
+            base_sha=self.base_sha,
+            commit_sha=self.commit_sha,
+            files_changed=self.files_changed,
+            diff=self.diff[:200_000],
+            diff_hash=self.diff_hash,
+            strategy=self.strategy,
+            regression_test=self.regression_test,
+            tests=self.tests,
+            pr_url=self.pr_url,
+            pr_number=self.pr_number,
+            signature=self.signature,
+            attempt=self.attempt,
+            needs_approval=self.needs_approval,
+        )
+
+
+@dataclass(frozen=True)
+class ApprovedFix:
+    """A fix a human approved: the exact diff (bound by its hash) and what was known when it was asked."""
+
+    diff: str
+    diff_hash: str
+    base_sha: str
+    strategy: FixStrategy
+    description: str
+    tests: TestReport
+    regression_test: str | None = None
+
+
+class CandidateProposer(Protocol):
+    """A fixer that edits the worktree itself (the Claude fixer): returns (files, description) or None."""
+
+    async def propose(
+        self,
+        *,
+        diagnosis: DiagnosisReady,
+        workspace: Path,
+        guard: PathGuard,
+        run_tests: Callable[[], Awaitable[TestRun]],
+        audit: Audit,
+    ) -> tuple[tuple[str, ...], str, FixStrategy] | None: ...
+
+
+@dataclass(frozen=True)
+class FixOptions:
+    """How fixes are made: where worktrees live, sandbox limits, signing, the optional LLM fixer."""
+
+    workspace_root: Path
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    signer: CommitSigner = field(default_factory=lambda: CommitSigner(key=None))
+    max_candidates: int = 4
+    proposer: CandidateProposer | None = None
+    push_attempts: int = 3
+    push_backoff_s: float = 1.0
+    labels: tuple[str, ...] = ("medic", "auto-fix")
+
+
+def guard_for(target: TargetConfig, config: MedicConfig | None, root: Path) -> PathGuard:
+    """The path guard for a target: Medic's (or the configuration's) lists plus the target's own globs."""
+    base = config or MedicConfig()
+    return PathGuard(
+        root=root,
+        protected=(*base.protected_paths, *target.protected_paths),
+        approval=(*base.approval_paths, *target.approval_paths),
+    )
+
+
+async def protected_writes(
+    *, repo: Path, base: str, head: str, target: TargetConfig, config: MedicConfig | None = None
+) -> list[str]:
+    """Files changed between ``base`` and ``head`` that the guard refuses (the benchmark's "protected paths untouched")."""
+    git = Git(repo)
+    names = (await git.run("diff", "--name-only", "-z", base, head)).stdout.split("\0")
+    guard = guard_for(target, config, repo)
+    return [name for name in names if name and guard.check(name).refused]
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def _noop_audit(_action: str, _status: ActionStatus, _summary: str, _details: dict[str, Any]) -> None:
+    return None
+
+
+def _allow(_action: str) -> None:
+    return None
+
+
+async def _find_own_commit(git: Git, forge: Forge | None, *, branch: str, event_id: str) -> str | None:
+    """The commit on the fix branch (local or forge) whose Medic-Event trailer is ``event_id``."""
+    refs = [f"refs/heads/{branch}"]
+    if forge is not None:
+        try:
+            remote_head = await forge.branch_head(branch=branch)
+        except ForgeError:
+            remote_head = None
+        if remote_head and await git.rev_parse(remote_head) is None:
+            await git.run("fetch", "--quiet", "origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}", check=False)
+        if remote_head and await git.rev_parse(remote_head):
+            refs.append(remote_head)
+    for ref in refs:
+        if await git.rev_parse(ref) is None:
+            continue
+        log_out = await git.run(
+            "log",
+            "--max-count=50",
+            f"--format=%H%x00%(trailers:key={TRAILER_EVENT},valueonly,separator=%x2C)%x1e",
+            ref,
+            check=False,
+        )
+        for record in log_out.stdout.split("\x1e"):
+            sha, _, value = record.strip().partition("\0")
+            if sha and event_id in [v.strip() for v in value.split(",")]:
+                return sha
+    return None
+
+
+def _lines_to_try(diagnosis: DiagnosisReady) -> list[int]:
+    rng = diagnosis.affected_lines
+    if rng is None:
+        return []
+    last = max(rng.first, rng.last)
+    # The diagnosed line first (SDKs report the failing line as the range's end as often as its start).
+    ordered = [last, *range(rng.first, last)] if last - rng.first <= 40 else [last, rng.first]
+    return list(dict.fromkeys(ordered))
+
+
+def _template_edits(diagnosis: DiagnosisReady, text: str, path: str, language: str) -> list[TemplateEdit]:
+    facts = read_failure(diagnosis)
+    lines = _lines_to_try(diagnosis)
+    if path.endswith(".py"):
+        return python_template_fixes(path=path, text=text, lines=lines, facts=facts)
+    if path.endswith((".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs")) or language in ("typescript", "javascript"):
+        return typescript_template_fixes(path=path, text=text, lines=lines, facts=facts)
+    return []
+
+
+async def _reset(ws: Workspace) -> None:
+    await ws.git.run("reset", "--quiet", "--hard", ws.base_sha)
+    await ws.git.run("clean", "-fdq")
+
+
+async def _source_files(ws: Workspace, suffixes: tuple[str, ...], limit: int = 400) -> dict[str, str]:
+    names = (await ws.git.run("ls-files", "-z")).stdout.split("\0")
+    files: dict[str, str] = {}
+    for name in names:
+        if name.endswith(suffixes) and len(files) < limit:
+            path = ws.path / name
+            if path.is_file() and not path.is_symlink() and path.stat().st_size < 200_000:
+                files[name] = path.read_text(errors="replace")
+    return files
+
+
+async def _regression_test(
+    ws: Workspace, diagnosis: DiagnosisReady, target: TargetConfig, request: RequestContext | None
+) -> RegressionTest | None:
+    if request is None or diagnosis.affected_file is None:
+        return None
+    affected = diagnosis.affected_file
+    if affected.endswith(".py"):
+        files = await _source_files(ws, (".py",))
+        app = find_python_app(files)
+        if app is None:
+            return None
+        test_dirs = sorted({str(Path(p).parent) for p in files if re.search(r"(^|/)test_[^/]*\.py$", p)}, key=len)
+        return python_regression_test(
+            issue_id=diagnosis.issue_id,
+            title=diagnosis.issue.title,
+            request=request,
+            app=app,
+            test_dir=test_dirs[0] if test_dirs else "tests",
+        )
+    route = ws.path / affected
+    if not route.is_file():
+        return None
+    suffix = Path(affected).suffix
+    test_file = str(
+        Path(affected).with_name(
+            f"{Path(affected).stem}.medic-{re.sub(r'[^A-Za-z0-9]+', '-', diagnosis.issue_id)[:30]}.test{suffix}"
+        )
+    )
+    return typescript_regression_test(
+        issue_id=diagnosis.issue_id,
+        title=diagnosis.issue.title,
+        request=request,
+        route_file=affected,
+        route_text=route.read_text(errors="replace"),
+        test_command=target.test_command,
+        test_file=test_file,
+    )
+
+
+def _write(ws: Workspace, guard: PathGuard, path: str, text: str) -> None:
+    target = guard.resolve(path)  # raises for refused paths: nothing is written
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+
+
+async def _staged_diff(ws: Workspace, files: Sequence[str]) -> str:
+    await ws.git.run("add", "--", *files)
+    return (await ws.git.run("diff", "--cached", "--no-color", "--no-ext-diff", "--binary", ws.base_sha)).stdout
+
+
+# ---- the pipeline -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    diagnosis: DiagnosisReady
+    target: TargetConfig
+    options: FixOptions
+    audit: Audit
+    runner: TestRunner
+    refusals: list[dict[str, str]] = field(default_factory=list)
+
+    def refuse(self, path: str, reason: str, origin: str) -> None:
+        self.refusals.append({"path": path, "reason": reason, "origin": origin})
+        self.audit(
+            "implementer.guard",
+            ActionStatus.REFUSED,
+            f"refused to write {one_line(path, limit=200)}: {reason}",
+            {"path": path[:500], "reason": reason, "origin": origin},
+        )
+
+
+async def _validate(
+    run: _Run,
+    ws: Workspace,
+    guard: PathGuard,
+    *,
+    files: tuple[str, ...],
+    origin: str,
+    strategy: FixStrategy,
+    description: str,
+    regression: RegressionTest | None,
+    evidence: frozenset[str],
+) -> FixCandidate | None:
+    """Guard the files a candidate changed, add the regression test, run the tests, capture the diff."""
+    for path in files:
+        verdict = guard.check(path)
+        if verdict.refused:
+            run.refuse(path, verdict.reason, origin)
+            return None
+    if not files:
+        return None
+    all_files = files
+    if regression is not None:
+        _write(ws, guard, regression.path, regression.content)
+        all_files = (*files, regression.path)
+    result = await run.runner.run(run.target.test_command, cwd=ws.path)
+    diff = await _staged_diff(ws, all_files) if result.passed else ""
+    return FixCandidate(
+        strategy=strategy,
+        origin=origin,
+        description=description,
+        files=all_files,
+        diff=diff,
+        tests=result.report,
+        within_evidence=all(f in evidence for f in files),
+        reproduced=regression is not None and result.passed,
+    )
+
+
+async def _revert_candidates(run: _Run, ws: Workspace) -> list[tuple[FixStrategy, str, Callable[[], Awaitable[tuple[str, ...]]]]]:
+    suspect = run.diagnosis.suspect_commit
+    if suspect is None:
+        return []
+    sha = await ws.git.rev_parse(suspect.sha)
+    if sha is None or (await ws.git.run("merge-base", "--is-ancestor", sha, ws.base_sha, check=False)).returncode != 0:
+        return []
+    parents = (await ws.git.out("rev-list", "--parents", "-n", "1", sha)).split()[1:]
+    mainline = ["-m", "1"] if len(parents) > 1 else []
+
+    async def full() -> tuple[str, ...]:
+        done = await ws.git.run("revert", "--no-commit", "--no-edit", *mainline, sha, check=False)
+        if done.returncode != 0:
+            await ws.git.run("revert", "--abort", check=False)
+            return ()
+        names = (await ws.git.run("diff", "--cached", "--name-only", "-z", ws.base_sha)).stdout.split("\0")
+        return tuple(n for n in names if n)
+
+    async def partial() -> tuple[str, ...]:
+        affected = run.diagnosis.affected_file
+        if not affected or not parents:
+            return ()
+        patch = (await ws.git.run("diff", "--no-color", "--binary", parents[0], sha, "--", affected)).stdout
+        if not patch.strip():
+            return ()
+        applied = await ws.git.run("apply", "--reverse", "--3way", "-", input_text=patch, check=False)
+        return (affected,) if applied.returncode == 0 else ()
+
+    options: list[tuple[FixStrategy, str, Callable[[], Awaitable[tuple[str, ...]]]]] = [
+        (FixStrategy.REVERT_COMMIT, f"revert {sha[:12]} ({one_line(suspect.message, limit=80)})", full)
+    ]
+    if run.diagnosis.affected_file:
+        options.append((FixStrategy.PARTIAL_REVERT, f"revert {sha[:12]} in {run.diagnosis.affected_file} only", partial))
+    return options
+
+
+async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tuple[list[FixCandidate], RegressionTest | None]:
+    diagnosis = run.diagnosis
+    evidence = evidence_files(diagnosis)
+    request = request_from_evidence(diagnosis)
+    regression = await _regression_test(ws, diagnosis, run.target, request)
+    if regression is not None:
+        verdict = guard.check(regression.path)
+        if verdict.refused:
+            regression = None
+        else:
+            _write(ws, guard, regression.path, regression.content)
+            before = await run.runner.run(run.target.test_command, cwd=ws.path)
+            if before.passed or before.report.outcome is TestOutcome.TIMED_OUT:
+                run.audit(
+                    "implementer.regression_test",
+                    ActionStatus.SKIPPED,
+                    f"generated test {regression.path} does not reproduce the failure: not kept",
+                    {"path": regression.path},
+                )
+                regression = None
+            await _reset(ws)
+
+    candidates: list[FixCandidate] = []
+    affected = diagnosis.affected_file
+    if affected:
+        verdict = guard.check(affected)
+        source = ws.path / affected
+        if not verdict.refused and source.is_file():
+            text = source.read_text(errors="replace")
+            for edit in _template_edits(diagnosis, text, affected, run.target.language)[: run.options.max_candidates]:
+                _write(ws, guard, edit.path, edit.new_text)
+                candidate = await _validate(
+                    run,
+                    ws,
+                    guard,
+                    files=(edit.path,),
+                    origin="template",
+                    strategy=edit.strategy,
+                    description=edit.description,
+                    regression=regression,
+                    evidence=evidence,
+                )
+                await _reset(ws)
+                if candidate:
+                    candidates.append(candidate)
+                if candidate and candidate.passed and candidate.strategy is diagnosis.fix_strategy:
+                    break  # the suggested template passed: further templates cannot rank higher
+
+    for strategy, description, apply in await _revert_candidates(run, ws):
+        files = await apply()
+        if files:
+            candidate = await _validate(
+                run,
+                ws,
+                guard,
+                files=files,
+                origin="revert",
+                strategy=strategy,
+                description=description,
+                regression=regression,
+                evidence=evidence,
+            )
+            if candidate:
+                candidates.append(candidate)
+        await _reset(ws)
+
+    good = best_candidate(candidates, suggested=diagnosis.fix_strategy)
+    if run.options.proposer is not None and (good is None or diagnosis.fix_strategy is FixStrategy.LLM_EDIT):
+
+        async def run_tests() -> TestRun:
+            return await run.runner.run(run.target.test_command, cwd=ws.path)
+
+        proposal = await run.options.proposer.propose(
+            diagnosis=diagnosis, workspace=ws.path, guard=guard, run_tests=run_tests, audit=run.audit
+        )
+        if proposal is not None:
+            files, description, strategy = proposal
+            candidate = await _validate(
+                run,
+                ws,
+                guard,
+                files=files,
+                origin="claude",
+                strategy=strategy,
+                description=description,
+                regression=regression,
+                evidence=evidence,
+            )
+            if candidate:
+                candidates.append(candidate)
+        await _reset(ws)
+    return candidates, regression
+
+
+def _outcome_base(diagnosis: DiagnosisReady, branch: str, attempt: int) -> dict[str, Any]:
+    return {"issue_id": diagnosis.issue_id, "branch": branch, "attempt": attempt}
+
+
+def _summaries(candidates: list[FixCandidate]) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        {
+            "strategy": c.strategy.value,
+            "origin": c.origin,
+            "description": c.description[:300],
+            "files": list(c.files),
+            "tests": c.tests.outcome.value,
+            "diff_lines": c.size,
+            "within_evidence": c.within_evidence,
+            "reproduced": c.reproduced,
+        }
+        for c in candidates
+    )
+
+
+async def _commit(
+    run: _Run,
+    ws: Workspace,
+    *,
+    diff: str,
+    strategy: FixStrategy,
+    description: str,
+    tests: TestReport,
+    regression_test: str | None,
+    attempt: int,
+) -> str:
+    applied = await ws.git.run("apply", "--index", "--whitespace=nowarn", "-", input_text=diff, check=False)
+    if applied.returncode != 0:
+        raise WorkspaceError(f"the fix diff no longer applies: {applied.stderr.strip()[:300]}")
+    hashed = diff_hash(diff)
+    message = commit_message(
+        diagnosis=run.diagnosis,
+        summary=f"{description.split(':', maxsplit=1)[0]} in {run.diagnosis.affected_file or 'the code'}",
+        fix_description=description,
+        changes=diff_changes(diff),
+        tests=tests,
+        regression_test=regression_test,
+        diff_hash=hashed,
+        strategy=strategy.value,
+        attempt=attempt,
+    )
+    signer = run.options.signer
+    sign = ["-S"] if signer.key is not None else []
+    env_config = {**signer.sign_config(), "user.email": signer.committer_email, "user.name": "Medic"}
+    await ws.git.run("commit", "--quiet", "--no-verify", *sign, "-F", "-", input_text=message, config=env_config)
+    return await ws.git.out("rev-parse", "HEAD")
+
+
+async def _deliver(
+    run: _Run, git: Git, forge: Forge | None, *, branch: str, title: str, body: str, before: SideEffectCheck
+) -> tuple[str | None, int | None]:
+    """Push the branch and find-or-open its pull request; push failures retry without advancing."""
+    if forge is None:
+        return None, None
+    before("git.push")
+    last: Exception | None = None
+    for attempt in range(run.options.push_attempts):
+        try:
+            await forge.push_branch(clone=git.cwd, branch=branch)
+            break
+        except (ForgeError, GitError, OSError) as exc:
+            last = exc
+            await asyncio.sleep(run.options.push_backoff_s * (2**attempt))
+    else:
+        raise ForgeError(f"push of {branch} failed after {run.options.push_attempts} attempts: {last}")
+    before("forge.pull_request")
+    pr = await forge.open_pull_request(
+        head=branch, base=run.target.staging_branch, title=title, body=body, labels=run.options.labels
+    )
+    return getattr(pr, "url", None), getattr(pr, "number", None)
+
+
+def _pr_body(
+    diagnosis: DiagnosisReady, *, description: str, diff: str, tests: TestReport, regression_test: str | None, risk: str
+) -> str:
+    changes = "\n".join(f"- `{c.path}` (+{c.added}/-{c.removed})" for c in diff_changes(diff))
+    where = diagnosis.affected_file or "unknown"
+    if diagnosis.affected_lines:
+        where += f":{diagnosis.affected_lines.first}-{diagnosis.affected_lines.last}"
+    return (
+        f"## Root cause\n{one_line(diagnosis.root_cause, limit=2000)}\n\n"
+        f"**Issue:** {one_line(diagnosis.issue.title)} ({diagnosis.issue.severity.value}, "
+        f"{diagnosis.issue.affected_users} users affected)  \n**Affected:** `{one_line(where)}`\n\n"
+        f"## Fix\n{one_line(description, limit=500)}\n\n## Diff summary\n{changes}\n\n"
+        f"## Tests\n`{one_line(tests.command)}`: **{tests.outcome.value}** ({tests.passed} passed, {tests.failed} failed)"
+        + (f"\nRegression test: `{regression_test}`" if regression_test else "")
+        + f"\n\n## Risk\n{risk}\n\n---\nAuto-fixed by Medic · Issue ID `{one_line(diagnosis.issue_id)}`\n"
+    )
+
+
+def _risk(diff: str, within_evidence: bool, strategy: FixStrategy) -> str:
+    size = diff_lines(diff)
+    level = "low" if size <= 20 and within_evidence else "medium" if size <= 100 else "high"
+    return f"{level}: {size} changed lines, {strategy.value.replace('_', ' ')}" + (
+        "" if within_evidence else ", touches files outside the evidence"
+    )
+
+
+async def _resume(
+    run: _Run, git: Git, forge: Forge | None, sha: str, *, branch: str, attempt: int, before: SideEffectCheck
+) -> FixOutcome:
+    """Re-deliver a fix already committed for this event (redelivery, crash after commit or push)."""
+    parents = (await git.out("rev-list", "--parents", "-n", "1", sha)).split()
+    base = parents[1] if len(parents) > 1 else sha
+    diff = (await git.run("diff", "--no-color", "--no-ext-diff", "--binary", base, sha)).stdout
+    message = await git.out("log", "-1", "--format=%B", sha)
+    strategy_match = re.search(r"^Medic-Strategy: (\S+)$", message, re.M)
+    try:
+        strategy = FixStrategy(strategy_match.group(1)) if strategy_match else FixStrategy.LLM_EDIT
+    except ValueError:
+        strategy = FixStrategy.LLM_EDIT
+    tests_match = re.search(r"^Tests: (.*): passed(?: \((\d+) passed, (\d+) failed\))?$", message, re.M)
+    tests = TestReport(
+        command=tests_match.group(1) if tests_match else run.target.test_command,
+        outcome=TestOutcome.PASSED,
+        passed=int(tests_match.group(2) or 0) if tests_match else 0,
+        failed=int(tests_match.group(3) or 0) if tests_match else 0,
+        summary="tests passed before this commit was made",
+    )
+    regression_match = re.search(r"^Regression test: (.+)$", message, re.M)
+    fix_match = re.search(r"^Fix: (.+)$", message, re.M)
+    description = fix_match.group(1) if fix_match else strategy.value
+    await git.run("branch", "--quiet", "-f", branch, sha)  # the local branch may be missing after a crash
+    pr_url, pr_number = await _deliver(
+        run,
+        git,
+        forge,
+        branch=branch,
+        title=f"fix: {one_line(run.diagnosis.issue.title, limit=80)}",
+        body=_pr_body(
+            run.diagnosis,
+            description=description,
+            diff=diff,
+            tests=tests,
+            regression_test=regression_match.group(1) if regression_match else None,
+            risk=_risk(diff, True, strategy),
+        ),
+        before=before,
+    )
+    return FixOutcome(
+        kind=OutcomeKind.COMMITTED,
+        reasons=("resumed: this event's commit already exists",),
+        **_outcome_base(run.diagnosis, branch, attempt),
+        base_sha=base,
+        commit_sha=sha,
+        files_changed=tuple(c.path for c in diff_changes(diff)),
+        diff=diff,
+        diff_hash=diff_hash(diff),
+        strategy=strategy,
+        description=description,
+        regression_test=regression_match.group(1) if regression_match else None,
+        tests=tests,
+        pr_url=pr_url,
+        pr_number=pr_number,
+        signature=await run.options.signer.verify(git, sha),
+        resumed=True,
+    )
+
+
+async def implement_fix(
+    diagnosis: DiagnosisReady,
+    *,
+    target: TargetConfig,
+    repo: Path,
+    options: FixOptions,
+    config: MedicConfig | None = None,
+    forge: Forge | None = None,
+    request: RequestContext | None = None,
+    approved: ApprovedFix | None = None,
+    attempt: int = 1,
+    paused: bool = False,
+    before_side_effect: SideEffectCheck = _allow,
+    audit: Audit = _noop_audit,
+    now: datetime | None = None,
+) -> FixOutcome:
+    """Make, validate, guard, commit and deliver a fix for ``diagnosis`` (see the module docstring).
+
+    ``config`` is the Medic configuration policy is evaluated with (default: Medic's defaults);
+    ``request`` the failing request when the caller has it (else taken from ``request`` evidence);
+    ``approved`` a fix a human approved, applied instead of searching again; ``before_side_effect``
+    raises to refuse a commit or push (the service's pause gate).
+    """
+    config = config if config is not None else MedicConfig()
+    runner = TestRunner(options.limits)
+    run = _Run(diagnosis=diagnosis, target=target, options=options, audit=audit, runner=runner)
+    git = Git(repo)
+    branch = fix_branch(diagnosis.issue_id)
+    base_fields = _outcome_base(diagnosis, branch, attempt)
+    if request is not None:
+        ev = (Evidence(kind="request", summary="failing request", detail=request.model_dump_json()), *diagnosis.evidence)
+        diagnosis = diagnosis.model_copy(update={"evidence": ev})
+        run.diagnosis = diagnosis
+
+    existing = await _find_own_commit(git, forge, branch=branch, event_id=diagnosis.event_id)
+    if existing is not None:
+        return await _resume(run, git, forge, existing, branch=branch, attempt=attempt, before=before_side_effect)
+
+    if (
+        approved is None
+        and (diagnosis.needs_human or diagnosis.fix_strategy is FixStrategy.NEEDS_HUMAN)
+        and options.proposer is None
+    ):
+        return FixOutcome(kind=OutcomeKind.NEEDS_HUMAN, reasons=("the diagnosis asks for a human",), **base_fields)
+
+    guard_root = repo
+    guard = guard_for(target, config, guard_root)
+    if diagnosis.affected_file is not None:
+        verdict = guard.check(diagnosis.affected_file)
+        if verdict.refused:
+            run.refuse(diagnosis.affected_file, verdict.reason, "diagnosis")
+            return FixOutcome(
+                kind=OutcomeKind.REFUSED,
+                reasons=(f"{diagnosis.affected_file}: {verdict.reason}; a human must make this change",),
+                refusals=tuple(run.refusals),
+                **base_fields,
+            )
+
+    base = (
+        approved.base_sha
+        if approved
+        else await resolve_base(git, commit_sha=diagnosis.issue.commit_sha, default_branch=target.default_branch)
+    )
+    async with open_workspace(
+        repo=repo, root=options.workspace_root, issue_id=diagnosis.issue_id, base_sha=base, attempt=attempt
+    ) as ws:
+        guard = guard_for(target, config, ws.path)
+        if target.setup_command:
+            setup = await TestRunner(replace(options.limits, isolate_network=False)).run(target.setup_command, cwd=ws.path)
+            if not setup.passed:
+                return FixOutcome(
+                    kind=OutcomeKind.NO_FIX,
+                    reasons=(f"setup command failed: {setup.report.summary[-500:]}",),
+                    base_sha=base,
+                    **base_fields,
+                )
+
+        if approved is not None:
+            if diff_hash(approved.diff) != approved.diff_hash:
+                return FixOutcome(
+                    kind=OutcomeKind.REFUSED, reasons=("approved diff does not match its hash",), base_sha=base, **base_fields
+                )
+            files = tuple(c.path for c in diff_changes(approved.diff))
+            for path in files:
+                verdict = guard.check(path)
+                if verdict.refused:
+                    run.refuse(path, verdict.reason, "approved")
+                    return FixOutcome(
+                        kind=OutcomeKind.REFUSED,
+                        reasons=(f"{path}: {verdict.reason}",),
+                        refusals=tuple(run.refusals),
+                        base_sha=base,
+                        **base_fields,
+                    )
+            chosen_diff, strategy, description = approved.diff, approved.strategy, approved.description
+            tests, regression_path, within = approved.tests, approved.regression_test, True
+            needs_approval, candidates = True, list[FixCandidate]()
+        else:
+            candidates, regression = await _collect_candidates(run, ws, guard)
+            best = best_candidate(candidates, suggested=diagnosis.fix_strategy)
+            if best is None:
+                reasons = ("no candidate fix passed the tests",) if candidates else ("no candidate fix could be made",)
+                return FixOutcome(
+                    kind=OutcomeKind.NO_FIX,
+                    reasons=reasons,
+                    base_sha=base,
+                    candidates=_summaries(candidates),
+                    refusals=tuple(run.refusals),
+                    **base_fields,
+                )
+            chosen_diff, strategy, description, tests = best.diff, best.strategy, best.description, best.tests
+            regression_path = regression.path if regression is not None and best.reproduced else None
+            within = best.within_evidence
+            files = tuple(c.path for c in diff_changes(chosen_diff))
+            verdicts = guard.check_all(files)
+            decision = decide(
+                config,
+                PolicyFacts(
+                    issue=diagnosis.issue,
+                    stage=Stage.FIX,
+                    now=now or utcnow(),
+                    paused=paused,
+                    diff_lines=diff_lines(chosen_diff),
+                    touches_approval_paths=any(v.ruling is PathRuling.NEEDS_APPROVAL for v in verdicts),
+                    outside_evidence=not within,
+                ),
+            )
+            needs_approval = False
+            common: dict[str, Any] = {
+                "base_sha": base,
+                "files_changed": files,
+                "diff": chosen_diff,
+                "diff_hash": diff_hash(chosen_diff),
+                "strategy": strategy,
+                "description": description,
+                "regression_test": regression_path,
+                "tests": tests,
+                "candidates": _summaries(candidates),
+                "refusals": tuple(run.refusals),
+            }
+            if decision.verdict is Verdict.NEEDS_APPROVAL:
+                return FixOutcome(
+                    kind=OutcomeKind.NEEDS_APPROVAL, reasons=(decision.reason,), needs_approval=True, **common, **base_fields
+                )
+            if decision.verdict is Verdict.BLOCKED:
+                return FixOutcome(kind=OutcomeKind.BLOCKED, reasons=(decision.reason,), **common, **base_fields)
+
+        before_side_effect("git.commit")
+        await _reset(ws)
+        sha = await _commit(
+            run,
+            ws,
+            diff=chosen_diff,
+            strategy=strategy,
+            description=description,
+            tests=tests,
+            regression_test=regression_path,
+            attempt=attempt,
+        )
+    signature = await options.signer.verify(git, sha)
+    pr_url, pr_number = await _deliver(
+        run,
+        git,
+        forge,
+        branch=branch,
+        title=f"fix: {one_line(diagnosis.issue.title, limit=80)}",
+        body=_pr_body(
+            diagnosis,
+            description=description,
+            diff=chosen_diff,
+            tests=tests,
+            regression_test=regression_path,
+            risk=_risk(chosen_diff, within, strategy),
+        ),
+        before=before_side_effect,
+    )
+    return FixOutcome(
+        kind=OutcomeKind.COMMITTED,
+        reasons=("approved by a human",) if needs_approval else ("fix within policy",),
+        base_sha=base,
+        commit_sha=sha,
+        files_changed=files,
+        diff=chosen_diff,
+        diff_hash=diff_hash(chosen_diff),
+        strategy=strategy,
+        description=description,
+        regression_test=regression_path,
+        tests=tests,
+        pr_url=pr_url,
+        pr_number=pr_number,
+        signature=signature,
+        needs_approval=needs_approval,
+        candidates=_summaries(candidates),
+        refusals=tuple(run.refusals),
+        **base_fields,
+    )
