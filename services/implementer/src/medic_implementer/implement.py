@@ -427,6 +427,16 @@ async def _revert_candidates(run: _Run, ws: Workspace) -> list[tuple[FixStrategy
     return options
 
 
+def _unbeatable(candidate: FixCandidate, suggested: FixStrategy, regression: RegressionTest | None) -> bool:
+    """True when no other candidate could rank higher (saves test runs): passing, in the evidence, reproduced, suggested."""
+    return (
+        candidate.passed
+        and candidate.within_evidence
+        and (candidate.reproduced or regression is None)
+        and candidate.strategy is suggested
+    )
+
+
 async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tuple[list[FixCandidate], RegressionTest | None]:
     diagnosis = run.diagnosis
     evidence = evidence_files(diagnosis)
@@ -472,10 +482,14 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
                 await _reset(ws)
                 if candidate:
                     candidates.append(candidate)
-                if candidate and candidate.passed and candidate.strategy is diagnosis.fix_strategy:
-                    break  # the suggested template passed: further templates cannot rank higher
+                if candidate and _unbeatable(candidate, diagnosis.fix_strategy, regression):
+                    break
 
-    for strategy, description, apply in await _revert_candidates(run, ws):
+    best_so_far = best_candidate(candidates, suggested=diagnosis.fix_strategy)
+    reverts = (
+        [] if best_so_far and _unbeatable(best_so_far, diagnosis.fix_strategy, regression) else await _revert_candidates(run, ws)
+    )
+    for strategy, description, apply in reverts:
         files = await apply()
         if files:
             candidate = await _validate(
@@ -533,6 +547,7 @@ def _summaries(candidates: list[FixCandidate]) -> tuple[dict[str, Any], ...]:
             "description": c.description[:300],
             "files": list(c.files),
             "tests": c.tests.outcome.value,
+            "test_summary": c.tests.summary[-1500:],
             "diff_lines": c.size,
             "within_evidence": c.within_evidence,
             "reproduced": c.reproduced,
