@@ -2,20 +2,64 @@
 
 from __future__ import annotations
 
-from medic_contracts import DiagnosisReady, TopicName
+from medic_contracts import CommandName, DiagnosisReady, TopicName, load_target, section
 from medic_runtime import ServiceRuntime, run_service
 
 from . import handlers
+from .adapters.forge import ForgeSection, build_forge
+from .adapters.signing import CommitSigner
+from .adapters.testrun import SandboxLimits
+from .implement import FixOptions
+from .llm import LlmSection, build_proposer
+from .service import FIX_WORK, Implementer
 from .settings import ImplementerSettings
+from .store import metadata
+
+__all__ = ["build", "main"]
 
 
 def build(settings: ImplementerSettings) -> ServiceRuntime:
-    """Wire the implementer's subscribers onto a runtime."""
-    runtime = ServiceRuntime(settings)
-    runtime.consume(TopicName.DIAGNOSES_READY, DiagnosisReady)(handlers.on_event)
+    """Wire the implementer: DiagnosisReady → ``fix`` work item → worker; approve/reject commands."""
+    target = load_target(settings.target_file)
+    forge_section = section(ForgeSection, target.forge, name="forge")
+    llm = section(LlmSection, target.llm, name="llm")
+    repo = target.repo_path()
+    runtime = ServiceRuntime(settings, extra_tables=(metadata,))
+    options = FixOptions(
+        workspace_root=settings.worktree_root(),
+        limits=SandboxLimits(
+            timeout_s=float(target.test_timeout_s),
+            cpu_s=settings.test_cpu_seconds,
+            memory_bytes=settings.test_memory_mb << 20,
+            isolate_network=settings.test_isolate_network,
+            tool_paths=settings.tool_paths,
+        ),
+        signer=CommitSigner(
+            key=settings.signing_key,
+            format=settings.signing_format,
+            allowed_signers=settings.allowed_signers,
+            committer_email=settings.committer_email,
+        ),
+        max_candidates=settings.max_candidates,
+        proposer=build_proposer(llm, settings=settings, runtime=runtime),
+        labels=forge_section.labels,
+    )
+    implementer = Implementer(
+        rt=runtime,
+        target=target,
+        repo=repo,
+        forge=build_forge(target.forge, repo=repo),
+        options=options,
+        repository=forge_section.repo or forge_section.remote or str(repo),
+    )
+    on_diagnosis, on_approve, on_reject = handlers.build_handlers(implementer)
+    runtime.consume(TopicName.DIAGNOSES_READY, DiagnosisReady)(on_diagnosis)
+    runtime.on_command(CommandName.APPROVE)(on_approve)
+    runtime.on_command(CommandName.REJECT)(on_reject)
+    runtime.worker(FIX_WORK, concurrency=settings.fix_concurrency, lease_s=settings.fix_lease_s)(implementer.run_fix)
     return runtime
 
 
 def main() -> None:
-    """Console script `medic-implementer`."""
+    """Console script ``medic-implementer``."""
     run_service(ImplementerSettings, build)

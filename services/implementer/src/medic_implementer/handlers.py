@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from medic_contracts import ActionStatus, DiagnosisReady
+from collections.abc import Awaitable, Callable
+
+from medic_contracts import ControlCommand, DiagnosisReady
 from medic_runtime import HandlerContext
 
+from .service import Implementer
 
-async def on_event(event: DiagnosisReady, ctx: HandlerContext) -> None:
-    """Until the implementer can implement fixes, say so in the audit trail: never a fabricated success."""
-    ctx.record(
-        "implementer.unsupported",
-        ActionStatus.FAILED,
-        f"implementer cannot implement fixes yet: {event.event_type} {event.event_id} was not acted on",
-        issue_id=event.issue_id,
-        caused_by=event,
-    )
+CommandHandler = Callable[[ControlCommand], Awaitable[None]]
+
+
+def build_handlers(
+    implementer: Implementer,
+) -> tuple[Callable[[DiagnosisReady, HandlerContext], Awaitable[None]], CommandHandler, CommandHandler]:
+    """The DiagnosisReady handler and the approve/reject command handlers bound to ``implementer``."""
+
+    async def on_diagnosis(event: DiagnosisReady, ctx: HandlerContext) -> None:
+        """Record the fix as durable work (priority = severity rank) and acknowledge."""
+        await implementer.enqueue_fix(ctx.conn, event, replay_of=ctx.delivery.replay_of, headers=ctx.delivery.headers)
+
+    async def on_approve(command: ControlCommand) -> None:
+        await implementer.decide(command, approve=True)
+
+    async def on_reject(command: ControlCommand) -> None:
+        await implementer.decide(command, approve=False)
+
+    return on_diagnosis, on_approve, on_reject

@@ -1,0 +1,334 @@
+"""The implementer's service logic: fix work items, approval requests and decisions.
+
+``handlers.py`` turns DiagnosisReady events and approve/reject commands into calls here;
+:class:`Implementer` runs :func:`~medic_implementer.implement.implement_fix` for a work item and
+turns its outcome into events: FixCommitted and ActionRecorded (diff, test output) for a commit,
+ApprovalRequested (bound to the diff hash) when policy wants a human, an audited refusal or
+escalation otherwise. Pending approvals live in the service's store, so an approval that arrives
+after a restart still finds its diff.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medic_contracts import (
+    ActionStatus,
+    ApprovalKind,
+    ApprovalRequested,
+    ControlCommand,
+    DiagnosisReady,
+    FixStrategy,
+    MedicConfig,
+    TargetConfig,
+    TestReport,
+    utcnow,
+)
+from medic_runtime import RetryLater, ServiceRuntime, WorkContext, WorkItem
+
+from .adapters.forge import Forge, ForgeError
+from .implement import ApprovedFix, FixOptions, FixOutcome, OutcomeKind, implement_fix
+from .store import fix_approvals
+
+__all__ = ["FIX_WORK", "Implementer", "approval_id_for"]
+
+log = logging.getLogger("medic.implementer")
+
+FIX_WORK = "fix"
+
+
+def approval_id_for(diagnosis: DiagnosisReady, attempt: int) -> str:
+    """A stable approval id: the same diagnosis (redelivered) asks under the same id."""
+    return f"apr-fix-{diagnosis.issue_id}-{attempt}-{diagnosis.event_id[:8]}"[:200]
+
+
+@dataclass
+class Implementer:
+    """What the implementer's handlers and workers share: the target, its forge, how fixes are made."""
+
+    rt: ServiceRuntime
+    target: TargetConfig
+    repo: Path
+    forge: Forge | None
+    options: FixOptions
+    repository: str
+
+    # ---- intake --------------------------------------------------------------------------------
+
+    async def enqueue_fix(
+        self, conn: AsyncConnection, diagnosis: DiagnosisReady, *, replay_of: str | None, headers: dict[str, str]
+    ) -> bool:
+        """Record the fix work for a diagnosis (in the delivery's transaction); False if already queued."""
+        key = f"attempts:{diagnosis.issue_id}"
+        attempts = int(await self.rt.store.kv_get(key, conn) or 0)
+        attempt = attempts + 1  # every new diagnosis of an issue (including a replay) is a new attempt
+        queued = await self.rt.work.enqueue(
+            conn,
+            kind=FIX_WORK,
+            dedup_key=f"fix:{diagnosis.event_id}",
+            payload={"diagnosis": diagnosis.model_dump(mode="json"), "attempt": attempt},
+            priority=diagnosis.issue.severity.rank,
+            issue_id=diagnosis.issue_id,
+            headers=headers,
+        )
+        if queued:
+            await self.rt.store.kv_set(key, attempt, conn)
+        return queued
+
+    # ---- the worker ----------------------------------------------------------------------------
+
+    async def run_fix(self, item: WorkItem, ctx: WorkContext) -> None:
+        """Work a fix item: implement, then announce the outcome."""
+        diagnosis = DiagnosisReady.model_validate(item.payload["diagnosis"])
+        attempt = int(item.payload.get("attempt", 1))
+        config = self.rt.config()
+        if config is None:
+            raise RetryLater(30, "configuration unknown or stale: failing closed")
+        approved = await self._approved(item.payload.get("approval_id"))
+
+        def before(action: str) -> None:
+            ctx.require_running(action, issue_id=diagnosis.issue_id)
+
+        def audit(action: str, status: ActionStatus, summary: str, details: dict[str, Any]) -> None:
+            ctx.record(action, status, summary, issue_id=diagnosis.issue_id, details=details, caused_by=diagnosis)
+
+        try:
+            outcome = await implement_fix(
+                diagnosis,
+                target=self.target,
+                repo=self.repo,
+                options=self.options,
+                config=config,
+                forge=self.forge,
+                approved=approved,
+                attempt=attempt,
+                paused=self.rt.paused,
+                before_side_effect=before,
+                audit=audit,
+            )
+        except ForgeError as exc:
+            # The commit (if made) stays on the local branch; the retry finds it by its trailer.
+            raise RetryLater(30, f"forge unavailable: {exc}") from exc
+        await self._announce(outcome, diagnosis, ctx, config=config, attempt=attempt)
+
+    async def _announce(
+        self, outcome: FixOutcome, diagnosis: DiagnosisReady, ctx: WorkContext, *, config: MedicConfig, attempt: int
+    ) -> None:
+        issue_id = diagnosis.issue_id
+        details: dict[str, Any] = {
+            "outcome": outcome.kind.value,
+            "reasons": list(outcome.reasons),
+            "candidates": [dict(c) for c in outcome.candidates],
+            "refusals": [dict(r) for r in outcome.refusals],
+        }
+        if outcome.kind is OutcomeKind.COMMITTED:
+            event = outcome.fix_committed(diagnosis, producer=self.rt.producer, repository=self.repository)
+            ctx.emit(event)
+            ctx.record(
+                "implementer.fix_committed",
+                ActionStatus.SUCCEEDED,
+                f"committed {outcome.strategy.value} fix {(outcome.commit_sha or '')[:12]} on {outcome.branch}"
+                + (f", PR {outcome.pr_url}" if outcome.pr_url else ""),
+                issue_id=issue_id,
+                reasoning=outcome.description,
+                details={
+                    **details,
+                    "diff": outcome.diff[:100_000],
+                    "diff_hash": outcome.diff_hash,
+                    "tests": outcome.tests.summary if outcome.tests else "",
+                    "test_outcome": outcome.tests.outcome.value if outcome.tests else "",
+                    "pr_url": outcome.pr_url,
+                    "signature": outcome.signature,
+                    "resumed": outcome.resumed,
+                },
+                caused_by=diagnosis,
+            )
+            return
+        if outcome.kind is OutcomeKind.NEEDS_APPROVAL:
+            await self._request_approval(outcome, diagnosis, ctx, config=config, attempt=attempt, details=details)
+            return
+        if outcome.kind is OutcomeKind.REFUSED:
+            # No write is possible: escalate to a human through the approvals queue, with nothing to apply.
+            ctx.emit(
+                diagnosis.follow_up(
+                    ApprovalRequested,
+                    producer=self.rt.producer,
+                    approval_id=approval_id_for(diagnosis, attempt),
+                    kind=ApprovalKind.FIX,
+                    requested_by=self.rt.producer.instance,
+                    reason="escalation: " + "; ".join(outcome.reasons)[:900],
+                    summary="Medic will not write this path; a human must make the change.",
+                    diff="",
+                    diff_hash="sha256:" + "0" * 64,
+                    expires_at=utcnow() + timedelta(minutes=config.approval_ttl_minutes),
+                    issue=diagnosis.issue,
+                )
+            )
+            ctx.record(
+                "implementer.escalated",
+                ActionStatus.REFUSED,
+                "; ".join(outcome.reasons)[:1900],
+                issue_id=issue_id,
+                details=details,
+                caused_by=diagnosis,
+            )
+            return
+        if outcome.kind is OutcomeKind.BLOCKED:
+            reason = "; ".join(outcome.reasons)
+            if "paused" in reason or "kill switch" in reason or "failing closed" in reason:
+                raise RetryLater(30, reason)
+            ctx.record(
+                "implementer.blocked",
+                ActionStatus.SKIPPED,
+                reason[:1900],
+                issue_id=issue_id,
+                details=details,
+                caused_by=diagnosis,
+            )
+            return
+        status = ActionStatus.SKIPPED if outcome.kind is OutcomeKind.NEEDS_HUMAN else ActionStatus.FAILED
+        ctx.record(
+            f"implementer.{outcome.kind.value}",
+            status,
+            "; ".join(outcome.reasons)[:1900],
+            issue_id=issue_id,
+            details=details,
+            caused_by=diagnosis,
+        )
+
+    async def _request_approval(
+        self,
+        outcome: FixOutcome,
+        diagnosis: DiagnosisReady,
+        ctx: WorkContext,
+        *,
+        config: MedicConfig,
+        attempt: int,
+        details: dict[str, Any],
+    ) -> None:
+        approval_id = approval_id_for(diagnosis, attempt)
+        expires = utcnow() + timedelta(minutes=config.approval_ttl_minutes)
+        row = {
+            "approval_id": approval_id,
+            "issue_id": diagnosis.issue_id,
+            "diagnosis": diagnosis.model_dump_json(),
+            "attempt": str(attempt),
+            "diff": outcome.diff,
+            "diff_hash": outcome.diff_hash,
+            "base_sha": outcome.base_sha,
+            "strategy": outcome.strategy.value,
+            "description": outcome.description,
+            "tests": (outcome.tests or TestReport(command=self.target.test_command, outcome="not_run")).model_dump_json(),  # type: ignore[arg-type]
+            "regression_test": outcome.regression_test,
+            "status": "pending",
+            "expires_at": expires.timestamp(),
+            "decided_by": None,
+            "created_at": time.time(),
+            "decided_at": None,
+        }
+        async with self.rt.store.transaction() as conn:
+            await conn.execute(self.rt.store.insert_ignore(fix_approvals, ["approval_id"]).values(**row))
+        ctx.emit(
+            diagnosis.follow_up(
+                ApprovalRequested,
+                producer=self.rt.producer,
+                approval_id=approval_id,
+                kind=ApprovalKind.FIX,
+                requested_by=self.rt.producer.instance,
+                reason="; ".join(outcome.reasons)[:1000],
+                summary=f"{outcome.description} ({len(outcome.files_changed)} file(s): {', '.join(outcome.files_changed)})"[
+                    :5000
+                ],
+                diff=outcome.diff[:200_000],
+                diff_hash=outcome.diff_hash,
+                expires_at=expires,
+                issue=diagnosis.issue,
+            )
+        )
+        ctx.record(
+            "implementer.approval_requested",
+            ActionStatus.SUCCEEDED,
+            f"fix for {diagnosis.issue_id} waits for approval: {'; '.join(outcome.reasons)}"[:1900],
+            issue_id=diagnosis.issue_id,
+            details={**details, "approval_id": approval_id, "diff_hash": outcome.diff_hash, "diff": outcome.diff[:100_000]},
+            caused_by=diagnosis,
+        )
+
+    async def _approved(self, approval_id: Any) -> ApprovedFix | None:
+        if not approval_id:
+            return None
+        async with self.rt.store.engine.connect() as conn:
+            row = (await conn.execute(select(fix_approvals).where(fix_approvals.c.approval_id == str(approval_id)))).first()
+        if row is None or row.status != "approved":
+            return None
+        return ApprovedFix(
+            diff=row.diff,
+            diff_hash=row.diff_hash,
+            base_sha=row.base_sha,
+            strategy=FixStrategy(row.strategy),
+            description=row.description,
+            tests=TestReport.model_validate_json(row.tests),
+            regression_test=row.regression_test,
+        )
+
+    # ---- decisions -----------------------------------------------------------------------------
+
+    async def decide(self, command: ControlCommand, *, approve: bool) -> None:
+        """Apply an approve/reject command to a pending fix approval of this service."""
+        if command.approval_id is None or command.approval_kind not in (None, ApprovalKind.FIX):
+            return
+        async with self.rt.transaction() as tx:
+            row = (await tx.conn.execute(select(fix_approvals).where(fix_approvals.c.approval_id == command.approval_id))).first()
+            if row is None or row.status != "pending":
+                return  # not ours (another service's approval) or already decided
+            diagnosis = DiagnosisReady.model_validate_json(row.diagnosis)
+            status, action_status, why = "rejected", ActionStatus.SUCCEEDED, "rejected by " + command.actor
+            if approve:
+                if time.time() > row.expires_at:
+                    status, action_status, why = "expired", ActionStatus.REFUSED, "approval arrived after the request expired"
+                elif command.diff_hash is not None and command.diff_hash != row.diff_hash:
+                    tx.record(
+                        "implementer.approval_mismatch",
+                        ActionStatus.REFUSED,
+                        f"approval {command.approval_id} names diff {command.diff_hash}, the fix is {row.diff_hash}: ignored",
+                        issue_id=row.issue_id,
+                        caused_by=command,
+                    )
+                    return
+                else:
+                    status, why = "approved", "approved by " + command.actor
+            await tx.conn.execute(
+                update(fix_approvals)
+                .where(fix_approvals.c.approval_id == command.approval_id)
+                .values(status=status, decided_by=command.actor, decided_at=time.time())
+            )
+            if status == "approved":
+                await self.rt.work.enqueue(
+                    tx.conn,
+                    kind=FIX_WORK,
+                    dedup_key=f"fix-approved:{command.approval_id}",
+                    payload={
+                        "diagnosis": json.loads(row.diagnosis),
+                        "attempt": int(row.attempt),
+                        "approval_id": command.approval_id,
+                    },
+                    priority=diagnosis.issue.severity.rank,
+                    issue_id=row.issue_id,
+                )
+            tx.record(
+                f"implementer.fix_{status}",
+                action_status,
+                f"fix approval {command.approval_id}: {why}",
+                issue_id=row.issue_id,
+                details={"approval_id": command.approval_id, "diff_hash": row.diff_hash, "reason": command.reason},
+                caused_by=command,
+            )
