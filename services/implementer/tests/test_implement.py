@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from medic_contracts import ActionStatus, DiagnosisReady, FixStrategy, MedicConfig, Producer, TestOutcome
+from medic_contracts import ActionStatus, DiagnosisReady, FixStrategy, MedicConfig, Producer
+from medic_contracts import TestOutcome as Outcome
 from medic_implementer.adapters.forge import LocalForge
 from medic_implementer.adapters.signing import CommitSigner
 from medic_implementer.adapters.testrun import SandboxLimits
@@ -70,7 +71,7 @@ def test_python_null_guard_is_committed_with_a_reproducing_test_and_opened_as_a_
     assert outcome.strategy is FixStrategy.NULL_GUARD
     assert outcome.base_sha == repo.bug_sha
     assert outcome.branch == "agent/fix-iss_practice"
-    assert outcome.tests is not None and outcome.tests.outcome is TestOutcome.PASSED
+    assert outcome.tests is not None and outcome.tests.outcome is Outcome.PASSED
     assert outcome.regression_test == "tests/test_medic_regression_iss_practice.py"
     assert set(outcome.files_changed) == {"app/main.py", "tests/test_medic_regression_iss_practice.py"}
     # The fix is on the remote branch with the trailers, and the PR goes into staging.
