@@ -23,7 +23,7 @@ class LlmSection(BaseModel):
     provider: Literal["playbook", "claude"] = Field(
         default="playbook", description="playbook: templates only; claude: also Claude."
     )
-    fix_model: str = Field(default="claude-sonnet-4-5", description="Model used by the Claude fixer.")
+    fix_model: str = Field(default="claude-sonnet-5", description="Model used by the Claude fixer.")
     fix_max_attempts: int = Field(default=3, ge=1, le=10, description="Test runs Claude may use per issue.")
     fix_max_steps: int = Field(default=12, ge=2, le=50, description="Model calls per issue (the last without tools).")
     fix_budget_usd: float | None = Field(default=None, ge=0, description="Per-issue spend (default: the config's llm_budget).")

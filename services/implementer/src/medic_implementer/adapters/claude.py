@@ -93,7 +93,7 @@ class ClaudeFixer:
         self,
         *,
         api_key: str,
-        model: str = "claude-sonnet-4-5",
+        model: str = "claude-sonnet-5",
         base_url: str | None = None,
         max_attempts: int = 3,
         max_steps: int = 12,
