@@ -6,7 +6,7 @@ from medic_contracts import CommandName, DiagnosisReady, TopicName, load_target,
 from medic_runtime import ServiceRuntime, run_service
 
 from . import handlers
-from .adapters.forge import ForgeSection, build_forge
+from .adapters.forge import Forge, ForgeSection, build_forge
 from .adapters.signing import CommitSigner
 from .adapters.testrun import SandboxLimits
 from .implement import FixOptions
@@ -18,8 +18,11 @@ from .store import metadata
 __all__ = ["build", "main"]
 
 
-def build(settings: ImplementerSettings) -> ServiceRuntime:
-    """Wire the implementer: DiagnosisReady → ``fix`` work item → worker; approve/reject commands."""
+def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> ServiceRuntime:
+    """Wire the implementer: DiagnosisReady → ``fix`` work item → worker; approve/reject commands.
+
+    ``forge`` replaces the one the target's ``[forge]`` section names (tests, embedding).
+    """
     target = load_target(settings.target_file)
     forge_section = section(ForgeSection, target.forge, name="forge")
     llm = section(LlmSection, target.llm, name="llm")
@@ -48,7 +51,7 @@ def build(settings: ImplementerSettings) -> ServiceRuntime:
         rt=runtime,
         target=target,
         repo=repo,
-        forge=build_forge(target.forge, repo=repo),
+        forge=forge or build_forge(target.forge, repo=repo),
         options=options,
         repository=forge_section.repo or forge_section.remote or str(repo),
     )

@@ -1,0 +1,267 @@
+"""The implementer service on a real broker: DiagnosisReady in, FixCommitted out, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from medic_contracts import (
+    ActionRecorded,
+    ApprovalKind,
+    ApprovalRequested,
+    AutonomyLevel,
+    CommandName,
+    ControlCommand,
+    Envelope,
+    FixCommitted,
+    MedicConfig,
+    Producer,
+    TopicName,
+    TopicRegistry,
+    event_adapter,
+)
+from medic_implementer.adapters.forge import LocalForge
+from medic_implementer.app import build
+from medic_implementer.settings import ImplementerSettings
+from medic_implementer.testing import FixtureRepo, git, python_diagnosis
+from medic_runtime import ServiceRuntime, ServiceSettings
+from medic_runtime.bus import encode_event
+
+pytestmark = pytest.mark.kafka
+
+OPERATOR = Producer(service="control-api", instance="test")
+
+
+async def produce(bootstrap: str, topic: str, *events: Envelope) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for event in events:
+            value, key, headers = encode_event(event)
+            await producer.send_and_wait(topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()])
+    finally:
+        await producer.stop()
+
+
+async def read_events(
+    bootstrap: str, topic: str, *, until: Callable[[list[Envelope]], bool], timeout: float = 120.0
+) -> list[Envelope]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
+    await consumer.start()
+    events: list[Envelope] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not until(events):
+            batch = await consumer.getmany(timeout_ms=300)
+            for records in batch.values():
+                events.extend(event_adapter().validate_json(r.value) for r in records)
+    finally:
+        await consumer.stop()
+    return events
+
+
+def write_target(repo: FixtureRepo, tmp_path: Path) -> Path:
+    toml = tmp_path / "medic.toml"
+    toml.write_text(
+        f'[target]\nname = "shop"\nrepo = "{repo.path}"\nlanguage = "python"\n'
+        f"test_command = {repo.target.test_command!r}\ntest_timeout_s = 120\n\n"
+        f'[forge]\nkind = "local"\nremote = "{repo.remote}"\n'
+    )
+    return toml
+
+
+async def set_config(bootstrap: str, topics: TopicRegistry, config: MedicConfig, *, paused: bool = False) -> None:
+    snapshot = ControlCommand(
+        producer=OPERATOR,
+        command=CommandName.STATE_SNAPSHOT,
+        actor="test",
+        paused=paused,
+        config=config.model_dump(mode="json"),
+        config_version=config.version,
+    )
+    await produce(bootstrap, topics.name(TopicName.CONTROL), snapshot)
+
+
+@pytest.fixture
+def implementer_settings(
+    service_settings: Callable[..., ServiceSettings], python_repo: FixtureRepo, tmp_path: Path
+) -> Callable[..., ImplementerSettings]:
+    def make(**overrides: Any) -> ImplementerSettings:
+        values: dict[str, Any] = {
+            "target_file": write_target(python_repo, tmp_path),
+            "tool_paths": (Path(sys.executable).parent,),
+            "workspace_dir": tmp_path / "worktrees",
+        }
+        values.update(overrides)
+        settings = service_settings("implementer", cls=ImplementerSettings, **values)
+        assert isinstance(settings, ImplementerSettings)
+        return settings
+
+    return make
+
+
+async def wait_idle(rt: ServiceRuntime, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = await rt.work.counts()
+        if not counts.get("queued") and not counts.get("running"):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"work did not finish: {await rt.work.counts()}")
+
+
+async def test_a_diagnosis_becomes_one_fix_committed_and_a_redelivery_changes_nothing(
+    implementer_settings: Callable[..., ImplementerSettings],
+    python_repo: FixtureRepo,
+    topics: TopicRegistry,
+    kafka_bootstrap: str,
+) -> None:
+    await set_config(kafka_bootstrap, topics, MedicConfig(version=1))
+    rt = build(implementer_settings())
+    await rt.start()
+    try:
+        diag = python_diagnosis(python_repo)
+        await produce(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), diag)
+        fixes = await read_events(kafka_bootstrap, topics.name(TopicName.FIXES_COMMITTED), until=lambda e: len(e) >= 1)
+        assert len(fixes) == 1 and isinstance(fixes[0], FixCommitted)
+        fix = fixes[0]
+        assert fix.causation_id == diag.event_id and fix.correlation_id == diag.correlation_id
+        assert fix.branch == "agent/fix-iss_practice" and fix.base_sha == python_repo.bug_sha
+        assert fix.tests.outcome.value == "passed" and fix.pr_number == 1 and fix.regression_test
+        # The same event again (a redelivery) and a second copy with a replay marker are told apart.
+        await produce(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), diag)
+        await asyncio.sleep(2)
+        await wait_idle(rt)
+        fixes = await read_events(kafka_bootstrap, topics.name(TopicName.FIXES_COMMITTED), until=lambda e: len(e) >= 2, timeout=4)
+        assert len(fixes) == 1
+        assert git(python_repo.remote, "rev-list", "--count", f"{python_repo.bug_sha}..agent/fix-iss_practice") == "1"
+        assert len(LocalForge(python_repo.remote).pull_requests()) == 1
+        actions = await read_events(
+            kafka_bootstrap,
+            topics.name(TopicName.ACTIONS),
+            until=lambda e: any(isinstance(a, ActionRecorded) and a.action == "implementer.fix_committed" for a in e),
+        )
+        committed = next(a for a in actions if isinstance(a, ActionRecorded) and a.action == "implementer.fix_committed")
+        assert "raise HTTPException" in str(committed.details["diff"]) and committed.details["test_outcome"] == "passed"
+    finally:
+        await rt.stop()
+
+
+class HangAfterPush(LocalForge):
+    """A forge whose push succeeds and then never returns: the process 'dies' right after pushing."""
+
+    def __init__(self, remote: Path) -> None:
+        super().__init__(remote)
+        self.pushed = asyncio.Event()
+
+    async def push_branch(self, *, clone: Path, branch: str) -> str:
+        sha = await super().push_branch(clone=clone, branch=branch)
+        self.pushed.set()
+        await asyncio.Event().wait()
+        return sha
+
+
+async def test_a_crash_after_the_push_recovers_to_exactly_one_fix_committed(
+    implementer_settings: Callable[..., ImplementerSettings],
+    python_repo: FixtureRepo,
+    topics: TopicRegistry,
+    kafka_bootstrap: str,
+) -> None:
+    await set_config(kafka_bootstrap, topics, MedicConfig(version=1))
+    settings = implementer_settings(fix_lease_s=10)
+    forge = HangAfterPush(python_repo.remote)
+    first = build(settings, forge=forge)
+    await first.start()
+    diag = python_diagnosis(python_repo)
+    try:
+        await produce(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), diag)
+        await asyncio.wait_for(forge.pushed.wait(), timeout=120)
+    finally:
+        await first.stop()  # the worker dies mid-flight: pushed, no PR, no event
+    assert forge.pull_requests() == []
+    assert git(python_repo.remote, "rev-parse", "agent/fix-iss_practice")
+
+    second = build(settings)  # same store: the running item is recovered
+    await second.start()
+    try:
+        fixes = await read_events(kafka_bootstrap, topics.name(TopicName.FIXES_COMMITTED), until=lambda e: len(e) >= 1)
+        await wait_idle(second)
+        fixes = await read_events(kafka_bootstrap, topics.name(TopicName.FIXES_COMMITTED), until=lambda e: len(e) >= 2, timeout=3)
+    finally:
+        await second.stop()
+    assert len(fixes) == 1 and isinstance(fixes[0], FixCommitted)
+    assert fixes[0].commit_sha == git(python_repo.remote, "rev-parse", "agent/fix-iss_practice")
+    assert git(python_repo.remote, "rev-list", "--count", f"{python_repo.bug_sha}..agent/fix-iss_practice") == "1"
+    assert len(LocalForge(python_repo.remote).pull_requests()) == 1
+
+
+async def test_level_one_asks_for_approval_bound_to_the_diff_and_pushes_only_after_it(
+    implementer_settings: Callable[..., ImplementerSettings],
+    python_repo: FixtureRepo,
+    topics: TopicRegistry,
+    kafka_bootstrap: str,
+) -> None:
+    await set_config(kafka_bootstrap, topics, MedicConfig(version=1, autonomy_level=AutonomyLevel.MONITOR))
+    rt = build(implementer_settings())
+    await rt.start()
+    try:
+        diag = python_diagnosis(python_repo)
+        await produce(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), diag)
+        actions = await read_events(
+            kafka_bootstrap, topics.name(TopicName.ACTIONS), until=lambda e: any(isinstance(a, ApprovalRequested) for a in e)
+        )
+        request = next(a for a in actions if isinstance(a, ApprovalRequested))
+        assert request.kind is ApprovalKind.FIX and "autonomy level 1" in request.reason
+        assert request.diff_hash.startswith("sha256:") and "HTTPException" in request.diff
+        assert git(python_repo.remote, "branch", "--list", "agent/*") == ""  # nothing pushed while waiting
+
+        wrong = ControlCommand(
+            producer=OPERATOR,
+            command=CommandName.APPROVE,
+            actor="alice",
+            approval_id=request.approval_id,
+            approval_kind=ApprovalKind.FIX,
+            diff_hash="sha256:" + "f" * 64,
+        )
+        right = wrong.model_copy(update={"event_id": wrong.event_id[:-4] + "beef", "diff_hash": request.diff_hash})
+        await produce(kafka_bootstrap, topics.name(TopicName.CONTROL), wrong, right)
+        fixes = await read_events(kafka_bootstrap, topics.name(TopicName.FIXES_COMMITTED), until=lambda e: len(e) >= 1)
+        assert len(fixes) == 1 and isinstance(fixes[0], FixCommitted)
+        assert fixes[0].needs_approval and fixes[0].diff_hash == request.diff_hash
+        actions = await read_events(
+            kafka_bootstrap,
+            topics.name(TopicName.ACTIONS),
+            until=lambda e: any(isinstance(a, ActionRecorded) and a.action == "implementer.approval_mismatch" for a in e),
+        )
+        assert any(isinstance(a, ActionRecorded) and a.action == "implementer.approval_mismatch" for a in actions)
+    finally:
+        await rt.stop()
+
+
+async def test_while_paused_nothing_is_committed_or_pushed(
+    implementer_settings: Callable[..., ImplementerSettings],
+    python_repo: FixtureRepo,
+    topics: TopicRegistry,
+    kafka_bootstrap: str,
+) -> None:
+    await set_config(kafka_bootstrap, topics, MedicConfig(version=1), paused=True)
+    rt = build(implementer_settings())
+    await rt.start()
+    try:
+        assert rt.paused
+        await produce(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), python_diagnosis(python_repo))
+        await asyncio.sleep(3)
+        assert (await rt.work.counts()).get("queued") == 1
+        assert git(python_repo.path, "branch", "--list", "agent/*") == ""
+        assert git(python_repo.remote, "branch", "--list", "agent/*") == ""
+    finally:
+        await rt.stop()
