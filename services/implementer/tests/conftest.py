@@ -57,7 +57,7 @@ def typescript_repo(tmp_path: Path) -> FixtureRepo:
         },
         bug={TS_ROUTE: TS_ROUTE_BUG},
         language="typescript",
-        test_command="tsx --test 'src/**/*.test.ts'",
+        test_command="tsx --test $(find src -name '*.test.ts')",
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from medic_contracts import ActionStatus, DiagnosisReady, FixStrategy, MedicConfig, Producer
+from medic_contracts import ActionStatus, DiagnosisReady, FixStrategy, MedicConfig, Producer, RequestContext
 from medic_contracts import TestOutcome as Outcome
 from medic_implementer.adapters.forge import LocalForge
 from medic_implementer.adapters.signing import CommitSigner
@@ -25,7 +25,9 @@ from medic_implementer.testing import (
     PY_MAIN_GOOD,
     PY_TEST,
     PY_TEST_COMMAND,
+    TS_ROUTE,
     FixtureRepo,
+    diagnosis,
     git,
     make_repo,
     python_diagnosis,
@@ -239,3 +241,26 @@ async def test_protected_writes_names_a_protected_file_changed_between_two_commi
     head = git(python_repo.path, "rev-parse", "HEAD")
     found = await protected_writes(repo=python_repo.path, base=python_repo.bug_sha, head=head, target=python_repo.target)
     assert found == [".github/workflows/ci.yml"]
+
+
+async def test_typescript_route_gets_a_404_guard_and_a_reproducing_node_test(
+    typescript_repo: FixtureRepo, fix_options: Callable[..., FixOptions]
+) -> None:
+    diag = diagnosis(
+        affected_file=TS_ROUTE,
+        lines=(5, 5),
+        title="TypeError: Cannot read properties of null (reading 'id')",
+        fix_hint="guard `practice`; return 404 'Practice not found'",
+        request=RequestContext(method="GET", url="https://shop.example.com/api/practices/999", status=500),
+        commit_sha=typescript_repo.bug_sha,
+    )
+    forge = LocalForge(typescript_repo.remote)
+    outcome = await implement_fix(
+        diag, target=typescript_repo.target, repo=typescript_repo.path, options=fix_options(), forge=forge
+    )
+    assert outcome.kind is OutcomeKind.COMMITTED, (outcome.reasons, outcome.candidates)
+    assert outcome.strategy is FixStrategy.NULL_GUARD
+    assert outcome.regression_test == "src/app/api/practices/[id]/route.medic-iss-practice.test.ts"
+    fixed = git(typescript_repo.path, "show", f"{outcome.commit_sha}:{TS_ROUTE}")
+    assert 'return Response.json({ error: "Practice not found" }, { status: 404 });' in fixed
+    assert len(forge.pull_requests()) == 1

@@ -33,7 +33,9 @@ class ImplementerSettings(ServiceSettings):
         description="Directories put first on PATH for test runs (JSON list): tsx/node tools, the Python environment.",
     )
     test_cpu_seconds: int = Field(default=900, ge=1, description="CPU-time limit of one test run (RLIMIT_CPU).")
-    test_memory_mb: int = Field(default=8192, ge=64, description="Address-space limit of one test run (RLIMIT_AS), MiB.")
+    test_memory_mb: int = Field(
+        default=8192, ge=64, description="Data-segment limit of one test run (RLIMIT_DATA: heap and private mappings), MiB."
+    )
     test_isolate_network: bool = Field(default=True, description="Run tests in an empty network namespace where possible.")
     max_candidates: int = Field(default=4, ge=1, le=20, description="Template candidates validated per issue.")
     fix_concurrency: int = Field(default=1, ge=1, le=16, description="Fixes worked on at once by this instance.")
