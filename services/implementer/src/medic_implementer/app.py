@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from medic_contracts import CommandName, DiagnosisReady, TopicName, load_target, section
 from medic_runtime import ServiceRuntime, run_service
 
@@ -24,7 +26,7 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
     ``forge`` replaces the one the target's ``[forge]`` section names (tests, embedding).
     """
     target = load_target(settings.target_file)
-    forge_section = section(ForgeSection, target.forge, name="forge")
+    forge_section = section(ForgeSection, target.forge, name="forge")  # fails start-up naming forge.<field>
     llm = section(LlmSection, target.llm, name="llm")
     repo = target.repo_path()
     runtime = ServiceRuntime(settings, extra_tables=(metadata,))
@@ -45,13 +47,13 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
         ),
         max_candidates=settings.max_candidates,
         proposer=build_proposer(llm, settings=settings, runtime=runtime),
-        labels=forge_section.labels,
+        labels=settings.pr_labels,
     )
     implementer = Implementer(
         rt=runtime,
         target=target,
         repo=repo,
-        forge=forge or build_forge(target.forge, repo=repo),
+        forge=forge or build_forge(target.forge, base_dir=Path(target.base_dir), work_dir=settings.forge_dir(), repo=repo),
         options=options,
         repository=forge_section.repo or forge_section.remote or str(repo),
     )

@@ -43,7 +43,7 @@ from medic_contracts import (
     utcnow,
 )
 
-from .adapters.forge import Forge, ForgeError
+from .adapters.forge import FORGE_ERRORS, Forge, ForgeError, push
 from .adapters.git import Git, GitError
 from .adapters.signing import CommitSigner
 from .adapters.testrun import SandboxLimits, TestRun, TestRunner
@@ -112,6 +112,32 @@ class FixOutcome:
     resumed: bool = False
     candidates: tuple[dict[str, Any], ...] = ()
     refusals: tuple[dict[str, str], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The outcome as JSON-ready data (CLI, benchmarks)."""
+        return {
+            "kind": self.kind.value,
+            "reasons": list(self.reasons),
+            "issue_id": self.issue_id,
+            "branch": self.branch,
+            "base_sha": self.base_sha,
+            "commit_sha": self.commit_sha,
+            "files_changed": list(self.files_changed),
+            "diff_hash": self.diff_hash,
+            "strategy": self.strategy.value,
+            "description": self.description,
+            "regression_test": self.regression_test,
+            "tests": self.tests.model_dump(mode="json") if self.tests else None,
+            "pr_url": self.pr_url,
+            "pr_number": self.pr_number,
+            "signature": self.signature,
+            "attempt": self.attempt,
+            "needs_approval": self.needs_approval,
+            "resumed": self.resumed,
+            "candidates": [dict(c) for c in self.candidates],
+            "refusals": [dict(r) for r in self.refusals],
+            "diff": self.diff,
+        }
 
     @property
     def committed(self) -> bool:
@@ -222,7 +248,7 @@ async def _find_own_commit(git: Git, forge: Forge | None, *, branch: str, event_
     if forge is not None:
         try:
             remote_head = await forge.branch_head(branch=branch)
-        except ForgeError:
+        except FORGE_ERRORS:
             remote_head = None
         if remote_head and await git.rev_parse(remote_head) is None:
             await git.run("fetch", "--quiet", "origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}", check=False)
@@ -597,11 +623,12 @@ async def _deliver(
         return None, None
     before("git.push")
     last: Exception | None = None
+    retryable: tuple[type[Exception], ...] = (*FORGE_ERRORS, GitError, OSError)
     for attempt in range(run.options.push_attempts):
         try:
-            await forge.push_branch(clone=git.cwd, branch=branch)
+            await push(forge, clone=git.cwd, branch=branch)
             break
-        except (ForgeError, GitError, OSError) as exc:
+        except retryable as exc:
             last = exc
             await asyncio.sleep(run.options.push_backoff_s * (2**attempt))
     else:

@@ -35,7 +35,7 @@ from medic_contracts import (
 )
 from medic_runtime import RetryLater, ServiceRuntime, WorkContext, WorkItem
 
-from .adapters.forge import Forge, ForgeError
+from .adapters.forge import FORGE_ERRORS, Forge
 from .implement import ApprovedFix, FixOptions, FixOutcome, OutcomeKind, implement_fix
 from .store import fix_approvals
 
@@ -115,7 +115,7 @@ class Implementer:
                 before_side_effect=before,
                 audit=audit,
             )
-        except ForgeError as exc:
+        except FORGE_ERRORS as exc:
             # The commit (if made) stays on the local branch; the retry finds it by its trailer.
             raise RetryLater(30, f"forge unavailable: {exc}") from exc
         await self._announce(outcome, diagnosis, ctx, config=config, attempt=attempt)

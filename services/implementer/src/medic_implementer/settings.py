@@ -51,6 +51,12 @@ class ImplementerSettings(ServiceSettings):
     anthropic_api_key: SecretStr | None = Field(default=None, description="Claude API key (the Claude fixer runs only with one).")
     anthropic_base_url: str | None = Field(default=None, description="Claude API base URL (a proxy or a local fake in tests).")
 
+    pr_labels: tuple[str, ...] = Field(default=("medic", "auto-fix"), description="Labels put on fix pull requests (JSON list).")
+
+    def forge_dir(self) -> Path:
+        """Where the forge keeps its private clones."""
+        return (self.data_dir / "forge").resolve()
+
     def worktree_root(self) -> Path:
         """Where worktrees go."""
         return (self.workspace_dir or self.data_dir / "worktrees").resolve()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import json
 import time
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from medic_contracts import section
 
 from .git import Git, GitError
 
-__all__ = ["Forge", "ForgeError", "ForgeSection", "LocalForge", "PullRequest", "build_forge"]
+__all__ = ["FORGE_ERRORS", "Forge", "ForgeError", "ForgeSection", "LocalForge", "PullRequest", "build_forge", "push"]
 
 
 class ForgeError(RuntimeError):
@@ -70,7 +71,6 @@ class ForgeSection(BaseModel):
     repo: str | None = Field(default=None, description="github: owner/name.")
     api_url: str = Field(default="https://api.github.com", description="github: REST API base URL.")
     token_env: str = Field(default="GITHUB_TOKEN", description="github: environment variable holding the token.")
-    labels: tuple[str, ...] = Field(default=("medic", "auto-fix"), description="Labels put on fix pull requests.")
 
 
 class LocalForge:
@@ -94,11 +94,12 @@ class LocalForge:
         tmp.write_text(json.dumps(prs, indent=2))
         tmp.replace(self._store)
 
-    async def push_branch(self, *, clone: Path, branch: str) -> str:
-        """Push ``branch`` from ``clone`` to the bare repository (forced: the fix branch is Medic's)."""
+    async def push_branch(self, *, clone: Path, branch: str, force: bool = False) -> str:
+        """Push ``branch`` from ``clone`` to the bare repository (``force`` replaces a rewritten branch)."""
         git = Git(clone)
+        spec = f"{'+' if force else ''}refs/heads/{branch}:refs/heads/{branch}"
         try:
-            await git.run("push", "--quiet", "--force", str(self.remote), f"refs/heads/{branch}:refs/heads/{branch}")
+            await git.run("push", "--quiet", str(self.remote), spec)
         except GitError as exc:
             raise ForgeError(f"push of {branch} failed: {exc}") from exc
         return await git.out("rev-parse", f"refs/heads/{branch}")
@@ -148,16 +149,37 @@ class LocalForge:
         return self._load()
 
 
-def build_forge(data: dict[str, Any], *, repo: Path) -> Forge:
-    """The forge a target's ``[forge]`` section names (``medic_forge`` when installed)."""
-    forge = section(ForgeSection, data or {}, name="forge")
+def _shared() -> Any | None:
     try:
-        shared = importlib.import_module("medic_forge")
+        return importlib.import_module("medic_forge")
     except ImportError:
-        shared = None
+        return None
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    shared = _shared()
+    extra = getattr(shared, "ForgeError", None) if shared is not None else None
+    return (ForgeError, extra) if isinstance(extra, type) and issubclass(extra, Exception) else (ForgeError,)
+
+
+#: Exceptions any forge in use raises for a failed operation.
+FORGE_ERRORS: tuple[type[Exception], ...] = _errors()
+
+
+async def push(forge: Forge, *, clone: Path, branch: str) -> str:
+    """Push the fix branch, forced where the forge allows it (a rework restarts the branch at the deployed commit)."""
+    if "force" in inspect.signature(forge.push_branch).parameters:
+        return await forge.push_branch(clone=clone, branch=branch, force=True)  # type: ignore[call-arg]
+    return await forge.push_branch(clone=clone, branch=branch)
+
+
+def build_forge(data: dict[str, Any], *, base_dir: Path, work_dir: Path, repo: Path) -> Forge:
+    """The forge a target's ``[forge]`` section names: ``medic_forge``'s when installed, else :class:`LocalForge`."""
+    shared = _shared()
     if shared is not None and hasattr(shared, "build_forge"):
-        built: Forge = shared.build_forge(data, repo=repo)
+        built: Forge = shared.build_forge(data, base_dir=base_dir, work_dir=work_dir)
         return built
+    forge = section(ForgeSection, data or {}, name="forge")
     if forge.kind == "github":
         raise ForgeError("forge.kind = 'github' needs the medic_forge library (not installed)")
     remote = forge.remote
@@ -169,4 +191,4 @@ def build_forge(data: dict[str, Any], *, repo: Path) -> Forge:
     if not remote:
         raise ForgeError("forge.remote: no bare repository given and the clone has no origin")
     path = Path(remote.removeprefix("file://"))
-    return LocalForge(path if path.is_absolute() else (repo / path).resolve())
+    return LocalForge(path if path.is_absolute() else (base_dir / path).resolve())
