@@ -17,7 +17,9 @@ NODE_BIN = ROOT / "tools" / "node" / "node_modules" / ".bin"
 def node_tools() -> Path:
     """tools/node/node_modules/.bin with tsx, installed from the committed lock file when missing."""
     if not (NODE_BIN / "tsx").exists():
-        result = subprocess.run(["bash", str(ROOT / "scripts" / "install-node-tools.sh")], capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "install-node-tools.sh")], capture_output=True, text=True, check=False
+        )
         if result.returncode != 0:
             pytest.fail(f"could not install tools/node (npm ci): {result.stdout}{result.stderr}")
     return NODE_BIN
@@ -29,6 +31,8 @@ def tool_env(node_tools: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(node_tools), str(Path(sys.executable).parent), env.get("PATH", "")])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # example and scenario suites use no pytest plugins; skipping the workspace's saves ~0.6 s per run
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env.update(
         GIT_AUTHOR_NAME="Corpus Test",
         GIT_AUTHOR_EMAIL="corpus@example.com",

@@ -17,7 +17,6 @@ import json
 import shutil
 import subprocess
 import tomllib
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +75,16 @@ class Lifecycle:
 
 
 def _run(command: list[str] | str, *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, shell=isinstance(command, str), cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=COMMAND_TIMEOUT_S, check=False)
+    return subprocess.run(
+        command,
+        shell=isinstance(command, str),
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
 
 
 def run_lifecycle(name: str, work: Path, env: dict[str, str]) -> Lifecycle:
@@ -86,8 +93,11 @@ def run_lifecycle(name: str, work: Path, env: dict[str, str]) -> Lifecycle:
     repo = work / name
     try:
         shutil.copytree(scenario / "repo", repo)
-        for step, argv in (("init", ["git", "init", "-q", "-b", "main"]), ("add", ["git", "add", "-A"]),
-                           ("commit", ["git", "commit", "-q", "-m", "Initial import"])):
+        for step, argv in (
+            ("init", ["git", "init", "-q", "-b", "main"]),
+            ("add", ["git", "add", "-A"]),
+            ("commit", ["git", "commit", "-q", "-m", "Initial import"]),
+        ):
             life.steps[step] = _run(argv, cwd=repo, env=env)
         if (scenario / "bug.patch").exists():
             life.steps["bug"] = _run(["git", "am", "-q", str(scenario / "bug.patch")], cwd=repo, env=env)
@@ -112,11 +122,11 @@ def run_lifecycle(name: str, work: Path, env: dict[str, str]) -> Lifecycle:
 
 
 @pytest.fixture(scope="module")
-def lifecycles(tmp_path_factory: pytest.TempPathFactory, tool_env: dict[str, str]) -> Iterator[dict[str, Lifecycle]]:
+def lifecycles(tmp_path_factory: pytest.TempPathFactory, tool_env: dict[str, str]) -> dict[str, Lifecycle]:
     work = tmp_path_factory.mktemp("corpus")
     with ThreadPoolExecutor(max_workers=3) as pool:
         results = list(pool.map(lambda n: run_lifecycle(n, work, tool_env), SCENARIOS))
-    yield {life.name: life for life in results}
+    return {life.name: life for life in results}
 
 
 def test_corpus_has_the_required_spread() -> None:
@@ -167,6 +177,7 @@ def test_events_are_sentry_events_pointing_at_the_fault(name: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the first test also waits for the module fixture's whole pool
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_bug_is_real_check_catches_it_and_reference_fix_passes(name: str, lifecycles: dict[str, Lifecycle]) -> None:
     life, spec = lifecycles[name], load(name)
@@ -177,7 +188,9 @@ def test_bug_is_real_check_catches_it_and_reference_fix_passes(name: str, lifecy
     if (CORPUS / name / "bug.patch").exists():
         assert len(life.commits) == 2 and life.commits[0].split("|")[0] != "Corpus Test", "bug.patch is its own authored commit"
     assert life.steps["tests_on_bug"].returncode == 0, life.output("tests_on_bug")
-    assert life.steps["check_on_bug"].returncode != 0, "the hidden check must fail on the buggy code\n" + life.output("check_on_bug")
+    assert life.steps["check_on_bug"].returncode != 0, "the hidden check must fail on the buggy code\n" + life.output(
+        "check_on_bug"
+    )
     assert life.steps["check_on_fix"].returncode == 0, life.output("check_on_fix")
     assert life.steps["tests_on_fix"].returncode == 0, life.output("tests_on_fix")
     # the events were generated from this very code: the culprit's context line is the buggy source line

@@ -140,8 +140,15 @@ def run_trigger(language: str, checkout: Path, spec: dict[str, Any]) -> list[dic
 
 
 def sentry_event(
-    *, name: str, index: int, language: str, spec: dict[str, Any], request: dict[str, Any], record: dict[str, Any],
-    checkout: Path, when: datetime,
+    *,
+    name: str,
+    index: int,
+    language: str,
+    spec: dict[str, Any],
+    request: dict[str, Any],
+    record: dict[str, Any],
+    checkout: Path,
+    when: datetime,
 ) -> dict[str, Any]:
     """One Sentry-protocol event for one captured failure."""
     prefix = spec["deploy_prefix"]
@@ -170,8 +177,10 @@ def sentry_event(
         platform, runtime = "node", {"name": "node", "version": "v20.20.2"}
     url = spec["host"].rstrip("/") + request["path"]
     parts = urlsplit(url)
-    headers = {"user-agent": request.get("user_agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15"),
-               **request.get("headers", {})}
+    headers = {
+        "user-agent": request.get("user_agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15"),
+        **request.get("headers", {}),
+    }
     if "json" in request:
         headers["content-type"] = "application/json"
     event: dict[str, Any] = {
@@ -212,10 +221,22 @@ def generate(name: str, triggers: dict[str, Any]) -> list[dict[str, Any]]:
         events = []
         for index, (request, record) in enumerate(zip(spec["requests"], records, strict=True)):
             if "exceptions" not in record and "error" not in record:
-                raise RuntimeError(f"{name}: request {request['method']} {request['path']} did not fail (status {record.get('status')})")
+                raise RuntimeError(
+                    f"{name}: request {request['method']} {request['path']} did not fail (status {record.get('status')})"
+                )
             when = start + timedelta(seconds=97 * index + 13 * (index % 3))
-            events.append(sentry_event(name=name, index=index, language=language, spec=spec, request=request,
-                                       record=record, checkout=checkout, when=when))
+            events.append(
+                sentry_event(
+                    name=name,
+                    index=index,
+                    language=language,
+                    spec=spec,
+                    request=request,
+                    record=record,
+                    checkout=checkout,
+                    when=when,
+                )
+            )
     return events
 
 

@@ -1,6 +1,5 @@
-from starlette.testclient import TestClient
-
 from reviews.app import app
+from starlette.testclient import TestClient
 
 client = TestClient(app, raise_server_exceptions=False)
 
