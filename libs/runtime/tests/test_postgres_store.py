@@ -35,14 +35,20 @@ async def test_delivery_and_work_on_postgres_use_the_services_own_schema(
 
     await rt.start()
     try:
-        event = ActionRecorded(producer=Producer(service="t", instance="t"), issue_id="iss_pg", action="x",
-                               status=ActionStatus.SUCCEEDED, summary="once")
+        event = ActionRecorded(
+            producer=Producer(service="t", instance="t"),
+            issue_id="iss_pg",
+            action="x",
+            status=ActionStatus.SUCCEEDED,
+            summary="once",
+        )
         value, key, headers = encode_event(event)
         await produce(kafka_bootstrap, topics.name(TopicName.ACTIONS), [(value, key, headers)] * 3)
         await eventually(lambda: worked == ["once"], timeout=20)
         assert handled == ["once"]
         async with rt.store.engine.connect() as conn:
-            schemas = {r[0] for r in await conn.execute(text("SELECT table_schema FROM information_schema.tables WHERE table_name = 'work_items'"))}
+            query = text("SELECT table_schema FROM information_schema.tables WHERE table_name = 'work_items'")
+            schemas = {r[0] for r in await conn.execute(query)}
         assert schemas == {"medic_pgsvc"}
     finally:
         await rt.stop()
