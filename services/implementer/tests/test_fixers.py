@@ -127,9 +127,46 @@ def test_a_flask_view_aborts_with_404_and_the_import_is_added() -> None:
     ],
 )
 def test_plain_functions_get_bounds_key_zero_and_empty_guards(line: int, kind: FailureKind, expected: str) -> None:
-    [edit] = python_template_fixes(path="lib.py", text=PLAIN, lines=[line], facts=facts(kind))
-    assert expected in edit.new_text
-    ast.parse(edit.new_text)
+    edits = python_template_fixes(path="lib.py", text=PLAIN, lines=[line], facts=facts(kind))
+    assert any(expected in edit.new_text for edit in edits), [e.new_text for e in edits]
+    for edit in edits:
+        ast.parse(edit.new_text)
+
+
+CART = """def summary(items):
+    top = max(items, key=lambda i: i.price)
+    return {"count": len(items), "top": top.name}
+
+
+def order(payload):
+    return payload["shipping"]["country"]
+
+
+def related(post):
+    return set(post["tags"])
+"""
+
+
+def test_value_level_variants_come_before_early_exits() -> None:
+    empty = python_template_fixes(path="c.py", text=CART, lines=[2], facts=facts(FailureKind.EMPTY_ITERABLE))
+    assert "max(items, key=lambda i: i.price, default=None)" in empty[0].new_text
+    assert '"top": (top.name if top is not None else None)' in empty[0].new_text
+    key = python_template_fixes(path="c.py", text=CART, lines=[7], facts=facts(FailureKind.MISSING_KEY, missing_key="shipping"))
+    assert 'return payload.get("shipping", {}).get("country")' in key[0].new_text
+    none = python_template_fixes(
+        path="c.py",
+        text=CART,
+        lines=[11],
+        facts=FailureFacts(kind=FailureKind.NONE_VALUE, exception_type="TypeError", message="'NoneType' object is not iterable"),
+    )
+    assert 'return set((post["tags"] or []))' in none[0].new_text
+
+
+def test_a_value_looked_up_by_the_route_id_gets_the_404_first() -> None:
+    [edit] = python_template_fixes(
+        path="app.py", text=FLASK, lines=[9], facts=facts(FailureKind.NONE_VALUE, property_name="email")
+    )
+    assert "abort(404" in edit.new_text
 
 
 def test_no_python_template_applies_when_the_line_holds_no_matching_expression() -> None:

@@ -260,7 +260,7 @@ async def test_typescript_route_gets_a_404_guard_and_a_reproducing_node_test(
     )
     assert outcome.kind is OutcomeKind.COMMITTED, (outcome.reasons, outcome.candidates)
     assert outcome.strategy is FixStrategy.NULL_GUARD
-    assert outcome.regression_test == "src/app/api/practices/[id]/route.medic-iss-practice.test.ts"
+    assert outcome.regression_test == "src/app/api/practices/[id]/medic-regression-iss-practice.test.ts"
     fixed = git(typescript_repo.path, "show", f"{outcome.commit_sha}:{TS_ROUTE}")
     assert 'return Response.json({ error: "Practice not found" }, { status: 404 });' in fixed
     assert len(forge.pull_requests()) == 1

@@ -330,11 +330,12 @@ async def _regression_test(
     if not route.is_file():
         return None
     suffix = Path(affected).suffix
-    test_file = str(
-        Path(affected).with_name(
-            f"{Path(affected).stem}.medic-{re.sub(r'[^A-Za-z0-9]+', '-', diagnosis.issue_id)[:30]}.test{suffix}"
-        )
-    )
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", diagnosis.issue_id)[:30]
+    names = (await ws.git.run("ls-files", "-z")).stdout.split("\0")
+    existing = sorted(n for n in names if re.search(r"\.(test|spec)\.[cm]?[jt]sx?$", n))
+    # Beside the project's own tests when it has some (their tsconfig/paths apply there), else beside the route.
+    folder = Path(existing[0]).parent if existing else Path(affected).parent
+    test_file = str(folder / f"medic-regression-{slug}.test{suffix}")
     return typescript_regression_test(
         issue_id=diagnosis.issue_id,
         title=diagnosis.issue.title,
@@ -390,6 +391,7 @@ async def _validate(
     description: str,
     regression: RegressionTest | None,
     evidence: frozenset[str],
+    preference: int = 0,
 ) -> FixCandidate | None:
     """Guard the files a candidate changed, add the regression test, run the tests, capture the diff."""
     for path in files:
@@ -400,10 +402,17 @@ async def _validate(
     if not files:
         return None
     all_files = files
-    if regression is not None:
-        _write(ws, guard, regression.path, regression.content)
-        all_files = (*files, regression.path)
     result = await run.runner.run(run.target.test_command, cwd=ws.path)
+    reproduced = False
+    if result.passed and regression is not None:
+        # The regression test runs on its own: a broken generated test must not sink a good fix.
+        _write(ws, guard, regression.path, regression.content)
+        replay = await run.runner.run(regression.command, cwd=ws.path)
+        reproduced = replay.passed
+        if reproduced:
+            all_files = (*files, regression.path)
+        else:
+            (ws.path / regression.path).unlink(missing_ok=True)
     diff = await _staged_diff(ws, all_files) if result.passed else ""
     return FixCandidate(
         strategy=strategy,
@@ -413,7 +422,8 @@ async def _validate(
         diff=diff,
         tests=result.report,
         within_evidence=all(f in evidence for f in files),
-        reproduced=regression is not None and result.passed,
+        reproduced=reproduced,
+        preference=preference,
     )
 
 
@@ -474,7 +484,7 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
             regression = None
         else:
             _write(ws, guard, regression.path, regression.content)
-            before = await run.runner.run(run.target.test_command, cwd=ws.path)
+            before = await run.runner.run(regression.command, cwd=ws.path)
             if before.passed or before.report.outcome is TestOutcome.TIMED_OUT:
                 run.audit(
                     "implementer.regression_test",
@@ -492,7 +502,8 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
         source = ws.path / affected
         if not verdict.refused and source.is_file():
             text = source.read_text(errors="replace")
-            for edit in _template_edits(diagnosis, text, affected, run.target.language)[: run.options.max_candidates]:
+            edits = _template_edits(diagnosis, text, affected, run.target.language)[: run.options.max_candidates]
+            for preference, edit in enumerate(edits):
                 _write(ws, guard, edit.path, edit.new_text)
                 candidate = await _validate(
                     run,
@@ -504,6 +515,7 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
                     description=edit.description,
                     regression=regression,
                     evidence=evidence,
+                    preference=preference,
                 )
                 await _reset(ws)
                 if candidate:

@@ -27,6 +27,7 @@ class FixCandidate:
     tests: TestReport
     within_evidence: bool
     reproduced: bool  # the regression test (if any) failed before and passes with this fix
+    preference: int = 0  # the order its fixer proposed it in (lower: the better-suited template)
 
     @property
     def passed(self) -> bool:
@@ -69,13 +70,14 @@ def diff_changes(diff: str) -> list[FileChange]:
 
 
 def best_candidate(candidates: list[FixCandidate], *, suggested: FixStrategy) -> FixCandidate | None:
-    """The fix to keep: tests pass; then within the evidence; reproduced; the suggested strategy; the smallest diff."""
+    """The fix to keep: tests pass; then within the evidence; reproduced; the suggested strategy; the fixer's
+    own preference (value-level before an early exit); the smallest diff."""
     passing = [c for c in candidates if c.passed]
     if not passing:
         return None
 
-    def rank(c: FixCandidate) -> tuple[int, int, int, int]:
+    def rank(c: FixCandidate) -> tuple[int, int, int, int, int]:
         suggested_family = c.strategy is suggested or (c.strategy in _REVERTS and suggested in _REVERTS)
-        return (0 if c.within_evidence else 1, 0 if c.reproduced else 1, 0 if suggested_family else 1, c.size)
+        return (0 if c.within_evidence else 1, 0 if c.reproduced else 1, 0 if suggested_family else 1, c.preference, c.size)
 
     return min(passing, key=rank)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
@@ -51,11 +52,26 @@ class AppLocation:
 
 @dataclass(frozen=True, slots=True)
 class RegressionTest:
-    """A generated test file."""
+    """A generated test file and the command that runs it alone."""
 
     path: str
     content: str
     description: str
+    command: str = ""
+
+
+def regression_command(test_command: str, path: str) -> str:
+    """The command running only the generated test, in the runner the target's test command uses."""
+    quoted = shlex.quote(path)
+    if path.endswith(".py"):
+        return f"python -m pytest -q -p no:cacheprovider {quoted}"
+    if "vitest" in test_command:
+        return f"vitest run {quoted}"
+    if "jest" in test_command:
+        return f"jest {quoted}"
+    if "node --test" in test_command or "node --import" in test_command:
+        return f"node --import tsx --test {quoted}"
+    return f"tsx --test {quoted}"
 
 
 def _slug(text: str) -> str:
@@ -124,7 +140,12 @@ def python_regression_test(
         f"    response = {call}\n"
         f'    assert {status} < 500, f"{method} {path} still fails: {{{status}}}"\n'
     )
-    return RegressionTest(path=file, content=content, description=f"{method} {path} must not end in a server error")
+    return RegressionTest(
+        path=file,
+        content=content,
+        description=f"{method} {path} must not end in a server error",
+        command=regression_command("pytest", file),
+    )
 
 
 def route_params(route_file: str, path: str) -> dict[str, str | list[str]] | None:
@@ -207,4 +228,9 @@ def typescript_regression_test(
         f"  {check}\n"
         "});\n"
     )
-    return RegressionTest(path=test_file, content=content, description=f"{method} {path} must not end in a server error")
+    return RegressionTest(
+        path=test_file,
+        content=content,
+        description=f"{method} {path} must not end in a server error",
+        command=regression_command(test_command, test_file),
+    )

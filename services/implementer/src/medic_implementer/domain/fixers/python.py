@@ -274,6 +274,177 @@ def _add_import(text: str, import_line: str) -> str:
     return "".join(lines)
 
 
+def _replace(text: str, src: _Source, edits: list[tuple[ast.AST, str]]) -> str:
+    """Apply (node → replacement text) edits, last first so earlier offsets stay valid."""
+    spans = []
+    for node, new in edits:
+        start = src.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        end = src.offset(node.end_lineno or node.lineno, node.end_col_offset or 0)  # type: ignore[attr-defined]
+        spans.append((start, end, new))
+    for start, end, new in sorted(spans, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def _function_of(parents: list[ast.AST]) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    return next((p for p in reversed(parents) if isinstance(p, ast.FunctionDef | ast.AsyncFunctionDef)), None)
+
+
+def _null_safe_reads(fn: ast.AST, name: str, after_line: int, src: _Source) -> list[tuple[ast.AST, str]]:
+    """``name.attr`` reads from ``after_line`` on, rewritten to yield None when ``name`` is None."""
+    edits: list[tuple[ast.AST, str]] = []
+    taken: list[ast.AST] = []
+    for node in _walk_no_nested(fn):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == name
+            and isinstance(node.ctx, ast.Load)
+            and node.lineno >= after_line
+        ):
+            taken.append(node)
+    for node in taken:
+        assert isinstance(node, ast.Attribute)
+        edits.append((node, f"({src.segment(node)} if {name} is not None else None)"))
+    return edits
+
+
+def _is_primary_lookup(fn: ast.FunctionDef | ast.AsyncFunctionDef | None, name: str) -> bool:
+    """True when ``name`` is assigned from a call that takes one of the function's parameters (a lookup by id)."""
+    if fn is None:
+        return False
+    params = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)} - {"self", "request", "db", "session"}
+    for node in _walk_no_nested(fn):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            for call in ast.walk(node.value):
+                if isinstance(call, ast.Call) and any(
+                    isinstance(n, ast.Name) and n.id in params
+                    for a in (*call.args, *(k.value for k in call.keywords))
+                    for n in ast.walk(a)
+                ):
+                    return True
+    return False
+
+
+def _value_variants(text: str, line: int, facts: FailureFacts, path: str) -> list[TemplateEdit]:
+    """Edits that let the missing value flow on as None or empty instead of failing the request."""
+    tree = ast.parse(text)
+    found = _statement_at(tree, line)
+    if found is None:
+        return []
+    stmt, parents = found
+    src = _Source(text)
+    fn = _function_of([*parents, stmt])
+    out: list[tuple[list[tuple[ast.AST, str]], FixStrategy, str, str]] = []
+    header = _header_nodes(stmt)
+    nodes = [n for root in header for n in _walk_no_nested(root)]
+    if facts.kind is FailureKind.MISSING_KEY:
+        # payload["shipping"]["country"] → payload.get("shipping", {}).get("country")
+        for node in nodes:
+            if not (
+                isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == facts.missing_key
+            ):
+                continue
+            chain: list[ast.Subscript] = [node]
+            parent_map = {id(c): p for p in nodes for c in ast.iter_child_nodes(p)}
+            current: ast.AST = node
+            while isinstance(parent_map.get(id(current)), ast.Subscript):
+                parent = parent_map[id(current)]
+                assert isinstance(parent, ast.Subscript)
+                if parent.value is not current or not isinstance(parent.slice, ast.Constant):
+                    break
+                chain.append(parent)
+                current = parent
+            text_expr = src.segment(node.value)
+            for i, sub in enumerate(chain):
+                key = src.segment(sub.slice)
+                text_expr += f".get({key}, {{}})" if i < len(chain) - 1 else f".get({key})"
+            out.append(
+                (
+                    [(chain[-1], text_expr)],
+                    FixStrategy.MISSING_KEY_GUARD,
+                    f"missing key guard: read {facts.missing_key!r} with .get()",
+                    src.segment(node),
+                )
+            )
+            break
+    if facts.kind is FailureKind.NONE_VALUE and "not iterable" in facts.message:
+        for node in nodes:
+            iterable: ast.expr | None = None
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None)
+                in ("set", "list", "sorted", "tuple", "len", "sum", "any", "all", "dict", "frozenset")
+                and node.args
+            ):
+                iterable = node.args[0]
+            if iterable is not None and _pure(iterable):
+                out.append(
+                    (
+                        [(iterable, f"({src.segment(iterable)} or [])")],
+                        FixStrategy.NULL_GUARD,
+                        f"null guard: iterate {src.segment(iterable)} or nothing",
+                        src.segment(iterable),
+                    )
+                )
+                break
+        if isinstance(stmt, ast.For) and _pure(stmt.iter):
+            out.append(
+                (
+                    [(stmt.iter, f"({src.segment(stmt.iter)} or [])")],
+                    FixStrategy.NULL_GUARD,
+                    "null guard: loop over nothing when None",
+                    src.segment(stmt.iter),
+                )
+            )
+    if facts.kind is FailureKind.EMPTY_ITERABLE and fn is not None:
+        for node in nodes:
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in ("max", "min")
+                and len(node.args) == 1
+                and not any(k.arg == "default" for k in node.keywords)
+            ):
+                seg = src.segment(node)
+                edits: list[tuple[ast.AST, str]] = [(node, seg[:-1].rstrip() + ", default=None)")]
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                    edits += _null_safe_reads(fn, stmt.targets[0].id, (stmt.end_lineno or stmt.lineno) + 1, src)
+                out.append(
+                    (
+                        edits,
+                        FixStrategy.EMPTY_ITERABLE_GUARD,
+                        f"empty iterable guard: {getattr(node.func, 'id', '')}() of nothing is None",
+                        src.segment(node.args[0]),
+                    )
+                )
+                break
+    if facts.kind is FailureKind.NONE_VALUE and facts.property_name and fn is not None:
+        for node in nodes:
+            if isinstance(node, ast.Attribute) and node.attr == facts.property_name and isinstance(node.value, ast.Name):
+                name = node.value.id
+                if not _is_primary_lookup(fn, name):
+                    out.append(
+                        (
+                            _null_safe_reads(fn, name, stmt.lineno, src),
+                            FixStrategy.NULL_GUARD,
+                            f"null guard: {name}.* reads are None when {name} is None",
+                            name,
+                        )
+                    )
+                break
+    edits_out: list[TemplateEdit] = []
+    for edits, strategy, description, guarded in out:
+        if not edits:
+            continue
+        new_text = _replace(text, src, edits)
+        try:
+            ast.parse(new_text)
+        except SyntaxError:
+            continue
+        edits_out.append(TemplateEdit(path=path, new_text=new_text, strategy=strategy, description=description, guarded=guarded))
+    return edits_out
+
+
 def _fix_one(text: str, line: int, facts: FailureFacts, path: str) -> TemplateEdit | None:
     tree = ast.parse(text)
     found = _statement_at(tree, line)
@@ -331,8 +502,9 @@ def python_template_fixes(*, path: str, text: str, lines: list[int], facts: Fail
     for line in lines:
         if line < 1 or line > len(text.splitlines()):
             continue
-        edit = _fix_one(text, line, facts, path)
-        if edit and edit.new_text not in seen:
-            seen.add(edit.new_text)
-            edits.append(edit)
+        # Value-level variants first (a missing optional value is not an error), then the guard with an exit.
+        for edit in [*_value_variants(text, line, facts, path), *filter(None, [_fix_one(text, line, facts, path)])]:
+            if edit.new_text not in seen:
+                seen.add(edit.new_text)
+                edits.append(edit)
     return edits
