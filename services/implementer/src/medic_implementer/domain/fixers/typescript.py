@@ -135,6 +135,8 @@ def _candidates(stmt: Node, facts: FailureFacts) -> list[tuple[Node, str]]:
         if facts.kind in (FailureKind.NONE_VALUE, FailureKind.MISSING_KEY, FailureKind.OUT_OF_BOUNDS):
             if node.type == "member_expression":
                 obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+                if obj is not None and obj.type == "non_null_expression" and obj.named_child_count == 1:
+                    obj = obj.named_children[0]  # session!.user: the assertion was wrong, guard session itself
                 plain = obj is not None and prop is not None and _pure(obj) and b"?." not in (node.text or b"")
                 if plain and obj is not None and prop is not None and facts.property_name in (None, _text(prop)):
                     found.append((obj, "none"))
@@ -269,7 +271,196 @@ def _exit(ctx: _Context, guarded: Node, role: str, facts: FailureFacts, root: No
     names = {_text(n) for n in _walk_no_nested(guarded) if n.type == "identifier"}
     if names & ctx.loop_names:
         return "continue;"
-    return "return null;"
+    value = _empty_value(ctx.function)
+    return f"return {value};" if value else "return;"
+
+
+def _empty_value(function: Node | None) -> str:
+    """What a function returns for "nothing", by its declared return type (null when unknown)."""
+    annotation = function.child_by_field_name("return_type") if function is not None else None
+    declared = _text(annotation).lstrip(":").strip() if annotation is not None else ""
+    declared = re.sub(r"^Promise<(.*)>$", r"\1", declared).strip()
+    if not declared or "null" in declared or "undefined" in declared:
+        return "null"
+    if declared == "boolean":
+        return "false"
+    if declared in ("number", "bigint"):
+        return "0" if declared == "number" else "0n"
+    if declared == "string":
+        return '""'
+    if declared.endswith("[]") or declared.startswith(("Array<", "ReadonlyArray<")):
+        return "[]"
+    if declared == "void":
+        return ""
+    return "null"
+
+
+_STRING_METHODS = {
+    "split",
+    "trim",
+    "toLowerCase",
+    "toUpperCase",
+    "replace",
+    "startsWith",
+    "endsWith",
+    "slice",
+    "padStart",
+    "charAt",
+}
+_ARRAY_METHODS = {"map", "filter", "forEach", "reduce", "find", "some", "every", "join", "length", "includes", "flatMap", "at"}
+_ID_LIKE = re.compile(r"^(id|slug|sku|key|uuid)$|(Id|_id|Slug|Key)$")
+
+
+def _walk_all(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.named_children)
+
+
+def _declarations(function: Node) -> dict[str, Node]:
+    """Variables declared in a function body: name → the value they were declared with."""
+    found: dict[str, Node] = {}
+    for node in _walk_no_nested(function.child_by_field_name("body") or function):
+        if node.type != "variable_declarator":
+            continue
+        name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        if name is None or value is None:
+            continue
+        if name.type == "identifier":
+            found[_text(name)] = value
+        else:
+            for part in _walk_no_nested(name):
+                if part.type in ("shorthand_property_identifier_pattern", "identifier"):
+                    found.setdefault(_text(part), value)
+    return found
+
+
+def _is_primary_lookup(function: Node | None, name: str, depth: int = 0) -> bool:
+    """True when ``name`` comes (through plain assignments) from a call taking an id-like argument."""
+    if function is None or depth > 3:
+        return False
+    value = _declarations(function).get(name)
+    if value is None:
+        return False
+    for node in _walk_no_nested(value):
+        if node.type == "call_expression":
+            args = node.child_by_field_name("arguments")
+            if args is not None and any(
+                n.type in ("identifier", "property_identifier") and _ID_LIKE.search(_text(n)) for n in _walk_all(args)
+            ):
+                return True
+    inner = value
+    while inner.type in (
+        "as_expression",
+        "non_null_expression",
+        "await_expression",
+        "parenthesized_expression",
+        "satisfies_expression",
+    ):
+        if not inner.named_children:
+            break
+        inner = inner.named_children[0]
+    if inner.type == "identifier":
+        return _is_primary_lookup(function, _text(inner), depth + 1)
+    if inner.type == "member_expression":
+        root = inner
+        while root.type == "member_expression" and root.child_by_field_name("object") is not None:
+            root = root.child_by_field_name("object")  # type: ignore[assignment]
+        if root.type == "identifier":
+            return _is_primary_lookup(function, _text(root), depth + 1)
+    return False
+
+
+def _reads_of(scope: Node, name: str) -> list[Node]:
+    """``name.x`` member reads (not optional already) inside ``scope``."""
+    return [
+        n
+        for n in _walk_no_nested(scope)
+        if n.type == "member_expression"
+        and (obj := n.child_by_field_name("object")) is not None
+        and obj.type == "identifier"
+        and _text(obj) == name
+        and b"?." not in (n.text or b"")[: len(name) + 2]
+    ]
+
+
+def _apply(data: bytes, edits: list[tuple[int, int, str]]) -> bytes:
+    for start, end, new in sorted(edits, reverse=True):
+        data = data[:start] + new.encode() + data[end:]
+    return data
+
+
+def _value_variants(text: str, line: int, facts: FailureFacts, path: str) -> list[TemplateEdit]:
+    """Edits that let a missing value flow on as null/empty instead of failing (derived values only)."""
+    if facts.kind is not FailureKind.NONE_VALUE:
+        return []
+    data = text.encode()
+    root = _parse(text, path)
+    stmt = _statement_at(root, line - 1)
+    if stmt is None:
+        return []
+    ctx = _context(stmt, path)
+    out: list[tuple[list[tuple[int, int, str]], str, str]] = []
+    for node in _walk_no_nested(_header(stmt)):
+        # E!.split(...) where E is a call: the assertion was wrong; read E ?? "" (or []).
+        if node.type == "member_expression":
+            obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+            if obj is not None and prop is not None and obj.type == "non_null_expression" and obj.named_children:
+                inner = obj.named_children[0]
+                method = _text(prop)
+                default = '""' if method in _STRING_METHODS else "[]" if method in _ARRAY_METHODS else None
+                if default is not None and not _pure(inner):
+                    out.append(
+                        (
+                            [(obj.start_byte, obj.end_byte, f"({_text(inner)} ?? {default})")],
+                            f"null guard: {_text(inner)} ?? {default}",
+                            _text(inner),
+                        )
+                    )
+    guarded_name: str | None = None
+    for node in _walk_no_nested(_header(stmt)):
+        if node.type == "member_expression":
+            obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+            if obj is not None and obj.type == "identifier" and prop is not None and facts.property_name in (None, _text(prop)):
+                guarded_name = _text(obj)
+                break
+    if guarded_name and ctx.function is not None and not _is_primary_lookup(ctx.function, guarded_name):
+        reads = _reads_of(stmt, guarded_name)
+        # The smallest object literal holding every read: when it only describes the value, it becomes null.
+        holder: Node | None = None
+        if reads:
+            candidate = reads[0].parent
+            while candidate is not None and candidate is not stmt.parent:
+                if candidate.type == "object" and all(
+                    candidate.start_byte <= r.start_byte and r.end_byte <= candidate.end_byte for r in reads
+                ):
+                    holder = candidate
+                    break
+                candidate = candidate.parent
+        if holder is not None and all(
+            _reads_of(pair, guarded_name)
+            for pair in holder.named_children
+            if pair.type in ("pair", "shorthand_property_identifier")
+        ):
+            new = f"{guarded_name} == null ? null : {_text(holder)}"
+            out.append(
+                ([(holder.start_byte, holder.end_byte, new)], f"null guard: {guarded_name} == null gives null", guarded_name)
+            )
+        elif reads:
+            edits = [(r.start_byte, r.start_byte + len(guarded_name.encode()), f"{guarded_name}?") for r in reads]
+            out.append((edits, f"null guard: optional chaining on {guarded_name}", guarded_name))
+    results: list[TemplateEdit] = []
+    for edits, description, guarded in out:
+        new_text = _apply(data, edits).decode()
+        if parses_cleanly(new_text, path):
+            results.append(
+                TemplateEdit(
+                    path=path, new_text=new_text, strategy=FixStrategy.NULL_GUARD, description=description, guarded=guarded
+                )
+            )
+    return results
 
 
 def _fix_one(text: str, line: int, facts: FailureFacts, path: str) -> TemplateEdit | None:
@@ -319,8 +510,9 @@ def typescript_template_fixes(*, path: str, text: str, lines: list[int], facts: 
     total = text.count("\n") + 1
     for line in lines:
         if 1 <= line <= total:
-            edit = _fix_one(text, line, facts, path)
-            if edit and edit.new_text not in seen:
-                seen.add(edit.new_text)
-                edits.append(edit)
+            # Value-level variants first (a missing derived value is not an error), then the guard with an exit.
+            for edit in [*_value_variants(text, line, facts, path), *filter(None, [_fix_one(text, line, facts, path)])]:
+                if edit.new_text not in seen:
+                    seen.add(edit.new_text)
+                    edits.append(edit)
     return edits
