@@ -293,3 +293,50 @@ def test_request_evidence_round_trips() -> None:
         }
     )
     assert request_from_evidence(d) == RequestContext(method="GET", url="http://a/b")
+
+
+DOCS = """export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }): Promise<Response> {
+  const { id } = await params;
+  const doc = findDocument(id);
+  const latest = doc.versions[doc.versions.length - 1];
+  return Response.json({ id: doc.id, latest: { number: latest.number, author: latest.author } });
+}
+"""
+
+PERMISSIONS = """export function canEdit(session: Session | null, projectId: string): boolean {
+  const role = session!.user.roles[projectId];
+  return role === "editor";
+}
+"""
+
+SEARCH = """export async function GET(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const tags = url.searchParams.get("tags")!.split(",").filter(Boolean);
+  return Response.json({ tags });
+}
+"""
+
+
+def test_a_derived_value_becomes_null_instead_of_a_404() -> None:
+    edits = typescript_template_fixes(
+        path="src/app/api/documents/[id]/route.ts",
+        text=DOCS,
+        lines=[5],
+        facts=facts(FailureKind.NONE_VALUE, property_name="number"),
+    )
+    assert "latest: latest == null ? null : { number: latest.number, author: latest.author }" in edits[0].new_text
+    assert any("status: 404" in e.new_text for e in edits[1:])
+
+
+def test_a_wrong_non_null_assertion_is_guarded_with_the_functions_empty_value() -> None:
+    [edit] = typescript_template_fixes(
+        path="src/lib/permissions.ts", text=PERMISSIONS, lines=[2], facts=facts(FailureKind.NONE_VALUE, property_name="user")
+    )
+    assert "  if (session == null) {\n    return false;\n  }\n  const role = session!.user" in edit.new_text
+
+
+def test_a_null_call_result_read_as_a_string_defaults_to_empty() -> None:
+    edits = typescript_template_fixes(
+        path="src/app/api/products/route.ts", text=SEARCH, lines=[3], facts=facts(FailureKind.NONE_VALUE, property_name="split")
+    )
+    assert 'const tags = (url.searchParams.get("tags") ?? "").split(",").filter(Boolean);' in edits[0].new_text

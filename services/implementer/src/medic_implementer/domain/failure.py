@@ -27,6 +27,7 @@ class FailureKind(StrEnum):
     OUT_OF_BOUNDS = "out_of_bounds"
     DIVIDE_BY_ZERO = "divide_by_zero"
     EMPTY_ITERABLE = "empty_iterable"
+    NO_ROW = "no_row"  # an ORM "exactly one row" query found none
     UNKNOWN = "unknown"
 
 
@@ -70,6 +71,7 @@ _EMPTY = re.compile(
     r"Reduce of empty array|reduce\(\) of empty|empty iterable|StatisticsError",
     re.I,
 )
+_NO_ROW = re.compile(r"NoResultFound|No row was found when one was required|DoesNotExist|matching query does not exist")
 _EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception))\b:?\s*(.*)")
 _BACKTICK = re.compile(r"`([^`\n]{1,200})`")
 _STATUS = re.compile(r"\b(?:return|raise|respond(?:s|ing)? with|status)\D{0,20}\b([45]\d\d)\b", re.I)
@@ -96,7 +98,9 @@ def read_failure(diagnosis: DiagnosisReady) -> FailureFacts:
     prop = next((m.group(1) for p in _PROPERTY for t in texts if (m := p.search(t))), None)
     key_match = next((m for t in texts if (m := _KEY.search(t))), None)
 
-    if _ZERO.search(joined):
+    if _NO_ROW.search(joined):
+        kind = FailureKind.NO_ROW
+    elif _ZERO.search(joined):
         kind = FailureKind.DIVIDE_BY_ZERO
     elif _EMPTY.search(joined):
         kind = FailureKind.EMPTY_ITERABLE

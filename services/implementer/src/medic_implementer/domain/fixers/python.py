@@ -31,6 +31,7 @@ _STRATEGY = {
     FailureKind.OUT_OF_BOUNDS: FixStrategy.BOUNDS_GUARD,
     FailureKind.DIVIDE_BY_ZERO: FixStrategy.ZERO_GUARD,
     FailureKind.EMPTY_ITERABLE: FixStrategy.EMPTY_ITERABLE_GUARD,
+    FailureKind.NO_ROW: FixStrategy.NULL_GUARD,
 }
 
 
@@ -445,6 +446,85 @@ def _value_variants(text: str, line: int, facts: FailureFacts, path: str) -> lis
     return edits_out
 
 
+def _statement_rewrites(text: str, line: int, facts: FailureFacts, path: str) -> list[TemplateEdit]:
+    """Guards that need the failing statement split: ``.one()`` → ``.one_or_none()`` + guard, ``f(x)[0]`` hoisted."""
+    tree = ast.parse(text)
+    found = _statement_at(tree, line)
+    if found is None:
+        return []
+    stmt, parents = found
+    src = _Source(text)
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        return []
+    if not src.line_starts_statement(stmt):
+        return []
+    target = stmt.targets[0].id
+    ctx = _context([*parents, stmt], tree)
+    indent = src.indent_of(stmt.lineno)
+    step = "    " if "\t" not in indent else "\t"
+    name_node = ast.Name(id=target)
+    out: list[TemplateEdit] = []
+    if facts.kind is FailureKind.NO_ROW:
+        for node in ast.walk(stmt.value):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("one", "scalar_one"):
+                exit_stmt, import_line = _exit(ctx, name_node, "none", facts, _Source(target))
+                seg = src.segment(node)
+                new_call = seg[: seg.rfind(node.func.attr)] + node.func.attr + "_or_none()"
+                after = src.offset((stmt.end_lineno or stmt.lineno) + 1, 0)
+                guard = f"{indent}if {target} is None:\n{indent}{step}{exit_stmt}\n"
+                new_text = _replace(text[:after] + guard + text[after:], src, [(node, new_call)])
+                if import_line:
+                    new_text = _add_import(new_text, import_line)
+                out.append(
+                    TemplateEdit(
+                        path=path,
+                        new_text=new_text,
+                        strategy=FixStrategy.NULL_GUARD,
+                        description=f"null guard: {node.func.attr}_or_none() and `if {target} is None: {exit_stmt}`",
+                        guarded=target,
+                    )
+                )
+                break
+    if facts.kind is FailureKind.OUT_OF_BOUNDS and isinstance(stmt.value, ast.Subscript) and not _pure(stmt.value.value):
+        sub = stmt.value
+        if isinstance(sub.slice, ast.Constant) and isinstance(sub.slice.value, int):
+            hoisted = f"{target}_candidates"
+            k = sub.slice.value
+            condition = f"len({hoisted}) <= {k}" if k >= 0 else f"len({hoisted}) < {-k}"
+            exit_stmt, import_line = _exit(ctx, name_node, "none", facts, _Source(target))
+            block = (
+                f"{indent}{hoisted} = {src.segment(sub.value)}\n"
+                f"{indent}if {condition}:\n{indent}{step}{exit_stmt}\n"
+                f"{indent}{target} = {hoisted}[{k}]\n"
+            )
+            start = src.offset(stmt.lineno, 0)
+            end = (
+                src.offset((stmt.end_lineno or stmt.lineno) + 1, 0)
+                if (stmt.end_lineno or stmt.lineno) < len(src.lines)
+                else len(text)
+            )
+            new_text = text[:start] + block + text[end:]
+            if import_line:
+                new_text = _add_import(new_text, import_line)
+            out.append(
+                TemplateEdit(
+                    path=path,
+                    new_text=new_text,
+                    strategy=FixStrategy.BOUNDS_GUARD,
+                    description=f"bounds guard: `if {condition}: {exit_stmt}` before reading item {k}",
+                    guarded=hoisted,
+                )
+            )
+    valid = []
+    for edit in out:
+        try:
+            ast.parse(edit.new_text)
+        except SyntaxError:
+            continue
+        valid.append(edit)
+    return valid
+
+
 def _fix_one(text: str, line: int, facts: FailureFacts, path: str) -> TemplateEdit | None:
     tree = ast.parse(text)
     found = _statement_at(tree, line)
@@ -503,7 +583,8 @@ def python_template_fixes(*, path: str, text: str, lines: list[int], facts: Fail
         if line < 1 or line > len(text.splitlines()):
             continue
         # Value-level variants first (a missing optional value is not an error), then the guard with an exit.
-        for edit in [*_value_variants(text, line, facts, path), *filter(None, [_fix_one(text, line, facts, path)])]:
+        found = [*_value_variants(text, line, facts, path), *_statement_rewrites(text, line, facts, path)]
+        for edit in [*found, *filter(None, [_fix_one(text, line, facts, path)])]:
             if edit.new_text not in seen:
                 seen.add(edit.new_text)
                 edits.append(edit)
