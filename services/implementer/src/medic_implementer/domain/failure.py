@@ -28,6 +28,7 @@ class FailureKind(StrEnum):
     DIVIDE_BY_ZERO = "divide_by_zero"
     EMPTY_ITERABLE = "empty_iterable"
     NO_ROW = "no_row"  # an ORM "exactly one row" query found none
+    WRONG_TYPE = "wrong_type"  # text from a request used as a number
     UNKNOWN = "unknown"
 
 
@@ -72,6 +73,10 @@ _EMPTY = re.compile(
     re.I,
 )
 _NO_ROW = re.compile(r"NoResultFound|No row was found when one was required|DoesNotExist|matching query does not exist")
+_WRONG_TYPE = re.compile(
+    r"unsupported operand type\(s\) for [^:]+: '(?:str|int|float)' and '(?:str|int|float)'|"
+    r"not supported between instances of '(?:str|int|float)' and '(?:str|int|float)'"
+)
 _EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception))\b:?\s*(.*)")
 _BACKTICK = re.compile(r"`([^`\n]{1,200})`")
 _STATUS = re.compile(r"\b(?:return|raise|respond(?:s|ing)? with|status)\D{0,20}\b([45]\d\d)\b", re.I)
@@ -100,6 +105,8 @@ def read_failure(diagnosis: DiagnosisReady) -> FailureFacts:
 
     if _NO_ROW.search(joined):
         kind = FailureKind.NO_ROW
+    elif _WRONG_TYPE.search(joined):
+        kind = FailureKind.WRONG_TYPE
     elif _ZERO.search(joined):
         kind = FailureKind.DIVIDE_BY_ZERO
     elif _EMPTY.search(joined):

@@ -32,6 +32,7 @@ _STRATEGY = {
     FailureKind.DIVIDE_BY_ZERO: FixStrategy.ZERO_GUARD,
     FailureKind.EMPTY_ITERABLE: FixStrategy.EMPTY_ITERABLE_GUARD,
     FailureKind.NO_ROW: FixStrategy.NULL_GUARD,
+    FailureKind.WRONG_TYPE: FixStrategy.NULL_GUARD,
 }
 
 
@@ -432,6 +433,33 @@ def _value_variants(text: str, line: int, facts: FailureFacts, path: str) -> lis
                             name,
                         )
                     )
+                break
+    if facts.kind is FailureKind.WRONG_TYPE and fn is not None:
+        # page = request.query_params.get("page", 1); page - 1 → page = int(request.query_params.get("page", 1))
+        number = "float" if "'float'" in facts.message else "int"
+        operands = [
+            o for n in nodes if isinstance(n, ast.BinOp | ast.Compare) for o in ast.iter_child_nodes(n) if isinstance(o, ast.Name)
+        ]
+        for operand in operands:
+            for node in _walk_no_nested(fn):
+                if (
+                    isinstance(node, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == operand.id for t in node.targets)
+                    and isinstance(node.value, ast.Call)
+                    and isinstance(node.value.func, ast.Attribute)
+                    and node.value.func.attr in ("get", "getlist", "get_json")
+                ):
+                    seg = src.segment(node.value)
+                    out.append(
+                        (
+                            [(node.value, f"{number}({seg})")],
+                            FixStrategy.NULL_GUARD,
+                            f"type guard: {operand.id} = {number}(...)",
+                            operand.id,
+                        )
+                    )
+                    break
+            if out:
                 break
     edits_out: list[TemplateEdit] = []
     for edits, strategy, description, guarded in out:
