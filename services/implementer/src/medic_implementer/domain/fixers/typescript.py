@@ -217,7 +217,7 @@ def _context(stmt: Node, path: str) -> _Context:
     node = stmt.parent
     while node is not None:
         if node.type in _LOOPS and function is None:
-            left = node.child_by_field_name("left")
+            left = node.child_by_field_name("left") or node.child_by_field_name("initializer")
             if left is not None:
                 loops.update(_text(n) for n in _walk_no_nested(left) if n.type == "identifier")
         if node.type in _FUNCTIONS:
@@ -392,9 +392,26 @@ def _apply(data: bytes, edits: list[tuple[int, int, str]]) -> bytes:
     return data
 
 
+def _loop_bound(stmt: Node) -> tuple[int, int, str] | None:
+    """``for (let i = 0; i <= xs.length; i++)`` around a read of ``xs[i]``: the ``<=`` to make ``<``."""
+    node = stmt.parent
+    while node is not None and node.type not in _FUNCTIONS:
+        if node.type == "for_statement":
+            condition = node.child_by_field_name("condition")
+            test = (
+                condition.named_children[0] if condition is not None and condition.type == "expression_statement" else condition
+            )
+            if test is not None and test.type == "binary_expression":
+                op, right = test.child_by_field_name("operator"), test.child_by_field_name("right")
+                if op is not None and _text(op) == "<=" and right is not None and _text(right).endswith(".length"):
+                    return (op.start_byte, op.end_byte, "<")
+        node = node.parent
+    return None
+
+
 def _value_variants(text: str, line: int, facts: FailureFacts, path: str) -> list[TemplateEdit]:
     """Edits that let a missing value flow on as null/empty instead of failing (derived values only)."""
-    if facts.kind is not FailureKind.NONE_VALUE:
+    if facts.kind not in (FailureKind.NONE_VALUE, FailureKind.OUT_OF_BOUNDS):
         return []
     data = text.encode()
     root = _parse(text, path)
@@ -403,6 +420,17 @@ def _value_variants(text: str, line: int, facts: FailureFacts, path: str) -> lis
         return []
     ctx = _context(stmt, path)
     out: list[tuple[list[tuple[int, int, str]], str, str]] = []
+    bound = _loop_bound(stmt)
+    if bound is not None:
+        # Reading one past the end is the bug itself: fix the loop bound rather than skip the read.
+        fixed = TemplateEdit(
+            path=path,
+            new_text=_apply(data, [bound]).decode(),
+            strategy=FixStrategy.BOUNDS_GUARD,
+            description="bounds guard: loop while i < length, not <=",
+            guarded="loop bound",
+        )
+        return [fixed] if parses_cleanly(fixed.new_text, path) else []
     for node in _walk_no_nested(_header(stmt)):
         # E!.split(...) where E is a call: the assertion was wrong; read E ?? "" (or []).
         if node.type == "member_expression":
