@@ -340,3 +340,51 @@ def test_a_null_call_result_read_as_a_string_defaults_to_empty() -> None:
         path="src/app/api/products/route.ts", text=SEARCH, lines=[3], facts=facts(FailureKind.NONE_VALUE, property_name="split")
     )
     assert 'const tags = (url.searchParams.get("tags") ?? "").split(",").filter(Boolean);' in edits[0].new_text
+
+
+def test_an_off_by_one_loop_bound_is_fixed_before_any_guard() -> None:
+    text = (
+        "export function count(items: Item[]): number {\n  let n = 0;\n"
+        "  for (let i = 0; i <= items.length; i++) {\n    n += items[i].quantity;\n  }\n  return n;\n}\n"
+    )
+    edits = typescript_template_fixes(
+        path="src/lib/cart.ts", text=text, lines=[4], facts=facts(FailureKind.NONE_VALUE, property_name="quantity")
+    )
+    assert "for (let i = 0; i < items.length; i++)" in edits[0].new_text
+    assert "continue;" in edits[1].new_text
+
+
+ORM = """from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/stock/{sku}")
+def available(sku: str, page=None):
+    with engine.connect() as conn:
+        row = conn.execute(select(stock).where(stock.c.sku == sku)).one()
+    return {"sku": row.sku}
+
+
+async def feed(request):
+    page = request.query_params.get("page", 1)
+    start = (page - 1) * 10
+    return start
+"""
+
+
+def test_a_missing_orm_row_becomes_a_404_and_request_text_becomes_a_number() -> None:
+    [row] = python_template_fixes(path="app.py", text=ORM, lines=[9], facts=facts(FailureKind.NO_ROW))
+    assert (
+        ".where(stock.c.sku == sku)).one_or_none()\n        if row is None:\n            raise HTTPException(status_code=404"
+        in row.new_text
+    )
+    [typed] = python_template_fixes(
+        path="app.py",
+        text=ORM,
+        lines=[15],
+        facts=FailureFacts(
+            kind=FailureKind.WRONG_TYPE, exception_type="TypeError", message="unsupported operand type(s) for -: 'str' and 'int'"
+        ),
+    )
+    assert 'page = int(request.query_params.get("page", 1))' in typed.new_text
