@@ -36,6 +36,7 @@ from medic_contracts import (
 from medic_runtime import RetryLater, ServiceRuntime, WorkContext, WorkItem
 
 from .adapters.forge import FORGE_ERRORS, Forge
+from .domain.candidates import diff_hash
 from .implement import ApprovedFix, FixOptions, FixOutcome, OutcomeKind, implement_fix
 from .store import fix_approvals
 
@@ -168,7 +169,7 @@ class Implementer:
                     reason="escalation: " + "; ".join(outcome.reasons)[:900],
                     summary="Medic will not write this path; a human must make the change.",
                     diff="",
-                    diff_hash="sha256:" + "0" * 64,
+                    diff_hash=diff_hash(""),
                     expires_at=utcnow() + timedelta(minutes=config.approval_ttl_minutes),
                     issue=diagnosis.issue,
                 )

@@ -28,7 +28,7 @@ __all__ = [
     "typescript_regression_test",
 ]
 
-_APP_ASSIGN = re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*(FastAPI|Flask)\(", re.M)
+_APP_ASSIGN = re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*(FastAPI|Flask|Starlette)\(", re.M)
 _HTTP_METHOD = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$")
 
 
@@ -38,7 +38,7 @@ class AppLocation:
 
     file: str
     variable: str
-    framework: str  # fastapi | flask
+    framework: str  # fastapi | starlette | flask
 
     @property
     def module(self) -> str:
@@ -118,9 +118,9 @@ def python_regression_test(
         "application/json" if body and body.lstrip().startswith(("{", "[")) else None
     )
     headers = {"content-type": content_type} if content_type else {}
-    if app.framework == "fastapi":
+    if app.framework in ("fastapi", "starlette"):
         client = f"TestClient({app.variable}, raise_server_exceptions=False)"
-        setup = "from fastapi.testclient import TestClient\n"
+        setup = "from starlette.testclient import TestClient\n"
         call = f"client.request({method!r}, {path!r}, content={body!r}, headers={headers!r})"
         status = "response.status_code"
     else:
