@@ -388,3 +388,14 @@ def test_a_missing_orm_row_becomes_a_404_and_request_text_becomes_a_number() -> 
         ),
     )
     assert 'page = int(request.query_params.get("page", 1))' in typed.new_text
+
+
+def test_a_bigint_division_by_zero_yields_zero_n() -> None:
+    text = "export function avg(xs: bigint[], n: number): bigint {\n  const total = xs.reduce((a, b) => a + b, 0n) / BigInt(n);\n  return total;\n}\n"
+    [edit] = typescript_template_fixes(
+        path="src/lib/stats.ts",
+        text=text,
+        lines=[2],
+        facts=FailureFacts(kind=FailureKind.DIVIDE_BY_ZERO, exception_type="RangeError", message="Division by zero"),
+    )
+    assert "(BigInt(n) == 0n ? 0n : xs.reduce((a, b) => a + b, 0n) / BigInt(n))" in edit.new_text

@@ -505,7 +505,9 @@ def _fix_one(text: str, line: int, facts: FailureFacts, path: str) -> TemplateEd
     if role == "divide":
         right = node.child_by_field_name("right")
         assert right is not None
-        replacement = f"({_text(right)} === 0 ? 0 : {_text(node)})"
+        # Only BigInt division throws in JavaScript ("RangeError: Division by zero"): its zero is 0n.
+        zero = "0n" if "BigInt" in _text(right) or "RangeError" in (facts.exception_type or "") + facts.message else "0"
+        replacement = f"({_text(right)} == {zero} ? {zero} : {_text(node)})"
         new = data[: node.start_byte] + replacement.encode() + data[node.end_byte :]
         description = f"zero guard: {_text(node)} evaluates to 0 when {_text(right)} is 0"
         guarded = _text(right)
