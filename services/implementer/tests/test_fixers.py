@@ -391,7 +391,10 @@ def test_a_missing_orm_row_becomes_a_404_and_request_text_becomes_a_number() -> 
 
 
 def test_a_bigint_division_by_zero_yields_zero_n() -> None:
-    text = "export function avg(xs: bigint[], n: number): bigint {\n  const total = xs.reduce((a, b) => a + b, 0n) / BigInt(n);\n  return total;\n}\n"
+    text = (
+        "export function avg(xs: bigint[], n: number): bigint {\n"
+        "  const total = xs.reduce((a, b) => a + b, 0n) / BigInt(n);\n  return total;\n}\n"
+    )
     [edit] = typescript_template_fixes(
         path="src/lib/stats.ts",
         text=text,
