@@ -72,6 +72,8 @@ __all__ = [
 
 log = logging.getLogger("medic.implementer")
 
+_REVERT_STRATEGIES = (FixStrategy.REVERT_COMMIT, FixStrategy.PARTIAL_REVERT)
+
 Audit = Callable[[str, ActionStatus, str, dict[str, Any]], None]
 SideEffectCheck = Callable[[str], None]
 
@@ -469,7 +471,8 @@ def _unbeatable(candidate: FixCandidate, suggested: FixStrategy, regression: Reg
         candidate.passed
         and candidate.within_evidence
         and (candidate.reproduced or regression is None)
-        and candidate.strategy is suggested
+        and (candidate.strategy in _REVERT_STRATEGIES) == (suggested in _REVERT_STRATEGIES)
+        and candidate.preference == 0
     )
 
 

@@ -77,7 +77,8 @@ def best_candidate(candidates: list[FixCandidate], *, suggested: FixStrategy) ->
         return None
 
     def rank(c: FixCandidate) -> tuple[int, int, int, int, int]:
-        suggested_family = c.strategy is suggested or (c.strategy in _REVERTS and suggested in _REVERTS)
+        # The investigator's strategy picks the family (revert or template); among templates the fixer's order decides.
+        suggested_family = (c.strategy in _REVERTS) == (suggested in _REVERTS)
         return (0 if c.within_evidence else 1, 0 if c.reproduced else 1, 0 if suggested_family else 1, c.preference, c.size)
 
     return min(passing, key=rank)
