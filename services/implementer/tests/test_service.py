@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from medic_contracts import (
     ActionRecorded,
@@ -19,76 +18,18 @@ from medic_contracts import (
     AutonomyLevel,
     CommandName,
     ControlCommand,
-    Envelope,
     FixCommitted,
     MedicConfig,
-    Producer,
     TopicName,
     TopicRegistry,
-    event_adapter,
 )
 from medic_implementer.adapters.forge import LocalForge
 from medic_implementer.app import build
 from medic_implementer.settings import ImplementerSettings
-from medic_implementer.testing import FixtureRepo, git, python_diagnosis
+from medic_implementer.testing import OPERATOR, FixtureRepo, git, produce, python_diagnosis, read_events, set_config, write_target
 from medic_runtime import ServiceRuntime, ServiceSettings
-from medic_runtime.bus import encode_event
 
 pytestmark = pytest.mark.kafka
-
-OPERATOR = Producer(service="control-api", instance="test")
-
-
-async def produce(bootstrap: str, topic: str, *events: Envelope) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for event in events:
-            value, key, headers = encode_event(event)
-            await producer.send_and_wait(topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()])
-    finally:
-        await producer.stop()
-
-
-async def read_events(
-    bootstrap: str, topic: str, *, until: Callable[[list[Envelope]], bool], timeout: float = 120.0
-) -> list[Envelope]:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
-    )
-    await consumer.start()
-    events: list[Envelope] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and not until(events):
-            batch = await consumer.getmany(timeout_ms=300)
-            for records in batch.values():
-                events.extend(event_adapter().validate_json(r.value) for r in records)
-    finally:
-        await consumer.stop()
-    return events
-
-
-def write_target(repo: FixtureRepo, tmp_path: Path) -> Path:
-    toml = tmp_path / "medic.toml"
-    toml.write_text(
-        f'[target]\nname = "shop"\nrepo = "{repo.path}"\nlanguage = "python"\n'
-        f"test_command = {repo.target.test_command!r}\ntest_timeout_s = 120\n\n"
-        f'[forge]\nkind = "local"\nremote = "{repo.remote}"\n'
-    )
-    return toml
-
-
-async def set_config(bootstrap: str, topics: TopicRegistry, config: MedicConfig, *, paused: bool = False) -> None:
-    snapshot = ControlCommand(
-        producer=OPERATOR,
-        command=CommandName.STATE_SNAPSHOT,
-        actor="test",
-        paused=paused,
-        config=config.model_dump(mode="json"),
-        config_version=config.version,
-    )
-    await produce(bootstrap, topics.name(TopicName.CONTROL), snapshot)
 
 
 @pytest.fixture
@@ -123,9 +64,10 @@ async def test_a_diagnosis_becomes_one_fix_committed_and_a_redelivery_changes_no
     implementer_settings: Callable[..., ImplementerSettings],
     python_repo: FixtureRepo,
     topics: TopicRegistry,
+    topic_prefix: str,
     kafka_bootstrap: str,
 ) -> None:
-    await set_config(kafka_bootstrap, topics, MedicConfig(version=1))
+    await set_config(kafka_bootstrap, topic_prefix, MedicConfig(version=1))
     rt = build(implementer_settings())
     await rt.start()
     try:
@@ -174,9 +116,10 @@ async def test_a_crash_after_the_push_recovers_to_exactly_one_fix_committed(
     implementer_settings: Callable[..., ImplementerSettings],
     python_repo: FixtureRepo,
     topics: TopicRegistry,
+    topic_prefix: str,
     kafka_bootstrap: str,
 ) -> None:
-    await set_config(kafka_bootstrap, topics, MedicConfig(version=1))
+    await set_config(kafka_bootstrap, topic_prefix, MedicConfig(version=1))
     settings = implementer_settings(fix_lease_s=10)
     forge = HangAfterPush(python_repo.remote)
     first = build(settings, forge=forge)
@@ -208,9 +151,10 @@ async def test_level_one_asks_for_approval_bound_to_the_diff_and_pushes_only_aft
     implementer_settings: Callable[..., ImplementerSettings],
     python_repo: FixtureRepo,
     topics: TopicRegistry,
+    topic_prefix: str,
     kafka_bootstrap: str,
 ) -> None:
-    await set_config(kafka_bootstrap, topics, MedicConfig(version=1, autonomy_level=AutonomyLevel.MONITOR))
+    await set_config(kafka_bootstrap, topic_prefix, MedicConfig(version=1, autonomy_level=AutonomyLevel.MONITOR))
     rt = build(implementer_settings())
     await rt.start()
     try:
@@ -251,9 +195,10 @@ async def test_while_paused_nothing_is_committed_or_pushed(
     implementer_settings: Callable[..., ImplementerSettings],
     python_repo: FixtureRepo,
     topics: TopicRegistry,
+    topic_prefix: str,
     kafka_bootstrap: str,
 ) -> None:
-    await set_config(kafka_bootstrap, topics, MedicConfig(version=1), paused=True)
+    await set_config(kafka_bootstrap, topic_prefix, MedicConfig(version=1), paused=True)
     rt = build(implementer_settings())
     await rt.start()
     try:

@@ -357,3 +357,74 @@ class FakeAnthropic:
     def __exit__(self, *_exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# ---- broker helpers for service tests --------------------------------------------------------
+
+OPERATOR = Producer(service="control-api", instance="test")
+
+
+async def produce(bootstrap: str, topic: str, *events: Any) -> None:
+    """Publish events to ``topic`` with a plain aiokafka producer (as another service would)."""
+    from aiokafka import AIOKafkaProducer
+
+    from medic_runtime.bus import encode_event
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for event in events:
+            value, key, headers = encode_event(event)
+            await producer.send_and_wait(topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()])
+    finally:
+        await producer.stop()
+
+
+async def read_events(bootstrap: str, topic: str, *, until: Any, timeout: float = 120.0) -> list[Any]:
+    """Read ``topic`` from the start until ``until(events)`` holds or ``timeout`` passes."""
+    import time
+
+    from aiokafka import AIOKafkaConsumer
+
+    from medic_contracts import event_adapter
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
+    await consumer.start()
+    events: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not until(events):
+            batch = await consumer.getmany(timeout_ms=300)
+            for records in batch.values():
+                events.extend(event_adapter().validate_json(r.value) for r in records)
+    finally:
+        await consumer.stop()
+    return events
+
+
+async def set_config(bootstrap: str, topic_prefix: str, config: Any, *, paused: bool = False) -> None:
+    """Put a state snapshot (configuration and pause state) on the control topic, as control-api does."""
+    from medic_contracts import CommandName, ControlCommand, TopicName, TopicRegistry
+
+    snapshot = ControlCommand(
+        producer=OPERATOR,
+        command=CommandName.STATE_SNAPSHOT,
+        actor="test",
+        paused=paused,
+        config=config.model_dump(mode="json"),
+        config_version=config.version,
+    )
+    await produce(bootstrap, TopicRegistry(topic_prefix).name(TopicName.CONTROL), snapshot)
+
+
+def write_target(repo: FixtureRepo, directory: Path) -> Path:
+    """A medic.toml for a fixture repository with its bare remote as a local forge."""
+    toml = directory / "medic.toml"
+    toml.write_text(
+        f'[target]\nname = "shop"\nrepo = "{repo.path}"\nlanguage = "{repo.target.language}"\n'
+        f"test_command = {repo.target.test_command!r}\ntest_timeout_s = 120\n\n"
+        f'[forge]\nkind = "local"\nremote = "{repo.remote}"\n'
+    )
+    return toml

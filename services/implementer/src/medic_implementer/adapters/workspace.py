@@ -9,6 +9,7 @@ branch: its commits are how a redelivered event finds the fix it already made.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import uuid
@@ -62,6 +63,20 @@ async def resolve_base(git: Git, *, commit_sha: str | None, default_branch: str)
     raise WorkspaceError(f"cannot resolve a base commit (deployed {commit_sha!r}, branch {default_branch!r})")
 
 
+async def _remove_stale(git: Git, *, root: Path, branch: str) -> None:
+    """Remove worktrees of ``branch`` a crashed process left under ``root`` (they would block ``worktree add``)."""
+    listing = (await git.run("worktree", "list", "--porcelain")).stdout
+    real_root = await asyncio.to_thread(os.path.realpath, root)
+    for block in listing.strip().split("\n\n"):
+        fields = dict(line.split(" ", 1) for line in block.splitlines() if " " in line)
+        path = Path(fields.get("worktree", ""))
+        ours = str(path).startswith((f"{root}/", f"{real_root}/"))  # only worktrees Medic made
+        if fields.get("branch") == f"refs/heads/{branch}" and ours:
+            await git.run("worktree", "remove", "--force", str(path), check=False)
+            shutil.rmtree(path, ignore_errors=True)
+    await git.run("worktree", "prune", check=False)
+
+
 @asynccontextmanager
 async def open_workspace(*, repo: Path, root: Path, issue_id: str, base_sha: str, attempt: int = 1) -> AsyncIterator[Workspace]:
     """A fresh worktree of ``repo`` on the issue's fix branch at ``base_sha``; removed on exit."""
@@ -72,6 +87,7 @@ async def open_workspace(*, repo: Path, root: Path, issue_id: str, base_sha: str
     async with _lock(repo):
         try:
             await git.run("worktree", "prune")
+            await _remove_stale(git, root=root, branch=branch)
             # -B: a rework restarts the branch at the deployed commit; --no-track keeps it local.
             await git.run("worktree", "add", "--quiet", "--no-track", "-B", branch, str(path), base_sha)
         except GitError as exc:
