@@ -56,6 +56,7 @@ from .domain.fixers.edits import TemplateEdit
 from .domain.fixers.python import python_template_fixes
 from .domain.fixers.typescript import typescript_template_fixes
 from .domain.guard import PathGuard, PathRuling
+from .domain.hunks import Hunk, hunks_patch, overlapping, parse_hunks, removed_guard
 from .domain.regression import RegressionTest, find_python_app, python_regression_test, typescript_regression_test
 
 __all__ = [
@@ -457,12 +458,65 @@ async def _revert_candidates(run: _Run, ws: Workspace) -> list[tuple[FixStrategy
         applied = await ws.git.run("apply", "--reverse", "--3way", "-", input_text=patch, check=False)
         return (affected,) if applied.returncode == 0 else ()
 
-    options: list[tuple[FixStrategy, str, Callable[[], Awaitable[tuple[str, ...]]]]] = [
-        (FixStrategy.REVERT_COMMIT, f"revert {sha[:12]} ({one_line(suspect.message, limit=80)})", full)
-    ]
-    if run.diagnosis.affected_file:
-        options.append((FixStrategy.PARTIAL_REVERT, f"revert {sha[:12]} in {run.diagnosis.affected_file} only", partial))
+    affected = run.diagnosis.affected_file
+    rng = run.diagnosis.affected_lines
+
+    async def zero_context() -> tuple[list[str], list[Hunk]] | None:
+        if not affected or not parents or rng is None:
+            return None
+        # Only when the file is as the suspect commit left it: hunk positions must still be true.
+        if (await ws.git.run("diff", "--quiet", sha, ws.base_sha, "--", affected, check=False)).returncode != 0:
+            return None
+        patch = (await ws.git.run("diff", "--no-color", "-U0", parents[0], sha, "--", affected)).stdout
+        return parse_hunks(patch) if patch.strip() else None
+
+    async def restore_guard() -> tuple[str, ...]:
+        parsed = await zero_context()
+        if parsed is None or rng is None or affected is None:
+            return ()
+        _header, hunks = parsed
+        for hunk in overlapping(hunks, rng.first, rng.last):
+            block = removed_guard(hunk)
+            if block is None:
+                continue
+            path = ws.path / affected
+            lines = path.read_text().splitlines(keepends=True)
+            at = hunk.new_start - 1 if hunk.new_len > 0 else hunk.new_start
+            lines[at:at] = [line + "\n" for line in block]
+            path.write_text("".join(lines))
+            return (affected,)
+        return ()
+
+    async def revert_hunks() -> tuple[str, ...]:
+        parsed = await zero_context()
+        if parsed is None or rng is None or affected is None:
+            return ()
+        header, hunks = parsed
+        chosen = overlapping(hunks, rng.first, rng.last)
+        if not chosen or len(chosen) == len(hunks):
+            return ()  # nothing to choose, or the same as reverting the file
+        patch = hunks_patch(header, chosen)
+        applied = await ws.git.run("apply", "--reverse", "--unidiff-zero", "-", input_text=patch, check=False)
+        return (affected,) if applied.returncode == 0 else ()
+
+    # Finest first: a removed guard put back, the hunks at the fault, the file, the whole commit.
+    options: list[tuple[FixStrategy, str, Callable[[], Awaitable[tuple[str, ...]]]]] = []
+    if affected:
+        options += [
+            (FixStrategy.PARTIAL_REVERT, f"restore the guard {sha[:12]} removed in {affected}", restore_guard),
+            (FixStrategy.PARTIAL_REVERT, f"revert the hunks of {sha[:12]} at the fault in {affected}", revert_hunks),
+            (FixStrategy.PARTIAL_REVERT, f"revert {sha[:12]} in {affected} only", partial),
+        ]
+    options.append((FixStrategy.REVERT_COMMIT, f"revert {sha[:12]} ({one_line(suspect.message, limit=80)})", full))
     return options
+
+
+def candidate_passed_cleanly(candidates: list[FixCandidate], regression: RegressionTest | None) -> bool:
+    """True when the last revert tried passed, inside the evidence, reproducing the failure when it could."""
+    last = candidates[-1] if candidates else None
+    return bool(
+        last and last.origin == "revert" and last.passed and last.within_evidence and (last.reproduced or regression is None)
+    )
 
 
 def _unbeatable(candidate: FixCandidate, suggested: FixStrategy, regression: RegressionTest | None) -> bool:
@@ -530,7 +584,7 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
     reverts = (
         [] if best_so_far and _unbeatable(best_so_far, diagnosis.fix_strategy, regression) else await _revert_candidates(run, ws)
     )
-    for strategy, description, apply in reverts:
+    for preference, (strategy, description, apply) in enumerate(reverts):
         files = await apply()
         if files:
             candidate = await _validate(
@@ -543,10 +597,13 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
                 description=description,
                 regression=regression,
                 evidence=evidence,
+                preference=preference,
             )
             if candidate:
                 candidates.append(candidate)
         await _reset(ws)
+        if candidate_passed_cleanly(candidates, regression):
+            break  # reverts are tried finest first: a passing one is not beaten by a coarser one
 
     good = best_candidate(candidates, suggested=diagnosis.fix_strategy)
     if run.options.proposer is not None and (good is None or diagnosis.fix_strategy is FixStrategy.LLM_EDIT):
