@@ -264,3 +264,21 @@ async def test_typescript_route_gets_a_404_guard_and_a_reproducing_node_test(
     fixed = git(typescript_repo.path, "show", f"{outcome.commit_sha}:{TS_ROUTE}")
     assert 'return Response.json({ error: "Practice not found" }, { status: 404 });' in fixed
     assert len(forge.pull_requests()) == 1
+
+
+async def test_a_replayed_diagnosis_reworks_the_branch_from_the_deployed_commit_into_the_same_pull_request(
+    python_repo: FixtureRepo, fix_options: Callable[..., FixOptions]
+) -> None:
+    forge = LocalForge(python_repo.remote)
+    diag = python_diagnosis(python_repo)
+    first = await implement_fix(diag, target=python_repo.target, repo=python_repo.path, options=fix_options(), forge=forge)
+    rework = diag.with_fresh_id()
+    second = await implement_fix(
+        rework, target=python_repo.target, repo=python_repo.path, options=fix_options(), forge=forge, attempt=2
+    )
+    assert second.kind is OutcomeKind.COMMITTED and not second.resumed
+    assert second.commit_sha != first.commit_sha
+    assert git(python_repo.remote, "rev-parse", "agent/fix-iss_practice") == second.commit_sha
+    assert git(python_repo.remote, "rev-list", "--count", f"{python_repo.bug_sha}..agent/fix-iss_practice") == "1"
+    assert "Medic-Attempt: 2" in git(python_repo.remote, "log", "-1", "--format=%B", "agent/fix-iss_practice")
+    assert len(forge.pull_requests()) == 1

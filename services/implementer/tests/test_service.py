@@ -210,3 +210,45 @@ async def test_while_paused_nothing_is_committed_or_pushed(
         assert git(python_repo.remote, "branch", "--list", "agent/*") == ""
     finally:
         await rt.stop()
+
+
+async def test_a_pending_approval_past_its_expiry_is_expired_and_audited(
+    implementer_settings: Callable[..., ImplementerSettings], python_repo: FixtureRepo
+) -> None:
+    from sqlalchemy import select
+
+    from medic_implementer.store import fix_approvals
+    from medic_runtime.store import outbox
+
+    rt = build(implementer_settings())
+    await rt.store.create_all(*rt.extra_tables)
+    diag = python_diagnosis(python_repo)
+    row = {
+        "approval_id": "apr-old",
+        "issue_id": diag.issue_id,
+        "diagnosis": diag.model_dump_json(),
+        "attempt": "1",
+        "diff": "",
+        "diff_hash": "sha256:x",
+        "base_sha": python_repo.bug_sha,
+        "strategy": "null_guard",
+        "description": "d",
+        "tests": '{"command": "x", "outcome": "passed"}',
+        "regression_test": None,
+        "status": "pending",
+        "expires_at": time.time() - 1,
+        "decided_by": None,
+        "created_at": time.time() - 100,
+        "decided_at": None,
+    }
+    async with rt.store.transaction() as conn:
+        await conn.execute(fix_approvals.insert().values(**row))
+        await conn.execute(fix_approvals.insert().values(**{**row, "approval_id": "apr-fresh", "expires_at": time.time() + 600}))
+    implementer = rt.work.workers["fix"].fn.__self__  # type: ignore[attr-defined]
+    assert await implementer.expire_approvals() == 1
+    async with rt.store.engine.connect() as conn:
+        statuses = dict((await conn.execute(select(fix_approvals.c.approval_id, fix_approvals.c.status))).all())
+        queued = [r.value for r in (await conn.execute(select(outbox))).all()]
+    assert statuses == {"apr-old": "expired", "apr-fresh": "pending"}
+    assert any(b"implementer.fix_expired" in value for value in queued)
+    await rt.store.close()

@@ -62,6 +62,7 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
     runtime.on_command(CommandName.APPROVE)(on_approve)
     runtime.on_command(CommandName.REJECT)(on_reject)
     runtime.worker(FIX_WORK, concurrency=settings.fix_concurrency, lease_s=settings.fix_lease_s)(implementer.run_fix)
+    runtime.every(60.0, name="expire-approvals")(implementer.expire_approvals_tick)
     return runtime
 
 

@@ -283,6 +283,36 @@ class Implementer:
 
     # ---- decisions -----------------------------------------------------------------------------
 
+    async def expire_approvals_tick(self) -> None:
+        """Periodic task: expire stale approval requests."""
+        await self.expire_approvals()
+
+    async def expire_approvals(self) -> int:
+        """Mark pending approvals past their expiry as expired (audited); how many were."""
+        now = time.time()
+        async with self.rt.transaction() as tx:
+            rows = (
+                await tx.conn.execute(
+                    select(fix_approvals.c.approval_id, fix_approvals.c.issue_id).where(
+                        fix_approvals.c.status == "pending", fix_approvals.c.expires_at < now
+                    )
+                )
+            ).all()
+            for approval_id, issue_id in rows:
+                await tx.conn.execute(
+                    update(fix_approvals)
+                    .where(fix_approvals.c.approval_id == approval_id, fix_approvals.c.status == "pending")
+                    .values(status="expired", decided_at=now)
+                )
+                tx.record(
+                    "implementer.fix_expired",
+                    ActionStatus.SKIPPED,
+                    f"fix approval {approval_id} expired without a decision; nothing was pushed",
+                    issue_id=issue_id,
+                    details={"approval_id": approval_id},
+                )
+        return len(rows)
+
     async def decide(self, command: ControlCommand, *, approve: bool) -> None:
         """Apply an approve/reject command to a pending fix approval of this service."""
         if command.approval_id is None or command.approval_kind not in (None, ApprovalKind.FIX):
