@@ -357,7 +357,9 @@ def _write(ws: Workspace, guard: PathGuard, path: str, text: str) -> None:
 
 
 async def _staged_diff(ws: Workspace, files: Sequence[str]) -> str:
-    await ws.git.run("add", "--", *files)
+    for path in files:
+        # -A stages deletions too; a path a revert already removed from the index matches nothing, which is fine.
+        await ws.git.run("add", "-A", "--", path, check=False)
     return (await ws.git.run("diff", "--cached", "--no-color", "--no-ext-diff", "--binary", ws.base_sha)).stdout
 
 
@@ -404,6 +406,37 @@ async def _validate(
             return None
     if not files:
         return None
+    try:
+        return await _validate_inner(
+            run,
+            ws,
+            guard,
+            files=files,
+            origin=origin,
+            strategy=strategy,
+            description=description,
+            regression=regression,
+            evidence=evidence,
+            preference=preference,
+        )
+    except (GitError, OSError, ValueError) as exc:
+        log.warning("candidate %s (%s) could not be validated: %s", strategy.value, origin, exc)
+        return None
+
+
+async def _validate_inner(
+    run: _Run,
+    ws: Workspace,
+    guard: PathGuard,
+    *,
+    files: tuple[str, ...],
+    origin: str,
+    strategy: FixStrategy,
+    description: str,
+    regression: RegressionTest | None,
+    evidence: frozenset[str],
+    preference: int,
+) -> FixCandidate | None:
     all_files = files
     result = await run.runner.run(run.target.test_command, cwd=ws.path)
     reproduced = False
@@ -585,7 +618,11 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
         [] if best_so_far and _unbeatable(best_so_far, diagnosis.fix_strategy, regression) else await _revert_candidates(run, ws)
     )
     for preference, (strategy, description, apply) in enumerate(reverts):
-        files = await apply()
+        try:
+            files = await apply()
+        except (GitError, OSError, UnicodeDecodeError) as exc:
+            log.warning("revert candidate %r could not be made: %s", description, exc)
+            files = ()
         if files:
             candidate = await _validate(
                 run,
