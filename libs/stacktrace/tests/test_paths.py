@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from medic_stacktrace import InAppRules, RepoPathResolver, is_library_path, normalize_deployed_path
+from medic_stacktrace import InAppRules, RepoPathResolver, find_culprit, is_library_path, normalize_deployed_path, parse_trace
 
 NEXT_APP = [
     "package.json",
@@ -125,3 +125,20 @@ def test_source_roots_limit_in_app_when_dot_is_not_a_root() -> None:
     assert rules.is_in_app("app/api/route.ts")
     assert not rules.is_in_app("/var/task/scripts/seed.ts")
     assert not rules.is_in_app("src/generated/client.ts")
+
+
+def test_culprit_mapped_by_name_only_is_flagged_as_compiled() -> None:
+    text = (
+        "TypeError: Cannot read properties of null (reading 'name')\n"
+        "    at GET (/var/task/.next/server/app/api/practices/[id]/route.js:1:2345)\n"
+        "    at async /var/task/node_modules/next/dist/server/base-server.js:1:2\n"
+    )
+    culprit = find_culprit(parse_trace(text), RepoPathResolver(NEXT_APP))
+    assert culprit is not None and culprit.repo_path == "src/app/api/practices/[id]/route.ts"
+    assert culprit.compiled  # line 1 is the bundle's, not the TypeScript file's
+
+    python = find_culprit(
+        parse_trace('Traceback (most recent call last):\n  File "/app/src/lib/db.py", line 3, in get\nKeyError: 1\n'),
+        RepoPathResolver(["src/lib/db.py"]),
+    )
+    assert python is not None and not python.compiled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from medic_contracts import StackFrame
 
@@ -26,6 +27,15 @@ class Culprit:
     def line(self) -> int | None:
         """The 1-based line of the culprit frame, when known."""
         return self.frame.line
+
+    @property
+    def compiled(self) -> bool:
+        """True when the frame is compiled output mapped to its source by name only (``route.js`` →
+        ``route.ts``): its line and column are the compiled file's, so apply source maps first."""
+        if self.repo_path is None:
+            return False
+        reported = PurePosixPath(self.frame.file.split("?")[0].replace("\\", "/")).suffix
+        return reported != PurePosixPath(self.repo_path).suffix
 
 
 def _search_order(trace: ParsedTrace) -> list[ParsedException]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from medic_contracts import StackFrame
 
@@ -48,6 +49,7 @@ _LIBRARY_PATTERNS: tuple[str, ...] = (
 _LIBRARY = re.compile("|".join(f"(?:{p})" for p in _LIBRARY_PATTERNS))
 
 
+@lru_cache(maxsize=8192)
 def is_library_path(path: str) -> bool:
     """True when ``path`` is library, runtime or bundler code (never the application's own)."""
     text = path.strip().replace("\\", "/")
@@ -64,6 +66,8 @@ class InAppRules:
     source_roots: tuple[str, ...] = ("src", "app", "lib", ".")
     prefixes: Mapping[str, str] | None = None
     extra_library_patterns: tuple[str, ...] = ()
+    # decisions per path: traces repeat the same files over and over
+    _cache: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def is_library(self, path: str) -> bool:
         """Library/runtime code by the built-in patterns or this target's extra ones."""
@@ -73,6 +77,14 @@ class InAppRules:
 
     def is_in_app(self, path: str) -> bool:
         """The application's own code: not a library and under a source root."""
+        known = self._cache.get(path)
+        if known is None:
+            known = self._decide(path)
+            if len(self._cache) < 16384:
+                self._cache[path] = known
+        return known
+
+    def _decide(self, path: str) -> bool:
         if not path or self.is_library(path):
             return False
         roots = [r.strip("/") for r in self.source_roots]

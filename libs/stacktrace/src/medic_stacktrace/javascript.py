@@ -97,8 +97,10 @@ def _v8_frame(body: str, rules: InAppRules) -> StackFrame:
         file, line, col = "<anonymous>" if location != "native" else "native", None, None
     else:
         file, line, col = parse_js_location(location)
-    frame = StackFrame(file=file or "<anonymous>", function=_clean_function(func), line=_positive(line), column=_positive(col))
-    return rules.classify(frame, None)
+    file = file or "<anonymous>"
+    return StackFrame(
+        file=file, function=_clean_function(func), line=_positive(line), column=_positive(col), in_app=rules.is_in_app(file)
+    )
 
 
 @dataclass
@@ -224,8 +226,8 @@ def _gecko_frame(func: str, location: str, rules: InAppRules) -> StackFrame:
         file, line, col = parse_js_location(location)
     if name in ("global code", "eval code", "module code"):
         name = ""
-    frame = StackFrame(file=file or "<anonymous>", function=name or None, line=_positive(line), column=_positive(col))
-    return rules.classify(frame, None)
+    file = file or "<anonymous>"
+    return StackFrame(file=file, function=name or None, line=_positive(line), column=_positive(col), in_app=rules.is_in_app(file))
 
 
 def parse_gecko_stack(

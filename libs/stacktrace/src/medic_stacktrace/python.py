@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from medic_contracts import StackFrame
 
@@ -44,7 +45,7 @@ def looks_like_python(text: str) -> bool:
 class _Block:
     """One exception being read: frames, then the ``Type: message`` line(s)."""
 
-    frames: list[StackFrame] = field(default_factory=list)
+    frames: list[dict[str, Any]] = field(default_factory=list)  # StackFrame fields, built at close
     frame_indent: int = 0
     node: ExceptionNode | None = None
     is_group_traceback: bool = False
@@ -85,12 +86,13 @@ class _LevelParser:
         self.expect_exception = True  # at the start and after a chain separator
         self.saw_traceback = False  # a lone "Name: text" line is not a Python traceback
 
-    def _frame(self, match: re.Match[str]) -> StackFrame:
+    def _frame(self, match: re.Match[str]) -> dict[str, Any]:
         file = match.group("file")
         line = int(match.group("line"))
-        func = match.group("func")
-        frame = StackFrame(file=file, function=func, line=line if line > 0 else None)
-        return self.rules.classify(frame, None)
+        return {"file": file, "function": match.group("func"), "line": line if line > 0 else None, "context_line": None}
+
+    def _build(self, fields: dict[str, Any]) -> StackFrame:
+        return StackFrame(**fields, in_app=self.rules.is_in_app(fields["file"]))
 
     def _close(self) -> None:
         block = self.block
@@ -103,7 +105,7 @@ class _LevelParser:
                 return
             # frames without an exception line (a truncated log): keep the frames under an unknown type
             node = ExceptionNode(type="UnknownError")
-        node.frames = block.frames
+        node.frames = [self._build(f) for f in block.frames]
         node.value = node.value.rstrip("\n")[:_MAX_VALUE]
         if block.is_group_traceback:
             node.is_group = True
@@ -158,9 +160,8 @@ class _LevelParser:
                 return
             indent = len(line) - len(line.lstrip())
             if block.frames and indent > block.frame_indent:
-                frame = block.frames[-1]
-                if frame.context_line is None:
-                    block.frames[-1] = frame.model_copy(update={"context_line": stripped})
+                if block.frames[-1]["context_line"] is None:
+                    block.frames[-1]["context_line"] = stripped
                 return  # later source lines of a multi-line statement (3.13) add nothing
             node = _exception_from_line(line)
             if node is not None:
