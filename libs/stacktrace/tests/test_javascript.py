@@ -212,3 +212,13 @@ def test_safari_stack_with_native_code_and_global_code() -> None:
 def test_frameless_error_record_keeps_its_type_and_message() -> None:
     trace = parse_trace("Error: Loading chunk 158 failed.", error_type="ChunkLoadError", error_value="Loading chunk 158 failed.")
     assert trace.main is not None and trace.main.type == "ChunkLoadError" and trace.main.frames == ()
+
+
+def test_node_eval_traces_have_pseudo_files_that_are_not_in_app(run_node: RunNode, tmp_path: Path) -> None:
+    text = run_node(tmp_path, "-e", "function boom() { return undefined.id }\nboom()")
+    main = parse_trace(text).main
+    assert main is not None and main.type == "TypeError" and "reading 'id'" in main.value
+    innermost = main.frames[-1]
+    assert (innermost.function, innermost.file, innermost.line) == ("boom", "[eval]", 1)
+    assert not innermost.in_app
+    assert find_culprit(parse_trace(text)) is None  # nothing in the repository to point at

@@ -97,7 +97,11 @@ class Git:
     executable: str = "git"
 
     def _env(self) -> dict[str, str]:
-        keep = ("PATH", "HOME", "TMPDIR", "SYSTEMROOT", "SSH_AUTH_SOCK")
+        # what git needs to reach a remote (proxies, CA bundles, ssh); nothing that changes its behaviour
+        keep = (
+            "PATH", "HOME", "TMPDIR", "SYSTEMROOT", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO",
+            "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+        )  # fmt: skip
         env = {k: os.environ[k] for k in keep if k in os.environ}
         env.update(
             {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -66,7 +67,8 @@ class GitHubForge:
     """The :class:`~medic_forge.Forge` of a GitHub repository ``owner/name``.
 
     ``git_remote_url`` is where git pushes and clones (default: the HTTPS URL for ``api_url``;
-    tests give a local bare repository). ``work_dir`` holds the private clone used for reverts.
+    tests give a local bare repository). ``work_dir`` holds the private clone used for reverts
+    (default: ``<tmp>/medic-forge``; services should pass a directory of their own).
     """
 
     name = "github"
@@ -78,7 +80,7 @@ class GitHubForge:
         api_url: str = "https://api.github.com",
         git_remote_url: str | None = None,
         *,
-        work_dir: Path,
+        work_dir: Path | None = None,
         merge_method: Literal["merge", "squash", "rebase"] = "merge",
         http_timeout_s: int = 15,
         retries: int = 3,
@@ -99,7 +101,8 @@ class GitHubForge:
         self.owner = repo.split("/", 1)[0]
         self.api_url = api_url.rstrip("/")
         self.git_remote_url = git_remote_url or default_git_remote_url(repo, self.api_url)
-        self.work_dir = work_dir.resolve()
+        # the private clone for reverts; a shared temp location unless the service gives its own
+        self.work_dir = (work_dir or Path(tempfile.gettempdir()) / "medic-forge").resolve()
         self.merge_method = merge_method
         self.lock_timeout_s = lock_timeout_s
         self._token = token
