@@ -186,3 +186,15 @@ def test_tsx_runs_typescript_and_its_traces_name_the_ts_files(tmp_path: Path, ts
     files = [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.ts")]
     culprit = find_culprit(trace, RepoPathResolver(files, {str(tmp_path) + "/": ""}))
     assert culprit is not None and culprit.repo_path == ROUTE_TS and culprit.line == 5
+
+
+def test_next_static_urls_are_located_under_the_dot_next_build_directory(tsapp_dir: Path, tmp_path: Path) -> None:
+    chunk = tmp_path / ".next/static/chunks/app/page-3f2a.js"
+    chunk.parent.mkdir(parents=True)
+    shutil.copy(tsapp_dir / "bundle/main.min.js", chunk)
+    text = "TypeError: x is null\n    at c (http://localhost:3000/_next/static/chunks/app/page-3f2a.js?v=1:1:124)\n"
+
+    mapper = SourceMapper(tmp_path)
+    assert mapper.locate("http://localhost:3000/_next/static/chunks/app/page-3f2a.js") == chunk.resolve()
+    frame = mapper.map_trace(parse_trace(text)).frames[-1]
+    assert frame.file.endswith("src/app/api/practices/route.ts") and (frame.line, frame.column) == (4, 35)

@@ -8,7 +8,7 @@ exception group before the group), and each exception's ``frames`` run innermost
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from medic_contracts import ExceptionInfo, StackFrame
@@ -78,7 +78,6 @@ class ParsedTrace:
     exceptions: tuple[ParsedException, ...] = ()
     main_index: int | None = None
     platform: str | None = None
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def found(self) -> bool:

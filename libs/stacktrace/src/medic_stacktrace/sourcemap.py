@@ -287,12 +287,16 @@ class SourceMapper:
         relative = normalize_deployed_path(deployed_path, self._prefixes)
         if not relative:
             return None
-        parts = relative.split("/")
-        # the build root may sit at any depth of the deployed path: try ever shorter suffixes
-        for start in range(len(parts)):
-            found = self._inside(self.build_root.joinpath(*parts[start:]))
-            if found is not None:
-                return found
+        candidates = [relative]
+        if relative.startswith("_next/"):
+            candidates.append(".next/" + relative[len("_next/") :])  # Next.js serves .next/static as /_next/static
+        for candidate in candidates:
+            parts = candidate.split("/")
+            # the build root may sit at any depth of the deployed path: try ever shorter suffixes
+            for start in range(len(parts)):
+                found = self._inside(self.build_root.joinpath(*parts[start:]))
+                if found is not None:
+                    return found
         return None
 
     def _read(self, path: Path) -> bytes | None:
