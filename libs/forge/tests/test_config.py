@@ -47,3 +47,21 @@ def test_github_section_reads_the_token_from_the_named_variable(tmp_path: Path) 
 def test_bad_sections_stop_start_up_naming_the_field(section: dict[str, Any], field: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
         build_forge(section, base_dir=tmp_path, work_dir=tmp_path / "work", environ={})
+
+
+def test_shared_section_with_the_other_kinds_defaults_and_unset_values_is_accepted(repo: Any, tmp_path: Path) -> None:
+    # what another service's model_dump() of the same [forge] table looks like
+    dumped = {
+        "kind": "local",
+        "remote": str(repo.remote),
+        "repo": None,
+        "api_url": "https://api.github.com",
+        "token_env": "GITHUB_TOKEN",
+    }
+    forge = build_forge(dumped, base_dir=tmp_path)
+    assert isinstance(forge, LocalForge) and forge.remote == repo.remote.resolve()
+
+
+def test_local_remote_defaults_to_the_target_clones_origin(repo: Any, tmp_path: Path) -> None:
+    forge = build_forge({"kind": "local"}, base_dir=tmp_path, work_dir=tmp_path / "work", repo=repo.clone)
+    assert isinstance(forge, LocalForge) and forge.remote == repo.remote.resolve()

@@ -18,6 +18,8 @@ merge_method = "merge"               # merge | squash | rebase
 from __future__ import annotations
 
 import os
+import subprocess
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -62,30 +64,70 @@ class GitHubForgeSection(_Section):
     retries: int = Field(default=3, ge=0, le=10, description="Retries of failed API requests (5xx, rate limits).")
 
 
-def build_forge(data: Mapping[str, Any], *, base_dir: Path, work_dir: Path, environ: Mapping[str, str] | None = None) -> Forge:
+_LOCAL_KEYS = frozenset(LocalForgeSection.model_fields)
+_GITHUB_KEYS = frozenset(GitHubForgeSection.model_fields)
+
+
+def _own_keys(data: Mapping[str, Any], own: frozenset[str]) -> dict[str, Any]:
+    """The section without unset values and without the other kind's keys.
+
+    ``[forge]`` is shared by the implementer and the releaser, whose own models may fill in the
+    other kind's defaults (``api_url`` beside ``kind = "local"``); keys no forge knows still reach
+    validation, so a typo stops start-up naming the field.
+    """
+    known = _LOCAL_KEYS | _GITHUB_KEYS
+    return {k: v for k, v in data.items() if v is not None and (k in own or k not in known)}
+
+
+def _origin_of(repo: Path) -> str | None:
+    """The ``origin`` URL of the clone at ``repo`` (the house default for the forge remote)."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), "remote", "get-url", "origin"], capture_output=True, text=True, timeout=30, check=False
+    )
+    return done.stdout.strip() or None
+
+
+def build_forge(
+    data: Mapping[str, Any],
+    *,
+    base_dir: Path,
+    work_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    repo: Path | None = None,
+) -> Forge:
     """The forge a target's ``[forge]`` section describes; :class:`ConfigError` names a bad field.
 
     ``base_dir`` is the directory of medic.toml (relative ``remote`` paths start there);
-    ``work_dir`` holds the forge's private clones. ``environ`` supplies the token variable
-    (defaults to the process environment: the token is a secret, not config).
+    ``work_dir`` holds the forge's private clones (default: ``<tmp>/medic-forge``). ``environ``
+    supplies the token variable (default: the process environment; the token is a secret, not
+    config). ``repo``, the target's clone, supplies a local forge's ``remote`` when the section
+    has none: the clone's ``origin``.
     """
-    kind = data.get("kind") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping):
+        raise ConfigError("forge: must be a table with kind = 'local' or 'github'")
+    kind = data.get("kind")
+    work = work_dir if work_dir is not None else Path(tempfile.gettempdir()) / "medic-forge"
     if kind == "local":
-        local = section(LocalForgeSection, data, name="forge")
+        fields = _own_keys(data, _LOCAL_KEYS)
+        if "remote" not in fields and repo is not None:
+            origin = _origin_of(repo)
+            if origin:
+                fields["remote"] = origin.removeprefix("file://")
+        local = section(LocalForgeSection, fields, name="forge")
         remote = Path(local.remote)
         remote = remote if remote.is_absolute() else (base_dir / remote)
         if not (remote / "HEAD").is_file():
             raise ConfigError(f"forge.remote: {remote} is not a bare git repository")
         return LocalForge(
             remote,
-            work_dir,
+            work,
             git_timeout_s=local.git_timeout_s,
             lock_timeout_s=local.lock_timeout_s,
             author_name=local.author_name,
             author_email=local.author_email,
         )
     if kind == "github":
-        github = section(GitHubForgeSection, data, name="forge")
+        github = section(GitHubForgeSection, _own_keys(data, _GITHUB_KEYS), name="forge")
         env = os.environ if environ is None else environ
         token = env.get(github.token_env, "")
         if not token:
@@ -95,7 +137,7 @@ def build_forge(data: Mapping[str, Any], *, base_dir: Path, work_dir: Path, envi
             token,
             api_url=github.api_url,
             git_remote_url=github.git_remote_url,
-            work_dir=work_dir,
+            work_dir=work,
             merge_method=github.merge_method,
             http_timeout_s=github.http_timeout_s,
             retries=github.retries,

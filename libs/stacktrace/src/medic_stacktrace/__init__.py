@@ -24,7 +24,7 @@ from .culprit import Culprit, find_culprit
 from .inapp import DEFAULT_IN_APP_RULES, InAppRules, is_library_path
 from .javascript import parse_gecko_stack, parse_v8_stack
 from .model import ChainRelation, ParsedException, ParsedTrace, TraceLanguage
-from .parse import detect_language, parse_trace
+from .parse import detect_language, parse_text, parse_trace
 from .paths import DEFAULT_DEPLOY_PREFIXES, RepoPathResolver, normalize_deployed_path
 from .python import parse_python_traceback
 from .sentry import frame_from_sentry, parse_sentry_event
@@ -54,6 +54,7 @@ __all__ = [
     "parse_gecko_stack",
     "parse_python_traceback",
     "parse_sentry_event",
+    "parse_text",
     "parse_trace",
     "parse_v8_stack",
     "source_map_url",

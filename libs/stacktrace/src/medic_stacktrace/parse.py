@@ -7,7 +7,7 @@ from .javascript import looks_like_gecko, looks_like_v8, parse_gecko_stack, pars
 from .model import ParsedException, ParsedTrace, TraceLanguage
 from .python import looks_like_python, parse_python_traceback
 
-__all__ = ["detect_language", "parse_trace"]
+__all__ = ["detect_language", "parse_text", "parse_trace"]
 
 
 def detect_language(text: str) -> TraceLanguage:
@@ -46,3 +46,7 @@ def parse_trace(
         only = ParsedException(type=error_type, value=error_value or "")
         return ParsedTrace(language=trace.language, exceptions=(only,), main_index=0, platform=trace.platform)
     return trace
+
+
+#: The same function under the name early callers used (``medic_stacktrace.parse_text(raw).frames``).
+parse_text = parse_trace
