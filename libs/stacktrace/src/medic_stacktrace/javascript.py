@@ -18,11 +18,11 @@ from medic_contracts import StackFrame
 from .chain import ExceptionNode, flatten, main_exception_index
 from .inapp import DEFAULT_IN_APP_RULES, InAppRules
 from .model import ChainRelation, ParsedTrace, TraceLanguage
+from .text import clean_lines
 
 __all__ = ["looks_like_gecko", "looks_like_v8", "parse_gecko_stack", "parse_js_location", "parse_v8_stack"]
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_V8_FRAME = re.compile(r"^\s*at (?P<body>.+?)\s*[{,\]]?\s*$")
+_V8_FRAME = re.compile(r"^at (?P<body>.+)$")  # on a stripped line without node's trailing "{" "," "]"
 _V8_LOCATION = re.compile(r"(?::\d+$|^native$|^<anonymous>$|^index \d+$|^eval at )")
 _MARKER = re.compile(r"^\s*\[(?P<marker>cause|errors)\]:")
 _V8_CALL = re.compile(r"^(?P<func>.+?) \((?P<loc>.*)\)$")
@@ -33,8 +33,9 @@ _HEADER = re.compile(
     r"(?P<type>[A-Za-z_$][\w$.]*)(?: \[(?P<code>[\w-]+)\])?(?::(?: (?P<value>.*))?)?\s*$"
 )
 _ERRORISH = re.compile(r"(Error|Exception|Failure|Fault|Rejection|Warning|Panic|Abort)$|^Error")
-_GECKO_FRAME = re.compile(r"^\s*(?P<func>[^@\s][^@]*?|)@(?P<loc>\S.*?)\s*$")
+_GECKO_FRAME = re.compile(r"^(?P<func>[^@]*)@(?P<loc>\S.*)$")  # on a stripped line
 _GECKO_EVAL = re.compile(r"^(?P<file>.+?) line (?P<line>\d+) > (?:eval|Function)")
+_GECKO_LINE = re.compile(r"^\s*[^@\s]*@\S+:\d+(?::\d+)?\s*$")
 _LOC_LC = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<col>\d+)$")
 _LOC_L = re.compile(r"^(?P<file>.*?):(?P<line>\d+)$")
 _MAX_VALUE = 8192
@@ -42,12 +43,12 @@ _MAX_VALUE = 8192
 
 def looks_like_v8(text: str) -> bool:
     """True when ``text`` has V8 ``at ...`` frame lines with a location."""
-    return any(_v8_frame_body(line) is not None for line in text.split("\n") if "at " in line)
+    return any(_v8_frame_body(line) is not None for line in clean_lines(text) if "at " in line)
 
 
 def looks_like_gecko(text: str) -> bool:
     """True when ``text`` has Firefox/Safari ``fn@file:line:col`` frame lines."""
-    return re.search(r"(?m)^\s*[^@\s]*@\S+:\d+(?::\d+)?\s*$", text) is not None
+    return any(_GECKO_LINE.match(line) for line in clean_lines(text) if "@" in line)
 
 
 def parse_js_location(location: str) -> tuple[str, int | None, int | None]:
@@ -77,18 +78,18 @@ def _clean_function(name: str | None) -> str | None:
 
 
 def _v8_frame(body: str, rules: InAppRules) -> StackFrame:
-    call = _V8_CALL.match(body)
+    call = _v8_call(body)
     func: str | None
     if call is not None:
         func, location = call.group("func"), call.group("loc")
     else:
         func, location = None, body
     # eval frames: the useful location is where eval was called, possibly nested
-    while True:
+    while len(location) <= 1000:  # eval origins are short; the pattern is not worth running on more
         origin = _EVAL_ORIGIN.match(location)
         if origin is None:
             break
-        inner = _V8_CALL.match(f"{origin.group('func')} ({origin.group('loc')})")
+        inner = _v8_call(f"{origin.group('func')} ({origin.group('loc')})")
         location = inner.group("loc") if inner is not None else origin.group("loc")
         nested = _EVAL_ORIGIN.match(location)
         if nested is None:
@@ -109,13 +110,19 @@ class _V8Block:
     frames: list[StackFrame] = field(default_factory=list)  # innermost first while reading
 
 
+def _v8_call(body: str) -> re.Match[str] | None:
+    # only bodies ending in ")" can be calls: keeps the lazy split linear on hostile text
+    return _V8_CALL.match(body) if body.endswith(")") else None
+
+
 def _v8_frame_body(line: str) -> str | None:
     """The part after ``at`` when ``line`` is a V8 frame (not prose that starts with "at")."""
-    match = _V8_FRAME.match(line)
+    text = line.strip().rstrip("{,]").rstrip()
+    match = _V8_FRAME.match(text)
     if match is None:
         return None
     body = match.group("body")
-    call = _V8_CALL.match(body)
+    call = _v8_call(body)
     location = call.group("loc") if call is not None else body
     return body if _V8_LOCATION.search(location) else None
 
@@ -157,7 +164,7 @@ def _header_node(lines: list[str]) -> tuple[ExceptionNode, str | None]:
 
 def parse_v8_stack(text: str, *, rules: InAppRules = DEFAULT_IN_APP_RULES) -> ParsedTrace:
     """Parse a V8 ``error.stack`` (or Node's uncaught-error output) into a :class:`ParsedTrace`."""
-    lines = _ANSI.sub("", text).replace("\r\n", "\n").split("\n")
+    lines = clean_lines(text)
     blocks: list[_V8Block] = []
     pending: list[str] = []
     current: _V8Block | None = None
@@ -240,7 +247,7 @@ def parse_gecko_stack(
     """
     frames: list[StackFrame] = []
     header: list[str] = []
-    for line in _ANSI.sub("", text).split("\n"):
+    for line in clean_lines(text):
         stripped = line.strip()
         if not stripped:
             continue

@@ -19,26 +19,28 @@ from medic_contracts import StackFrame
 from .chain import ExceptionNode, flatten, main_exception_index
 from .inapp import DEFAULT_IN_APP_RULES, InAppRules
 from .model import ChainRelation, ParsedTrace, TraceLanguage
+from .text import clean_lines
 
 __all__ = ["looks_like_python", "parse_python_traceback"]
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TRACEBACK = re.compile(r"(?:^|\s)Traceback \(most recent call last\):\s*$")
 _GROUP_TRACEBACK = re.compile(r"^Exception Group Traceback \(most recent call last\):\s*$")
 _BOX_HEADER = re.compile(r"^(?P<indent> *)\+ Exception Group Traceback \(most recent call last\):\s*$")
-_FILE = re.compile(r'^(?P<indent>\s*)File "(?P<file>[^"]*)", line (?P<line>-?\d+)(?:, in (?P<func>.+?))?\s*$')
+_FILE = re.compile(r'^(?P<indent>\s*)File "(?P<file>[^"]*)", line (?P<line>-?\d+)(?:, in (?P<func>.+))?$')  # on rstripped lines
 _CAUSE = "The above exception was the direct cause of the following exception:"
 _CONTEXT = "During handling of the above exception, another exception occurred:"
 _REPEATED = re.compile(r"^\s*\[Previous line repeated \d+ more times?\]\s*$")
 _CARETS = re.compile(r"^\s*[\^~\-]+\s*$")
 _EXCEPTION = re.compile(r"^(?P<name>[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)(?::(?: (?P<value>.*))?)?$")
-_SUB_EXCEPTIONS = re.compile(r"\s*\(\d+ sub-exceptions?\)$")
+_SUB_EXCEPTIONS = re.compile(r"\(\d+ sub-exceptions?\)$")
 _MAX_VALUE = 8192
 
 
 def looks_like_python(text: str) -> bool:
     """True when ``text`` contains a CPython traceback header or frame line."""
-    return "Traceback (most recent call last)" in text or re.search(r'File "[^"]*", line \d+', text) is not None
+    return "Traceback (most recent call last)" in text or any(
+        _FILE.match(line.rstrip()) for line in clean_lines(text) if "File" in line
+    )
 
 
 @dataclass
@@ -70,7 +72,7 @@ def _exception_from_line(line: str) -> ExceptionNode | None:
     value = match.group("value") or ""
     is_group = False
     if _SUB_EXCEPTIONS.search(value):
-        value = _SUB_EXCEPTIONS.sub("", value)
+        value = _SUB_EXCEPTIONS.sub("", value).rstrip()
         is_group = True
     return ExceptionNode(type=type_name, value=value, module=module or None, is_group=is_group)
 
@@ -141,7 +143,7 @@ class _LevelParser:
             self.block = _Block(is_group_traceback=_GROUP_TRACEBACK.match(stripped) is not None)
             self.expect_exception = False
             return
-        file_match = _FILE.match(line)
+        file_match = _FILE.match(line.rstrip())
         if file_match is not None:
             self.saw_traceback = True
             if self.block is None or self.block.node is not None:
@@ -247,7 +249,7 @@ def _parse_items(items: list[_Item], rules: InAppRules, *, nested: bool = False)
 
 def parse_python_traceback(text: str, *, rules: InAppRules = DEFAULT_IN_APP_RULES) -> ParsedTrace:
     """Parse a CPython traceback (with chains and exception groups) into a :class:`ParsedTrace`."""
-    lines = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = clean_lines(text)
     items: list[_Item] = []
     i = 0
     while i < len(lines):
