@@ -221,7 +221,11 @@ async def test_branch_head_of_a_missing_branch_is_none(forge: Forge, repo: Any) 
     assert await forge.branch_head(branch="agent/fix-404") is None
 
 
-async def test_fetch_ref_checks_out_branches_and_shas_and_updates_in_place(forge: Forge, repo: Any, tmp_path: Path) -> None:
+async def test_fetch_ref_checks_out_branches_and_shas_and_updates_in_place(
+    forge: Forge, repo: Any, tmp_path: Path, run_git: Any
+) -> None:
+    # staging as the remote's HEAD: a fresh clone then has a local "staging" that must not be used later
+    run_git("--git-dir", str(repo.remote), "symbolic-ref", "HEAD", "refs/heads/staging")
     first = repo.remote_head("staging")
     into = await forge.fetch_ref(ref="staging", into=tmp_path / "deploy")
     assert (into / "app.py").read_text(encoding="utf-8") == "def price(total, items):\n    return total / items\n"

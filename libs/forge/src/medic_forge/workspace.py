@@ -8,6 +8,7 @@ Callers hold the remote's lock around each operation (:mod:`medic_forge.locking`
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .model import ForgeError, GitCommandError, MergeConflictError, PushRejected
 __all__ = ["REVERT_TRAILER", "Workspace", "checkout_ref", "clone_dir_for"]
 
 REVERT_TRAILER = "Medic-Reverts"
+_HEX = re.compile(r"[0-9a-f]{7,64}")
 _NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 
 
@@ -201,7 +203,9 @@ async def checkout_ref(*, git: Git, remote_url: str, ref: str, into: Path) -> Pa
     await git.run(
         *_NO_HOOKS, "fetch", "--quiet", "--prune", "--force", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=into
     )
-    candidates = [f"{checked}^{{commit}}"] if checked == ref.strip().lower() and len(checked) >= 7 else []
+    # a hex ref is tried as a commit first; names only as remote branches and tags (never the clone's
+    # own local branches, which stay where they were when the checkout was first cloned)
+    candidates = [f"{checked}^{{commit}}"] if _HEX.fullmatch(checked) else []
     candidates += [f"refs/remotes/origin/{checked}^{{commit}}", f"refs/tags/{checked}^{{commit}}"]
     sha = ""
     for candidate in candidates:
