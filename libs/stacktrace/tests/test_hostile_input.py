@@ -55,6 +55,10 @@ BAIT = [
     ("python group", "ValueError: " + " " * 4000 + "(3 sub-exceptions)\n"),
     ("one huge line", "x" * 3_000_000),
     ("many lines", "at\n" * 200_000),
+    (
+        "long message",
+        'Traceback (most recent call last):\n  File "x.py", line 1, in f\nValueError: x\n' + ("z" * 40 + "\n") * 30_000,
+    ),
     ("nul and control", 'Traceback (most recent call last):\n\x00\x01\x02  File "\x00", line 1, in \x7f\nE\x00: \x00\n'),
 ]
 

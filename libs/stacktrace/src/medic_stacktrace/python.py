@@ -172,7 +172,8 @@ class _LevelParser:
             return
         if block is not None and block.node is not None:
             if block.message_open and stripped:
-                block.node.value = f"{block.node.value}\n{line}" if block.node.value else line
+                if len(block.node.value) < _MAX_VALUE:  # bounded: no quadratic growth on huge messages
+                    block.node.value = f"{block.node.value}\n{line}" if block.node.value else line
                 return
             block.message_open = False
             return
