@@ -129,7 +129,7 @@ def run(data: Path, *, repeat: int = 3) -> dict[str, Any]:
     systems = find_systems(data)
     if not systems:
         raise FileNotFoundError(f"{data}: no *_structured.csv files with Content and EventId columns")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for system in systems:
         medic_ids, medic_speed = _measure(medic_grouping, system.lines, repeat)
         drain_ids, drain_speed = _measure(drain3_grouping, system.lines, repeat)

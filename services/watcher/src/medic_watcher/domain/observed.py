@@ -22,7 +22,7 @@ LEVELS: tuple[Level, ...] = ("debug", "info", "warning", "error", "fatal")
 def level_rank(level: str) -> int:
     """0 for debug up to 4 for fatal (unknown levels count as info)."""
     try:
-        return LEVELS.index(level)  # type: ignore[arg-type]
+        return (*LEVELS,).index(level)
     except ValueError:
         return 1
 
