@@ -76,10 +76,14 @@ def group_events(events: Iterable[ObservedEvent], *, miner: TemplateMiner) -> di
     grouped: dict[tuple[str, str], list[Occurrence]] = defaultdict(list)
     for event in events:
         template = None
+        mined = None
         if event.exception is None and not event.frames and not event.health_check_failing and event.message:
-            template = miner.add(event.message).template
+            mined = miner.add(event.message)
+            template = mined.key
         fingerprint = fingerprint_of(event, template=template)
-        grouped[(event.service, fingerprint)].append(occurrence_of(event, fingerprint=fingerprint, template=template))
+        grouped[(event.service, fingerprint)].append(
+            occurrence_of(event, fingerprint=fingerprint, template=mined.template if mined else None)
+        )
     return grouped
 
 

@@ -85,6 +85,7 @@ class MinedTemplate:
 
     cluster_id: int
     template: str
+    key: str  # the cluster's first template: stable while the cluster's text widens
 
 
 def _is_variable_position(values: Iterable[str], vocabulary: set[str]) -> bool:
@@ -121,6 +122,21 @@ class TemplateMiner:
         self._decided: set[tuple[int, tuple[str, ...]]] = set()
         self._vocabulary: set[str] = set()
         self._token_cache: dict[str, str] = {}
+        self._first: list[tuple[str, ...]] = []
+
+    def export(self) -> list[list[str]]:
+        """The learned templates in learning order: replaying them rebuilds the same clusters."""
+        return [list(t) for t in self._first]
+
+    @classmethod
+    def restore(cls, templates: list[list[str]], *, max_templates: int = 50_000) -> TemplateMiner:
+        """A miner that learned ``templates`` (from :meth:`export`) in the same order."""
+        miner = cls(max_templates=max_templates)
+        for tokens in templates[:max_templates]:
+            key = tuple(str(t) for t in tokens)
+            if key not in miner._ids:
+                miner._learn(key)
+        return miner
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -132,10 +148,11 @@ class TemplateMiner:
         if known is None:
             if len(self._ids) >= self.max_templates:
                 # Full: answer without learning, so memory stays bounded; the id is a stable hash slot.
-                return MinedTemplate(cluster_id=-1 - (hash(tokens) & 0x7FFFFFFF), template=" ".join(tokens))
+                text = " ".join(tokens)
+                return MinedTemplate(cluster_id=-1 - (hash(tokens) & 0x7FFFFFFF), template=text, key=text)
             known = self._learn(tokens)
         root = self._find(known)
-        return MinedTemplate(cluster_id=root, template=" ".join(self._pattern[root]))
+        return MinedTemplate(cluster_id=root, template=" ".join(self._pattern[root]), key=" ".join(self._first[root]))
 
     def cluster_id(self, line: str) -> int:
         """Just the cluster id of ``line`` (the benchmark's hot path)."""
@@ -172,6 +189,7 @@ class TemplateMiner:
     def _learn(self, tokens: tuple[str, ...]) -> int:
         tid = len(self._parent)
         self._ids[tokens] = tid
+        self._first.append(tokens)
         self._parent.append(tid)
         self._pattern[tid] = tokens
         constants = sum(1 for t in tokens if MASK not in t)
