@@ -51,7 +51,8 @@ def sentry_app(
         link = (
             f'<{url}?cursor=0:{max(0, start - page_size)}:1>; rel="previous"; results="{"true" if start else "false"}"; '
             f'cursor="0:{max(0, start - page_size)}:1", '
-            f'<{url}?cursor=0:{start + page_size}:0>; rel="next"; results="{"true" if more else "false"}"; cursor="0:{start + page_size}:0"'
+            f'<{url}?cursor=0:{start + page_size}:0>; rel="next"; results="{"true" if more else "false"}"; '
+            f'cursor="0:{start + page_size}:0"'
         )
         return JSONResponse(chunk, headers={"Link": link})
 

@@ -172,6 +172,7 @@ class Watcher:
         self.baselines = Baselines()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._poll_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     @classmethod
     def from_settings(cls, rt: ServiceRuntime, settings: WatcherSettings) -> Watcher:
@@ -211,6 +212,8 @@ class Watcher:
         target = watch.target.name
         published: list[IssueDetected] = []
         async with watch.lock, self.rt.transaction() as tx:
+            # Write first: on SQLite a transaction that read before writing cannot wait for the lock, it fails.
+            await self.rt.store.kv_set(f"watcher:last_ingest:{target}:{source}", now.isoformat(), tx.conn)
             miner = await self._miner(watch, tx)
             learned_before = len(miner)
             events = [watch.resolver.event(e) for e in result.events]
@@ -261,10 +264,12 @@ class Watcher:
     async def poll_once(self, watch: TargetWatch, name: str, *, now: datetime | None = None) -> list[IssueDetected]:
         """Poll one source from its stored cursor and ingest what it returns."""
         source = watch.sources[name]
-        cursor = await self.rt.store.kv_get(f"watcher:cursor:{watch.target.name}:{name}")
-        moment = now or utcnow()
-        result = await source.poll(cursor, now=moment)
-        return await self.ingest(watch, result, source=name, now=moment)
+        # One poll of a source at a time: a scan and the loop must not both read the same cursor.
+        async with self._poll_locks.setdefault((watch.target.name, name), asyncio.Lock()):
+            cursor = await self.rt.store.kv_get(f"watcher:cursor:{watch.target.name}:{name}")
+            moment = now or utcnow()
+            result = await source.poll(cursor, now=moment)
+            return await self.ingest(watch, result, source=name, now=moment)
 
     async def push(self, watch: TargetWatch, events: list[ObservedEvent], *, source: str) -> list[IssueDetected]:
         """Feed pushed events (webhooks, drains) into the pipeline at once; the poll cursor is untouched."""

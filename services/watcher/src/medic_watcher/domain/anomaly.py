@@ -25,6 +25,7 @@ __all__ = ["AnomalyFinding", "AnomalyState", "Baselines", "RouteMetrics"]
 BUCKET_S = 60
 MAX_SERIES = 2_000
 MAX_DURATIONS = 500
+MAX_CLOSE_MINUTES = 180
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,8 @@ class AnomalyState(BaseModel):
             starts = [m for minutes in self.buckets.values() for m in minutes]
             self.closed_until = min(starts) if starts else until
         metrics: list[RouteMetrics] = []
+        # Old samples (a replayed log, a clock far behind) are not worth a minute-by-minute walk.
+        self.closed_until = max(self.closed_until, until - MAX_CLOSE_MINUTES)
         for minute in range(self.closed_until, until):
             for key in list(self.buckets):
                 bucket = self.buckets[key].pop(minute, None)
@@ -142,6 +145,8 @@ class AnomalyState(BaseModel):
                 at = datetime.fromtimestamp(minute * BUCKET_S, tz=UTC)
                 metrics.append(RouteMetrics(service, route, at, bucket.requests, bucket.errors, p95))
         self.closed_until = max(self.closed_until, until)
+        for key in list(self.buckets):  # buckets of minutes skipped above
+            self.buckets[key] = {m: b for m, b in self.buckets[key].items() if m >= self.closed_until}
         return metrics
 
     # ---- judging -----------------------------------------------------------------------------
