@@ -42,11 +42,20 @@ def test_grouping_beats_drains_published_accuracy_on_shared_loghub() -> None:
         assert ga >= published[name] - 0.02, (name, ga)
 
 
-def test_a_10mb_line_and_100k_new_lines_keep_memory_flat() -> None:
-    result = memory_check(lines=20_000)
+def test_a_10mb_line_and_ever_new_lines_keep_memory_flat() -> None:
+    result = memory_check(lines=20_000)  # the miner alone
     assert result["huge_line_template_chars"] <= 4096
     assert result["templates"] <= 3
     assert abs(result["memory_growth_bytes"]) < 256 * 1024
+
+
+def test_the_whole_pipeline_holds_flat_memory_once_its_caps_are_reached() -> None:
+    from medic_watcher.grouping_bench import pipeline_check
+
+    # 10% failing lines from 300 users, every line with new ids and numbers.
+    result = pipeline_check(lines=30_000, users=300)
+    assert result["issues"] == 1
+    assert result["memory_growth_bytes"] < 200 * 1024
 
 
 def test_bench_grouping_cli_prints_the_design_shape(tmp_path) -> None:  # type: ignore[no-untyped-def]

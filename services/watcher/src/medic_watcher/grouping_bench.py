@@ -23,7 +23,16 @@ from typing import Any
 
 from .domain.templates import TemplateMiner
 
-__all__ = ["LogSystem", "drain3_grouping", "find_systems", "grouping_accuracy", "medic_grouping", "memory_check", "run"]
+__all__ = [
+    "LogSystem",
+    "drain3_grouping",
+    "find_systems",
+    "grouping_accuracy",
+    "medic_grouping",
+    "memory_check",
+    "pipeline_check",
+    "run",
+]
 
 #: Drain3's standard masking: the ``[MASKING]`` section of Drain3's examples/drain3.ini.
 DRAIN3_MASKING: tuple[tuple[str, str], ...] = (
@@ -202,4 +211,70 @@ def memory_check(*, lines: int = 100_000, huge_line_bytes: int = 10 * 1024 * 102
         "memory_end_bytes": end_mem,
         "memory_growth_bytes": end_mem - half_mem,
         "memory_peak_bytes": peak,
+    }
+
+
+def pipeline_check(*, lines: int = 100_000, batch: int = 1_000, users: int | None = None) -> dict[str, Any]:
+    """JSON log lines (10% failing requests, all with new ids) through normalisation, grouping and tracking.
+
+    Reports lines/s and the memory held after half and after all of the lines (tracemalloc,
+    second pass), which stays flat: windows are bucketed, users capped, templates bounded.
+    ``users`` limits the distinct users (default: a new one per line, reaching the cap).
+    """
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from medic_contracts import MedicConfig
+
+    from .detect import group_events
+    from .domain.normalize import Normaliser
+    from .domain.tracker import IssueState, apply, issue_id_for
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def record(i: int) -> str:
+        failing = i % 10 == 0
+        return json.dumps(
+            {
+                "ts": (start + timedelta(milliseconds=i * 100)).isoformat(),
+                "level": "error" if failing else "info",
+                "msg": f"order {i} failed for user u{i} after {i % 300} ms" if failing else f"GET /api/orders/{i} 200",
+                "route": "/api/orders/:id",
+                "status": 500 if failing else 200,
+                "duration_ms": i % 300,
+                "user_id": f"u{i if users is None else i % users}",
+            }
+        )
+
+    def run(measure_memory: bool) -> tuple[float, int, int, int]:
+        normaliser, miner, config = Normaliser(), TemplateMiner(), MedicConfig()
+        states: dict[str, IssueState] = {}
+        half = 0
+        building = 0.0
+        began = time.perf_counter()
+        for first in range(0, lines, batch):
+            built = time.perf_counter()
+            chunk = [record(i) for i in range(first, min(lines, first + batch))]
+            building += time.perf_counter() - built  # making the input is not the watcher's work
+            events = [normaliser.log_line(text, service="web", now=start) for text in chunk]
+            problems = [e for e in events if e.is_problem]
+            for (service, fingerprint), occurrences in group_events(problems, miner=miner).items():
+                issue_id = issue_id_for("bench", service, fingerprint)
+                states[issue_id], _ = apply(states.get(issue_id), occurrences, target="bench", config=config)
+            if measure_memory and first + batch >= lines // 2 and not half:
+                half = tracemalloc.get_traced_memory()[0]
+        end = tracemalloc.get_traced_memory()[0] if measure_memory else 0
+        return time.perf_counter() - began - building, half, end, len(states)
+
+    elapsed, _, _, issues = run(False)
+    tracemalloc.start()
+    _, half_mem, end_mem, _ = run(True)
+    tracemalloc.stop()
+    return {
+        "lines": lines,
+        "lines_per_s": round(lines / elapsed),
+        "issues": issues,
+        "memory_half_bytes": half_mem,
+        "memory_end_bytes": end_mem,
+        "memory_growth_bytes": end_mem - half_mem,
     }

@@ -58,6 +58,8 @@ _ID_SEGMENT = re.compile(
     r"[A-Za-z0-9_-]*\d[A-Za-z0-9_-]{7,})$"
 )
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_SMALL_INT = re.compile(r"-?\d{1,9}")
 
 
 def parse_timestamp(value: Any, *, default: datetime) -> datetime:
@@ -76,7 +78,7 @@ def parse_timestamp(value: Any, *, default: datetime) -> datetime:
             return datetime.fromtimestamp(number, tz=UTC)
         if isinstance(value, str):
             text = value.strip()
-            if re.fullmatch(r"-?\d+(\.\d+)?", text):
+            if _NUMBER.fullmatch(text):
                 return parse_timestamp(float(text), default=default)
             text = text.replace("Z", "+00:00").replace(" UTC", "+00:00")
             parsed = datetime.fromisoformat(text)
@@ -125,7 +127,7 @@ def _int(value: Any) -> int | None:
         return value
     if isinstance(value, float):
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"-?\d{1,9}", value.strip()):
+    if isinstance(value, str) and _SMALL_INT.fullmatch(value.strip()):
         return int(value)
     return None
 
@@ -161,6 +163,16 @@ class Normaliser:
 
     redactor: Redactor = field(default_factory=Redactor)
     environment: str = "production"
+    _routes: dict[str, str] = field(default_factory=dict)
+
+    def route(self, value: str) -> str:
+        """A redacted route template; routes repeat, so their redaction is remembered (bounded)."""
+        cached = self._routes.get(value)
+        if cached is None:
+            cached = self.text(route_template(value), 300)
+            if len(self._routes) < 10_000:
+                self._routes[value] = cached
+        return cached
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -347,6 +359,12 @@ class Normaliser:
         """One JSON log object (house format, pino, python-json-logger, structlog aliases)."""
         err = record.get("error") if isinstance(record.get("error"), Mapping) else record.get("err")
         err = _dict(err)
+        level = _level(record.get("level", record.get("levelname", record.get("severity"))), default="info")
+        status = _int(record.get("status") or record.get("statusCode") or record.get("status_code"))
+        has_error = bool(err) or any(record.get(k) for k in ("exc_info", "stack", "exception", "error"))
+        if not has_error and level not in ("error", "fatal") and not (status is not None and (status >= 500 or status == -1)):
+            # A healthy line only feeds traffic baselines: keep its request shape, never its text (not stored).
+            return self._quiet_line(record, level=level, status=status, service=service, source=source, now=now)
         message = _str(record.get("msg")) or _str(record.get("message")) or _str(record.get("event")) or ""
         stack = (
             _str(err.get("stack")) or _str(record.get("exc_info")) or _str(record.get("stack")) or _str(record.get("exception"))
@@ -365,7 +383,6 @@ class Normaliser:
             if exc_type or stack
             else None
         )
-        level = _level(record.get("level", record.get("levelname", record.get("severity"))), default="info")
         route = _str(record.get("route"))
         req = self._request(
             method=record.get("method"),
@@ -392,6 +409,31 @@ class Normaliser:
             environment=_str(record.get("environment")) or self.environment,
             source_event_id=_str(record.get("request_id")),
             logger=_str(record.get("logger")) or _str(record.get("name")),
+        )
+
+    def _quiet_line(
+        self, record: Mapping[str, Any], *, level: Level, status: int | None, service: str, source: str, now: datetime
+    ) -> ObservedEvent:
+        route = _str(record.get("route")) or route_template(_str(record.get("path")) or _str(record.get("url")))
+        method = _str(record.get("method"))
+        request = (
+            RequestContext(
+                method=method.upper()[:10] if method else None,
+                route=self.route(route) if route else None,
+                status=status if status is not None and -1 <= status <= 999 else None,
+                duration_ms=_float(record.get("duration_ms") or record.get("responseTime")),
+            )
+            if route or status is not None
+            else None
+        )
+        return ObservedEvent(
+            source=source,
+            service=_str(record.get("service")) or service,
+            timestamp=parse_timestamp(record.get("ts", record.get("time", record.get("timestamp"))), default=now),
+            level=level,
+            message="",
+            request=request,
+            environment=_str(record.get("environment")) or self.environment,
         )
 
     def log_line(self, line: str, *, service: str, source: str = "logfile", now: datetime) -> ObservedEvent:

@@ -62,7 +62,8 @@ def mask_tokens(text: str, *, max_chars: int = 4096, cache: dict[str, str] | Non
         token = cache.get(raw) if cache is not None else None
         if token is None:
             token = _mask_token(raw)
-            if cache is not None and len(cache) < _CACHE_LIMIT:
+            # Words repeat, variables rarely do: caching only words keeps the cache small and useful.
+            if cache is not None and token == raw and len(cache) < _CACHE_LIMIT:
                 cache[raw] = token
         if previous_masked and (token == MASK or token.rstrip(",;.") in _UNITS):
             continue  # variable-length lists and units after numbers belong to the variable before
