@@ -373,7 +373,7 @@ class Normaliser:
         exc_value = _str(err.get("message"))
         frames: tuple[StackFrame, ...] = ()
         if stack:
-            parsed_type, parsed_value, frames = parse_stack(stack[:MAX_TRACE])
+            parsed_type, parsed_value, frames = parse_stack(stack[:MAX_TRACE], error_type=exc_type, error_value=exc_value)
             exc_type = exc_type or parsed_type
             exc_value = exc_value if exc_value is not None else parsed_value
         if isinstance(record.get("error"), str) and not exc_value:
