@@ -8,9 +8,8 @@ from typing import Any
 
 from medic_contracts import ActionStatus, FixStrategy
 from medic_implementer.adapters.claude import ClaudeFixer
-from medic_implementer.adapters.forge import LocalForge
 from medic_implementer.implement import FixOptions, OutcomeKind, implement_fix
-from medic_implementer.testing import FakeAnthropic, FixtureRepo, git, python_diagnosis
+from medic_implementer.testing import FakeAnthropic, FixtureRepo, git, local_forge, python_diagnosis
 
 
 def tool(name: str, **args: Any) -> dict[str, Any]:
@@ -52,7 +51,7 @@ async def test_claude_edits_through_tools_runs_the_tests_and_its_fix_is_committe
             target=python_repo.target,
             repo=python_repo.path,
             options=fix_options(proposer=fixer),
-            forge=LocalForge(python_repo.remote),
+            forge=local_forge(python_repo.remote),
         )
     assert outcome.kind is OutcomeKind.COMMITTED, (outcome.reasons, outcome.candidates)
     assert outcome.strategy is FixStrategy.LLM_EDIT
@@ -94,7 +93,7 @@ async def test_a_prompt_injected_request_to_edit_ci_or_env_is_refused_and_audite
             target=python_repo.target,
             repo=python_repo.path,
             options=fix_options(proposer=fixer),
-            forge=LocalForge(python_repo.remote),
+            forge=local_forge(python_repo.remote),
             audit=lambda *a: audited.append(a),
         )
     assert outcome.kind is OutcomeKind.NO_FIX

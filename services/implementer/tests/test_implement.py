@@ -15,7 +15,6 @@ import pytest
 
 from medic_contracts import ActionStatus, DiagnosisReady, FixStrategy, MedicConfig, Producer, RequestContext
 from medic_contracts import TestOutcome as Outcome
-from medic_implementer.adapters.forge import LocalForge
 from medic_implementer.adapters.signing import CommitSigner
 from medic_implementer.adapters.testrun import SandboxLimits
 from medic_implementer.implement import FixOptions, FixOutcome, OutcomeKind, implement_fix, protected_writes
@@ -29,7 +28,9 @@ from medic_implementer.testing import (
     FixtureRepo,
     diagnosis,
     git,
+    local_forge,
     make_repo,
+    pulls,
     python_diagnosis,
 )
 
@@ -37,7 +38,7 @@ from medic_implementer.testing import (
 @dataclass
 class Committed:
     repo: FixtureRepo
-    forge: LocalForge
+    forge: Any
     diagnosis: DiagnosisReady
     outcome: FixOutcome
     options: FixOptions
@@ -61,7 +62,7 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> Committed:
         limits=SandboxLimits(timeout_s=120, tool_paths=(Path(sys.executable).parent,)),
         signer=CommitSigner(key=key, committer_email="medic@localhost"),
     )
-    forge = LocalForge(repo.remote)
+    forge = local_forge(repo.remote)
     diag = python_diagnosis(repo)
     outcome = asyncio.run(implement_fix(diag, target=repo.target, repo=repo.path, options=options, forge=forge))
     return Committed(repo=repo, forge=forge, diagnosis=diag, outcome=outcome, options=options)
@@ -85,7 +86,7 @@ def test_python_null_guard_is_committed_with_a_reproducing_test_and_opened_as_a_
     assert "Auto-fixed by Medic" in message and "Root Cause:" in message
     fixed = git(repo.remote, "show", f"{remote_head}:app/main.py")
     assert "raise HTTPException(status_code=404" in fixed and "Practice not found" in fixed
-    prs = committed.forge.pull_requests()
+    prs = pulls(committed.repo.remote)
     assert len(prs) == 1 and prs[0]["base"] == "staging" and prs[0]["head"] == "agent/fix-iss_practice"
     assert "## Root cause" in prs[0]["body"] and "## Risk" in prs[0]["body"]
     assert outcome.pr_number == 1
@@ -136,13 +137,13 @@ async def test_a_redelivered_diagnosis_finds_its_commit_and_makes_no_second_comm
     assert second.diff_hash == first.diff_hash and second.strategy is first.strategy
     assert second.signature == "good"
     assert git(repo.remote, "rev-list", "--count", f"{repo.bug_sha}..agent/fix-iss_practice") == "1"
-    assert len(committed.forge.pull_requests()) == 1
+    assert len(pulls(committed.repo.remote)) == 1
 
 
 async def test_a_commit_made_before_a_crash_is_pushed_on_the_next_attempt(
     python_repo: FixtureRepo, fix_options: Callable[..., FixOptions]
 ) -> None:
-    forge = LocalForge(python_repo.remote)
+    forge = local_forge(python_repo.remote)
     diag = python_diagnosis(python_repo)
 
     class Crash(Exception):
@@ -161,12 +162,12 @@ async def test_a_commit_made_before_a_crash_is_pushed_on_the_next_attempt(
             forge=forge,
             before_side_effect=crash_before_push,
         )
-    assert forge.pull_requests() == []
+    assert pulls(forge.remote) == []
     local = git(python_repo.path, "rev-parse", "agent/fix-iss_practice")
     resumed = await implement_fix(diag, target=python_repo.target, repo=python_repo.path, options=fix_options(), forge=forge)
     assert resumed.resumed and resumed.commit_sha == local
     assert git(python_repo.remote, "rev-parse", "agent/fix-iss_practice") == local
-    assert len(forge.pull_requests()) == 1
+    assert len(pulls(forge.remote)) == 1
 
 
 async def test_a_revert_of_the_suspect_commit_is_a_candidate_when_no_template_applies(
@@ -181,7 +182,7 @@ async def test_a_revert_of_the_suspect_commit_is_a_candidate_when_no_template_ap
         lines=None,
     )
     outcome = await implement_fix(
-        diag, target=python_repo.target, repo=python_repo.path, options=fix_options(), forge=LocalForge(python_repo.remote)
+        diag, target=python_repo.target, repo=python_repo.path, options=fix_options(), forge=local_forge(python_repo.remote)
     )
     assert outcome.kind is OutcomeKind.COMMITTED, (outcome.reasons, outcome.candidates)
     assert outcome.strategy in (FixStrategy.REVERT_COMMIT, FixStrategy.PARTIAL_REVERT)
@@ -204,7 +205,7 @@ async def test_a_diagnosis_pointing_at_a_protected_file_is_refused_audited_and_w
             target=python_repo.target,
             repo=python_repo.path,
             options=fix_options(),
-            forge=LocalForge(python_repo.remote),
+            forge=local_forge(python_repo.remote),
             audit=lambda *a: audited.append(a),
         )
         assert outcome.kind is OutcomeKind.REFUSED
@@ -224,7 +225,7 @@ async def test_an_oversize_fix_waits_for_approval_and_nothing_is_committed(
         repo=python_repo.path,
         options=fix_options(),
         config=config,
-        forge=LocalForge(python_repo.remote),
+        forge=local_forge(python_repo.remote),
     )
     assert outcome.kind is OutcomeKind.NEEDS_APPROVAL
     assert "exceeds 1" in outcome.reasons[0]
@@ -254,7 +255,7 @@ async def test_typescript_route_gets_a_404_guard_and_a_reproducing_node_test(
         request=RequestContext(method="GET", url="https://shop.example.com/api/practices/999", status=500),
         commit_sha=typescript_repo.bug_sha,
     )
-    forge = LocalForge(typescript_repo.remote)
+    forge = local_forge(typescript_repo.remote)
     outcome = await implement_fix(
         diag, target=typescript_repo.target, repo=typescript_repo.path, options=fix_options(), forge=forge
     )
@@ -263,13 +264,13 @@ async def test_typescript_route_gets_a_404_guard_and_a_reproducing_node_test(
     assert outcome.regression_test == "src/app/api/practices/[id]/medic-regression-iss-practice.test.ts"
     fixed = git(typescript_repo.path, "show", f"{outcome.commit_sha}:{TS_ROUTE}")
     assert 'return Response.json({ error: "Practice not found" }, { status: 404 });' in fixed
-    assert len(forge.pull_requests()) == 1
+    assert len(pulls(forge.remote)) == 1
 
 
 async def test_a_replayed_diagnosis_reworks_the_branch_from_the_deployed_commit_into_the_same_pull_request(
     python_repo: FixtureRepo, fix_options: Callable[..., FixOptions]
 ) -> None:
-    forge = LocalForge(python_repo.remote)
+    forge = local_forge(python_repo.remote)
     diag = python_diagnosis(python_repo)
     first = await implement_fix(diag, target=python_repo.target, repo=python_repo.path, options=fix_options(), forge=forge)
     rework = diag.with_fresh_id()
@@ -281,4 +282,32 @@ async def test_a_replayed_diagnosis_reworks_the_branch_from_the_deployed_commit_
     assert git(python_repo.remote, "rev-parse", "agent/fix-iss_practice") == second.commit_sha
     assert git(python_repo.remote, "rev-list", "--count", f"{python_repo.bug_sha}..agent/fix-iss_practice") == "1"
     assert "Medic-Attempt: 2" in git(python_repo.remote, "log", "-1", "--format=%B", "agent/fix-iss_practice")
-    assert len(forge.pull_requests()) == 1
+    assert len(pulls(forge.remote)) == 1
+
+
+async def test_github_gets_the_branch_and_one_pull_request_through_pygithub(
+    python_repo: FixtureRepo, fix_options: Callable[..., FixOptions], tmp_path: Path
+) -> None:
+    from medic_forge import GitHubForge
+    from medic_forge.testing import FakeGitHub
+
+    with FakeGitHub(python_repo.remote, repo="acme/shop", token="t0ken") as gh:
+        forge = GitHubForge(
+            "acme/shop",
+            "t0ken",
+            api_url=gh.api_url,
+            git_remote_url=str(python_repo.remote),
+            work_dir=tmp_path / "gh-work",
+            **gh.fast_client_options,
+        )
+        diag = python_diagnosis(python_repo)
+        first = await implement_fix(diag, target=python_repo.target, repo=python_repo.path, options=fix_options(), forge=forge)
+        again = await implement_fix(diag, target=python_repo.target, repo=python_repo.path, options=fix_options(), forge=forge)
+        assert first.kind is OutcomeKind.COMMITTED, (first.reasons, first.candidates)
+        assert again.resumed and again.pr_number == first.pr_number
+        assert list(gh.pulls) == [first.pr_number]
+        pull = gh.pulls[first.pr_number]
+        assert (pull.head, pull.base, pull.state) == ("agent/fix-iss_practice", "staging", "open")
+        assert set(pull.labels) == {"medic", "auto-fix"} and "## Root cause" in pull.body
+        assert pull.head_sha == first.commit_sha
+        assert ("POST", "/repos/acme/shop/pulls") in gh.calls

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from medic_contracts import FixCommitted, MedicConfig, TopicName, TopicRegistry
-from medic_implementer.adapters.forge import LocalForge
-from medic_implementer.testing import FixtureRepo, git, produce, python_diagnosis, read_events, set_config, write_target
+from medic_implementer.testing import FixtureRepo, git, produce, pulls, python_diagnosis, read_events, set_config, write_target
 from medic_runtime.testing.plugin import test_env
 from medic_runtime.testing.processes import ServiceProcess
 
@@ -52,7 +51,7 @@ def test_killing_the_process_after_the_push_recovers_to_exactly_one_fix_committe
             time.sleep(0.2)
         first.kill()
     pushed = git(python_repo.remote, "rev-parse", "agent/fix-iss_practice")
-    assert LocalForge(python_repo.remote).pull_requests() == []
+    assert pulls(python_repo.remote) == []
 
     second = ServiceProcess.console_script("implementer-2", "medic-implementer", env=env, log_dir=tmp_path)
     with second:
@@ -68,4 +67,4 @@ def test_killing_the_process_after_the_push_recovers_to_exactly_one_fix_committe
     assert len(fixes) == 1 and isinstance(fixes[0], FixCommitted)
     assert fixes[0].commit_sha == pushed
     assert git(python_repo.remote, "rev-list", "--count", f"{python_repo.bug_sha}..agent/fix-iss_practice") == "1"
-    assert len(LocalForge(python_repo.remote).pull_requests()) == 1
+    assert len(pulls(python_repo.remote)) == 1

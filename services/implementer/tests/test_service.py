@@ -23,10 +23,20 @@ from medic_contracts import (
     TopicName,
     TopicRegistry,
 )
-from medic_implementer.adapters.forge import LocalForge
+from medic_forge import LocalForge
 from medic_implementer.app import build
 from medic_implementer.settings import ImplementerSettings
-from medic_implementer.testing import OPERATOR, FixtureRepo, git, produce, python_diagnosis, read_events, set_config, write_target
+from medic_implementer.testing import (
+    OPERATOR,
+    FixtureRepo,
+    git,
+    produce,
+    pulls,
+    python_diagnosis,
+    read_events,
+    set_config,
+    write_target,
+)
 from medic_runtime import ServiceRuntime, ServiceSettings
 
 pytestmark = pytest.mark.kafka
@@ -86,7 +96,7 @@ async def test_a_diagnosis_becomes_one_fix_committed_and_a_redelivery_changes_no
         fixes = await read_events(kafka_bootstrap, topics.name(TopicName.FIXES_COMMITTED), until=lambda e: len(e) >= 2, timeout=4)
         assert len(fixes) == 1
         assert git(python_repo.remote, "rev-list", "--count", f"{python_repo.bug_sha}..agent/fix-iss_practice") == "1"
-        assert len(LocalForge(python_repo.remote).pull_requests()) == 1
+        assert len(pulls(python_repo.remote)) == 1
         actions = await read_events(
             kafka_bootstrap,
             topics.name(TopicName.ACTIONS),
@@ -102,11 +112,11 @@ class HangAfterPush(LocalForge):
     """A forge whose push succeeds and then never returns: the process 'dies' right after pushing."""
 
     def __init__(self, remote: Path) -> None:
-        super().__init__(remote)
+        super().__init__(remote, remote.parent / "forge-work")
         self.pushed = asyncio.Event()
 
-    async def push_branch(self, *, clone: Path, branch: str) -> str:
-        sha = await super().push_branch(clone=clone, branch=branch)
+    async def push_branch(self, *, clone: Path, branch: str, force: bool = False) -> str:
+        sha = await super().push_branch(clone=clone, branch=branch, force=force)
         self.pushed.set()
         await asyncio.Event().wait()
         return sha
@@ -130,7 +140,7 @@ async def test_a_crash_after_the_push_recovers_to_exactly_one_fix_committed(
         await asyncio.wait_for(forge.pushed.wait(), timeout=120)
     finally:
         await first.stop()  # the worker dies mid-flight: pushed, no PR, no event
-    assert forge.pull_requests() == []
+    assert pulls(forge.remote) == []
     assert git(python_repo.remote, "rev-parse", "agent/fix-iss_practice")
 
     second = build(settings)  # same store: the running item is recovered
@@ -144,7 +154,7 @@ async def test_a_crash_after_the_push_recovers_to_exactly_one_fix_committed(
     assert len(fixes) == 1 and isinstance(fixes[0], FixCommitted)
     assert fixes[0].commit_sha == git(python_repo.remote, "rev-parse", "agent/fix-iss_practice")
     assert git(python_repo.remote, "rev-list", "--count", f"{python_repo.bug_sha}..agent/fix-iss_practice") == "1"
-    assert len(LocalForge(python_repo.remote).pull_requests()) == 1
+    assert len(pulls(python_repo.remote)) == 1
 
 
 async def test_level_one_asks_for_approval_bound_to_the_diff_and_pushes_only_after_it(

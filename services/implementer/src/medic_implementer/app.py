@@ -8,7 +8,7 @@ from medic_contracts import CommandName, DiagnosisReady, TopicName, load_target,
 from medic_runtime import ServiceRuntime, run_service
 
 from . import handlers
-from .adapters.forge import Forge, ForgeSection, build_forge
+from .adapters.forge import Forge, build_forge, repository_name
 from .adapters.signing import CommitSigner
 from .adapters.testrun import SandboxLimits
 from .implement import FixOptions
@@ -26,7 +26,6 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
     ``forge`` replaces the one the target's ``[forge]`` section names (tests, embedding).
     """
     target = load_target(settings.target_file)
-    forge_section = section(ForgeSection, target.forge, name="forge")  # fails start-up naming forge.<field>
     llm = section(LlmSection, target.llm, name="llm")
     repo = target.repo_path()
     runtime = ServiceRuntime(settings, extra_tables=(metadata,))
@@ -55,7 +54,7 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
         repo=repo,
         forge=forge or build_forge(target.forge, base_dir=Path(target.base_dir), work_dir=settings.forge_dir(), repo=repo),
         options=options,
-        repository=forge_section.repo or forge_section.remote or str(repo),
+        repository=repository_name(target.forge, repo),
     )
     on_diagnosis, on_approve, on_reject = handlers.build_handlers(implementer)
     runtime.consume(TopicName.DIAGNOSES_READY, DiagnosisReady)(on_diagnosis)

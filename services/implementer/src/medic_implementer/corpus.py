@@ -218,7 +218,7 @@ async def run_scenario(scenario: Path, work: Path, *, tool_paths: tuple[Path, ..
             target=target,
             repo=clone,
             options=options,
-            forge=LocalForge(remote),
+            forge=LocalForge(remote, work / "forge"),
             config=MedicConfig(autonomy_level=AutonomyLevel.FULL),
         )
         seconds = round(time.monotonic() - started, 2)

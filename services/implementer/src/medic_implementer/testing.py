@@ -428,3 +428,22 @@ def write_target(repo: FixtureRepo, directory: Path) -> Path:
         f'[forge]\nkind = "local"\nremote = "{repo.remote}"\n'
     )
     return toml
+
+
+def local_forge(remote: Path) -> Any:
+    """The shared local forge on a fixture's bare remote (its private clones beside it)."""
+    from medic_forge import LocalForge
+
+    return LocalForge(remote, remote.parent / "forge-work")
+
+
+def pulls(remote: Path) -> list[dict[str, Any]]:
+    """The pull request records a local forge keeps in its bare repository."""
+    import json
+
+    path = remote / "medic-forge" / "pulls.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text())
+    records = data.get("pulls", []) if isinstance(data, dict) else data
+    return [dict(r) for r in records]
