@@ -1,0 +1,162 @@
+"""Change history of the fault lines: ``git blame`` and ``git log`` through the confined repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from medic_contracts import SuspectCommit
+
+from ..domain.errors import RepositoryUnavailable
+from .repo import Repository
+
+__all__ = ["BlameLine", "CommitInfo", "History", "read_history"]
+
+_SEP = "\x1f"
+
+
+@dataclass(frozen=True, slots=True)
+class BlameLine:
+    """Who last changed one line."""
+
+    line: int
+    sha: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    """A commit as the investigator reports it."""
+
+    sha: str
+    author: str
+    date: datetime
+    subject: str
+    parents: tuple[str, ...] = ()
+    diff: str = ""  # the commit's diff of the fault file, truncated
+
+    def removed_lines(self) -> list[str]:
+        """Lines this commit deleted from the fault file."""
+        return [ln[1:] for ln in self.diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+
+    def added_lines(self) -> list[str]:
+        """Lines this commit added to the fault file."""
+        return [ln[1:] for ln in self.diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What git says about the fault lines."""
+
+    blame: tuple[BlameLine, ...] = ()
+    suspect: CommitInfo | None = None
+    recent: tuple[CommitInfo, ...] = ()  # latest commits touching the fault file, newest first
+    landed_before_first_seen: bool = False
+    deploy_id: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def suspect_commit(self) -> SuspectCommit | None:
+        """The contract form of the suspect commit."""
+        if self.suspect is None:
+            return None
+        return SuspectCommit(
+            sha=self.suspect.sha,
+            author=self.suspect.author,
+            date=self.suspect.date,
+            message=self.suspect.subject[:500],
+            landed_before_first_seen=self.landed_before_first_seen,
+            deploy_id=self.deploy_id,
+        )
+
+
+async def _commit(repo: Repository, sha: str, *, file: str) -> CommitInfo:
+    fmt = _SEP.join(["%H", "%an <%ae>", "%cI", "%s", "%P"])
+    meta = await repo.git("show", "-s", f"--format={fmt}", sha)
+    full, author, date, subject, parents = (meta.stdout.strip().split(_SEP) + [""] * 5)[:5]
+    diff = await repo.git("show", "--format=", "--unified=2", "--no-color", full, "--", file, check=False)
+    return CommitInfo(
+        sha=full,
+        author=author,
+        date=datetime.fromisoformat(date),
+        subject=subject,
+        parents=tuple(parents.split()),
+        diff=diff.stdout[:8000],
+    )
+
+
+async def _blame(repo: Repository, file: str, first: int, last: int) -> list[BlameLine]:
+    rev = repo.commit or "HEAD"
+    result = await repo.git("blame", "--porcelain", "-w", "-L", f"{first},{last}", rev, "--", file, check=False)
+    if result.returncode != 0:
+        return []
+    out: list[BlameLine] = []
+    sha = ""
+    final_line = 0
+    for raw in result.stdout.splitlines():
+        if raw.startswith("\t"):
+            out.append(BlameLine(final_line, sha, raw[1:]))
+            continue
+        parts = raw.split()
+        if len(parts) >= 3 and len(parts[0]) == 40 and all(c in "0123456789abcdef" for c in parts[0]):
+            sha, final_line = parts[0], int(parts[2])
+    return out
+
+
+async def read_history(
+    repo: Repository,
+    *,
+    file: str,
+    first: int,
+    last: int,
+    extra_lines: tuple[int, ...] = (),
+    first_seen: datetime,
+    release: str | None = None,
+    deployed_commit: str | None = None,
+    window: timedelta = timedelta(days=3),
+) -> History:
+    """Blame the fault lines (and the lines binding their values), pick the suspect commit.
+
+    The suspect is the newest commit among those that last touched the lines; it "landed shortly
+    before first_seen" when its commit date falls within ``window`` before the issue's first_seen.
+    """
+    relative = repo.relative(file)
+    notes: list[str] = []
+    try:
+        blame = await _blame(repo, relative, first, last)
+        for line in extra_lines:
+            if line < first or line > last:
+                blame += await _blame(repo, relative, line, line)
+    except RepositoryUnavailable as exc:
+        return History(notes=(f"git blame failed: {exc}",))
+    if not blame:
+        return History(notes=("no git history for the fault lines",))
+    commits: dict[str, CommitInfo] = {}
+    for entry in blame:
+        if entry.sha not in commits and set(entry.sha) != {"0"}:  # 000… = not committed yet
+            commits[entry.sha] = await _commit(repo, entry.sha, file=relative)
+    log = await repo.git(
+        "log", "-n", "5", f"--format=%H{_SEP}%an <%ae>{_SEP}%cI{_SEP}%s", repo.commit or "HEAD", "--", relative, check=False
+    )
+    recent = []
+    for raw in log.stdout.splitlines():
+        sha, author, date, subject = (raw.split(_SEP) + [""] * 4)[:4]
+        if sha:
+            recent.append(CommitInfo(sha=sha, author=author, date=datetime.fromisoformat(date), subject=subject))
+    if not commits:
+        return History(blame=tuple(blame), recent=tuple(recent), notes=("fault lines are not committed",))
+    suspect = max(commits.values(), key=lambda c: c.date)
+    landed = first_seen - window <= suspect.date <= first_seen + timedelta(minutes=5)
+    deploy_id = None
+    if release and deployed_commit:
+        ancestor = await repo.git("merge-base", "--is-ancestor", suspect.sha, deployed_commit, check=False)
+        if ancestor.returncode == 0:
+            deploy_id = release
+            notes.append(f"suspect commit is part of the deployed commit {deployed_commit[:12]} (release {release})")
+    return History(
+        blame=tuple(blame),
+        suspect=suspect,
+        recent=tuple(recent),
+        landed_before_first_seen=landed,
+        deploy_id=deploy_id,
+        notes=tuple(notes),
+    )
