@@ -294,14 +294,13 @@ def _suspect(history: History, ctx: CodeContext) -> SuspectSummary | None:
     commit = history.suspect
     if commit is None:
         return None
-    touches = any(b.sha == commit.sha and ctx.statement_first <= b.line <= ctx.statement_last for b in history.blame)
     return SuspectSummary(
         sha=commit.sha,
         author=commit.author,
         date=commit.date,
         subject=commit.subject,
         landed_before_first_seen=history.landed_before_first_seen,
-        touches_fault_lines=touches,
+        touches_fault_lines=history.suspect_touches_lines,
         deploy_id=history.deploy_id,
         removed_lines=tuple(commit.removed_lines()),
         added_lines=tuple(commit.added_lines()),

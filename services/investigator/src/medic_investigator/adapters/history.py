@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -52,6 +53,7 @@ class History:
     suspect: CommitInfo | None = None
     recent: tuple[CommitInfo, ...] = ()  # latest commits touching the fault file, newest first
     landed_before_first_seen: bool = False
+    suspect_touches_lines: bool = False  # blamed on the fault statement, or changed lines next to it
     deploy_id: str | None = None
     notes: tuple[str, ...] = field(default=())
 
@@ -82,6 +84,15 @@ async def _commit(repo: Repository, sha: str, *, file: str) -> CommitInfo:
         parents=tuple(parents.split()),
         diff=diff.stdout[:8000],
     )
+
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
+
+
+async def _hunks(repo: Repository, sha: str, file: str) -> list[tuple[int, int]]:
+    """(start, count) of each hunk of ``sha``'s change to ``file``, in the new file's lines."""
+    result = await repo.git("show", "--format=", "--unified=0", "--no-color", sha, "--", file, check=False)
+    return [(int(m.group(1)), int(m.group(2) or 1)) for m in _HUNK.finditer(result.stdout)]
 
 
 async def _blame(repo: Repository, file: str, first: int, last: int) -> list[BlameLine]:
@@ -131,6 +142,7 @@ async def read_history(
     if not blame:
         return History(notes=("no git history for the fault lines",))
     commits: dict[str, CommitInfo] = {}
+    adjacent: set[str] = set()
     for entry in blame:
         if entry.sha not in commits and set(entry.sha) != {"0"}:  # 000… = not committed yet
             commits[entry.sha] = await _commit(repo, entry.sha, file=relative)
@@ -142,6 +154,16 @@ async def read_history(
         sha, author, date, subject = (raw.split(_SEP) + [""] * 4)[:4]
         if sha:
             recent.append(CommitInfo(sha=sha, author=author, date=datetime.fromisoformat(date), subject=subject))
+    # A commit that only deleted lines (a removed check) never shows in blame: look for recent
+    # commits of the file whose hunks touch or border the fault lines.
+    for info in recent:
+        if info.sha in commits:
+            continue
+        for start, count in await _hunks(repo, info.sha, relative):
+            if start - 3 <= last and start + max(count, 1) + 3 >= first:
+                commits[info.sha] = await _commit(repo, info.sha, file=relative)
+                adjacent.add(info.sha)
+                break
     if not commits:
         return History(blame=tuple(blame), recent=tuple(recent), notes=("fault lines are not committed",))
     suspect = max(commits.values(), key=lambda c: c.date)
@@ -155,6 +177,7 @@ async def read_history(
     return History(
         blame=tuple(blame),
         suspect=suspect,
+        suspect_touches_lines=suspect.sha in adjacent or any(b.sha == suspect.sha and first <= b.line <= last for b in blame),
         recent=tuple(recent),
         landed_before_first_seen=landed,
         deploy_id=deploy_id,

@@ -333,6 +333,10 @@ def typescript_context(source: str, *, file: str, line: int) -> CodeContext:
         text = "\n".join(lines[first - 1 : last])
         parts = _header_nodes(stmt)
     ops = _operations(parts)
+    if stmt is not None and stmt.type == "for_in_statement":  # `for (x of xs)`: the header iterates xs
+        iterated = stmt.child_by_field_name("right")
+        if iterated is not None:
+            ops.insert(0, Operation("iteration", _text(iterated), _text(iterated), None, _line(iterated)))
     ops.sort(key=lambda o: o.line != line)
     names = _identifiers(parts)
     span = None
