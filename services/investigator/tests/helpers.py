@@ -37,8 +37,14 @@ def write(repo: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
 
 
-def make_repo(root: Path, base: dict[str, str], *, bug: dict[str, str] | None = None, bug_message: str = "Refactor",
-              bug_date: datetime | None = None) -> tuple[Path, str | None]:
+def make_repo(
+    root: Path,
+    base: dict[str, str],
+    *,
+    bug: dict[str, str] | None = None,
+    bug_message: str = "Refactor",
+    bug_date: datetime | None = None,
+) -> tuple[Path, str | None]:
     """A repository with a base commit and (optionally) the bug as its own later commit; returns (path, bug sha)."""
     repo = root / "repo"
     repo.mkdir(parents=True)
@@ -90,9 +96,17 @@ def last_exception(trace: str) -> ExceptionInfo:
     raise AssertionError(f"no exception line in {trace!r}")
 
 
-def issue_from_trace(trace: str, *, first_seen: datetime | None = None, frames: tuple[StackFrame, ...] | None = None,
-                     issue_id: str = "iss_test", fingerprint: str = "fp_test", commit: str | None = None,
-                     severity: Severity = Severity.P2, title: str | None = None) -> IssueDetected:
+def issue_from_trace(
+    trace: str,
+    *,
+    first_seen: datetime | None = None,
+    frames: tuple[StackFrame, ...] | None = None,
+    issue_id: str = "iss_test",
+    fingerprint: str = "fp_test",
+    commit: str | None = None,
+    severity: Severity = Severity.P2,
+    title: str | None = None,
+) -> IssueDetected:
     exc = last_exception(trace)
     seen = first_seen or BASE_DATE + timedelta(days=5, hours=2)
     return IssueDetected(

@@ -13,7 +13,7 @@ from .helpers import BASE_DATE, issue_from_trace, make_repo, run_python, target_
 
 DB = {
     "app/__init__.py": "",
-    "app/db.py": '''
+    "app/db.py": """
         PRACTICES = {"1": {"id": "1", "name": "Harbour Dental"}}
 
 
@@ -28,10 +28,10 @@ DB = {
             if row is None:
                 return None
             return Practice(row["id"], row["name"])
-    ''',
+    """,
 }
 
-ROUTES_GOOD = '''
+ROUTES_GOOD = """
     from app.db import get_practice
 
 
@@ -58,9 +58,9 @@ ROUTES_GOOD = '''
 
     def labels(tags: list[str] | None) -> list[str]:
         return [t.upper() for t in tags]
-'''
+"""
 
-ROUTES_BUGGY = '''
+ROUTES_BUGGY = """
     from app.db import get_practice
 
 
@@ -85,7 +85,7 @@ ROUTES_BUGGY = '''
 
     def labels(tags: list[str] | None) -> list[str]:
         return [t.upper() for t in tags]
-'''
+"""
 
 
 def _repo(tmp_path: Path) -> tuple[Path, str | None]:

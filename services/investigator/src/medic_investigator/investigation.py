@@ -342,11 +342,15 @@ async def run_diagnosis(
     producer: Producer = _INVESTIGATOR,
     redactor: Redactor | None = None,
     needs_human_below: float = 0.4,
+    memory_threshold: float = 0.5,
+    history_window: timedelta = timedelta(days=3),
 ) -> DiagnosisOutcome:
     """Investigate, diagnose with ``provider``, adjust with memory and policy; ProviderUnavailable propagates."""
     repository = repo if isinstance(repo, Repository) else Repository(repo)
     redactor = redactor or Redactor()
-    inv = await investigate(issue, target=target, repo=repository, redactor=redactor, config=config)
+    inv = await investigate(
+        issue, target=target, repo=repository, redactor=redactor, config=config, history_window=history_window
+    )
     budget = config.llm_budget if config is not None else LlmBudget()
     exceeded: BudgetExceeded | None = None
     fallback: str | None = None
@@ -382,7 +386,9 @@ async def run_diagnosis(
     if memory is not None:
         cases = await memory.recall(fingerprint=issue.fingerprint)
         cases = [c for c in cases if c.issue_id != issue.issue_id or c.outcome is not None]
-        diagnosis = adjust_with_memory(diagnosis, fingerprint=issue.fingerprint, tokens=tokens, cases=cases)
+        diagnosis = adjust_with_memory(
+            diagnosis, fingerprint=issue.fingerprint, tokens=tokens, cases=cases, threshold=memory_threshold
+        )
     if inv.protected and not diagnosis.needs_human:
         diagnosis = diagnosis.adjusted(needs_human=True, fixability=min(diagnosis.fixability, 0.2))
     if diagnosis.fixability < needs_human_below and not diagnosis.needs_human:

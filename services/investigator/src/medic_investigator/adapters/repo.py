@@ -250,8 +250,9 @@ async def prepare_checkout(*, clone: Path, commit: str | None, default_branch: s
 class CheckoutCache:
     """Checkouts per (clone, commit) under one work directory; concurrent requests for one commit wait for each other."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, keep: int = 5) -> None:
         self.workdir = workdir
+        self.keep = keep
         self._locks: dict[Path, asyncio.Lock] = {}
 
     async def checkout(self, *, clone: Path, commit: str | None, default_branch: str, name: str) -> Repository:
@@ -259,4 +260,18 @@ class CheckoutCache:
         where = self.workdir / name
         lock = self._locks.setdefault(where, asyncio.Lock())
         async with lock:
-            return await prepare_checkout(clone=clone, commit=commit, default_branch=default_branch, workdir=where)
+            repo = await prepare_checkout(clone=clone, commit=commit, default_branch=default_branch, workdir=where)
+            await asyncio.to_thread(os.utime, repo.root)
+            await self._prune(clone, where, keep=repo.root)
+            return repo
+
+    async def _prune(self, clone: Path, where: Path, *, keep: Path) -> None:
+        """Remove all but the most recently used checkouts of one clone (disk stays bounded)."""
+        entries = await asyncio.to_thread(
+            lambda: sorted((p for p in where.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        )
+        for old in entries[: max(len(entries) - self.keep, 0)]:
+            if old.resolve() == keep:
+                continue
+            await run_git(clone, "worktree", "remove", "--force", str(old), check=False)
+            await asyncio.to_thread(shutil.rmtree, old, True)

@@ -81,7 +81,7 @@ class LlmSection(BaseModel):
     provider: Literal["auto", "playbook", "claude"] = Field(
         default="auto", description="auto: claude when an API key is configured, else the offline playbook."
     )
-    model: str = Field(default="claude-sonnet-4-5", min_length=1, description="Investigation model.")
+    model: str = Field(default="claude-sonnet-4-6", min_length=1, description="Investigation model.")
     triage_model: str = Field(default="claude-haiku-4-5", min_length=1, description="Triage model.")
     base_url: str | None = Field(default=None, description="Messages API base URL (default: Anthropic's).")
     max_steps: int = Field(default=10, ge=2, le=50, description="Tool-use steps; the last offers no tools.")
@@ -157,7 +157,7 @@ class Triage:
 
 def render_prompt(name: str, **values: object) -> str:
     """Render a prompt template file (``prompts/<name>.md``) with ``$placeholders``."""
-    text = resources.files("medic_investigator.llm").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8")
+    text = resources.files("medic_investigator.llm").joinpath("prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
     return Template(text).safe_substitute({k: str(v) for k, v in values.items()})
 
 

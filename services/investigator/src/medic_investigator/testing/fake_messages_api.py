@@ -47,7 +47,9 @@ class CapturedRequest:
     raw: str
 
 
-def message(content: list[dict[str, Any]], *, stop_reason: str, model: str = "claude-sonnet-4-5", usage: dict[str, int] | None = None) -> dict[str, Any]:
+def message(
+    content: list[dict[str, Any]], *, stop_reason: str, model: str = "claude-sonnet-4-6", usage: dict[str, int] | None = None
+) -> dict[str, Any]:
     """A Messages API response body."""
     return {
         "id": f"msg_{abs(hash(json.dumps(content, sort_keys=True))) % 10**12:012d}",
@@ -78,7 +80,10 @@ def tool_use_message(calls: list[tuple[str, dict[str, Any]]], *, thought: str = 
 def load_script(path: Path) -> list[Reply]:
     """Replies from a JSON file: a list of {status, body, headers, delay_s} objects."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return [Reply(status=r.get("status", 200), body=r.get("body"), headers=r.get("headers", {}), delay_s=r.get("delay_s", 0.0)) for r in data]
+    return [
+        Reply(status=r.get("status", 200), body=r.get("body"), headers=r.get("headers", {}), delay_s=r.get("delay_s", 0.0))
+        for r in data
+    ]
 
 
 class FakeMessagesApi:
@@ -130,7 +135,9 @@ async def running(script: list[Reply]) -> AsyncIterator[FakeMessagesApi]:
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(fake.app, log_config=None, access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    for _ in range(1000):
+        if server.started:
+            break
         await asyncio.sleep(0.01)
     fake.url = f"http://127.0.0.1:{port}"
     try:
