@@ -132,6 +132,8 @@ def classify(exc_type: str, message: str) -> Failure:
         if nullish_text in ("None", "null", "undefined"):
             nullish = nullish_text  # type: ignore[assignment]
         return Failure(kind, member, nullish, expression)
+    if short_type not in _TYPE_RULES and short_type.endswith(("KeyError", "IndexError", "ZeroDivisionError")):
+        short_type = next(t for t in ("KeyError", "IndexError", "ZeroDivisionError") if short_type.endswith(t))  # subclasses
     if short_type in _TYPE_RULES:
         kind = _TYPE_RULES[short_type]
         member = None

@@ -245,9 +245,31 @@ def python_context(source: str, *, file: str, line: int) -> CodeContext:
     try:
         tree = ast.parse(source, filename=file)
     except (SyntaxError, ValueError) as exc:
+        # A file that does not parse (another version, a partial file): read the failing line on its own.
         window = numbered(lines, line - 5, line + 5, mark=line)
         text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-        return CodeContext(file, "python", line, None, line, line, text, excerpt=window, parse_error=str(exc)[:200])
+        try:
+            parts: list[ast.AST] = [ast.parse(text).body[0]] if text else []
+        except (SyntaxError, ValueError, IndexError):
+            parts = []
+        for part in parts:
+            for node in ast.walk(part):
+                if hasattr(node, "lineno"):
+                    node.lineno = line
+                    node.end_lineno = line
+        return CodeContext(
+            file,
+            "python",
+            line,
+            None,
+            line,
+            line,
+            text,
+            operations=tuple(_operations(parts)),
+            calls=tuple(_calls(parts)),
+            excerpt=window,
+            parse_error=str(exc)[:200],
+        )
     fn = _enclosing_function(tree, line)
     scope: ast.AST = fn if fn is not None else tree
     stmt = _statement_at(scope, line)
