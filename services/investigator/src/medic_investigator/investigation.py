@@ -290,10 +290,18 @@ def _read_context(repo: Repository, candidate: CandidateFrame) -> CodeContext | 
     return code_context(source, file=candidate.file, line=candidate.line)
 
 
+_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|__tests__|spec|check)/|(?:^|/)test_[^/]*\.py$|_test\.py$|\.(?:test|spec)\.[jt]sx?$")
+
+
+def _is_test_path(path: str) -> bool:
+    return _TEST_PATH.search(path) is not None
+
+
 def _suspect(history: History, ctx: CodeContext) -> SuspectSummary | None:
     commit = history.suspect
     if commit is None:
         return None
+    hunk_removed, hunk_added = commit.hunk_near(ctx.statement_first, ctx.statement_last)
     return SuspectSummary(
         sha=commit.sha,
         author=commit.author,
@@ -302,6 +310,11 @@ def _suspect(history: History, ctx: CodeContext) -> SuspectSummary | None:
         landed_before_first_seen=history.landed_before_first_seen,
         touches_fault_lines=history.suspect_touches_lines,
         deploy_id=history.deploy_id,
+        hunk_removed=tuple(hunk_removed),
+        hunk_added=tuple(hunk_added),
+        other_removed=commit.other_removed,
+        fault_file_added=any(status == "A" and path == ctx.file for status, path in commit.files),
+        modifies_other_files=any(status != "A" and path != ctx.file and not _is_test_path(path) for status, path in commit.files),
         removed_lines=tuple(commit.removed_lines()),
         added_lines=tuple(commit.added_lines()),
         diff=commit.diff,

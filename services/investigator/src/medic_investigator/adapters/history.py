@@ -14,6 +14,7 @@ from .repo import Repository
 __all__ = ["BlameLine", "CommitInfo", "History", "read_history"]
 
 _SEP = "\x1f"
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,25 @@ class CommitInfo:
     subject: str
     parents: tuple[str, ...] = ()
     diff: str = ""  # the commit's diff of the fault file, truncated
+    files: tuple[tuple[str, str], ...] = ()  # (status A/M/D/R, path) of every file the commit changed
+    other_removed: tuple[str, ...] = ()  # lines the commit deleted from the other files
+
+    def hunk_near(self, first: int, last: int) -> tuple[list[str], list[str]]:
+        """(removed, added) lines of the fault file's hunks over lines first..last (else the ones bordering them)."""
+        hunks: list[tuple[int, int, list[str], list[str]]] = []
+        for raw in self.diff.splitlines():
+            match = _HUNK.match(raw)
+            if match:
+                hunks.append((int(match.group(1)), int(match.group(2) or 1), [], []))
+            elif hunks and raw.startswith("-") and not raw.startswith("---"):
+                hunks[-1][2].append(raw[1:])
+            elif hunks and raw.startswith("+") and not raw.startswith("+++"):
+                hunks[-1][3].append(raw[1:])
+        for margin in (0, 3):
+            near = [h for h in hunks if h[0] - margin <= last and h[0] + max(h[1], 1) - 1 + margin >= first]
+            if near:
+                return [ln for h in near for ln in h[2]], [ln for h in near for ln in h[3]]
+        return [], []
 
     def removed_lines(self) -> list[str]:
         """Lines this commit deleted from the fault file."""
@@ -75,18 +95,21 @@ async def _commit(repo: Repository, sha: str, *, file: str) -> CommitInfo:
     fmt = _SEP.join(["%H", "%an <%ae>", "%cI", "%s", "%P"])
     meta = await repo.git("show", "-s", f"--format={fmt}", sha)
     full, author, date, subject, parents = (meta.stdout.strip().split(_SEP) + [""] * 5)[:5]
-    diff = await repo.git("show", "--format=", "--unified=2", "--no-color", full, "--", file, check=False)
+    diff = await repo.git("show", "--format=", "--unified=0", "--no-color", full, "--", file, check=False)
+    status = await repo.git("show", "--format=", "--name-status", "--no-renames", full, check=False)
+    files = tuple((parts[0][:1], parts[-1]) for parts in (ln.split("\t") for ln in status.stdout.splitlines()) if len(parts) >= 2)
+    others = await repo.git("show", "--format=", "--unified=0", "--no-color", full, "--", ".", f":(exclude){file}", check=False)
+    other_removed = tuple(ln[1:] for ln in others.stdout.splitlines() if ln.startswith("-") and not ln.startswith("---"))
     return CommitInfo(
         sha=full,
         author=author,
         date=datetime.fromisoformat(date),
         subject=subject,
         parents=tuple(parents.split()),
-        diff=diff.stdout[:8000],
+        diff=diff.stdout[:20000],
+        files=files,
+        other_removed=other_removed[:500],
     )
-
-
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 
 
 async def _hunks(repo: Repository, sha: str, file: str) -> list[tuple[int, int]]:

@@ -51,12 +51,13 @@ def frames_from_sentry(value: dict[str, Any], *, redactor: Redactor | None = Non
         abs_path = _text(raw.get("abs_path")) or ""
         filename = _text(raw.get("filename")) or ""
         # abs_path says where the code ran (site-packages, /code/...); filename is the SDK's short form.
-        path = abs_path if abs_path and not abs_path.startswith("/tmp/<") else filename
+        path = abs_path if abs_path and "<" not in abs_path else filename  # "/tmp/<frozen runpy>" is no path
         if not path:
             path = _text(raw.get("module")) or "<unknown>"
         line = raw.get("lineno")
         column = raw.get("colno")
-        variables = raw.get("vars") if isinstance(raw.get("vars"), dict) else {}
+        raw_vars = raw.get("vars")
+        variables: dict[str, Any] = {str(k): v for k, v in raw_vars.items()} if isinstance(raw_vars, dict) else {}
         frames.append(
             StackFrame(
                 file=path,

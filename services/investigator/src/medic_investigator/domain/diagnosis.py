@@ -23,9 +23,14 @@ class SuspectSummary:
     landed_before_first_seen: bool
     touches_fault_lines: bool
     deploy_id: str | None = None
-    removed_lines: tuple[str, ...] = ()
-    added_lines: tuple[str, ...] = ()
+    removed_lines: tuple[str, ...] = ()  # deleted from the fault file
+    added_lines: tuple[str, ...] = ()  # added to the fault file
     diff: str = ""
+    hunk_removed: tuple[str, ...] = ()  # the fault hunk: what the fault lines replaced
+    hunk_added: tuple[str, ...] = ()
+    other_removed: tuple[str, ...] = ()  # deleted from the commit's other files
+    fault_file_added: bool = False  # the commit created the fault file
+    modifies_other_files: bool = False  # the commit also changed files that existed before (besides tests)
 
 
 @dataclass(frozen=True, slots=True)

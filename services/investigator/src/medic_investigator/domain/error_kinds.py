@@ -22,6 +22,8 @@ ErrorKind = Literal[
     "undefined_name",  # NameError / ReferenceError
     "signature_mismatch",  # wrong arguments to a call
     "not_callable",  # x is not a function
+    "type_mismatch",  # "2" - 1: a value of the wrong type (typically an unconverted request parameter)
+    "not_found",  # a lookup that raises when nothing matches (.one(), Model.objects.get)
     "other",
 ]
 
@@ -47,6 +49,15 @@ _RULES: list[tuple[re.Pattern[str], ErrorKind]] = [
     (re.compile(r"(?P<member>int|float|Decimal)\(\) argument must be .* not 'NoneType'"), "none_parse"),
     (re.compile(r"unsupported operand type\(s\) for .*'NoneType'"), "none_operand"),
     (re.compile(r"'NoneType' object is not callable"), "not_callable"),
+    (
+        re.compile(
+            r"unsupported operand type\(s\) for [^:]+: '(?:str|int|float)' and '(?:str|int|float)'|"
+            r"can only concatenate str \(not \"(?P<member>int|float)\"\) to str|"
+            r"'[<>]=?' not supported between instances of '(?:str|int|float)' and '(?:str|int|float)'|"
+            r"can't multiply sequence by non-int of type '(?:str|float)'"
+        ),
+        "type_mismatch",
+    ),
     (
         re.compile(r"(?:list|tuple|string|range object) index out of range|pop from empty list|index \d+ is out of bounds"),
         "index_out_of_range",
@@ -109,6 +120,9 @@ _TYPE_RULES: dict[str, ErrorKind] = {
     "ReferenceError": "undefined_name",
     "JSONDecodeError": "parse_error",
     "StopIteration": "empty_iterable",
+    "NoResultFound": "not_found",
+    "DoesNotExist": "not_found",
+    "ObjectDoesNotExist": "not_found",
 }
 
 
@@ -132,8 +146,9 @@ def classify(exc_type: str, message: str) -> Failure:
         if nullish_text in ("None", "null", "undefined"):
             nullish = nullish_text  # type: ignore[assignment]
         return Failure(kind, member, nullish, expression)
-    if short_type not in _TYPE_RULES and short_type.endswith(("KeyError", "IndexError", "ZeroDivisionError")):
-        short_type = next(t for t in ("KeyError", "IndexError", "ZeroDivisionError") if short_type.endswith(t))  # subclasses
+    suffixes = ("KeyError", "IndexError", "ZeroDivisionError", "DoesNotExist")
+    if short_type not in _TYPE_RULES and short_type.endswith(suffixes):
+        short_type = next(t for t in suffixes if short_type.endswith(t))  # subclasses (MultiValueDictKeyError, User.DoesNotExist)
     if short_type in _TYPE_RULES:
         kind = _TYPE_RULES[short_type]
         member = None

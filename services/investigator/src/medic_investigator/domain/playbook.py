@@ -362,28 +362,161 @@ def _diagnosis(ctx: CodeContext, strategy: FixStrategy, cause: str, confidence: 
 
 
 def _revert(inv: Investigation, ctx: CodeContext, reason: str, confidence: float) -> Diagnosis:
+    """Revert the suspect commit, or only its change to the fault lines when it also changed other code."""
     suspect = inv.suspect
     assert suspect is not None
+    partial = suspect.modifies_other_files and not suspect.fault_file_added
+    strategy = FixStrategy.PARTIAL_REVERT if partial else FixStrategy.REVERT_COMMIT
+    scope = "its change to these lines" if partial else "the whole commit"
     cause = (
         f'{reason}; the error began with commit {suspect.sha[:12]} "{suspect.subject[:120]}" '
-        f"({suspect.date:%Y-%m-%d %H:%M} UTC), which changed these lines"
+        f"({suspect.date:%Y-%m-%d %H:%M} UTC), which changed these lines; revert {scope}"
+    )
+    hint = _hint(
+        strategy,
+        commit=suspect.sha,
+        subject=suspect.subject[:200],
+        file=ctx.file,
+        lines=f"{ctx.statement_first}-{ctx.statement_last}",
+        restore="\n  ".join(line.strip() for line in suspect.hunk_removed[:12]) if partial and suspect.hunk_removed else None,
     )
     return Diagnosis(
         root_cause=cause,
         affected_file=ctx.file,
         affected_lines=(ctx.statement_first, ctx.statement_last),
         affected_function=ctx.function.name if ctx.function else None,
-        fix_strategy=FixStrategy.REVERT_COMMIT,
+        fix_strategy=strategy,
         confidence=confidence,
         fixability=0.8,
-        estimated_fix_minutes=_STRATEGY_MINUTES[FixStrategy.REVERT_COMMIT],
-        fix_hint=_hint(FixStrategy.REVERT_COMMIT, commit=suspect.sha, subject=suspect.subject[:200], file=ctx.file),
+        estimated_fix_minutes=_STRATEGY_MINUTES[strategy],
+        fix_hint=hint,
         evidence=(
             Evidence(
-                kind="git_blame", summary=f"fault lines last changed by {suspect.sha[:12]}", source=f"{ctx.file}:{ctx.line}"
+                kind="git_blame",
+                summary=f"fault lines last changed by {suspect.sha[:12]} ({len(suspect.removed_lines)} line(s) removed there)",
+                source=f"{ctx.file}:{ctx.line}",
             ),
         ),
     )
+
+
+_ANY_GUARD = re.compile(
+    r"(?:\?\?|\?\.|\bif\s+not\b|\bis\s+(?:not\s+)?None\b|\bif\s*\(\s*!|[!=]==?\s*(?:null|undefined)|\.get\(|\btry\b|\bexcept\b|"
+    r"\bcatch\b|\blen\(|\.length\b|\bif\s*\(?\s*\w+\s*\)?\s*:?\s*$)"
+)
+
+
+def _strong_revert_reason(inv: Investigation, ctx: CodeContext, failure: Failure, expression: str) -> str | None:
+    """Why the suspect commit itself is the fix's target: it removed a check, or renamed what is missing."""
+    suspect = inv.suspect
+    if suspect is None:
+        return None
+    if expression and (_removed_guard(suspect, expression) or _guard_in(suspect.other_removed, expression)):
+        return f"the commit removed the check for `{expression}`"
+    removed_guards = [line for line in suspect.hunk_removed if _ANY_GUARD.search(line)]
+    added_guards = [line for line in suspect.hunk_added if _ANY_GUARD.search(line)]
+    if removed_guards and not added_guards:
+        return f"the commit replaced a guarded line (`{removed_guards[0].strip()[:100]}`) with one that fails"
+    key = _unquote(failure.member)
+    if failure.kind == "missing_key" and key:
+        old = _renamed_key(suspect, key)
+        if old is not None:
+            return f"the commit changed the key read here from `{old}` to `{key}`, which the data does not carry"
+    if failure.kind == "missing_key" and _removed_mentions(suspect, key):
+        return f"the commit renamed or removed the key `{key}`"
+    return None
+
+
+_SUBSCRIPT_KEY = re.compile(r"([\w$.]+)\[\s*['\"]([^'\"]+)['\"]\s*\]|([\w$]+)\.get\(\s*['\"]([^'\"]+)['\"]")
+
+
+def _keys(lines: tuple[str, ...]) -> set[tuple[str, str]]:
+    found = set()
+    for line in lines:
+        for m in _SUBSCRIPT_KEY.finditer(line):
+            found.add((m.group(1) or m.group(3), m.group(2) or m.group(4)))
+    return found
+
+
+def _renamed_key(suspect: SuspectSummary, key: str) -> str | None:
+    """The key the fault hunk used to read on the same container, when the commit replaced it with ``key``."""
+    removed, added = _keys(suspect.hunk_removed), _keys(suspect.hunk_added)
+    containers = {c for c, k in added if k == key} - {c for c, k in removed if k == key}
+    for container, old in removed:
+        if container in containers and old != key and (container, old) not in added:
+            return old
+    return None
+
+
+def _guard_in(lines: tuple[str, ...], name: str) -> bool:
+    n = re.escape(name)
+    guard = re.compile(
+        rf"(?:if\s+(?:not\s+{n}\b|{n}\s+is\s+None)|if\s*\(\s*!\s*{n}\b|{n}\s*[!=]==?\s*(?:null|undefined)|{n}\s*\?\?)"
+    )
+    return any(guard.search(line) for line in lines)
+
+
+_REQUEST_VALUE = re.compile(
+    r"(?:query_params|args|form|query|searchParams|params|headers|cookies|environ)\.get\(|request\.(?:GET|POST)\b|getenv\("
+)
+
+
+def _type_rule(inv: Investigation, ctx: CodeContext, failure: Failure) -> Diagnosis | None:
+    """A value used as a number is text (an unconverted request parameter): convert and validate it."""
+    if failure.kind not in ("type_mismatch", "parse_error"):
+        return None
+    target_type = failure.member if failure.member in ("int", "float") else "int"
+    candidates = list(ctx.bindings)
+    if failure.kind == "parse_error":
+        op = _pick(ctx.operations, "parse", line=ctx.line)
+        if op is None:
+            return None
+        candidates = [b for b in ctx.bindings if b.name == root_name(op.base)] or candidates
+    for binding in candidates:
+        if binding.value and _REQUEST_VALUE.search(binding.value):
+            verb = "is text from the request" if failure.kind == "type_mismatch" else "comes from the request unchecked"
+            cause = (
+                f"`{binding.name}` {verb} (`{binding.value}`, line {binding.line}) and line {ctx.line} uses it as "
+                f"{target_type}: convert it to {target_type} where it is read and answer 400 when it is not a number"
+            )
+            hint = _hint(
+                FixStrategy.LLM_EDIT,
+                kind="coerce_type",
+                expression=binding.name,
+                convert=target_type,
+                origin=f"{binding.source} (line {binding.line})",
+                origin_line=binding.line,
+                line=ctx.line,
+                exit="http_400",
+            )
+            diagnosis = _diagnosis(ctx, FixStrategy.LLM_EDIT, cause, 0.8, hint)
+            first = min(binding.line, ctx.statement_first) if ctx.statement_first - binding.line <= 5 else ctx.statement_first
+            return diagnosis.adjusted(affected_lines=(first, ctx.statement_last), fixability=0.6)
+    return None
+
+
+def _not_found_rule(ctx: CodeContext, failure: Failure) -> Diagnosis | None:
+    """A lookup that raises when nothing matches (``.one()``, ``Model.objects.get``): look up optionally and answer 404."""
+    if failure.kind != "not_found":
+        return None
+    call = next((o for o in ctx.operations if o.kind == "call" and o.member in {"one", "scalar_one", "get", "get_object"}), None)
+    assigned = re.match(r"\s*([A-Za-z_]\w*)\s*(?::[^=]+)?=", ctx.statement)
+    name = assigned.group(1) if assigned else None
+    lookup = f".{call.member}()" if call else "the lookup"
+    replacement = {"one": ".one_or_none()", "scalar_one": ".scalar_one_or_none()"}.get(
+        (call.member or "") if call else "", ".first()"
+    )
+    cause = f"{lookup} at line {ctx.line} raises when no row matches; an unknown id is a normal request and should answer 404"
+    hint = _hint(
+        FixStrategy.NULL_GUARD,
+        expression=name,
+        lookup=lookup,
+        replace_with=replacement,
+        line=ctx.line,
+        exit=_exit_for(ctx),
+        message=f"{_entity(name or 'resource')} not found",
+    )
+    return _diagnosis(ctx, FixStrategy.NULL_GUARD, cause, 0.8, hint)
 
 
 def playbook_diagnose(inv: Investigation) -> Diagnosis:
@@ -409,27 +542,29 @@ def playbook_diagnose(inv: Investigation) -> Diagnosis:
         )
     suspect = inv.suspect
     recent = suspect is not None and suspect.landed_before_first_seen and suspect.touches_fault_lines
-    guard = _guard_rule(inv, ctx, failure)
-    if guard is not None:
-        expression = ""
-        for line in (guard.fix_hint or "").splitlines():
-            if line.startswith("expression: "):
-                expression = root_name(line.removeprefix("expression: "))
-        if recent and _removed_guard(suspect, expression):
-            return _revert(inv, ctx, f"{guard.root_cause}; the check for `{expression}` was removed", 0.85)
-        if recent and failure.kind == "missing_key" and _removed_mentions(suspect, _unquote(failure.member)):
-            return _revert(inv, ctx, f"{guard.root_cause}; the key `{_unquote(failure.member)}` was renamed or removed", 0.8)
-        if recent:
-            guard = guard.adjusted(confidence=guard.confidence + 0.05)
-        return guard
+    guard = _guard_rule(inv, ctx, failure) or _not_found_rule(ctx, failure)
+    expression = ""
+    for line in (guard.fix_hint or "").splitlines() if guard else []:
+        if line.startswith("expression: "):
+            expression = root_name(line.removeprefix("expression: "))
     if recent:
+        reason = _strong_revert_reason(inv, ctx, failure, expression)
+        if reason is not None:
+            lead = guard.root_cause if guard else f"{exc_type}: {message[:200]}"
+            return _revert(inv, ctx, f"{lead}; {reason}", 0.85)
+    typed = _type_rule(inv, ctx, failure)
+    if typed is not None:
+        return typed
+    if guard is not None:
+        return guard.adjusted(confidence=guard.confidence + 0.05) if recent else guard
+    if recent and suspect is not None and (suspect.hunk_removed or failure.kind != "other"):
         reason = {
             "undefined_name": f"`{failure.member}` is not defined",
             "signature_mismatch": "a call no longer matches the function's signature",
             "not_callable": f"`{failure.expression or failure.member or 'a value'}` is not callable",
             "parse_error": "a value no longer parses",
         }.get(failure.kind, f"{exc_type}: {message[:200]}")
-        confidence = 0.8 if _removed_mentions(suspect, failure.member) or failure.kind != "other" else 0.65
+        confidence = 0.8 if failure.kind != "other" else 0.65
         return _revert(inv, ctx, reason, confidence)
     if failure.kind == "parse_error":
         op = _pick(ctx.operations, "parse", line=ctx.line)

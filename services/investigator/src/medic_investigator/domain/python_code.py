@@ -249,14 +249,13 @@ def python_context(source: str, *, file: str, line: int) -> CodeContext:
         window = numbered(lines, line - 5, line + 5, mark=line)
         text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
         try:
-            parts: list[ast.AST] = [ast.parse(text).body[0]] if text else []
+            snippet: list[ast.AST] = [ast.parse(text).body[0]] if text else []
         except (SyntaxError, ValueError, IndexError):
-            parts = []
-        for part in parts:
+            snippet = []
+        for part in snippet:
             for node in ast.walk(part):
                 if hasattr(node, "lineno"):
-                    node.lineno = line
-                    node.end_lineno = line
+                    node.lineno = line  # the snippet's line 1 is the file's fault line
         return CodeContext(
             file,
             "python",
@@ -265,8 +264,8 @@ def python_context(source: str, *, file: str, line: int) -> CodeContext:
             line,
             line,
             text,
-            operations=tuple(_operations(parts)),
-            calls=tuple(_calls(parts)),
+            operations=tuple(_operations(snippet)),
+            calls=tuple(_calls(snippet)),
             excerpt=window,
             parse_error=str(exc)[:200],
         )
