@@ -40,7 +40,7 @@ INJECTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "exfiltration",
         re.compile(r"(?i)\b(?:send|post|upload|exfiltrate|leak)\b.{0,40}\b(?:to|at)\b.{0,20}(?:https?://|webhook|email)"),
     ),
-    ("fence_break", re.compile(r"(?i)</?\s*(?:untrusted|system|assistant|tool_result|instructions?)[\s>]")),
+    ("fence_break", re.compile(r"(?i)</?\s*(?:untrusted|system|assistant|tool_result|instructions?)[\s>-]")),
 )
 
 

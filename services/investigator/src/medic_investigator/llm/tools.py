@@ -103,6 +103,7 @@ TOOL_SPECS: list[dict[str, Any]] = [
     },
 ]
 TOOL_NAMES = frozenset(spec["name"] for spec in TOOL_SPECS)
+_REQUIRED: dict[str, tuple[str, ...]] = {spec["name"]: tuple(spec["input_schema"].get("required", ())) for spec in TOOL_SPECS}
 
 _MAX_LINES = 200
 _SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -157,6 +158,9 @@ class ToolBox:
         if key in self.calls:
             return ToolResult("refused", error="identical call already made in this investigation; use its result", params=params)
         self.calls.append(key)
+        missing = [p for p in _REQUIRED[name] if params.get(p) in (None, "")]
+        if missing:
+            return ToolResult("error", error=f"bad parameters: missing {', '.join(missing)}", params=params)
         try:
             data = await getattr(self, f"_{name}")(params)
         except PathOutsideRepository as exc:
