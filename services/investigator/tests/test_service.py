@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import textwrap
 import time
@@ -15,6 +16,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from medic_contracts import (
     ActionRecorded,
+    DeploymentOutcome,
+    DeploymentResult,
+    DeploymentStage,
     DiagnosisReady,
     Envelope,
     FixStrategy,
@@ -23,6 +27,7 @@ from medic_contracts import (
     TopicRegistry,
     event_adapter,
 )
+from medic_investigator.adapters.store import StoreCaseMemory
 from medic_investigator.app import build
 from medic_investigator.settings import InvestigatorSettings
 from medic_investigator.testing.fake_messages_api import Reply, running, text_message
@@ -125,9 +130,28 @@ async def test_issue_detected_becomes_a_diagnosis_of_the_deployed_commit_after_f
             topics.name(TopicName.ACTIONS),
             lambda es: any(isinstance(e, ActionRecorded) and e.action == "investigator.diagnosed" for e in es),
         )
+        # The fix was rolled back in production; the issue is reworked: memory lowers confidence in the same strategy.
+        rolled_back = issue.follow_up(
+            DeploymentResult,
+            producer=issue.producer,
+            issue=issue.brief(),
+            run_id="run_1",
+            stage=DeploymentStage.PRODUCTION,
+            outcome=DeploymentOutcome.ROLLED_BACK,
+            commit_sha=bug_sha,
+        )
+        await _publish(kafka_bootstrap, topics.name(TopicName.DEPLOYMENTS_RESULT), rolled_back)
+        memory = StoreCaseMemory(runtime.store)
+        for _ in range(200):  # wait until the investigator's own group has consumed it
+            if any(c.outcome == "rolled_back" for c in await memory.recall(fingerprint=issue.fingerprint)):
+                break
+            await asyncio.sleep(0.1)
+        await _publish(kafka_bootstrap, topics.name(TopicName.ISSUES_DETECTED), issue.with_fresh_id())
+        again = await _read(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), lambda es: len(es) >= 2)
     finally:
         await runtime.stop()
-    assert len(diagnoses) == 1, [(d.event_id, d.causation_id, d.producer) for d in diagnoses]
+    assert len(again) == 2 and again[1].confidence < again[0].confidence  # type: ignore[attr-defined]
+    assert any(e.kind == "memory" for e in again[1].evidence)  # type: ignore[attr-defined]
     diagnosis = diagnoses[0]
     assert isinstance(diagnosis, DiagnosisReady)
     assert diagnosis.issue_id == "iss_svc" and diagnosis.causation_id == issue.event_id
