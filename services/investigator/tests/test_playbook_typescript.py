@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -168,3 +169,67 @@ async def test_compiled_frame_is_moved_to_the_typescript_line_through_the_build_
 
     assert diagnosis.affected_file == "src/stats.ts"
     assert diagnosis.affected_lines is not None and diagnosis.affected_lines.first == 4
+
+
+NODE_BIN = Path(__file__).resolve().parents[3] / "tools" / "node" / "node_modules" / ".bin"
+tsx_tools = pytest.mark.skipif(
+    not (NODE_BIN / "tsx").exists(), reason="tools/node is not installed (make install runs scripts/install-node-tools.sh)"
+)
+
+ROUTE_WITH_MAIN = ROUTE_TS.replace('"../../../../lib/db"', '"../../../../lib/db.ts"') + (
+    "\nGET(new Request('http://x/api/practices/404'), { params: { id: '404' } }).catch((e) => {\n"
+    "  console.error(e.stack);\n"
+    "  process.exit(1);\n"
+    "});\n"
+)
+
+
+@tsx_tools
+async def test_real_typescript_failure_run_by_tsx_is_diagnosed_at_its_typescript_line(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path, {"src/lib/db.ts": DB_TS, "src/app/api/practices/[id]/route.ts": ROUTE_WITH_MAIN})
+    result = subprocess.run(
+        [str(NODE_BIN / "tsx"), "src/app/api/practices/[id]/route.ts"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    trace = result.stderr.replace(str(repo.resolve()) + "/", "/var/task/")
+    assert "TypeError: Cannot read properties of null (reading 'id')" in trace
+    assert "/var/task/src/app/api/practices/[id]/route.ts:5" in trace  # tsx maps the stack to the TypeScript line
+    issue = issue_from_trace(trace, first_seen=BASE_DATE + timedelta(days=30))
+
+    diagnosis = await diagnose_issue(issue, target=target_for(repo, "typescript"), repo=repo, provider=PlaybookProvider())
+
+    assert diagnosis.affected_file == "src/app/api/practices/[id]/route.ts"
+    assert diagnosis.affected_lines is not None and diagnosis.affected_lines.first == 5
+    assert diagnosis.fix_strategy == FixStrategy.NULL_GUARD and diagnosis.affected_function == "GET"
+
+
+@tsx_tools
+async def test_frames_in_tsc_build_output_are_mapped_back_through_the_real_source_map(tmp_path: Path) -> None:
+    source = (
+        "export function mean(values: number[]): number {\n"
+        "  const total: number = values.reduce((a: number, b: number) => a + b, 0);\n"
+        "\n"
+        "  const first: { weight: number } | undefined = undefined as { weight: number } | undefined;\n"
+        "  return total / values.length / first!.weight;\n"
+        "}\n"
+    )
+    tsconfig = json.dumps(
+        {"compilerOptions": {"target": "ES2022", "module": "commonjs", "outDir": "dist", "sourceMap": True, "rootDir": "src"}}
+    )
+    repo, _ = make_repo(tmp_path, {"src/stats.ts": source, "tsconfig.json": tsconfig})
+    subprocess.run([str(NODE_BIN / "tsc"), "-p", "."], cwd=repo, check=True, capture_output=True, timeout=120)
+    assert (repo / "dist" / "stats.js.map").is_file()
+    trace = run_node(repo, "require('./dist/stats.js').mean([1, 2])", deployed_prefix="/var/task/")
+    assert "/var/task/dist/stats.js:" in trace and "stats.ts" not in trace  # plain node: compiled positions only
+    issue = issue_from_trace(trace, first_seen=BASE_DATE + timedelta(days=30))
+
+    diagnosis = await diagnose_issue(issue, target=target_for(repo, "typescript"), repo=repo, provider=PlaybookProvider())
+
+    assert diagnosis.affected_file == "src/stats.ts", diagnosis
+    assert diagnosis.affected_lines is not None and diagnosis.affected_lines.first == 5, diagnosis
+    assert diagnosis.fix_strategy == FixStrategy.NULL_GUARD

@@ -142,7 +142,17 @@ def _operations(parts: list[Node]) -> list[Operation]:
             prop = node.child_by_field_name("property")
             optional = any(c.type == "optional_chain" for c in node.children)
             if obj is not None and prop is not None and not optional:
-                ops.append(Operation("attribute", _text(node), _text(obj), _text(prop), line))
+                base = _text(obj)
+                inner = obj.named_children[0] if obj.type == "non_null_expression" and obj.named_children else None
+                if inner is not None and inner.type == "binary_expression":
+                    # tree-sitter parses `a / b!.c` as `(a / b)!.c`; TypeScript binds `b!.c` first.
+                    right = inner.child_by_field_name("right")
+                    base = f"{_text(right)}!"
+                ops.append(
+                    Operation(
+                        "attribute", f"{base}.{_text(prop)}" if base != _text(obj) else _text(node), base, _text(prop), line
+                    )
+                )
         elif node.type == "subscript_expression":
             obj = node.child_by_field_name("object")
             index = node.child_by_field_name("index")
@@ -252,7 +262,11 @@ def _bindings(root: Node, fn: Node | None, names: list[str], line: int, lines: l
                     if value is not None and value.type in {"for_in_statement"}:
                         continue
                     value_text = _text(value) if value is not None else None
-                    missing = bool(value_text and (LOOKUP_CALL.search(value_text) or value_text in {"null", "undefined"}))
+                    declared = _text(node.child_by_field_name("type"))
+                    missing = bool(
+                        (value_text and (LOOKUP_CALL.search(value_text) or re.match(r"(?:null|undefined)\b", value_text)))
+                        or re.search(r"\|\s*(?:null|undefined)\b", declared)
+                    )
                     if target.type != "identifier" and value is not None:
                         missing = missing or False
                     parent = node.parent.parent if node.parent is not None else None
