@@ -15,7 +15,7 @@ from medic_investigator.adapters.store import InMemorySpendLedger
 from medic_investigator.domain.errors import BudgetExceeded, ProviderUnavailable
 from medic_investigator.investigation import investigate, run_diagnosis
 from medic_investigator.llm.claude import ClaudeProvider, LlmSection
-from medic_investigator.testing.fake_messages_api import Reply, running, text_message, tool_use_message
+from medic_investigator.testing.fake_messages_api import Reply, load_script, running, text_message, tool_use_message
 
 from .helpers import BASE_DATE, issue_from_trace, make_repo, run_python, target_for
 from .test_playbook_python import DB, ROUTES_BUGGY
@@ -272,3 +272,22 @@ async def test_prompt_injection_in_telemetry_is_flagged_and_tools_stay_confined(
     for kind in case["expect"]:
         assert f"({kind})" in flagged, (kind, flagged)
     assert any(e.kind == "tool_refusal" for e in outcome.event.evidence)
+
+
+async def test_a_recorded_session_replays_into_the_expected_diagnosis_with_its_accounting(tmp_path: Path) -> None:
+    repo, issue = await _scenario(tmp_path)
+    script = load_script(Path(__file__).parent / "data" / "claude" / "null_guard_session.json")
+    async with running(script) as fake:
+        outcome = await run_diagnosis(issue, target=target_for(repo), repo=repo, provider=_provider(fake.url))
+
+    event = outcome.event
+    assert (event.fix_strategy, event.affected_file, event.affected_function) == (
+        FixStrategy.NULL_GUARD,
+        "app/routes.py",
+        "practice_detail",
+    )
+    assert event.tokens.cache_read_tokens == 2 * 1830 and event.tokens.cache_write_tokens == 640 + 1830
+    db_read = json.loads(fake.requests[3].body["messages"][-1]["content"][0]["content"])
+    assert db_read["status"] == "ok" and any("return None" in line for line in db_read["data"]["lines"])
+    blame = json.loads(fake.requests[3].body["messages"][-1]["content"][1]["content"])
+    assert blame["status"] == "ok" and {entry["line"] for entry in blame["data"]["lines"]} == {4, 5, 6}

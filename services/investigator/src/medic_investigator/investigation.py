@@ -402,8 +402,24 @@ async def run_diagnosis(
         diagnosis = adjust_with_memory(
             diagnosis, fingerprint=issue.fingerprint, tokens=tokens, cases=cases, threshold=memory_threshold
         )
-    if inv.protected and not diagnosis.needs_human:
+    protected = inv.protected
+    if diagnosis.affected_file and not protected:
+        # The provider may name another file than the culprit frame's (an LLM can be talked into anything).
+        matched = glob_match(diagnosis.affected_file, _protected_globs(target, config))
+        if matched:
+            protected = True
+            diagnosis = diagnosis.adjusted(
+                evidence=(
+                    *diagnosis.evidence,
+                    Evidence(
+                        kind="policy", summary=f"{diagnosis.affected_file} is a protected path ({matched}): no automatic fix"
+                    ),
+                )
+            )
+    if protected and not diagnosis.needs_human:
         diagnosis = diagnosis.adjusted(needs_human=True, fixability=min(diagnosis.fixability, 0.2))
+    if diagnosis.affected_file is None and not diagnosis.needs_human:
+        diagnosis = diagnosis.adjusted(needs_human=True, fix_strategy=FixStrategy.NEEDS_HUMAN)
     if diagnosis.fixability < needs_human_below and not diagnosis.needs_human:
         diagnosis = diagnosis.adjusted(needs_human=True)
     event = DiagnosisReady(

@@ -267,8 +267,6 @@ def _bindings(root: Node, fn: Node | None, names: list[str], line: int, lines: l
                         (value_text and (LOOKUP_CALL.search(value_text) or re.match(r"(?:null|undefined)\b", value_text)))
                         or re.search(r"\|\s*(?:null|undefined)\b", declared)
                     )
-                    if target.type != "identifier" and value is not None:
-                        missing = missing or False
                     parent = node.parent.parent if node.parent is not None else None
                     kind: Literal["assignment", "loop"] = (
                         "loop" if parent is not None and parent.type == "for_in_statement" else "assignment"

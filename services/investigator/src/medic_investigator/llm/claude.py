@@ -306,6 +306,10 @@ class ClaudeProvider:
             facts.append(f"- `{b.name}` bound at line {b.line} ({b.kind}): {truncate(b.source, 160)}{extra}")
         for name, why in list(inv.callee_may_return_none.items())[:5]:
             facts.append(f"- `{name}` can return nothing: {truncate(why, 160)}")
+        for hit in inv.related[:5]:
+            facts.append(f"- related: {truncate(hit, 200)}")
+        for caller in inv.other_frames[:2]:
+            facts.append(f"- caller {caller.file}:{caller.line}: {truncate(caller.statement.strip(), 160)}")
         return "\n".join(facts)
 
     def _history(self, inv: Investigation) -> str:
