@@ -291,3 +291,12 @@ async def test_a_recorded_session_replays_into_the_expected_diagnosis_with_its_a
     assert db_read["status"] == "ok" and any("return None" in line for line in db_read["data"]["lines"])
     blame = json.loads(fake.requests[3].body["messages"][-1]["content"][1]["content"])
     assert blame["status"] == "ok" and {entry["line"] for entry in blame["data"]["lines"]} == {4, 5, 6}
+
+
+async def test_a_refused_request_falls_back_to_the_playbook_for_a_human(tmp_path: Path) -> None:
+    repo, issue = await _scenario(tmp_path)
+    async with running([Reply(status=401)]) as fake:
+        outcome = await run_diagnosis(issue, target=target_for(repo), repo=repo, provider=_provider(fake.url))
+    assert len(fake.requests) == 1 and outcome.provider_fallback is not None and "401" in outcome.provider_fallback
+    assert outcome.event.needs_human and outcome.event.affected_file == "app/routes.py"
+    assert any(e.kind == "llm_error" for e in outcome.event.evidence)

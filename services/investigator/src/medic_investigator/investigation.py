@@ -37,7 +37,7 @@ from .adapters.store import CaseMemory
 from .domain.code import LOOKUP_CALL, CodeContext
 from .domain.culprit import CandidateFrame, RepoIndex, choose_culprits, compiled_source_guess, map_to_repo
 from .domain.diagnosis import Diagnosis, Investigation, SuspectSummary
-from .domain.errors import BudgetExceeded
+from .domain.errors import BudgetExceeded, ProviderRefused
 from .domain.memory import PastCase, adjust_with_memory, signature_tokens
 from .domain.playbook import playbook_diagnose
 from .domain.python_code import python_context
@@ -381,6 +381,9 @@ async def run_diagnosis(
     except BudgetExceeded as exc:
         exceeded = exc
         diagnosis = _fallback(inv, reason=str(exc), kind="budget")
+    except ProviderRefused as exc:
+        fallback = str(exc)
+        diagnosis = _fallback(inv, reason=str(exc), kind="llm_error")
     except InvalidAnswer as exc:
         fallback = str(exc)
         diagnosis = _fallback(inv, reason=f"the LLM gave no valid diagnosis: {exc}", kind="llm_invalid_output").adjusted(

@@ -6,6 +6,7 @@ __all__ = [
     "BudgetExceeded",
     "InvestigationError",
     "PathOutsideRepository",
+    "ProviderRefused",
     "ProviderUnavailable",
     "RepositoryUnavailable",
 ]
@@ -35,6 +36,10 @@ class ProviderUnavailable(InvestigationError):
         super().__init__(reason)
         self.reason = reason
         self.retry_after_s = retry_after_s
+
+
+class ProviderRefused(InvestigationError):
+    """The provider rejected the request for good (bad key, bad request): retrying will not help."""
 
 
 class BudgetExceeded(InvestigationError):

@@ -32,7 +32,7 @@ from medic_runtime import Redactor
 from ..adapters.repo import Repository
 from ..adapters.store import SpendLedger
 from ..domain.diagnosis import Diagnosis, Investigation
-from ..domain.errors import BudgetExceeded, InvestigationError, ProviderUnavailable
+from ..domain.errors import BudgetExceeded, InvestigationError, ProviderRefused, ProviderUnavailable
 from ..domain.untrusted import fence, truncate
 from .tools import TOOL_SPECS, ToolBox
 
@@ -245,7 +245,7 @@ class ClaudeProvider:
                 raise ProviderUnavailable(
                     f"Messages API error {exc.status_code}", retry_after_s=_retry_after(exc, 60.0)
                 ) from None
-            raise InvestigationError(f"Messages API refused the request ({exc.status_code}): {exc.message[:300]}") from None
+            raise ProviderRefused(f"Messages API refused the request ({exc.status_code}): {exc.message[:300]}") from None
         usage = response.usage
         call = TokenUsage(
             input_tokens=usage.input_tokens or 0,
