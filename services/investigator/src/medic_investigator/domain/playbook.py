@@ -551,7 +551,12 @@ def playbook_diagnose(inv: Investigation) -> Diagnosis:
         reason = _strong_revert_reason(inv, ctx, failure, expression)
         if reason is not None:
             lead = guard.root_cause if guard else f"{exc_type}: {message[:200]}"
-            return _revert(inv, ctx, f"{lead}; {reason}", 0.85)
+            revert = _revert(inv, ctx, f"{lead}; {reason}", 0.85)
+            if guard is not None and guard.fix_hint:
+                # The fixer may try the guard too and keep whichever candidate passes the tests.
+                extra = "\n".join(f"fallback_{line}" for line in guard.fix_hint.splitlines())
+                revert = revert.adjusted(fix_hint=f"{revert.fix_hint}\n{extra}")
+            return revert
     typed = _type_rule(inv, ctx, failure)
     if typed is not None:
         return typed
