@@ -184,3 +184,23 @@ async def test_culprit_in_a_protected_path_is_diagnosed_but_sent_to_a_human(tmp_
     assert diagnosis.fix_strategy == FixStrategy.ZERO_GUARD  # the diagnosis still says what is wrong
     assert diagnosis.needs_human and diagnosis.fixability <= 0.2
     assert any(e.kind == "policy" for e in diagnosis.evidence)
+
+
+async def test_an_issue_with_only_a_chained_raw_traceback_is_parsed_and_localised(tmp_path: Path) -> None:
+    code = (
+        "def load(payload: dict[str, str]) -> str:\n"
+        "    try:\n"
+        "        return payload['plan']\n"
+        "    except KeyError:\n"
+        "        raise ValueError('no plan in payload')\n"
+    )
+    repo, _ = make_repo(tmp_path, {"svc.py": code})
+    trace = run_python(repo, "import svc; svc.load({})", deployed_prefix="/app/")
+    assert "During handling of the above exception" in trace
+    issue = issue_from_trace(trace, frames=(), first_seen=BASE_DATE + timedelta(days=60))
+    assert issue.frames == () and issue.raw_trace
+
+    diagnosis = await diagnose_issue(issue, target=target_for(repo), repo=repo, provider=PlaybookProvider())
+
+    assert diagnosis.affected_file == "svc.py"
+    assert diagnosis.affected_lines is not None and diagnosis.affected_lines.first == 5  # the raise of the last exception

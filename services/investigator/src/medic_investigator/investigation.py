@@ -30,6 +30,7 @@ from medic_contracts import (
     TargetConfig,
 )
 from medic_runtime import Redactor
+from medic_stacktrace import parse_trace
 
 from .adapters.history import History, read_history
 from .adapters.repo import Repository
@@ -171,7 +172,7 @@ async def investigate(
     redactor = redactor or Redactor()
     frames = issue.frames
     if not frames and issue.raw_trace:
-        frames = _parse_trace(issue.raw_trace)
+        frames = _parse_trace(issue.raw_trace, issue)
     files = await repo.files()
     index = RepoIndex(files)
     frames = await _source_mapped(frames, repo, index, target.path_prefixes)
@@ -268,14 +269,11 @@ def _function_name(ctx: CodeContext) -> str:
     return ctx.function.name if ctx.function else "module code"
 
 
-def _parse_trace(raw: str) -> tuple[StackFrame, ...]:
-    try:
-        import medic_stacktrace  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return frames_from_text(raw)
-    parsed = medic_stacktrace.parse_text(raw)
-    frames = getattr(parsed, "frames", parsed)
-    return tuple(frames)
+def _parse_trace(raw: str, issue: IssueDetected) -> tuple[StackFrame, ...]:
+    """Frames of a raw trace (medic_stacktrace: Python chains and groups, V8, Firefox/Safari), else the fallback."""
+    exc = issue.exception
+    parsed = parse_trace(raw, error_type=exc.type if exc else None, error_value=exc.value if exc else None)
+    return parsed.frames or frames_from_text(raw)
 
 
 def _read_context(repo: Repository, candidate: CandidateFrame) -> CodeContext | None:

@@ -24,6 +24,7 @@ from medic_contracts import (
     StackFrame,
 )
 from medic_runtime import Redactor
+from medic_stacktrace import parse_sentry_event
 
 __all__ = ["frames_from_sentry", "issue_from_sentry_event"]
 
@@ -102,7 +103,12 @@ def issue_from_sentry_event(
     """An IssueDetected for one Sentry event (the exception raised last, with the deepest stack)."""
     redactor = redactor or Redactor()
     values = _values(event)
-    chosen = next((v for v in reversed(values) if (v.get("stacktrace") or {}).get("frames")), values[-1] if values else None)
+    # Sentry's main exception (medic_stacktrace knows exception groups); a frameless one (a group
+    # container) falls back to the latest exception that has frames.
+    main_index = parse_sentry_event(event).main_index
+    chosen = values[main_index] if main_index is not None and main_index < len(values) else None
+    if chosen is None or not (chosen.get("stacktrace") or {}).get("frames"):
+        chosen = next((v for v in reversed(values) if (v.get("stacktrace") or {}).get("frames")), values[-1] if values else None)
     exception = None
     frames: tuple[StackFrame, ...] = ()
     if chosen is not None:

@@ -1,8 +1,8 @@
 """Frames from a raw trace when the event carries no structured frames.
 
 ``medic_stacktrace`` (libs/stacktrace) is the full parser (chained exceptions, ExceptionGroup,
-browser formats, Sentry payloads); it is used when installed. This module is the fallback for the
-two shapes every target produces: Python tracebacks and V8 (Node) stacks.
+browser formats, Sentry payloads) and is tried first. This module is the fallback for the two
+shapes every target produces, Python tracebacks and V8 (Node) stacks, when that parser finds none.
 """
 
 from __future__ import annotations
