@@ -78,6 +78,15 @@ async def test_a_scenario_is_materialised_with_its_bug_as_a_commit_and_localised
     assert row["localized_lines"] and row["predicted_lines"] == [6, 6] and row["expected_lines"] == [6, 6]
 
 
+async def test_a_corpus_given_by_a_relative_path_is_materialised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _scenario(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (scenario,) = find_scenarios(Path("corpus"))
+    result = await diagnose_scenario(scenario, workdir=Path("work"), provider=PlaybookProvider())
+    assert result.error is None and result.localization.lines, result.error
+    assert folder.resolve() == scenario.path
+
+
 async def test_a_wrong_expectation_scores_as_not_localised_and_a_broken_scenario_reports_its_error(tmp_path: Path) -> None:
     folder = _scenario(tmp_path)
     text = (folder / "scenario.toml").read_text().replace("fault_lines = [6, 6]", "fault_lines = [9, 12]")

@@ -57,6 +57,7 @@ class Scenario:
 
 def load_scenario(path: Path) -> Scenario:
     """Read ``scenario.toml`` (ValueError naming the field when it is malformed)."""
+    path = path.resolve()  # git runs in the materialised repository: every path it gets must be absolute
     data = tomllib.loads((path / "scenario.toml").read_text(encoding="utf-8"))
     expect = data.get("expect", {})
     lines = expect.get("fault_lines")
