@@ -204,3 +204,20 @@ async def test_an_issue_with_only_a_chained_raw_traceback_is_parsed_and_localise
 
     assert diagnosis.affected_file == "svc.py"
     assert diagnosis.affected_lines is not None and diagnosis.affected_lines.first == 5  # the raise of the last exception
+
+
+async def test_commits_made_in_the_same_second_are_ordered_by_history_not_by_clock(tmp_path: Path) -> None:
+    repo, bug_sha = make_repo(
+        tmp_path,
+        {**DB, "app/routes.py": ROUTES_GOOD},
+        bug={"app/routes.py": ROUTES_BUGGY},
+        bug_message="Drop the check",
+        bug_date=BASE_DATE,
+    )
+    trace = run_python(repo, "from app.routes import practice_detail; practice_detail('404')")
+    issue = issue_from_trace(trace, first_seen=BASE_DATE + timedelta(minutes=1))
+
+    diagnosis = await diagnose_issue(issue, target=target_for(repo), repo=repo, provider=PlaybookProvider())
+
+    assert diagnosis.suspect_commit is not None and diagnosis.suspect_commit.sha == bug_sha
+    assert diagnosis.fix_strategy == FixStrategy.REVERT_COMMIT

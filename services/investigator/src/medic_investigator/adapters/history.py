@@ -189,7 +189,10 @@ async def read_history(
                 break
     if not commits:
         return History(blame=tuple(blame), recent=tuple(recent), notes=("fault lines are not committed",))
-    suspect = max(commits.values(), key=lambda c: c.date)
+    # Newest first by history, not by clock: commits made in the same second (scripts, rebases) still order.
+    order = await repo.git("rev-list", "--topo-order", "-n", "500", repo.commit or "HEAD", "--", relative, check=False)
+    rank = {sha: n for n, sha in enumerate(order.stdout.split())}
+    suspect = min(commits.values(), key=lambda c: (rank.get(c.sha, len(rank)), -c.date.timestamp()))
     landed = first_seen - window <= suspect.date <= first_seen + timedelta(minutes=5)
     deploy_id = None
     if release and deployed_commit:
