@@ -21,10 +21,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -372,7 +374,7 @@ def test_compose_runs_no_service_as_root(compose: dict[str, Any]) -> None:
         assert "no-new-privileges:true" in spec["security_opt"]
         # the read-only root needs writable data and tmp
         assert any(v["target"] == "/var/lib/medic" and v["type"] == "volume" for v in spec["volumes"])
-        assert "/tmp" in spec["tmpfs"]
+        assert any(t.split(":", maxsplit=1)[0] == "/tmp" for t in spec["tmpfs"])
     for name in ("shop-setup", "shop-staging", "shop-production"):
         assert compose["services"][name]["user"] == "10001:10001"
 
@@ -504,6 +506,7 @@ def shop_stage_scripts(tmp_path: Path) -> Path:
     return bin_dir
 
 
+@pytest.mark.slow
 def test_shop_stage_serves_on_every_interface_and_restarts_when_its_checkout_moves(
     shop_stage_scripts: Path, node_tools: Path, tmp_path: Path
 ) -> None:
@@ -907,3 +910,36 @@ def test_strict_validation_rejects_a_misspelt_core_field(overlay: tuple[str, lis
     context["readOnlyRootFileSystem"] = context.pop("readOnlyRootFilesystem")  # silently ignored by a lax check
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+
+
+class _Probe(BaseHTTPRequestHandler):
+    status = 503
+
+    def do_GET(self) -> None:
+        self.send_response(type(self).status)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_compose_healthchecks_pass_only_when_the_service_answers(compose: dict[str, Any]) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Probe)
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = {**os.environ, "MEDIC_HTTP_PORT": str(port)}
+        for service in SERVICES:
+            argv = compose["services"][service]["healthcheck"]["test"]
+            assert argv[0] == "CMD"
+            command = [sys.executable if argv[1] == "python" else argv[1], *argv[2:]]
+            _Probe.status = 503
+            assert subprocess.run(command, env=env, capture_output=True, timeout=10, check=False).returncode != 0
+            _Probe.status = 200
+            result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=10, check=False)
+            assert result.returncode == 0, result.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
