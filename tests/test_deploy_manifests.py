@@ -47,6 +47,7 @@ OVERLAYS = ("dev", "prod")
 KUBERNETES_VERSION = "1.32.0"
 SHOP_DOCKERFILE = ROOT / "deploy" / "compose" / "shop.Dockerfile"
 NODE_BIN = ROOT / "tools" / "node" / "node_modules" / ".bin"
+DEPLOY_STAGE = ROOT / "deploy" / "compose" / "deploy-stage.sh"
 
 # service -> (HTTP port, settings class); the ports are the ones the Dockerfiles EXPOSE.
 SERVICES: dict[str, tuple[int, str]] = {
@@ -420,6 +421,13 @@ def test_compose_target_file_is_valid_for_every_service(compose: dict[str, Any])
         assert mounts["/etc/medic/medic.toml"]["source"] == str(path)
         env = compose["services"][service]["environment"]
         assert "/etc/medic/medic.toml" in (env.get("MEDIC_TARGETS"), env.get("MEDIC_TARGET_FILE")), service
+    # the releaser deploys with the script mounted beside the target file
+    releaser_mounts = {v["target"]: v for v in compose["services"]["releaser"]["volumes"]}
+    assert releaser_mounts["/etc/medic/deploy-stage.sh"]["source"] == str(DEPLOY_STAGE)
+    for stage in ("staging", "production"):
+        assert target.deployer[stage]["command"] == f"sh /etc/medic/deploy-stage.sh {stage} {{sha}}"
+        assert target.deployer[stage]["ready_url"] == f"http://shop-{stage}:3000/health"
+        assert f"shop-{stage}" in compose["services"]
 
 
 def validate_target_sections(target: Any) -> None:
@@ -507,7 +515,7 @@ def shop_stage_scripts(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_shop_stage_serves_on_every_interface_and_restarts_when_its_checkout_moves(
+def test_shop_stage_serves_on_every_interface_and_a_deploy_waits_until_the_new_commit_serves(
     shop_stage_scripts: Path, node_tools: Path, tmp_path: Path
 ) -> None:
     root = tmp_path / "srv"
@@ -538,11 +546,32 @@ def test_shop_stage_serves_on_every_interface_and_restarts_when_its_checkout_mov
         api = wait_for_health(f"http://127.0.0.2:{api_port}/health", want_commit=head)
         assert web["release"] == f"shop-web@{head[:12]}" and api["release"] == f"shop-api@{head[:12]}"
 
-        # a deploy is a checkout of another commit: both services come back on it
+        # the releaser's deploy command checks out another commit and returns once both services serve it
         previous = git("rev-parse", "HEAD~1", cwd=production)
-        git("checkout", "--quiet", "--force", previous, cwd=production)
-        wait_for_health(f"http://127.0.0.2:{web_port}/health", want_commit=previous)
-        wait_for_health(f"http://127.0.0.2:{api_port}/health", want_commit=previous)
+        deploy_env = {**env, "SHOP_STAGE_HOST": "127.0.0.2", "SHOP_DEPLOY_TIMEOUT_S": "60"}
+        deploy = subprocess.run(
+            ["sh", str(DEPLOY_STAGE), "production", previous],
+            env=deploy_env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+        assert deploy.returncode == 0, deploy.stderr
+        assert f"serves {previous}" in deploy.stdout
+        wait_for_health(f"http://127.0.0.2:{web_port}/health", want_commit=previous, timeout_s=0.5)
+        wait_for_health(f"http://127.0.0.2:{api_port}/health", want_commit=previous, timeout_s=0.5)
+        # a commit the forge does not have fails the deploy and leaves the stage as it was
+        bad = subprocess.run(
+            ["sh", str(DEPLOY_STAGE), "production", "0" * 40],
+            env=deploy_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert bad.returncode != 0
+        assert git("rev-parse", "HEAD", cwd=production) == previous
         urllib.request.urlopen(f"http://127.0.0.1:{web_port}/api/practices", timeout=5).read()
         lines = [json.loads(line) for line in (root / "logs" / "web-production.jsonl").read_text().splitlines()]
         assert any(line.get("commit") == previous and line.get("environment") == "production" for line in lines)
@@ -943,3 +972,22 @@ def test_compose_healthchecks_pass_only_when_the_service_answers(compose: dict[s
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_deploy_stage_fails_when_the_stage_never_serves_the_commit(forge: Path, tmp_path: Path) -> None:
+    stage = tmp_path / "deployments" / "staging"
+    git("clone", "--quiet", "--branch", "staging", str(forge), str(stage))
+    env = {
+        **os.environ,
+        "SHOP_DEPLOYMENTS": str(tmp_path / "deployments"),
+        "SHOP_STAGE_HOST": "127.0.0.1",
+        "SHOP_WEB_PORT": str(free_port()),
+        "SHOP_API_PORT": str(free_port()),
+        "SHOP_DEPLOY_TIMEOUT_S": "1.5",
+    }
+    head = git("rev-parse", "HEAD", cwd=stage)
+    result = subprocess.run(
+        ["sh", str(DEPLOY_STAGE), "staging", head], env=env, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode != 0
+    assert f"do not serve {head}" in result.stderr
