@@ -45,7 +45,7 @@ from .adapters.forge import LocalForge
 from .adapters.testrun import SandboxLimits
 from .implement import FixOptions, implement_fix, protected_writes
 
-__all__ = ["ScenarioResult", "materialise", "oracle_diagnosis", "run_corpus"]
+__all__ = ["ScenarioResult", "check_fix", "materialise", "oracle_diagnosis", "run_corpus"]
 
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "Scenario Author",
@@ -192,7 +192,9 @@ def _prepare(
     return meta, clone, remote, target, oracle_diagnosis(scenario, clone)
 
 
-def _check(scenario: Path, meta: dict[str, Any], *, clone: Path, commit: str, work: Path, tool_paths: tuple[Path, ...]) -> bool:
+def check_fix(
+    scenario: Path, meta: dict[str, Any], *, clone: Path, commit: str, work: Path, tool_paths: tuple[Path, ...]
+) -> bool:
     """The repository's tests and the scenario's hidden check, on a checkout of the fix."""
     check = work / "check"
     _git(clone, "worktree", "add", "-q", "--detach", str(check), commit)
@@ -226,7 +228,7 @@ async def run_scenario(scenario: Path, work: Path, *, tool_paths: tuple[Path, ..
         if outcome.commit_sha:
             untouched = not await protected_writes(repo=clone, base=outcome.base_sha, head=outcome.commit_sha, target=target)
             fixed = await asyncio.to_thread(
-                lambda: _check(scenario, meta, clone=clone, commit=str(outcome.commit_sha), work=work, tool_paths=tool_paths)
+                lambda: check_fix(scenario, meta, clone=clone, commit=str(outcome.commit_sha), work=work, tool_paths=tool_paths)
             )
         return ScenarioResult(name, outcome.kind.value, outcome.strategy.value, fixed, untouched, expected_refusal, seconds)
     except Exception as exc:  # one broken scenario must not end the run

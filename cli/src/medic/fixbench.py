@@ -1,0 +1,195 @@
+"""``medic bench fix``: detection → diagnosis → fix on every scenario of a corpus (DESIGN.md §8).
+
+Each scenario is made a real repository (the application committed, the bug committed on top with its
+own author and date, ``setup_command`` run) with a bare remote holding ``main`` and ``staging``. Then,
+in-process and with the offline providers, exactly what the services do:
+
+1. **detect** — the watcher's grouping and severity over the scenario's Sentry events
+   (``medic_watcher.detect.detect_from_sentry_events``);
+2. **diagnose** — the investigator's playbook (``medic_investigator.investigation.diagnose_issue``);
+3. **fix** — the implementer (``medic_implementer.implement.implement_fix``): candidates, guard,
+   sandboxed test runs, regression test, commit on ``agent/fix-<issue>``, push and pull request on
+   the local forge.
+
+Scored per scenario: detected, localized (top-1 file, top-1 line range overlapping the fault),
+fixed (the repository's tests and the hidden ``check/`` pass on the fix commit), protected paths
+untouched, and seconds from the first event to FixCommitted. A scenario marked
+``[expect] fixable = false`` is right when nothing is written and the issue goes to a human.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from medic_contracts import AutonomyLevel, IssueDetected, MedicConfig, Severity, TargetConfig
+
+__all__ = ["FixScenarioResult", "run_fix_benchmark", "run_fix_scenario"]
+
+
+@dataclass(frozen=True, slots=True)
+class FixScenarioResult:
+    """One scenario's result (the DESIGN.md §8 keys, plus what helps read it)."""
+
+    name: str
+    detected: bool
+    localized_file: bool
+    localized_lines: bool
+    fixed: bool
+    protected_untouched: bool
+    seconds: float
+    error: str | None = None
+    fixable: bool = True
+    outcome: str = ""
+    strategy: str = ""
+    severity: str = ""
+    diagnosed_file: str | None = None
+    escalated: bool = False
+
+
+def _tool_paths(corpus: Path) -> tuple[Path, ...]:
+    here = Path(__file__).resolve()
+    candidates = [p / "tools" / "node" / "node_modules" / ".bin" for p in (*here.parents, *corpus.parents)]
+    node = next((c for c in candidates if c.is_dir()), None)
+    return (*((node,) if node else ()), Path(sys.executable).parent)
+
+
+def _most_urgent(issues: list[IssueDetected]) -> IssueDetected | None:
+    return min(issues, key=lambda i: (i.severity.rank, -i.frequency.count)) if issues else None
+
+
+async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[Path, ...]) -> FixScenarioResult:
+    """Materialise one scenario and run it through detection, diagnosis and fix; errors become its result."""
+    from medic_forge import LocalForge
+    from medic_implementer.adapters.testrun import SandboxLimits
+    from medic_implementer.corpus import check_fix
+    from medic_implementer.implement import FixOptions, implement_fix, protected_writes
+    from medic_investigator.corpus import load_scenario, materialise, score_localization
+    from medic_investigator.investigation import diagnose_issue
+    from medic_investigator.providers import PlaybookProvider
+    from medic_watcher.detect import detect_from_sentry_events
+
+    meta = tomllib.loads((scenario_dir / "scenario.toml").read_text(encoding="utf-8"))
+    name = str(meta.get("name", scenario_dir.name))
+    fixable = meta.get("expect", {}).get("fixable", True) is not False
+    try:
+        scenario = load_scenario(scenario_dir)
+        events = [json.loads(line) for line in (scenario_dir / "events.jsonl").read_text().splitlines() if line.strip()]
+        first_seen = min(_event_time(e) for e in events)
+        repo, _ = await materialise(scenario, work, event_time=first_seen)
+        remote = work / "remote.git"
+        await _run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], cwd=work)
+        await _run(["git", "remote", "add", "origin", str(remote)], cwd=repo)
+        await _run(["git", "push", "-q", "origin", "main", "main:staging"], cwd=repo)
+        target = TargetConfig.model_validate(
+            {
+                "name": "bench",
+                "repo": str(repo),
+                "language": scenario.language,
+                "test_command": scenario.test_command,
+                "setup_command": scenario.setup_command,
+                **({"protected_paths": scenario.protected_paths} if scenario.protected_paths else {}),
+            }
+        )
+        config = MedicConfig(autonomy_level=AutonomyLevel.FULL)
+        started = time.monotonic()
+        issue = _most_urgent(detect_from_sentry_events(events, target=target, config=config))
+        if issue is None:
+            return FixScenarioResult(name, False, False, False, False, True, 0.0, "no issue detected", fixable)
+        diagnosis = await diagnose_issue(issue, target=target, repo=repo, provider=PlaybookProvider())
+        loc = score_localization(diagnosis, fault_file=scenario.fault_file or "", fault_lines=scenario.fault_lines)
+        options = FixOptions(workspace_root=work / "worktrees", limits=SandboxLimits(timeout_s=300, tool_paths=tool_paths))
+        outcome = await implement_fix(
+            diagnosis,
+            target=target,
+            repo=repo,
+            options=options,
+            forge=LocalForge(remote, work / "forge"),
+            config=config,
+            request=issue.request,
+        )
+        seconds = round(time.monotonic() - started, 2)
+        fixed, untouched = False, True
+        if outcome.commit_sha and outcome.base_sha:
+            untouched = not await protected_writes(repo=repo, base=outcome.base_sha, head=outcome.commit_sha, target=target)
+            fixed = await asyncio.to_thread(
+                check_fix, scenario_dir, meta, clone=repo, commit=str(outcome.commit_sha), work=work, tool_paths=tool_paths
+            )
+        escalated = diagnosis.needs_human or outcome.kind.value in ("needs_approval", "needs_human", "refused")
+        return FixScenarioResult(
+            name=name,
+            detected=True,
+            localized_file=loc.file,
+            localized_lines=loc.lines,
+            fixed=fixed,
+            protected_untouched=untouched,
+            seconds=seconds,
+            fixable=fixable,
+            outcome=outcome.kind.value,
+            strategy=outcome.strategy.value if outcome.strategy else "",
+            severity=issue.severity.value,
+            diagnosed_file=diagnosis.affected_file,
+            escalated=escalated,
+        )
+    except Exception as exc:
+        return FixScenarioResult(name, False, False, False, False, True, 0.0, f"{type(exc).__name__}: {exc}"[:500], fixable)
+
+
+def _event_time(event: dict[str, Any]) -> Any:
+    from datetime import UTC, datetime
+
+    ts = event.get("timestamp")
+    if isinstance(ts, (int, float)):
+        return datetime.fromtimestamp(ts, UTC)
+    return datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
+
+
+async def _run(argv: list[str], *, cwd: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(*argv, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:3])} failed: {err.decode(errors='replace').strip()}")
+
+
+def _select(corpus: Path, only: set[str] | None) -> tuple[list[Path], tuple[Path, ...]]:
+    scenarios = sorted(p.resolve() for p in corpus.iterdir() if (p / "scenario.toml").is_file())
+    if only:
+        scenarios = [p for p in scenarios if p.name in only]
+    return scenarios, _tool_paths(corpus.resolve())
+
+
+async def run_fix_benchmark(corpus: Path, *, work: Path, only: set[str] | None = None) -> dict[str, Any]:
+    """Every scenario of ``corpus`` in turn; per-scenario results and totals (DESIGN.md §8 ``fix`` shape)."""
+    scenarios, tools = await asyncio.to_thread(_select, corpus, only)
+    results = [await run_fix_scenario(p, work / p.name, tool_paths=tools) for p in scenarios]
+    fixable = [r for r in results if r.fixable]
+    unfixable = [r for r in results if not r.fixable]
+    committed = [r.seconds for r in results if r.outcome == "committed"]
+    localized = [r for r in results if r.fixable]
+    return {
+        "scenarios": [asdict(r) for r in results],
+        "totals": {
+            "n": len(results),
+            "detected": sum(r.detected for r in results),
+            "localized_file": sum(r.localized_file for r in localized),
+            "localized_lines": sum(r.localized_lines for r in localized),
+            "fixed": sum(r.fixed for r in fixable),
+            "fixable": len(fixable),
+            "fixed_ratio": round(sum(r.fixed for r in fixable) / len(fixable), 3) if fixable else 0.0,
+            "localized_file_ratio": round(sum(r.localized_file for r in localized) / len(localized), 3) if localized else 0.0,
+            "localized_lines_ratio": round(sum(r.localized_lines for r in localized) / len(localized), 3) if localized else 0.0,
+            "unfixable": len(unfixable),
+            "unfixable_escalated_without_write": sum(r.escalated and r.outcome != "committed" for r in unfixable),
+            "protected_violations": sum(not r.protected_untouched for r in results),
+            "errors": sum(r.error is not None for r in results),
+            "median_seconds": round(statistics.median(committed), 2) if committed else None,
+            "severity": {s.value: sum(r.severity == s.value for r in results) for s in Severity},
+        },
+    }
