@@ -9,8 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TextIO
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .client import ApiError, ClientConfig, ControlClient
 
@@ -174,13 +181,37 @@ def issues(args: argparse.Namespace) -> int:
     return _run(go)
 
 
-def _store(database_url: str | None) -> Any:
-    from medic_runtime.store import ServiceStore
+def _store_url(database_url: str | None) -> str:
+    """control-api's store: ``--database-url``, else MEDIC_STORE_URL, else ./medic.db (as the service defaults)."""
+    return database_url or os.environ.get("MEDIC_STORE_URL") or f"sqlite+aiosqlite:///{Path('medic.db').resolve()}"
 
-    from .settings import ControlSettings
 
-    url = database_url or ControlSettings().resolved_store_url()
-    return ServiceStore(url, service="control-api")
+@asynccontextmanager
+async def _store(database_url: str | None) -> AsyncIterator[tuple[AsyncEngine, str | None]]:
+    from .db import open_engine
+
+    url = _store_url(database_url)
+    if url.startswith("sqlite") and not await asyncio.to_thread(Path(url.split("///", 1)[-1]).exists):
+        raise StoreUnavailable(f"no audit store at {url} (start control-api, or pass --database-url)")
+    engine, schema = open_engine(url)
+    try:
+        yield engine, schema
+    except DBAPIError as exc:
+        raise StoreUnavailable(f"cannot read the audit store at {url}: {exc.orig}") from None
+    finally:
+        await engine.dispose()
+
+
+class StoreUnavailable(RuntimeError):
+    """The store named on the command line cannot be read."""
+
+
+def _direct(coroutine: Any) -> Any:
+    try:
+        return asyncio.run(coroutine)
+    except StoreUnavailable as exc:
+        sys.stderr.write(f"medic: {exc}\n")
+        return None
 
 
 def token_create(args: argparse.Namespace) -> int:
@@ -192,17 +223,19 @@ def token_create(args: argparse.Namespace) -> int:
     if not args.database_url and config.from_env_or_file and config.token:
         return _run(lambda: _print_token(ControlClient(config).create_token(name=name, role=args.role), args))
 
+    url = _store_url(args.database_url)
+
     async def direct() -> dict[str, Any]:
         from .auth import service as tokens
-        from .db import migrate
+        from .db import migrate, open_engine
 
-        store = _store(args.database_url)
+        engine, schema = open_engine(url)
         try:
-            await migrate(store.engine, schema=store.schema)
-            async with store.transaction() as conn:
+            await migrate(engine, schema=schema)  # a token may be the first thing a new store holds
+            async with engine.begin() as conn:
                 created = await tokens.create_token(conn, name=name, role=Role.parse(args.role), created_by="medic token create")
         finally:
-            await store.close()
+            await engine.dispose()
         return created.model_dump(mode="json")
 
     from .errors import ControlError
@@ -211,6 +244,9 @@ def token_create(args: argparse.Namespace) -> int:
         result = asyncio.run(direct())
     except ControlError as exc:
         sys.stderr.write(f"medic: {exc.message}\n")
+        return 1
+    except DBAPIError as exc:
+        sys.stderr.write(f"medic: cannot write the store: {exc.orig}\n")
         return 1
     return _print_token(result, args)
 
@@ -231,15 +267,13 @@ def audit_head(args: argparse.Namespace) -> int:
         async def direct() -> dict[str, Any]:
             from .actions import service as audit
 
-            store = _store(args.database_url)
-            try:
-                async with store.engine.connect() as conn:
-                    seq, digest = await audit.head(conn)
-            finally:
-                await store.close()
+            async with _store(args.database_url) as (engine, _schema), engine.connect() as conn:
+                seq, digest = await audit.head(conn)
             return {"seq": seq, "hash": digest}
 
-        result = asyncio.run(direct())
+        result = _direct(direct())
+        if result is None:
+            return 1
         _print(result, as_json=args.json, text=f"{result['seq']} {result['hash']}")
         return 0
 
@@ -259,12 +293,8 @@ def audit_verify(args: argparse.Namespace) -> int:
         async def direct() -> dict[str, Any]:
             from .actions import service as audit
 
-            store = _store(args.database_url)
-            try:
-                async with store.engine.connect() as conn:
-                    report = await audit.verify(conn, expected_head=args.expected_head)
-            finally:
-                await store.close()
+            async with _store(args.database_url) as (engine, _schema), engine.connect() as conn:
+                report = await audit.verify(conn, expected_head=args.expected_head)
             return {
                 "ok": report.ok,
                 "rows": report.rows,
@@ -275,7 +305,8 @@ def audit_verify(args: argparse.Namespace) -> int:
                 "problem": report.problem,
             }
 
-        return _report(asyncio.run(direct()), args)
+        result = _direct(direct())
+        return 1 if result is None else _report(result, args)
 
     def go() -> int:
         with _client() as client:

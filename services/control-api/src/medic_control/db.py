@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Base", "JsonDoc", "UtcDateTime", "migrate", "utc"]
+__all__ = ["PG_SCHEMA", "Base", "JsonDoc", "UtcDateTime", "migrate", "open_engine", "utc"]
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -62,6 +62,20 @@ class JsonDoc(TypeDecorator[Any]):
 
     impl = JSON
     cache_ok = True
+
+
+#: PostgreSQL schema of control-api's tables (the runtime's store uses ``medic_<service>``).
+PG_SCHEMA = "medic_control_api"
+
+
+def open_engine(url: str) -> tuple[AsyncEngine, str | None]:
+    """An engine on control-api's store with the same schema mapping as the service (for tools and the CLI)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    if url.startswith("sqlite"):
+        return create_async_engine(url), None
+    engine = create_async_engine(url).execution_options(schema_translate_map={None: PG_SCHEMA})
+    return engine, PG_SCHEMA
 
 
 def _alembic_config(connection: Connection) -> Config:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, true, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import utcnow
@@ -222,7 +222,7 @@ async def list_actions(conn: AsyncConnection, *, filters: ActionFilter, limit: i
     if filters.after_seq is not None:
         conds.append(Action.seq > filters.after_seq)
     order = Action.seq.desc() if newest_first else Action.seq
-    stmt = select(Action).where(and_(*conds)).order_by(order).limit(limit)
+    stmt = select(Action).where(and_(true(), *conds)).order_by(order).limit(limit)
     return list((await conn.execute(stmt)).all())
 
 

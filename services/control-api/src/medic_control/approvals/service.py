@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, true, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import ApprovalKind, CommandName, ControlCommand, utcnow
@@ -41,7 +41,7 @@ async def list_approvals(
         conds.append(Approval.status == status)
     if issue_id:
         conds.append(Approval.issue_id == issue_id)
-    rows = (await conn.execute(select(Approval).where(and_(*conds)).order_by(Approval.requested_at.desc()).limit(limit))).all()
+    rows = (await conn.execute(select(Approval).where(and_(true(), *conds)).order_by(Approval.requested_at.desc()).limit(limit))).all()
     return [_out(r, now) for r in rows]
 
 
