@@ -72,7 +72,7 @@ class ControlHarness:
         if role is not None:
             all_headers["Authorization"] = f"Bearer {self.secrets[role]}"
         return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.runtime.http), base_url="http://control.test", headers=all_headers
+            transport=httpx.ASGITransport(app=self.runtime.http, raise_app_exceptions=False), base_url="http://control.test", headers=all_headers
         )
 
 
@@ -256,3 +256,33 @@ async def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: 
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[Any]], bool], timeout: float = 15.0) -> list[Envelope]:
+    """Read ``topic`` from the beginning until ``until(events)`` holds; the decoded events."""
+    from aiokafka import AIOKafkaConsumer
+
+    from medic_contracts import event_adapter
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None, fetch_max_wait_ms=100
+    )
+    await consumer.start()
+    events: list[Envelope] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not until(events):
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                events.extend(event_adapter().validate_json(r.value) for r in records)
+    finally:
+        await consumer.stop()
+    return events
+
+
+async def seed(control: ControlHarness, events: list[Envelope]) -> None:
+    """Project events straight into the store (as the bus consumer would)."""
+    from medic_control.projector import Delivered, project
+
+    async with control.runtime.store.transaction() as conn:
+        await project(conn, [Delivered(e) for e in events])
