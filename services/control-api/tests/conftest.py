@@ -72,7 +72,9 @@ class ControlHarness:
         if role is not None:
             all_headers["Authorization"] = f"Bearer {self.secrets[role]}"
         return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.runtime.http, raise_app_exceptions=False), base_url="http://control.test", headers=all_headers
+            transport=httpx.ASGITransport(app=self.runtime.http, raise_app_exceptions=False),
+            base_url="http://control.test",
+            headers=all_headers,
         )
 
 
@@ -85,14 +87,13 @@ async def start_control(service_settings: Callable[..., ServiceSettings]) -> Asy
     started: list[ServiceRuntime] = []
 
     async def start(store_url: str, *, projector: bool = False, **overrides: Any) -> ControlHarness:
-        settings = service_settings(
-            "control-api",
-            cls=ControlSettings,
-            store_url=store_url,
-            projector_enabled=projector,
-            snapshot_interval_s=3600,
+        values: dict[str, Any] = {
+            "store_url": store_url,
+            "projector_enabled": projector,
+            "snapshot_interval_s": 3600,
             **overrides,
-        )
+        }
+        settings = service_settings("control-api", cls=ControlSettings, **values)
         assert isinstance(settings, ControlSettings)
         runtime = build(settings)
         await runtime.start()
@@ -265,7 +266,12 @@ async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[Any]],
     from medic_contracts import event_adapter
 
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None, fetch_max_wait_ms=100
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_wait_ms=100,
     )
     await consumer.start()
     events: list[Envelope] = []

@@ -60,7 +60,12 @@ def test_the_matrix_covers_every_api_route() -> None:
 
     def template(path: str) -> str:
         path = path.split("?")[0]
-        for name, param in (("{issue}", "{issue_id}"), ("{approval}", "{approval_id}"), ("{approval2}", "{approval_id}"), ("{token}", "{token_id}")):
+        for name, param in (
+            ("{issue}", "{issue_id}"),
+            ("{approval}", "{approval_id}"),
+            ("{approval2}", "{approval_id}"),
+            ("{token}", "{token_id}"),
+        ):
             path = path.replace(name, param)
         return path
 
@@ -75,7 +80,14 @@ async def _fixtures_for(control: ControlHarness, caller: str | None) -> dict[str
     await seed(control, [*events, first, second])
     async with control.client("admin") as admin:
         token = (await admin.post("/api/v1/tokens", json={"name": f"victim-{tag}", "role": "viewer"})).json()
-    return {"issue": f"iss_{tag}", "approval": first.approval_id, "approval2": second.approval_id, "token": token["id"], "diff": first.diff_hash, "tag": tag}
+    return {
+        "issue": f"iss_{tag}",
+        "approval": first.approval_id,
+        "approval2": second.approval_id,
+        "token": token["id"],
+        "diff": first.diff_hash,
+        "tag": tag,
+    }
 
 
 def _body(kind: Any, ids: dict[str, str], config: dict[str, Any]) -> Any:
@@ -101,7 +113,11 @@ async def test_every_endpoint_answers_each_role_as_its_minimum_role_requires(sto
             for method, template, minimum, body, success in ENDPOINTS:
                 path = template.format(**ids)
                 payload = _body(body, ids, config)
-                response = await client.request(method, path, json=payload) if payload is not None else await client.request(method, path)
+                response = (
+                    await client.request(method, path, json=payload)
+                    if payload is not None
+                    else await client.request(method, path)
+                )
                 expected = 401 if caller is None else (403 if RANK[caller] < RANK[minimum] else success)
                 if response.status_code != expected:
                     failures.append(f"{caller} {method} {path}: {response.status_code} != {expected} {response.text[:150]}")
@@ -132,7 +148,9 @@ async def test_a_client_flooding_write_endpoints_gets_429_with_retry_after(start
 async def test_oversized_bodies_get_413_whether_announced_or_streamed(start_control: StartControl, tmp_path: Any) -> None:
     control = await start_control(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", max_body_bytes=2048)
     async with control.client("operator") as client:
-        announced = await client.post("/api/v1/control/pause", content=b"{" + b" " * 5000 + b"}", headers={"content-type": "application/json"})
+        announced = await client.post(
+            "/api/v1/control/pause", content=b"{" + b" " * 5000 + b"}", headers={"content-type": "application/json"}
+        )
 
         async def chunks() -> Any:
             for _ in range(10):
@@ -149,7 +167,9 @@ async def test_errors_carry_a_reason_and_no_internals(start_control: StartContro
     control = await start_control(f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
     async with control.client("operator") as client:
         missing = await client.get("/api/v1/issues/iss_nope")
-        invalid = await client.post("/api/v1/issues/iss_x/feedback", json={"rating": 9, "comment": "<script>secret-input</script>"})
+        invalid = await client.post(
+            "/api/v1/issues/iss_x/feedback", json={"rating": 9, "comment": "<script>secret-input</script>"}
+        )
         garbage = await client.post("/api/v1/control/pause", content=b"{not json", headers={"content-type": "application/json"})
         cursor = await client.get("/api/v1/issues", params={"cursor": "!!!"})
         # Break the store under the app: the client must see a generic 500, never the SQL error.
@@ -162,7 +182,11 @@ async def test_errors_carry_a_reason_and_no_internals(start_control: StartContro
             await conn.execute(text("ALTER TABLE agent_issues RENAME TO agent_issues_gone"))
         broken = await client.get("/api/v1/issues")
     assert missing.status_code == 404 and missing.json() == {"error": {"code": "not_found", "message": "no such issue"}}
-    assert invalid.status_code == 422 and "secret-input" not in invalid.text and invalid.json()["error"]["fields"][0]["loc"] == ["body", "rating"]
+    assert (
+        invalid.status_code == 422
+        and "secret-input" not in invalid.text
+        and invalid.json()["error"]["fields"][0]["loc"] == ["body", "rating"]
+    )
     assert garbage.status_code == 422
     assert cursor.status_code == 422 and cursor.json()["error"]["message"] == "invalid cursor"
     assert broken.status_code == 500 and broken.json() == {"error": {"code": "internal", "message": "internal error"}}
@@ -174,7 +198,8 @@ async def test_cors_is_closed_by_default(start_control: StartControl, tmp_path: 
     async with control.client("viewer", origin="https://evil.example") as client:
         simple = await client.get("/api/v1/issues")
         preflight = await client.options(
-            "/api/v1/control/pause", headers={"access-control-request-method": "POST", "access-control-request-headers": "authorization"}
+            "/api/v1/control/pause",
+            headers={"access-control-request-method": "POST", "access-control-request-headers": "authorization"},
         )
     assert "access-control-allow-origin" not in simple.headers
     assert "access-control-allow-origin" not in preflight.headers and preflight.status_code >= 400
@@ -264,7 +289,14 @@ async def test_oidc_bearer_tokens_are_verified_against_the_jwks_and_mapped_to_a_
         "expired": (sign({"groups": ["sre"], "exp": int(time.time()) - 3600}), 401),
         "unknown key": (sign({"groups": ["sre"]}, kid="k2", signer=other_key), 401),
         "forged with another key": (sign({"groups": ["sre"]}, signer=other_key), 401),
-        "alg none": (jwt.encode({"groups": ["sre"], "iss": "https://id.example", "aud": "medic", "sub": "x", "exp": int(time.time()) + 60}, None, algorithm="none"), 401),
+        "alg none": (
+            jwt.encode(
+                {"groups": ["sre"], "iss": "https://id.example", "aud": "medic", "sub": "x", "exp": int(time.time()) + 60},
+                None,
+                algorithm="none",
+            ),
+            401,
+        ),
     }
     results = {}
     for name, (token, _expected) in cases.items():

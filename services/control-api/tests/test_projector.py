@@ -112,7 +112,12 @@ async def test_a_regression_after_resolution_reopens_the_issue(store: ServiceSto
     detected = events[0]
     assert isinstance(detected, IssueDetected)
     again = detected.model_copy(
-        update={"event_id": "regressed-1", "correlation_id": "run-2", "reason": DetectionReason.REGRESSED, "occurred_at": datetime.now(UTC)}
+        update={
+            "event_id": "regressed-1",
+            "correlation_id": "run-2",
+            "reason": DetectionReason.REGRESSED,
+            "occurred_at": datetime.now(UTC),
+        }
     )
     await run(store, [again])
     async with store.engine.connect() as conn:
@@ -143,8 +148,16 @@ async def test_a_rollback_counts_and_marks_the_issue_rolled_back(store: ServiceS
 async def test_approvals_dead_letters_and_commands_are_kept_and_snapshots_are_not_audited(store: ServiceStore) -> None:
     request = approval_request("iss_apr")
     letter = DeadLetter(
-        producer=WATCHER, original_topic="medic.issues.detected", partition=1, offset=7, value_b64="bm90IGpzb24=",
-        consumer_group="medic.investigator", error_type="ValidationError", error="bad \x00 input", attempts=1, permanent=True,
+        producer=WATCHER,
+        original_topic="medic.issues.detected",
+        partition=1,
+        offset=7,
+        value_b64="bm90IGpzb24=",
+        consumer_group="medic.investigator",
+        error_type="ValidationError",
+        error="bad \x00 input",
+        attempts=1,
+        permanent=True,
     )
     pause = ControlCommand(producer=WATCHER, command=CommandName.PAUSE, actor="alice", reason="incident", paused=True)
     snap = ControlCommand(producer=WATCHER, command=CommandName.STATE_SNAPSHOT, actor="control-api", paused=False)
@@ -174,7 +187,9 @@ async def test_events_published_on_the_broker_project_into_one_issue_and_a_repla
 
         async def resolved() -> bool:
             response = await client.get("/api/v1/issues/iss_bus")
-            return response.status_code == 200 and response.json()["status"] == "resolved" and len(response.json()["timeline"]) == 6
+            return (
+                response.status_code == 200 and response.json()["status"] == "resolved" and len(response.json()["timeline"]) == 6
+            )
 
         await eventually(resolved, timeout=30)
         before = (await client.get("/api/v1/issues/iss_bus")).json()
@@ -186,6 +201,7 @@ async def test_events_published_on_the_broker_project_into_one_issue_and_a_repla
             await publish(kafka_bootstrap, topics, [e.with_fresh_id()], headers={HEADER_REPLAY_OF: e.event_id})
         marker = lifecycle("iss_marker")[:1]
         await publish(kafka_bootstrap, topics, marker)
+
         async def marker_seen() -> bool:
             return (await client.get("/api/v1/issues/iss_marker")).status_code == 200
 

@@ -41,7 +41,9 @@ async def list_approvals(
         conds.append(Approval.status == status)
     if issue_id:
         conds.append(Approval.issue_id == issue_id)
-    rows = (await conn.execute(select(Approval).where(and_(true(), *conds)).order_by(Approval.requested_at.desc()).limit(limit))).all()
+    rows = (
+        await conn.execute(select(Approval).where(and_(true(), *conds)).order_by(Approval.requested_at.desc()).limit(limit))
+    ).all()
     return [_out(r, now) for r in rows]
 
 

@@ -77,7 +77,9 @@ async def list_issues(conn: AsyncConnection, *, filters: IssueFilter, limit: int
     if cursor:
         at, issue_id = decode_cursor(cursor)
         conds.append(or_(Issue.detected_at < at, and_(Issue.detected_at == at, Issue.id < issue_id)))
-    stmt = select(*_SUMMARY_COLUMNS).where(and_(true(), *conds)).order_by(Issue.detected_at.desc(), Issue.id.desc()).limit(limit + 1)
+    stmt = (
+        select(*_SUMMARY_COLUMNS).where(and_(true(), *conds)).order_by(Issue.detected_at.desc(), Issue.id.desc()).limit(limit + 1)
+    )
     rows = (await conn.execute(stmt)).mappings().all()
     items = [IssueSummary.model_validate(dict(r)) for r in rows[:limit]]
     next_cursor = encode_cursor(items[-1].detected_at, items[-1].id) if len(rows) > limit else None
