@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +36,7 @@ from medic_contracts import (
     Severity,
     TestOutcome,
     TestReport,
+    TopicRegistry,
 )
 from medic_control.app import build
 from medic_control.auth import service as tokens
@@ -292,3 +294,58 @@ async def seed(control: ControlHarness, events: list[Envelope]) -> None:
 
     async with control.runtime.store.transaction() as conn:
         await project(conn, [Delivered(e) for e in events])
+
+
+@contextmanager
+def serve_in_thread(app: Any, *, timeout: float = 60.0) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn (lifespan on) in a background thread; yield its base URL."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="uvicorn-test")
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("control-api did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+
+
+@contextmanager
+def control_server(kafka_bootstrap: str, tmp_path: Path, *, admin_token: str, **overrides: Any) -> Iterator[tuple[str, ControlHarness]]:
+    """control-api served over real HTTP (its own thread and loop) with an admin token; yields (URL, harness)."""
+    from medic_runtime.kafka_admin import declare_topics
+
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    asyncio.run(declare_topics(kafka_bootstrap, TopicRegistry(prefix)))
+    values: dict[str, Any] = {
+        "service_name": "control-api",
+        "instance_id": f"control-api-{uuid.uuid4().hex[:6]}",
+        "kafka_bootstrap": kafka_bootstrap,
+        "topic_prefix": prefix,
+        "kafka_session_timeout_ms": 2000,
+        "kafka_heartbeat_interval_ms": 500,
+        "store_url": f"sqlite+aiosqlite:///{tmp_path / f'medic-{uuid.uuid4().hex[:6]}.db'}",
+        "delivery_backoff_ms": 20,
+        "control_catch_up_timeout_s": 10,
+        "log_format": "text",
+        "bootstrap_admin_token": admin_token,
+        "projector_enabled": False,
+        **overrides,
+    }
+    settings = ControlSettings(**values)
+    runtime = build(settings)
+    with serve_in_thread(runtime.http) as url:
+        yield url, ControlHarness(runtime, settings, {"admin": admin_token})

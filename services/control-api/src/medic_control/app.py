@@ -8,8 +8,9 @@ the periodic ``state_snapshot`` every ``MEDIC_SNAPSHOT_INTERVAL_S``.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from medic_contracts import TopicRegistry
@@ -102,6 +103,7 @@ def build(settings: ControlSettings) -> ServiceRuntime:
     app.include_router(dashboard_views.router)
     dashboard_views.mount_static(app)
     install_error_handlers(app)
+    _document_local_times(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -112,6 +114,26 @@ def build(settings: ControlSettings) -> ServiceRuntime:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return runtime
+
+
+def _document_local_times(app: FastAPI) -> None:
+    """Describe BusinessHours.start/end as local wall-clock times in the OpenAPI document.
+
+    pydantic documents ``datetime.time`` as JSON Schema ``format: time``, which RFC 3339 defines
+    with a UTC offset; these are naive local times in ``timezone`` ("09:00:00"), so a validator
+    would reject every correct response. They are documented as ``partial-time`` instead.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        hours = schema.get("components", {}).get("schemas", {}).get("BusinessHours", {}).get("properties", {})
+        for name in ("start", "end"):
+            if hours.get(name, {}).get("format") == "time":
+                hours[name]["format"] = "partial-time"
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def main() -> None:
