@@ -328,7 +328,7 @@ def control_server(kafka_bootstrap: str, tmp_path: Path, *, admin_token: str, **
     """control-api served over real HTTP (its own thread and loop) with an admin token; yields (URL, harness)."""
     from medic_runtime.kafka_admin import declare_topics
 
-    prefix = f"t{uuid.uuid4().hex[:10]}."
+    prefix = overrides.pop("topic_prefix", None) or f"t{uuid.uuid4().hex[:10]}."
     asyncio.run(declare_topics(kafka_bootstrap, TopicRegistry(prefix)))
     values: dict[str, Any] = {
         "service_name": "control-api",

@@ -55,7 +55,7 @@ async def create_token(body: TokenCreate, ctx: Ctx, principal: Admin) -> TokenCr
                     actor=principal.identity,
                     action="token.created",
                     status="succeeded",
-                    summary=f"{principal.identity} issued a {body.role} token for {body.name}",
+                    summary=f"{principal.identity} issued a token for {body.name} (role {body.role})",
                     details={"token_id": created.id, "name": body.name, "role": body.role},
                 )
             ],

@@ -34,6 +34,7 @@ class IssueSummary(BaseModel):
     resolved_at: datetime | None = Field(description="When it was resolved (null unless resolved).")
     last_seen: datetime | None = Field(description="Latest occurrence.")
     pr_url: str | None = Field(description="Pull request of the fix.")
+    deployment_stage: str | None = Field(description="Last stage a fix was deployed to (staging, production).")
     rollback_count: int = Field(description="Rollbacks so far.")
 
 
