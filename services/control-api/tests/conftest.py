@@ -324,7 +324,9 @@ def serve_in_thread(app: Any, *, timeout: float = 60.0) -> Iterator[str]:
 
 
 @contextmanager
-def control_server(kafka_bootstrap: str, tmp_path: Path, *, admin_token: str, **overrides: Any) -> Iterator[tuple[str, ControlHarness]]:
+def control_server(
+    kafka_bootstrap: str, tmp_path: Path, *, admin_token: str, **overrides: Any
+) -> Iterator[tuple[str, ControlHarness]]:
     """control-api served over real HTTP (its own thread and loop) with an admin token; yields (URL, harness)."""
     from medic_runtime.kafka_admin import declare_topics
 

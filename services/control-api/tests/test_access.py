@@ -59,7 +59,7 @@ def test_the_matrix_covers_every_api_route() -> None:
     routes = {(m.upper(), p) for p, ops in paths.items() if p.startswith("/api/v1") for m in ops}
 
     def template(path: str) -> str:
-        path = path.split("?")[0]
+        path = path.split("?", maxsplit=1)[0]
         for name, param in (
             ("{issue}", "{issue_id}"),
             ("{approval}", "{approval_id}"),

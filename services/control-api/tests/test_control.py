@@ -122,8 +122,8 @@ async def test_level_3_is_allowed_after_30_days_at_level_2_with_good_deployments
     control = await start_control(store_url)
     from sqlalchemy import update
 
-    from medic_control.config.models import ConfigVersion
     from medic_contracts import utcnow
+    from medic_control.config.models import ConfigVersion
 
     async with control.runtime.store.transaction() as conn:  # version 1 (level 2) has been in force for 31 days
         await conn.execute(update(ConfigVersion).values(created_at=utcnow() - timedelta(days=31)))

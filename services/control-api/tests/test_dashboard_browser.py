@@ -57,20 +57,42 @@ def test_an_on_call_engineer_logs_in_sees_an_issue_arrive_pauses_and_approves(
     asyncio.run(declare_topics(kafka_bootstrap, TopicRegistry(prefix)))
     watcher = ServiceRuntime(
         ServiceSettings(
-            service_name="watcher", kafka_bootstrap=kafka_bootstrap, topic_prefix=prefix, store_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
-            kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500, log_format="text",
+            service_name="watcher",
+            kafka_bootstrap=kafka_bootstrap,
+            topic_prefix=prefix,
+            store_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+            kafka_session_timeout_ms=2000,
+            kafka_heartbeat_interval_ms=500,
+            log_format="text",
         )
     )
-    with serve_in_thread(watcher.http) as watcher_url, control_server(
-        kafka_bootstrap, tmp_path, admin_token=ADMIN, topic_prefix=prefix, projector_enabled=True, service_urls={"watcher": watcher_url}
-    ) as (url, _control):
-        operator = httpx.post(f"{url}/api/v1/tokens", json={"name": "oncall", "role": "operator"}, headers={"Authorization": f"Bearer {ADMIN}"}).json()
+    with (
+        serve_in_thread(watcher.http) as watcher_url,
+        control_server(
+            kafka_bootstrap,
+            tmp_path,
+            admin_token=ADMIN,
+            topic_prefix=prefix,
+            projector_enabled=True,
+            service_urls={"watcher": watcher_url},
+        ) as (url, _control),
+    ):
+        operator = httpx.post(
+            f"{url}/api/v1/tokens", json={"name": "oncall", "role": "operator"}, headers={"Authorization": f"Bearer {ADMIN}"}
+        ).json()
         topics = TopicRegistry(prefix)
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=str(chromium),
                 headless=True,
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
             )
             page = browser.new_page(viewport={"width": 1366, "height": 900})  # a laptop screen
             try:
@@ -112,7 +134,9 @@ def test_an_on_call_engineer_logs_in_sees_an_issue_arrive_pauses_and_approves(
                 card.locator(".approve-button").click()
                 expect(page.locator("#message")).to_contain_text("approve done", timeout=10_000)
                 expect(page.locator("#no-approvals")).to_be_visible(timeout=10_000)
-                decided = httpx.get(f"{url}/api/v1/approvals/{request.approval_id}", headers={"Authorization": f"Bearer {ADMIN}"}).json()
+                decided = httpx.get(
+                    f"{url}/api/v1/approvals/{request.approval_id}", headers={"Authorization": f"Bearer {ADMIN}"}
+                ).json()
                 assert decided["status"] == "approved" and decided["decided_by"] == "oncall"
                 assert decided["decision_reason"] == "reviewed the lockfile change"
 

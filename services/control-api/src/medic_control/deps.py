@@ -35,14 +35,6 @@ _SAFE = {"GET", "HEAD", "OPTIONS"}
 Ctx = Annotated[ControlContext, Depends(get_context)]
 
 
-async def _read_conn(ctx: Ctx) -> AsyncIterator[AsyncConnection]:
-    async with ctx.runtime.store.engine.connect() as conn:
-        yield conn
-
-
-ReadConn = Annotated[AsyncConnection, Depends(_read_conn)]
-
-
 async def authenticate_secret(ctx: ControlContext, secret: str) -> Principal | None:
     """The principal for an API token or (when OIDC is configured) a JWT; None when neither verifies."""
     cached = ctx.tokens.get(secret)
@@ -79,6 +71,15 @@ async def current_principal(request: Request, ctx: Ctx) -> Principal:
     if via_cookie and request.method not in _SAFE and request.headers.get(CSRF_HEADER) != "1":
         raise Forbidden(f"cookie-authenticated writes need the {CSRF_HEADER} header")
     return principal
+
+
+async def _read_conn(ctx: Ctx, _principal: Annotated[Principal, Depends(current_principal)]) -> AsyncIterator[AsyncConnection]:
+    # Authentication runs first: on SQLite the store has one pooled connection, and token lookup needs it.
+    async with ctx.runtime.store.engine.connect() as conn:
+        yield conn
+
+
+ReadConn = Annotated[AsyncConnection, Depends(_read_conn)]
 
 
 def require(role: Role) -> Callable[[Request, Ctx, Principal], Awaitable[Principal]]:

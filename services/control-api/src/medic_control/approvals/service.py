@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, true, select, update
+from sqlalchemy import and_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import ApprovalKind, CommandName, ControlCommand, utcnow
