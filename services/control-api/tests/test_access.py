@@ -50,11 +50,11 @@ ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
 SEPARATELY = {("GET", "/api/v1/stream")}
 
 
-def test_the_matrix_covers_every_api_route() -> None:
+def test_the_matrix_covers_every_api_route(tmp_path: Any) -> None:
     from medic_control.app import build
     from medic_control.settings import ControlSettings
 
-    app = build(ControlSettings(store_url="sqlite+aiosqlite:///:memory:", projector_enabled=False)).http
+    app = build(ControlSettings(store_url=f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", projector_enabled=False)).http
     paths = app.openapi()["paths"]
     routes = {(m.upper(), p) for p, ops in paths.items() if p.startswith("/api/v1") for m in ops}
 

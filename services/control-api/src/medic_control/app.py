@@ -56,6 +56,7 @@ def build(settings: ControlSettings) -> ServiceRuntime:
     ctx = ControlContext.create(settings, runtime)
     app = runtime.http
     app.state.control = ctx
+    _request_spans_only(app)
     app.title = "Medic control API"
     app.version = "1"
     app.description = (
@@ -114,6 +115,19 @@ def build(settings: ControlSettings) -> ServiceRuntime:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return runtime
+
+
+def _request_spans_only(app: FastAPI) -> None:
+    """Keep FastAPI's request spans but not its per-dependency and serialization spans.
+
+    The runtime installs an SDK tracer provider, and FastAPI's native telemetry then traces every
+    dependency, the endpoint and serialization of every request: on the issue list that costs more
+    than the query. Request spans (with trace context from callers) are kept. FastAPI offers this
+    only as a constructor argument of the app the runtime builds, hence the update of its config.
+    """
+    config = getattr(app, "_telemetry", None)
+    if isinstance(config, dict):
+        config.update(operation_spans=False, logs=False)
 
 
 def _document_local_times(app: FastAPI) -> None:

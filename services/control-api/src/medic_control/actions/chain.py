@@ -29,6 +29,8 @@ def iso(value: datetime) -> str:
 
 def clean(value: Any) -> Any:
     """JSON-safe copy: NUL characters and non-finite floats (which databases refuse or alter) replaced."""
+    if isinstance(value, dict | list) and _plain(value):
+        return value  # the common case, checked by the C encoder instead of a Python walk
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd")
     if isinstance(value, float) and not math.isfinite(value):
@@ -38,6 +40,14 @@ def clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [clean(v) for v in value]
     return value
+
+
+def _plain(value: Any) -> bool:
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError):
+        return False
+    return "\x00" not in text and "\\u0000" not in text
 
 
 def canonical_json(value: Any) -> str:

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import utcnow
@@ -60,15 +62,18 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
     """
     if not records:
         return {}
-    ids = [r.event_id for r in records]
-    existing = set((await conn.execute(select(Action.event_id).where(Action.event_id.in_(ids)))).scalars())
-    fresh: list[AuditRecord] = []
-    for record in records:
-        if record.event_id not in existing:
-            existing.add(record.event_id)
-            fresh.append(record)
-    if not fresh:
-        return {}
+    if len(records) == 1:
+        fresh = list(records)  # one record: the insert itself skips a duplicate (no separate lookup)
+    else:
+        ids = [r.event_id for r in records]
+        existing = set((await conn.execute(select(Action.event_id).where(Action.event_id.in_(ids)))).scalars())
+        fresh = []
+        for record in records:
+            if record.event_id not in existing:
+                existing.add(record.event_id)
+                fresh.append(record)
+        if not fresh:
+            return {}
     seq, prev = await _locked_head(conn)
     now = utcnow()
     rows: list[dict[str, Any]] = []
@@ -110,11 +115,22 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
             }
         )
         prev = digest
-    await conn.execute(insert(Action), rows)
+    if len(rows) == 1:
+        stmt = _insert_ignore(conn).values(**rows[0]).on_conflict_do_nothing(index_elements=["event_id"]).returning(Action.seq)
+        if (await conn.execute(stmt)).first() is None:
+            return {}  # already recorded: the head did not move
+    else:
+        await conn.execute(insert(Action), rows)
     transaction = conn.sync_connection.get_transaction() if conn.sync_connection is not None else None
     if transaction is not None:
         _heads[transaction] = (seq, prev)
     return {r["event_id"]: r["seq"] for r in rows}
+
+
+def _insert_ignore(conn: AsyncConnection) -> Any:
+    if conn.dialect.name == "postgresql":
+        return pg_insert(Action)
+    return sqlite_insert(Action)
 
 
 async def head(conn: AsyncConnection) -> tuple[int, str]:
