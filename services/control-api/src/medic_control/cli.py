@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+import httpx
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -52,7 +53,7 @@ def _run(fn: Any) -> int:
     except ApiError as exc:
         sys.stderr.write(f"medic: {exc.message} ({exc.status})\n")
         return 1
-    except OSError as exc:  # connection refused, DNS: say where we tried
+    except (OSError, httpx.TransportError) as exc:  # connection refused, DNS, timeouts: say where we tried
         sys.stderr.write(f"medic: cannot reach control-api at {ClientConfig.load().api_url}: {exc}\n")
         return 1
 
