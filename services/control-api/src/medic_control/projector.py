@@ -11,8 +11,9 @@ id of the event each one replays, if any) and writes them in the caller's transa
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -266,12 +267,15 @@ async def project(conn: AsyncConnection, batch: Sequence[Delivered]) -> Projecti
             first.setdefault(d.key, d)  # one projection per key, even within a batch
     fresh = list(first.values())
 
-    issue_ids = sorted({d.event.issue_id for d in fresh if d.event.issue_id and _touches_issue(d.event)})
-    rows: dict[str, dict[str, Any]] = {}
-    if issue_ids:
-        for r in (await conn.execute(select(_issues).where(_issues.c.id.in_(issue_ids)))).mappings():
-            rows[r["id"]] = dict(r)
-    existing = set(rows)
+    known = _issues_known_to(conn)
+    wanted_ids = sorted({d.event.issue_id for d in fresh if d.event.issue_id and _touches_issue(d.event)} - set(known.rows))
+    if wanted_ids:
+        for r in (await conn.execute(select(_issues).where(_issues.c.id.in_(wanted_ids)))).mappings():
+            known.rows[r["id"]] = dict(r)
+            known.persisted.add(r["id"])
+        for issue_id in wanted_ids:
+            known.rows.setdefault(issue_id, None)
+    rows = known.rows
     changed: set[str] = set()
     now = utcnow()
     for d in fresh:
@@ -290,15 +294,19 @@ async def project(conn: AsyncConnection, batch: Sequence[Delivered]) -> Projecti
                 continue  # nothing to build an issue from (e.g. an action about an unknown issue)
             row = _new_issue(event, brief, IssueStatus.DETECTED if reported is IssueStatus.REOPENED else reported)
             rows[event.issue_id] = row
-        else:
-            _apply_status(row, event)
+            changed.add(event.issue_id)
+        before = dict(row)
+        _apply_status(row, event)
         _apply_facts(row, event)
-        row["updated_at"] = now
-        changed.add(event.issue_id)
-    created = [rows[i] for i in changed if i not in existing]
-    updated = [rows[i] for i in changed if i in existing]
+        if row != before:  # most actions only add to the timeline: no issue write for them
+            row["updated_at"] = now
+            changed.add(event.issue_id)
+    written = {i: row for i in sorted(changed) if (row := rows.get(i)) is not None}
+    created = [row for i, row in written.items() if i not in known.persisted]
+    updated = [row for i, row in written.items() if i in known.persisted]
     if created:
         await conn.execute(insert(_issues), created)
+        known.persisted.update(r["id"] for r in created)
     if updated:
         stmt = (
             update(_issues)
@@ -307,6 +315,29 @@ async def project(conn: AsyncConnection, batch: Sequence[Delivered]) -> Projecti
         )
         await conn.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in updated])
     return ProjectionResult(len(appended), len(batch) - len(appended), len(created), len(updated))
+
+
+@dataclass(slots=True)
+class _KnownIssues:
+    """Issue rows this transaction has read or written (None: known not to exist)."""
+
+    rows: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    persisted: set[str] = field(default_factory=set)
+
+
+# Per transaction: the runtime calls the projector once per event inside one batch transaction, and
+# every projector transaction holds the audit lock, so rows read earlier in it are still current.
+_known: weakref.WeakKeyDictionary[Any, _KnownIssues] = weakref.WeakKeyDictionary()
+
+
+def _issues_known_to(conn: AsyncConnection) -> _KnownIssues:
+    transaction = conn.sync_connection.get_transaction() if conn.sync_connection is not None else None
+    if transaction is None:
+        return _KnownIssues()
+    known = _known.get(transaction)
+    if known is None:
+        known = _known[transaction] = _KnownIssues()
+    return known
 
 
 _ISSUE_EVENTS = (IssueDetected, DiagnosisReady, FixCommitted, DeploymentResult, ApprovalRequested, ActionRecorded)
