@@ -42,7 +42,7 @@ async def authenticate_secret(ctx: ControlContext, secret: str) -> Principal | N
         return cached
     principal: Principal | None = None
     if secret.startswith(tokens.TOKEN_PREFIX):
-        async with ctx.runtime.store.engine.connect() as conn:
+        async with ctx.read_engine.connect() as conn:
             principal = await tokens.authenticate(conn, secret)
     elif ctx.oidc is not None and secret.count(".") == 2:
         return await ctx.oidc.verify(secret)  # JWTs expire on their own schedule: not cached
@@ -75,7 +75,7 @@ async def current_principal(request: Request, ctx: Ctx) -> Principal:
 
 async def _read_conn(ctx: Ctx, _principal: Annotated[Principal, Depends(current_principal)]) -> AsyncIterator[AsyncConnection]:
     # Authentication runs first: on SQLite the store has one pooled connection, and token lookup needs it.
-    async with ctx.runtime.store.engine.connect() as conn:
+    async with ctx.read_engine.connect() as conn:
         yield conn
 
 

@@ -76,7 +76,7 @@ async def stream(
     poll_s: Annotated[float, Query(ge=0.2, le=10, description="How often the store is polled.")] = 1.0,
 ) -> StreamingResponse:
     """New audit entries as `action` events and pause/config changes as `state` events, until the client leaves."""
-    engine = ctx.runtime.store.engine
+    engine = ctx.read_engine
 
     async def events() -> AsyncIterator[str]:
         async with engine.connect() as conn:

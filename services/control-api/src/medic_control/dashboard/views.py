@@ -210,7 +210,7 @@ async def dashboard(request: Request, ctx: Ctx, principal: Session) -> Response:
     if principal is None:
         return RedirectResponse(f"{BASE}/login", status_code=303)
     values: dict[str, Any] = {"now": utcnow()}
-    async with ctx.runtime.store.engine.connect() as conn:
+    async with ctx.read_engine.connect() as conn:
         for name in FRAGMENTS:
             values.update(await _fragment_values(name, ctx, conn, principal))
     return _render("dashboard.html", **values)
@@ -223,7 +223,7 @@ async def fragment(
     """One section of the page, re-rendered (the script refreshes sections with these)."""
     if principal is None:
         return Response(status_code=401)
-    async with ctx.runtime.store.engine.connect() as conn:
+    async with ctx.read_engine.connect() as conn:
         values = await _fragment_values(name, ctx, conn, principal)
     return _render(f"_{name}.html", **values)
 
@@ -233,6 +233,6 @@ async def issue_page(issue_id: Annotated[str, Path(max_length=200)], ctx: Ctx, p
     """One issue: diagnosis, fix diff, tests, deployments, approvals and its timeline."""
     if principal is None:
         return RedirectResponse(f"{BASE}/login", status_code=303)
-    async with ctx.runtime.store.engine.connect() as conn:
+    async with ctx.read_engine.connect() as conn:
         detail = await issues.get_issue(conn, issue_id=issue_id)
     return _render("issue.html", issue=detail, principal=principal, can_operate=principal.can(Role.OPERATOR))
