@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -156,29 +154,29 @@ async def test_deleting_the_tail_is_caught_against_an_exported_head(store: Servi
     assert not report.ok and report.first_bad_seq == 9  # ...but the exported head is gone
 
 
-def medic(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "medic", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "MEDIC_CLI_CONFIG": "/nonexistent/cli.toml"},
-    )
+def medic(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the `medic` CLI in-process (its own thread: it runs its own event loop)."""
+    from medic.main import main
+
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 async def test_medic_audit_verify_fails_naming_the_tampered_row_and_head_prints_the_hash(
-    store: ServiceStore, store_url: str
+    store: ServiceStore, store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("MEDIC_API_URL", raising=False)
+    monkeypatch.setenv("MEDIC_CLI_CONFIG", "/nonexistent/cli.toml")
     await fill(store, 6)
-    ok = await asyncio.to_thread(medic, "audit", "verify", "--database-url", store_url)
-    assert ok.returncode == 0, ok.stderr
-    head = await asyncio.to_thread(medic, "audit", "head", "--database-url", store_url)
+    code, _, err = await asyncio.to_thread(medic, capsys, "audit", "verify", "--database-url", store_url)
+    assert code == 0, err
+    _, out, _ = await asyncio.to_thread(medic, capsys, "audit", "head", "--database-url", store_url)
     async with store.engine.connect() as conn:
         seq, digest = await audit.head(conn)
-    assert head.stdout.split() == [str(seq), digest]
+    assert out.split() == [str(seq), digest]
     await _disable_guard(store)
     await sql(store, f"UPDATE {table(store)} SET actor = 'someone else' WHERE seq = 3")
-    broken = await asyncio.to_thread(medic, "audit", "verify", "--database-url", store_url)
-    assert broken.returncode == 1
-    assert "row 3" in broken.stderr and "evt-3" in broken.stderr
+    code, _, err = await asyncio.to_thread(medic, capsys, "audit", "verify", "--database-url", store_url)
+    assert code == 1
+    assert "row 3" in err and "evt-3" in err
