@@ -207,6 +207,31 @@ async def load(port: int, make_request: Callable[[int], bytes], *, duration_s: f
     )
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User+system CPU time of a process (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(
+    pid: int, port: int, make_request: Callable[[int], bytes], *, duration_s: float, concurrency: int
+) -> dict[str, Any]:
+    """A load run plus the server's CPU milliseconds per request: comparable across runs on a busy machine."""
+    before = _cpu_seconds(pid)
+    result = (await load(port, make_request, duration_s=duration_s, concurrency=concurrency)).as_dict()
+    after = _cpu_seconds(pid)
+    if before is not None and after is not None and result["requests"]:
+        result["server_cpu_ms_per_request"] = round((after - before) * 1000 / result["requests"], 3)
+    return result
+
+
+def _post_of(bodies: list[bytes], headers: dict[str, str]) -> Callable[[int], bytes]:
+    return lambda i: _post("/api/v1/events", bodies[i % len(bodies)], headers)
+
+
 def _constant(request: bytes) -> Callable[[int], bytes]:
     return lambda _i: request
 
@@ -471,8 +496,8 @@ async def run(options: BenchOptions, *, log_dir: Path) -> dict[str, Any]:
                 "duration_s": options.duration_s,
             }
             with (
-                _process(control_argv, api_env, api_port, "/readyz", log_dir / "control-api.log"),
-                _process(bare_argv, dict(os.environ), bare_port, "/bare", log_dir / "bare.log"),
+                _process(control_argv, api_env, api_port, "/readyz", log_dir / "control-api.log") as api_proc,
+                _process(bare_argv, dict(os.environ), bare_port, "/bare", log_dir / "bare.log") as bare_proc,
             ):
                 async with httpx.AsyncClient(timeout=10) as client:
                     page = (await client.get(f"http://127.0.0.1:{api_port}/api/v1/issues?limit=50", headers=auth)).json()
@@ -483,28 +508,35 @@ async def run(options: BenchOptions, *, log_dir: Path) -> dict[str, Any]:
                 warm = min(2.0, options.duration_s / 3)
                 for port, request in ((api_port, issues_request), (bare_port, bare_request)):
                     await load(port, _constant(request), duration_s=warm, concurrency=options.concurrency)
-                result["issues_list"] = (
-                    await load(
-                        api_port, lambda _i: issues_request, duration_s=options.duration_s, concurrency=options.concurrency
-                    )
-                ).as_dict()
-                result["bare"] = (
-                    await load(bare_port, lambda _i: bare_request, duration_s=options.duration_s, concurrency=options.concurrency)
-                ).as_dict()
+                result["issues_list"] = await measured(
+                    api_proc.pid,
+                    api_port,
+                    _constant(issues_request),
+                    duration_s=options.duration_s,
+                    concurrency=options.concurrency,
+                )
+                result["bare"] = await measured(
+                    bare_proc.pid,
+                    bare_port,
+                    _constant(bare_request),
+                    duration_s=options.duration_s,
+                    concurrency=options.concurrency,
+                )
                 t0 = datetime.now(UTC)
                 bodies = [
                     json.dumps(sample_lifecycle(f"iss_post_{i:07d}", t0)[0].model_dump(mode="json")).encode()
                     for i in range(int(options.duration_s * 3000))
                 ]
-                result["event_post"] = (
-                    await load(
-                        api_port,
-                        lambda i: _post("/api/v1/events", bodies[i % len(bodies)], auth),
-                        duration_s=options.duration_s,
-                        concurrency=options.concurrency,
-                    )
-                ).as_dict()
+                post = _post_of(bodies, auth)
+                result["event_post"] = await measured(
+                    api_proc.pid, api_port, post, duration_s=options.duration_s, concurrency=options.concurrency
+                )
             result["issues_list_vs_bare"] = round(result["issues_list"]["rps"] / max(result["bare"]["rps"], 1e-9), 3)
+            if "server_cpu_ms_per_request" in result["issues_list"] and result["issues_list"]["server_cpu_ms_per_request"]:
+                # What the throughput ratio is when the server, not a busy machine, is the limit.
+                result["issues_list_vs_bare_cpu"] = round(
+                    result["bare"]["server_cpu_ms_per_request"] / result["issues_list"]["server_cpu_ms_per_request"], 3
+                )
 
             # Projector through the broker and the runtime: a projector process is up and subscribed, then
             # the events are published; the rate runs from the first publish to the last row recorded.
