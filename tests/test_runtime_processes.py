@@ -119,11 +119,20 @@ def test_two_instances_split_a_topic_and_the_survivor_takes_over_after_a_kill(
 
 
 AGENTS = ("watcher", "investigator", "implementer", "releaser")
+#: Seeded as an admin token by control-api at start-up (MEDIC_BOOTSTRAP_ADMIN_TOKEN).
+ADMIN_TOKEN = "mdc_cross_process_admin_" + "0" * 24
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
 def stack(env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, ServiceProcess]]:
-    procs = {"control-api": ServiceProcess.console_script("control-api", "medic-control-api", env=env, log_dir=tmp_path)}
+    # control-api's store defaults to ./medic.db: keep each run's in its temp directory.
+    control_env = {
+        **env,
+        "MEDIC_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "MEDIC_STORE_URL": f"sqlite+aiosqlite:///{tmp_path / 'medic.db'}",
+    }
+    procs = {"control-api": ServiceProcess.console_script("control-api", "medic-control-api", env=control_env, log_dir=tmp_path)}
     for agent in AGENTS:
         procs[agent] = ServiceProcess.console_script(agent, f"medic-{agent}", env=env, log_dir=tmp_path)
     try:
@@ -147,7 +156,7 @@ def test_pause_from_control_api_reaches_all_four_agents_within_a_second_and_refu
     with worker:
         worker.wait_healthy(timeout=90)
         assert not any(stack[a].health()["paused"] for a in AGENTS)
-        response = httpx.post(stack["control-api"].url + "/api/v1/control/pause", json={"reason": "incident", "actor": "test"})
+        response = httpx.post(stack["control-api"].url + "/api/v1/control/pause", json={"reason": "incident"}, headers=ADMIN)
         assert response.status_code == 200
         sent_at = time.monotonic()
         pending = set(AGENTS)
@@ -173,7 +182,7 @@ def test_pause_from_control_api_reaches_all_four_agents_within_a_second_and_refu
         assert [e.status for e in outcome] == [ActionStatus.REFUSED]
         assert "paused" in outcome[0].summary or "incident" in outcome[0].summary
 
-        httpx.post(stack["control-api"].url + "/api/v1/control/resume", json={"actor": "test"}).raise_for_status()
+        httpx.post(stack["control-api"].url + "/api/v1/control/resume", json={}, headers=ADMIN).raise_for_status()
         deadline = time.monotonic() + 2
         while any(stack[a].health()["paused"] for a in AGENTS) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -51,6 +51,7 @@ __all__ = [
     "HEADER_EVENT_ID",
     "HEADER_EVENT_TYPE",
     "HEADER_REPLAY_OF",
+    "BatchHandler",
     "Bus",
     "Delivery",
     "Emitter",
@@ -193,6 +194,8 @@ class HandlerContext(Emitter):
 
 
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
+#: Handles the new events of one delivery batch, with their deliveries, in one call (one transaction).
+BatchHandler = Callable[[Sequence[tuple[Any, Delivery]], HandlerContext], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -205,6 +208,8 @@ class Subscription(Generic[EventT]):
     accepts: tuple[type[Envelope], ...]
     handler: Handler
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Optional: handles a whole delivery batch at once (``handler`` still serves the one-at-a-time retries).
+    batch_handler: BatchHandler | None = None
     committed: dict[TopicPartition, int] = field(default_factory=dict)
     pending: dict[TopicPartition, int] = field(default_factory=dict)
     subscriber: Any = None
@@ -303,8 +308,14 @@ class Bus:
         group_id: str | None = None,
         name: str | None = None,
         auto_offset_reset: Literal["earliest", "latest"] = "earliest",
+        batch_handler: BatchHandler | None = None,
     ) -> Subscription[Any]:
-        """Register ``handler`` for the events of ``accepts`` arriving on ``topic``."""
+        """Register ``handler`` for the events of ``accepts`` arriving on ``topic``.
+
+        With ``batch_handler``, each delivery batch's new events go to it in one call (same
+        transaction, same guarantees); ``handler`` is used when a failed batch is retried one
+        message at a time.
+        """
         group = group_id or f"{self.settings.topic_prefix}{self.settings.service_name}"
         sub: Subscription[Any] = Subscription(
             name=name or f"{group}:{topic}",
@@ -312,6 +323,7 @@ class Bus:
             group_id=group,
             accepts=tuple(accepts),
             handler=handler,
+            batch_handler=batch_handler,
         )
         subscriber = self.broker.subscriber(
             topic,
@@ -446,6 +458,8 @@ class Bus:
     async def _handle_batch(self, sub: Subscription[Any], items: list[_Decoded]) -> int:
         if not items:
             return 0
+        if sub.batch_handler is not None:
+            return await self._handle_whole_batch(sub, sub.batch_handler, items)
         rows: list[dict[str, Any]] = []
         async with self.store.transaction() as conn:
             done = await self.store.already_processed(conn, sub.name, [d.event.event_id for d in items if d.event])
@@ -458,6 +472,47 @@ class Bus:
             await self.store.mark_processed(conn, sub.name, handled)
             if rows:
                 await conn.execute(outbox.insert(), rows)
+        return len(rows)
+
+    async def _handle_whole_batch(self, sub: Subscription[Any], batch_handler: BatchHandler, items: list[_Decoded]) -> int:
+        """One call of the batch handler for the batch's new events, in one transaction."""
+        rows: list[dict[str, Any]] = []
+        async with self.store.transaction() as conn:
+            done = await self.store.already_processed(conn, sub.name, [d.event.event_id for d in items if d.event])
+            todo: list[_Decoded] = []
+            seen: set[str] = set()
+            for d in items:
+                assert d.event is not None
+                if d.event.event_id in done or d.event.event_id in seen:
+                    self.metrics.duplicates.labels(self.metrics.service, sub.topic).inc()
+                    continue
+                seen.add(d.event.event_id)
+                todo.append(d)
+            if not todo:
+                return 0
+            ctx = HandlerContext(conn, todo[0].delivery, self.topics, self.producer, self.store)
+            started = time.perf_counter()
+            try:
+                with tracer.start_as_current_span(
+                    f"consume {sub.topic}",
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": sub.topic,
+                        "messaging.batch.message_count": len(todo),
+                    },
+                ):
+                    await batch_handler([(d.event, d.delivery) for d in todo], ctx)
+            except Exception as exc:
+                raise _BatchFailed(todo[0], exc) from exc
+            rows = ctx.take_rows()
+            await self.store.mark_processed(conn, sub.name, [d.event.event_id for d in todo if d.event])
+            if rows:
+                await conn.execute(outbox.insert(), rows)
+        elapsed = (time.perf_counter() - started) / len(todo)
+        for d in todo:
+            assert d.event is not None
+            self._observe(sub.topic, d.event.event_type, elapsed)
         return len(rows)
 
     async def _run_handler(

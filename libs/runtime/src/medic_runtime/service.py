@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import ActionStatus, CommandName, ControlCommand, Envelope, MedicConfig, Producer, TopicName, TopicRegistry
 
-from .bus import Bus, Emitter, HandlerContext
+from .bus import BatchHandler, Bus, Emitter, HandlerContext
 from .control import ControlPlane, SideEffectRefused
 from .kafka_admin import declare_topics
 from .observability import Metrics, configure_logging, configure_tracing
@@ -107,6 +107,26 @@ class ServiceRuntime:
 
         def register(fn: HandlerFn) -> HandlerFn:
             self.bus.subscribe(name, fn, accepts=accepts, group_id=group_id)
+            return fn
+
+        return register
+
+    def consume_batch(
+        self, topic: TopicName | str, *accepts: type[EventT], group_id: str | None = None
+    ) -> Callable[[BatchHandler], BatchHandler]:
+        """Decorator: like :meth:`consume`, but ``fn(events_with_deliveries, ctx)`` gets a delivery batch's new events at once.
+
+        For handlers whose cost is per statement rather than per event (projections): one call per
+        batch, in the batch's transaction. A failing batch is retried one event at a time (``fn``
+        called with one event), then dead-lettered like any other.
+        """
+        name = self.topics.name(topic) if isinstance(topic, TopicName) else topic
+
+        def register(fn: BatchHandler) -> BatchHandler:
+            async def one(event: Any, ctx: HandlerContext) -> None:
+                await fn([(event, ctx.delivery)], ctx)
+
+            self.bus.subscribe(name, one, accepts=accepts, group_id=group_id, batch_handler=fn)
             return fn
 
         return register

@@ -1,55 +1,160 @@
-"""Builds the control-api process: pause/resume (the kill switch) on the runtime's bus."""
+"""Builds the control-api process: the projector, the REST API, the dashboard and the state snapshots.
+
+Start-up order: migrations (the store's tables), then the runtime (topics, control plane, bus:
+the projector starts consuming), then the initial configuration and any bootstrap token, then
+the periodic ``state_snapshot`` every ``MEDIC_SNAPSHOT_INTERVAL_S``.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from medic_contracts import CommandName, ControlCommand
-from medic_runtime import ServiceRuntime, run_service
+from medic_contracts import TopicRegistry
+from medic_runtime import Delivery, HandlerContext, ServiceRuntime, run_service
 
+from . import events_views
+from .actions import views as action_views
+from .approvals import views as approval_views
+from .auth import service as tokens
+from .auth import views as auth_views
+from .auth.schemas import Role
+from .config import service as config_service
+from .config import views as config_views
+from .context import ControlContext
+from .control import views as control_views
+from .dashboard import views as dashboard_views
+from .db import migrate
+from .dlq import views as dlq_views
+from .errors import install_error_handlers
+from .issues import views as issue_views
+from .metrics import views as metrics_views
+from .middleware import BodyLimit, SecurityHeaders
+from .projector import Delivered, project
 from .settings import ControlSettings
 
+__all__ = ["ControlRuntime", "build", "main"]
 
-class PauseRequest(BaseModel):
-    """Why the operator pauses or resumes."""
+log = logging.getLogger("medic.control")
 
-    reason: str = Field(default="", max_length=500, description="Shown with the pause state.")
-    actor: str = Field(default="operator", max_length=200, description="Who asks.")
+
+class ControlRuntime(ServiceRuntime):
+    """The runtime, with control-api's migrations run before anything consumes."""
+
+    async def start(self) -> None:
+        """Migrate the store, then start the runtime."""
+        await migrate(self.store.engine, schema=self.store.schema)
+        await super().start()
 
 
 def build(settings: ControlSettings) -> ServiceRuntime:
-    """Wire control-api's routes onto a runtime."""
-    runtime = ServiceRuntime(settings)
-    router = APIRouter(prefix="/api/v1")
+    """Wire control-api onto a runtime."""
+    runtime = ControlRuntime(settings)
+    ctx = ControlContext.create(settings, runtime)
+    app = runtime.http
+    app.state.control = ctx
+    _request_spans_only(app)
+    app.title = "Medic control API"
+    app.version = "1"
+    app.description = (
+        "Config, approvals, audit trail, issues and the kill switch of Medic. Authenticate with "
+        "`Authorization: Bearer <token>` (API token or OIDC JWT); viewer < operator < admin."
+    )
 
-    async def publish(command: CommandName, body: PauseRequest) -> dict[str, Any]:
-        paused = command is CommandName.PAUSE
-        event = runtime.new(ControlCommand, command=command, actor=body.actor, reason=body.reason, paused=paused)
-        await runtime.bus.publish_now(event)
-        return {"command": command.value, "event_id": event.event_id, "paused": paused}
+    async def on_events(batch: Sequence[tuple[Any, Delivery]], hctx: HandlerContext) -> None:
+        await project(hctx.conn, [Delivered(event, delivery.replay_of) for event, delivery in batch])
 
-    @router.post("/control/pause")
-    async def pause(body: PauseRequest) -> dict[str, Any]:
-        return await publish(CommandName.PAUSE, body)
+    if settings.projector_enabled:
+        for spec in TopicRegistry(settings.topic_prefix).specs():
+            # One group per topic: members join in parallel instead of rebalancing one shared group 7 times.
+            group = f"{settings.topic_prefix}{settings.service_name}.projector.{spec.name.value}"
+            # Whole delivery batches: the projector's cost is per statement, not per event.
+            runtime.consume_batch(spec.name, *spec.events, group_id=group)(on_events)
 
-    @router.post("/control/resume")
-    async def resume(body: PauseRequest) -> dict[str, Any]:
-        return await publish(CommandName.RESUME, body)
+    @runtime.on_start
+    async def initial_state() -> None:
+        async with runtime.store.transaction() as conn:
+            await config_service.ensure_initial(conn)
+            if settings.bootstrap_admin_token:
+                await tokens.ensure_token(conn, name="bootstrap-admin", role=Role.ADMIN, secret=settings.bootstrap_admin_token)
+            if settings.control_api_token:
+                await tokens.ensure_token(conn, name="services", role=Role.VIEWER, secret=settings.control_api_token)
 
-    @router.get("/control/state")
-    async def state() -> dict[str, Any]:
-        snap = runtime.control.snapshot()
-        return {
-            "paused": snap.paused,
-            "reason": snap.paused_reason,
-            "config": snap.config.model_dump(mode="json") if snap.config else None,
-        }
+    @runtime.on_stop
+    async def close_reads() -> None:
+        if ctx.read_engine is not runtime.store.engine:
+            await ctx.read_engine.dispose()
 
-    runtime.http.include_router(router)
+    @runtime.every(settings.snapshot_interval_s, name="state-snapshot")
+    async def publish_snapshot() -> None:
+        async with runtime.transaction() as tx:
+            tx.emit(await config_service.state_snapshot(tx.conn, producer=runtime.producer))
+
+    api = APIRouter(prefix="/api/v1")
+    for module in (
+        control_views,
+        config_views,
+        approval_views,
+        issue_views,
+        action_views,
+        metrics_views,
+        dlq_views,
+        auth_views,
+        events_views,
+    ):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(dashboard_views.router)
+    dashboard_views.mount_static(app)
+    install_error_handlers(app)
+    _document_local_times(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return runtime
+
+
+def _request_spans_only(app: FastAPI) -> None:
+    """Keep FastAPI's request spans but not its per-dependency and serialization spans.
+
+    The runtime installs an SDK tracer provider, and FastAPI's native telemetry then traces every
+    dependency, the endpoint and serialization of every request: on the issue list that costs more
+    than the query. Request spans (with trace context from callers) are kept. FastAPI offers this
+    only as a constructor argument of the app the runtime builds, hence the update of its config.
+    """
+    config = getattr(app, "_telemetry", None)
+    if isinstance(config, dict):
+        config.update(operation_spans=False, logs=False)
+
+
+def _document_local_times(app: FastAPI) -> None:
+    """Describe BusinessHours.start/end as local wall-clock times in the OpenAPI document.
+
+    pydantic documents ``datetime.time`` as JSON Schema ``format: time``, which RFC 3339 defines
+    with a UTC offset; these are naive local times in ``timezone`` ("09:00:00"), so a validator
+    would reject every correct response. They are documented as ``partial-time`` instead.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        hours = schema.get("components", {}).get("schemas", {}).get("BusinessHours", {}).get("properties", {})
+        for name in ("start", "end"):
+            if hours.get(name, {}).get("format") == "time":
+                hours[name]["format"] = "partial-time"
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def main() -> None:

@@ -2,11 +2,74 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
 from medic_runtime import ServiceSettings
+
+#: Roles an OIDC claim value may map to.
+ROLE_NAMES = ("viewer", "operator", "admin")
 
 
 class ControlSettings(ServiceSettings):
-    """control-api's settings."""
+    """control-api's settings: the store, access control, the dashboard's service list."""
 
     service_name: str = "control-api"
     http_port: int = 8080
+
+    database_path: Path = Field(
+        default=Path("medic.db"), description="SQLite file used when MEDIC_STORE_URL is unset (default ./medic.db)."
+    )
+    bootstrap_admin_token: str | None = Field(
+        default=None,
+        min_length=24,
+        description="An admin API token to create at start-up if absent (for first login and test harnesses).",
+    )
+    projector_enabled: bool = Field(
+        default=True,
+        description="Consume every topic into the store (the single writer); API-only replicas set it false.",
+    )
+    snapshot_interval_s: float = Field(
+        default=30.0, gt=0, le=3600, description="How often the paused flag and full config are re-published (state_snapshot)."
+    )
+    service_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON object of service name to base URL whose /healthz the dashboard shows, e.g. {"watcher": "http://…"}.',
+    )
+    health_timeout_s: float = Field(default=2.0, gt=0, le=30, description="Timeout of one /healthz probe.")
+
+    write_rate_per_minute: int = Field(default=120, ge=1, description="Write requests per minute per client before 429.")
+    write_burst: int = Field(default=30, ge=1, description="Write requests a client may send at once before 429.")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413.")
+    cors_origins: tuple[str, ...] = Field(default=(), description="Origins allowed by CORS (none by default: closed).")
+    cookie_secure: bool = Field(default=False, description="Mark the dashboard session cookie Secure (set behind HTTPS).")
+    token_cache_s: float = Field(default=30.0, ge=0, le=600, description="How long a verified API token is cached in memory.")
+
+    oidc_issuer: str | None = Field(default=None, description="OIDC issuer; enables bearer JWTs when set with audience and JWKS.")
+    oidc_audience: str | None = Field(default=None, description="Audience the JWT must carry.")
+    oidc_jwks_url: str | None = Field(default=None, description="JWKS URL of the issuer (keys fetched and cached).")
+    oidc_role_claim: str = Field(default="medic_role", description="Claim (string or list) that names the role.")
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict, description="Claim value → role (viewer|operator|admin); unmapped values fall back to the value."
+    )
+    oidc_identity_claim: str = Field(default="email", description="Claim used as the user's identity (falls back to sub).")
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _known_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        for claim, role in value.items():
+            if role not in ROLE_NAMES:
+                raise ValueError(f"role {role!r} for {claim!r} is not one of {', '.join(ROLE_NAMES)}")
+        return value
+
+    def resolved_store_url(self) -> str:
+        """The audit store: MEDIC_STORE_URL, else ./medic.db (SQLite)."""
+        if self.store_url:
+            return self.store_url
+        return f"sqlite+aiosqlite:///{self.database_path.resolve()}"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """True when bearer JWTs are accepted."""
+        return bool(self.oidc_issuer and self.oidc_audience and self.oidc_jwks_url)

@@ -1,0 +1,98 @@
+"""POST/GET /tokens, DELETE /tokens/{id}: API tokens (admins only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+
+from medic_contracts import new_event_id, utcnow
+
+from ..actions import service as audit
+from ..config.service import lock_audit
+from ..deps import Admin, Ctx, ReadConn, Viewer
+from ..errors import error_responses
+from . import service
+from .schemas import Role, TokenCreate, TokenCreated, TokenInfo
+
+router = APIRouter(tags=["auth"], responses=error_responses(401, 403, 422))
+
+
+class WhoAmI(BaseModel):
+    """The caller's identity and role."""
+
+    identity: str = Field(description="Token name or OIDC identity.", examples=["alice"])
+    role: str = Field(description="viewer, operator or admin.", examples=["operator"])
+    via: str = Field(description="token, oidc or session.", examples=["token"])
+
+
+@router.get("/whoami", response_model=WhoAmI, summary="Who the token belongs to")
+async def whoami(principal: Viewer) -> WhoAmI:
+    """The caller's identity, role and how they authenticated."""
+    return WhoAmI(identity=principal.identity, role=principal.role.label, via=principal.via)
+
+
+@router.post(
+    "/tokens", response_model=TokenCreated, status_code=201, summary="Issue a token", responses=error_responses(409, 429)
+)
+async def create_token(body: TokenCreate, ctx: Ctx, principal: Admin) -> TokenCreated:
+    """Issue a token; its secret is in this response only."""
+    async with ctx.runtime.transaction() as tx:
+        await lock_audit(tx)
+        created = await service.create_token(
+            tx.conn, name=body.name, role=Role.parse(body.role), created_by=principal.identity, expires_at=body.expires_at
+        )
+        await audit.append(
+            tx.conn,
+            [
+                audit.AuditRecord(
+                    event_id=new_event_id(),
+                    event_type="token",
+                    issue_id=None,
+                    occurred_at=utcnow(),
+                    service="control-api",
+                    actor=principal.identity,
+                    action="token.created",
+                    status="succeeded",
+                    summary=f"{principal.identity} issued a token for {body.name} (role {body.role})",
+                    details={"token_id": created.id, "name": body.name, "role": body.role},
+                )
+            ],
+        )
+    return created
+
+
+@router.get("/tokens", response_model=list[TokenInfo], summary="Every token (metadata only)")
+async def list_tokens(conn: ReadConn, _p: Admin) -> list[TokenInfo]:
+    """Tokens, newest first, without their secrets."""
+    return await service.list_tokens(conn)
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenInfo, summary="Revoke a token", responses=error_responses(404, 429))
+async def revoke_token(
+    token_id: Annotated[str, Path(min_length=1, max_length=32, description="Token id.")], ctx: Ctx, principal: Admin
+) -> TokenInfo:
+    """Revoke a token at once (the in-memory token cache is cleared)."""
+    async with ctx.runtime.transaction() as tx:
+        await lock_audit(tx)
+        info = await service.revoke_token(tx.conn, token_id=token_id)
+        await audit.append(
+            tx.conn,
+            [
+                audit.AuditRecord(
+                    event_id=new_event_id(),
+                    event_type="token",
+                    issue_id=None,
+                    occurred_at=utcnow(),
+                    service="control-api",
+                    actor=principal.identity,
+                    action="token.revoked",
+                    status="succeeded",
+                    summary=f"{principal.identity} revoked the token of {info.name}",
+                    details={"token_id": info.id, "name": info.name},
+                )
+            ],
+        )
+    ctx.tokens.clear()
+    return info

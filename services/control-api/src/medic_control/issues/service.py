@@ -1,0 +1,170 @@
+"""Listing issues (filters, cursor pagination) and assembling one issue's full story."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medic_contracts import CommandName, ControlCommand
+from medic_runtime import Transaction
+
+from ..actions import service as audit
+from ..actions.schemas import ActionOut
+from ..approvals import service as approvals
+from ..auth.schemas import Principal
+from ..config.service import lock_audit, publish_command
+from ..db import utc
+from ..errors import Conflict, NotFound, Unprocessable
+from ..feedback import service as feedback
+from .models import Issue
+from .schemas import CommandAcceptedIssue, DeploymentOut, FixOut, IssueDetail, IssuePage, IssueSummary
+
+__all__ = ["IssueFilter", "get_issue", "list_issues", "request_rollback"]
+
+_SUMMARY_COLUMNS = [getattr(Issue, name) for name in IssueSummary.model_fields]
+
+
+@dataclass(frozen=True, slots=True)
+class IssueFilter:
+    """Filters of the issue list."""
+
+    status: tuple[str, ...] = ()
+    severity: tuple[str, ...] = ()
+    issue_type: tuple[str, ...] = ()
+    target: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def encode_cursor(detected_at: datetime, issue_id: str) -> str:
+    """An opaque cursor after (detected_at, id)."""
+    raw = json.dumps([utc(detected_at).isoformat(), issue_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor names; :class:`Unprocessable` when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, issue_id = json.loads(raw)
+        return utc(datetime.fromisoformat(at)), str(issue_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise Unprocessable("invalid cursor") from None
+
+
+async def list_issues(conn: AsyncConnection, *, filters: IssueFilter, limit: int, cursor: str | None) -> IssuePage:
+    """Issues newest first (by detection time), one page at a time."""
+    conds: list[Any] = []
+    if filters.status:
+        conds.append(Issue.status.in_(filters.status))
+    if filters.severity:
+        conds.append(Issue.severity.in_(filters.severity))
+    if filters.issue_type:
+        conds.append(Issue.issue_type.in_(filters.issue_type))
+    if filters.target:
+        conds.append(Issue.target == filters.target)
+    if filters.since:
+        conds.append(Issue.detected_at >= filters.since)
+    if filters.until:
+        conds.append(Issue.detected_at < filters.until)
+    if cursor:
+        at, issue_id = decode_cursor(cursor)
+        conds.append(or_(Issue.detected_at < at, and_(Issue.detected_at == at, Issue.id < issue_id)))
+    stmt = (
+        select(*_SUMMARY_COLUMNS).where(and_(true(), *conds)).order_by(Issue.detected_at.desc(), Issue.id.desc()).limit(limit + 1)
+    )
+    rows = (await conn.execute(stmt)).mappings().all()
+    items = [IssueSummary.model_validate(dict(r)) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].detected_at, items[-1].id) if len(rows) > limit else None
+    return IssuePage(items=items, next_cursor=next_cursor)
+
+
+def _fix(timeline: list[ActionOut]) -> FixOut | None:
+    for action in reversed(timeline):
+        if action.event_type == "fix_committed":
+            event = action.details.get("event") or {}
+            return FixOut(
+                branch=event.get("branch"),
+                commit_sha=event.get("commit_sha"),
+                pr_url=event.get("pr_url"),
+                diff_hash=event.get("diff_hash"),
+                diff=event.get("diff"),
+                files_changed=list(event.get("files_changed") or []),
+                tests=event.get("tests"),
+            )
+    return None
+
+
+def _deployments(timeline: list[ActionOut]) -> list[DeploymentOut]:
+    out: list[DeploymentOut] = []
+    for action in timeline:
+        if action.event_type == "deployment_result":
+            event = action.details.get("event") or {}
+            out.append(
+                DeploymentOut(
+                    at=action.occurred_at,
+                    stage=str(event.get("stage", "")),
+                    outcome=str(event.get("outcome", "")),
+                    commit_sha=event.get("commit_sha"),
+                    reason=str(event.get("reason", "")),
+                    checks=list(event.get("checks") or []),
+                )
+            )
+    return out
+
+
+async def get_issue(conn: AsyncConnection, *, issue_id: str, timeline_limit: int = 2000) -> IssueDetail:
+    """An issue with its diagnosis, fix, deployments, approvals, feedback and timeline."""
+    row = (await conn.execute(select(Issue).where(Issue.id == issue_id))).mappings().first()
+    if row is None:
+        raise NotFound("no such issue")
+    actions = await audit.list_actions(
+        conn, filters=audit.ActionFilter(issue_id=issue_id), limit=timeline_limit, newest_first=False
+    )
+    timeline = [ActionOut.model_validate(a, from_attributes=True) for a in actions]
+    return IssueDetail.model_validate(
+        {
+            **dict(row),
+            "links": row["links"] or [],
+            "fix": _fix(timeline),
+            "deployments": _deployments(timeline),
+            "approvals": await approvals.list_approvals(conn, status=None, issue_id=issue_id),
+            "feedback": await feedback.for_issue(conn, issue_id=issue_id),
+            "timeline": timeline,
+        }
+    )
+
+
+async def require_issue(conn: AsyncConnection, *, issue_id: str) -> Any:
+    """The issue row; :class:`NotFound` when absent."""
+    row = (await conn.execute(select(Issue.id, Issue.target, Issue.deployment_stage).where(Issue.id == issue_id))).first()
+    if row is None:
+        raise NotFound("no such issue")
+    return row
+
+
+async def request_rollback(tx: Transaction, *, issue_id: str, reason: str, principal: Principal) -> CommandAcceptedIssue:
+    """Broadcast a manual ``rollback`` ControlCommand for an issue whose fix was deployed; audited."""
+    await lock_audit(tx)
+    row = await require_issue(tx.conn, issue_id=issue_id)
+    if row.deployment_stage is None:
+        raise Conflict("nothing has been deployed for this issue")
+    command = ControlCommand(
+        producer=tx.producer,
+        issue_id=issue_id,
+        command=CommandName.ROLLBACK,
+        actor=principal.identity,
+        reason=reason,
+        target=row.target or None,
+    )
+    await publish_command(
+        tx, command=command, principal=principal, summary=f"manual rollback of {issue_id} by {principal.identity}"
+    )
+    return CommandAcceptedIssue(command=command.command.value, event_id=command.event_id, issue_id=issue_id)

@@ -1,0 +1,86 @@
+"""GET /issues, GET /issues/{id}, POST /issues/{id}/rollback, POST /issues/{id}/feedback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from medic_contracts import IssueType, Severity
+
+from ..config.service import lock_audit
+from ..deps import Ctx, Operator, ReadConn, Viewer
+from ..errors import error_responses
+from ..feedback import service as feedback
+from ..feedback.schemas import FeedbackIn, FeedbackOut
+from . import service
+from .lifecycle import IssueStatus
+from .schemas import CommandAcceptedIssue, IssueDetail, IssuePage, RollbackRequest
+
+router = APIRouter(prefix="/issues", tags=["issues"], responses=error_responses(401, 403, 422))
+
+IssueId = Annotated[str, Path(min_length=1, max_length=200, description="Issue id.")]
+
+
+@router.get("", response_model=IssuePage, summary="Issues, newest first, with filters and cursor pagination")
+async def list_issues(
+    *,
+    conn: ReadConn,
+    _p: Viewer,
+    status: Annotated[list[IssueStatus] | None, Query(description="Statuses (repeat for several).")] = None,
+    severity: Annotated[list[Severity] | None, Query(description="Severities (repeat for several).")] = None,
+    issue_type: Annotated[list[IssueType] | None, Query(alias="type", description="Issue types (repeat for several).")] = None,
+    target: Annotated[str | None, Query(max_length=200, description="Target application.")] = None,
+    since: Annotated[datetime | None, Query(description="Detected at or after (ISO 8601).")] = None,
+    until: Annotated[datetime | None, Query(description="Detected before (ISO 8601).")] = None,
+    cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
+) -> Response:
+    """A page of issues; follow `next_cursor` for the next one."""
+    filters = service.IssueFilter(
+        status=tuple(s.value for s in status or ()),
+        severity=tuple(s.value for s in severity or ()),
+        issue_type=tuple(t.value for t in issue_type or ()),
+        target=target,
+        since=since,
+        until=until,
+    )
+    page = await service.list_issues(conn, filters=filters, limit=limit, cursor=cursor)
+    # The hottest read: serialized once, not re-validated against the response model on the way out.
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
+@router.get(
+    "/{issue_id}", response_model=IssueDetail, summary="One issue with its whole timeline", responses=error_responses(404)
+)
+async def get_issue(issue_id: IssueId, conn: ReadConn, _p: Viewer) -> IssueDetail:
+    """Diagnosis, diff, tests, deployments, approvals, feedback and every audited action."""
+    return await service.get_issue(conn, issue_id=issue_id)
+
+
+@router.post(
+    "/{issue_id}/rollback",
+    response_model=CommandAcceptedIssue,
+    summary="Roll back the issue's deployed fix",
+    responses=error_responses(404, 409, 429),
+)
+async def rollback(issue_id: IssueId, body: RollbackRequest, ctx: Ctx, principal: Operator) -> CommandAcceptedIssue:
+    """Broadcast a `rollback` ControlCommand for the releaser."""
+    async with ctx.runtime.transaction() as tx:
+        return await service.request_rollback(tx, issue_id=issue_id, reason=body.reason, principal=principal)
+
+
+@router.post(
+    "/{issue_id}/feedback",
+    response_model=FeedbackOut,
+    status_code=201,
+    summary="Rate how Medic handled the issue",
+    responses=error_responses(404, 429),
+)
+async def post_feedback(issue_id: IssueId, body: FeedbackIn, ctx: Ctx, principal: Operator) -> FeedbackOut:
+    """Store a 1–5 rating with a comment (operators and admins)."""
+    async with ctx.runtime.transaction() as tx:
+        await lock_audit(tx)
+        await service.require_issue(tx.conn, issue_id=issue_id)
+        return await feedback.record(tx.conn, issue_id=issue_id, body=body, principal=principal)

@@ -1,0 +1,182 @@
+"""The audit store on SQLite and PostgreSQL: migrations, append-only enforcement, tamper detection, `medic audit`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from medic_control.actions import service as audit
+from medic_control.db import migrate
+from medic_control.models import Base
+from medic_runtime.store import ServiceStore
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[ServiceStore]:
+    store = ServiceStore(store_url, service="control-api")
+    await migrate(store.engine, schema=store.schema)
+    yield store
+    await store.close()
+
+
+def record(n: int, issue: str = "iss_1") -> audit.AuditRecord:
+    return audit.AuditRecord(
+        event_id=f"evt-{n}",
+        event_type="action_recorded",
+        issue_id=issue,
+        occurred_at=datetime(2026, 11, 27, 9, 0, n % 60, 123456, tzinfo=UTC),
+        service="implementer",
+        actor="implementer",
+        action="implementer.commit",
+        status="succeeded",
+        summary=f"step {n} ✓",
+        reasoning="because" if n % 2 else None,
+        details={"diff": "--- a\n+++ b\n", "n": n, "ratio": 0.1 * n, "nested": {"ok": True, "list": [1, "x", None]}},
+    )
+
+
+async def fill(store: ServiceStore, n: int) -> None:
+    async with store.transaction() as conn:
+        await audit.append(conn, [record(i) for i in range(1, n + 1)])
+
+
+async def sql(store: ServiceStore, statement: str) -> None:
+    async with store.transaction() as conn:
+        await conn.execute(text(statement))
+
+
+def table(store: ServiceStore) -> str:
+    return f'"{store.schema}".agent_actions' if store.schema else "agent_actions"
+
+
+async def test_migrations_create_every_table_and_are_idempotent(store: ServiceStore) -> None:
+    await migrate(store.engine, schema=store.schema)  # a second start changes nothing
+    async with store.engine.connect() as conn:
+        names = await conn.run_sync(lambda c: set(__import__("sqlalchemy").inspect(c).get_table_names(schema=store.schema)))
+    assert set(Base.metadata.tables) <= names
+    assert {"agent_issues", "agent_actions", "agent_config"} <= names
+
+
+async def test_the_chain_of_an_untouched_trail_verifies_and_its_head_is_the_last_hash(store: ServiceStore) -> None:
+    await fill(store, 25)
+    async with store.engine.connect() as conn:
+        report = await audit.verify(conn)
+        seq, digest = await audit.head(conn)
+    assert report.ok and report.rows == 25
+    assert (seq, digest) == (25, report.head_hash)
+
+
+async def test_appending_the_same_event_twice_adds_one_row(store: ServiceStore) -> None:
+    async with store.transaction() as conn:
+        first = await audit.append(conn, [record(1), record(1)])
+    async with store.transaction() as conn:
+        second = await audit.append(conn, [record(1), record(2)])
+    assert list(first) == ["evt-1"] and list(second) == ["evt-2"]
+
+
+async def test_concurrent_appenders_keep_one_linear_chain(store: ServiceStore) -> None:
+    async def writer(base: int) -> None:
+        for i in range(5):
+            async with store.transaction() as conn:
+                await audit.lock(conn)
+                await audit.append(conn, [record(base + i)])
+
+    await asyncio.gather(*(writer(100 * k) for k in range(1, 5)))
+    async with store.engine.connect() as conn:
+        report = await audit.verify(conn)
+    assert report.ok and report.rows == 20
+
+
+async def test_the_database_refuses_update_and_delete_of_audit_rows(store: ServiceStore) -> None:
+    await fill(store, 3)
+    for statement in (f"UPDATE {table(store)} SET summary = 'edited' WHERE seq = 2", f"DELETE FROM {table(store)} WHERE seq = 2"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            await sql(store, statement)
+    if store.dialect == "postgresql":
+        with pytest.raises(DBAPIError, match="append-only"):
+            await sql(store, f"TRUNCATE {table(store)}")
+    async with store.engine.connect() as conn:
+        assert (await audit.verify(conn)).ok
+
+
+async def _disable_guard(store: ServiceStore) -> None:
+    # What an attacker with database superuser access does first.
+    if store.dialect == "postgresql":
+        await sql(store, f"ALTER TABLE {table(store)} DISABLE TRIGGER USER")
+    else:
+        await sql(store, "DROP TRIGGER agent_actions_no_update")
+        await sql(store, "DROP TRIGGER agent_actions_no_delete")
+
+
+async def test_an_edited_row_breaks_the_chain_at_that_row(store: ServiceStore) -> None:
+    await fill(store, 10)
+    await _disable_guard(store)
+    await sql(store, f"UPDATE {table(store)} SET summary = 'nothing to see' WHERE seq = 7")
+    async with store.engine.connect() as conn:
+        report = await audit.verify(conn)
+    assert not report.ok
+    assert report.first_bad_seq == 7 and report.first_bad_event_id == "evt-7"
+    assert "modified" in (report.problem or "")
+
+
+async def test_an_edit_that_also_rewrites_the_hash_is_caught_at_the_next_row(store: ServiceStore) -> None:
+    await fill(store, 10)
+    await _disable_guard(store)
+    await sql(store, f"UPDATE {table(store)} SET details = '{{}}', hash = '{'e' * 64}' WHERE seq = 4")
+    async with store.engine.connect() as conn:
+        report = await audit.verify(conn)
+    assert not report.ok and report.first_bad_seq == 4
+
+
+async def test_a_deleted_row_is_named_as_missing(store: ServiceStore) -> None:
+    await fill(store, 10)
+    await _disable_guard(store)
+    await sql(store, f"DELETE FROM {table(store)} WHERE seq = 5")
+    async with store.engine.connect() as conn:
+        report = await audit.verify(conn)
+    assert not report.ok and report.first_bad_seq == 5 and "missing" in (report.problem or "")
+
+
+async def test_deleting_the_tail_is_caught_against_an_exported_head(store: ServiceStore) -> None:
+    await fill(store, 10)
+    async with store.engine.connect() as conn:
+        _, exported = await audit.head(conn)
+    await _disable_guard(store)
+    await sql(store, f"DELETE FROM {table(store)} WHERE seq >= 9")
+    async with store.engine.connect() as conn:
+        assert (await audit.verify(conn)).ok  # the rest still chains...
+        report = await audit.verify(conn, expected_head=exported)
+    assert not report.ok and report.first_bad_seq == 9  # ...but the exported head is gone
+
+
+def medic(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the `medic` CLI in-process (its own thread: it runs its own event loop)."""
+    from medic.main import main
+
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+async def test_medic_audit_verify_fails_naming_the_tampered_row_and_head_prints_the_hash(
+    store: ServiceStore, store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MEDIC_API_URL", raising=False)
+    monkeypatch.setenv("MEDIC_CLI_CONFIG", "/nonexistent/cli.toml")
+    await fill(store, 6)
+    code, _, err = await asyncio.to_thread(medic, capsys, "audit", "verify", "--database-url", store_url)
+    assert code == 0, err
+    _, out, _ = await asyncio.to_thread(medic, capsys, "audit", "head", "--database-url", store_url)
+    async with store.engine.connect() as conn:
+        seq, digest = await audit.head(conn)
+    assert out.split() == [str(seq), digest]
+    await _disable_guard(store)
+    await sql(store, f"UPDATE {table(store)} SET actor = 'someone else' WHERE seq = 3")
+    code, _, err = await asyncio.to_thread(medic, capsys, "audit", "verify", "--database-url", store_url)
+    assert code == 1
+    assert "row 3" in err and "evt-3" in err
