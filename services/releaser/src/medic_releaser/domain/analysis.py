@@ -323,7 +323,8 @@ def record_sample(
             continue
         progress.bad += 1
         progress.consecutive += 1
-        needed = 1 if name in IMMEDIATE else limits.threshold
+        # A seen recurrence is certain at once; missing log data waits for the threshold like any check.
+        needed = 1 if name in IMMEDIATE and verdict.value else limits.threshold
         if progress.consecutive >= needed and not progress.failed:
             progress.failed = True
             detail = f"{verdict.detail} ({progress.consecutive} consecutive bad sample(s), threshold {needed})"
