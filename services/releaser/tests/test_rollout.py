@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -37,13 +38,15 @@ from .harness import EventLog, Target, control_state, fix_event, publish, traffi
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 CTL = Producer(service="control-api", instance="ctl-1")
+TUESDAY_NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+SATURDAY_NOON = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @asynccontextmanager
 async def releaser(service_settings: Callable[..., Any], target: Target, **overrides: Any) -> AsyncIterator[ServiceRuntime]:
-    settings = service_settings("releaser", cls=ReleaserSettings, target_file=target.toml, lease_ttl_s=5.0, **overrides)
     clock = overrides.pop("clock", None)
-    rt = build(settings, clock=clock) if clock else build(settings)
+    settings = service_settings("releaser", cls=ReleaserSettings, target_file=target.toml, lease_ttl_s=5.0, **overrides)
+    rt = build(settings, clock=(lambda: clock) if clock else None)
     await rt.start()
     try:
         yield rt
@@ -162,7 +165,7 @@ async def test_level_one_waits_for_an_approval_bound_to_the_diff_and_a_rejection
     async with (
         EventLog(kafka_bootstrap, topics) as log,
         traffic(f"{target.staging.url}/work"),
-        releaser(service_settings, target),
+        releaser(service_settings, target, clock=TUESDAY_NOON),
     ):
         await publish(kafka_bootstrap, topics, fix)
         requests = await log.wait_for(lambda ev: [e for e in ev if isinstance(e, ApprovalRequested)])
@@ -190,4 +193,36 @@ async def test_level_one_waits_for_an_approval_bound_to_the_diff_and_a_rejection
         await publish(kafka_bootstrap, topics, reject)
         blocked = await log.wait_for(final(DeploymentStage.PRODUCTION, DeploymentOutcome.BLOCKED))
         assert "rejected by bob" in blocked[0].reason
+        assert target.repo.behaviour_on("main")["version"] == 1
+
+
+async def test_pause_holds_a_release_and_business_hours_block_production_with_the_reason_recorded(
+    make_target: Callable[..., Any], service_settings: Callable[..., Any], kafka_bootstrap: str, topics: TopicRegistry
+) -> None:
+    target: Target = await make_target()
+    config = MedicConfig(autonomy_level=AutonomyLevel.AUTO_LOW_RISK)
+    await publish(kafka_bootstrap, topics, control_state(config, paused=True, reason="incident review"))
+    fix = fix_event(target.repo, issue_id="iss_hours", behaviour={"version": 2}, severity=Severity.P3)
+    async with (
+        EventLog(kafka_bootstrap, topics) as log,
+        traffic(f"{target.staging.url}/work"),
+        releaser(service_settings, target, clock=SATURDAY_NOON),
+    ):
+        await publish(kafka_bootstrap, topics, fix)
+        held = await log.wait_for(
+            lambda ev: [e for e in ev if isinstance(e, ActionRecorded) and e.action == "releaser.gate"
+                        and e.status is ActionStatus.REFUSED]
+        )  # fmt: skip
+        assert "incident review" in held[0].summary
+        await asyncio.sleep(1.5)
+        assert not [a for a in log.of(ActionRecorded) if a.action in ("releaser.merge", "releaser.deploy")]
+        assert target.repo.behaviour_on("staging")["version"] == 1  # paused: nothing moved
+
+        resume = ControlCommand(producer=CTL, command=CommandName.RESUME, actor="alice", paused=False)
+        await publish(kafka_bootstrap, topics, resume)
+        await log.wait_for(final(DeploymentStage.STAGING, DeploymentOutcome.PROMOTED), timeout=40)
+        blocked = await log.wait_for(final(DeploymentStage.PRODUCTION, DeploymentOutcome.BLOCKED), timeout=20)
+        assert "working days" in blocked[0].reason
+        refusals = [a for a in log.of(ActionRecorded) if a.action == "releaser.gate" and "working days" in a.summary]
+        assert refusals and refusals[0].details["retry_at"] == "2026-11-30T09:00:00+00:00"
         assert target.repo.behaviour_on("main")["version"] == 1

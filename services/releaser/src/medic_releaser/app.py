@@ -62,7 +62,7 @@ def build(
         clock=clock,
     )
     register(Releaser(rt=rt, runs=runs, rollout=rollout, target=target.target.name))
-    rt.worker(RELEASE_WORK, concurrency=settings.release_concurrency, lease_s=max(settings.lease_ttl_s, 30.0))(rollout.drive)
+    rt.worker(RELEASE_WORK, concurrency=settings.release_concurrency, lease_s=settings.lease_ttl_s)(rollout.drive)
     rt.every(max(settings.lease_ttl_s / 3, 0.5), name="releaser-lease-renewal")(rollout.renew_leases)
     rt.readiness("target_lease_store", rt.store.ping)
     return rt

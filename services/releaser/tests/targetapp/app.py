@@ -14,7 +14,8 @@ import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-BEHAVIOUR = json.load(open("behaviour.json"))
+with open("behaviour.json") as _fh:
+    BEHAVIOUR = json.load(_fh)
 LOG = os.environ.get("APP_LOG")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, float("inf"))
 LOCK = threading.Lock()
@@ -46,7 +47,7 @@ def metrics_text():
         for status, n in sorted(COUNTS.items()):
             lines.append(f'http_requests_total{{status="{status}",route="/work"}} {n}')
         lines += ["# HELP http_request_duration_seconds Durations.", "# TYPE http_request_duration_seconds histogram"]
-        for bound, n in zip(BUCKETS, HIST):
+        for bound, n in zip(BUCKETS, HIST, strict=True):
             le = "+Inf" if bound == float("inf") else repr(bound)
             lines.append(f'http_request_duration_seconds_bucket{{le="{le}"}} {n}')
         lines.append(f"http_request_duration_seconds_sum {SUM[0]}")
