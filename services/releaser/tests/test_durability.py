@@ -1,0 +1,149 @@
+"""Durability: a releaser killed mid-watch resumes with the remaining time; only the lease holder acts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from medic_contracts import (
+    ActionRecorded,
+    ActionStatus,
+    AutonomyLevel,
+    DeploymentOutcome,
+    DeploymentResult,
+    DeploymentStage,
+    MedicConfig,
+    Severity,
+    TopicRegistry,
+)
+from medic_releaser.adapters.store import RunStore
+from medic_releaser.app import build
+from medic_releaser.settings import ReleaserSettings
+from medic_runtime.testing.plugin import test_env as make_env
+
+from .harness import EventLog, Target, control_state, fix_event, free_port, publish, traffic, wait_http
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+def start_releaser(env: dict[str, str], log: Path, instance: str) -> subprocess.Popen[bytes]:
+    script = "from medic_releaser.app import main; main()"
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-c", script], env={**env, "MEDIC_INSTANCE_ID": instance}, stdout=out, stderr=out
+        )
+
+
+def staging_results(log: EventLog) -> list[DeploymentResult]:
+    return [e for e in log.of(DeploymentResult) if e.stage is DeploymentStage.STAGING]
+
+
+def actions(log: EventLog, name: str, status: ActionStatus | None = None) -> list[ActionRecorded]:
+    return [a for a in log.of(ActionRecorded) if a.action == name and (status is None or a.status is status)]
+
+
+@pytest.mark.e2e
+async def test_a_releaser_killed_during_the_staging_watch_finishes_it_with_the_remaining_time_and_decides_once(
+    make_target: Callable[..., Any], kafka_bootstrap: str, topic_prefix: str, topics: TopicRegistry, tmp_path: Path
+) -> None:
+    # A long window: a restart on a loaded 2-core machine can take many seconds (imports alone).
+    target: Target = await make_target(release={"staging_watch_s": 20.0, "production_watch_s": 1.0})
+    await publish(kafka_bootstrap, topics, control_state(MedicConfig(autonomy_level=AutonomyLevel.FULL)))
+    port = free_port()
+    env = make_env(kafka_bootstrap, topic_prefix, tmp_path / "releaser-data", MEDIC_TARGET_FILE=str(target.toml),
+                   MEDIC_LEASE_TTL_S="2", MEDIC_LOG_FORMAT="text", MEDIC_HTTP_PORT=str(port))  # fmt: skip
+    out = tmp_path / "releaser.log"
+    fix = fix_event(target.repo, issue_id="iss_kill", behaviour={"version": 2}, severity=Severity.P1)
+    first = start_releaser(env, out, "releaser-a")
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        async with EventLog(kafka_bootstrap, topics) as log, traffic(f"{target.staging.url}/work"):
+            await publish(kafka_bootstrap, topics, fix)
+            started = await log.wait_for(lambda ev: actions(log, "releaser.watch", ActionStatus.STARTED), timeout=60)
+            watch_until = float(started[0].details["watch_until"])  # type: ignore[arg-type]
+            await asyncio.sleep(2.5)  # well inside the 8 s watch, after a few samples
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+            killed_at = time.time()
+            assert not staging_results(log), "no decision before the kill"
+            second = start_releaser(env, out, "releaser-b")
+            await wait_http(f"http://127.0.0.1:{port}/readyz", timeout=90)
+            ready_at = time.time()
+            done = await log.wait_for(
+                lambda ev: [r for r in staging_results(log) if r.outcome is DeploymentOutcome.PROMOTED], timeout=60
+            )
+            await asyncio.sleep(2.0)  # a duplicate decision would show up here
+            decided_at = done[0].occurred_at.timestamp()
+            assert len(staging_results(log)) == 1, [r.outcome for r in staging_results(log)]
+            # It finished the original window (never cut short), not a fresh 20 s one counted from the restart.
+            assert decided_at >= watch_until
+            assert decided_at <= max(watch_until, ready_at) + 4.0, (decided_at - ready_at, watch_until - ready_at, killed_at)
+            assert len(actions(log, "releaser.watch", ActionStatus.STARTED)) == 1
+            assert len(actions(log, "releaser.deploy", ActionStatus.STARTED)) == 1
+            assert {a.producer.instance for a in actions(log, "releaser.watch", ActionStatus.SUCCEEDED)} == {"releaser-b"}
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+@pytest.mark.postgres
+async def test_two_instances_share_a_store_and_only_the_lease_holder_acts(
+    make_target: Callable[..., Any],
+    service_settings: Callable[..., Any],
+    kafka_bootstrap: str,
+    topics: TopicRegistry,
+    fresh_postgres_url: str,
+) -> None:
+    target: Target = await make_target(release={"staging_watch_s": 3.0, "production_watch_s": 1.0})
+    await publish(kafka_bootstrap, topics, control_state(MedicConfig(autonomy_level=AutonomyLevel.FULL)))
+
+    def settings(name: str) -> ReleaserSettings:
+        built: ReleaserSettings = service_settings(
+            "releaser", cls=ReleaserSettings, target_file=target.toml, lease_ttl_s=2.0, store_url=fresh_postgres_url,
+            instance_id=name,
+        )  # fmt: skip
+        return built
+
+    a, b = build(settings("releaser-a")), build(settings("releaser-b"))
+    await a.start()
+    await b.start()
+    stopped_a = False
+    try:
+        holder_store = RunStore(a.store)
+        assert await holder_store.acquire_lease(target="shop", holder="releaser-a", ttl_s=30.0)
+        fix = fix_event(target.repo, issue_id="iss_lease", behaviour={"version": 2}, severity=Severity.P1)
+        async with EventLog(kafka_bootstrap, topics) as log, traffic(f"{target.staging.url}/work"):
+            await publish(kafka_bootstrap, topics, fix)
+            await log.wait_for(lambda ev: actions(log, "releaser.watch", ActionStatus.STARTED), timeout=60)
+            acting = {a.producer.instance for a in log.of(ActionRecorded) if a.action != "releaser.accepted"}
+            assert acting == {"releaser-a"}
+            later_b = b.metrics.work_done.labels(b.metrics.service, "release", "later")._value.get()
+            assert later_b >= 1, "instance b claimed the run and stood back"
+
+            # The holder goes away mid-watch: its lease lapses and b carries the same run to its one decision.
+            await a.stop()
+            stopped_a = True
+            done = await log.wait_for(
+                lambda ev: [r for r in staging_results(log) if r.outcome is DeploymentOutcome.PROMOTED], timeout=60
+            )
+            assert done[0].producer.instance == "releaser-b"
+            assert len(staging_results(log)) == 1
+    finally:
+        if not stopped_a:
+            await a.stop()
+        await b.stop()
+    assert os.environ.get("MEDIC_TARGET_FILE") is None  # nothing leaked into this process's environment
