@@ -56,7 +56,7 @@ async def test_slack_approval_buttons_and_refusals_surface_as_errors() -> None:
     async with serve(fake.app()) as url:
         cfg = SlackNotifier(kind="slack", channel="#releases", base_url=f"{url}/api")
         await SlackChannel(cfg, token=fake.token).send(notice(DeploymentOutcome.AWAITING_APPROVAL))
-        approve = [b for b in fake.messages[0]["blocks"] if b["type"] == "actions"][0]["elements"][1]
+        approve = next(b for b in fake.messages[0]["blocks"] if b["type"] == "actions")["elements"][1]
         assert approve["url"] == "https://medic.example/approvals/apr_1"
         wrong = SlackNotifier(kind="slack", channel="#nowhere", base_url=f"{url}/api/")
         with pytest.raises(ReleaseError, match="channel_not_found"):
