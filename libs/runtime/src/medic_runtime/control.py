@@ -164,12 +164,16 @@ class ControlPlane:
         consumer.seek(tp, max(begin, end - HISTORY))
         seen_state = False
         deadline = time.monotonic() + self.settings.control_catch_up_timeout_s
-        while await consumer.position(tp) < end and time.monotonic() < deadline:
-            batch = await consumer.getmany(tp, timeout_ms=200)
+        # Read to the end of the log: past the reported end offset (a lower bound on the embedded
+        # broker, which under-reports it after multi-record batches) until a fetch comes back empty.
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(tp, timeout_ms=100)
             for record in batch.get(tp, []):
                 command = self._parse(record.value)
                 if command is not None:
                     seen_state |= self._apply_state(command)
+            if not batch and await consumer.position(tp) >= end:
+                break
         if not seen_state:
             await self._bootstrap_state(cached)
         self.caught_up.set()

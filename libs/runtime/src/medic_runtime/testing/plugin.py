@@ -122,6 +122,9 @@ def test_env(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path, **extra: s
     return env
 
 
+test_env.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test, despite its name
+
+
 # ---- PostgreSQL ------------------------------------------------------------------------------
 
 

@@ -1,0 +1,73 @@
+"""``medic replay``: re-publish chosen events (fresh ids, ``replay-of`` header) so an issue is reprocessed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from datetime import datetime
+from typing import Any
+
+from medic_contracts import TopicName, TopicRegistry
+
+
+def _topic(name: str, prefix: str) -> str:
+    logical = {t.value: t for t in TopicName}
+    return TopicRegistry(prefix).name(logical[name]) if name in logical else name
+
+
+def _run(args: argparse.Namespace) -> int:
+    from medic.replay import describe, plan_replay, run_replay
+
+    if args.from_offset is not None and args.from_time is not None:
+        print("medic replay: give --from-offset or --from-time, not both")
+        return 2
+    from_time = None
+    if args.from_time:
+        try:
+            from_time = datetime.fromisoformat(args.from_time)
+        except ValueError:
+            print(f"medic replay: --from-time {args.from_time!r} is not an ISO 8601 time")
+            return 2
+        if from_time.tzinfo is None:
+            print("medic replay: --from-time needs a time zone (e.g. 2026-11-27T09:00:00Z)")
+            return 2
+    topic = _topic(args.topic, args.prefix)
+    to_topic = _topic(args.to_topic, args.prefix) if args.to_topic else None
+    try:
+        plan = asyncio.run(
+            plan_replay(
+                bootstrap=args.bootstrap,
+                topic=topic,
+                to_topic=to_topic,
+                issue_id=args.issue,
+                from_offset=args.from_offset,
+                from_time=from_time,
+            )
+        )
+    except ValueError as exc:
+        print(f"medic replay: {exc}")
+        return 2
+    if args.dry_run:
+        print(describe(plan))
+        return 0
+    count = asyncio.run(run_replay(bootstrap=args.bootstrap, plan=plan))
+    print(
+        f"replayed {count} event(s) from {topic}"
+        + (f" to {to_topic}" if to_topic else "")
+        + (f"; skipped {len(plan.skipped)} invalid record(s)" if plan.skipped else "")
+    )
+    return 0
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser("replay", help="re-publish events so an issue is reprocessed")
+    parser.add_argument("--topic", required=True, help="topic to read (logical name like issues.detected, or full name)")
+    parser.add_argument("--issue", default=None, help="only this issue's events")
+    parser.add_argument("--from-offset", type=int, default=None, help="start at this offset in every partition")
+    parser.add_argument("--from-time", default=None, help="start at this time (ISO 8601 with zone)")
+    parser.add_argument("--to-topic", default=None, help="publish to this topic instead of the source")
+    parser.add_argument("--dry-run", action="store_true", help="print what would be replayed, publish nothing")
+    parser.add_argument("--bootstrap", default=os.environ.get("MEDIC_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    parser.add_argument("--prefix", default=os.environ.get("MEDIC_TOPIC_PREFIX", "medic."))
+    parser.set_defaults(handler=_run)

@@ -1,0 +1,257 @@
+"""The local dev stack: embedded broker, control-api on SQLite and the four agents as processes.
+
+Used by ``medic dev up`` and by ``medic demo``. Every service runs as its own process (its own process
+group), with its logs streamed back prefixed by the service name. Stopping sends SIGTERM to each
+group (agents first, control-api next, broker last) and SIGKILLs whatever is left after a grace
+period, so nothing outlives the stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from medic_contracts import TopicRegistry
+from medic_runtime.embedded import EmbeddedBroker, free_port
+
+__all__ = ["SERVICES", "DevStack", "ServiceSpec", "StackConfig", "format_log_line", "read_state"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """A service of the stack: its name, console script and preferred HTTP port."""
+
+    name: str
+    script: str
+    port: int
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("control-api", "medic-control-api", 8080),
+    ServiceSpec("watcher", "medic-watcher", 8081),
+    ServiceSpec("investigator", "medic-investigator", 8082),
+    ServiceSpec("implementer", "medic-implementer", 8083),
+    ServiceSpec("releaser", "medic-releaser", 8084),
+)
+
+STATE_FILE = "stack.json"
+
+
+@dataclass(slots=True)
+class StackConfig:
+    """How to run the stack."""
+
+    data_dir: Path = Path(".medic/dev")
+    broker_port: int | None = None
+    bootstrap: str | None = None  # an existing broker: do not start the embedded one
+    prefix: str = "medic."
+    env: dict[str, str] = field(default_factory=dict)
+    services: tuple[ServiceSpec, ...] = SERVICES
+    ready_timeout_s: float = 90.0
+    grace_s: float = 15.0
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def format_log_line(service: str, line: str, *, width: int = 12) -> str:
+    """One log line for humans: JSON logs become ``time level message``; other lines pass through."""
+    text = line.rstrip()
+    try:
+        entry = json.loads(text)
+    except ValueError:
+        return f"{service:<{width}}| {text}"
+    if not isinstance(entry, dict):
+        return f"{service:<{width}}| {text}"
+    ts = str(entry.get("ts", ""))[11:19]
+    level = str(entry.get("level", "")).upper()[:5]
+    msg = str(entry.get("msg", ""))
+    extra = {k: v for k, v in entry.items() if k in ("issue_id", "action", "status", "error")}
+    tail = " " + " ".join(f"{k}={v}" for k, v in extra.items()) if extra else ""
+    exc = f"\n{entry['exc']}" if entry.get("exc") else ""
+    return f"{service:<{width}}| {ts} {level:<5} {msg}{tail}{exc}"
+
+
+@dataclass(slots=True)
+class _Running:
+    spec: ServiceSpec
+    port: int
+    process: asyncio.subprocess.Process
+    reader: asyncio.Task[None] | None = None
+
+
+class DevStack:
+    """Start, watch and stop the processes of a local Medic."""
+
+    def __init__(self, config: StackConfig, *, on_line: Callable[[str, str], None] | None = None) -> None:
+        self.config = config
+        self.on_line = on_line or (lambda svc, line: print(format_log_line(svc, line), flush=True))
+        self.broker: EmbeddedBroker | None = None
+        self.running: dict[str, _Running] = {}
+        self.bootstrap = config.bootstrap or ""
+
+    # ---- start ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the broker (unless one was given), control-api, then the agents; wait until ready."""
+        cfg = self.config
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        if not cfg.bootstrap:
+            port = cfg.broker_port or (9092 if _port_free(9092) else free_port())
+            self.broker = EmbeddedBroker(port=port, log_path=cfg.data_dir / "broker.log")
+            await self.broker.start(TopicRegistry(cfg.prefix))
+            self.bootstrap = self.broker.bootstrap
+        try:
+            first, *agents = cfg.services
+            await self._spawn(first)
+            await self._wait_ready([first.name])
+            for spec in agents:
+                await self._spawn(spec)
+            await self._wait_ready([s.name for s in agents])
+        except BaseException:
+            await self.stop()
+            raise
+        self._write_state()
+
+    def service_env(self, spec: ServiceSpec, port: int) -> dict[str, str]:
+        """The environment a service process gets."""
+        cfg = self.config
+        control = self.running.get("control-api")
+        env = {
+            **os.environ,
+            "MEDIC_KAFKA_BOOTSTRAP": self.bootstrap,
+            "MEDIC_TOPIC_PREFIX": cfg.prefix,
+            "MEDIC_KAFKA_SESSION_TIMEOUT_MS": "2000",
+            "MEDIC_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            "MEDIC_DATA_DIR": str(cfg.data_dir.resolve()),
+            "MEDIC_HTTP_HOST": "127.0.0.1",
+            "MEDIC_HTTP_PORT": str(port),
+            "MEDIC_LOG_FORMAT": "json",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if control is not None:
+            env["MEDIC_CONTROL_API_URL"] = f"http://127.0.0.1:{control.port}"
+        service_urls = {s.name: f"http://127.0.0.1:{r.port}" for s, r in ((r.spec, r) for r in self.running.values())}
+        env["MEDIC_SERVICE_URLS"] = json.dumps(service_urls)
+        env.update(cfg.env)
+        return env
+
+    async def _spawn(self, spec: ServiceSpec) -> None:
+        port = spec.port if _port_free(spec.port) else free_port()
+        exe = Path(sys.executable).with_name(spec.script)
+        process = await asyncio.create_subprocess_exec(
+            str(exe),
+            env=self.service_env(spec, port),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            cwd=str(self.config.data_dir.resolve()),
+        )
+        running = _Running(spec, port, process)
+        running.reader = asyncio.create_task(self._pump(running), name=f"logs-{spec.name}")
+        self.running[spec.name] = running
+
+    async def _pump(self, running: _Running) -> None:
+        stream = running.process.stdout
+        assert stream is not None
+        while True:
+            line = await stream.readline()
+            if not line:
+                return
+            self.on_line(running.spec.name, line.decode("utf-8", "replace"))
+
+    async def _wait_ready(self, names: list[str]) -> None:
+        deadline = time.monotonic() + self.config.ready_timeout_s
+        pending = set(names)
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while pending:
+                for name in list(pending):
+                    r = self.running[name]
+                    if r.process.returncode is not None:
+                        raise RuntimeError(f"{name} exited with status {r.process.returncode} during start-up")
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (await client.get(f"http://127.0.0.1:{r.port}/readyz")).status_code == 200:
+                            pending.discard(name)
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(f"not ready after {self.config.ready_timeout_s:.0f}s: {', '.join(sorted(pending))}")
+                if pending:
+                    await asyncio.sleep(0.2)
+
+    # ---- running -------------------------------------------------------------------------------
+
+    def urls(self) -> dict[str, str]:
+        """Base URL of each service."""
+        return {name: f"http://127.0.0.1:{r.port}" for name, r in self.running.items()}
+
+    def exited(self) -> dict[str, int]:
+        """Services that have exited, with their status."""
+        return {n: r.process.returncode for n, r in self.running.items() if r.process.returncode is not None}
+
+    def _write_state(self) -> None:
+        state = {
+            "bootstrap": self.bootstrap,
+            "prefix": self.config.prefix,
+            "broker_pid": self.broker.process.pid if self.broker and self.broker.process else None,
+            "services": {
+                n: {"pid": r.process.pid, "port": r.port, "url": f"http://127.0.0.1:{r.port}"} for n, r in self.running.items()
+            },
+            "started_at": time.time(),
+        }
+        (self.config.data_dir / STATE_FILE).write_text(json.dumps(state, indent=2))
+
+    # ---- stop ----------------------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        """SIGTERM agents, then control-api, then the broker; SIGKILL what is left after the grace period."""
+        order = [n for n in self.running if n != "control-api"] + (["control-api"] if "control-api" in self.running else [])
+        for batch in (order[:-1], order[-1:]) if len(order) > 1 else (order,):
+            for name in batch:
+                _signal_group(self.running[name].process, signal.SIGTERM)
+            for name in batch:
+                r = self.running[name]
+                try:
+                    await asyncio.wait_for(r.process.wait(), timeout=self.config.grace_s)
+                except TimeoutError:
+                    _signal_group(r.process, signal.SIGKILL)
+                    await r.process.wait()
+                _signal_group(r.process, signal.SIGKILL)  # any child the service left in its group
+                if r.reader:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await asyncio.wait_for(r.reader, timeout=2)
+        if self.broker:
+            await asyncio.to_thread(self.broker.stop)
+        with contextlib.suppress(FileNotFoundError):
+            (self.config.data_dir / STATE_FILE).unlink()
+
+
+def _signal_group(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)
+
+
+def read_state(data_dir: Path) -> dict[str, Any] | None:
+    """The state file of a running stack, if there is one."""
+    try:
+        state: dict[str, Any] = json.loads((data_dir / STATE_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return state
