@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,18 +26,15 @@ from medic_releaser.adapters.store import RunStore
 from medic_releaser.app import build
 from medic_releaser.settings import ReleaserSettings
 from medic_runtime.testing.plugin import test_env as make_env
+from medic_runtime.testing.processes import ServiceProcess
 
-from .harness import EventLog, Target, control_state, fix_event, free_port, publish, traffic, wait_http
+from .harness import EventLog, Target, control_state, fix_event, publish, traffic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
-def start_releaser(env: dict[str, str], log: Path, instance: str) -> subprocess.Popen[bytes]:
-    script = "from medic_releaser.app import main; main()"
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-c", script], env={**env, "MEDIC_INSTANCE_ID": instance}, stdout=out, stderr=out
-        )
+def releaser_process(env: dict[str, str], log_dir: Path, instance: str) -> ServiceProcess:
+    return ServiceProcess.console_script(instance, "medic-releaser", env={**env, "MEDIC_INSTANCE_ID": instance}, log_dir=log_dir)
 
 
 def staging_results(log: EventLog) -> list[DeploymentResult]:
@@ -58,25 +52,22 @@ async def test_a_releaser_killed_during_the_staging_watch_finishes_it_with_the_r
     # A long window: a restart on a loaded 2-core machine can take many seconds (imports alone).
     target: Target = await make_target(release={"staging_watch_s": 20.0, "production_watch_s": 1.0})
     await publish(kafka_bootstrap, topics, control_state(MedicConfig(autonomy_level=AutonomyLevel.FULL)))
-    port = free_port()
     env = make_env(kafka_bootstrap, topic_prefix, tmp_path / "releaser-data", MEDIC_TARGET_FILE=str(target.toml),
-                   MEDIC_LEASE_TTL_S="2", MEDIC_LOG_FORMAT="text", MEDIC_HTTP_PORT=str(port))  # fmt: skip
-    out = tmp_path / "releaser.log"
+                   MEDIC_LEASE_TTL_S="2", MEDIC_LOG_FORMAT="text")  # fmt: skip
     fix = fix_event(target.repo, issue_id="iss_kill", behaviour={"version": 2}, severity=Severity.P1)
-    first = start_releaser(env, out, "releaser-a")
-    second: subprocess.Popen[bytes] | None = None
+    first = releaser_process(env, tmp_path, "releaser-a").start()
+    second = releaser_process(env, tmp_path, "releaser-b")
     try:
         async with EventLog(kafka_bootstrap, topics) as log, traffic(f"{target.staging.url}/work"):
             await publish(kafka_bootstrap, topics, fix)
-            started = await log.wait_for(lambda ev: actions(log, "releaser.watch", ActionStatus.STARTED), timeout=60)
+            started = await log.wait_for(lambda ev: actions(log, "releaser.watch", ActionStatus.STARTED), timeout=90)
             watch_until = float(started[0].details["watch_until"])  # type: ignore[arg-type]
-            await asyncio.sleep(2.5)  # well inside the 8 s watch, after a few samples
-            first.send_signal(signal.SIGKILL)
-            first.wait(10)
+            await asyncio.sleep(2.5)  # well inside the watch, after a few samples
+            await asyncio.to_thread(first.kill)
             killed_at = time.time()
             assert not staging_results(log), "no decision before the kill"
-            second = start_releaser(env, out, "releaser-b")
-            await wait_http(f"http://127.0.0.1:{port}/readyz", timeout=90)
+            second.start()
+            await asyncio.to_thread(second.wait_healthy, 90.0)
             ready_at = time.time()
             done = await log.wait_for(
                 lambda ev: [r for r in staging_results(log) if r.outcome is DeploymentOutcome.PROMOTED], timeout=60
@@ -87,17 +78,14 @@ async def test_a_releaser_killed_during_the_staging_watch_finishes_it_with_the_r
             # It finished the original window (never cut short), not a fresh 20 s one counted from the restart.
             assert decided_at >= watch_until
             assert decided_at <= max(watch_until, ready_at) + 4.0, (decided_at - ready_at, watch_until - ready_at, killed_at)
-            assert len(actions(log, "releaser.watch", ActionStatus.STARTED)) == 1
-            assert len(actions(log, "releaser.deploy", ActionStatus.STARTED)) == 1
-            assert {a.producer.instance for a in actions(log, "releaser.watch", ActionStatus.SUCCEEDED)} == {"releaser-b"}
+            staging = [a for a in log.of(ActionRecorded) if a.details.get("stage") == "staging"]
+            assert len([a for a in staging if a.action == "releaser.watch" and a.status is ActionStatus.STARTED]) == 1
+            assert len([a for a in staging if a.action == "releaser.deploy" and a.status is ActionStatus.STARTED]) == 1
+            decided = [a for a in staging if a.action == "releaser.watch" and a.status is ActionStatus.SUCCEEDED]
+            assert [a.producer.instance for a in decided] == ["releaser-b"]
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        await asyncio.to_thread(first.stop)
+        await asyncio.to_thread(second.stop)
 
 
 @pytest.mark.postgres
