@@ -29,12 +29,12 @@ from medic_contracts import (
     MedicConfig,
     Producer,
     Severity,
-    TestOutcome,
-    TestReport,
     TopicName,
     TopicRegistry,
     event_adapter,
 )
+from medic_contracts import TestOutcome as Outcome
+from medic_contracts import TestReport as Report
 from medic_runtime import encode_event
 
 APP = Path(__file__).parent / "targetapp" / "app.py"
@@ -205,7 +205,7 @@ def fix_event(
         diff=diff,
         diff_hash="sha256:" + hashlib.sha256(diff.encode()).hexdigest(),
         strategy=FixStrategy.NULL_GUARD,
-        tests=TestReport(command="true", outcome=TestOutcome.PASSED, passed=1),
+        tests=Report(command="true", outcome=Outcome.PASSED, passed=1),
     )  # fmt: skip
 
 
