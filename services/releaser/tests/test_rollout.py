@@ -226,3 +226,35 @@ async def test_pause_holds_a_release_and_business_hours_block_production_with_th
         refusals = [a for a in log.of(ActionRecorded) if a.action == "releaser.gate" and "working days" in a.summary]
         assert refusals and refusals[0].details["retry_at"] == "2026-11-30T09:00:00+00:00"
         assert target.repo.behaviour_on("main")["version"] == 1
+
+        # A human rolls the waiting release back: staging (the only stage running the fix) is undone.
+        rollback = ControlCommand(producer=CTL, command=CommandName.ROLLBACK, actor="carol", issue_id="iss_hours")
+        await publish(kafka_bootstrap, topics, rollback)
+        undone = await log.wait_for(final(DeploymentStage.STAGING, DeploymentOutcome.ROLLED_BACK), timeout=30)
+        assert "manual rollback by carol" in undone[0].reason
+        assert target.repo.behaviour_on("staging")["version"] == 1
+        assert (await version(target.staging.url))["version"] == 1
+
+
+async def test_a_production_failure_rolls_production_back_and_reverts_main_and_staging(
+    make_target: Callable[..., Any], service_settings: Callable[..., Any], kafka_bootstrap: str, topics: TopicRegistry
+) -> None:
+    target: Target = await make_target(release={"production_watch_s": 4.0})
+    await publish(kafka_bootstrap, topics, control_state(MedicConfig(autonomy_level=AutonomyLevel.FULL)))
+    fix = fix_event(target.repo, issue_id="iss_prod", behaviour={"version": 2, "fail_in": "production"},
+                    severity=Severity.P1)  # fmt: skip
+    async with (
+        EventLog(kafka_bootstrap, topics) as log,
+        traffic(f"{target.staging.url}/work", f"{target.production.url}/work"),
+        releaser(service_settings, target),
+    ):
+        await publish(kafka_bootstrap, topics, fix)
+        done = await log.wait_for(final(DeploymentStage.PRODUCTION, DeploymentOutcome.ROLLED_BACK), timeout=60)
+        assert [r.outcome for r in results(log, DeploymentStage.STAGING)] == [DeploymentOutcome.PROMOTED]
+        assert "error_rate" in {c.name for c in done[0].checks if not c.passed}
+        assert done[0].metrics_after["error_rate"] > done[0].metrics_before["error_rate"]
+        assert (await version(target.production.url))["version"] == 1
+        assert target.repo.behaviour_on("main")["version"] == 1
+        assert target.repo.behaviour_on("staging")["version"] == 1
+        redeploys = [a for a in log.of(ActionRecorded) if a.action == "releaser.redeploy"]
+        assert len(redeploys) == 1 and redeploys[0].status is ActionStatus.SUCCEEDED

@@ -208,6 +208,8 @@ class Rollout:
 
     async def _step(self, run: ReleaseRun, ctx: WorkContext) -> ReleaseRun:
         """Run one step; raise _Continue to go on at once, RetryLater to wait, return when done."""
+        if run.rollback_requested_by and run.phase not in (Phase.ROLLBACK, Phase.DONE, Phase.WATCH):
+            return await self._manual_rollback(run, ctx)
         if run.phase is Phase.GATE:
             return await self._gate(run, ctx)
         if run.phase is Phase.BASELINE:
@@ -223,6 +225,17 @@ class Rollout:
         if run.phase is Phase.ROLLBACK:
             return await self._rollback(run, ctx)
         return run
+
+    async def _manual_rollback(self, run: ReleaseRun, ctx: WorkContext) -> ReleaseRun:
+        """A human asked for a rollback before or between watches: undo what is deployed, or cancel."""
+        who = run.rollback_requested_by
+        if run.stage is PRODUCTION and run.production.deploy_key is None:
+            run = run.model_copy(update={"stage": STAGING, "status": RunStatus.ACTIVE})  # staging is what runs the fix
+        if run.state().deploy_key is None:
+            reason = f"cancelled by {who} before anything was deployed"
+            return await self._finish(run, ctx, _Finish(DeploymentOutcome.BLOCKED, reason), RunStatus.REJECTED)
+        run = run.model_copy(update={"status": RunStatus.ACTIVE})
+        return await self._begin_rollback(run, ctx, f"manual rollback by {who}", DeploymentOutcome.ROLLED_BACK, ())
 
     async def _counters(self, run: ReleaseRun, config: MedicConfig | None) -> GateCounters:
         zone = ZoneInfo(config.business_hours.timezone if config else "UTC")
@@ -285,9 +298,10 @@ class Rollout:
                 run.model_copy(update={"status": RunStatus.BLOCKED, "reason": decision.reason, "last_verdict": key}), ctx
             )
             await self._notify(run, DeploymentOutcome.BLOCKED, decision.reason)
+        # Ask again at the next opening, or sooner: a config change (caps, hours, level) may unblock it.
         delay = release.blocked_retry_s
         if decision.retry_at is not None:
-            delay = min(max((decision.retry_at - now).total_seconds(), 1.0), 3600.0)
+            delay = min(max((decision.retry_at - now).total_seconds(), 0.1), release.blocked_retry_s)
         raise RetryLater(delay, f"blocked: {decision.reason}")
 
     async def _request_approval(

@@ -242,7 +242,9 @@ async def request_rollback(*, rt: ServiceRuntime, runs: RunStore, command: Contr
             continue
         if run.status.finished:
             return False
+        # Mid-watch it fails the watch at the next sample; before or between watches the worker undoes or cancels.
         updated = run.model_copy(update={"rollback_requested_by": command.actor})
+        # A fresh work item acts now; the run's waiting item finds the run changed when it wakes.
         if await _save(
             rt,
             runs,
@@ -250,6 +252,7 @@ async def request_rollback(*, rt: ServiceRuntime, runs: RunStore, command: Contr
             action="releaser.rollback",
             status=ActionStatus.STARTED,
             summary=f"manual rollback of {run.run_id} requested by {command.actor}",
+            enqueue=f"{RELEASE_WORK}:{run.run_id}:rollback:{run.version}",
         ):
             return True
     return False

@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 with open("behaviour.json") as _fh:
     BEHAVIOUR = json.load(_fh)
 LOG = os.environ.get("APP_LOG")
+# {"fail_in": "production"}: broken only where the deployer says it is production (config drift).
+FAILING = bool(BEHAVIOUR.get("fail")) or BEHAVIOUR.get("fail_in") == os.environ.get("MEDIC_DEPLOY_STAGE")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, float("inf"))
 LOCK = threading.Lock()
 COUNTS: dict[str, int] = {}
@@ -81,7 +83,7 @@ class Handler(BaseHTTPRequestHandler):
             start = time.monotonic()
             time.sleep(float(BEHAVIOUR.get("latency_ms", 0)) / 1000)
             status = 200
-            if BEHAVIOUR.get("fail"):
+            if FAILING:
                 status = 500
                 log(
                     "error",
