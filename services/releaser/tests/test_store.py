@@ -91,3 +91,17 @@ async def test_deploys_and_rollbacks_are_counted_once_per_run_and_stage(runs: Ru
     assert await runs.deploys_since(target="shop", since=time.time() + 1) == 0
     assert await runs.rollbacks_for(issue_id="iss_1") == 3
     assert await runs.rollbacks_for(issue_id="iss_2") == 0
+
+
+async def test_operators_list_runs_newest_first_and_can_filter_to_unfinished(runs: RunStore) -> None:
+    from medic_releaser.domain.runs import RunStatus
+    from medic_releaser.status import list_runs
+
+    older, newer = new_run(fix("iss_a")), new_run(fix("iss_b"))
+    newer = newer.model_copy(update={"created_at": older.created_at + 1, "status": RunStatus.PROMOTED})
+    async with runs.store.transaction() as conn:
+        await runs.create(conn, run=older)
+        await runs.create(conn, run=newer)
+    listed = await list_runs(store_url=runs.store.url)
+    assert [r["issue_id"] for r in listed] == ["iss_b", "iss_a"]
+    assert [r["issue_id"] for r in await list_runs(store_url=runs.store.url, active_only=True)] == ["iss_a"]

@@ -86,6 +86,7 @@ class Rollout:
         self.lease_ttl_s = lease_ttl_s
         self.dashboard_url = dashboard_url
         self.clock = clock or (lambda: datetime.now(UTC))
+        self._driving: set[str] = set()
         release = target.release
         self.limits = Thresholds(
             threshold=release.threshold,
@@ -104,7 +105,18 @@ class Rollout:
 
     async def drive(self, item: WorkItem, ctx: WorkContext) -> None:
         """Advance the run named by ``item`` as far as it can go now."""
-        run = await self.runs.get(run_id=str(item.payload["run_id"]))
+        run_id = str(item.payload["run_id"])
+        if run_id in self._driving:
+            # Another item of the same run is being driven here (a command queued a fresh one): one at a time.
+            raise RetryLater(0.5, f"run {run_id} is being driven")
+        self._driving.add(run_id)
+        try:
+            await self._drive(run_id, ctx)
+        finally:
+            self._driving.discard(run_id)
+
+    async def _drive(self, run_id: str, ctx: WorkContext) -> None:
+        run = await self.runs.get(run_id=run_id)
         if run is None or run.status.finished:
             return
         if not await self.runs.acquire_lease(target=run.target, holder=self.holder, ttl_s=self.lease_ttl_s):

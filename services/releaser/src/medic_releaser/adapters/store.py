@@ -119,6 +119,13 @@ class RunStore:
         row = await self._first(stmt, None)
         return self._load(row) if row else None
 
+    async def all(self, *, limit: int = 200) -> list[ReleaseRun]:
+        """The newest runs, finished or not."""
+        stmt = select(release_runs.c.data, release_runs.c.version).order_by(release_runs.c.created_at.desc()).limit(limit)
+        async with self.store.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [self._load(r) for r in rows]
+
     async def active(self, *, target: str | None = None) -> list[ReleaseRun]:
         """Runs not finished yet."""
         finished = [s.value for s in RunStatus if s.finished]
