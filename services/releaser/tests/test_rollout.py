@@ -29,7 +29,9 @@ from medic_contracts import (
     Severity,
     TopicRegistry,
 )
+from medic_releaser.adapters.store import RunStore
 from medic_releaser.app import build
+from medic_releaser.domain.runs import ReleaseRun, RunStatus, run_id_for
 from medic_releaser.settings import ReleaserSettings
 from medic_runtime import ServiceRuntime
 
@@ -128,7 +130,7 @@ async def test_each_rollback_trigger_rolls_staging_back_to_the_previous_deployme
     async with (
         EventLog(kafka_bootstrap, topics) as log,
         traffic(f"{target.staging.url}/work"),
-        releaser(service_settings, target),
+        releaser(service_settings, target) as rt,
     ):
         for trigger, behaviour in TRIGGERS.items():
             fix = fix_event(target.repo, issue_id=f"iss_{trigger}", behaviour={"version": 2, **behaviour})
@@ -154,6 +156,23 @@ async def test_each_rollback_trigger_rolls_staging_back_to_the_previous_deployme
             assert [a.status for a in reverts] == [ActionStatus.SUCCEEDED], trigger
         assert target.repo.behaviour_on("main")["version"] == 1  # production never saw any of them
         assert not results(log, DeploymentStage.PRODUCTION)
+
+        # The rollback cap: an issue rolled back 3 times needs a human before its next release moves.
+        capped = fix_event(target.repo, issue_id="iss_capped", behaviour={"version": 3})
+        store = RunStore(rt.store)
+        async with rt.store.transaction() as conn:
+            for attempt in range(3):
+                past = capped.model_copy(update={"attempt": attempt + 10})  # earlier attempts, rolled back
+                run = ReleaseRun(run_id=run_id_for(past), issue_id="iss_capped", target="shop", fix=past,
+                                 created_at=0.0, updated_at=0.0, status=RunStatus.ROLLED_BACK)  # fmt: skip
+                await store.create(conn, run=run)
+                await store.add_ledger(conn, run=run, stage="staging", kind="rollback")
+        await publish(kafka_bootstrap, topics, capped)
+        waiting = await log.wait_for(
+            lambda ev: [e for e in ev if isinstance(e, ApprovalRequested) and e.issue_id == "iss_capped"]
+        )
+        assert "3 rollbacks for this issue: a human is required" in waiting[0].reason
+        assert target.repo.behaviour_on("staging")["version"] == 1
 
 
 async def test_level_one_waits_for_an_approval_bound_to_the_diff_and_a_rejection_stops_production(
