@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections.abc import Callable
@@ -21,9 +22,14 @@ from medic_contracts import (
     MedicConfig,
     Severity,
     TopicRegistry,
+    load_target,
 )
+from medic_releaser.adapters.forge import GitRemoteForge
 from medic_releaser.adapters.store import RunStore
-from medic_releaser.app import build
+from medic_releaser.app import build, build_deployer
+from medic_releaser.config import load_releaser_target
+from medic_releaser.domain.analysis import Baseline
+from medic_releaser.domain.runs import Phase, ReleaseRun, StageState, run_id_for
 from medic_releaser.settings import ReleaserSettings
 from medic_runtime.testing.plugin import test_env as make_env
 from medic_runtime.testing.processes import ServiceProcess
@@ -135,3 +141,41 @@ async def test_two_instances_share_a_store_and_only_the_lease_holder_acts(
             await a.stop()
         await b.stop()
     assert os.environ.get("MEDIC_TARGET_FILE") is None  # nothing leaked into this process's environment
+
+
+async def test_an_ambiguous_deploy_is_reconciled_against_the_deployer_before_anything_else(
+    make_target: Callable[..., Any], service_settings: Callable[..., Any], kafka_bootstrap: str, topics: TopicRegistry
+) -> None:
+    # The releaser recorded "deploy started" and asked the deployer, then died before recording the answer.
+    target: Target = await make_target(release={"staging_watch_s": 1.0})
+    await publish(kafka_bootstrap, topics, control_state(MedicConfig(autonomy_level=AutonomyLevel.FULL)))
+    fix = fix_event(target.repo, issue_id="iss_ambiguous", behaviour={"version": 2}, severity=Severity.P1)
+    run_id = run_id_for(fix)
+    key = f"{run_id}:staging"
+    rt = build(service_settings("releaser", cls=ReleaserSettings, target_file=target.toml, lease_ttl_s=5.0))
+    deployer = build_deployer(
+        load_releaser_target(load_target(target.toml)), forge=GitRemoteForge(target.repo.remote), data_dir=target.state_dir
+    )
+    previous = await deployer.current(stage=DeploymentStage.STAGING)
+    started = await deployer.start(stage=DeploymentStage.STAGING, ref="staging", sha=fix.commit_sha, key=key)
+    now = time.time()
+    run = ReleaseRun(
+        run_id=run_id, issue_id=fix.issue_id, target="shop", fix=fix, phase=Phase.DEPLOY, created_at=now, updated_at=now,
+        staging=StageState(deploy_key=key, deploy_started_at=now, previous=previous, merge_sha=fix.commit_sha,
+                           baseline=Baseline(error_rate=0.0)),
+    )  # fmt: skip
+    await rt.start()
+    try:
+        async with EventLog(kafka_bootstrap, topics) as log, traffic(f"{target.staging.url}/work"):
+            async with rt.store.transaction() as conn:
+                await RunStore(rt.store).create(conn, run=run)
+                await rt.work.enqueue(conn, kind="release", dedup_key=f"release:{run_id}", payload={"run_id": run_id})
+            await log.wait_for(lambda ev: staging_results(log), timeout=60)
+            reconciled = actions(log, "releaser.reconcile", ActionStatus.SUCCEEDED)
+            assert len(reconciled) == 1 and reconciled[0].details["deployment"] == started.id
+            assert staging_results(log)[0].deployment_id == started.id
+            history = json.loads((target.state_dir / "staging.json").read_text())
+            keys = [e["key"] for e in [*history["history"], history["current"]] if e]
+            assert keys.count(key) == 1  # adopted, never deployed twice
+    finally:
+        await rt.stop()
