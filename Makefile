@@ -22,6 +22,7 @@ sync: uv
 
 system:
 	@scripts/install-system.sh
+	@scripts/install-node-tools.sh
 
 install: sync system
 

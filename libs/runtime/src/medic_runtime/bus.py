@@ -162,19 +162,22 @@ class Emitter:
         self.emit(event)
         return event
 
-    async def flush(self, conn: AsyncConnection) -> int:
-        """Write the queued events to the outbox (in ``conn``'s transaction)."""
-        if not self.pending:
-            return 0
+    def take_rows(self) -> list[dict[str, Any]]:
+        """The queued events as outbox rows (and forget them)."""
         now = time.time()
         rows = [
             {"topic": t, "key": k, "value": v, "headers": json.dumps(h), "created_at": now, "attempts": 0}
             for t, v, k, h in self.pending
         ]
-        await conn.execute(outbox.insert(), rows)
-        count = len(rows)
         self.pending.clear()
-        return count
+        return rows
+
+    async def flush(self, conn: AsyncConnection) -> int:
+        """Write the queued events to the outbox (in ``conn``'s transaction)."""
+        rows = self.take_rows()
+        if rows:
+            await conn.execute(outbox.insert(), rows)
+        return len(rows)
 
 
 class HandlerContext(Emitter):
@@ -282,8 +285,11 @@ class Bus:
         self.producer = producer
         self.broker = build_broker(settings)
         self.subscriptions: list[Subscription[Any]] = []
+        #: Called after each delivery transaction commits (the runtime wakes its workers here).
+        self.after_commit: list[Callable[[], None]] = []
         self.relay = OutboxRelay(self)
         self._adapter = event_adapter()
+        self._metric_children: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.started = False
 
     # ---- registration --------------------------------------------------------------------------
@@ -318,6 +324,7 @@ class Bus:
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
             max_poll_interval_ms=self.settings.kafka_max_poll_interval_ms,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
             listener=_CommitOnRevoke(self, sub),
             parser=_raw_parser,
             decoder=_raw_decoder,
@@ -350,6 +357,17 @@ class Bus:
         await self.relay.stop()
         await self.broker.stop()
 
+    def kafka_producer(self) -> Any | None:
+        """The broker's own aiokafka producer (idempotent, acks=all, from :func:`build_broker`).
+
+        The outbox relay sends through it directly: FastStream's publish path (codec, middlewares,
+        per-call command objects) costs more than the send itself at thousands of events per second.
+        None if FastStream's internals change; the relay then falls back to ``broker.publish``.
+        """
+        state = getattr(getattr(self.broker.config, "producer", None), "_producer", None)
+        producer = getattr(state, "producer", None)
+        return producer if producer is not None and hasattr(producer, "send") else None
+
     async def ping(self) -> bool:
         """True when the broker answers."""
         try:
@@ -367,6 +385,18 @@ class Bus:
     async def publish_raw(self, topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]) -> None:
         """Publish bytes as they are (replay, tools), waiting for the acknowledgement."""
         await self.broker.publish(value, topic, key=key, headers=headers)
+
+    def _observe(self, topic: str, event_type: str, seconds: float) -> None:
+        key = (topic, event_type)
+        children = self._metric_children.get(key)
+        if children is None:
+            children = (
+                self.metrics.latency.labels(self.metrics.service, topic),
+                self.metrics.handled.labels(self.metrics.service, topic, event_type),
+            )
+            self._metric_children[key] = children
+        children[0].observe(seconds)
+        children[1].inc()
 
     # ---- consuming -----------------------------------------------------------------------------
 
@@ -408,32 +438,37 @@ class Bus:
                 tp = TopicPartition(r.topic, r.partition)
                 sub.pending[tp] = max(sub.pending.get(tp, -1), r.offset + 1)
             await self._commit(sub)
+        for hook in self.after_commit:
+            hook()
         if emitted:
             self.relay.notify()
 
     async def _handle_batch(self, sub: Subscription[Any], items: list[_Decoded]) -> int:
         if not items:
             return 0
-        emitted = 0
+        rows: list[dict[str, Any]] = []
         async with self.store.transaction() as conn:
             done = await self.store.already_processed(conn, sub.name, [d.event.event_id for d in items if d.event])
             handled: list[str] = []
             for d in items:
                 try:
-                    emitted += await self._run_handler(sub, conn, d, done, handled)
+                    rows.extend(await self._run_handler(sub, conn, d, done, handled))
                 except Exception as exc:
                     raise _BatchFailed(d, exc) from exc
             await self.store.mark_processed(conn, sub.name, handled)
-        return emitted
+            if rows:
+                await conn.execute(outbox.insert(), rows)
+        return len(rows)
 
     async def _run_handler(
         self, sub: Subscription[Any], conn: AsyncConnection, d: _Decoded, done: set[str], handled: list[str]
-    ) -> int:
+    ) -> list[dict[str, Any]]:
+        """Run one handler; return the outbox rows it emitted (written by the caller, in the same transaction)."""
         event = d.event
         assert event is not None
         if event.event_id in done or event.event_id in handled:
             self.metrics.duplicates.labels(self.metrics.service, sub.topic).inc()
-            return 0
+            return []
         ctx = HandlerContext(conn, d.delivery, self.topics, self.producer, self.store)
         started = time.perf_counter()
         with tracer.start_as_current_span(
@@ -449,11 +484,10 @@ class Bus:
             },
         ):
             await sub.handler(event, ctx)
-            count = await ctx.flush(conn)
+            rows = ctx.take_rows()
         handled.append(event.event_id)
-        self.metrics.latency.labels(self.metrics.service, sub.topic).observe(time.perf_counter() - started)
-        self.metrics.handled.labels(self.metrics.service, sub.topic, event.event_type).inc()
-        return count
+        self._observe(sub.topic, event.event_type, time.perf_counter() - started)
+        return rows
 
     async def _handle_with_retries(self, sub: Subscription[Any], d: _Decoded, *, used: int = 0) -> int:
         attempts = self.settings.delivery_attempts
@@ -469,9 +503,11 @@ class Bus:
                     assert d.event is not None
                     done = await self.store.already_processed(conn, sub.name, [d.event.event_id])
                     handled: list[str] = []
-                    count = await self._run_handler(sub, conn, d, done, handled)
+                    rows = await self._run_handler(sub, conn, d, done, handled)
                     await self.store.mark_processed(conn, sub.name, handled)
-                return count
+                    if rows:
+                        await conn.execute(outbox.insert(), rows)
+                return len(rows)
             except Exception as exc:
                 self.metrics.failed.labels(self.metrics.service, sub.topic, type(exc).__name__).inc()
                 log.warning(
@@ -571,6 +607,8 @@ class OutboxRelay:
     async def _run(self) -> None:
         backoff = 0.1
         while True:
+            # Cleared before looking, so a notify that lands while we flush is not lost.
+            self._wake.clear()
             try:
                 published = await self.flush_once()
                 self.healthy = True
@@ -587,7 +625,6 @@ class OutboxRelay:
                 continue
             if self._stopping:
                 return
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.idle_s)
 
@@ -596,15 +633,23 @@ class OutboxRelay:
         store = self.bus.store
         async with store.engine.connect() as conn:
             rows = (await conn.execute(select(outbox).order_by(outbox.c.id).limit(self.batch))).all()
-            pending = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
+            if len(rows) < self.batch:
+                pending = len(rows)
+            else:  # only count when there may be more than one batch waiting
+                pending = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
         self.bus.metrics.outbox_pending.labels(self.bus.metrics.service).set(pending)
         if not rows:
             return 0
+        producer = self.bus.kafka_producer()
         futures = []
         for row in rows:
-            fut = await self.bus.broker.publish(
-                row.value, row.topic, key=row.key, headers=json.loads(row.headers), no_confirm=True
-            )
+            headers = json.loads(row.headers)
+            if producer is not None:
+                fut = await producer.send(
+                    row.topic, row.value, key=row.key, headers=[(k, v.encode()) for k, v in headers.items()]
+                )
+            else:
+                fut = await self.bus.broker.publish(row.value, row.topic, key=row.key, headers=headers, no_confirm=True)
             futures.append(fut)
         results = await asyncio.gather(*futures, return_exceptions=True)
         ok = [row.id for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]

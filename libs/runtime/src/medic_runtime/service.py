@@ -84,6 +84,7 @@ class ServiceRuntime:
             control=self.control,
             relay_notify=self.bus.relay.notify,
         )
+        self.bus.after_commit.append(self.work.wake)  # work enqueued by a handler is visible once committed
         self.redactor = Redactor()
         self.extra_tables: list[MetaData] = list(extra_tables)
         self.started_at = time.time()
@@ -176,6 +177,7 @@ class ServiceRuntime:
             yield tx
             await tx.flush(conn)
         self.bus.relay.notify()
+        self.work.wake()
 
     async def emit(self, *events: Envelope) -> None:
         """Publish events through the outbox (their own transaction)."""

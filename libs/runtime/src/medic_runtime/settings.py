@@ -45,6 +45,13 @@ class ServiceSettings(BaseSettings):
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000, description="Consumer group session timeout.")
     kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100, le=100_000, description="Consumer heartbeat interval.")
     kafka_max_poll_interval_ms: int = Field(default=300_000, ge=10_000, description="Max time between polls before eviction.")
+    kafka_fetch_max_wait_ms: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Longest a fetch waits for data. Kafka answers as soon as data arrives; the embedded broker "
+        "waits the whole time, so this bounds its hop latency.",
+    )
     kafka_max_batch: int = Field(default=500, ge=1, le=10_000, description="Max records handled in one delivery transaction.")
     kafka_request_timeout_ms: int = Field(default=30_000, ge=1_000, description="Kafka request timeout.")
     kafka_idempotence: bool = Field(default=True, description="Idempotent producer (acks=all is always used).")

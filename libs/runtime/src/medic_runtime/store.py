@@ -116,6 +116,12 @@ class ServiceStore:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
+            # SQLite has one writer: one pooled connection queues transactions in-process instead of
+            # letting connections fight over the file lock (busy-wait sleeps of up to 100 ms each).
+            # Code inside a transaction must use that transaction's connection, never open another.
+            kwargs["pool_size"] = 1
+            kwargs["max_overflow"] = 0
+            kwargs["pool_timeout"] = 60
         else:
             self.schema = f"medic_{service.replace('-', '_')}"
             kwargs["pool_size"] = 5

@@ -312,6 +312,7 @@ class WorkQueue:
             if self.control.paused:
                 await self.control.wait_until_running(timeout=1.0)
                 continue
+            self._wake.clear()  # before looking, so an enqueue that lands meanwhile is not lost
             try:
                 item = await self.claim(worker.kind, worker.lease_s)
             except Exception:
@@ -319,7 +320,6 @@ class WorkQueue:
                 await asyncio.sleep(1)
                 continue
             if item is None:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=0.5)
                 continue

@@ -1,0 +1,1 @@
+"""Billing: tax and invoice totals. Changes here go through finance review (see CODEOWNERS)."""

@@ -1,0 +1,1 @@
+"""Shop API service (run with ``python -m uvicorn app.main:app``)."""
