@@ -125,3 +125,12 @@ async def test_failures_only_channels_hear_failures_and_approvals_not_promotions
         logger.removeHandler(lines)
     assert any("rolled back on staging" in line for line in lines.lines)
     assert [c.name for c in build_notifiers(())] == ["console"]
+
+
+def test_attacker_text_cannot_inject_slack_links_or_mail_headers() -> None:
+    hostile = ISSUE.model_copy(update={"title": "Error <!channel> <https://evil.example|click>\nBcc: all@example.com"})
+    n = notice(issue=hostile, root_cause="see <https://evil.example>")
+    text = str(n.blocks())
+    assert "<!channel>" not in text and "<https://evil.example" not in text
+    assert "&lt;!channel&gt;" in text
+    assert "\n" not in n.headline and "\r" not in n.headline

@@ -38,6 +38,16 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _line(text: str) -> str:
+    """One line: error text is attacker-influenced, and a newline in a mail header or title is an injection."""
+    return " ".join(text.split())
+
+
+def _mrkdwn(text: str) -> str:
+    """Slack's escaping for untrusted text: no links, mentions or formatting smuggled in through <, > and &."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseNotice:
     """One stage's result, for humans."""
@@ -66,7 +76,7 @@ class ReleaseNotice:
     @property
     def headline(self) -> str:
         """One line: outcome, stage, issue."""
-        return f"{self.outcome.value.replace('_', ' ')} on {self.stage.value}: {_clip(self.issue.title, 150)}"
+        return f"{self.outcome.value.replace('_', ' ')} on {self.stage.value}: {_clip(_line(self.issue.title), 150)}"
 
     def text(self) -> str:
         """Plain text (email body, console, Slack fallback)."""
@@ -103,17 +113,17 @@ class ReleaseNotice:
             fields.append({"type": "mrkdwn", "text": f"*Deployment*\n{target}"})
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": _clip(f"{self.headline}", 150)}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*Fixed:* {_clip(self.issue.title, 500)}"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*Fixed:* {_mrkdwn(_clip(self.issue.title, 500))}"}},
             {"type": "section", "fields": fields[:10]},
         ]
         if self.root_cause:
             blocks.append(
-                {"type": "section", "text": {"type": "mrkdwn", "text": f"*Root cause:* {_clip(self.root_cause, 2000)}"}}
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"*Root cause:* {_mrkdwn(_clip(self.root_cause, 2000))}"}}
             )
-        verdict = f"{_ICONS.get(self.outcome, '')} *Verdict:* {_clip(self.reason, 1500)}".strip()
+        verdict = f"{_ICONS.get(self.outcome, '')} *Verdict:* {_mrkdwn(_clip(self.reason, 1500))}".strip()
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": verdict}})
         if self.checks:
-            lines = [f"{'✅' if c.passed else '❌'} `{c.name}` {_clip(c.detail, 200)}" for c in self.checks]
+            lines = [f"{'✅' if c.passed else '❌'} `{c.name}` {_mrkdwn(_clip(c.detail, 200))}" for c in self.checks]
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _clip("\n".join(lines), 2900)}]})
         if self.dashboard_url:
             base = self.dashboard_url.rstrip("/")
