@@ -130,7 +130,9 @@ async def test_failures_only_channels_hear_failures_and_approvals_not_promotions
 def test_attacker_text_cannot_inject_slack_links_or_mail_headers() -> None:
     hostile = ISSUE.model_copy(update={"title": "Error <!channel> <https://evil.example|click>\nBcc: all@example.com"})
     n = notice(issue=hostile, root_cause="see <https://evil.example>")
-    text = str(n.blocks())
+    # Everything Slack parses as mrkdwn (sections, context, the fallback text) is escaped; headers are plain_text.
+    parsed = [b for b in n.blocks() if b["type"] != "header"]
+    text = str(parsed) + n.slack_text()
     assert "<!channel>" not in text and "<https://evil.example" not in text
     assert "&lt;!channel&gt;" in text
     assert "\n" not in n.headline and "\r" not in n.headline

@@ -97,6 +97,10 @@ class ReleaseNotice:
             lines.append(f"Dashboard: {self.dashboard_url}/issues/{self.issue_id}")
         return "\n".join(lines)
 
+    def slack_text(self) -> str:
+        """The plain-text fallback of a Slack message (Slack parses it as mrkdwn, so it is escaped)."""
+        return _mrkdwn(self.text())[:3000]
+
     def blocks(self) -> list[dict[str, Any]]:
         """Slack Block Kit blocks: what was fixed, root cause, PR, deployment, verdict, and action buttons."""
         fields = [

@@ -53,7 +53,7 @@ class SlackChannel:
         from slack_sdk.errors import SlackApiError, SlackClientError
 
         try:
-            await self.client.chat_postMessage(channel=self.channel, text=notice.text()[:3000], blocks=notice.blocks())
+            await self.client.chat_postMessage(channel=self.channel, text=notice.slack_text(), blocks=notice.blocks())
         except SlackApiError as exc:
             raise ReleaseError(f"Slack refused the message: {exc.response.get('error', 'unknown error')}") from exc
         except (SlackClientError, OSError) as exc:
