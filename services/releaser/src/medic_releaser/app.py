@@ -46,7 +46,13 @@ def build(
         raise ConfigError("MEDIC_TARGET_FILE (target_file): the releaser needs the target's medic.toml")
     target = load_releaser_target(load_target(settings.target_file))
     base_dir = Path(target.target.base_dir)
-    forge = forge or build_forge(target.forge, base_dir=base_dir)
+    forge = forge or build_forge(
+        target.forge,
+        base_dir=base_dir,
+        raw=dict(target.target.forge),
+        work_dir=settings.data_dir.resolve() / "releaser-forge",
+        repo=target.target.repo_path(),
+    )
     deployer = deployer or build_deployer(target, forge=forge, data_dir=settings.data_dir.resolve())
     rt = ServiceRuntime(settings, extra_tables=(release_metadata,))
     runs = RunStore(rt.store)

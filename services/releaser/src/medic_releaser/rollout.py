@@ -757,25 +757,24 @@ class Rollout:
             dashboard_url=self.dashboard_url,
             approval_id=st.approval_id,
         )
+        outcomes: list[tuple[str, Exception | None]] = []
+        for channel in self.notifiers:
+            if not wants(channel, notice, default):
+                continue
+            try:
+                await channel.send(notice)
+            except Exception as exc:  # any channel failure is audited; the release goes on
+                outcomes.append((channel.name, exc))
+            else:
+                outcomes.append((channel.name, None))
+        if not outcomes:
+            return
+        # Recorded after sending, in one short transaction: no network call holds the store.
         async with self.rt.transaction() as tx:
-            for channel in self.notifiers:
-                if not wants(channel, notice, default):
-                    continue
-                try:
-                    await channel.send(notice)
-                except Exception as exc:  # any channel failure is audited; the release goes on
-                    tx.record(
-                        "releaser.notify",
-                        ActionStatus.FAILED,
-                        f"{channel.name} notification failed: {exc}"[:2000],
-                        issue_id=run.issue_id,
-                        details={"channel": channel.name},
-                    )
+            for name, error in outcomes:
+                if error is not None:
+                    tx.record("releaser.notify", ActionStatus.FAILED, f"{name} notification failed: {error}"[:2000],
+                              issue_id=run.issue_id, details={"channel": name})  # fmt: skip
                 else:
-                    tx.record(
-                        "releaser.notify",
-                        ActionStatus.SUCCEEDED,
-                        f"{channel.name}: {notice.headline}"[:2000],
-                        issue_id=run.issue_id,
-                        details={"channel": channel.name, "outcome": outcome.value},
-                    )
+                    tx.record("releaser.notify", ActionStatus.SUCCEEDED, f"{name}: {notice.headline}"[:2000],
+                              issue_id=run.issue_id, details={"channel": name, "outcome": outcome.value})  # fmt: skip

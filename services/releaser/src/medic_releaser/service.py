@@ -263,7 +263,7 @@ async def mark_recurrence(
 ) -> bool:
     """The watcher saw a fixed issue again: mid-watch it fails the watch, after promotion it reopens and reverts."""
     for _ in range(5):
-        run = await runs.latest_for_issue(issue_id=issue.issue_id)
+        run = await runs.latest_for_issue(issue_id=issue.issue_id, conn=conn)
         if run is None:
             return False
         if run.status is RunStatus.PROMOTED:

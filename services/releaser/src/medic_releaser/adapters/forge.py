@@ -234,18 +234,42 @@ def _is_hex(text: str) -> bool:
     return all(c in "0123456789abcdef" for c in text.lower())
 
 
-def build_forge(section: ForgeSection, *, base_dir: Path) -> Forge:
-    """The forge a target's ``[forge]`` section names (``medic_forge`` when installed)."""
-    remote = Path(section.remote or "")
-    if section.kind == "local" and not remote.is_absolute():
-        remote = (base_dir / remote).resolve()
+class _ForgeErrors:
+    """Wraps a ``medic_forge`` forge so its errors reach the rollout as :class:`ForgeError` (a failed step, not a crash)."""
+
+    def __init__(self, inner: Any, errors: tuple[type[BaseException], ...]) -> None:
+        self._inner = inner
+        self._errors = errors
+        self.name = str(getattr(inner, "name", "forge"))
+
+    def __getattr__(self, attr: str) -> Any:
+        target = getattr(self._inner, attr)
+        if not callable(target):
+            return target
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await target(*args, **kwargs)
+            except self._errors as exc:
+                raise ForgeError(str(exc)) from exc
+
+        return call
+
+
+def build_forge(section: ForgeSection, *, base_dir: Path, raw: dict[str, Any] | None = None, work_dir: Path | None = None,
+                repo: Path | None = None) -> Forge:  # fmt: skip
+    """The forge a target's ``[forge]`` section names: ``medic_forge`` when installed, else the git stand-in."""
     try:
         import medic_forge  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         medic_forge = None
-    if medic_forge is not None:  # pragma: no cover - exercised once medic_forge is merged
-        built: Forge = medic_forge.build_forge(section.model_dump(), base_dir=base_dir)
+    if medic_forge is not None:  # pragma: no cover - runs once libs/forge is merged into the workspace
+        inner = medic_forge.build_forge(
+            raw if raw is not None else section.model_dump(exclude_none=True), base_dir=base_dir, work_dir=work_dir, repo=repo
+        )
+        built: Forge = _ForgeErrors(inner, (medic_forge.ForgeError,))
         return built
+    remote = Path(section.remote or "")
     if section.kind == "local":
-        return GitRemoteForge(remote)
+        return GitRemoteForge(remote if remote.is_absolute() else (base_dir / remote).resolve())
     raise ForgeError("the github forge needs medic_forge (libs/forge), which is not installed yet")

@@ -102,15 +102,15 @@ class RunStore:
             raise RunConflict(f"run {run.run_id} changed since version {run.version}")
         return new
 
-    async def latest_for_issue(self, *, issue_id: str) -> ReleaseRun | None:
-        """The most recent run of an issue."""
+    async def latest_for_issue(self, *, issue_id: str, conn: AsyncConnection | None = None) -> ReleaseRun | None:
+        """The most recent run of an issue (inside a transaction, pass its ``conn``: never open a second one)."""
         stmt = (
             select(release_runs.c.data, release_runs.c.version)
             .where(release_runs.c.issue_id == issue_id)
             .order_by(release_runs.c.created_at.desc())
             .limit(1)
         )
-        row = await self._first(stmt, None)
+        row = await self._first(stmt, conn)
         return self._load(row) if row else None
 
     async def by_approval(self, *, approval_id: str) -> ReleaseRun | None:
