@@ -213,6 +213,10 @@ async def test_level_one_waits_for_an_approval_bound_to_the_diff_and_a_rejection
         blocked = await log.wait_for(final(DeploymentStage.PRODUCTION, DeploymentOutcome.BLOCKED))
         assert "rejected by bob" in blocked[0].reason
         assert target.repo.behaviour_on("main")["version"] == 1
+        # Staging ran the rejected fix: it is undone, so a later staging → main merge cannot carry it.
+        undone = await log.wait_for(final(DeploymentStage.STAGING, DeploymentOutcome.ROLLED_BACK), timeout=30)
+        assert "bob" in undone[0].reason
+        assert target.repo.behaviour_on("staging")["version"] == 1
 
 
 async def test_pause_holds_a_release_and_business_hours_block_production_with_the_reason_recorded(

@@ -126,6 +126,8 @@ class Rollout:
         if ahead is not None:
             raise RetryLater(self.target.release.blocked_retry_s, f"waiting for release {ahead} of the same target")
         for _ in range(100):  # a run never needs more steps in one go; a bound keeps a bug from spinning
+            if not await self.runs.acquire_lease(target=run.target, holder=self.holder, ttl_s=self.lease_ttl_s):
+                raise RetryLater(min(self.lease_ttl_s / 2, 5.0), f"lost the lease of {run.target}")
             try:
                 run = await self._step(run, ctx)
             except _Continue:

@@ -15,6 +15,7 @@ from medic_contracts import (
     ControlCommand,
     DeploymentOutcome,
     DeploymentResult,
+    DeploymentStage,
     Envelope,
     FixCommitted,
     IssueDetected,
@@ -168,7 +169,11 @@ async def approve(*, rt: ServiceRuntime, runs: RunStore, command: ControlCommand
 
 
 async def reject(*, rt: ServiceRuntime, runs: RunStore, command: ControlCommand, target: str) -> bool:
-    """Reject a waiting deploy: the run ends blocked, nothing is deployed."""
+    """Reject a waiting deploy: nothing more is deployed; a rejected production step also undoes staging.
+
+    Staging already runs the fix when production is rejected: it is rolled back (redeploy, revert) so the
+    next release's staging → main merge cannot carry a fix a human turned down.
+    """
     if not command.approval_id or not _ours(command, target):
         return False
     for _ in range(5):
@@ -177,14 +182,26 @@ async def reject(*, rt: ServiceRuntime, runs: RunStore, command: ControlCommand,
             return False
         reason = f"rejected by {command.actor}" + (f": {command.reason}" if command.reason else "")
         state = run.state()
-        updated = run.model_copy(
-            update={
-                "status": RunStatus.REJECTED,
-                "phase": Phase.DONE,
-                "reason": reason,
-                run.stage.value: state.model_copy(update={"outcome": "rejected"}),
-            }
-        )
+        enqueue = None
+        if run.stage is DeploymentStage.PRODUCTION:
+            updated = run.model_copy(
+                update={
+                    "status": RunStatus.ACTIVE,
+                    "reason": reason,
+                    "rollback_requested_by": f"{command.actor} (production rejected)",
+                    "production": state.model_copy(update={"outcome": "rejected"}),
+                }
+            )
+            enqueue = f"{RELEASE_WORK}:{run.run_id}:rejected:{run.version}"
+        else:
+            updated = run.model_copy(
+                update={
+                    "status": RunStatus.REJECTED,
+                    "phase": Phase.DONE,
+                    "reason": reason,
+                    run.stage.value: state.model_copy(update={"outcome": "rejected"}),
+                }
+            )
         result = run.fix.follow_up(
             DeploymentResult,
             producer=rt.producer,
@@ -204,6 +221,7 @@ async def reject(*, rt: ServiceRuntime, runs: RunStore, command: ControlCommand,
             status=ActionStatus.REFUSED,
             summary=f"{run.stage.value} deploy {reason}",
             emit=(result,),
+            enqueue=enqueue,
         ):
             return True
     return False
