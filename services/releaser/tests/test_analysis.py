@@ -102,3 +102,12 @@ def test_observe_metrics_computes_rates_p95_and_survives_a_counter_reset() -> No
     obs = observe_metrics(after, restarted)
     assert obs.error_rate == pytest.approx(0.5) and obs.latency_ms == pytest.approx(10.0)
     assert observe_metrics(after, after.model_copy(update={"at": 30.0})).idle
+
+
+def test_a_window_closing_during_a_bad_streak_fails_the_check() -> None:
+    state = WatchState()
+    record_sample(state, healthy(), BASE, LIMITS, ALL)
+    record_sample(state, healthy(error_rate=None, latency_ms=None, missing=["metrics"]), BASE, LIMITS, ALL)
+    verdicts = {v.name: v for v in final_verdicts(state, ALL)}
+    assert not verdicts[CheckName.ERROR_RATE].passed and "window closed" in verdicts[CheckName.ERROR_RATE].detail
+    assert verdicts[CheckName.HEALTH].passed

@@ -4,8 +4,9 @@ A sample is an :class:`Observation` of the stage over one interval. Each check c
 :class:`Baseline` measured before the deploy; a bad sample increments the check's consecutive
 failure count, a good one resets it, and a check fails once the count reaches ``threshold``.
 Missing data (a source that does not answer, a metric that is absent) is a bad sample, never a
-good one. An idle interval (no requests at all) neither fails nor clears the rate checks; a check
-that was never judged by the end of the window fails for want of data.
+good one. An idle interval (no requests at all) neither fails nor clears the rate checks. At the
+end of the window, a check never judged fails for want of data, and a check still in a bad streak
+(below threshold) fails too: a rollout is never promoted on a failing last look.
 """
 
 from __future__ import annotations
@@ -344,6 +345,11 @@ def final_verdicts(state: WatchState, active: set[str]) -> list[CheckVerdict]:
             )
         elif progress.failed:
             verdicts.append(progress.last or CheckVerdict(name=name, passed=False))
+        elif progress.consecutive > 0:
+            # The window closed during a bad streak (below threshold): never promote on a failing last look.
+            last = progress.last
+            detail = f"{last.detail if last else 'bad'} (still failing when the window closed)"
+            verdicts.append(last.model_copy(update={"detail": detail}) if last else CheckVerdict(name=name, passed=False))
         else:
             last = progress.last
             detail = f"held over {progress.judged} sample(s) ({progress.bad} bad, below threshold)"
