@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from medic_contracts import ConfigError, load_target
+from medic_contracts import ActionRecorded, ActionStatus, ConfigError, DeploymentResult, TopicRegistry, load_target
+from medic_releaser.app import build
 from medic_releaser.config import load_releaser_target
+from medic_releaser.settings import ReleaserSettings
+
+from .harness import EventLog, fix_event, make_repo, publish
 
 BASE = """
 [target]
@@ -53,9 +59,29 @@ def test_a_complete_target_loads_with_defaults(tmp_path: Path) -> None:
     assert loaded.notifiers[0].kind == "email"
 
 
-def test_the_service_refuses_to_start_without_a_target_file(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "MEDIC_DATA_DIR": str(tmp_path)}
+def test_a_bad_target_file_stops_start_up_naming_the_field(tmp_path: Path) -> None:
+    bad = target(tmp_path, '[deployer]\nkind = "vercel"\n')
+    env = {"PATH": "/usr/bin:/bin", "MEDIC_DATA_DIR": str(tmp_path), "MEDIC_TARGET_FILE": str(bad)}
     proc = subprocess.run([sys.executable, "-c", "from medic_releaser.app import main; main()"], env=env,
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert proc.returncode == 2
-    assert "MEDIC_TARGET_FILE" in proc.stderr
+    assert "deployer" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.kafka
+async def test_without_a_target_file_fixes_are_recorded_as_not_released(
+    service_settings: Callable[..., Any], kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path
+) -> None:
+    rt = build(service_settings("releaser", cls=ReleaserSettings))
+    await rt.start()
+    try:
+        fix = fix_event(make_repo(tmp_path / "repo"), issue_id="iss_bare", behaviour={"version": 2})
+        async with EventLog(kafka_bootstrap, topics) as log:
+            await publish(kafka_bootstrap, topics, fix)
+            found = await log.wait_for(
+                lambda ev: [e for e in ev if isinstance(e, ActionRecorded) and e.action == "releaser.unconfigured"]
+            )
+        assert found[0].status is ActionStatus.FAILED and "not released" in found[0].summary
+        assert not log.of(DeploymentResult)
+    finally:
+        await rt.stop()

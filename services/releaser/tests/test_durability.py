@@ -102,42 +102,52 @@ async def test_two_instances_share_a_store_and_only_the_lease_holder_acts(
     topics: TopicRegistry,
     fresh_postgres_url: str,
 ) -> None:
-    target: Target = await make_target(release={"staging_watch_s": 3.0, "production_watch_s": 1.0})
+    # Long enough for b to take over inside the window: lease (5 s) and work-item lease (5 s) must lapse first.
+    target: Target = await make_target(release={"staging_watch_s": 15.0, "production_watch_s": 1.0})
     await publish(kafka_bootstrap, topics, control_state(MedicConfig(autonomy_level=AutonomyLevel.FULL)))
 
     def settings(name: str) -> ReleaserSettings:
         built: ReleaserSettings = service_settings(
-            "releaser", cls=ReleaserSettings, target_file=target.toml, lease_ttl_s=2.0, store_url=fresh_postgres_url,
+            "releaser", cls=ReleaserSettings, target_file=target.toml, lease_ttl_s=5.0, store_url=fresh_postgres_url,
             instance_id=name,
         )  # fmt: skip
         return built
 
     a, b = build(settings("releaser-a")), build(settings("releaser-b"))
-    await a.start()
+    # releaser-a holds the target's lease; b runs alone first, so b certainly meets the run.
     await b.start()
-    stopped_a = False
+    a_started = a_stopped = False
     try:
-        holder_store = RunStore(a.store)
-        assert await holder_store.acquire_lease(target="shop", holder="releaser-a", ttl_s=30.0)
+        assert await RunStore(b.store).acquire_lease(target="shop", holder="releaser-a", ttl_s=60.0)
         fix = fix_event(target.repo, issue_id="iss_lease", behaviour={"version": 2}, severity=Severity.P1)
         async with EventLog(kafka_bootstrap, topics) as log, traffic(f"{target.staging.url}/work"):
             await publish(kafka_bootstrap, topics, fix)
+            await log.wait_for(lambda ev: actions(log, "releaser.accepted"), timeout=60)
+
+            def stood_back() -> float:
+                value: float = b.metrics.work_done.labels(b.metrics.service, "release", "later")._value.get()
+                return value
+
+            await log.wait_for(lambda ev: stood_back() >= 2, timeout=30)
+            assert [a.action for a in log.of(ActionRecorded)] == ["releaser.accepted"], "b did nothing without the lease"
+
+            await a.start()
+            a_started = True
             await log.wait_for(lambda ev: actions(log, "releaser.watch", ActionStatus.STARTED), timeout=60)
-            acting = {a.producer.instance for a in log.of(ActionRecorded) if a.action != "releaser.accepted"}
+            acting = {e.producer.instance for e in log.of(ActionRecorded) if e.action != "releaser.accepted"}
             assert acting == {"releaser-a"}
-            later_b = b.metrics.work_done.labels(b.metrics.service, "release", "later")._value.get()
-            assert later_b >= 1, "instance b claimed the run and stood back"
 
             # The holder goes away mid-watch: its lease lapses and b carries the same run to its one decision.
+            await asyncio.sleep(1.5)
             await a.stop()
-            stopped_a = True
+            a_stopped = True
             done = await log.wait_for(
-                lambda ev: [r for r in staging_results(log) if r.outcome is DeploymentOutcome.PROMOTED], timeout=60
+                lambda ev: [r for r in staging_results(log) if r.outcome is DeploymentOutcome.PROMOTED], timeout=90
             )
             assert done[0].producer.instance == "releaser-b"
             assert len(staging_results(log)) == 1
     finally:
-        if not stopped_a:
+        if a_started and not a_stopped:
             await a.stop()
         await b.stop()
     assert os.environ.get("MEDIC_TARGET_FILE") is None  # nothing leaked into this process's environment

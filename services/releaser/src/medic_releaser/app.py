@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from medic_contracts import ConfigError, load_target
+from medic_contracts import load_target
 from medic_runtime import ServiceRuntime, run_service
 
 from .adapters.deployers import CommandDeployer, Deployer, VercelDeployer
@@ -14,12 +15,14 @@ from .adapters.forge import Forge, build_forge
 from .adapters.notifiers import Notifier, build_notifiers
 from .adapters.store import RunStore, release_metadata
 from .config import ReleaserTarget, load_releaser_target
-from .handlers import Releaser, register
+from .handlers import Releaser, register, register_unconfigured
 from .rollout import Rollout
 from .service import RELEASE_WORK
 from .settings import ReleaserSettings
 
 __all__ = ["build", "build_deployer", "main"]
+
+log = logging.getLogger("medic.releaser")
 
 
 def build_deployer(target: ReleaserTarget, *, forge: Forge, data_dir: Path) -> Deployer:
@@ -43,7 +46,11 @@ def build(
 ) -> ServiceRuntime:
     """Wire the releaser onto a runtime (tests may hand in a forge, deployer, notifiers or a fixed clock)."""
     if settings.target_file is None:
-        raise ConfigError("MEDIC_TARGET_FILE (target_file): the releaser needs the target's medic.toml")
+        # No target yet (a bare dev stack): run, stay healthy, and say in the audit trail that nothing is released.
+        log.warning("MEDIC_TARGET_FILE is not set: fixes will be recorded as not released")
+        bare = ServiceRuntime(settings, extra_tables=(release_metadata,))
+        register_unconfigured(bare)
+        return bare
     target = load_releaser_target(load_target(settings.target_file))
     base_dir = Path(target.target.base_dir)
     forge = forge or build_forge(

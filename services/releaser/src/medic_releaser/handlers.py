@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from medic_contracts import CommandName, ControlCommand, DiagnosisReady, FixCommitted, IssueDetected, TopicName
+from medic_contracts import ActionStatus, CommandName, ControlCommand, DiagnosisReady, FixCommitted, IssueDetected, TopicName
 from medic_runtime import HandlerContext, ServiceRuntime
 
 from . import service
 from .adapters.store import RunStore
 from .rollout import Rollout
 
-__all__ = ["Releaser", "register"]
+__all__ = ["Releaser", "register", "register_unconfigured"]
 
 #: How long after promotion a recurrence reported by the watcher still reopens the issue.
 VERIFY_S = 24 * 3600.0
@@ -57,3 +57,17 @@ def register(releaser: Releaser) -> None:
     @rt.on_command(CommandName.ROLLBACK)
     async def on_rollback(command: ControlCommand) -> None:
         await service.request_rollback(rt=rt, runs=runs, command=command, target=target)
+
+
+def register_unconfigured(rt: ServiceRuntime) -> None:
+    """Without a target file: every fix is recorded as not released (never a fabricated success)."""
+
+    @rt.consume(TopicName.FIXES_COMMITTED, FixCommitted)
+    async def on_fix(event: FixCommitted, ctx: HandlerContext) -> None:
+        ctx.record(
+            "releaser.unconfigured",
+            ActionStatus.FAILED,
+            f"fix {event.commit_sha[:12]} for {event.issue_id} not released: no target configured (MEDIC_TARGET_FILE)",
+            issue_id=event.issue_id,
+            caused_by=event,
+        )
