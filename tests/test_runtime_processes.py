@@ -37,7 +37,8 @@ def echo(name: str, env: dict[str, str], tmp_path: Path, **extra: str) -> Servic
     return ServiceProcess.module(
         name,
         "medic_runtime.testing.echo",
-        env={**env, **{f"MEDIC_ECHO_{k.upper()}": v for k, v in extra.items()}},
+        # each instance its own store, as separate pods would have (or one shared PostgreSQL)
+        env={**env, "MEDIC_DATA_DIR": str(tmp_path / name), **{f"MEDIC_ECHO_{k.upper()}": v for k, v in extra.items()}},
         log_dir=tmp_path,
     )
 
@@ -55,8 +56,8 @@ def test_event_crosses_two_processes_with_trace_context_intact(
     first = echo("echo-a", env, tmp_path, **{"in": x, "out": y, "group": "a"})
     second = echo("echo-b", env, tmp_path, **{"in": y, "out": z, "group": "b"})
     with first, second:
-        first.wait_healthy()
-        second.wait_healthy()
+        first.wait_healthy(timeout=90)
+        second.wait_healthy(timeout=90)
         configure_tracing(service="test", instance="test-1")
         origin = action(1)
         with trace.get_tracer("test").start_as_current_span("origin") as span:
@@ -82,8 +83,8 @@ def test_two_instances_split_a_topic_and_the_survivor_takes_over_after_a_kill(
     one = echo("echo-1", env, tmp_path, **{"in": src, "out": out, "group": "split"})
     two = echo("echo-2", env, tmp_path, **{"in": src, "out": out, "group": "split"})
     with one, two:
-        one.wait_healthy()
-        two.wait_healthy()
+        one.wait_healthy(timeout=90)
+        two.wait_healthy(timeout=90)
         sent: list[ActionRecorded] = []
         deadline = time.monotonic() + 40
         instances: set[str] = set()
@@ -129,7 +130,7 @@ def stack(env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, ServiceProc
         for p in procs.values():
             p.start()
         for p in procs.values():
-            p.wait_healthy(timeout=60)
+            p.wait_healthy(timeout=120)
         yield procs
     finally:
         for p in procs.values():
@@ -144,7 +145,7 @@ def test_pause_from_control_api_reaches_all_four_agents_within_a_second_and_refu
     asyncio.run(declare_topics(kafka_bootstrap, {src: 1}))
     worker = echo("echo-effects", env, tmp_path, **{"in": src, "out": topics.name(TopicName.ACTIONS), "side_effect": "true"})
     with worker:
-        worker.wait_healthy()
+        worker.wait_healthy(timeout=90)
         assert not any(stack[a].health()["paused"] for a in AGENTS)
         response = httpx.post(stack["control-api"].url + "/api/v1/control/pause", json={"reason": "incident", "actor": "test"})
         assert response.status_code == 200

@@ -87,5 +87,38 @@ def test_dev_up_starts_everything_healthy_and_sigterm_leaves_no_process(tmp_path
         assert not state_file.exists()
     finally:
         if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)  # let the stack stop its services
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_services_do_not_outlive_a_dev_stack_killed_with_sigkill(tmp_path: Path) -> None:
+    data = tmp_path / "dev"
+    medic = Path(sys.executable).with_name("medic")
+    log = (tmp_path / "dev.log").open("wb")
+    proc = subprocess.Popen(
+        [str(medic), "dev", "up", "--data-dir", str(data), "--broker-port", str(free_port()), "--prefix", f"kill{os.getpid()}."],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 150
+        while not (data / "stack.json").exists() and time.monotonic() < deadline:
+            assert proc.poll() is None, (tmp_path / "dev.log").read_text()[-3000:]
+            time.sleep(0.5)
+        tree = descendants(proc.pid)
+        assert len(tree) >= 6
+        os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up: the kernel tells the children
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while {pid for pid in tree if alive(pid)} and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not {pid for pid in tree if alive(pid)}
+    finally:
+        if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from medic_contracts import TopicRegistry
-from medic_runtime.embedded import EmbeddedBroker, free_port
+from medic_runtime.embedded import EmbeddedBroker, die_with_parent, free_port
 
 __all__ = ["SERVICES", "DevStack", "ServiceSpec", "StackConfig", "format_log_line", "read_state"]
 
@@ -164,6 +164,7 @@ class DevStack:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
             cwd=str(self.config.data_dir.resolve()),
         )
         running = _Running(spec, port, process)

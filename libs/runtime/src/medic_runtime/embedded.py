@@ -19,7 +19,18 @@ from medic_contracts import TopicRegistry
 
 from .kafka_admin import declare_topics, wait_for_broker
 
-__all__ = ["EmbeddedBroker", "free_port", "tansu_binary"]
+__all__ = ["EmbeddedBroker", "die_with_parent", "free_port", "tansu_binary"]
+
+
+def die_with_parent() -> None:
+    """In a child, before exec: ask Linux to SIGTERM it when its parent dies (no orphans after a kill -9)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent's shutdown still stops its children
 
 
 def free_port() -> int:
@@ -70,6 +81,7 @@ class EmbeddedBroker:
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT if self._log else subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, async-signal-safe enough for the broker
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
         )
         try:

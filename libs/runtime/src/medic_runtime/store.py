@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 __all__ = ["ServiceStore", "kv", "metadata", "outbox", "processed_events", "work_items"]
@@ -135,11 +136,18 @@ class ServiceStore:
 
     async def create_all(self, *extra: MetaData) -> None:
         """Create the runtime's tables (and any extra service tables) if they do not exist."""
-        async with self.engine.begin() as conn:
-            if self.schema:
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-            for md in (metadata, *extra):
-                await conn.run_sync(md.create_all)
+        for attempt in range(3):
+            try:
+                async with self.engine.begin() as conn:
+                    if self.schema:
+                        await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                    for md in (metadata, *extra):
+                        await conn.run_sync(md.create_all)
+                return
+            except (OperationalError, ProgrammingError, IntegrityError):
+                # Two instances sharing a store raced to create a table: the second sees it next time.
+                if attempt == 2:
+                    raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:

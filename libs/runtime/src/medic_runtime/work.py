@@ -201,10 +201,11 @@ class WorkQueue:
             row_id = (await conn.execute(pick)).scalar_one_or_none()
             if row_id is None:
                 return None
+            # Re-check `due` in the UPDATE: on SQLite two workers can pick the same id before either writes.
             row = (
                 await conn.execute(
                     update(work_items)
-                    .where(work_items.c.id == row_id)
+                    .where(work_items.c.id == row_id, due)
                     .values(
                         status="running",
                         lease_owner=self.owner,
@@ -214,7 +215,9 @@ class WorkQueue:
                     )
                     .returning(*work_items.c)
                 )
-            ).one()
+            ).one_or_none()
+            if row is None:
+                return None  # another worker claimed it first
         return WorkItem(
             id=row.id,
             kind=row.kind,

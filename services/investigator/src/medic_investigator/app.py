@@ -2,17 +2,67 @@
 
 from __future__ import annotations
 
-from medic_contracts import IssueDetected, TopicName
-from medic_runtime import ServiceRuntime, run_service
+from datetime import timedelta
+
+from medic_contracts import DeploymentResult, IssueDetected, TargetConfig, TopicName, load_target, section
+from medic_runtime import HandlerContext, ServiceRuntime, run_service
 
 from . import handlers
+from .adapters.repo import CheckoutCache
+from .adapters.store import StoreCaseMemory, StoreSpendLedger, investigator_metadata
+from .llm.claude import LlmSection
+from .providers import DiagnosisProvider, build_provider
 from .settings import InvestigatorSettings
+from .worker import Diagnoser
+
+__all__ = ["build", "load_targets", "main"]
+
+
+def load_targets(settings: InvestigatorSettings) -> tuple[dict[str, TargetConfig], dict[str, LlmSection]]:
+    """Every target of MEDIC_TARGETS with its validated [llm] section (a bad one stops start-up, naming the field)."""
+    targets: dict[str, TargetConfig] = {}
+    sections: dict[str, LlmSection] = {}
+    for path in settings.target_files():
+        target = load_target(path)
+        llm = section(LlmSection, target.llm, name=f"{path}: llm")
+        if settings.llm_provider:
+            llm = llm.model_copy(update={"provider": settings.llm_provider})
+        targets[target.name] = target
+        sections[target.name] = llm
+    return targets, sections
 
 
 def build(settings: InvestigatorSettings) -> ServiceRuntime:
-    """Wire the investigator's subscribers onto a runtime."""
-    runtime = ServiceRuntime(settings)
-    runtime.consume(TopicName.ISSUES_DETECTED, IssueDetected)(handlers.on_event)
+    """Wire the investigator: IssueDetected → ``diagnose`` work → DiagnosisReady + ActionRecorded."""
+    targets, sections = load_targets(settings)
+    runtime = ServiceRuntime(settings, extra_tables=(investigator_metadata,))
+    memory = StoreCaseMemory(runtime.store)
+    ledger = StoreSpendLedger(runtime.store)
+    api_key = settings.api_key()
+    providers: dict[str, DiagnosisProvider] = {
+        name: build_provider(llm, api_key=api_key, ledger=ledger, redactor=runtime.redactor) for name, llm in sections.items()
+    }
+    diagnoser = Diagnoser(
+        targets=targets,
+        providers=providers,
+        checkouts=CheckoutCache(settings.workdir / "checkouts"),
+        memory=memory,
+        config=runtime.config,
+        needs_human_below={name: llm.needs_human_below for name, llm in sections.items()},
+        history_window=timedelta(hours=settings.history_window_hours),
+        memory_threshold=settings.memory_similarity,
+        redactor=runtime.redactor,
+    )
+
+    @runtime.consume(TopicName.ISSUES_DETECTED, IssueDetected)
+    async def on_issue_detected(event: IssueDetected, ctx: HandlerContext) -> None:
+        await handlers.enqueue_diagnosis(event, ctx, work=runtime.work)
+
+    @runtime.consume(TopicName.DEPLOYMENTS_RESULT, DeploymentResult)
+    async def on_deployment_result(event: DeploymentResult, ctx: HandlerContext) -> None:
+        await handlers.remember_outcome(event, ctx, memory=memory)
+
+    runtime.worker("diagnose", concurrency=settings.diagnose_concurrency, lease_s=120)(diagnoser)
     return runtime
 
 

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
-from medic_contracts import ActionStatus, IssueDetected
-from medic_runtime import HandlerContext
+from medic_contracts import DeploymentOutcome, DeploymentResult, DeploymentStage, IssueDetected
+from medic_runtime import HandlerContext, WorkQueue
+
+from .adapters.store import StoreCaseMemory
+
+__all__ = ["OUTCOMES", "enqueue_diagnosis", "remember_outcome"]
+
+#: Which deployment results teach the memory something about a fix strategy.
+OUTCOMES: dict[DeploymentOutcome, str] = {
+    DeploymentOutcome.PROMOTED: "promoted",
+    DeploymentOutcome.VERIFIED: "verified",
+    DeploymentOutcome.ROLLED_BACK: "rolled_back",
+    DeploymentOutcome.REOPENED: "reopened",
+}
 
 
-async def on_event(event: IssueDetected, ctx: HandlerContext) -> None:
-    """Until the investigator can diagnose issues, say so in the audit trail: never a fabricated success."""
-    ctx.record(
-        "investigator.unsupported",
-        ActionStatus.FAILED,
-        f"investigator cannot diagnose issues yet: {event.event_type} {event.event_id} was not acted on",
+async def enqueue_diagnosis(event: IssueDetected, ctx: HandlerContext, *, work: WorkQueue) -> None:
+    """Record a ``diagnose`` work item (most severe first); the message is acknowledged at once."""
+    await work.enqueue(
+        ctx.conn,
+        kind="diagnose",
+        dedup_key=f"diagnose:{event.event_id}",
+        payload=event.model_dump(mode="json"),
+        priority=event.severity.rank,
         issue_id=event.issue_id,
-        caused_by=event,
+        headers=ctx.delivery.headers,
     )
+
+
+async def remember_outcome(event: DeploymentResult, ctx: HandlerContext, *, memory: StoreCaseMemory) -> None:
+    """Teach the memory how a diagnosed issue's fix ended (production results and reopenings)."""
+    outcome = OUTCOMES.get(event.outcome)
+    if outcome is None or (event.stage != DeploymentStage.PRODUCTION and event.outcome != DeploymentOutcome.ROLLED_BACK):
+        return
+    await memory.record_outcome(issue_id=event.issue_id, outcome=outcome, conn=ctx.conn)

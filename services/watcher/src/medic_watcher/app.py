@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from medic_contracts import DeploymentResult, TopicName
+from medic_contracts import CommandName, ControlCommand, DeploymentResult, TopicName
 from medic_runtime import ServiceRuntime, run_service
 
 from . import handlers
+from .adapters.store import watcher_metadata
+from .service import Watcher
 from .settings import WatcherSettings
 
 
 def build(settings: WatcherSettings) -> ServiceRuntime:
-    """Wire the watcher's subscribers onto a runtime."""
-    runtime = ServiceRuntime(settings)
-    runtime.consume(TopicName.DEPLOYMENTS_RESULT, DeploymentResult)(handlers.on_event)
-    return runtime
+    """Wire the watcher: sources from MEDIC_TARGETS, push routes, deployment results, scan commands."""
+    return build_watcher(settings)[0]
+
+
+def build_watcher(settings: WatcherSettings) -> tuple[ServiceRuntime, Watcher]:
+    """The runtime and the Watcher wired onto it (tests drive the Watcher directly)."""
+    runtime = ServiceRuntime(settings, extra_tables=(watcher_metadata,))
+    watcher = Watcher.from_settings(runtime, settings)
+    runtime.consume(TopicName.DEPLOYMENTS_RESULT, DeploymentResult)(watcher.on_deployment)
+    runtime.http.include_router(handlers.routes(watcher))
+    runtime.readiness("sources", watcher.sources_ready)
+
+    @runtime.on_command(CommandName.SCAN)
+    async def scan(command: ControlCommand) -> None:
+        await handlers.on_scan(watcher, command)
+
+    runtime.on_start(watcher.start)
+    runtime.on_stop(watcher.stop)
+
+    @runtime.every(3600, name="watcher-prune-seen")
+    async def prune() -> None:
+        await watcher.issues.prune_seen(settings.seen_retention_s)
+
+    return runtime, watcher
 
 
 def main() -> None:

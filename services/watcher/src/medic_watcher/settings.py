@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from medic_runtime import ServiceSettings
 
 
 class WatcherSettings(ServiceSettings):
-    """The watcher's settings."""
+    """The watcher's settings.
+
+    ``MEDIC_TARGETS`` lists the medic.toml files to watch (comma-separated); each file's
+    ``[[sources]]`` section configures that target's sources.
+    """
 
     service_name: str = "watcher"
+    targets: str = Field(default="", description="Comma-separated paths of medic.toml target files.")
+    max_webhook_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Larger webhook bodies get 413.")
+    backoff_max_s: float = Field(default=900.0, ge=1, description="Longest wait after repeated source failures.")
+    seen_retention_s: float = Field(default=7 * 86_400, ge=60, description="How long source event ids are remembered.")
+
+    def target_paths(self) -> list[str]:
+        """The configured target files."""
+        return [p.strip() for p in self.targets.split(",") if p.strip()]

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import httpx
 
-from medic_runtime.embedded import free_port
+from medic_runtime.embedded import die_with_parent, free_port
 
 __all__ = ["ServiceProcess"]
 
@@ -52,7 +52,12 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self.argv, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            self.argv,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - a crashed test run must not leave services behind
         )
         return self
 

@@ -1,0 +1,242 @@
+"""Scenario corpora (DESIGN.md §8): load a scenario, materialise its repository, diagnose it, score localisation.
+
+The benchmark (``medic bench diagnosis``, and the lead's ``medic bench fix``) calls these
+in-process. A scenario's repository is made real: ``repo/`` committed (30 days before the event),
+then ``bug.patch`` applied as its own commit with its author date (``git am``), so blame and the
+suspect-commit logic see the same history production would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import time
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from medic_contracts import DiagnosisReady, IssueDetected, TargetConfig
+
+from .adapters.repo import run_git
+from .adapters.sentry_event import issue_from_sentry_event
+from .investigation import diagnose_issue
+from .providers import DiagnosisProvider
+
+__all__ = [
+    "Localization",
+    "Scenario",
+    "ScenarioDiagnosis",
+    "diagnose_scenario",
+    "find_scenarios",
+    "load_scenario",
+    "materialise",
+    "scenario_issue",
+    "score_localization",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One scenario folder."""
+
+    name: str
+    path: Path
+    language: str
+    test_command: str
+    check_command: str | None
+    setup_command: str | None
+    protected_paths: tuple[str, ...] | None
+    fault_file: str | None
+    fault_lines: tuple[int, int] | None
+    fixable: bool
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read ``scenario.toml`` (ValueError naming the field when it is malformed)."""
+    path = path.resolve()  # git runs in the materialised repository: every path it gets must be absolute
+    data = tomllib.loads((path / "scenario.toml").read_text(encoding="utf-8"))
+    expect = data.get("expect", {})
+    lines = expect.get("fault_lines")
+    if lines is not None and (not isinstance(lines, list) or len(lines) != 2 or not all(isinstance(n, int) for n in lines)):
+        raise ValueError(f"{path}/scenario.toml: expect.fault_lines must be [first, last]")
+    for key in ("name", "language", "test_command"):
+        if not isinstance(data.get(key), str):
+            raise ValueError(f"{path}/scenario.toml: {key} is required")
+    protected = data.get("protected_paths")
+    return Scenario(
+        name=data["name"],
+        path=path,
+        language=data["language"],
+        test_command=data["test_command"],
+        check_command=data.get("check_command"),
+        setup_command=data.get("setup_command"),
+        protected_paths=tuple(protected) if isinstance(protected, list) else None,
+        fault_file=expect.get("fault_file"),
+        fault_lines=(lines[0], lines[1]) if lines else None,
+        fixable=bool(expect.get("fixable", True)),
+    )
+
+
+def find_scenarios(corpus: Path) -> list[Scenario]:
+    """Every scenario folder of a corpus, by name (folders starting with ``_`` are tooling)."""
+    return [
+        load_scenario(p)
+        for p in sorted(corpus.iterdir())
+        if p.is_dir() and not p.name.startswith(("_", ".")) and (p / "scenario.toml").is_file()
+    ]
+
+
+def _events(scenario: Scenario) -> list[dict[str, Any]]:
+    path = scenario.path / "events.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def scenario_issue(scenario: Scenario) -> IssueDetected | None:
+    """The issue the scenario's first event stands for (None when it has no events)."""
+    events = _events(scenario)
+    if not events:
+        return None
+    issue = issue_from_sentry_event(events[0], target=scenario.name.lower()[:63], issue_id=f"iss_{scenario.name[:40]}")
+    return issue.model_copy(update={"frequency": issue.frequency.model_copy(update={"count": len(events), "total": len(events)})})
+
+
+def _git_env(date: datetime) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}}
+    env.update(
+        {
+            "GIT_AUTHOR_NAME": "Scenario",
+            "GIT_AUTHOR_EMAIL": "scenario@medic.invalid",
+            "GIT_COMMITTER_NAME": "Scenario",
+            "GIT_COMMITTER_EMAIL": "scenario@medic.invalid",
+            "GIT_AUTHOR_DATE": date.isoformat(),
+            "GIT_COMMITTER_DATE": date.isoformat(),
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+        }
+    )
+    return env
+
+
+async def _git(repo: Path, *args: str, date: datetime) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        "git", "-C", str(repo), *args, env=_git_env(date), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"git {args[0]} failed in {repo}: {err.decode(errors='replace')[:500]}")
+
+
+async def materialise(scenario: Scenario, workdir: Path, *, event_time: datetime) -> tuple[Path, str | None]:
+    """A git repository of the scenario in ``workdir`` (base commit, then the bug commit); returns (path, bug sha)."""
+    repo = workdir / scenario.name / "repo"
+    if repo.exists():
+        await asyncio.to_thread(shutil.rmtree, repo)
+    await asyncio.to_thread(shutil.copytree, scenario.path / "repo", repo, symlinks=True)
+    base = event_time - timedelta(days=30)
+    await _git(repo, "init", "-q", "-b", "main", date=base)
+    await _git(repo, "add", "-A", date=base)
+    await _git(repo, "commit", "-q", "--no-verify", "-m", f"{scenario.name}: application", date=base)
+    patch = scenario.path / "bug.patch"
+    if not patch.is_file():
+        return repo, None
+    text = patch.read_text(encoding="utf-8")
+    if text.startswith("From "):
+        await _git(repo, "am", "-q", "--committer-date-is-author-date", str(patch), date=event_time)
+    else:
+        await _git(repo, "apply", str(patch), date=event_time)
+        await _git(repo, "add", "-A", date=event_time)
+        await _git(repo, "commit", "-q", "--no-verify", "-m", f"{scenario.name}: change", date=event_time - timedelta(hours=1))
+    head = await run_git(repo, "rev-parse", "HEAD")
+    return repo, head.stdout.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Localization:
+    """How a diagnosis localised a scenario's fault."""
+
+    file: bool  # the affected file is the expected one
+    lines: bool  # and the affected line range overlaps the expected one
+
+
+def _norm(path: str) -> str:
+    return path.replace("\\", "/").removeprefix("./").removeprefix("repo/")
+
+
+def score_localization(diagnosis: DiagnosisReady, *, fault_file: str, fault_lines: tuple[int, int] | None) -> Localization:
+    """Top-1 file: same repository file; top-1 lines: the predicted range overlaps ``fault_lines``."""
+    same_file = diagnosis.affected_file is not None and _norm(diagnosis.affected_file) == _norm(fault_file)
+    if not same_file or fault_lines is None or diagnosis.affected_lines is None:
+        return Localization(file=same_file, lines=same_file and fault_lines is None)
+    first, last = fault_lines
+    overlap = diagnosis.affected_lines.first <= last and diagnosis.affected_lines.last >= first
+    return Localization(file=True, lines=overlap)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioDiagnosis:
+    """One scenario's diagnosis and score."""
+
+    scenario: Scenario
+    diagnosis: DiagnosisReady | None
+    localization: Localization
+    seconds: float
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The per-scenario row of the benchmark's JSON."""
+        d = self.diagnosis
+        return {
+            "name": self.scenario.name,
+            "detected": d is not None,
+            "localized_file": self.localization.file,
+            "localized_lines": self.localization.lines,
+            "predicted_file": d.affected_file if d else None,
+            "predicted_lines": [d.affected_lines.first, d.affected_lines.last] if d and d.affected_lines else None,
+            "expected_file": self.scenario.fault_file,
+            "expected_lines": list(self.scenario.fault_lines) if self.scenario.fault_lines else None,
+            "fix_strategy": d.fix_strategy.value if d else None,
+            "needs_human": d.needs_human if d else None,
+            "expected_fixable": self.scenario.fixable,
+            "confidence": d.confidence if d else None,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+        }
+
+
+async def diagnose_scenario(
+    scenario: Scenario, *, workdir: Path, provider: DiagnosisProvider, repo: Path | None = None
+) -> ScenarioDiagnosis:
+    """Materialise (unless ``repo`` is given) and diagnose one scenario; errors are reported, not raised."""
+    started = time.perf_counter()
+    issue = scenario_issue(scenario)
+    if issue is None:
+        return ScenarioDiagnosis(scenario, None, Localization(False, False), 0.0, "no events")
+    try:
+        if repo is None:
+            repo, _ = await materialise(scenario, workdir, event_time=issue.first_seen)
+        target = TargetConfig.model_validate(
+            {
+                "name": issue.target,
+                "repo": str(repo),
+                "language": scenario.language,
+                "test_command": scenario.test_command,
+                **({"protected_paths": scenario.protected_paths} if scenario.protected_paths else {}),
+            }
+        )
+        diagnosis = await diagnose_issue(issue, target=target, repo=repo, provider=provider)
+    except Exception as exc:  # one broken scenario must not stop the benchmark; its error is the result
+        return ScenarioDiagnosis(
+            scenario, None, Localization(False, False), time.perf_counter() - started, f"{type(exc).__name__}: {exc}"
+        )
+    score = (
+        score_localization(diagnosis, fault_file=scenario.fault_file, fault_lines=scenario.fault_lines)
+        if scenario.fault_file
+        else Localization(False, False)
+    )
+    return ScenarioDiagnosis(scenario, diagnosis, score, time.perf_counter() - started)

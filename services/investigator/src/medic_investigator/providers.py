@@ -1,0 +1,69 @@
+"""Diagnosis providers behind one small interface, chosen by the target's ``[llm]`` section."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from medic_contracts import LlmBudget
+from medic_runtime import Redactor
+
+from .adapters.repo import Repository
+from .adapters.store import SpendLedger
+from .domain.diagnosis import Diagnosis, Investigation
+from .domain.playbook import PLAYBOOK_VERSION, playbook_diagnose
+from .llm.claude import ClaudeProvider, LlmSection
+
+__all__ = ["DiagnosisProvider", "PlaybookProvider", "build_provider"]
+
+
+class DiagnosisProvider(Protocol):
+    """Turns an investigation into a diagnosis."""
+
+    name: str
+
+    async def diagnose(
+        self,
+        inv: Investigation,
+        *,
+        repo: Repository,
+        issue_id: str,
+        budget: LlmBudget,
+        severity: str = "P2",
+        count: int = 1,
+        window: int = 300,
+        commit: str | None = None,
+    ) -> Diagnosis:
+        """Diagnose; may raise BudgetExceeded or ProviderUnavailable."""
+        ...
+
+
+class PlaybookProvider:
+    """The offline, rule-based provider (the default without an API key)."""
+
+    name = "playbook"
+
+    async def diagnose(
+        self,
+        inv: Investigation,
+        *,
+        repo: Repository,
+        issue_id: str,
+        budget: LlmBudget,
+        severity: str = "P2",
+        count: int = 1,
+        window: int = 300,
+        commit: str | None = None,
+    ) -> Diagnosis:
+        """Apply the playbook rules (no I/O, no cost)."""
+        return playbook_diagnose(inv).adjusted(provider=self.name, model=PLAYBOOK_VERSION)
+
+
+def build_provider(
+    section: LlmSection, *, api_key: str | None, ledger: SpendLedger, redactor: Redactor | None = None
+) -> DiagnosisProvider:
+    """The provider ``[llm] provider`` asks for: ``auto`` picks Claude when an API key is set."""
+    if section.provider == "playbook" or (section.provider == "auto" and not api_key):
+        return PlaybookProvider()
+    if not api_key:
+        raise ValueError("llm.provider: claude needs an API key (MEDIC_ANTHROPIC_API_KEY or ANTHROPIC_API_KEY)")
+    return ClaudeProvider(section=section, api_key=api_key, ledger=ledger, redactor=redactor)

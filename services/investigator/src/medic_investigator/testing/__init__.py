@@ -1,0 +1,1 @@
+"""Local implementations for tests and demos: a fake Anthropic Messages API server."""

@@ -1,0 +1,132 @@
+"""A JSON-lines log file, tailed across rotation without losing or repeating a line.
+
+The cursor is the file's identity (device, inode) and the byte offset after the last complete
+line read. When the path now names a new file (rotation by rename), the rest of the old file is
+read first (found by its inode among its siblings), then the new one from its start; a file
+shorter than the offset was truncated in place and is read from its start. Only complete lines
+are consumed; a line longer than ``max_line_bytes`` is cut, and the rest of it skipped without
+being held in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ...config import LogfileSource as LogfileConfig
+from ...domain.normalize import Normaliser, route_sample
+from .base import PollResult
+
+__all__ = ["LogTail", "read_lines"]
+
+CHUNK = 1024 * 1024
+
+
+def read_lines(path: Path, offset: int, *, max_line_bytes: int, max_lines: int) -> tuple[list[str], int]:
+    """Complete lines of ``path`` from ``offset`` (each cut at ``max_line_bytes``), and the offset after them."""
+    lines: list[str] = []
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        position = offset
+        current = bytearray()
+        skipping = False
+        consumed = offset
+        while len(lines) < max_lines:
+            chunk = fh.read(CHUNK)
+            if not chunk:
+                break
+            start = 0
+            while start < len(chunk) and len(lines) < max_lines:
+                newline = chunk.find(b"\n", start)
+                end = len(chunk) if newline < 0 else newline
+                if not skipping:
+                    room = max_line_bytes - len(current)
+                    current += chunk[start : start + max(0, min(room, end - start))]
+                    if end - start > room:
+                        skipping = True  # the rest of this line is not kept
+                if newline < 0:
+                    position += len(chunk) - start
+                    start = len(chunk)
+                    break
+                position += newline + 1 - start
+                start = newline + 1
+                lines.append(current.decode("utf-8", errors="replace"))
+                current = bytearray()
+                skipping = False
+                consumed = position
+    return lines, consumed
+
+
+class LogTail:
+    """Tails one log file; cursor: ``{"dev": int, "ino": int, "offset": int}``."""
+
+    def __init__(self, config: LogfileConfig, *, base_dir: Path, service: str, normaliser: Normaliser) -> None:
+        self.name = config.name
+        self.kind = "logfile"
+        self.interval_s = config.interval_s
+        self.config = config
+        path = Path(config.path)
+        self.path = path if path.is_absolute() else base_dir / path
+        self.service = service
+        self.normaliser = normaliser
+
+    def _find_by_inode(self, dev: int, ino: int) -> Path | None:
+        try:
+            siblings = list(self.path.parent.iterdir())
+        except OSError:
+            return None
+        for candidate in siblings:
+            try:
+                st = candidate.stat()
+            except OSError:
+                continue
+            if st.st_ino == ino and st.st_dev == dev and candidate.is_file():
+                return candidate
+        return None
+
+    def _read(self, cursor: Any) -> tuple[list[str], dict[str, int]]:
+        state = cursor if isinstance(cursor, Mapping) else {}
+        limit, max_lines = self.config.max_line_bytes, self.config.max_lines_per_poll
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return [], dict(state)
+        lines: list[str] = []
+        offset = int(state.get("offset") or 0)
+        if state and (state.get("ino"), state.get("dev")) != (st.st_ino, st.st_dev):
+            old = self._find_by_inode(int(state.get("dev") or 0), int(state.get("ino") or 0))
+            if old is not None:
+                rest, _ = read_lines(old, offset, max_line_bytes=limit, max_lines=max_lines)
+                lines.extend(rest)
+            offset = 0
+        elif st.st_size < offset:
+            offset = 0  # truncated in place
+        more, offset = read_lines(self.path, offset, max_line_bytes=limit, max_lines=max_lines - len(lines))
+        lines.extend(more)
+        return lines, {"dev": st.st_dev, "ino": st.st_ino, "offset": offset}
+
+    async def poll(self, cursor: Any, *, now: datetime) -> PollResult:
+        """New complete lines since the cursor, normalised."""
+        lines, new_cursor = await asyncio.to_thread(self._read, cursor)
+        result = PollResult(cursor=new_cursor)
+        for line in lines:
+            if not line.strip():
+                continue
+            event = self.normaliser.log_line(line, service=self.service, now=now)
+            result.events.append(event)
+            if (sample := route_sample(event)) is not None:
+                result.samples.append(sample)
+        return result
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+def file_identity(path: Path) -> tuple[int, int]:
+    """(device, inode) of a file."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino

@@ -1,0 +1,234 @@
+"""Log-template mining: turn free-text log lines into stable templates with variables masked.
+
+Two steps, both general (no per-system tuning):
+
+1. **Masking** (:func:`mask_tokens`): every delimiter-separated part of a token that holds a digit
+   is a variable (ids, numbers, hashes, IPs, ports, versions, timestamps), as are quoted values;
+   runs of variables joined by punctuation collapse into one, and so do consecutive masked tokens
+   (variable-length lists) and units following a number (``5.2 KB``).
+2. **Merging** (:class:`TemplateMiner`): masked templates of the same length that differ in one
+   position merge when that position is evidently variable: one of its values was masked, all
+   values are paths, all share a ``key=``/``key:`` prefix (the value is the variable, unless the
+   values are ENUM_LIKE constants), or at least two values were already seen as variables
+   elsewhere (user names, hosts). Constant words that differ (``VM Started`` / ``VM Paused``)
+   keep events apart, which is where a single similarity threshold (Drain) goes wrong.
+
+The miner is online: each line gets a cluster id at once; clusters only ever merge into the
+older one, so an id handed out stays meaningful. Memory is bounded by ``max_templates``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["MASK", "MinedTemplate", "TemplateMiner", "mask_text", "mask_tokens"]
+
+MASK = "<*>"
+_DELIMS = r"=:,()\[\]{}\"'/@;|<>.#\s"
+# Anchored at part starts (the look-behind) and digit-free up to the first digit: no backtracking.
+_VARIABLE_PART = re.compile(rf"(?<![^{_DELIMS}])[^{_DELIMS}\d]*\d[^{_DELIMS}]*")
+_QUOTED = re.compile(r"(?<![\w])'[^'\s]{1,200}'(?![\w])|(?<![\w])\"[^\"\s]{1,200}\"(?![\w])")
+_RUN = re.compile(r"<\*>(?:[=:,.\-/#@;|]+<\*>)+")
+_UNITS = frozenset({"B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "ms", "us", "µs", "ns", "s", "sec", "secs"})
+_KEY_PREFIX = re.compile(r"^([^=:]*[=:])")
+_ENUM = re.compile(r"^[A-Z][A-Z0-9_]+$")
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _mask_token(token: str) -> str:
+    if _DIGIT.search(token) is not None:
+        token = _VARIABLE_PART.sub(MASK, token)
+        if MASK in token:
+            token = _RUN.sub(MASK, token)
+    if "'" in token or '"' in token:
+        token = _QUOTED.sub(MASK, token)
+    return token
+
+
+def mask_tokens(text: str, *, max_chars: int = 4096, cache: dict[str, str] | None = None) -> tuple[str, ...]:
+    """The masked token sequence of one line (the line is cut at ``max_chars`` first).
+
+    ``cache`` (token -> masked token) speeds up repeated words; the caller bounds its size.
+    """
+    if len(text) > max_chars:
+        text = text[:max_chars]
+    tokens: list[str] = []
+    previous_masked = False
+    for raw in text.split():
+        token = cache.get(raw) if cache is not None else None
+        if token is None:
+            token = _mask_token(raw)
+            # Words repeat, variables rarely do: caching only words keeps the cache small and useful.
+            if cache is not None and token == raw and len(cache) < _CACHE_LIMIT:
+                cache[raw] = token
+        if previous_masked and (token == MASK or token.rstrip(",;.") in _UNITS):
+            continue  # variable-length lists and units after numbers belong to the variable before
+        tokens.append(token)
+        previous_masked = token == MASK
+    return tuple(tokens)
+
+
+_CACHE_LIMIT = 20_000
+
+
+def mask_text(text: str, *, max_chars: int = 4096) -> str:
+    """The masked template of one line as text (what a message-template fingerprint hashes)."""
+    return " ".join(mask_tokens(text, max_chars=max_chars))
+
+
+@dataclass(frozen=True, slots=True)
+class MinedTemplate:
+    """The cluster a line fell into: a stable id and the current template text."""
+
+    cluster_id: int
+    template: str
+    key: str  # the cluster's first template: stable while the cluster's text widens
+
+
+def _is_variable_position(values: Iterable[str], vocabulary: set[str]) -> bool:
+    vals = list(values)
+    if any(MASK in v for v in vals):
+        return True
+    if all("/" in v for v in vals):
+        return True
+    prefixes = {m.group(1) if (m := _KEY_PREFIX.match(v)) else None for v in vals}
+    if len(prefixes) == 1 and None not in prefixes:
+        prefix = next(iter(prefixes))
+        assert prefix is not None
+        if not any(_ENUM.match(v[len(prefix) :].rsplit(".", 1)[-1]) for v in vals):
+            return True
+    return sum(1 for v in vals if v in vocabulary) >= 2
+
+
+def _value_of(token: str) -> str:
+    match = _KEY_PREFIX.match(token)
+    return token[len(match.group(1)) :] if match else token
+
+
+class TemplateMiner:
+    """Online template miner: ``add(line)`` returns the line's cluster (see module docstring)."""
+
+    def __init__(self, *, max_templates: int = 50_000, max_chars: int = 4096) -> None:
+        self.max_templates = max_templates
+        self.max_chars = max_chars
+        self._ids: dict[tuple[str, ...], int] = {}
+        self._parent: list[int] = []
+        self._pattern: dict[int, tuple[str, ...]] = {}  # root id -> merged template
+        self._buckets: dict[tuple[int, tuple[str, ...]], dict[str, list[int]]] = {}
+        self._pending: dict[str, set[tuple[int, tuple[str, ...]]]] = {}  # value -> undecided buckets holding it
+        self._decided: set[tuple[int, tuple[str, ...]]] = set()
+        self._vocabulary: set[str] = set()
+        self._token_cache: dict[str, str] = {}
+        self._first: list[tuple[str, ...]] = []
+
+    def export(self) -> list[list[str]]:
+        """The learned templates in learning order: replaying them rebuilds the same clusters."""
+        return [list(t) for t in self._first]
+
+    @classmethod
+    def restore(cls, templates: list[list[str]], *, max_templates: int = 50_000) -> TemplateMiner:
+        """A miner that learned ``templates`` (from :meth:`export`) in the same order."""
+        miner = cls(max_templates=max_templates)
+        for tokens in templates[:max_templates]:
+            key = tuple(str(t) for t in tokens)
+            if key not in miner._ids:
+                miner._learn(key)
+        return miner
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, line: str) -> MinedTemplate:
+        """Mine one line: its cluster id and the cluster's template."""
+        tokens = mask_tokens(line, max_chars=self.max_chars, cache=self._token_cache)
+        known = self._ids.get(tokens)
+        if known is None:
+            if len(self._ids) >= self.max_templates:
+                # Full: answer without learning, so memory stays bounded; the id is a stable hash slot.
+                text = " ".join(tokens)
+                return MinedTemplate(cluster_id=-1 - (hash(tokens) & 0x7FFFFFFF), template=text, key=text)
+            known = self._learn(tokens)
+        root = self._find(known)
+        return MinedTemplate(cluster_id=root, template=" ".join(self._pattern[root]), key=" ".join(self._first[root]))
+
+    def cluster_id(self, line: str) -> int:
+        """Just the cluster id of ``line`` (the benchmark's hot path)."""
+        tokens = mask_tokens(line, max_chars=self.max_chars, cache=self._token_cache)
+        known = self._ids.get(tokens)
+        if known is None:
+            if len(self._ids) >= self.max_templates:
+                return -1 - (hash(tokens) & 0x7FFFFFFF)
+            known = self._learn(tokens)
+        return self._find(known)
+
+    def resolve(self, cluster_id: int) -> int:
+        """The current cluster of an id handed out earlier (clusters merge into older ones)."""
+        return cluster_id if cluster_id < 0 else self._find(cluster_id)
+
+    # ---- internals ----------------------------------------------------------------------------
+
+    def _find(self, tid: int) -> int:
+        parent = self._parent
+        while parent[tid] != tid:
+            parent[tid] = parent[parent[tid]]
+            tid = parent[tid]
+        return tid
+
+    def _union(self, a: int, b: int) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            return
+        keep, gone = (ra, rb) if ra < rb else (rb, ra)
+        self._parent[gone] = keep
+        pa, pb = self._pattern.pop(gone), self._pattern[keep]
+        self._pattern[keep] = tuple(x if x == y else MASK for x, y in zip(pb, pa, strict=True))
+
+    def _learn(self, tokens: tuple[str, ...]) -> int:
+        tid = len(self._parent)
+        self._ids[tokens] = tid
+        self._first.append(tokens)
+        self._parent.append(tid)
+        self._pattern[tid] = tokens
+        constants = sum(1 for t in tokens if MASK not in t)
+        for pos, value in enumerate(tokens):
+            # A key needs a constant word besides the varying one, or everything short would merge.
+            if constants - (MASK not in value) < 1:
+                continue
+            # The rest of the template (its length fixes the template's length) plus the varying position.
+            key = (pos, tokens[:pos] + tokens[pos + 1 :])
+            bucket = self._buckets.setdefault(key, {})
+            bucket.setdefault(value, []).append(tid)
+            self._evaluate(key, bucket)
+        return tid
+
+    def _evaluate(self, key: tuple[int, tuple[str, ...]], bucket: dict[str, list[int]]) -> None:
+        if len(bucket) < 2:
+            return
+        if key in self._decided:
+            # Already variable: the newcomer joins the cluster.
+            first = next(iter(bucket.values()))[0]
+            for ids in bucket.values():
+                self._union(first, ids[0])
+            return
+        if not _is_variable_position(bucket, self._vocabulary):
+            for value in bucket:
+                self._pending.setdefault(_value_of(value), set()).add(key)
+            return
+        self._decided.add(key)
+        first = next(iter(bucket.values()))[0]
+        new_words = []
+        for value, ids in bucket.items():
+            self._union(first, ids[0])
+            word = _value_of(value)
+            if word not in self._vocabulary and MASK not in word:
+                self._vocabulary.add(word)
+                new_words.append(word)
+        # Words just learned as variables may settle buckets that were undecided.
+        for word in new_words:
+            for pending in self._pending.pop(word, set()):
+                if pending not in self._decided:
+                    self._evaluate(pending, self._buckets[pending])

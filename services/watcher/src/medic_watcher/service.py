@@ -1,0 +1,385 @@
+"""The watcher at work: poll sources, feed pushes, detect, store and publish in one transaction.
+
+Per target, each source runs in its own loop (its interval; exponential backoff on failure, with
+an ActionRecorded per failure and ``/readyz`` false while any source fails). A poll's events are
+grouped, folded into the stored issue states, judged against anomaly baselines, and written
+together with the source's new cursor and the IssueDetected events in one store transaction, so
+a restart neither misses nor repeats anything. Push endpoints (webhooks, drains) run the same
+pipeline at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from medic_contracts import (
+    ActionRecorded,
+    ActionStatus,
+    DeploymentOutcome,
+    DeploymentResult,
+    DeploymentStage,
+    IssueDetected,
+    MedicConfig,
+    RequestContext,
+    TargetConfig,
+    load_target,
+    section,
+    utcnow,
+)
+from medic_runtime import HandlerContext, ServiceRuntime, Transaction
+
+from .adapters.sources.base import PollResult, Source, SourceError
+from .adapters.sources.healthcheck import HealthChecker
+from .adapters.sources.logfile import LogTail
+from .adapters.sources.prometheus import PrometheusPoller
+from .adapters.sources.sentry import SentryPoller
+from .adapters.sources.supabase import SupabasePoller
+from .adapters.sources.vercel import VercelPoller
+from .adapters.store import IssueStore
+from .config import (
+    HealthcheckSource,
+    LogfileSource,
+    PrometheusSource,
+    SentrySource,
+    SourceConfig,
+    SourcesSection,
+    SupabaseSource,
+    VercelSource,
+)
+from .detect import FrameResolver, group_events
+from .domain.anomaly import AnomalyFinding, AnomalyState, Baselines
+from .domain.normalize import Normaliser
+from .domain.observed import ObservedEvent
+from .domain.templates import TemplateMiner
+from .domain.tracker import Occurrence, apply, issue_id_for, mark_fixed, to_issue_detected
+from .settings import WatcherSettings
+
+__all__ = ["SourceHealth", "TargetWatch", "Watcher", "build_sources"]
+
+log = logging.getLogger("medic.watcher")
+MAX_SAVED_TEMPLATES = 5_000
+
+
+@dataclass(slots=True)
+class SourceHealth:
+    """How a source is doing: failures in a row, last error, when to try again."""
+
+    failures: int = 0
+    last_error: str | None = None
+    last_ok: datetime | None = None
+
+
+@dataclass(slots=True)
+class TargetWatch:
+    """One target: its configuration, sources, normaliser and in-memory miner."""
+
+    target: TargetConfig
+    section: SourcesSection
+    sources: dict[str, Source]
+    normaliser: Normaliser
+    resolver: FrameResolver
+    miner: TemplateMiner | None = None
+    health: dict[str, SourceHealth] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def service_of(self, config: SourceConfig) -> str:
+        """The target service a source reports on."""
+        return config.service or self.target.services[0]
+
+    def config_of(self, name: str) -> SourceConfig:
+        """A source's configuration by name."""
+        for source in self.section.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+
+def _secret(name: str | None) -> str | None:
+    # Sources name the variables that hold their secrets; they are read once, at build time.
+    return os.environ.get(name) if name else None
+
+
+def build_sources(target: TargetConfig, sources: SourcesSection, normaliser: Normaliser) -> dict[str, Source]:
+    """The source adapters of a target (secrets read from the variables the section names)."""
+    built: dict[str, Source] = {}
+    base_dir = Path(target.base_dir)
+    for config in sources.sources:
+        service = config.service or target.services[0]
+        if isinstance(config, SentrySource):
+            built[config.name] = SentryPoller(
+                config, token=_secret(config.token_env) or "", service=service, normaliser=normaliser
+            )
+        elif isinstance(config, VercelSource):
+            if config.poll:
+                built[config.name] = VercelPoller(
+                    config, token=_secret(config.token_env) or "", service=service, normaliser=normaliser
+                )
+        elif isinstance(config, SupabaseSource):
+            built[config.name] = SupabasePoller(
+                config, token=_secret(config.token_env) or "", service=service, normaliser=normaliser
+            )
+        elif isinstance(config, HealthcheckSource):
+            built[config.name] = HealthChecker(config, service=service, normaliser=normaliser)
+        elif isinstance(config, PrometheusSource):
+            built[config.name] = PrometheusPoller(config, token=_secret(config.token_env), service=service, normaliser=normaliser)
+        elif isinstance(config, LogfileSource):
+            built[config.name] = LogTail(config, base_dir=base_dir, service=service, normaliser=normaliser)
+    return built
+
+
+def anomaly_occurrence(finding: AnomalyFinding, *, environment: str) -> Occurrence:
+    """An anomaly as an issue occurrence (one issue per metric and route)."""
+    event = ObservedEvent(
+        source="anomaly",
+        service=finding.service,
+        timestamp=finding.at,
+        level="error",
+        message=finding.description,
+        request=RequestContext(route=None if finding.route == "*" else finding.route),
+        environment=environment,
+        tags={
+            "medic.anomaly": "true",
+            "medic.metric": finding.metric,
+            "value": f"{finding.value:.4g}",
+            "baseline": f"{finding.baseline:.4g}",
+        },
+    )
+    fingerprint = hashlib.sha256(f"anomaly\x1f{finding.metric}\x1f{finding.route}".encode()).hexdigest()[:16]
+    from .domain.severity import classify
+
+    return Occurrence(
+        event=event, fingerprint=fingerprint, issue_type=classify(event), title=finding.description, error_rate=finding.error_rate
+    )
+
+
+class Watcher:
+    """The watcher's state and pipeline, bound to a runtime."""
+
+    def __init__(self, rt: ServiceRuntime, settings: WatcherSettings, targets: list[TargetWatch]) -> None:
+        self.rt = rt
+        self.settings = settings
+        self.targets = {t.target.name: t for t in targets}
+        self.issues = IssueStore(rt.store)
+        self.baselines = Baselines()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._poll_locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    @classmethod
+    def from_settings(cls, rt: ServiceRuntime, settings: WatcherSettings) -> Watcher:
+        """Load every target file named by MEDIC_TARGETS (a bad file or section stops start-up, naming the field)."""
+        watches = []
+        for path in settings.target_paths():
+            target = load_target(path)
+            sources = section(SourcesSection, {"sources": list(target.sources)}, name="sources")
+            normaliser = Normaliser(redactor=rt.redactor)
+            watches.append(
+                TargetWatch(
+                    target=target,
+                    section=sources,
+                    sources=build_sources(target, sources, normaliser),
+                    normaliser=normaliser,
+                    resolver=FrameResolver(target),
+                )
+            )
+        return cls(rt, settings, watches)
+
+    def config(self) -> MedicConfig:
+        """The control plane's configuration; defaults for severity only until one is known."""
+        return self.rt.config() or MedicConfig()
+
+    # ---- the pipeline ----------------------------------------------------------------------
+
+    async def _miner(self, watch: TargetWatch, tx: Transaction) -> TemplateMiner:
+        if watch.miner is None:
+            saved = await self.rt.store.kv_get(f"watcher:templates:{watch.target.name}", tx.conn)
+            watch.miner = TemplateMiner.restore(saved if isinstance(saved, list) else [])
+        return watch.miner
+
+    async def ingest(
+        self, watch: TargetWatch, result: PollResult, *, source: str, now: datetime, save_cursor: bool = True
+    ) -> list[IssueDetected]:
+        """Detect, store and publish one batch from one source (with its cursor) in one transaction."""
+        target = watch.target.name
+        published: list[IssueDetected] = []
+        async with watch.lock, self.rt.transaction() as tx:
+            # Write first: on SQLite a transaction that read before writing cannot wait for the lock, it fails.
+            await self.rt.store.kv_set(f"watcher:last_ingest:{target}:{source}", now.isoformat(), tx.conn)
+            miner = await self._miner(watch, tx)
+            learned_before = len(miner)
+            events = [watch.resolver.event(e) for e in result.events]
+            ids = [e.source_event_id for e in events if e.source_event_id and e.source in ("sentry", "vercel", "supabase")]
+            fresh = await self.issues.unseen(tx.conn, target, [i for i in ids if i])
+            problems = [
+                e
+                for e in events
+                if (e.is_problem or (e.source == "sentry" and e.level == "warning"))
+                and (not e.source_event_id or e.source not in ("sentry", "vercel", "supabase") or e.source_event_id in fresh)
+            ]
+            grouped = group_events(problems, miner=miner)
+            anomaly_key = f"watcher:anomaly:{target}"
+            raw_anomaly = await self.rt.store.kv_get(anomaly_key, tx.conn)
+            anomaly = AnomalyState.model_validate(raw_anomaly) if isinstance(raw_anomaly, dict) else AnomalyState()
+            anomaly.add_samples(result.samples)
+            metrics = anomaly.close(now=now) + result.metrics
+            for finding in anomaly.judge(metrics, baselines=self.baselines):
+                occ = anomaly_occurrence(finding, environment="production")
+                grouped.setdefault((finding.service, occ.fingerprint), []).append(occ)
+            anomaly.prune(now=now)
+            await self.rt.store.kv_set(anomaly_key, anomaly.model_dump(mode="json"), tx.conn)
+            issue_ids = {issue_id_for(target, service, fp): (service, fp) for service, fp in grouped}
+            states = await self.issues.load(tx.conn, issue_ids)
+            config = self.config()
+            changed = []
+            for issue_id, key in issue_ids.items():
+                state, publication = apply(states.get(issue_id), grouped[key], target=target, config=config)
+                changed.append(state)
+                if publication is not None:
+                    event = to_issue_detected(state, publication, producer=self.rt.producer, config=config, now=now)
+                    tx.emit(event)
+                    tx.record(
+                        "watcher.issue_detected",
+                        ActionStatus.SUCCEEDED,
+                        f"{event.severity.value} {event.reason.value}: {event.title}"[:2000],
+                        issue_id=event.issue_id,
+                        caused_by=event,
+                    )
+                    published.append(event)
+            await self.issues.save(tx.conn, changed)
+            if len(miner) != learned_before and learned_before < MAX_SAVED_TEMPLATES:
+                await self.rt.store.kv_set(f"watcher:templates:{target}", miner.export()[:MAX_SAVED_TEMPLATES], tx.conn)
+            if save_cursor:
+                await self.rt.store.kv_set(f"watcher:cursor:{target}:{source}", result.cursor, tx.conn)
+        return published
+
+    async def poll_once(self, watch: TargetWatch, name: str, *, now: datetime | None = None) -> list[IssueDetected]:
+        """Poll one source from its stored cursor and ingest what it returns."""
+        source = watch.sources[name]
+        # One poll of a source at a time: a scan and the loop must not both read the same cursor.
+        async with self._poll_locks.setdefault((watch.target.name, name), asyncio.Lock()):
+            cursor = await self.rt.store.kv_get(f"watcher:cursor:{watch.target.name}:{name}")
+            moment = now or utcnow()
+            result = await source.poll(cursor, now=moment)
+            return await self.ingest(watch, result, source=name, now=moment)
+
+    async def push(self, watch: TargetWatch, events: list[ObservedEvent], *, source: str) -> list[IssueDetected]:
+        """Feed pushed events (webhooks, drains) into the pipeline at once; the poll cursor is untouched."""
+        from .domain.normalize import route_sample
+
+        samples = [s for e in events if (s := route_sample(e)) is not None]
+        result = PollResult(events=events, samples=samples)
+        return await self.ingest(watch, result, source=source, now=utcnow(), save_cursor=False)
+
+    # ---- deployments -----------------------------------------------------------------------
+
+    async def on_deployment(self, event: DeploymentResult, ctx: HandlerContext) -> None:
+        """A fix promoted (or verified) in production: a later occurrence of its fingerprint is a regression."""
+        if event.stage is not DeploymentStage.PRODUCTION or event.outcome not in (
+            DeploymentOutcome.PROMOTED,
+            DeploymentOutcome.VERIFIED,
+        ):
+            return
+        states = await self.issues.load(ctx.conn, [event.issue_id])
+        state = states.get(event.issue_id)
+        if state is None:
+            ctx.record(
+                "watcher.fix_remembered",
+                ActionStatus.SKIPPED,
+                f"no watcher issue {event.issue_id}: fix {event.commit_sha[:12]} not tracked",
+                issue_id=event.issue_id,
+                caused_by=event,
+            )
+            return
+        mark_fixed(state, at=event.occurred_at, commit=event.commit_sha)
+        await self.issues.save(ctx.conn, [state])
+        ctx.record(
+            "watcher.fix_remembered",
+            ActionStatus.SUCCEEDED,
+            f"watching fingerprint {state.fingerprint} for regressions after {event.commit_sha[:12]}",
+            issue_id=event.issue_id,
+            caused_by=event,
+        )
+
+    # ---- source loops ----------------------------------------------------------------------
+
+    def scan_now(self) -> None:
+        """Wake every source loop to poll at once (ControlCommand scan)."""
+        self._wake.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    async def _run_source(self, watch: TargetWatch, name: str) -> None:
+        source = watch.sources[name]
+        health = watch.health.setdefault(name, SourceHealth())
+        while True:
+            try:
+                await self.poll_once(watch, name)
+            except asyncio.CancelledError:
+                raise
+            except (SourceError, OSError, ValueError) as exc:
+                health.failures += 1
+                health.last_error = str(exc)[:500]
+                delay = min(self.settings.backoff_max_s, min(source.interval_s, 5.0) * 2 ** min(health.failures, 10))
+                log.warning("source %s/%s failed (%d in a row): %s", watch.target.name, name, health.failures, exc)
+                await self.rt.emit(
+                    self.rt.new(
+                        ActionRecorded,
+                        action="watcher.source_failed",
+                        status=ActionStatus.FAILED,
+                        summary=f"{source.kind} source {watch.target.name}/{name} failed ({health.failures} in a row): {exc}"[
+                            :2000
+                        ],
+                        details={"target": watch.target.name, "source": name, "retry_in_s": round(delay, 1)},
+                    )
+                )
+                await self._sleep(delay)
+                continue
+            health.failures = 0
+            health.last_error = None
+            health.last_ok = utcnow()
+            await self._sleep(source.interval_s)
+            self._wake.clear()
+
+    async def start(self) -> None:
+        """Start one loop per source."""
+        for watch in self.targets.values():
+            for name in watch.sources:
+                self._tasks.append(asyncio.create_task(self._run_source(watch, name), name=f"source:{watch.target.name}:{name}"))
+
+    async def stop(self) -> None:
+        """Stop the loops and close the clients."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for watch in self.targets.values():
+            for source in watch.sources.values():
+                with contextlib.suppress(Exception):
+                    await source.close()
+
+    async def sources_ready(self) -> bool:
+        """False while any source is failing (reported on /readyz)."""
+        return all(h.failures == 0 for w in self.targets.values() for h in w.health.values())
+
+    def status(self) -> dict[str, Any]:
+        """Per-source health, for /sources."""
+        return {
+            name: {
+                src: dataclasses.asdict(watch.health.get(src, SourceHealth())) | {"kind": watch.sources[src].kind}
+                for src in watch.sources
+            }
+            for name, watch in self.targets.items()
+        }
