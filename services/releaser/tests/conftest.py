@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from medic_contracts import DeploymentStage, load_target
+from medic_forge import LocalForge
 from medic_releaser.adapters.deployers import CommandDeployer
-from medic_releaser.adapters.forge import GitRemoteForge
 from medic_releaser.app import build_deployer
 from medic_releaser.config import load_releaser_target
 
@@ -20,7 +20,9 @@ from .harness import Target, make_repo, wait_http, write_target
 async def deploy_initial(target: Target) -> CommandDeployer:
     """Deploy main to both stages (what was running before Medic's release): the previous good deployments."""
     loaded = load_releaser_target(load_target(target.toml))
-    deployer = build_deployer(loaded, forge=GitRemoteForge(target.repo.remote), data_dir=target.state_dir)
+    deployer = build_deployer(
+        loaded, forge=LocalForge(target.repo.remote, target.repo.root / "forge-work"), data_dir=target.state_dir
+    )
     assert isinstance(deployer, CommandDeployer)
     sha = target.repo.head("main")
     for stage, st in ((DeploymentStage.STAGING, target.staging), (DeploymentStage.PRODUCTION, target.production)):

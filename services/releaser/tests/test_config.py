@@ -39,7 +39,6 @@ def target(tmp_path: Path, extra: str) -> Path:
         ('[deployer]\nkind = "vercel"\n[forge]\nkind = "local"\nremote = "r"\n', "deployer"),
         ('[deployer]\nkind = "command"\n[deployer.staging]\nrun = "a"\ncommand = "b"\n', "deployer.staging"),
         ('[release]\nthreshold = 0\n[deployer]\nkind = "vercel"\nproject = "p"\ngit_repo = "a/b"\n', "release.threshold"),
-        ('[deployer]\nkind = "vercel"\nproject = "p"\ngit_repo = "a/b"\n[forge]\nkind = "github"\n', "forge"),
         ('[deployer]\nkind = "vercel"\nproject = "p"\ngit_repo = "a/b"\n[forge]\nkind = "github"\nrepo = "a/b"\n'
          '[[notifiers]]\nkind = "slack"\n', "notifiers.items.0.slack.channel"),
     ],

@@ -24,7 +24,7 @@ from medic_contracts import (
     TopicRegistry,
     load_target,
 )
-from medic_releaser.adapters.forge import GitRemoteForge
+from medic_forge import LocalForge
 from medic_releaser.adapters.store import RunStore
 from medic_releaser.app import build, build_deployer
 from medic_releaser.config import load_releaser_target
@@ -164,7 +164,9 @@ async def test_an_ambiguous_deploy_is_reconciled_against_the_deployer_before_any
     key = f"{run_id}:staging"
     rt = build(service_settings("releaser", cls=ReleaserSettings, target_file=target.toml, lease_ttl_s=5.0))
     deployer = build_deployer(
-        load_releaser_target(load_target(target.toml)), forge=GitRemoteForge(target.repo.remote), data_dir=target.state_dir
+        load_releaser_target(load_target(target.toml)),
+        forge=LocalForge(target.repo.remote, target.repo.root / "forge-work"),
+        data_dir=target.state_dir,
     )
     previous = await deployer.current(stage=DeploymentStage.STAGING)
     started = await deployer.start(stage=DeploymentStage.STAGING, ref="staging", sha=fix.commit_sha, key=key)

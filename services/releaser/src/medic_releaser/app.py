@@ -11,7 +11,7 @@ from medic_contracts import load_target
 from medic_runtime import ServiceRuntime, run_service
 
 from .adapters.deployers import CommandDeployer, Deployer, VercelDeployer
-from .adapters.forge import Forge, build_forge
+from .adapters.forge import Forge, build_forge, mapped
 from .adapters.notifiers import Notifier, build_notifiers
 from .adapters.store import RunStore, release_metadata
 from .config import ReleaserTarget, load_releaser_target
@@ -53,12 +53,15 @@ def build(
         return bare
     target = load_releaser_target(load_target(settings.target_file))
     base_dir = Path(target.target.base_dir)
-    forge = forge or build_forge(
-        target.forge,
-        base_dir=base_dir,
-        raw=dict(target.target.forge),
-        work_dir=settings.data_dir.resolve() / "releaser-forge",
-        repo=target.target.repo_path(),
+    forge = (
+        mapped(forge)
+        if forge is not None
+        else build_forge(
+            dict(target.target.forge),
+            base_dir=base_dir,
+            work_dir=settings.data_dir.resolve() / "releaser-forge",
+            repo=target.target.repo_path(),
+        )
     )
     deployer = deployer or build_deployer(target, forge=forge, data_dir=settings.data_dir.resolve())
     rt = ServiceRuntime(settings, extra_tables=(release_metadata,))

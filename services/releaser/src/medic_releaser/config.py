@@ -1,4 +1,4 @@
-"""The releaser's sections of ``medic.toml``: ``[release]``, ``[deployer]``, ``[forge]``, ``[[notifiers]]``.
+"""The releaser's sections of ``medic.toml``: ``[release]``, ``[deployer]``, ``[[notifiers]]`` (``[forge]`` is medic_forge's).
 
 Each is validated with :func:`medic_contracts.section`, so a bad value stops start-up naming the
 field (``release.staging.threshold``). Durations are seconds so the demo can run in seconds and
@@ -18,7 +18,6 @@ __all__ = [
     "ConsoleNotifier",
     "DeployerSection",
     "EmailNotifier",
-    "ForgeSection",
     "NotifierSection",
     "PrometheusQueries",
     "ReleaseSection",
@@ -154,24 +153,6 @@ class DeployerSection(_Section):
         return self
 
 
-class ForgeSection(_Section):
-    """``[forge]``: a local bare repository or GitHub."""
-
-    kind: Literal["local", "github"] = Field(description="local (a bare repository) or github.")
-    remote: str | None = Field(default=None, description="local: path of the bare repository.")
-    repo: str | None = Field(default=None, description="github: owner/name.")
-    api_url: str = Field(default="https://api.github.com", description="github: API base URL.")
-    token_env: str = Field(default="GITHUB_TOKEN", description="github: environment variable holding the token.")
-
-    @model_validator(mode="after")
-    def _complete(self) -> ForgeSection:
-        if self.kind == "local" and not self.remote:
-            raise ValueError("a local forge needs remote (path of the bare repository)")
-        if self.kind == "github" and not self.repo:
-            raise ValueError("a github forge needs repo (owner/name)")
-        return self
-
-
 class SlackNotifier(_Section):
     """A Slack channel, posted to with slack-sdk (Block Kit)."""
 
@@ -216,7 +197,6 @@ class ReleaserTarget(_Section):
     target: TargetConfig
     release: ReleaseSection
     deployer: DeployerSection
-    forge: ForgeSection
     notifiers: tuple[NotifierSection, ...]
 
 
@@ -226,6 +206,5 @@ def load_releaser_target(target: TargetConfig) -> ReleaserTarget:
     if not target.deployer:
         raise ConfigError("deployer: the releaser needs a [deployer] section")
     deployer = section(DeployerSection, target.deployer, name="deployer")
-    forge = section(ForgeSection, target.forge, name="forge")
     notifiers = section(_Notifiers, {"items": list(target.notifiers)}, name="notifiers").items
-    return ReleaserTarget(target=target, release=release, deployer=deployer, forge=forge, notifiers=notifiers)
+    return ReleaserTarget(target=target, release=release, deployer=deployer, notifiers=notifiers)
