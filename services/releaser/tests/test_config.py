@@ -71,7 +71,7 @@ def test_a_bad_target_file_stops_start_up_naming_the_field(tmp_path: Path) -> No
 async def test_without_a_target_file_fixes_are_recorded_as_not_released(
     service_settings: Callable[..., Any], kafka_bootstrap: str, topics: TopicRegistry, tmp_path: Path
 ) -> None:
-    rt = build(service_settings("releaser", cls=ReleaserSettings))
+    rt = build(service_settings("releaser", cls=ReleaserSettings, data_dir=tmp_path / "releaser"))
     await rt.start()
     try:
         fix = fix_event(make_repo(tmp_path / "repo"), issue_id="iss_bare", behaviour={"version": 2})

@@ -109,7 +109,7 @@ async def test_two_instances_share_a_store_and_only_the_lease_holder_acts(
     def settings(name: str) -> ReleaserSettings:
         built: ReleaserSettings = service_settings(
             "releaser", cls=ReleaserSettings, target_file=target.toml, lease_ttl_s=5.0, store_url=fresh_postgres_url,
-            instance_id=name,
+            instance_id=name, data_dir=target.repo.root / name,
         )  # fmt: skip
         return built
 
@@ -162,7 +162,8 @@ async def test_an_ambiguous_deploy_is_reconciled_against_the_deployer_before_any
     fix = fix_event(target.repo, issue_id="iss_ambiguous", behaviour={"version": 2}, severity=Severity.P1)
     run_id = run_id_for(fix)
     key = f"{run_id}:staging"
-    rt = build(service_settings("releaser", cls=ReleaserSettings, target_file=target.toml, lease_ttl_s=5.0))
+    rt = build(service_settings("releaser", cls=ReleaserSettings, target_file=target.toml, lease_ttl_s=5.0,
+                                data_dir=target.repo.root / "releaser"))  # fmt: skip
     deployer = build_deployer(
         load_releaser_target(load_target(target.toml)),
         forge=LocalForge(target.repo.remote, target.repo.root / "forge-work"),

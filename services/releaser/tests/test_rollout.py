@@ -47,6 +47,7 @@ SATURDAY_NOON = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 @asynccontextmanager
 async def releaser(service_settings: Callable[..., Any], target: Target, **overrides: Any) -> AsyncIterator[ServiceRuntime]:
     clock = overrides.pop("clock", None)
+    overrides.setdefault("data_dir", target.repo.root / "releaser")
     settings = service_settings("releaser", cls=ReleaserSettings, target_file=target.toml, lease_ttl_s=5.0, **overrides)
     rt = build(settings, clock=(lambda: clock) if clock else None)
     await rt.start()

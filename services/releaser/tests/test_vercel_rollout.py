@@ -110,7 +110,8 @@ async def test_vercel_rollout_promotes_staging_then_instantly_rolls_production_b
         await publish(kafka_bootstrap, topics, control_state(MedicConfig(autonomy_level=AutonomyLevel.FULL)))
         fix = fix_event(repo, issue_id="iss_vercel", behaviour={"version": 2}, severity=Severity.P1)
         bad_fix["sha"] = fix.commit_sha
-        rt = build(service_settings("releaser", cls=ReleaserSettings, target_file=toml), deployer=deployer)
+        settings = service_settings("releaser", cls=ReleaserSettings, target_file=toml, data_dir=tmp_path / "releaser")
+        rt = build(settings, deployer=deployer)
         await rt.start()
         try:
             async with EventLog(kafka_bootstrap, topics) as log, traffic(f"{staging_url}/work", f"{production_url}/work"):
