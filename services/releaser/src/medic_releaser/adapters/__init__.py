@@ -1,0 +1,1 @@
+"""External systems behind small interfaces: the run store, forges, deployers, sources, notifiers."""

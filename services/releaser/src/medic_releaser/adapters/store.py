@@ -1,0 +1,240 @@
+"""The releaser's own tables: release runs (compare-and-set), per-target leases, and a deploy ledger.
+
+They live in the service store next to the runtime's outbox and work queue, so a run's state
+change and the events it causes commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medic_runtime import ServiceStore
+
+from ..domain.errors import RunConflict
+from ..domain.runs import ReleaseRun, RunStatus
+
+__all__ = ["RunStore", "release_metadata"]
+
+release_metadata = MetaData()
+
+release_runs = Table(
+    "release_runs",
+    release_metadata,
+    Column("run_id", String(200), primary_key=True),
+    Column("issue_id", String(200), nullable=False),
+    Column("target", String(100), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("approval_id", String(200), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_release_runs_issue", "issue_id"),
+    Index("ix_release_runs_approval", "approval_id"),
+)
+
+target_leases = Table(
+    "release_leases",
+    release_metadata,
+    Column("target", String(100), primary_key=True),
+    Column("holder", String(200), nullable=True),
+    Column("until", Float, nullable=False),
+)
+
+ledger = Table(
+    "release_ledger",
+    release_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(200), nullable=False),
+    Column("issue_id", String(200), nullable=False),
+    Column("target", String(100), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("kind", String(20), nullable=False),  # deploy | rollback
+    Column("at", Float, nullable=False),
+    UniqueConstraint("run_id", "stage", "kind", name="uq_release_ledger_step"),
+)
+
+diagnoses = Table(
+    "release_diagnoses",
+    release_metadata,
+    Column("issue_id", String(200), primary_key=True),
+    Column("root_cause", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+
+class RunStore:
+    """Release runs, leases, counters: keyword-only methods over the service store."""
+
+    def __init__(self, store: ServiceStore) -> None:
+        self.store = store
+
+    # ---- runs ----------------------------------------------------------------------------------
+
+    async def create(self, conn: AsyncConnection, *, run: ReleaseRun) -> bool:
+        """Insert a new run; False when a run with that id exists (a redelivered fix)."""
+        row = self._row(run)
+        result = await conn.execute(self.store.insert_ignore(release_runs, ["run_id"]).values(**row))
+        return bool(result.rowcount)
+
+    async def get(self, *, run_id: str, conn: AsyncConnection | None = None) -> ReleaseRun | None:
+        """The run, or None."""
+        stmt = select(release_runs.c.data, release_runs.c.version).where(release_runs.c.run_id == run_id)
+        row = await self._first(stmt, conn)
+        return self._load(row) if row else None
+
+    async def save(self, conn: AsyncConnection, *, run: ReleaseRun) -> ReleaseRun:
+        """Compare-and-set: write ``run`` if nobody changed it since it was read; raise RunConflict otherwise."""
+        now = time.time()
+        new = run.model_copy(update={"version": run.version + 1, "updated_at": now})
+        row = self._row(new)
+        result = await conn.execute(
+            update(release_runs)
+            .where(release_runs.c.run_id == run.run_id, release_runs.c.version == run.version)
+            .values(status=row["status"], approval_id=row["approval_id"], version=new.version, data=row["data"], updated_at=now)
+        )
+        if result.rowcount != 1:
+            raise RunConflict(f"run {run.run_id} changed since version {run.version}")
+        return new
+
+    async def latest_for_issue(self, *, issue_id: str, conn: AsyncConnection | None = None) -> ReleaseRun | None:
+        """The most recent run of an issue (inside a transaction, pass its ``conn``: never open a second one)."""
+        stmt = (
+            select(release_runs.c.data, release_runs.c.version)
+            .where(release_runs.c.issue_id == issue_id)
+            .order_by(release_runs.c.created_at.desc())
+            .limit(1)
+        )
+        row = await self._first(stmt, conn)
+        return self._load(row) if row else None
+
+    async def by_approval(self, *, approval_id: str) -> ReleaseRun | None:
+        """The run an approval request belongs to."""
+        stmt = select(release_runs.c.data, release_runs.c.version).where(release_runs.c.approval_id == approval_id)
+        row = await self._first(stmt, None)
+        return self._load(row) if row else None
+
+    async def all(self, *, limit: int = 200) -> list[ReleaseRun]:
+        """The newest runs, finished or not."""
+        stmt = select(release_runs.c.data, release_runs.c.version).order_by(release_runs.c.created_at.desc()).limit(limit)
+        async with self.store.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [self._load(r) for r in rows]
+
+    async def active(self, *, target: str | None = None) -> list[ReleaseRun]:
+        """Runs not finished yet."""
+        finished = [s.value for s in RunStatus if s.finished]
+        stmt = select(release_runs.c.data, release_runs.c.version).where(release_runs.c.status.not_in(finished))
+        if target is not None:
+            stmt = stmt.where(release_runs.c.target == target)
+        async with self.store.engine.connect() as conn:
+            rows = (await conn.execute(stmt.order_by(release_runs.c.created_at))).all()
+        return [self._load(r) for r in rows]
+
+    # ---- leases --------------------------------------------------------------------------------
+
+    async def acquire_lease(self, *, target: str, holder: str, ttl_s: float) -> bool:
+        """Take or renew the target's lease; False while another live instance holds it."""
+        now = time.time()
+        async with self.store.transaction() as conn:
+            await conn.execute(self.store.insert_ignore(target_leases, ["target"]).values(target=target, holder=None, until=0.0))
+            result = await conn.execute(
+                update(target_leases)
+                .where(
+                    target_leases.c.target == target,
+                    (target_leases.c.holder == holder) | (target_leases.c.until < now) | (target_leases.c.holder.is_(None)),
+                )
+                .values(holder=holder, until=now + ttl_s)
+            )
+            return result.rowcount == 1
+
+    async def release_lease(self, *, target: str, holder: str) -> None:
+        """Give the lease up (at shutdown, or when the target has no active run)."""
+        async with self.store.transaction() as conn:
+            await conn.execute(
+                update(target_leases)
+                .where(target_leases.c.target == target, target_leases.c.holder == holder)
+                .values(holder=None, until=0.0)
+            )
+
+    async def lease_holder(self, *, target: str) -> str | None:
+        """Who holds the target's lease now (None when free or lapsed)."""
+        stmt = select(target_leases.c.holder, target_leases.c.until).where(target_leases.c.target == target)
+        row = await self._first(stmt, None)
+        if row is None or row.until < time.time():
+            return None
+        holder: str | None = row.holder
+        return holder
+
+    # ---- counters ------------------------------------------------------------------------------
+
+    async def add_ledger(self, conn: AsyncConnection, *, run: ReleaseRun, stage: str, kind: str) -> None:
+        """Count a production deploy or a rollback once per run and stage."""
+        await conn.execute(
+            self.store.insert_ignore(ledger, ["run_id", "stage", "kind"]).values(
+                run_id=run.run_id, issue_id=run.issue_id, target=run.target, stage=stage, kind=kind, at=time.time()
+            )
+        )
+
+    async def deploys_since(self, *, target: str, since: float) -> int:
+        """Production deployments started for ``target`` since ``since`` (epoch seconds)."""
+        stmt = select(func.count()).where(
+            ledger.c.target == target, ledger.c.stage == "production", ledger.c.kind == "deploy", ledger.c.at >= since
+        )
+        return int((await self._first(stmt, None))[0])
+
+    async def rollbacks_for(self, *, issue_id: str) -> int:
+        """Rollbacks counted against an issue."""
+        stmt = select(func.count()).where(ledger.c.issue_id == issue_id, ledger.c.kind == "rollback")
+        return int((await self._first(stmt, None))[0])
+
+    # ---- diagnoses -----------------------------------------------------------------------------
+
+    async def remember_root_cause(self, conn: AsyncConnection, *, issue_id: str, root_cause: str) -> None:
+        """Keep the diagnosis' root cause for the notification about its fix."""
+        await conn.execute(
+            self.store.upsert(
+                diagnoses,
+                ["issue_id"],
+                {"issue_id": issue_id, "root_cause": root_cause[:5000], "updated_at": time.time()},
+                ["root_cause", "updated_at"],
+            )
+        )
+
+    async def root_cause(self, *, issue_id: str) -> str | None:
+        """The root cause the investigator gave, when the releaser saw it."""
+        row = await self._first(select(diagnoses.c.root_cause).where(diagnoses.c.issue_id == issue_id), None)
+        return str(row[0]) if row else None
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    async def _first(self, stmt: Any, conn: AsyncConnection | None) -> Any:
+        if conn is not None:
+            return (await conn.execute(stmt)).first()
+        async with self.store.engine.connect() as c:
+            return (await c.execute(stmt)).first()
+
+    @staticmethod
+    def _row(run: ReleaseRun) -> dict[str, Any]:
+        state = run.state()
+        return {
+            "run_id": run.run_id,
+            "issue_id": run.issue_id,
+            "target": run.target,
+            "status": run.status.value,
+            "approval_id": state.approval_id if run.status is RunStatus.AWAITING_APPROVAL else None,
+            "version": run.version,
+            "data": json.dumps(run.to_json()),
+            "created_at": run.created_at,
+            "updated_at": run.updated_at,
+        }
+
+    @staticmethod
+    def _load(row: Any) -> ReleaseRun:
+        run = ReleaseRun.model_validate(json.loads(row.data))
+        return run.model_copy(update={"version": int(row.version)})

@@ -1,0 +1,366 @@
+"""Canary analysis as pure functions: baseline vs watch window, Flagger-style consecutive failures.
+
+A sample is an :class:`Observation` of the stage over one interval. Each check compares it with the
+:class:`Baseline` measured before the deploy; a bad sample increments the check's consecutive
+failure count, a good one resets it, and a check fails once the count reaches ``threshold``.
+Missing data (a source that does not answer, a metric that is absent) is a bad sample, never a
+good one. An idle interval (no requests at all) neither fails nor clears the rate checks. At the
+end of the window, a check never judged fails for want of data, and a check still in a bad streak
+(below threshold) fails too: a rollout is never promoted on a failing last look.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from medic_contracts import CheckVerdict
+
+__all__ = [
+    "Baseline",
+    "CheckName",
+    "Observation",
+    "Scrape",
+    "Thresholds",
+    "WatchState",
+    "final_verdicts",
+    "observe_metrics",
+    "record_sample",
+]
+
+
+class CheckName:
+    """Names of the rollout checks (CheckVerdict.name)."""
+
+    ERROR_RATE = "error_rate"
+    LATENCY = "latency"
+    HEALTH = "health"
+    NEW_FINGERPRINTS = "new_fingerprints"
+    RECURRENCE = "fingerprint_recurrence"
+    SMOKE = "smoke"
+
+
+class Scrape(BaseModel):
+    """Cumulative counters read from the app's /metrics at one moment."""
+
+    at: float
+    requests: float
+    errors: float
+    latency_sum: float = 0.0
+    latency_count: float = 0.0
+    buckets: dict[str, float] = Field(default_factory=dict)  # upper bound ("+Inf" too) → cumulative count
+
+
+class Baseline(BaseModel):
+    """The stage measured before the deploy."""
+
+    error_rate: float | None = None
+    latency_ms: float | None = None
+    rps: float | None = None
+    fingerprints: list[str] = Field(default_factory=list)
+    log_offset: int | None = None
+    missing: list[str] = Field(default_factory=list)
+
+    def metrics(self) -> dict[str, float]:
+        """The measured values, for DeploymentResult.metrics_before."""
+        values = {"error_rate": self.error_rate, "latency_ms": self.latency_ms, "rps": self.rps}
+        return {k: round(v, 6) for k, v in values.items() if v is not None}
+
+
+class Observation(BaseModel):
+    """What the sources said about one sample interval.
+
+    ``None`` for a rate means the source that should have answered did not (missing data);
+    ``idle`` means it answered but the stage served no requests in the interval.
+    """
+
+    error_rate: float | None = None
+    latency_ms: float | None = None
+    rps: float | None = None
+    requests: float = 0.0
+    errors: float = 0.0
+    idle: bool = False
+    health: dict[str, bool] = Field(default_factory=dict)
+    fingerprints: list[str] | None = None
+    recurrences: int | None = None
+    missing: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When a sample is bad and when a check fails."""
+
+    threshold: int = 3
+    error_rate_increase: float = 0.2
+    error_rate_floor: float = 0.01
+    latency_factor: float = 2.0
+    latency_floor_ms: float = 5.0
+
+    def error_rate_limit(self, baseline: float | None) -> float:
+        """The highest error rate that is not a rise over ``baseline``."""
+        if baseline is None:
+            return self.error_rate_floor
+        return max(baseline * (1 + self.error_rate_increase), self.error_rate_floor)
+
+    def latency_limit(self, baseline: float | None) -> float | None:
+        """The highest latency that is not a rise over ``baseline`` (None: no baseline to compare with)."""
+        if baseline is None:
+            return None
+        return max(baseline * self.latency_factor, self.latency_floor_ms)
+
+
+class CheckProgress(BaseModel):
+    """One check over the watch so far."""
+
+    consecutive: int = 0
+    judged: int = 0
+    bad: int = 0
+    failed: bool = False
+    last: CheckVerdict | None = None
+
+
+class WatchState(BaseModel):
+    """The watch's running state, saved after every sample (so a restart resumes it)."""
+
+    samples: int = 0
+    previous: Scrape | None = None
+    log_offset: int | None = None
+    requests: float = 0.0
+    errors: float = 0.0
+    latency_samples: list[float] = Field(default_factory=list)
+    started_at: float | None = None
+    checks: dict[str, CheckProgress] = Field(default_factory=dict)
+
+    def metrics_after(self, now: float) -> dict[str, float]:
+        """Metrics over the window so far, for DeploymentResult.metrics_after."""
+        out: dict[str, float] = {"samples": float(self.samples)}
+        if self.requests > 0:
+            out["error_rate"] = round(self.errors / self.requests, 6)
+        if self.latency_samples:
+            out["latency_ms"] = round(max(self.latency_samples), 3)
+        if self.started_at is not None and now > self.started_at:
+            out["rps"] = round(self.requests / (now - self.started_at), 3)
+        return out
+
+    def failed(self) -> list[CheckVerdict]:
+        """The verdicts of the checks that failed."""
+        return [p.last for p in self.checks.values() if p.failed and p.last is not None]
+
+
+def _quantile(q: float, buckets: dict[str, float]) -> float | None:
+    """histogram_quantile over cumulative buckets (upper bound → count), in the buckets' unit."""
+    points = sorted(((float(le), count) for le, count in buckets.items()), key=lambda p: p[0])
+    if not points or points[-1][1] <= 0:
+        return None
+    total = points[-1][1]
+    rank = q * total
+    prev_bound, prev_count = 0.0, 0.0
+    for bound, count in points:
+        if count >= rank:
+            if bound == float("inf"):
+                return prev_bound
+            if count == prev_count:
+                return bound
+            return prev_bound + (bound - prev_bound) * (rank - prev_count) / (count - prev_count)
+        prev_bound, prev_count = bound, count
+    return prev_bound
+
+
+def observe_metrics(previous: Scrape, current: Scrape) -> Observation:
+    """Error rate, latency (p95 from histogram buckets, else the mean) and rate between two scrapes.
+
+    A counter that went down means the app restarted: the current value is the whole delta.
+    """
+    reset = current.requests < previous.requests
+    base = Scrape(at=previous.at, requests=0, errors=0) if reset else previous
+    requests = current.requests - base.requests
+    errors = max(current.errors - base.errors, 0.0)
+    seconds = max(current.at - previous.at, 1e-6)
+    if requests <= 0:
+        return Observation(idle=True, rps=0.0)
+    latency_ms: float | None = None
+    if current.buckets:
+        deltas = {le: current.buckets[le] - (0.0 if reset else base.buckets.get(le, 0.0)) for le in current.buckets}
+        p95 = _quantile(0.95, deltas)
+        latency_ms = p95 * 1000 if p95 is not None else None
+    if latency_ms is None:
+        count = current.latency_count - (0.0 if reset else base.latency_count)
+        total = current.latency_sum - (0.0 if reset else base.latency_sum)
+        latency_ms = total / count * 1000 if count > 0 else None
+    return Observation(
+        error_rate=errors / requests,
+        latency_ms=latency_ms,
+        rps=requests / seconds,
+        requests=requests,
+        errors=errors,
+    )
+
+
+def _judge(observation: Observation, baseline: Baseline, limits: Thresholds, active: set[str]) -> dict[str, CheckVerdict | None]:
+    """Each active check's verdict on one sample; None when the sample says nothing (idle)."""
+    out: dict[str, CheckVerdict | None] = {}
+    metrics_missing = "metrics" in observation.missing
+    if CheckName.ERROR_RATE in active:
+        limit = limits.error_rate_limit(baseline.error_rate)
+        if metrics_missing or (observation.error_rate is None and not observation.idle):
+            out[CheckName.ERROR_RATE] = CheckVerdict(
+                name=CheckName.ERROR_RATE,
+                passed=False,
+                threshold=limit,
+                baseline=baseline.error_rate,
+                detail="metrics source did not answer: missing data counts as failing",
+            )
+        elif observation.error_rate is None:
+            out[CheckName.ERROR_RATE] = None
+        else:
+            rate = observation.error_rate
+            out[CheckName.ERROR_RATE] = CheckVerdict(
+                name=CheckName.ERROR_RATE,
+                passed=rate <= limit,
+                value=round(rate, 6),
+                threshold=round(limit, 6),
+                baseline=baseline.error_rate,
+                detail=f"error rate {rate:.2%} vs limit {limit:.2%}"
+                + (f" (baseline {baseline.error_rate:.2%})" if baseline.error_rate is not None else " (no baseline)"),
+            )
+    if CheckName.LATENCY in active:
+        limit_ms = limits.latency_limit(baseline.latency_ms)
+        if metrics_missing or (observation.latency_ms is None and not observation.idle):
+            out[CheckName.LATENCY] = CheckVerdict(
+                name=CheckName.LATENCY,
+                passed=False,
+                threshold=limit_ms,
+                baseline=baseline.latency_ms,
+                detail="latency unavailable: missing data counts as failing",
+            )
+        elif observation.latency_ms is None:
+            out[CheckName.LATENCY] = None
+        elif limit_ms is None:
+            out[CheckName.LATENCY] = CheckVerdict(
+                name=CheckName.LATENCY,
+                passed=True,
+                value=round(observation.latency_ms, 3),
+                detail="no baseline latency to compare with",
+            )
+        else:
+            value = observation.latency_ms
+            out[CheckName.LATENCY] = CheckVerdict(
+                name=CheckName.LATENCY,
+                passed=value <= limit_ms,
+                value=round(value, 3),
+                threshold=round(limit_ms, 3),
+                baseline=baseline.latency_ms,
+                detail=f"latency {value:.1f} ms vs limit {limit_ms:.1f} ms",
+            )
+    if CheckName.HEALTH in active:
+        failing = sorted(url for url, ok in observation.health.items() if not ok)
+        if not observation.health:
+            out[CheckName.HEALTH] = CheckVerdict(
+                name=CheckName.HEALTH, passed=False, detail="no health check answered: missing data counts as failing"
+            )
+        else:
+            out[CheckName.HEALTH] = CheckVerdict(
+                name=CheckName.HEALTH,
+                passed=not failing,
+                value=float(len(failing)),
+                threshold=0.0,
+                detail=f"failing: {', '.join(failing)}" if failing else f"{len(observation.health)} health check(s) passing",
+            )
+    if CheckName.NEW_FINGERPRINTS in active:
+        if observation.fingerprints is None:
+            out[CheckName.NEW_FINGERPRINTS] = CheckVerdict(
+                name=CheckName.NEW_FINGERPRINTS, passed=False, detail="log source unreadable: missing data counts as failing"
+            )
+        else:
+            new = sorted(set(observation.fingerprints) - set(baseline.fingerprints))
+            out[CheckName.NEW_FINGERPRINTS] = CheckVerdict(
+                name=CheckName.NEW_FINGERPRINTS,
+                passed=not new,
+                value=float(len(new)),
+                threshold=0.0,
+                detail=f"new error fingerprints: {', '.join(new[:5])}" if new else "no new error fingerprints",
+            )
+    if CheckName.RECURRENCE in active:
+        if observation.recurrences is None:
+            out[CheckName.RECURRENCE] = CheckVerdict(
+                name=CheckName.RECURRENCE, passed=False, detail="log source unreadable: missing data counts as failing"
+            )
+        else:
+            out[CheckName.RECURRENCE] = CheckVerdict(
+                name=CheckName.RECURRENCE,
+                passed=observation.recurrences == 0,
+                value=float(observation.recurrences),
+                threshold=0.0,
+                detail=f"the fixed error recurred {observation.recurrences} time(s)"
+                if observation.recurrences
+                else "the fixed error did not recur",
+            )
+    return out
+
+
+#: Checks that fail on the first bad sample, whatever ``threshold`` says.
+IMMEDIATE = frozenset({CheckName.RECURRENCE})
+
+
+def record_sample(
+    state: WatchState, observation: Observation, baseline: Baseline, limits: Thresholds, active: set[str]
+) -> list[CheckVerdict]:
+    """Fold one sample into the watch state; return the verdicts of checks that have now failed."""
+    state.samples += 1
+    state.requests += observation.requests
+    state.errors += observation.errors
+    if observation.latency_ms is not None:
+        state.latency_samples.append(observation.latency_ms)
+    newly_failed: list[CheckVerdict] = []
+    for name, verdict in _judge(observation, baseline, limits, active).items():
+        progress = state.checks.setdefault(name, CheckProgress())
+        if verdict is None:
+            continue  # idle: holds the count, neither fails nor clears
+        progress.judged += 1
+        progress.last = verdict
+        if verdict.passed:
+            progress.consecutive = 0
+            continue
+        progress.bad += 1
+        progress.consecutive += 1
+        # A seen recurrence is certain at once; missing log data waits for the threshold like any check.
+        needed = 1 if name in IMMEDIATE and verdict.value else limits.threshold
+        if progress.consecutive >= needed and not progress.failed:
+            progress.failed = True
+            detail = f"{verdict.detail} ({progress.consecutive} consecutive bad sample(s), threshold {needed})"
+            progress.last = verdict.model_copy(update={"detail": detail})
+            newly_failed.append(progress.last)
+    return newly_failed
+
+
+def final_verdicts(state: WatchState, active: set[str]) -> list[CheckVerdict]:
+    """Each active check's verdict at the end of the window; a check never judged fails for want of data."""
+    verdicts: list[CheckVerdict] = []
+    for name in sorted(active):
+        progress = state.checks.get(name)
+        if progress is None or progress.judged == 0:
+            verdicts.append(
+                CheckVerdict(name=name, passed=False, detail="no data over the whole window: missing data counts as failing")
+            )
+        elif progress.failed:
+            verdicts.append(progress.last or CheckVerdict(name=name, passed=False))
+        elif progress.consecutive > 0:
+            # The window closed during a bad streak (below threshold): never promote on a failing last look.
+            last = progress.last
+            detail = f"{last.detail if last else 'bad'} (still failing when the window closed)"
+            verdicts.append(last.model_copy(update={"detail": detail}) if last else CheckVerdict(name=name, passed=False))
+        else:
+            last = progress.last
+            detail = f"held over {progress.judged} sample(s) ({progress.bad} bad, below threshold)"
+            verdicts.append(
+                CheckVerdict(
+                    name=name,
+                    passed=True,
+                    value=last.value if last else None,
+                    threshold=last.threshold if last else None,
+                    baseline=last.baseline if last else None,
+                    detail=detail,
+                )
+            )
+    return verdicts

@@ -1,0 +1,50 @@
+"""The release gate: the shared policy (:func:`medic_contracts.decide`) fed with the releaser's facts.
+
+Config comes from the control plane (``None`` when unknown or stale: fail closed), counters from
+the releaser's own store. The verdict and its reason are returned for the caller to record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from medic_contracts import Decision, DeploymentStage, IssueBrief, MedicConfig, PolicyFacts, Stage, decide
+
+__all__ = ["GateCounters", "evaluate_gate", "policy_stage"]
+
+
+@dataclass(frozen=True, slots=True)
+class GateCounters:
+    """What the store counted for the decision."""
+
+    deploys_today: int = 0
+    rollbacks_for_issue: int = 0
+
+
+def policy_stage(stage: DeploymentStage) -> Stage:
+    """The policy step for a deployment stage."""
+    return Stage.STAGING if stage is DeploymentStage.STAGING else Stage.PRODUCTION
+
+
+def evaluate_gate(
+    *,
+    config: MedicConfig | None,
+    issue: IssueBrief,
+    stage: DeploymentStage,
+    now: datetime,
+    paused: bool,
+    counters: GateCounters,
+    approved: bool,
+) -> Decision:
+    """Whether ``stage`` of a release may start now, needs approval, or is blocked (and why)."""
+    facts = PolicyFacts(
+        issue=issue,
+        stage=policy_stage(stage),
+        now=now,
+        paused=paused,
+        deploys_today=counters.deploys_today,
+        rollbacks_for_issue=counters.rollbacks_for_issue,
+        approved=approved,
+    )
+    return decide(config, facts)

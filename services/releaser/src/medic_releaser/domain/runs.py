@@ -1,0 +1,125 @@
+"""A release run: one fix's way from its PR to production, as the releaser's store keeps it.
+
+The run is plain data. The rollout code moves it from phase to phase and saves it by
+compare-and-set on ``version``, so two writers (two instances, a worker and a command handler)
+can never both win the same transition.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from medic_contracts import CheckVerdict, DeploymentStage, FixCommitted, IssueBrief
+
+from .analysis import Baseline, WatchState
+
+__all__ = ["DeploymentRef", "Phase", "ReleaseRun", "RunStatus", "StageState", "run_id_for"]
+
+
+class Phase(StrEnum):
+    """Where a run is inside its current stage."""
+
+    GATE = "gate"  # ask policy (and wait for approval)
+    BASELINE = "baseline"  # measure the stage before anything changes
+    MERGE = "merge"  # merge the fix (staging) or staging (production)
+    DEPLOY = "deploy"  # start the deployment and wait until it is ready
+    SMOKE = "smoke"  # configured HTTP checks right after the deploy
+    WATCH = "watch"  # sample the sources until the window ends or a check fails
+    ROLLBACK = "rollback"  # redeploy the previous good deployment, revert the merge
+    DONE = "done"
+
+
+class RunStatus(StrEnum):
+    """The run's overall state."""
+
+    ACTIVE = "active"
+    AWAITING_APPROVAL = "awaiting_approval"
+    BLOCKED = "blocked"
+    PROMOTED = "promoted"
+    ROLLED_BACK = "rolled_back"
+    REOPENED = "reopened"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+    @property
+    def finished(self) -> bool:
+        """True when nothing more happens to the run."""
+        return self in (RunStatus.PROMOTED, RunStatus.ROLLED_BACK, RunStatus.REOPENED, RunStatus.FAILED, RunStatus.REJECTED)
+
+
+class DeploymentRef(BaseModel):
+    """A deployment as the deployer names it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    url: str | None = None
+    ref: str | None = None
+    sha: str | None = None
+
+
+class StageState(BaseModel):
+    """What the run knows about one stage."""
+
+    approval_id: str | None = None
+    approved_by: str | None = None
+    approval_requested: bool = False
+    approval_requested_at: float | None = None
+    baseline: Baseline | None = None
+    baseline_started_at: float | None = None
+    pre_merge_sha: str | None = None
+    merge_sha: str | None = None
+    deploy_key: str | None = None
+    deploy_started_at: float | None = None
+    deploy_confirmed: bool = False
+    deployment: DeploymentRef | None = None
+    previous: DeploymentRef | None = None
+    watch_until: float | None = None
+    watch: WatchState = Field(default_factory=WatchState)
+    verdicts: list[CheckVerdict] = Field(default_factory=list)
+    outcome: str | None = None
+    reverted_sha: str | None = None
+    redeployed: bool = False
+
+
+class ReleaseRun(BaseModel):
+    """One rollout, stored as JSON and changed by compare-and-set on ``version``."""
+
+    run_id: str
+    issue_id: str
+    target: str
+    fix: FixCommitted
+    stage: DeploymentStage = DeploymentStage.STAGING
+    phase: Phase = Phase.GATE
+    status: RunStatus = RunStatus.ACTIVE
+    version: int = 0
+    reason: str = ""
+    last_verdict: str | None = None
+    rollback_reason: str | None = None
+    rollback_requested_by: str | None = None
+    recurred: bool = False
+    created_at: float
+    updated_at: float
+    staging: StageState = Field(default_factory=StageState)
+    production: StageState = Field(default_factory=StageState)
+
+    @property
+    def issue(self) -> IssueBrief:
+        """The issue's facts as the fix carried them."""
+        return self.fix.issue
+
+    def state(self, stage: DeploymentStage | None = None) -> StageState:
+        """The state of ``stage`` (default: the current stage)."""
+        return self.staging if (stage or self.stage) is DeploymentStage.STAGING else self.production
+
+    def to_json(self) -> dict[str, Any]:
+        """The run as stored."""
+        return self.model_dump(mode="json")
+
+
+def run_id_for(fix: FixCommitted) -> str:
+    """A stable run id per issue and fix attempt, so a redelivered FixCommitted never starts a second run."""
+    return f"rel_{fix.issue_id}_{fix.attempt}_{fix.commit_sha[:12]}"

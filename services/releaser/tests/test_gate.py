@@ -1,0 +1,69 @@
+"""The release gate: level rules, business hours on a fixed clock, caps, pause, fail closed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from medic_contracts import AutonomyLevel, Caps, DeploymentStage, IssueBrief, IssueType, MedicConfig, Severity, Verdict
+from medic_releaser.domain.gate import GateCounters, evaluate_gate
+
+TUESDAY_NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 12:00 Europe/London
+SATURDAY = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+CHRISTMAS = datetime(2026, 12, 25, 12, 0, tzinfo=UTC)  # a Friday, an English bank holiday
+TUESDAY_EVENING = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
+
+
+def issue(severity: Severity = Severity.P2, users: int = 2) -> IssueBrief:
+    return IssueBrief(target="shop", service="web", title="t", severity=severity, issue_type=IssueType.API_ERROR,
+                      fingerprint="f", affected_users=users)  # fmt: skip
+
+
+def gate(*, config: MedicConfig | None = None, sev: Severity = Severity.P2, users: int = 2, stage: DeploymentStage =
+         DeploymentStage.PRODUCTION, now: datetime = TUESDAY_NOON, paused: bool = False, deploys: int = 0,
+         rollbacks: int = 0, approved: bool = False, level: AutonomyLevel = AutonomyLevel.AUTO_LOW_RISK):  # type: ignore[no-untyped-def]  # fmt: skip
+    cfg = config if config is not None else MedicConfig(autonomy_level=level)
+    return evaluate_gate(config=cfg, issue=issue(sev, users), stage=stage, now=now, paused=paused,
+                         counters=GateCounters(deploys, rollbacks), approved=approved)  # fmt: skip
+
+
+def test_level_two_deploys_low_risk_automatically_and_asks_for_the_rest() -> None:
+    assert gate(sev=Severity.P2, users=2).verdict is Verdict.PROCEED
+    assert gate(sev=Severity.P2, users=10).verdict is Verdict.NEEDS_APPROVAL
+    assert gate(sev=Severity.P1, users=1).verdict is Verdict.NEEDS_APPROVAL
+    assert gate(sev=Severity.P1, users=1, stage=DeploymentStage.STAGING).verdict is Verdict.PROCEED
+
+
+def test_level_one_asks_for_every_deploy_and_level_three_proceeds() -> None:
+    decision = gate(level=AutonomyLevel.MONITOR, stage=DeploymentStage.STAGING)
+    assert decision.verdict is Verdict.NEEDS_APPROVAL and "level 1" in decision.reason
+    assert gate(level=AutonomyLevel.MONITOR, approved=True).verdict is Verdict.PROCEED
+    assert gate(level=AutonomyLevel.FULL, sev=Severity.P1, users=50).verdict is Verdict.PROCEED
+
+
+@pytest.mark.parametrize("now", [SATURDAY, CHRISTMAS, TUESDAY_EVENING])
+def test_low_severity_production_deploys_wait_for_business_hours(now: datetime) -> None:
+    decision = gate(now=now)
+    assert decision.verdict is Verdict.BLOCKED and "working days" in decision.reason
+    assert decision.retry_at is not None and decision.retry_at > now
+    assert gate(now=now, stage=DeploymentStage.STAGING).verdict is Verdict.PROCEED
+    assert gate(now=now, sev=Severity.P1, level=AutonomyLevel.FULL).verdict is Verdict.PROCEED
+
+
+def test_the_daily_cap_and_the_rollback_cap_block() -> None:
+    decision = gate(deploys=10)
+    assert decision.verdict is Verdict.BLOCKED and "daily cap" in decision.reason
+    assert gate(deploys=9).verdict is Verdict.PROCEED
+    capped = gate(rollbacks=3, stage=DeploymentStage.STAGING)
+    assert capped.verdict is Verdict.NEEDS_APPROVAL and "3 rollbacks" in capped.reason
+    custom = MedicConfig(caps=Caps(deploys_per_day=1))
+    assert gate(config=custom, deploys=1).verdict is Verdict.BLOCKED
+
+
+def test_paused_killed_or_unknown_config_moves_nothing() -> None:
+    assert gate(paused=True).reason == "paused by an operator"
+    assert gate(config=MedicConfig(active=False)).verdict is Verdict.BLOCKED
+    decision = evaluate_gate(config=None, issue=issue(), stage=DeploymentStage.STAGING, now=TUESDAY_NOON, paused=False,
+                             counters=GateCounters(), approved=True)  # fmt: skip
+    assert decision.verdict is Verdict.BLOCKED and "failing closed" in decision.reason
