@@ -181,6 +181,7 @@ class CommandName(StrEnum):
     SCAN = "scan"
     ROLLBACK = "rollback"
     STATE_SNAPSHOT = "state_snapshot"
+    FEEDBACK = "feedback"
 
 
 class ApprovalKind(StrEnum):
@@ -776,7 +777,7 @@ class DeploymentResult(Envelope):
 class ControlCommand(Envelope):
     """A command from control-api (or an operator) to every service instance."""
 
-    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.1"  # 1.1: feedback command and its fields
     event_type: Literal["control_command"] = Field(
         default="control_command", description="Discriminator: control_command.", examples=["control_command"]
     )
@@ -797,6 +798,16 @@ class ControlCommand(Envelope):
         examples=[{"version": 7, "autonomy_level": 2, "active": True}],
     )
     config_version: int | None = Field(default=None, ge=0, description="Version of the configuration carried.", examples=[7])
+    rating: int | None = Field(default=None, ge=1, le=5, description="Human rating of a fix, 1–5 (feedback).", examples=[4])
+    comment: str | None = Field(
+        default=None, max_length=2_000, description="Human comment on a fix (feedback).", examples=["good fix, but log it"]
+    )
+    fix_strategy: FixStrategy | None = Field(
+        default=None, description="Strategy of the fix the feedback is about.", examples=[FixStrategy.NULL_GUARD]
+    )
+    false_positive: bool | None = Field(
+        default=None, description="True when a human marked the issue as a false positive (feedback).", examples=[True]
+    )
 
 
 class ActionRecorded(Envelope):
