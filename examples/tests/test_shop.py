@@ -81,10 +81,10 @@ def test_rendered_medic_toml_is_a_valid_target(healthy: Any) -> None:
     assert target.repo_path() == healthy.clone
     assert target.forge == {"kind": "local", "remote": str(healthy.forge)}
     assert target.deployer["kind"] == "command"
-    production = target.deployer["stages"]["production"]
+    production = target.deployer["production"]
     assert production["port"] == healthy.ports.web_production
-    assert "{checkout}" in production["start"] and "{port}" in production["start"]
-    assert {s["kind"] for s in target.sources} == {"logfile", "healthcheck", "prometheus"}
+    assert "{checkout}" in production["run"] and "{port}" in production["run"]
+    assert {s["kind"] for s in target.sources} == {"logfile", "healthcheck"}
     assert target.llm == {"provider": "playbook"}
     for protected in (
         "web/src/app/api/billing/route.ts",
@@ -97,6 +97,22 @@ def test_rendered_medic_toml_is_a_valid_target(healthy: Any) -> None:
 
 
 @pytest.mark.slow
+def test_every_service_accepts_its_section_of_the_rendered_target(healthy: Any) -> None:
+    from medic_contracts import section
+    from medic_forge import build_forge
+    from medic_implementer.app import LlmSection
+    from medic_releaser.config import load_releaser_target
+    from medic_watcher.config import SourcesSection
+
+    target = load_target(healthy.medic_toml)
+    releaser = load_releaser_target(target)
+    assert releaser.deployer.production is not None and releaser.deployer.production.run
+    sources = section(SourcesSection, {"sources": list(target.sources)}, name="sources").sources
+    assert [s.kind for s in sources] == ["logfile", "logfile", "healthcheck"]
+    assert section(LlmSection, target.llm, name="llm")
+    assert build_forge(target.forge, base_dir=target.base_dir).name
+
+
 def test_suites_pass_even_with_every_bad_change(broken: Any, tool_env: dict[str, str]) -> None:
     result = subprocess.run(
         ["bash", "scripts/test.sh"], cwd=broken.clone, env=tool_env, capture_output=True, text=True, timeout=300, check=False
