@@ -25,6 +25,11 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
 
     ``forge`` replaces the one the target's ``[forge]`` section names (tests, embedding).
     """
+    if settings.target_file is None:
+        # No target yet (a bare dev stack): run, stay healthy, and say in the audit trail that nothing is fixed.
+        bare = ServiceRuntime(settings, extra_tables=(metadata,))
+        bare.consume(TopicName.DIAGNOSES_READY, DiagnosisReady)(handlers.record_unconfigured)
+        return bare
     target = load_target(settings.target_file)
     llm = section(LlmSection, target.llm, name="llm")
     repo = target.repo_path()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from medic_contracts import ControlCommand, DiagnosisReady
+from medic_contracts import ActionStatus, ControlCommand, DiagnosisReady
 from medic_runtime import HandlerContext
 
 from .service import Implementer
@@ -28,3 +28,14 @@ def build_handlers(
         await implementer.decide(command, approve=False)
 
     return on_diagnosis, on_approve, on_reject
+
+
+async def record_unconfigured(event: DiagnosisReady, ctx: HandlerContext) -> None:
+    """Without a target file nothing can be fixed: say so in the audit trail, never a fabricated success."""
+    ctx.record(
+        "implementer.unconfigured",
+        ActionStatus.FAILED,
+        f"no target file (MEDIC_TARGET_FILE): diagnosis {event.event_id} was not fixed",
+        issue_id=event.issue_id,
+        caused_by=event,
+    )

@@ -24,7 +24,11 @@ class ImplementerSettings(ServiceSettings):
 
     service_name: str = "implementer"
 
-    target_file: Path = Field(default=Path("medic.toml"), description="The target file (medic.toml) naming repo, tests, forge.")
+    target_file: Path | None = Field(
+        default=None,
+        description="The target file (medic.toml) naming repo, tests, forge (MEDIC_TARGET_FILE). Without one the "
+        "implementer runs but records every diagnosis as not fixed.",
+    )
     workspace_dir: Path | None = Field(
         default=None, description="Where per-issue worktrees are created (default: <data_dir>/worktrees)."
     )
