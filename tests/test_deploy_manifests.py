@@ -442,7 +442,7 @@ def validate_target_sections(target: Any) -> None:
         ("medic_watcher.config", "SourcesSection"),
         ("medic_releaser.config", "load_releaser_target"),
         ("medic_implementer.llm", "LlmSection"),
-        ("medic_implementer.adapters.forge", "ForgeSection"),
+        ("medic_forge.config", "forge_section_model"),
         ("medic_investigator.llm.claude", "LlmSection"),
     ]
     from medic_contracts import section
@@ -458,8 +458,8 @@ def validate_target_sections(target: Any) -> None:
             section(obj, {"sources": list(target.sources)}, name="sources")
         elif attr == "load_releaser_target":
             obj(target)
-        elif attr == "ForgeSection":
-            section(obj, target.forge, name="forge")
+        elif attr == "forge_section_model":
+            section(obj(target.forge), target.forge, name="forge")
         else:
             section(obj, target.llm, name="llm")
         validated += 1

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import signal
 import sys
 import time
@@ -107,6 +108,8 @@ class DevStack:
         self.on_line = on_line or (lambda svc, line: print(format_log_line(svc, line), flush=True))
         self.broker: EmbeddedBroker | None = None
         self.running: dict[str, _Running] = {}
+        self.ports: dict[str, int] = {}
+        self.tokens: dict[str, str] = {}
         self.bootstrap = config.bootstrap or ""
 
     # ---- start ---------------------------------------------------------------------------------
@@ -120,6 +123,14 @@ class DevStack:
             self.broker = EmbeddedBroker(port=port, log_path=cfg.data_dir / "broker.log")
             await self.broker.start(TopicRegistry(cfg.prefix))
             self.bootstrap = self.broker.bootstrap
+        # Every port is chosen before anything starts, so each service knows every other's URL.
+        taken: set[int] = set()
+        for spec in cfg.services:
+            port = spec.port if _port_free(spec.port) and spec.port not in taken else free_port()
+            taken.add(port)
+            self.ports[spec.name] = port
+        self.tokens.setdefault("admin", cfg.env.get("MEDIC_BOOTSTRAP_ADMIN_TOKEN") or f"mdc_admin_{secrets.token_urlsafe(24)}")
+        self.tokens.setdefault("services", cfg.env.get("MEDIC_CONTROL_API_TOKEN") or f"mdc_svc_{secrets.token_urlsafe(24)}")
         try:
             first, *agents = cfg.services
             await self._spawn(first)
@@ -135,7 +146,6 @@ class DevStack:
     def service_env(self, spec: ServiceSpec, port: int) -> dict[str, str]:
         """The environment a service process gets."""
         cfg = self.config
-        control = self.running.get("control-api")
         env = {
             **os.environ,
             "MEDIC_KAFKA_BOOTSTRAP": self.bootstrap,
@@ -148,15 +158,17 @@ class DevStack:
             "MEDIC_LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
         }
-        if control is not None:
-            env["MEDIC_CONTROL_API_URL"] = f"http://127.0.0.1:{control.port}"
-        service_urls = {s.name: f"http://127.0.0.1:{r.port}" for s, r in ((r.spec, r) for r in self.running.values())}
-        env["MEDIC_SERVICE_URLS"] = json.dumps(service_urls)
-        env.update(cfg.env)
+        if "control-api" in self.ports:
+            env["MEDIC_CONTROL_API_URL"] = f"http://127.0.0.1:{self.ports['control-api']}"
+        env["MEDIC_SERVICE_URLS"] = json.dumps({name: f"http://127.0.0.1:{p}" for name, p in self.ports.items()})
+        env["MEDIC_CONTROL_API_TOKEN"] = self.tokens["services"]
+        if spec.name == "control-api":
+            env["MEDIC_BOOTSTRAP_ADMIN_TOKEN"] = self.tokens["admin"]
+        env.update({k: v for k, v in cfg.env.items() if k not in ("MEDIC_BOOTSTRAP_ADMIN_TOKEN", "MEDIC_CONTROL_API_TOKEN")})
         return env
 
     async def _spawn(self, spec: ServiceSpec) -> None:
-        port = spec.port if _port_free(spec.port) else free_port()
+        port = self.ports[spec.name]
         exe = Path(sys.executable).with_name(spec.script)
         process = await asyncio.create_subprocess_exec(
             str(exe),
@@ -216,8 +228,11 @@ class DevStack:
                 n: {"pid": r.process.pid, "port": r.port, "url": f"http://127.0.0.1:{r.port}"} for n, r in self.running.items()
             },
             "started_at": time.time(),
+            "admin_token": self.tokens["admin"],
         }
-        (self.config.data_dir / STATE_FILE).write_text(json.dumps(state, indent=2))
+        path = self.config.data_dir / STATE_FILE
+        path.touch(mode=0o600, exist_ok=True)  # it holds the admin token
+        path.write_text(json.dumps(state, indent=2))
 
     # ---- stop ----------------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ async def _up(args: argparse.Namespace, env: dict[str, str]) -> int:
     for name, url in stack.urls().items():
         print(f"{name:<13} {url}", flush=True)
     print(f"dashboard     {stack.urls()['control-api']}/dashboard/agent-control", flush=True)
+    print(f"admin token   {stack.tokens['admin']}   (also in {Path(args.data_dir) / 'stack.json'})", flush=True)
     print("Ctrl-C stops everything.\n", flush=True)
     code = 0
     while not stop.is_set():

@@ -32,7 +32,7 @@ from .github import GitHubForge
 from .local import LocalForge
 from .model import Forge
 
-__all__ = ["GitHubForgeSection", "LocalForgeSection", "build_forge"]
+__all__ = ["GitHubForgeSection", "LocalForgeSection", "build_forge", "forge_section_model"]
 
 
 class _Section(BaseModel):
@@ -66,6 +66,16 @@ class GitHubForgeSection(_Section):
 
 _LOCAL_KEYS = frozenset(LocalForgeSection.model_fields)
 _GITHUB_KEYS = frozenset(GitHubForgeSection.model_fields)
+
+
+def forge_section_model(data: Mapping[str, Any]) -> type[LocalForgeSection] | type[GitHubForgeSection]:
+    """The model that validates a ``[forge]`` section of this ``kind``; :class:`ConfigError` for another kind."""
+    kind = data.get("kind") if isinstance(data, Mapping) else None
+    if kind == "local":
+        return LocalForgeSection
+    if kind == "github":
+        return GitHubForgeSection
+    raise ConfigError(f"forge.kind: must be 'local' or 'github', not {kind!r}")
 
 
 def _own_keys(data: Mapping[str, Any], own: frozenset[str]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import trace
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import ActionStatus, Producer, TopicRegistry
@@ -152,8 +152,13 @@ class WorkQueue:
         headers: dict[str, str] | None = None,
         delay_s: float = 0.0,
         max_attempts: int = 5,
+        refresh_queued: bool = False,
     ) -> bool:
-        """Add an item in the caller's transaction; False when ``dedup_key`` was already queued."""
+        """Add an item in the caller's transaction; False when ``dedup_key`` was already queued.
+
+        With ``refresh_queued``, an item with that key still waiting to run takes the new payload and
+        headers and the more urgent of the two priorities: a severity that rose moves its work forward.
+        """
         now = time.time()
         row = {
             "kind": kind,
@@ -174,6 +179,13 @@ class WorkQueue:
         }
         result = await conn.execute(self.store.insert_ignore(work_items, ["dedup_key"]).values(**row))
         inserted = bool(result.rowcount)
+        if not inserted and refresh_queued:
+            await conn.execute(
+                update(work_items)
+                .where(work_items.c.dedup_key == dedup_key, work_items.c.status == "queued")
+                .values(payload=row["payload"], headers=row["headers"], updated_at=now,
+                        priority=case((work_items.c.priority > priority, priority), else_=work_items.c.priority))
+            )
         if inserted:
             self._wake.set()
         return inserted

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from medic_contracts import DeploymentOutcome, DeploymentResult, DeploymentStage, IssueDetected
+from medic_contracts import DeploymentOutcome, DeploymentResult, DeploymentStage, DetectionReason, IssueDetected
 from medic_runtime import HandlerContext, WorkQueue
 
 from .adapters.store import StoreCaseMemory
 
-__all__ = ["OUTCOMES", "enqueue_diagnosis", "remember_outcome"]
+__all__ = ["OUTCOMES", "diagnosis_key", "enqueue_diagnosis", "remember_outcome"]
 
 #: Which deployment results teach the memory something about a fix strategy.
 OUTCOMES: dict[DeploymentOutcome, str] = {
@@ -18,16 +18,30 @@ OUTCOMES: dict[DeploymentOutcome, str] = {
 }
 
 
+def diagnosis_key(event: IssueDetected, *, replay_of: str | None) -> str:
+    """One diagnosis per issue, again only when it regressed or a replay asks for rework.
+
+    A severity rise is news about the same issue, not a new problem: it moves a waiting diagnosis
+    forward (its priority) instead of paying for a second one.
+    """
+    if replay_of is not None:
+        return f"diagnose:{event.issue_id}:rework:{event.event_id}"
+    if event.reason is DetectionReason.REGRESSED:
+        return f"diagnose:{event.issue_id}:regressed:{event.event_id}"
+    return f"diagnose:{event.issue_id}"
+
+
 async def enqueue_diagnosis(event: IssueDetected, ctx: HandlerContext, *, work: WorkQueue) -> None:
     """Record a ``diagnose`` work item (most severe first); the message is acknowledged at once."""
     await work.enqueue(
         ctx.conn,
         kind="diagnose",
-        dedup_key=f"diagnose:{event.event_id}",
+        dedup_key=diagnosis_key(event, replay_of=ctx.delivery.replay_of),
         payload=event.model_dump(mode="json"),
         priority=event.severity.rank,
         issue_id=event.issue_id,
         headers=ctx.delivery.headers,
+        refresh_queued=True,
     )
 
 

@@ -276,13 +276,52 @@ async def request_rollback(*, rt: ServiceRuntime, runs: RunStore, command: Contr
     return False
 
 
+async def update_issue(
+    *, rt: ServiceRuntime, runs: RunStore, issue: IssueDetected, conn: AsyncConnection, emitter: Emitter
+) -> bool:
+    """A severity that rose while a fix is on its way: the gate decides with the issue as it is now."""
+    for _ in range(5):
+        run = await runs.latest_for_issue(issue_id=issue.issue_id, conn=conn)
+        if run is None or run.status.finished or issue.severity.rank >= run.issue.severity.rank:
+            return False
+        brief = run.issue.model_copy(
+            update={
+                "severity": issue.severity,
+                "affected_users": max(issue.affected_users, run.issue.affected_users),
+                "deadline": issue.deadline or run.issue.deadline,
+            }
+        )
+        summary = f"issue {issue.issue_id} is now {issue.severity.value} ({issue.affected_users} users): the gate uses it"
+        if await _save(
+            rt,
+            runs,
+            run.model_copy(update={"issue_update": brief}),
+            action="releaser.issue_updated",
+            status=ActionStatus.SUCCEEDED,
+            summary=summary,
+            within=(conn, emitter),
+        ):
+            return True
+    return False
+
+
+def _seen_since_deploy(issue: IssueDetected, run: ReleaseRun) -> bool:
+    """True when the watcher's event reports an occurrence after production started running the fix.
+
+    The watcher watches production: while staging is watched, production still runs the bug, and a
+    severity rise then is about occurrences the fix has not reached yet, not a recurrence.
+    """
+    started = run.production.deploy_started_at
+    return started is not None and issue.last_seen.timestamp() > started
+
+
 async def mark_recurrence(
     *, rt: ServiceRuntime, runs: RunStore, issue: IssueDetected, verify_s: float, conn: AsyncConnection, emitter: Emitter
 ) -> bool:
     """The watcher saw a fixed issue again: mid-watch it fails the watch, after promotion it reopens and reverts."""
     for _ in range(5):
         run = await runs.latest_for_issue(issue_id=issue.issue_id, conn=conn)
-        if run is None:
+        if run is None or not _seen_since_deploy(issue, run):
             return False
         if run.status is RunStatus.PROMOTED:
             if time.time() - run.updated_at > verify_s:
@@ -311,7 +350,7 @@ async def mark_recurrence(
             ):
                 return True
             continue
-        if run.status.finished or run.phase is not Phase.WATCH:
+        if run.status.finished or run.phase is not Phase.WATCH or run.stage is not DeploymentStage.PRODUCTION:
             return False
         updated = run.model_copy(update={"recurred": True})
         if await _save(

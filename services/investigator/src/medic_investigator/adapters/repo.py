@@ -251,7 +251,7 @@ class CheckoutCache:
     """Checkouts per (clone, commit) under one work directory; concurrent requests for one commit wait for each other."""
 
     def __init__(self, workdir: Path, *, keep: int = 5) -> None:
-        self.workdir = workdir
+        self.workdir = workdir.resolve()  # git runs in the clone's directory: a relative path would land inside it
         self.keep = keep
         self._locks: dict[Path, asyncio.Lock] = {}
 

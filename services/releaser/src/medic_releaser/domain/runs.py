@@ -105,11 +105,12 @@ class ReleaseRun(BaseModel):
     updated_at: float
     staging: StageState = Field(default_factory=StageState)
     production: StageState = Field(default_factory=StageState)
+    issue_update: IssueBrief | None = None  # the watcher's latest view (a severity that rose after the fix)
 
     @property
     def issue(self) -> IssueBrief:
-        """The issue's facts as the fix carried them."""
-        return self.fix.issue
+        """The issue's facts: the fix's, or newer ones the watcher published since (severity rises)."""
+        return self.issue_update or self.fix.issue
 
     def state(self, stage: DeploymentStage | None = None) -> StageState:
         """The state of ``stage`` (default: the current stage)."""
