@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from medic_contracts import (
     ActionRecorded,
+    DetectionReason,
     DeploymentOutcome,
     DeploymentResult,
     DeploymentStage,
@@ -206,3 +207,18 @@ def test_a_bad_llm_section_stops_start_up_naming_the_field(
     settings = service_settings("investigator", cls=InvestigatorSettings, targets=str(claude_without_key))
     with pytest.raises(ValueError, match="API key"):
         build(settings)  # type: ignore[arg-type]
+
+
+def test_a_diagnosis_round_per_issue_renewed_by_regression_failed_fix_or_replay(tmp_path: Path) -> None:
+    from medic_investigator.handlers import diagnosis_key
+
+    repo, commit = make_repo(tmp_path / "k", {**DB, "app/routes.py": ROUTES_BUGGY})
+    issue = _issue(repo, commit)
+    louder = issue.with_fresh_id()
+    assert diagnosis_key(issue, replay_of=None) == diagnosis_key(louder, replay_of=None)  # a severity rise: same round
+    after_rollback = diagnosis_key(louder, replay_of=None, setbacks=1)
+    assert after_rollback != diagnosis_key(issue, replay_of=None)
+    assert after_rollback == diagnosis_key(louder.with_fresh_id(), replay_of=None, setbacks=1)
+    regressed = issue.model_copy(update={"reason": DetectionReason.REGRESSED})
+    assert diagnosis_key(regressed, replay_of=None) != diagnosis_key(issue, replay_of=None)
+    assert diagnosis_key(issue, replay_of="evt_1") != diagnosis_key(issue, replay_of=None)

@@ -98,12 +98,12 @@ async def test_a_healthy_fix_is_promoted_through_staging_and_production_and_a_re
         gates = [a for a in log.of(ActionRecorded) if a.action == "releaser.gate"]
         assert len(gates) == 2 and all("proceed" in a.summary for a in gates)
 
-        # After promotion the watcher sees the fixed issue again: reopen and revert.
+        # After promotion the watcher sees the fixed issue again (an occurrence after the production deploy): reopen and revert.
         again = IssueDetected(
             producer=Producer(service="watcher", instance="w-1"), issue_id="iss_ok", target="shop", service="web",
             reason=DetectionReason.REGRESSED, severity=Severity.P1, issue_type=IssueType.API_ERROR,
             title=fix.issue.title, message=fix.issue.title, fingerprint=fix.issue.fingerprint,
-            frequency={"count": 3, "window_seconds": 300}, first_seen=fix.occurred_at, last_seen=fix.occurred_at,
+            frequency={"count": 3, "window_seconds": 300}, first_seen=fix.occurred_at, last_seen=datetime.now(UTC),
             source="sentry",
         )  # fmt: skip
         await publish(kafka_bootstrap, topics, again)

@@ -56,7 +56,7 @@ def build(settings: InvestigatorSettings) -> ServiceRuntime:
 
     @runtime.consume(TopicName.ISSUES_DETECTED, IssueDetected)
     async def on_issue_detected(event: IssueDetected, ctx: HandlerContext) -> None:
-        await handlers.enqueue_diagnosis(event, ctx, work=runtime.work)
+        await handlers.enqueue_diagnosis(event, ctx, work=runtime.work, memory=memory)
 
     @runtime.consume(TopicName.DEPLOYMENTS_RESULT, DeploymentResult)
     async def on_deployment_result(event: DeploymentResult, ctx: HandlerContext) -> None:

@@ -18,25 +18,27 @@ OUTCOMES: dict[DeploymentOutcome, str] = {
 }
 
 
-def diagnosis_key(event: IssueDetected, *, replay_of: str | None) -> str:
-    """One diagnosis per issue, again only when it regressed or a replay asks for rework.
+def diagnosis_key(event: IssueDetected, *, replay_of: str | None, setbacks: int = 0) -> str:
+    """One diagnosis per issue and round; a new round when it regressed, its fix failed, or a replay asks for rework.
 
     A severity rise is news about the same issue, not a new problem: it moves a waiting diagnosis
-    forward (its priority) instead of paying for a second one.
+    forward (its priority) instead of paying for a second one. ``setbacks`` counts the issue's
+    deployed fixes that did not hold (rolled back, reopened): the next detection starts a new round.
     """
     if replay_of is not None:
         return f"diagnose:{event.issue_id}:rework:{event.event_id}"
     if event.reason is DetectionReason.REGRESSED:
         return f"diagnose:{event.issue_id}:regressed:{event.event_id}"
-    return f"diagnose:{event.issue_id}"
+    return f"diagnose:{event.issue_id}" + (f":round:{setbacks}" if setbacks else "")
 
 
-async def enqueue_diagnosis(event: IssueDetected, ctx: HandlerContext, *, work: WorkQueue) -> None:
+async def enqueue_diagnosis(event: IssueDetected, ctx: HandlerContext, *, work: WorkQueue, memory: StoreCaseMemory) -> None:
     """Record a ``diagnose`` work item (most severe first); the message is acknowledged at once."""
+    setbacks = await memory.setbacks(issue_id=event.issue_id, conn=ctx.conn)
     await work.enqueue(
         ctx.conn,
         kind="diagnose",
-        dedup_key=diagnosis_key(event, replay_of=ctx.delivery.replay_of),
+        dedup_key=diagnosis_key(event, replay_of=ctx.delivery.replay_of, setbacks=setbacks),
         payload=event.model_dump(mode="json"),
         priority=event.severity.rank,
         issue_id=event.issue_id,

@@ -20,6 +20,7 @@ __all__ = [
     "CaseMemory",
     "InMemoryCaseMemory",
     "InMemorySpendLedger",
+    "SETBACK_OUTCOMES",
     "SpendLedger",
     "StoreCaseMemory",
     "StoreSpendLedger",
@@ -41,6 +42,15 @@ cases = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+#: How many times an issue's fix failed (rolled back, reopened): each one opens a new round of diagnosis.
+setbacks = Table(
+    "investigator_setbacks",
+    investigator_metadata,
+    Column("issue_id", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
 spend = Table(
     "investigator_llm_spend",
     investigator_metadata,
@@ -53,6 +63,10 @@ spend = Table(
     Column("output_tokens", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
 )
+
+
+#: Outcomes that mean the deployed fix did not hold.
+SETBACK_OUTCOMES = frozenset({"rolled_back", "reopened"})
 
 
 def _today() -> str:
@@ -179,12 +193,22 @@ class StoreCaseMemory:
             await c.execute(stmt)
 
     async def record_outcome(self, *, issue_id: str, outcome: str, conn: AsyncConnection | None = None) -> bool:
-        """Set the outcome of a remembered issue."""
+        """Set the outcome of a remembered issue; a failed fix also counts a setback (the issue gets a new diagnosis)."""
+        if conn is None:
+            async with self.store.transaction() as c:
+                return await self.record_outcome(issue_id=issue_id, outcome=outcome, conn=c)
         stmt = update(cases).where(cases.c.issue_id == issue_id).values(outcome=outcome, updated_at=time.time())
-        if conn is not None:
-            return bool((await conn.execute(stmt)).rowcount)
-        async with self.store.transaction() as c:
-            return bool((await c.execute(stmt)).rowcount)
+        known = bool((await conn.execute(stmt)).rowcount)
+        if outcome in SETBACK_OUTCOMES:
+            count = await self.setbacks(issue_id=issue_id, conn=conn)
+            row = {"issue_id": issue_id, "count": count + 1, "updated_at": time.time()}
+            await conn.execute(self.store.upsert(setbacks, ["issue_id"], row, ["count", "updated_at"]))
+        return known
+
+    async def setbacks(self, *, issue_id: str, conn: AsyncConnection) -> int:
+        """How many fixes of this issue failed after they were deployed."""
+        count = (await conn.execute(select(setbacks.c.count).where(setbacks.c.issue_id == issue_id))).scalar()
+        return int(count or 0)
 
 
 class StoreSpendLedger:
