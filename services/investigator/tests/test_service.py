@@ -16,10 +16,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from medic_contracts import (
     ActionRecorded,
-    DetectionReason,
     DeploymentOutcome,
     DeploymentResult,
     DeploymentStage,
+    DetectionReason,
     DiagnosisReady,
     Envelope,
     FixStrategy,

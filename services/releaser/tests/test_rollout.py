@@ -260,6 +260,35 @@ async def test_pause_holds_a_release_and_business_hours_block_production_with_th
         assert (await version(target.staging.url))["version"] == 1
 
 
+async def test_a_severity_raised_before_the_fix_arrives_gates_the_release_as_the_issue_is_now(
+    make_target: Callable[..., Any], service_settings: Callable[..., Any], kafka_bootstrap: str, topics: TopicRegistry
+) -> None:
+    # The fix was written for a P3 (outside business hours on a Saturday it would wait for Monday);
+    # meanwhile the watcher raised the issue to P1: the release goes through now, as a P1.
+    target: Target = await make_target()
+    await publish(kafka_bootstrap, topics, control_state(MedicConfig(autonomy_level=AutonomyLevel.FULL)))
+    fix = fix_event(target.repo, issue_id="iss_louder", behaviour={"version": 2}, severity=Severity.P3)
+    now = datetime.now(UTC)
+    louder = IssueDetected(
+        producer=Producer(service="watcher", instance="w-1"), issue_id="iss_louder", target="shop", service="web",
+        reason=DetectionReason.SEVERITY_RAISED, severity=Severity.P1, issue_type=IssueType.API_ERROR,
+        title=fix.issue.title, message=fix.issue.title, fingerprint=fix.issue.fingerprint, affected_users=40,
+        frequency={"count": 90, "window_seconds": 300}, first_seen=now, last_seen=now, source="sentry",
+    )  # fmt: skip
+    async with (
+        EventLog(kafka_bootstrap, topics) as log,
+        traffic(f"{target.staging.url}/work", f"{target.production.url}/work"),
+        releaser(service_settings, target, clock=SATURDAY_NOON),
+    ):
+        await publish(kafka_bootstrap, topics, louder)
+        await asyncio.sleep(1.0)  # the releaser has seen the watcher's news before the fix arrives
+        await publish(kafka_bootstrap, topics, fix)
+        promoted = await log.wait_for(final(DeploymentStage.PRODUCTION, DeploymentOutcome.PROMOTED), timeout=60)
+        assert promoted[0].issue.severity is Severity.P1 and promoted[0].issue.affected_users == 40
+        assert target.repo.behaviour_on("main")["version"] == 2
+        assert not [r for r in log.of(DeploymentResult) if r.outcome is DeploymentOutcome.BLOCKED]
+
+
 async def test_a_production_failure_rolls_production_back_and_reverts_main_and_staging(
     make_target: Callable[..., Any], service_settings: Callable[..., Any], kafka_bootstrap: str, topics: TopicRegistry
 ) -> None:

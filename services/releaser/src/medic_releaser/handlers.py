@@ -43,9 +43,10 @@ def register(releaser: Releaser) -> None:
 
     @rt.consume(TopicName.ISSUES_DETECTED, IssueDetected)
     async def on_issue(event: IssueDetected, ctx: HandlerContext) -> None:
-        if event.target == target:
-            if not await service.mark_recurrence(rt=rt, runs=runs, issue=event, verify_s=VERIFY_S, conn=ctx.conn, emitter=ctx):
-                await service.update_issue(rt=rt, runs=runs, issue=event, conn=ctx.conn, emitter=ctx)
+        if event.target != target:
+            return
+        if not await service.mark_recurrence(rt=rt, runs=runs, issue=event, verify_s=VERIFY_S, conn=ctx.conn, emitter=ctx):
+            await service.update_issue(rt=rt, runs=runs, issue=event, conn=ctx.conn, emitter=ctx)
 
     @rt.on_command(CommandName.APPROVE)
     async def on_approve(command: ControlCommand) -> None:

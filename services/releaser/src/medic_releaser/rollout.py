@@ -513,7 +513,8 @@ class Rollout:
             deployment=deployment.id,
             url=deployment.url,
         )
-        state = state.model_copy(update={"deploy_confirmed": True})
+        # Errors the previous deployment logged until the switch are not the fix's: the watch reads from here.
+        state = state.model_copy(update={"deploy_confirmed": True, "serving_log_offset": self.probe(run).log_size()})
         await self._commit(run.model_copy(update={run.stage.value: state, "phase": Phase.SMOKE}), ctx)
         raise _Continue
 
@@ -537,7 +538,8 @@ class Rollout:
             )
         self._record(ctx, run, "smoke", ActionStatus.SUCCEEDED, verdict.detail)
         baseline_offset = state.baseline.log_offset if state.baseline else None
-        watch = WatchState(previous=first, log_offset=baseline_offset, started_at=time.time())
+        offset = state.serving_log_offset if state.serving_log_offset is not None else baseline_offset
+        watch = WatchState(previous=first, log_offset=offset, started_at=time.time())
         until = time.time() + self.target.release.watch_s(run.stage)
         state = state.model_copy(update={"watch": watch, "watch_until": until, "verdicts": [verdict]})
         self._record(

@@ -18,6 +18,7 @@ from medic_contracts import (
     DeploymentStage,
     Envelope,
     FixCommitted,
+    IssueBrief,
     IssueDetected,
 )
 from medic_runtime import Emitter, ServiceRuntime
@@ -53,13 +54,16 @@ async def accept_fix(
         return None
     now = time.time()
     run = ReleaseRun(run_id=run_id_for(fix), issue_id=fix.issue_id, target=target, fix=fix, created_at=now, updated_at=now)
+    seen = await runs.issue_view(issue_id=fix.issue_id, conn=conn)
+    if seen is not None and seen.severity.rank < fix.issue.severity.rank:
+        run = run.model_copy(update={"issue_update": _raised(fix.issue, seen)})
     created = await runs.create(conn, run=run)
     await rt.work.enqueue(
         conn,
         kind=RELEASE_WORK,
         dedup_key=f"{RELEASE_WORK}:{run.run_id}",
         payload={"run_id": run.run_id},
-        priority=fix.issue.severity.rank,
+        priority=run.issue.severity.rank,
         issue_id=fix.issue_id,
         headers=headers,
         max_attempts=10,
@@ -279,18 +283,19 @@ async def request_rollback(*, rt: ServiceRuntime, runs: RunStore, command: Contr
 async def update_issue(
     *, rt: ServiceRuntime, runs: RunStore, issue: IssueDetected, conn: AsyncConnection, emitter: Emitter
 ) -> bool:
-    """A severity that rose while a fix is on its way: the gate decides with the issue as it is now."""
+    """A severity that rose while a fix is on its way: the gate decides with the issue as it is now.
+
+    The view is kept even before the fix arrives (the watcher often raises the severity while the
+    fix is being written): the run made from that fix starts with it.
+    """
+    known = await runs.issue_view(issue_id=issue.issue_id, conn=conn)
+    if known is None or issue.severity.rank < known.severity.rank:
+        await runs.remember_issue(conn, issue_id=issue.issue_id, brief=_raised(known, issue.brief()) if known else issue.brief())
     for _ in range(5):
         run = await runs.latest_for_issue(issue_id=issue.issue_id, conn=conn)
         if run is None or run.status.finished or issue.severity.rank >= run.issue.severity.rank:
             return False
-        brief = run.issue.model_copy(
-            update={
-                "severity": issue.severity,
-                "affected_users": max(issue.affected_users, run.issue.affected_users),
-                "deadline": issue.deadline or run.issue.deadline,
-            }
-        )
+        brief = _raised(run.issue, issue.brief())
         summary = f"issue {issue.issue_id} is now {issue.severity.value} ({issue.affected_users} users): the gate uses it"
         if await _save(
             rt,
@@ -303,6 +308,17 @@ async def update_issue(
         ):
             return True
     return False
+
+
+def _raised(brief: IssueBrief, seen: IssueBrief) -> IssueBrief:
+    """``brief`` with the severity, users and deadline of a more severe view of the same issue."""
+    return brief.model_copy(
+        update={
+            "severity": seen.severity,
+            "affected_users": max(seen.affected_users, brief.affected_users),
+            "deadline": seen.deadline or brief.deadline,
+        }
+    )
 
 
 def _seen_since_deploy(issue: IssueDetected, run: ReleaseRun) -> bool:

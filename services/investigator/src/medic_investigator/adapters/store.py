@@ -17,10 +17,10 @@ from medic_runtime import ServiceStore
 from ..domain.memory import PastCase
 
 __all__ = [
+    "SETBACK_OUTCOMES",
     "CaseMemory",
     "InMemoryCaseMemory",
     "InMemorySpendLedger",
-    "SETBACK_OUTCOMES",
     "SpendLedger",
     "StoreCaseMemory",
     "StoreSpendLedger",

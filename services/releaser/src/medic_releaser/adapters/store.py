@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from medic_contracts import IssueBrief
 from medic_runtime import ServiceStore
 
 from ..domain.errors import RunConflict
@@ -64,6 +65,15 @@ diagnoses = Table(
     release_metadata,
     Column("issue_id", String(200), primary_key=True),
     Column("root_cause", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+#: The watcher's latest view of each issue (severity, users), kept before any fix for it arrives.
+issue_views = Table(
+    "release_issue_views",
+    release_metadata,
+    Column("issue_id", String(200), primary_key=True),
+    Column("brief", Text, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
 
@@ -210,6 +220,18 @@ class RunStore:
         """The root cause the investigator gave, when the releaser saw it."""
         row = await self._first(select(diagnoses.c.root_cause).where(diagnoses.c.issue_id == issue_id), None)
         return str(row[0]) if row else None
+
+    # ---- the watcher's view of issues ------------------------------------------------------------
+
+    async def remember_issue(self, conn: AsyncConnection, *, issue_id: str, brief: IssueBrief) -> None:
+        """Keep the watcher's latest facts about an issue (a fix made from older ones gates on these)."""
+        row = {"issue_id": issue_id, "brief": brief.model_dump_json(), "updated_at": time.time()}
+        await conn.execute(self.store.upsert(issue_views, ["issue_id"], row, ["brief", "updated_at"]))
+
+    async def issue_view(self, *, issue_id: str, conn: AsyncConnection | None = None) -> IssueBrief | None:
+        """The latest facts the watcher published about ``issue_id``, if any."""
+        row = await self._first(select(issue_views.c.brief).where(issue_views.c.issue_id == issue_id), conn)
+        return IssueBrief.model_validate_json(row[0]) if row else None
 
     # ---- helpers -------------------------------------------------------------------------------
 

@@ -75,6 +75,7 @@ class StageState(BaseModel):
     deploy_key: str | None = None
     deploy_started_at: float | None = None
     deploy_confirmed: bool = False
+    serving_log_offset: int | None = None  # the stage log's size when the new deployment took over
     deployment: DeploymentRef | None = None
     previous: DeploymentRef | None = None
     watch_until: float | None = None
