@@ -25,6 +25,7 @@ import random
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -327,7 +328,10 @@ class LoopFollower:
         elif isinstance(event, FixCommitted) and self._ours(event):
             self.mark("fix_committed")
             r.branch, r.commit, r.diff, r.regression_test = event.branch, event.commit_sha, event.diff, event.regression_test
-            r.tests = event.tests.summary
+            r.strategy = event.strategy.value
+            r.tests = (
+                f"{event.tests.command}: {event.tests.outcome.value} ({event.tests.passed} passed, {event.tests.failed} failed)"
+            )
             test = f", regression test {event.regression_test}" if event.regression_test else ""
             s.line(
                 "ok",
@@ -661,7 +665,8 @@ def _summary(result: DemoResult, screen: Screen) -> None:
     if result.root_cause:
         print(f"  root cause  {result.root_cause[:150]}")
     if result.commit:
-        print(f"  fix         {result.commit[:12]} on {result.branch} ({result.strategy}); {result.tests[:80]}")
+        print(f"  fix         {result.commit[:12]} on {result.branch} ({result.strategy})")
+        print(f"  tests       {result.tests[:120]}")
     if result.regression_test:
         print(f"  reg. test   {result.regression_test}")
     if result.approvals:
@@ -678,8 +683,24 @@ def _summary(result: DemoResult, screen: Screen) -> None:
 
 
 def run(options: DemoOptions, *, on_result: Callable[[DemoResult], None] | None = None) -> int:
-    """Run the demo in a fresh event loop; 0 only when the loop completed."""
-    result = asyncio.run(run_demo(options))
+    """Run the demo in a fresh event loop; 0 only when the loop completed.
+
+    SIGTERM (``kill``, a CI timeout) stops it like Ctrl-C does: the services, the broker and the
+    shop's deployments are stopped, not left running.
+    """
+
+    async def main() -> DemoResult:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        if task is not None:
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        return await run_demo(options)
+
+    try:
+        result = asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("\n  Medic demo: stopped; services and deployments were shut down", flush=True)
+        return 130
     if on_result:
         on_result(result)
     return 0 if result.completed else 1

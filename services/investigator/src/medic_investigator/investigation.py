@@ -244,6 +244,16 @@ async def investigate(
                     kind="policy", summary=f"{culprit.file} is a protected path ({matched}): no automatic fix", source=matched
                 )
             )
+    if issue.request is not None and (issue.request.url or issue.request.route):
+        # The failing request, for the implementer's reproducing test (already redacted by the watcher).
+        evidence.append(
+            Evidence(
+                kind="request",
+                summary=f"failing request: {issue.request.method or '?'} {issue.request.route or issue.request.url}"[:300],
+                detail=issue.request.model_dump_json(exclude_none=True)[:4000],
+                source=issue.source,
+            )
+        )
     language = culprit.language if culprit else target.language
     return Investigation(
         title=issue.title,

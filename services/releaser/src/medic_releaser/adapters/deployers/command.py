@@ -171,15 +171,21 @@ class CommandDeployer:
         return await self.start(stage=stage, ref=to.ref or to.sha or "", sha=to.sha or to.ref or "", key=key)
 
     async def stop_all(self) -> None:
-        """Stop every process this deployer started (tests, demo teardown)."""
+        """Stop every process this deployer started that still runs, current or superseded (tests, demo teardown)."""
         for stage in DeploymentStage:
             await self._stop_current(stage)
+            for entry in self._read(stage).get("history", []):
+                await self._stop_pid(entry.get("pid"))
 
     # ---- mechanics -----------------------------------------------------------------------------
 
     async def _stop_current(self, stage: DeploymentStage) -> None:
         entry = self._read(stage).get("current")
-        pid = entry.get("pid") if entry else None
+        await self._stop_pid(entry.get("pid") if entry else None)
+
+    @staticmethod
+    async def _stop_pid(pid: int | None) -> None:
+        """Stop a deployment's process group: SIGTERM, then SIGKILL after 5 s."""
         if not pid or not _alive(int(pid)):
             return
         with contextlib.suppress(ProcessLookupError):
