@@ -57,7 +57,13 @@ from .domain.fixers.python import python_template_fixes
 from .domain.fixers.typescript import typescript_template_fixes
 from .domain.guard import PathGuard, PathRuling
 from .domain.hunks import Hunk, hunks_patch, overlapping, parse_hunks, removed_guard
-from .domain.regression import RegressionTest, find_python_app, python_regression_test, typescript_regression_test
+from .domain.regression import (
+    RegressionTest,
+    find_python_app,
+    python_regression_test,
+    reproduces,
+    typescript_regression_test,
+)
 
 __all__ = [
     "ApprovedFix",
@@ -339,6 +345,14 @@ async def _regression_test(
     # Beside the project's own tests when it has some (their tsconfig/paths apply there), else beside the route.
     folder = Path(existing[0]).parent if existing else Path(affected).parent
     test_file = str(folder / f"medic-regression-{slug}.test{suffix}")
+    package = next(
+        (
+            d
+            for d in (folder, *folder.parents)
+            if (ws.path / d / "package.json").is_file() or (ws.path / d / "tsconfig.json").is_file()
+        ),
+        None,
+    )
     return typescript_regression_test(
         issue_id=diagnosis.issue_id,
         title=diagnosis.issue.title,
@@ -347,6 +361,7 @@ async def _regression_test(
         route_text=route.read_text(errors="replace"),
         test_command=target.test_command,
         test_file=test_file,
+        package_dir="" if package is None or str(package) == "." else str(package),
     )
 
 
@@ -443,7 +458,7 @@ async def _validate_inner(
     if result.passed and regression is not None:
         # The regression test runs on its own: a broken generated test must not sink a good fix.
         _write(ws, guard, regression.path, regression.content)
-        replay = await run.runner.run(regression.command, cwd=ws.path)
+        replay = await run.runner.run(regression.command, cwd=ws.path / regression.cwd)
         reproduced = replay.passed
         if reproduced:
             all_files = (*files, regression.path)
@@ -574,13 +589,17 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
             regression = None
         else:
             _write(ws, guard, regression.path, regression.content)
-            before = await run.runner.run(regression.command, cwd=ws.path)
-            if before.passed or before.report.outcome is TestOutcome.TIMED_OUT:
+            before = await run.runner.run(regression.command, cwd=ws.path / regression.cwd)
+            if (
+                before.passed
+                or before.report.outcome is TestOutcome.TIMED_OUT
+                or not reproduces(before.output, title=diagnosis.issue.title)
+            ):
                 run.audit(
                     "implementer.regression_test",
                     ActionStatus.SKIPPED,
                     f"generated test {regression.path} does not reproduce the failure: not kept",
-                    {"path": regression.path},
+                    {"path": regression.path, "output": before.report.summary[-1000:]},
                 )
                 regression = None
             await _reset(ws)

@@ -24,6 +24,7 @@ __all__ = [
     "RegressionTest",
     "find_python_app",
     "python_regression_test",
+    "reproduces",
     "route_params",
     "typescript_regression_test",
 ]
@@ -58,6 +59,7 @@ class RegressionTest:
     content: str
     description: str
     command: str = ""
+    cwd: str = ""  # where the command runs, relative to the repository (the test's package: its tsconfig applies)
 
 
 def regression_command(test_command: str, path: str) -> str:
@@ -185,9 +187,21 @@ def _relative_import(from_file: str, to_file: str) -> str:
 
 
 def typescript_regression_test(
-    *, issue_id: str, title: str, request: RequestContext, route_file: str, route_text: str, test_command: str, test_file: str
+    *,
+    issue_id: str,
+    title: str,
+    request: RequestContext,
+    route_file: str,
+    route_text: str,
+    test_command: str,
+    test_file: str,
+    package_dir: str = "",
 ) -> RegressionTest | None:
-    """A test calling the exported route handler with ``request``; None when it cannot be built."""
+    """A test calling the exported route handler with ``request``; None when it cannot be built.
+
+    ``package_dir`` is the folder of the package holding the test (its package.json/tsconfig.json):
+    the test runs from there, so the package's path aliases (``@/lib/...``) resolve.
+    """
     path = request_path(request)
     method = (request.method or "GET").upper()
     if path is None or not _HTTP_METHOD.match(method):
@@ -232,5 +246,31 @@ def typescript_regression_test(
         path=test_file,
         content=content,
         description=f"{method} {path} must not end in a server error",
-        command=regression_command(test_command, test_file),
+        command=regression_command(test_command, _within(test_file, package_dir)),
+        cwd=package_dir,
     )
+
+
+def _within(path: str, folder: str) -> str:
+    """``path`` relative to ``folder`` (both relative to the repository)."""
+    return str(PurePosixPath(path).relative_to(folder)) if folder else path
+
+
+def reproduces(output: str, *, title: str) -> bool:
+    """True when a failed run of the generated test failed the way the issue did.
+
+    A test that fails for another reason (an import it cannot resolve, a syntax error) proves
+    nothing about the fix: it must show the issue's exception (its title is ``Type: value``) or
+    the server-error status the generated assertion reports.
+    """
+    if re.search(r"(?:still fails: |\bstatus )5\d\d\b", output):  # the generated assertions' own messages
+        return True
+    exception_type, _, value = title.partition(": ")
+    if value.strip() and value.strip()[:80] in output:
+        return True
+    specific = exception_type not in _GENERIC_ERRORS and re.fullmatch(r"[\w.$]+", exception_type) is not None
+    return specific and re.search(rf"\b{re.escape(exception_type)}\b", output) is not None
+
+
+#: Exception names too general to show that a failure is the issue's own.
+_GENERIC_ERRORS = frozenset({"Error", "Exception", "BaseException", "AssertionError"})
