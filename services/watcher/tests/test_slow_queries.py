@@ -28,9 +28,9 @@ from medic_watcher.domain.slow_queries import (
     mask_literals,
 )
 from medic_watcher.domain.templates import TemplateMiner
+from medic_watcher.testing.slowdb import SlowTable, run_slow_queries, slow_table
 
 from .fakes import serve, supabase_app
-from .slowdb import SlowTable, run_slow_queries, slow_table
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 BUDGET = SlowQueryBudget(budget_ms=100.0, regression_factor=3.0, min_calls=5, seq_scan_rows=10_000, min_table_rows=10_000)
