@@ -176,3 +176,37 @@ async def test_supabase_query_performance_regressions_become_slow_query_events()
     assert events[0].tags["query"] == "select * from practices where owner = $1"
     sent = app.state.database_queries
     assert len(sent) == 3 and sent[0]["read_only"] is True and "pg_stat_statements" in sent[0]["query"]
+
+
+async def test_pg_stat_statements_installed_but_not_preloaded_falls_back_or_fails_clearly(seeded: SlowTable) -> None:
+    import asyncpg
+
+    from medic_watcher.adapters.sources.base import SourceError
+
+    conn = await asyncpg.connect(seeded.dsn)
+    try:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        preloaded = "pg_stat_statements" in (await conn.fetchval("SHOW shared_preload_libraries"))
+        try:
+            base = {"kind": "postgres", "name": "db", "schemas": [seeded.schema]}
+            auto = PostgresStatsPoller(
+                PostgresSource.model_validate(base), dsn=seeded.dsn, service="web", normaliser=Normaliser()
+            )
+            result = await auto.poll(None, now=NOW)
+            assert auto._statements is preloaded
+            if preloaded:  # pragma: no cover - a server configured with it: statements are read directly
+                assert "statements" in result.cursor
+                return
+            assert f"{seeded.schema}.orders" in result.cursor["tables"]
+            forced = PostgresStatsPoller(
+                PostgresSource.model_validate({**base, "statistics": "pg_stat_statements"}),
+                dsn=seeded.dsn,
+                service="web",
+                normaliser=Normaliser(),
+            )
+            with pytest.raises(SourceError, match="pg_stat_statements"):
+                await forced.poll(None, now=NOW)
+        finally:
+            await conn.execute("DROP EXTENSION IF EXISTS pg_stat_statements")
+    finally:
+        await conn.close()
