@@ -245,6 +245,7 @@ async def test_claude_queries_the_database_through_the_tool_loop_and_every_attem
         provider.database = _database(app)
         outcome = await run_diagnosis(issue, target=target_for(repo), repo=repo, provider=provider)
 
+    assert "query_database" in fake.requests[1].body["system"][0]["text"]
     offered = {t["name"]: t for t in fake.requests[1].body["tools"]}
     assert "query_database" in offered and f"{app.schema}.practices" in offered["query_database"]["description"]
     results = [json.loads(r["content"]) for r in fake.requests[2].body["messages"][-1]["content"] if r["type"] == "tool_result"]
