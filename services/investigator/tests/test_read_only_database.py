@@ -126,6 +126,7 @@ OUTSIDE = [
     "SELECT table_to_xml('secrets', true, false, '')",
     "SELECT query_to_xml('select * from secrets', true, false, '')",
     "SELECT peek()",  # a user-defined STABLE function reading a table off the list
+    "SELECT obj_description('secrets'::regclass)",
     "SELECT * FROM public.users",
     "SELECT * FROM otherdb.public.users",
 ]

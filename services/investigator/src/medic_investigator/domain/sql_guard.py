@@ -42,11 +42,12 @@ __all__ = [
 ]
 
 #: Built-in functions refused although immutable or stable: they read other tables, settings, other
-#: sessions or server internals by name (``table_to_xml('secret', …)``, ``current_setting``,
-#: ``pg_stat_get_activity``), or they are the classic side effects, whatever their volatility says.
+#: sessions, catalog comments or server internals by name (``table_to_xml('secret', …)``,
+#: ``current_setting``, ``pg_stat_get_activity``, ``obj_description``), or they are the classic side
+#: effects, whatever their volatility says.
 DENIED_FUNCTION = re.compile(
     r"^(pg_|txid_|dblink|lo_|set_config$|current_setting$|nextval$|setval$|currval$|lastval$)"
-    r"|_to_xml|_to_xmlschema|xmlschema|^query_to_|^cursor_to_|^ts_stat$"
+    r"|_to_xml|_to_xmlschema|xmlschema|^query_to_|^cursor_to_|^ts_stat$|_description$|^inet_(client|server)_"
 )
 
 
