@@ -20,6 +20,7 @@ Rows are fetched through a cursor up to the row limit and redacted before anyone
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import json
@@ -173,7 +174,8 @@ class ReadOnlyDatabase:
                 if not conn.is_closed():
                     await tx.rollback()
         finally:
-            await conn.close(timeout=2)
+            with contextlib.suppress(asyncpg.InterfaceError, OSError, TimeoutError):
+                await conn.close(timeout=2)
 
     async def _check_catalog(self, conn: asyncpg.Connection, shape: StatementShape) -> list[str]:
         """Functions and operators the statement names must all be built-in and immutable or stable."""

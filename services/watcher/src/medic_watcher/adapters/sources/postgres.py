@@ -10,6 +10,7 @@ stores with the poll's issues in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Mapping
@@ -158,8 +159,11 @@ class PostgresStatsPoller:
                 )
         except asyncpg.PostgresError as exc:
             raise SourceError(f"postgres {self.name}: {exc.sqlstate}: {exc}") from exc
+        except (asyncpg.InterfaceError, OSError, TimeoutError) as exc:  # the connection went away mid-poll
+            raise SourceError(f"postgres {self.name}: {type(exc).__name__}: {exc}") from exc
         finally:
-            await conn.close(timeout=2)
+            with contextlib.suppress(asyncpg.InterfaceError, OSError, TimeoutError):
+                await conn.close(timeout=2)
         result = PollResult(cursor=state.model_dump(mode="json"))
         result.events = [
             slow_query_event(
