@@ -92,12 +92,31 @@ def vercel_app(*, rows: list[dict[str, Any]], token: str, deployment: str = "dpl
     return app
 
 
-def supabase_app(*, tables: dict[str, list[dict[str, Any]]], token: str) -> FastAPI:
-    """Supabase Management API logs endpoint: filters rows by table (from the SQL) and the ISO window."""
+def supabase_app(
+    *, tables: dict[str, list[dict[str, Any]]], token: str, statements: list[list[dict[str, Any]]] | None = None
+) -> FastAPI:
+    """Supabase Management API logs endpoint: filters rows by table (from the SQL) and the ISO window.
+
+    ``statements``: successive answers of ``POST /v1/projects/{ref}/database/query`` (pg_stat_statements
+    snapshots, one per call; the endpoint answers 201 with a JSON array of rows).
+    """
     from datetime import datetime
 
     app = FastAPI()
     app.state.queries = []
+    app.state.database_queries = []
+
+    @app.post("/v1/projects/{ref}/database/query")
+    async def database_query(ref: str, request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {token}":
+            return JSONResponse({"message": "Unauthorized"}, status_code=401)
+        body = await request.json()
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return JSONResponse({"message": "query is required"}, status_code=400)
+        app.state.database_queries.append(body)
+        if not statements:
+            return JSONResponse({"message": 'relation "pg_stat_statements" does not exist'}, status_code=400)
+        return JSONResponse(statements.pop(0), status_code=201)
 
     @app.get("/v1/projects/{ref}/analytics/endpoints/logs.all")
     async def logs(ref: str, request: Request) -> Response:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
-from medic_contracts import DeploymentResult, IssueDetected, TargetConfig, TopicName, load_target, section
-from medic_runtime import HandlerContext, ServiceRuntime, run_service
+from medic_contracts import ConfigError, DeploymentResult, IssueDetected, TargetConfig, TopicName, load_target, section
+from medic_runtime import HandlerContext, Redactor, ServiceRuntime, run_service
 
 from . import handlers
+from .adapters.database import DatabaseSection, ReadOnlyDatabase
 from .adapters.repo import CheckoutCache
 from .adapters.store import StoreCaseMemory, StoreSpendLedger, investigator_metadata
 from .llm.claude import LlmSection
@@ -15,7 +17,7 @@ from .providers import DiagnosisProvider, build_provider
 from .settings import InvestigatorSettings
 from .worker import Diagnoser
 
-__all__ = ["build", "load_targets", "main"]
+__all__ = ["build", "load_databases", "load_targets", "main"]
 
 
 def load_targets(settings: InvestigatorSettings) -> tuple[dict[str, TargetConfig], dict[str, LlmSection]]:
@@ -32,6 +34,24 @@ def load_targets(settings: InvestigatorSettings) -> tuple[dict[str, TargetConfig
     return targets, sections
 
 
+def load_databases(targets: dict[str, TargetConfig], *, redactor: Redactor) -> dict[str, ReadOnlyDatabase]:
+    """The read-only database of every target whose medic.toml has a ``[database]`` section.
+
+    The connection string comes from the variable ``dsn_env`` names (read here, once, at start-up); a
+    missing variable stops start-up naming the field, as a bad section does.
+    """
+    databases: dict[str, ReadOnlyDatabase] = {}
+    for name, target in targets.items():
+        if not target.database:
+            continue
+        config = section(DatabaseSection, target.database, name=f"{name}: database")
+        dsn = os.environ.get(config.dsn_env)
+        if not dsn:
+            raise ConfigError(f"{name}: database.dsn_env: ${config.dsn_env} is not set")
+        databases[name] = ReadOnlyDatabase(config, dsn=dsn, redactor=redactor)
+    return databases
+
+
 def build(settings: InvestigatorSettings) -> ServiceRuntime:
     """Wire the investigator: IssueDetected → ``diagnose`` work → DiagnosisReady + ActionRecorded."""
     targets, sections = load_targets(settings)
@@ -39,8 +59,10 @@ def build(settings: InvestigatorSettings) -> ServiceRuntime:
     memory = StoreCaseMemory(runtime.store)
     ledger = StoreSpendLedger(runtime.store)
     api_key = settings.api_key()
+    databases = load_databases(targets, redactor=runtime.redactor)
     providers: dict[str, DiagnosisProvider] = {
-        name: build_provider(llm, api_key=api_key, ledger=ledger, redactor=runtime.redactor) for name, llm in sections.items()
+        name: build_provider(llm, api_key=api_key, ledger=ledger, redactor=runtime.redactor, database=databases.get(name))
+        for name, llm in sections.items()
     }
     diagnoser = Diagnoser(
         targets=targets,
@@ -52,6 +74,7 @@ def build(settings: InvestigatorSettings) -> ServiceRuntime:
         history_window=timedelta(hours=settings.history_window_hours),
         memory_threshold=settings.memory_similarity,
         redactor=runtime.redactor,
+        databases=databases,
     )
 
     @runtime.consume(TopicName.ISSUES_DETECTED, IssueDetected)

@@ -43,6 +43,7 @@ from .domain.memory import PastCase, adjust_with_memory, signature_tokens
 from .domain.playbook import playbook_diagnose
 from .domain.python_code import python_context
 from .domain.sourcemap import SourceMap, SourceMapError
+from .domain.sql_guard import QueryAttempt
 from .domain.traces import frames_from_text
 from .domain.typescript_code import typescript_context
 from .domain.untrusted import find_injection, glob_match
@@ -337,6 +338,7 @@ class DiagnosisOutcome:
     budget_exceeded: BudgetExceeded | None = None
     provider_fallback: str | None = None
     notes: tuple[str, ...] = field(default=())
+    queries: tuple[QueryAttempt, ...] = ()  # database queries the provider made (audited by the worker)
 
 
 def _fallback(inv: Investigation, *, reason: str, kind: str) -> Diagnosis:
@@ -365,8 +367,12 @@ async def run_diagnosis(
     needs_human_below: float = 0.4,
     memory_threshold: float = 0.5,
     history_window: timedelta = timedelta(days=3),
+    queries: list[QueryAttempt] | None = None,
 ) -> DiagnosisOutcome:
-    """Investigate, diagnose with ``provider``, adjust with memory and policy; ProviderUnavailable propagates."""
+    """Investigate, diagnose with ``provider``, adjust with memory and policy; ProviderUnavailable propagates.
+
+    Database queries the provider makes are appended to ``queries`` (the caller's list survives an exception).
+    """
     repository = repo if isinstance(repo, Repository) else Repository(repo)
     redactor = redactor or Redactor()
     inv = await investigate(
@@ -375,6 +381,7 @@ async def run_diagnosis(
     budget = config.llm_budget if config is not None else LlmBudget()
     exceeded: BudgetExceeded | None = None
     fallback: str | None = None
+    queries = queries if queries is not None else []
     try:
         diagnosis = await provider.diagnose(
             inv,
@@ -385,6 +392,7 @@ async def run_diagnosis(
             count=issue.frequency.count,
             window=issue.frequency.window_seconds,
             commit=issue.commit_sha or repository.commit,
+            queries=queries,
         )
     except BudgetExceeded as exc:
         exceeded = exc
@@ -470,7 +478,7 @@ async def run_diagnosis(
                 root_cause=event.root_cause,
             )
         )
-    return DiagnosisOutcome(event=event, budget_exceeded=exceeded, provider_fallback=fallback)
+    return DiagnosisOutcome(event=event, budget_exceeded=exceeded, provider_fallback=fallback, queries=tuple(queries))
 
 
 def _suspect_commit(inv: Investigation) -> SuspectCommit | None:

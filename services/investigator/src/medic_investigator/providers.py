@@ -7,10 +7,12 @@ from typing import Protocol
 from medic_contracts import LlmBudget
 from medic_runtime import Redactor
 
+from .adapters.database import ReadOnlyDatabase
 from .adapters.repo import Repository
 from .adapters.store import SpendLedger
 from .domain.diagnosis import Diagnosis, Investigation
 from .domain.playbook import PLAYBOOK_VERSION, playbook_diagnose
+from .domain.sql_guard import QueryAttempt
 from .llm.claude import ClaudeProvider, LlmSection
 
 __all__ = ["DiagnosisProvider", "PlaybookProvider", "build_provider"]
@@ -32,8 +34,9 @@ class DiagnosisProvider(Protocol):
         count: int = 1,
         window: int = 300,
         commit: str | None = None,
+        queries: list[QueryAttempt] | None = None,
     ) -> Diagnosis:
-        """Diagnose; may raise BudgetExceeded or ProviderUnavailable."""
+        """Diagnose; may raise BudgetExceeded or ProviderUnavailable; database queries made go to ``queries``."""
         ...
 
 
@@ -53,17 +56,26 @@ class PlaybookProvider:
         count: int = 1,
         window: int = 300,
         commit: str | None = None,
+        queries: list[QueryAttempt] | None = None,
     ) -> Diagnosis:
         """Apply the playbook rules (no I/O, no cost)."""
         return playbook_diagnose(inv).adjusted(provider=self.name, model=PLAYBOOK_VERSION)
 
 
 def build_provider(
-    section: LlmSection, *, api_key: str | None, ledger: SpendLedger, redactor: Redactor | None = None
+    section: LlmSection,
+    *,
+    api_key: str | None,
+    ledger: SpendLedger,
+    redactor: Redactor | None = None,
+    database: ReadOnlyDatabase | None = None,
 ) -> DiagnosisProvider:
-    """The provider ``[llm] provider`` asks for: ``auto`` picks Claude when an API key is set."""
+    """The provider ``[llm] provider`` asks for: ``auto`` picks Claude when an API key is set.
+
+    ``database`` (the target's ``[database]`` section, when it has one) gives Claude the ``query_database`` tool.
+    """
     if section.provider == "playbook" or (section.provider == "auto" and not api_key):
         return PlaybookProvider()
     if not api_key:
         raise ValueError("llm.provider: claude needs an API key (MEDIC_ANTHROPIC_API_KEY or ANTHROPIC_API_KEY)")
-    return ClaudeProvider(section=section, api_key=api_key, ledger=ledger, redactor=redactor)
+    return ClaudeProvider(section=section, api_key=api_key, ledger=ledger, redactor=redactor, database=database)

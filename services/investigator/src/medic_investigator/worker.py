@@ -10,11 +10,14 @@ from datetime import timedelta
 from medic_contracts import ActionStatus, IssueDetected, MedicConfig, TargetConfig
 from medic_runtime import Redactor, RetryLater, WorkContext, WorkItem
 
+from .adapters.database import ReadOnlyDatabase
 from .adapters.repo import CheckoutCache
 from .adapters.store import CaseMemory
 from .domain.errors import ProviderUnavailable, RepositoryUnavailable
+from .domain.sql_guard import QueryAttempt
 from .investigation import run_diagnosis
 from .providers import DiagnosisProvider
+from .slow_queries import diagnose_slow_query, is_slow_query
 
 __all__ = ["Diagnoser"]
 
@@ -34,6 +37,7 @@ class Diagnoser:
     history_window: timedelta = timedelta(days=3)
     memory_threshold: float = 0.5
     redactor: Redactor = field(default_factory=Redactor)
+    databases: dict[str, ReadOnlyDatabase] = field(default_factory=dict)  # targets with a [database] section
 
     async def __call__(self, item: WorkItem, ctx: WorkContext) -> None:
         """Diagnose the issue of ``item``; provider outages put it back, nothing is lost."""
@@ -49,6 +53,9 @@ class Diagnoser:
             )
             return
         config = self.config()
+        if is_slow_query(issue):
+            await self._slow_query(issue, ctx, config=config)
+            return
         try:
             repo = await self.checkouts.checkout(
                 clone=target.repo_path(), commit=issue.commit_sha, default_branch=target.default_branch, name=target.name
@@ -56,6 +63,7 @@ class Diagnoser:
         except RepositoryUnavailable as exc:
             log.warning("checkout of %s failed: %s", target.name, exc)
             raise
+        queries: list[QueryAttempt] = []
         try:
             outcome = await run_diagnosis(
                 issue,
@@ -69,8 +77,10 @@ class Diagnoser:
                 needs_human_below=self.needs_human_below.get(target.name, 0.4),
                 memory_threshold=self.memory_threshold,
                 history_window=self.history_window,
+                queries=queries,
             )
         except ProviderUnavailable as exc:
+            self._audit_queries(queries, issue, ctx)
             ctx.record(
                 "investigator.llm_unavailable",
                 ActionStatus.SKIPPED,
@@ -79,6 +89,12 @@ class Diagnoser:
                 caused_by=issue,
             )
             raise RetryLater(exc.retry_after_s, exc.reason) from None
+        except Exception:
+            if queries:  # a failed attempt's events are dropped: write the query audit first
+                self._audit_queries(queries, issue, ctx)
+                await ctx.checkpoint()
+            raise
+        self._audit_queries(queries, issue, ctx)
         event = outcome.event
         ctx.emit(event)
         where = (
@@ -118,5 +134,61 @@ class Diagnoser:
                 "a human decides",
                 issue_id=issue.issue_id,
                 details={"scope": exceeded.scope, "spent_usd": exceeded.spent_usd, "limit_usd": exceeded.limit_usd},
+                caused_by=issue,
+            )
+
+    def _audit_queries(self, queries: list[QueryAttempt], issue: IssueDetected, ctx: WorkContext) -> None:
+        """One ActionRecorded per database query the model attempted: refused and failed ones above all."""
+        statuses = {"ok": ActionStatus.SUCCEEDED, "refused": ActionStatus.REFUSED, "error": ActionStatus.FAILED}
+        for attempt in queries:
+            outcome = attempt.reason or f"{attempt.rows} row(s) in {attempt.elapsed_ms:.0f} ms"
+            ctx.record(
+                "investigator.query_database",
+                statuses[attempt.status],
+                f"query_database {attempt.status}: {outcome}"[:2000],
+                issue_id=issue.issue_id,
+                details={
+                    "sql": attempt.sql[:4000],
+                    "status": attempt.status,
+                    "reason": attempt.reason,
+                    "rows": attempt.rows,
+                    "elapsed_ms": round(attempt.elapsed_ms, 1),
+                    "at": attempt.at.isoformat(),
+                },
+                caused_by=issue,
+            )
+        queries.clear()
+
+    async def _slow_query(self, issue: IssueDetected, ctx: WorkContext, *, config: MedicConfig | None) -> None:
+        """A slow-query issue: EXPLAIN, propose an index, ask a human to approve it."""
+        outcome = await diagnose_slow_query(
+            issue, database=self.databases.get(issue.target), producer=ctx.producer, config=config, redactor=self.redactor
+        )
+        event = outcome.event
+        ctx.emit(event)
+        ctx.record(
+            "investigator.diagnosed",
+            ActionStatus.SUCCEEDED,
+            f"{event.fix_strategy.value}: {event.root_cause}"[:2000] + " — needs a human",
+            issue_id=issue.issue_id,
+            reasoning=event.root_cause,
+            details={
+                "diagnosis_event_id": event.event_id,
+                "fix_strategy": event.fix_strategy.value,
+                "affected_file": event.affected_file,
+                "needs_human": event.needs_human,
+                "provider": event.provider,
+                "index": outcome.proposal.sql if outcome.proposal else None,
+            },
+            caused_by=issue,
+        )
+        if outcome.approval is not None:
+            ctx.emit(outcome.approval)
+            ctx.record(
+                "investigator.approval_requested",
+                ActionStatus.SUCCEEDED,
+                f"index proposal for {issue.issue_id} waits for approval: {outcome.approval.summary}"[:2000],
+                issue_id=issue.issue_id,
+                details={"approval_id": outcome.approval.approval_id, "diff_hash": outcome.approval.diff_hash},
                 caused_by=issue,
             )

@@ -2,7 +2,7 @@
 
 ```toml
 [[sources]]
-kind = "sentry"                # sentry | vercel | supabase | healthcheck | prometheus | logfile
+kind = "sentry"                # sentry | vercel | supabase | healthcheck | prometheus | logfile | postgres
 name = "sentry"                # unique per target (default: the kind); keys its cursor and readiness
 service = "web"                # which of the target's services it reports on
 interval_s = 300               # polling interval (default 5 minutes)
@@ -24,8 +24,10 @@ __all__ = [
     "HealthCheck",
     "HealthcheckSource",
     "LogfileSource",
+    "PostgresSource",
     "PrometheusSource",
     "SentrySource",
+    "SlowQueryThresholds",
     "SourceConfig",
     "SourcesSection",
     "SupabaseSource",
@@ -71,8 +73,23 @@ class VercelSource(_Source):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Larger drain bodies get 413.")
 
 
+class SlowQueryThresholds(BaseModel):
+    """When a query is slow: over an absolute budget, or a multiple of its own baseline."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    budget_ms: float = Field(default=500.0, gt=0, description="Mean time per call above which a query is slow.")
+    regression_factor: float = Field(default=3.0, gt=1, le=1000, description="Mean per call this many times its baseline.")
+    min_delta_ms: float = Field(default=5.0, ge=0, description="A regression must also add at least this much per call.")
+    min_calls: int = Field(default=5, ge=1, description="Calls (or scans) in an interval before its mean counts.")
+    seq_scan_rows: int = Field(
+        default=50_000, ge=1, description="Statistics views: rows read per sequential scan that mark a missing index."
+    )
+    min_table_rows: int = Field(default=10_000, ge=0, description="Statistics views: smaller tables are never flagged.")
+
+
 class SupabaseSource(_Source):
-    """Supabase Management API logs query over a time window."""
+    """Supabase Management API logs query over a time window (and, if enabled, query performance)."""
 
     kind: Literal["supabase"]
     api_url: str = Field(default="https://api.supabase.com", description="Management API base URL.")
@@ -83,6 +100,10 @@ class SupabaseSource(_Source):
     )
     max_window_s: int = Field(default=3600, ge=60, le=86_400, description="Longest window one query covers.")
     limit: int = Field(default=1000, ge=1, le=10_000, description="Rows per table per query.")
+    query_performance: bool = Field(
+        default=False, description="Also read query performance (pg_stat_statements through the database query endpoint)."
+    )
+    slow_queries: SlowQueryThresholds = Field(default_factory=SlowQueryThresholds, description="Slow-query thresholds.")
 
 
 class HealthCheck(BaseModel):
@@ -131,6 +152,19 @@ class PrometheusSource(_Source):
     token_env: str | None = Field(default=None, description="Variable holding a bearer token, if needed.")
 
 
+class PostgresSource(_Source):
+    """Slow queries read from PostgreSQL itself: pg_stat_statements, else the statistics views."""
+
+    kind: Literal["postgres"]
+    dsn_env: str = Field(default="APP_DATABASE_URL", description="Variable holding the connection string (read-only role).")
+    statistics: Literal["auto", "pg_stat_statements", "statistics_views"] = Field(
+        default="auto", description="auto: pg_stat_statements when it is loaded, else pg_stat_user_tables/pg_stat_activity."
+    )
+    schemas: tuple[str, ...] = Field(default=("public",), min_length=1, description="Schemas whose tables are watched.")
+    top: int = Field(default=200, ge=1, le=5000, description="Statements read per poll (by total time).")
+    slow_queries: SlowQueryThresholds = Field(default_factory=SlowQueryThresholds, description="Slow-query thresholds.")
+
+
 class LogfileSource(_Source):
     """A JSON-lines (or plain) log file, tailed across rotation."""
 
@@ -142,7 +176,7 @@ class LogfileSource(_Source):
 
 
 SourceConfig = Annotated[
-    SentrySource | VercelSource | SupabaseSource | HealthcheckSource | PrometheusSource | LogfileSource,
+    SentrySource | VercelSource | SupabaseSource | HealthcheckSource | PrometheusSource | LogfileSource | PostgresSource,
     Field(discriminator="kind"),
 ]
 

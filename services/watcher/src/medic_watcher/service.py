@@ -40,6 +40,7 @@ from medic_runtime import HandlerContext, ServiceRuntime, Transaction
 from .adapters.sources.base import PollResult, Source, SourceError
 from .adapters.sources.healthcheck import HealthChecker
 from .adapters.sources.logfile import LogTail
+from .adapters.sources.postgres import PostgresStatsPoller
 from .adapters.sources.prometheus import PrometheusPoller
 from .adapters.sources.sentry import SentryPoller
 from .adapters.sources.supabase import SupabasePoller
@@ -48,6 +49,7 @@ from .adapters.store import IssueStore
 from .config import (
     HealthcheckSource,
     LogfileSource,
+    PostgresSource,
     PrometheusSource,
     SentrySource,
     SourceConfig,
@@ -133,6 +135,10 @@ def build_sources(target: TargetConfig, sources: SourcesSection, normaliser: Nor
             built[config.name] = PrometheusPoller(config, token=_secret(config.token_env), service=service, normaliser=normaliser)
         elif isinstance(config, LogfileSource):
             built[config.name] = LogTail(config, base_dir=base_dir, service=service, normaliser=normaliser)
+        elif isinstance(config, PostgresSource):
+            built[config.name] = PostgresStatsPoller(
+                config, dsn=_secret(config.dsn_env) or "", service=service, normaliser=normaliser
+            )
     return built
 
 

@@ -8,6 +8,7 @@ __all__ = [
     "PathOutsideRepository",
     "ProviderRefused",
     "ProviderUnavailable",
+    "QueryFailed",
     "RepositoryUnavailable",
 ]
 
@@ -50,3 +51,12 @@ class BudgetExceeded(InvestigationError):
         self.scope = scope
         self.spent_usd = spent_usd
         self.limit_usd = limit_usd
+
+
+class QueryFailed(InvestigationError):
+    """A diagnostic query was allowed but did not complete (timeout, database error, unreachable)."""
+
+    def __init__(self, reason: str, *, kind: str = "error") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind  # timeout | error | unavailable

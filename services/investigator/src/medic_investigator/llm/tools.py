@@ -5,6 +5,11 @@ A tool never raises to the loop: it answers ``{"status": "ok"|"error"|"refused",
 any other name is refused. Paths go through :meth:`Repository.resolve` (canonical, no symlink
 escapes, no ``.git``) and secret-bearing files are refused whatever the model is told. The same
 call twice in one investigation is refused (it cannot tell the model anything new).
+
+``query_database`` is offered only when the target's medic.toml has a ``[database]`` section: one
+read-only, allow-listed, time- and row-limited SELECT against the application's database
+(:class:`~medic_investigator.adapters.database.ReadOnlyDatabase`), rows redacted. Every attempt,
+refused, failed or answered, is kept in :attr:`ToolBox.queries` for the audit trail.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from typing import Any
 
 from medic_runtime import Redactor
 
+from ..adapters.database import ReadOnlyDatabase
 from ..adapters.repo import Repository
-from ..domain.errors import PathOutsideRepository, RepositoryUnavailable
+from ..domain.errors import PathOutsideRepository, QueryFailed, RepositoryUnavailable
+from ..domain.sql_guard import QueryAttempt, QueryRefused
 from ..domain.untrusted import glob_match, truncate
 
-__all__ = ["SECRET_PATHS", "TOOL_NAMES", "TOOL_SPECS", "ToolBox", "ToolResult"]
+__all__ = ["SECRET_PATHS", "TOOL_NAMES", "TOOL_SPECS", "ToolBox", "ToolResult", "database_tool_spec"]
 
 #: Files the tools never read: they hold credentials, not code.
 SECRET_PATHS: tuple[str, ...] = (
@@ -104,6 +111,29 @@ TOOL_SPECS: list[dict[str, Any]] = [
 ]
 TOOL_NAMES = frozenset(spec["name"] for spec in TOOL_SPECS)
 _REQUIRED: dict[str, tuple[str, ...]] = {spec["name"]: tuple(spec["input_schema"].get("required", ())) for spec in TOOL_SPECS}
+_REQUIRED["query_database"] = ("sql",)
+
+
+def database_tool_spec(database: ReadOnlyDatabase) -> dict[str, Any]:
+    """The ``query_database`` tool as the model sees it (its allow-list and limits in the description)."""
+    section = database.section
+    return {
+        "name": "query_database",
+        "description": (
+            "Run ONE read-only SELECT against the application's PostgreSQL database to check a fact "
+            "(e.g. does this user have a practice row?). Only these tables are readable: "
+            f"{database.allow.describe()}. Unqualified names are in schema {section.schema_name!r}. "
+            f"At most {section.row_limit} rows come back, the statement is cancelled after "
+            f"{section.statement_timeout_ms} ms, personal data is redacted. Writes, locks, several statements, "
+            "catalog tables and volatile functions are refused."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {"sql": {"type": "string", "description": "A single SELECT (WITH ... SELECT allowed)."}},
+            "required": ["sql"],
+        },
+    }
+
 
 _MAX_LINES = 200
 _SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -134,11 +164,24 @@ def _int(value: Any, default: int) -> int:
 class ToolBox:
     """The tools of one investigation: confined to ``repo``, with a memory of calls already made."""
 
-    def __init__(self, repo: Repository, *, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        *,
+        redactor: Redactor | None = None,
+        database: ReadOnlyDatabase | None = None,
+        queries: list[QueryAttempt] | None = None,
+    ) -> None:
         self.repo = repo
         self.redactor = redactor or Redactor()
+        self.database = database
         self.calls: list[tuple[str, str]] = []
         self.refusals: list[ToolResult] = []
+        self.queries: list[QueryAttempt] = queries if queries is not None else []
+        self.specs: list[dict[str, Any]] = (
+            [*TOOL_SPECS, database_tool_spec(database)] if database is not None else list(TOOL_SPECS)
+        )
+        self.names = frozenset(spec["name"] for spec in self.specs)
 
     def _guard(self, path: str) -> str:
         relative = self.repo.relative(path)
@@ -148,10 +191,25 @@ class ToolBox:
 
     async def call(self, name: str, params: dict[str, Any]) -> ToolResult:
         """Run one tool call; every failure comes back as a result, never as an exception."""
+        result = await self._call(name, params)
+        if name == "query_database":
+            rows = len(result.data.get("rows", ())) if result.status == "ok" and isinstance(result.data, dict) else 0
+            self.queries.append(
+                QueryAttempt(
+                    sql=self.redactor.text(str(params.get("sql", "")), max_length=4000),
+                    status="ok" if result.status == "ok" else "refused" if result.status == "refused" else "error",
+                    reason=result.error,
+                    rows=rows,
+                    elapsed_ms=float(result.data.get("elapsed_ms", 0.0)) if isinstance(result.data, dict) else 0.0,
+                )
+            )
+        return result
+
+    async def _call(self, name: str, params: dict[str, Any]) -> ToolResult:
         key = (name, json.dumps(params, sort_keys=True, default=str))
-        if name not in TOOL_NAMES:
+        if name not in self.names:
             result = ToolResult(
-                "refused", error=f"unknown tool {name!r}; allowed: {', '.join(sorted(TOOL_NAMES))}", params=params
+                "refused", error=f"unknown tool {name!r}; allowed: {', '.join(sorted(self.names))}", params=params
             )
             self.refusals.append(result)
             return result
@@ -163,6 +221,12 @@ class ToolBox:
             return ToolResult("error", error=f"bad parameters: missing {', '.join(missing)}", params=params)
         try:
             data = await getattr(self, f"_{name}")(params)
+        except QueryRefused as exc:
+            result = ToolResult("refused", error=f"query refused: {exc.reason}", params=params)
+            self.refusals.append(result)
+            return result
+        except QueryFailed as exc:
+            return ToolResult("error", error=f"query failed ({exc.kind}): {exc.reason}", params=params)
         except PathOutsideRepository as exc:
             result = ToolResult("refused", error=str(exc), params=params)
             self.refusals.append(result)
@@ -174,6 +238,14 @@ class ToolBox:
         except (TypeError, ValueError, KeyError) as exc:
             return ToolResult("error", error=f"bad parameters: {exc}", params=params)
         return ToolResult("ok", data=self.redactor.value(data), params=params)
+
+    async def _query_database(self, params: dict[str, Any]) -> dict[str, Any]:
+        assert self.database is not None  # the tool is only offered with a database
+        sql = params["sql"]
+        if not isinstance(sql, str):
+            raise TypeError("sql must be a string")
+        result = await self.database.query(sql)
+        return result.as_data()
 
     async def _read_file(self, params: dict[str, Any]) -> dict[str, Any]:
         path = self._guard(str(params["path"]))

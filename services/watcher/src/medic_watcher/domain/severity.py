@@ -28,7 +28,7 @@ def classify(event: ObservedEvent) -> IssueType:
         return IssueType.AVAILABILITY
     if event.tags.get("medic.anomaly"):
         return IssueType.PERFORMANCE if event.tags.get("medic.metric") == "p95_latency" else IssueType.ANOMALY
-    if event.tags.get("medic.latency_over_budget"):
+    if event.tags.get("medic.latency_over_budget") or event.tags.get("medic.slow_query"):
         return IssueType.PERFORMANCE
     exc = event.exception
     if event.source == "supabase" and event.tags.get("table") == "postgres_logs":

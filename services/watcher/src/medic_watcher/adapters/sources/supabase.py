@@ -3,6 +3,11 @@
 ``GET /v1/projects/{ref}/analytics/endpoints/logs.all?sql=…&iso_timestamp_start=…&iso_timestamp_end=…``
 answers ``{"result": [rows], "error": null}``; rows are ``{id, timestamp (µs), event_message,
 metadata}`` (metadata an array of nested records).
+
+With ``query_performance = true`` the poller also reads what the dashboard's Query Performance report
+reads, ``pg_stat_statements``, through ``POST /v1/projects/{ref}/database/query`` (body ``{"query",
+"read_only": true}``, answer: a JSON array of rows), and judges each statement's mean time per call
+against the budget and its baseline (kept in the cursor under ``"queries"``).
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ import httpx
 
 from ...config import SupabaseSource as SupabaseConfig
 from ...domain.normalize import Normaliser, parse_timestamp
+from ...domain.slow_queries import QueryStat, SlowQueryState, judge_statements, slow_query_event
 from .base import HttpSource, PollResult, SourceError
+from .postgres import STATEMENTS_SQL, budget_of
 
 __all__ = ["SupabasePoller", "logs_sql"]
 
@@ -93,6 +100,53 @@ class SupabasePoller(HttpSource):
                     newest, newest_ids = ts, {row_id}
                 elif ts == newest:
                     newest_ids.add(row_id)
+        cursor_out: dict[str, Any] = {"end": newest.isoformat(), "ids": sorted(newest_ids)}
+        if self.config.query_performance:
+            queries = SlowQueryState.model_validate(state.get("queries") or {})
+            result.events.extend(await self._slow_queries(queries, now=now))
+            cursor_out["queries"] = queries.model_dump(mode="json")
         result.events.sort(key=lambda e: e.timestamp)
-        result.cursor = {"end": newest.isoformat(), "ids": sorted(newest_ids)}
+        result.cursor = cursor_out
         return result
+
+    async def _slow_queries(self, state: SlowQueryState, *, now: datetime) -> list[Any]:
+        """Statements over budget or regressed since the last poll (pg_stat_statements via the Management API)."""
+        response = await self.request(
+            "POST",
+            f"/v1/projects/{self.config.project_ref}/database/query",
+            json={"query": STATEMENTS_SQL.format(top=200), "read_only": True},
+        )
+        try:
+            rows = response.json()
+        except ValueError as exc:
+            raise SourceError(f"supabase {self.name}: database query did not answer JSON") from exc
+        if not isinstance(rows, list):
+            raise SourceError(f"supabase {self.name}: database query answered {type(rows).__name__}, not rows")
+        stats = []
+        for row in rows:
+            if not isinstance(row, Mapping) or row.get("query_id") is None:
+                continue
+            try:
+                stats.append(
+                    QueryStat(
+                        query_id=str(row["query_id"]),
+                        query=str(row.get("query") or ""),
+                        calls=int(row.get("calls") or 0),
+                        total_ms=float(row.get("total_ms") or 0.0),
+                        rows=int(row.get("rows") or 0),
+                    )
+                )
+            except (TypeError, ValueError):
+                continue
+        findings = judge_statements(state, stats, budget_of(self.config))
+        return [
+            slow_query_event(
+                f,
+                source="supabase",
+                service=self.service,
+                environment=self.config.environment,
+                now=now,
+                normaliser=self.normaliser,
+            )
+            for f in findings
+        ]
