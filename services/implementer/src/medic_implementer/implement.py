@@ -58,6 +58,7 @@ from .domain.fixers.typescript import typescript_template_fixes
 from .domain.guard import PathGuard, PathRuling
 from .domain.hunks import Hunk, hunks_patch, overlapping, parse_hunks, removed_guard
 from .domain.regression import RegressionTest, find_python_app, python_regression_test, typescript_regression_test
+from .domain.strategy_stats import StrategyLearning
 
 __all__ = [
     "ApprovedFix",
@@ -374,6 +375,7 @@ class _Run:
     audit: Audit
     runner: TestRunner
     refusals: list[dict[str, str]] = field(default_factory=list)
+    learning: StrategyLearning = field(default_factory=StrategyLearning)
 
     def refuse(self, path: str, reason: str, origin: str) -> None:
         self.refusals.append({"path": path, "reason": reason, "origin": origin})
@@ -552,10 +554,14 @@ def candidate_passed_cleanly(candidates: list[FixCandidate], regression: Regress
     )
 
 
-def _unbeatable(candidate: FixCandidate, suggested: FixStrategy, regression: RegressionTest | None) -> bool:
-    """True when no other candidate could rank higher (saves test runs): passing, in the evidence, reproduced, suggested."""
+def _unbeatable(
+    candidate: FixCandidate, suggested: FixStrategy, regression: RegressionTest | None, learning: StrategyLearning
+) -> bool:
+    """True when no other candidate could rank higher (saves test runs): passing, not avoided, in the evidence,
+    reproduced, suggested."""
     return (
         candidate.passed
+        and not learning.avoided(candidate.strategy)
         and candidate.within_evidence
         and (candidate.reproduced or regression is None)
         and (candidate.strategy in _REVERT_STRATEGIES) == (suggested in _REVERT_STRATEGIES)
@@ -592,7 +598,9 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
         source = ws.path / affected
         if not verdict.refused and source.is_file():
             text = source.read_text(errors="replace")
-            edits = _template_edits(diagnosis, text, affected, run.target.language)[: run.options.max_candidates]
+            edits = _template_edits(diagnosis, text, affected, run.target.language)
+            # Strategies that went wrong on a similar issue are tried last (stable: the fixer's order otherwise holds).
+            edits = sorted(edits, key=lambda e: run.learning.avoided(e.strategy))[: run.options.max_candidates]
             for preference, edit in enumerate(edits):
                 _write(ws, guard, edit.path, edit.new_text)
                 candidate = await _validate(
@@ -610,13 +618,16 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
                 await _reset(ws)
                 if candidate:
                     candidates.append(candidate)
-                if candidate and _unbeatable(candidate, diagnosis.fix_strategy, regression):
+                if candidate and _unbeatable(candidate, diagnosis.fix_strategy, regression, run.learning):
                     break
 
-    best_so_far = best_candidate(candidates, suggested=diagnosis.fix_strategy)
+    best_so_far = best_candidate(candidates, suggested=diagnosis.fix_strategy, learning=run.learning)
     reverts = (
-        [] if best_so_far and _unbeatable(best_so_far, diagnosis.fix_strategy, regression) else await _revert_candidates(run, ws)
+        []
+        if best_so_far and _unbeatable(best_so_far, diagnosis.fix_strategy, regression, run.learning)
+        else await _revert_candidates(run, ws)
     )
+    reverts = sorted(reverts, key=lambda r: run.learning.avoided(r[0]))
     for preference, (strategy, description, apply) in enumerate(reverts):
         try:
             files = await apply()
@@ -639,11 +650,12 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
             if candidate:
                 candidates.append(candidate)
         await _reset(ws)
-        if candidate_passed_cleanly(candidates, regression):
+        if candidate_passed_cleanly(candidates, regression) and not run.learning.avoided(candidates[-1].strategy):
             break  # reverts are tried finest first: a passing one is not beaten by a coarser one
 
-    good = best_candidate(candidates, suggested=diagnosis.fix_strategy)
-    if run.options.proposer is not None and (good is None or diagnosis.fix_strategy is FixStrategy.LLM_EDIT):
+    good = best_candidate(candidates, suggested=diagnosis.fix_strategy, learning=run.learning)
+    distrusted = good is not None and run.learning.avoided(good.strategy)
+    if run.options.proposer is not None and (good is None or distrusted or diagnosis.fix_strategy is FixStrategy.LLM_EDIT):
 
         async def run_tests() -> TestRun:
             return await run.runner.run(run.target.test_command, cwd=ws.path)
@@ -674,7 +686,8 @@ def _outcome_base(diagnosis: DiagnosisReady, branch: str, attempt: int) -> dict[
     return {"issue_id": diagnosis.issue_id, "branch": branch, "attempt": attempt}
 
 
-def _summaries(candidates: list[FixCandidate]) -> tuple[dict[str, Any], ...]:
+def _summaries(candidates: list[FixCandidate], learning: StrategyLearning | None = None) -> tuple[dict[str, Any], ...]:
+    learning = learning or StrategyLearning()
     return tuple(
         {
             "strategy": c.strategy.value,
@@ -686,6 +699,7 @@ def _summaries(candidates: list[FixCandidate]) -> tuple[dict[str, Any], ...]:
             "diff_lines": c.size,
             "within_evidence": c.within_evidence,
             "reproduced": c.reproduced,
+            "avoided": learning.avoided(c.strategy),
         }
         for c in candidates
     )
@@ -851,17 +865,21 @@ async def implement_fix(
     before_side_effect: SideEffectCheck = _allow,
     audit: Audit = _noop_audit,
     now: datetime | None = None,
+    learning: StrategyLearning | None = None,
 ) -> FixOutcome:
     """Make, validate, guard, commit and deliver a fix for ``diagnosis`` (see the module docstring).
 
     ``config`` is the Medic configuration policy is evaluated with (default: Medic's defaults);
     ``request`` the failing request when the caller has it (else taken from ``request`` evidence);
     ``approved`` a fix a human approved, applied instead of searching again; ``before_side_effect``
-    raises to refuse a commit or push (the service's pause gate).
+    raises to refuse a commit or push (the service's pause gate); ``learning`` what past fixes of
+    similar issues teach (strategies to try last, per-strategy confidence).
     """
     config = config if config is not None else MedicConfig()
     runner = TestRunner(options.limits)
-    run = _Run(diagnosis=diagnosis, target=target, options=options, audit=audit, runner=runner)
+    run = _Run(
+        diagnosis=diagnosis, target=target, options=options, audit=audit, runner=runner, learning=learning or StrategyLearning()
+    )
     git = Git(repo)
     branch = fix_branch(diagnosis.issue_id)
     base_fields = _outcome_base(diagnosis, branch, attempt)
@@ -935,14 +953,14 @@ async def implement_fix(
             needs_approval, candidates = True, list[FixCandidate]()
         else:
             candidates, regression = await _collect_candidates(run, ws, guard)
-            best = best_candidate(candidates, suggested=diagnosis.fix_strategy)
+            best = best_candidate(candidates, suggested=diagnosis.fix_strategy, learning=run.learning)
             if best is None:
                 reasons = ("no candidate fix passed the tests",) if candidates else ("no candidate fix could be made",)
                 return FixOutcome(
                     kind=OutcomeKind.NO_FIX,
                     reasons=reasons,
                     base_sha=base,
-                    candidates=_summaries(candidates),
+                    candidates=_summaries(candidates, run.learning),
                     refusals=tuple(run.refusals),
                     **base_fields,
                 )
@@ -973,7 +991,7 @@ async def implement_fix(
                 "description": description,
                 "regression_test": regression_path,
                 "tests": tests,
-                "candidates": _summaries(candidates),
+                "candidates": _summaries(candidates, run.learning),
                 "refusals": tuple(run.refusals),
             }
             if decision.verdict is Verdict.NEEDS_APPROVAL:
@@ -1028,7 +1046,7 @@ async def implement_fix(
         pr_number=pr_number,
         signature=signature,
         needs_approval=needs_approval,
-        candidates=_summaries(candidates),
+        candidates=_summaries(candidates, run.learning),
         refusals=tuple(run.refusals),
         **base_fields,
     )
