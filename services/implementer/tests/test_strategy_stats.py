@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from medic_contracts import CheckVerdict, FixStrategy
-from medic_contracts import TestOutcome as Tests
+from medic_contracts import TestOutcome as RunOutcome
 from medic_contracts import TestReport as Report
 from medic_implementer.domain.failure_analysis import analyse_rating, analyse_rollback, analyse_tests
 from medic_implementer.domain.strategy_stats import (
@@ -80,11 +80,11 @@ def test_a_rollback_analysis_names_the_failing_check_and_a_reopening_the_recurre
 
 
 def test_a_test_failure_analysis_tells_a_timeout_from_an_assertion() -> None:
-    timed_out = analyse_tests(strategy=NULL, reports=[Report(command="t", outcome=Tests.TIMED_OUT, summary="killed")])
+    timed_out = analyse_tests(strategy=NULL, reports=[Report(command="t", outcome=RunOutcome.TIMED_OUT, summary="killed")])
     assert timed_out.cause == "tests_timed_out"
     failed = analyse_tests(
         strategy=NULL,
-        reports=[Report(command="t", outcome=Tests.FAILED, failed=2, summary="E KeyError: 'x'\n2 failed")],
+        reports=[Report(command="t", outcome=RunOutcome.FAILED, failed=2, summary="E KeyError: 'x'\n2 failed")],
     )
     assert failed.cause == "tests_failed" and "KeyError" in failed.summary and "2 failing" in failed.summary
     assert analyse_rating(strategy=NULL, rating=4, actor="a", comment="fine") is None

@@ -46,6 +46,7 @@ from medic_contracts import (
 from .adapters.forge import FORGE_ERRORS, Forge, ForgeError, push
 from .adapters.git import Git, GitError
 from .adapters.signing import CommitSigner
+from .adapters.style import find_tool, repository_tools, run_step
 from .adapters.testrun import SandboxLimits, TestRun, TestRunner
 from .adapters.workspace import Workspace, fix_branch, open_workspace, resolve_base
 from .domain.candidates import FixCandidate, best_candidate, diff_changes, diff_hash, diff_lines
@@ -59,6 +60,7 @@ from .domain.guard import PathGuard, PathRuling
 from .domain.hunks import Hunk, hunks_patch, overlapping, parse_hunks, removed_guard
 from .domain.regression import RegressionTest, find_python_app, python_regression_test, typescript_regression_test
 from .domain.strategy_stats import StrategyLearning
+from .domain.style import StyleTool, formatting_kept, style_steps
 
 __all__ = [
     "ApprovedFix",
@@ -376,6 +378,15 @@ class _Run:
     runner: TestRunner
     refusals: list[dict[str, str]] = field(default_factory=list)
     learning: StrategyLearning = field(default_factory=StrategyLearning)
+    style_tools: tuple[StyleTool, ...] | None = None  # read from the checkout on first use
+    style_found: dict[StyleTool, Path | None] = field(default_factory=dict)
+    style_noted: set[str] = field(default_factory=set)
+
+    def note_style(self, key: str, status: ActionStatus, summary: str, details: dict[str, Any]) -> None:
+        """Audit a style event once per run (every candidate runs the same tools)."""
+        if key not in self.style_noted:
+            self.style_noted.add(key)
+            self.audit("implementer.style", status, summary, details)
 
     def refuse(self, path: str, reason: str, origin: str) -> None:
         self.refusals.append({"path": path, "reason": reason, "origin": origin})
@@ -440,6 +451,7 @@ async def _validate_inner(
     preference: int,
 ) -> FixCandidate | None:
     all_files = files
+    styled = await _match_style(run, ws, files)
     result = await run.runner.run(run.target.test_command, cwd=ws.path)
     reproduced = False
     if result.passed and regression is not None:
@@ -462,7 +474,70 @@ async def _validate_inner(
         within_evidence=all(f in evidence for f in files),
         reproduced=reproduced,
         preference=preference,
+        styled=styled,
     )
+
+
+async def _match_style(run: _Run, ws: Workspace, files: tuple[str, ...]) -> tuple[str, ...]:
+    """Run the repository's own formatters/linters on the changed files; the tools whose output was kept."""
+    if run.style_tools is None:
+        run.style_tools = repository_tools(ws.path)
+    present = [f for f in files if (ws.path / f).is_file() and not (ws.path / f).is_symlink()]
+    steps = style_steps(run.style_tools, present)
+    if not steps:
+        return ()
+    fixed = {f: (ws.path / f).read_text(errors="replace") for f in present}
+    tool_paths = run.options.limits.tool_paths
+    ran: list[str] = []
+    for step in steps:
+        if step.tool not in run.style_found:
+            run.style_found[step.tool] = find_tool(step.tool, ws.path, tool_paths)
+        done = await run_step(run.runner, step, root=ws.path, tool_paths=tool_paths, located=run.style_found)
+        if done.result is None:
+            run.note_style(
+                f"missing:{step.tool.value}",
+                ActionStatus.SKIPPED,
+                f"the repository declares {step.tool.executable} but it is not installed in the checkout: not run",
+                {"tool": step.tool.value},
+            )
+            continue
+        if done.result.timed_out or done.result.returncode is None:
+            run.note_style(
+                f"failed:{step.tool.value}",
+                ActionStatus.FAILED,
+                f"{step.tool.value} did not finish: {one_line(done.result.output[-300:])}",
+                {"tool": step.tool.value, "output": done.result.output[-2000:]},
+            )
+            continue
+        ran.append(step.tool.value)
+        run.note_style(
+            f"ran:{step.tool.value}",
+            ActionStatus.SUCCEEDED if done.result.ok else ActionStatus.SKIPPED,
+            f"ran {step.tool.value} on {', '.join(step.files)}" + ("" if done.result.ok else f" (exit {done.result.returncode})"),
+            {
+                "tool": step.tool.value,
+                "files": list(step.files),
+                "exit": done.result.returncode,
+                "output": done.result.output[-2000:],
+            },
+        )
+    if not ran:
+        return ()
+    kept = True
+    for name, text in fixed.items():
+        path = ws.path / name
+        base = await ws.git.run("show", f"{ws.base_sha}:{name}", check=False)
+        formatted = path.read_text(errors="replace") if path.is_file() else ""
+        if not formatting_kept(base=base.stdout if base.returncode == 0 else "", fixed=text, formatted=formatted):
+            path.write_text(text)  # the file was not formatted before: restyling it would bury the fix
+            kept = False
+            run.note_style(
+                f"dropped:{name}",
+                ActionStatus.SKIPPED,
+                f"{', '.join(ran)} would rewrite lines of {one_line(name, limit=200)} the fix did not touch: formatting not kept",
+                {"file": name[:500], "tools": ran},
+            )
+    return tuple(ran) if kept else ()
 
 
 async def _revert_candidates(run: _Run, ws: Workspace) -> list[tuple[FixStrategy, str, Callable[[], Awaitable[tuple[str, ...]]]]]:
@@ -700,6 +775,7 @@ def _summaries(candidates: list[FixCandidate], learning: StrategyLearning | None
             "within_evidence": c.within_evidence,
             "reproduced": c.reproduced,
             "avoided": learning.avoided(c.strategy),
+            "styled": list(c.styled),
         }
         for c in candidates
     )

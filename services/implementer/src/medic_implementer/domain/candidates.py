@@ -29,6 +29,7 @@ class FixCandidate:
     within_evidence: bool
     reproduced: bool  # the regression test (if any) failed before and passes with this fix
     preference: int = 0  # the order its fixer proposed it in (lower: the better-suited template)
+    styled: tuple[str, ...] = ()  # the repository's formatters/linters run on it
 
     @property
     def passed(self) -> bool:
