@@ -182,10 +182,14 @@ def _charts(summary: Any) -> dict[str, str]:
 
 
 def _strategy_charts(report: Any) -> dict[str, str]:
-    """Per strategy: its success rate (%) per period, a period without a verdict drawn empty."""
+    """Per strategy: its success rate (%) per period."""
     return {
         s.strategy: bar_chart(
-            labels=[p.start.strftime("%d %b") for p in s.periods],
+            # The rate in the label too: a period whose fixes all failed (0%) reads apart from one without a verdict (–).
+            labels=[
+                p.start.strftime("%d %b ") + (f"{round(100 * p.success_rate)}%" if p.success_rate is not None else "–")
+                for p in s.periods
+            ],
             values=[round(100 * p.success_rate) if p.success_rate is not None else 0 for p in s.periods],
             title=f"{s.strategy}: success rate (%)",
             css="bar-ok",
