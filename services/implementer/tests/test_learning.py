@@ -48,6 +48,8 @@ from medic_implementer.testing import (
 )
 from medic_runtime import Emitter, ServiceRuntime, WorkContext, WorkItem
 
+pytestmark = pytest.mark.postgres
+
 RELEASER = Producer(service="releaser", instance="releaser-test")
 
 
