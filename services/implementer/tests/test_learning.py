@@ -7,9 +7,10 @@ strategy's confidence.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,8 @@ from medic_contracts import (
     FixStrategy,
     MedicConfig,
     Producer,
+    TopicName,
+    TopicRegistry,
     event_adapter,
 )
 from medic_implementer.app import build
@@ -43,12 +46,13 @@ from medic_implementer.testing import (
     PY_TEST_COMMAND,
     FixtureRepo,
     make_repo,
+    produce,
     python_diagnosis,
+    read_events,
+    set_config,
     write_target,
 )
-from medic_runtime import Emitter, ServiceRuntime, WorkContext, WorkItem
-
-pytestmark = pytest.mark.postgres
+from medic_runtime import Emitter, ServiceRuntime, ServiceSettings, WorkContext, WorkItem
 
 RELEASER = Producer(service="releaser", instance="releaser-test")
 
@@ -108,6 +112,7 @@ def null_pointer(repo: FixtureRepo, issue_id: str, fingerprint: str) -> Diagnosi
     return diag.model_copy(update={"issue": diag.issue.model_copy(update={"fingerprint": fingerprint})})
 
 
+@pytest.mark.postgres
 async def test_a_strategy_whose_fix_was_rolled_back_is_not_chosen_first_for_a_matching_issue(
     runtime: ServiceRuntime, python_repo: FixtureRepo
 ) -> None:
@@ -156,6 +161,7 @@ async def test_a_strategy_whose_fix_was_rolled_back_is_not_chosen_first_for_a_ma
         assert analyses(tx) == []
 
 
+@pytest.mark.postgres
 async def test_a_rejection_lowers_and_a_good_rating_raises_the_strategys_confidence(
     runtime: ServiceRuntime, python_repo: FixtureRepo
 ) -> None:
@@ -214,6 +220,7 @@ async def test_a_rejection_lowers_and_a_good_rating_raises_the_strategys_confide
     assert after_rating == pytest.approx((1 + 1) / (2 + 1 + 1))  # Beta(1,1) + one rejection + one 5/5 rating
 
 
+@pytest.mark.postgres
 async def test_a_poor_rating_and_a_rejected_deploy_are_analysed_into_the_issue(
     runtime: ServiceRuntime, python_repo: FixtureRepo
 ) -> None:
@@ -260,6 +267,7 @@ async def test_a_poor_rating_and_a_rejected_deploy_are_analysed_into_the_issue(
     assert learning.avoided(FixStrategy.PARTIAL_REVERT) and learning.confidence_of(FixStrategy.PARTIAL_REVERT) < 0.5
 
 
+@pytest.mark.postgres
 async def test_a_fix_whose_tests_all_fail_is_analysed_and_its_strategy_avoided(tmp_path: Path, fresh_postgres_url: str) -> None:
     gone = PY_TEST + (
         "\n\ndef test_unknown_practice_is_gone() -> None:\n"
@@ -303,3 +311,69 @@ async def test_a_fix_whose_tests_all_fail_is_analysed_and_its_strategy_avoided(t
         assert (await implementer.memory.learning_for(diag)).avoided(FixStrategy.NULL_GUARD)
     finally:
         await rt.store.close()
+
+
+@pytest.mark.kafka
+async def test_a_rollback_and_a_rating_on_the_bus_reach_the_implementers_history(
+    service_settings: Callable[..., ServiceSettings],
+    python_repo: FixtureRepo,
+    tmp_path: Path,
+    topics: TopicRegistry,
+    topic_prefix: str,
+    kafka_bootstrap: str,
+) -> None:
+    await set_config(kafka_bootstrap, topic_prefix, MedicConfig(version=1))
+    settings = service_settings(
+        "implementer",
+        cls=ImplementerSettings,
+        target_file=write_target(python_repo, tmp_path),
+        tool_paths=(Path(sys.executable).parent,),
+        workspace_dir=tmp_path / "worktrees",
+    )
+    assert isinstance(settings, ImplementerSettings)
+    rt = build(settings)
+    await rt.start()
+    try:
+        implementer = implementer_of(rt)
+        diag = null_pointer(python_repo, "iss_bus", "fp-bus")
+        async with rt.store.transaction() as conn:
+            await implementer.memory.remember_fix(
+                conn, key="bus-1", diagnosis=diag, strategy=FixStrategy.NULL_GUARD, commit_sha="c0ffee", diff_hash=None
+            )
+        rolled = DeploymentResult(
+            producer=RELEASER,
+            issue_id="iss_bus",
+            issue=diag.issue,
+            run_id="run-bus",
+            stage=DeploymentStage.STAGING,
+            outcome=DeploymentOutcome.ROLLED_BACK,
+            commit_sha="c0ffee",
+            checks=(CheckVerdict(name="new_fingerprints", passed=False, detail="2 new errors"),),
+        )
+        rating = ControlCommand(
+            producer=OPERATOR, issue_id="iss_bus", command=CommandName.FEEDBACK, actor="erin", rating=5, comment="fine"
+        )
+        await produce(kafka_bootstrap, topics.name(TopicName.DEPLOYMENTS_RESULT), rolled)
+        await produce(kafka_bootstrap, topics.name(TopicName.CONTROL), rating)
+        actions = await read_events(
+            kafka_bootstrap,
+            topics.name(TopicName.ACTIONS),
+            until=lambda es: any(isinstance(e, ActionRecorded) and e.action == FAILURE_ANALYSED for e in es),
+            timeout=30,
+        )
+        [analysis] = [a for a in actions if isinstance(a, ActionRecorded) and a.action == FAILURE_ANALYSED]
+        assert analysis.details["cause"] == "new_errors" and analysis.causation_id == rolled.event_id
+
+        async def rated() -> bool:
+            learning = await implementer.memory.learning_for(diag)
+            # Rolled back (a failure), then rated 5/5: Beta(1 + 1, 1 + 1).
+            return learning.confidence_of(FixStrategy.NULL_GUARD) == pytest.approx(0.5) and not learning.avoided(
+                FixStrategy.NULL_GUARD
+            )
+
+        deadline = time.monotonic() + 20
+        while not await rated():
+            assert time.monotonic() < deadline, "the feedback command was not applied"
+            await asyncio.sleep(0.2)
+    finally:
+        await rt.stop()
