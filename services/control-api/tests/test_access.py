@@ -39,6 +39,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
     ("GET", "/api/v1/audit/head", "viewer", None, 200),
     ("GET", "/api/v1/audit/verify", "operator", None, 200),
     ("GET", "/api/v1/metrics/summary", "viewer", None, 200),
+    ("GET", "/api/v1/strategies", "viewer", None, 200),
     ("GET", "/api/v1/dlq", "viewer", None, 200),
     ("GET", "/api/v1/whoami", "viewer", None, 200),
     ("POST", "/api/v1/tokens", "admin", "TOKEN", 201),

@@ -305,7 +305,7 @@ async def test_github_gets_the_branch_and_one_pull_request_through_pygithub(
         again = await implement_fix(diag, target=python_repo.target, repo=python_repo.path, options=fix_options(), forge=forge)
         assert first.kind is OutcomeKind.COMMITTED, (first.reasons, first.candidates)
         assert again.resumed and again.pr_number == first.pr_number
-        assert list(gh.pulls) == [first.pr_number]
+        assert first.pr_number is not None and list(gh.pulls) == [first.pr_number]
         pull = gh.pulls[first.pr_number]
         assert (pull.head, pull.base, pull.state) == ("agent/fix-iss_practice", "staging", "open")
         assert set(pull.labels) == {"medic", "auto-fix"} and "## Root cause" in pull.body

@@ -36,6 +36,7 @@ from .metrics import views as metrics_views
 from .middleware import BodyLimit, SecurityHeaders
 from .projector import Delivered, project
 from .settings import ControlSettings
+from .strategies import views as strategy_views
 
 __all__ = ["ControlRuntime", "build", "main"]
 
@@ -105,6 +106,7 @@ def build(settings: ControlSettings) -> ServiceRuntime:
         dlq_views,
         auth_views,
         events_views,
+        strategy_views,
     ):
         api.include_router(module.router)
     app.include_router(api)

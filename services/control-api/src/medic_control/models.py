@@ -10,6 +10,7 @@ from .db import Base
 from .dlq.models import DeadLetterRow
 from .feedback.models import FixFeedback
 from .issues.models import Issue
+from .strategies.models import StrategyOutcomeRow
 
 __all__ = [
     "Action",
@@ -22,4 +23,5 @@ __all__ = [
     "DeadLetterRow",
     "FixFeedback",
     "Issue",
+    "StrategyOutcomeRow",
 ]

@@ -6,7 +6,8 @@ id of the event each one replays, if any) and writes them in the caller's transa
 - every event is appended to the hash-chained audit trail, keyed by its event id (a replay is
   keyed by the id of the event it replays), so a redelivery or a replay adds nothing;
 - issue events create or move the issue (``issues.lifecycle``), never backwards within a run;
-- ApprovalRequested opens an approval; DeadLetter is kept for ``GET /dlq``.
+- ApprovalRequested opens an approval; DeadLetter is kept for ``GET /dlq``;
+- fixes, deployments and failure analyses become per-strategy outcomes (``strategies``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from .approvals.models import Approval
 from .dlq.models import DeadLetterRow
 from .issues.lifecycle import IssueStatus, next_status, status_for
 from .issues.models import Issue
+from .strategies import service as strategies
 
 __all__ = ["Delivered", "ProjectionResult", "audit_record", "project"]
 
@@ -266,6 +268,7 @@ async def project(conn: AsyncConnection, batch: Sequence[Delivered]) -> Projecti
         if d.key in appended:
             first.setdefault(d.key, d)  # one projection per key, even within a batch
     fresh = list(first.values())
+    await strategies.project(conn, [(d.key, d.event) for d in fresh])
 
     known = _issues_known_to(conn)
     wanted_ids = sorted({d.event.issue_id for d in fresh if d.event.issue_id and _touches_issue(d.event)} - set(known.rows))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medic_contracts import CommandName, DiagnosisReady, TopicName, load_target, section
+from medic_contracts import CommandName, DeploymentResult, DiagnosisReady, TopicName, load_target, section
 from medic_runtime import ServiceRuntime, run_service
 
 from . import handlers
@@ -21,7 +21,8 @@ __all__ = ["build", "main"]
 
 
 def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> ServiceRuntime:
-    """Wire the implementer: DiagnosisReady → ``fix`` work item → worker; approve/reject commands.
+    """Wire the implementer: DiagnosisReady → ``fix`` work item → worker; approve/reject commands; the
+    learning loop (DeploymentResult and feedback commands become strategy outcomes).
 
     ``forge`` replaces the one the target's ``[forge]`` section names (tests, embedding).
     """
@@ -65,6 +66,9 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
     runtime.consume(TopicName.DIAGNOSES_READY, DiagnosisReady)(on_diagnosis)
     runtime.on_command(CommandName.APPROVE)(on_approve)
     runtime.on_command(CommandName.REJECT)(on_reject)
+    on_deployment, on_feedback = handlers.build_learning_handlers(implementer)
+    runtime.consume(TopicName.DEPLOYMENTS_RESULT, DeploymentResult)(on_deployment)
+    runtime.on_command(CommandName.FEEDBACK)(on_feedback)
     runtime.worker(FIX_WORK, concurrency=settings.fix_concurrency, lease_s=settings.fix_lease_s)(implementer.run_fix)
     runtime.every(60.0, name="expire-approvals")(implementer.expire_approvals_tick)
     return runtime

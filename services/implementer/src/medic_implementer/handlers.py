@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from medic_contracts import ActionStatus, ControlCommand, DiagnosisReady
+from medic_contracts import ActionStatus, ControlCommand, DeploymentResult, DiagnosisReady
 from medic_runtime import HandlerContext
 
 from .service import Implementer
 
 CommandHandler = Callable[[ControlCommand], Awaitable[None]]
+DeploymentHandler = Callable[[DeploymentResult, HandlerContext], Awaitable[None]]
 
 
 def build_handlers(
@@ -26,8 +27,21 @@ def build_handlers(
 
     async def on_reject(command: ControlCommand) -> None:
         await implementer.decide(command, approve=False)
+        await implementer.learn_from_deploy_rejection(command)
 
     return on_diagnosis, on_approve, on_reject
+
+
+def build_learning_handlers(implementer: Implementer) -> tuple[DeploymentHandler, CommandHandler]:
+    """The DeploymentResult handler and the feedback command handler: what happened to a fix, as strategy outcomes."""
+
+    async def on_deployment(event: DeploymentResult, ctx: HandlerContext) -> None:
+        await implementer.learn_from_deployment(ctx.conn, event, ctx)
+
+    async def on_feedback(command: ControlCommand) -> None:
+        await implementer.learn_from_feedback(command)
+
+    return on_deployment, on_feedback
 
 
 async def record_unconfigured(event: DiagnosisReady, ctx: HandlerContext) -> None:

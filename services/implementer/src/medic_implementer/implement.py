@@ -46,6 +46,7 @@ from medic_contracts import (
 from .adapters.forge import FORGE_ERRORS, Forge, ForgeError, push
 from .adapters.git import Git, GitError
 from .adapters.signing import CommitSigner
+from .adapters.style import find_tool, repository_tools, run_step
 from .adapters.testrun import SandboxLimits, TestRun, TestRunner
 from .adapters.workspace import Workspace, fix_branch, open_workspace, resolve_base
 from .domain.candidates import FixCandidate, best_candidate, diff_changes, diff_hash, diff_lines
@@ -64,6 +65,8 @@ from .domain.regression import (
     reproduces,
     typescript_regression_test,
 )
+from .domain.strategy_stats import StrategyLearning
+from .domain.style import StyleTool, formatting_kept, style_steps
 
 __all__ = [
     "ApprovedFix",
@@ -389,6 +392,16 @@ class _Run:
     audit: Audit
     runner: TestRunner
     refusals: list[dict[str, str]] = field(default_factory=list)
+    learning: StrategyLearning = field(default_factory=StrategyLearning)
+    style_tools: tuple[StyleTool, ...] | None = None  # read from the checkout on first use
+    style_found: dict[StyleTool, Path | None] = field(default_factory=dict)
+    style_noted: set[str] = field(default_factory=set)
+
+    def note_style(self, key: str, status: ActionStatus, summary: str, details: dict[str, Any]) -> None:
+        """Audit a style event once per run (every candidate runs the same tools)."""
+        if key not in self.style_noted:
+            self.style_noted.add(key)
+            self.audit("implementer.style", status, summary, details)
 
     def refuse(self, path: str, reason: str, origin: str) -> None:
         self.refusals.append({"path": path, "reason": reason, "origin": origin})
@@ -453,6 +466,7 @@ async def _validate_inner(
     preference: int,
 ) -> FixCandidate | None:
     all_files = files
+    styled = await _match_style(run, ws, files)
     result = await run.runner.run(run.target.test_command, cwd=ws.path)
     reproduced = False
     if result.passed and regression is not None:
@@ -475,7 +489,70 @@ async def _validate_inner(
         within_evidence=all(f in evidence for f in files),
         reproduced=reproduced,
         preference=preference,
+        styled=styled,
     )
+
+
+async def _match_style(run: _Run, ws: Workspace, files: tuple[str, ...]) -> tuple[str, ...]:
+    """Run the repository's own formatters/linters on the changed files; the tools whose output was kept."""
+    if run.style_tools is None:
+        run.style_tools = repository_tools(ws.path)
+    present = [f for f in files if (ws.path / f).is_file() and not (ws.path / f).is_symlink()]
+    steps = style_steps(run.style_tools, present)
+    if not steps:
+        return ()
+    fixed = {f: (ws.path / f).read_text(errors="replace") for f in present}
+    tool_paths = run.options.limits.tool_paths
+    ran: list[str] = []
+    for step in steps:
+        if step.tool not in run.style_found:
+            run.style_found[step.tool] = find_tool(step.tool, ws.path, tool_paths)
+        done = await run_step(run.runner, step, root=ws.path, tool_paths=tool_paths, located=run.style_found)
+        if done.result is None:
+            run.note_style(
+                f"missing:{step.tool.value}",
+                ActionStatus.SKIPPED,
+                f"the repository declares {step.tool.executable} but it is not installed in the checkout: not run",
+                {"tool": step.tool.value},
+            )
+            continue
+        if done.result.timed_out or done.result.returncode is None:
+            run.note_style(
+                f"failed:{step.tool.value}",
+                ActionStatus.FAILED,
+                f"{step.tool.value} did not finish: {one_line(done.result.output[-300:])}",
+                {"tool": step.tool.value, "output": done.result.output[-2000:]},
+            )
+            continue
+        ran.append(step.tool.value)
+        run.note_style(
+            f"ran:{step.tool.value}",
+            ActionStatus.SUCCEEDED if done.result.ok else ActionStatus.SKIPPED,
+            f"ran {step.tool.value} on {', '.join(step.files)}" + ("" if done.result.ok else f" (exit {done.result.returncode})"),
+            {
+                "tool": step.tool.value,
+                "files": list(step.files),
+                "exit": done.result.returncode,
+                "output": done.result.output[-2000:],
+            },
+        )
+    if not ran:
+        return ()
+    kept = True
+    for name, text in fixed.items():
+        path = ws.path / name
+        base = await ws.git.run("show", f"{ws.base_sha}:{name}", check=False)
+        formatted = path.read_text(errors="replace") if path.is_file() else ""
+        if not formatting_kept(base=base.stdout if base.returncode == 0 else "", fixed=text, formatted=formatted):
+            path.write_text(text)  # the file was not formatted before: restyling it would bury the fix
+            kept = False
+            run.note_style(
+                f"dropped:{name}",
+                ActionStatus.SKIPPED,
+                f"{', '.join(ran)} would rewrite lines of {one_line(name, limit=200)} the fix did not touch: formatting not kept",
+                {"file": name[:500], "tools": ran},
+            )
+    return tuple(ran) if kept else ()
 
 
 async def _revert_candidates(run: _Run, ws: Workspace) -> list[tuple[FixStrategy, str, Callable[[], Awaitable[tuple[str, ...]]]]]:
@@ -567,10 +644,14 @@ def candidate_passed_cleanly(candidates: list[FixCandidate], regression: Regress
     )
 
 
-def _unbeatable(candidate: FixCandidate, suggested: FixStrategy, regression: RegressionTest | None) -> bool:
-    """True when no other candidate could rank higher (saves test runs): passing, in the evidence, reproduced, suggested."""
+def _unbeatable(
+    candidate: FixCandidate, suggested: FixStrategy, regression: RegressionTest | None, learning: StrategyLearning
+) -> bool:
+    """True when no other candidate could rank higher (saves test runs): passing, not avoided, in the evidence,
+    reproduced, suggested."""
     return (
         candidate.passed
+        and not learning.avoided(candidate.strategy)
         and candidate.within_evidence
         and (candidate.reproduced or regression is None)
         and (candidate.strategy in _REVERT_STRATEGIES) == (suggested in _REVERT_STRATEGIES)
@@ -611,7 +692,9 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
         source = ws.path / affected
         if not verdict.refused and source.is_file():
             text = source.read_text(errors="replace")
-            edits = _template_edits(diagnosis, text, affected, run.target.language)[: run.options.max_candidates]
+            edits = _template_edits(diagnosis, text, affected, run.target.language)
+            # Strategies that went wrong on a similar issue are tried last (stable: the fixer's order otherwise holds).
+            edits = sorted(edits, key=lambda e: run.learning.avoided(e.strategy))[: run.options.max_candidates]
             for preference, edit in enumerate(edits):
                 _write(ws, guard, edit.path, edit.new_text)
                 candidate = await _validate(
@@ -629,13 +712,16 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
                 await _reset(ws)
                 if candidate:
                     candidates.append(candidate)
-                if candidate and _unbeatable(candidate, diagnosis.fix_strategy, regression):
+                if candidate and _unbeatable(candidate, diagnosis.fix_strategy, regression, run.learning):
                     break
 
-    best_so_far = best_candidate(candidates, suggested=diagnosis.fix_strategy)
+    best_so_far = best_candidate(candidates, suggested=diagnosis.fix_strategy, learning=run.learning)
     reverts = (
-        [] if best_so_far and _unbeatable(best_so_far, diagnosis.fix_strategy, regression) else await _revert_candidates(run, ws)
+        []
+        if best_so_far and _unbeatable(best_so_far, diagnosis.fix_strategy, regression, run.learning)
+        else await _revert_candidates(run, ws)
     )
+    reverts = sorted(reverts, key=lambda r: run.learning.avoided(r[0]))
     for preference, (strategy, description, apply) in enumerate(reverts):
         try:
             files = await apply()
@@ -658,11 +744,12 @@ async def _collect_candidates(run: _Run, ws: Workspace, guard: PathGuard) -> tup
             if candidate:
                 candidates.append(candidate)
         await _reset(ws)
-        if candidate_passed_cleanly(candidates, regression):
+        if candidate_passed_cleanly(candidates, regression) and not run.learning.avoided(candidates[-1].strategy):
             break  # reverts are tried finest first: a passing one is not beaten by a coarser one
 
-    good = best_candidate(candidates, suggested=diagnosis.fix_strategy)
-    if run.options.proposer is not None and (good is None or diagnosis.fix_strategy is FixStrategy.LLM_EDIT):
+    good = best_candidate(candidates, suggested=diagnosis.fix_strategy, learning=run.learning)
+    distrusted = good is not None and run.learning.avoided(good.strategy)
+    if run.options.proposer is not None and (good is None or distrusted or diagnosis.fix_strategy is FixStrategy.LLM_EDIT):
 
         async def run_tests() -> TestRun:
             return await run.runner.run(run.target.test_command, cwd=ws.path)
@@ -693,7 +780,8 @@ def _outcome_base(diagnosis: DiagnosisReady, branch: str, attempt: int) -> dict[
     return {"issue_id": diagnosis.issue_id, "branch": branch, "attempt": attempt}
 
 
-def _summaries(candidates: list[FixCandidate]) -> tuple[dict[str, Any], ...]:
+def _summaries(candidates: list[FixCandidate], learning: StrategyLearning | None = None) -> tuple[dict[str, Any], ...]:
+    learning = learning or StrategyLearning()
     return tuple(
         {
             "strategy": c.strategy.value,
@@ -705,6 +793,8 @@ def _summaries(candidates: list[FixCandidate]) -> tuple[dict[str, Any], ...]:
             "diff_lines": c.size,
             "within_evidence": c.within_evidence,
             "reproduced": c.reproduced,
+            "avoided": learning.avoided(c.strategy),
+            "styled": list(c.styled),
         }
         for c in candidates
     )
@@ -870,17 +960,21 @@ async def implement_fix(
     before_side_effect: SideEffectCheck = _allow,
     audit: Audit = _noop_audit,
     now: datetime | None = None,
+    learning: StrategyLearning | None = None,
 ) -> FixOutcome:
     """Make, validate, guard, commit and deliver a fix for ``diagnosis`` (see the module docstring).
 
     ``config`` is the Medic configuration policy is evaluated with (default: Medic's defaults);
     ``request`` the failing request when the caller has it (else taken from ``request`` evidence);
     ``approved`` a fix a human approved, applied instead of searching again; ``before_side_effect``
-    raises to refuse a commit or push (the service's pause gate).
+    raises to refuse a commit or push (the service's pause gate); ``learning`` what past fixes of
+    similar issues teach (strategies to try last, per-strategy confidence).
     """
     config = config if config is not None else MedicConfig()
     runner = TestRunner(options.limits)
-    run = _Run(diagnosis=diagnosis, target=target, options=options, audit=audit, runner=runner)
+    run = _Run(
+        diagnosis=diagnosis, target=target, options=options, audit=audit, runner=runner, learning=learning or StrategyLearning()
+    )
     git = Git(repo)
     branch = fix_branch(diagnosis.issue_id)
     base_fields = _outcome_base(diagnosis, branch, attempt)
@@ -954,14 +1048,14 @@ async def implement_fix(
             needs_approval, candidates = True, list[FixCandidate]()
         else:
             candidates, regression = await _collect_candidates(run, ws, guard)
-            best = best_candidate(candidates, suggested=diagnosis.fix_strategy)
+            best = best_candidate(candidates, suggested=diagnosis.fix_strategy, learning=run.learning)
             if best is None:
                 reasons = ("no candidate fix passed the tests",) if candidates else ("no candidate fix could be made",)
                 return FixOutcome(
                     kind=OutcomeKind.NO_FIX,
                     reasons=reasons,
                     base_sha=base,
-                    candidates=_summaries(candidates),
+                    candidates=_summaries(candidates, run.learning),
                     refusals=tuple(run.refusals),
                     **base_fields,
                 )
@@ -992,7 +1086,7 @@ async def implement_fix(
                 "description": description,
                 "regression_test": regression_path,
                 "tests": tests,
-                "candidates": _summaries(candidates),
+                "candidates": _summaries(candidates, run.learning),
                 "refusals": tuple(run.refusals),
             }
             if decision.verdict is Verdict.NEEDS_APPROVAL:
@@ -1047,7 +1141,7 @@ async def implement_fix(
         pr_number=pr_number,
         signature=signature,
         needs_approval=needs_approval,
-        candidates=_summaries(candidates),
+        candidates=_summaries(candidates, run.learning),
         refusals=tuple(run.refusals),
         **base_fields,
     )

@@ -6,6 +6,11 @@ turns its outcome into events: FixCommitted and ActionRecorded (diff, test outpu
 ApprovalRequested (bound to the diff hash) when policy wants a human, an audited refusal or
 escalation otherwise. Pending approvals live in the service's store, so an approval that arrives
 after a restart still finds its diff.
+
+The learning loop closes here too: every fix is remembered with its strategy; a fix whose tests all
+failed, a rejection, a rollback (DeploymentResult) or a rating (the ``feedback`` command) becomes
+an outcome of that strategy and, when it is a failure, an analysis in the issue's audit trail; the
+next fix ranks its candidates with what that history teaches (:class:`StrategyMemory`).
 """
 
 from __future__ import annotations
@@ -26,18 +31,25 @@ from medic_contracts import (
     ApprovalKind,
     ApprovalRequested,
     ControlCommand,
+    DeploymentOutcome,
+    DeploymentResult,
+    DeploymentStage,
     DiagnosisReady,
     FixStrategy,
     MedicConfig,
     TargetConfig,
+    TestOutcome,
     TestReport,
     utcnow,
 )
-from medic_runtime import RetryLater, ServiceRuntime, WorkContext, WorkItem
+from medic_runtime import Emitter, RetryLater, ServiceRuntime, WorkContext, WorkItem
 
 from .adapters.forge import FORGE_ERRORS, Forge
 from .domain.candidates import diff_hash
+from .domain.failure_analysis import FailureAnalysis, analyse_rating, analyse_rejection, analyse_rollback, analyse_tests
+from .domain.strategy_stats import IssueShape, Signal, StrategyLearning, shape_of
 from .implement import ApprovedFix, FixOptions, FixOutcome, OutcomeKind, implement_fix
+from .learning import StrategyMemory
 from .store import fix_approvals
 
 __all__ = ["FIX_WORK", "Implementer", "approval_id_for"]
@@ -45,6 +57,22 @@ __all__ = ["FIX_WORK", "Implementer", "approval_id_for"]
 log = logging.getLogger("medic.implementer")
 
 FIX_WORK = "fix"
+FAILURE_ANALYSED = "implementer.fix_failure_analysed"
+
+
+def record_analysis(
+    emitter: Emitter, analysis: FailureAnalysis, *, issue_id: str, shape: IssueShape, caused_by: Any, **extra: Any
+) -> None:
+    """Audit why a fix failed (projected by control-api into the issue's actions)."""
+    emitter.record(
+        FAILURE_ANALYSED,
+        ActionStatus.SUCCEEDED,
+        analysis.summary[:1900],
+        issue_id=issue_id,
+        reasoning=analysis.lesson,
+        details={**analysis.details(shape), **extra},
+        caused_by=caused_by,
+    )
 
 
 def approval_id_for(diagnosis: DiagnosisReady, attempt: int) -> str:
@@ -62,6 +90,11 @@ class Implementer:
     forge: Forge | None
     options: FixOptions
     repository: str
+
+    @property
+    def memory(self) -> StrategyMemory:
+        """The strategy history in this service's store."""
+        return StrategyMemory(self.rt.store)
 
     # ---- intake --------------------------------------------------------------------------------
 
@@ -94,7 +127,14 @@ class Implementer:
         config = self.rt.config()
         if config is None:
             raise RetryLater(30, "configuration unknown or stale: failing closed")
-        approved = await self._approved(item.payload.get("approval_id"))
+        await self.fix(diagnosis, ctx, config=config, attempt=attempt, approval_id=item.payload.get("approval_id"))
+
+    async def fix(
+        self, diagnosis: DiagnosisReady, ctx: WorkContext, *, config: MedicConfig, attempt: int, approval_id: Any = None
+    ) -> FixOutcome:
+        """Make the fix for one diagnosis with what past fixes teach, remember its strategy, announce the outcome."""
+        approved = await self._approved(approval_id)
+        learning = await self.memory.learning_for(diagnosis)
 
         def before(action: str) -> None:
             ctx.require_running(action, issue_id=diagnosis.issue_id)
@@ -115,14 +155,60 @@ class Implementer:
                 paused=self.rt.paused,
                 before_side_effect=before,
                 audit=audit,
+                learning=learning,
             )
         except FORGE_ERRORS as exc:
             # The commit (if made) stays on the local branch; the retry finds it by its trailer.
             raise RetryLater(30, f"forge unavailable: {exc}") from exc
-        await self._announce(outcome, diagnosis, ctx, config=config, attempt=attempt)
+        await self._remember(outcome, diagnosis, ctx, attempt=attempt)
+        await self._announce(outcome, diagnosis, ctx, config=config, attempt=attempt, learning=learning)
+        return outcome
+
+    async def _remember(self, outcome: FixOutcome, diagnosis: DiagnosisReady, ctx: WorkContext, *, attempt: int) -> None:
+        """Keep the strategy of a fix made (or proposed); analyse the strategies whose tests all failed."""
+        key = f"{diagnosis.event_id}:{attempt}"
+        async with self.rt.store.transaction() as conn:
+            if outcome.kind in (OutcomeKind.COMMITTED, OutcomeKind.NEEDS_APPROVAL):
+                await self.memory.remember_fix(
+                    conn,
+                    key=key,
+                    diagnosis=diagnosis,
+                    strategy=outcome.strategy,
+                    commit_sha=outcome.commit_sha,
+                    diff_hash=outcome.diff_hash or None,
+                )
+            if outcome.kind is not OutcomeKind.NO_FIX:
+                return
+            failed: dict[FixStrategy, list[TestReport]] = {}
+            for candidate in outcome.candidates:
+                if candidate.get("tests") == TestOutcome.PASSED.value:
+                    continue
+                try:
+                    strategy = FixStrategy(str(candidate.get("strategy")))
+                    tested = TestOutcome(str(candidate.get("tests")))
+                except ValueError:
+                    continue
+                summary = str(candidate.get("test_summary") or "")
+                report = TestReport(command=self.target.test_command, outcome=tested, summary=summary)
+                failed.setdefault(strategy, []).append(report)
+            shape = shape_of(diagnosis)
+            for strategy, reports in failed.items():
+                analysis = analyse_tests(strategy=strategy, reports=reports)
+                new = await self.memory.record_failure(
+                    conn, key=f"tests:{key}:{strategy.value}", issue_id=diagnosis.issue_id, shape=shape, analysis=analysis
+                )
+                if new:
+                    record_analysis(ctx, analysis, issue_id=diagnosis.issue_id, shape=shape, caused_by=diagnosis)
 
     async def _announce(
-        self, outcome: FixOutcome, diagnosis: DiagnosisReady, ctx: WorkContext, *, config: MedicConfig, attempt: int
+        self,
+        outcome: FixOutcome,
+        diagnosis: DiagnosisReady,
+        ctx: WorkContext,
+        *,
+        config: MedicConfig,
+        attempt: int,
+        learning: StrategyLearning | None = None,
     ) -> None:
         issue_id = diagnosis.issue_id
         details: dict[str, Any] = {
@@ -131,6 +217,8 @@ class Implementer:
             "candidates": [dict(c) for c in outcome.candidates],
             "refusals": [dict(r) for r in outcome.refusals],
         }
+        if learning is not None and (learning.avoid or learning.confidence):
+            details["learning"] = learning.as_dict()
         if outcome.kind is OutcomeKind.COMMITTED:
             event = outcome.fix_committed(diagnosis, producer=self.rt.producer, repository=self.repository)
             ctx.emit(event)
@@ -342,6 +430,13 @@ class Implementer:
                 .where(fix_approvals.c.approval_id == command.approval_id)
                 .values(status=status, decided_by=command.actor, decided_at=time.time())
             )
+            if status == "rejected":
+                analysis = analyse_rejection(strategy=FixStrategy(row.strategy), actor=command.actor, reason=command.reason)
+                shape = shape_of(diagnosis)
+                if await self.memory.record_failure(
+                    tx.conn, key=f"reject:{command.approval_id}", issue_id=row.issue_id, shape=shape, analysis=analysis
+                ):
+                    record_analysis(tx, analysis, issue_id=row.issue_id, shape=shape, caused_by=command)
             if status == "approved":
                 await self.rt.work.enqueue(
                     tx.conn,
@@ -363,3 +458,74 @@ class Implementer:
                 details={"approval_id": command.approval_id, "diff_hash": row.diff_hash, "reason": command.reason},
                 caused_by=command,
             )
+
+    # ---- learning from what happened to a fix --------------------------------------------------
+
+    async def learn_from_deployment(self, conn: AsyncConnection, event: DeploymentResult, emitter: Emitter) -> None:
+        """A rollback or reopening is a failure of the fix's strategy (analysed); a production promotion a success."""
+        bad = event.outcome in (DeploymentOutcome.ROLLED_BACK, DeploymentOutcome.REOPENED)
+        good = event.outcome is DeploymentOutcome.PROMOTED and event.stage is DeploymentStage.PRODUCTION
+        if not (bad or good):
+            return
+        fix = await self.memory.fix_for(conn, issue_id=event.issue_id, commit_sha=event.commit_sha)
+        if fix is None:
+            return  # not a fix this implementer made (or made before it kept a history)
+        key = f"deploy:{event.event_id}"
+        if good:
+            await self.memory.record(
+                conn,
+                key=key,
+                issue_id=fix.issue_id,
+                strategy=fix.strategy,
+                shape=fix.shape,
+                signal=Signal.PROMOTED,
+                cause="promoted",
+            )
+            return
+        analysis = analyse_rollback(
+            strategy=fix.strategy,
+            stage=event.stage.value,
+            reason=event.reason,
+            checks=event.checks,
+            reopened=event.outcome is DeploymentOutcome.REOPENED,
+        )
+        if await self.memory.record_failure(conn, key=key, issue_id=fix.issue_id, shape=fix.shape, analysis=analysis):
+            record_analysis(emitter, analysis, issue_id=fix.issue_id, shape=fix.shape, caused_by=event, run_id=event.run_id)
+
+    async def learn_from_feedback(self, command: ControlCommand) -> None:
+        """A human's rating moves the confidence of the strategy that made the fix; a poor one is analysed."""
+        if command.rating is None or not command.issue_id:
+            return
+        async with self.rt.transaction() as tx:
+            fix = await self.memory.fix_for(tx.conn, issue_id=command.issue_id)
+            strategy = command.fix_strategy or (fix.strategy if fix else None)
+            if strategy is None:
+                return  # a rating of an issue no strategy fixed: nothing to learn about strategies
+            shape = fix.shape if fix is not None else IssueShape(fingerprint="", error_kind="unknown")
+            comment = command.comment or ""
+            analysis = analyse_rating(strategy=strategy, rating=command.rating, actor=command.actor, comment=comment)
+            new = await self.memory.record(
+                tx.conn,
+                key=f"feedback:{command.event_id}",
+                issue_id=command.issue_id,
+                strategy=strategy,
+                shape=shape,
+                signal=Signal.RATED,
+                cause=analysis.cause if analysis else f"rated {command.rating}/5",
+                rating=command.rating,
+            )
+            if new and analysis is not None:
+                record_analysis(tx, analysis, issue_id=command.issue_id, shape=shape, caused_by=command, rating=command.rating)
+
+    async def learn_from_deploy_rejection(self, command: ControlCommand) -> None:
+        """A human who rejects deploying a fix rejects the fix: a failure of its strategy."""
+        if command.approval_kind is not ApprovalKind.DEPLOY or not command.issue_id:
+            return
+        async with self.rt.transaction() as tx:
+            fix = await self.memory.fix_for(tx.conn, issue_id=command.issue_id)
+            if fix is None:
+                return
+            analysis = analyse_rejection(strategy=fix.strategy, actor=command.actor, reason=command.reason)
+            key = f"reject:{command.approval_id or command.event_id}"
+            if await self.memory.record_failure(tx.conn, key=key, issue_id=fix.issue_id, shape=fix.shape, analysis=analysis):
+                record_analysis(tx, analysis, issue_id=fix.issue_id, shape=fix.shape, caused_by=command)

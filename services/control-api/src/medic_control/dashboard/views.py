@@ -33,6 +33,7 @@ from ..context import ControlContext, get_context
 from ..deps import SESSION_COOKIE, authenticate_secret
 from ..issues import service as issues
 from ..metrics import service as metrics
+from ..strategies import service as strategies
 from .charts import bar_chart, stacked_bar_chart
 
 __all__ = ["mount_static", "router"]
@@ -43,7 +44,7 @@ _env = Environment(loader=PackageLoader("medic_control.dashboard", "templates"),
 _env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, default=str, ensure_ascii=False)
 _env.globals["BASE"] = BASE
 
-FRAGMENTS = ("status", "agents", "approvals", "issues", "metrics", "audit")
+FRAGMENTS = ("status", "agents", "approvals", "issues", "metrics", "strategies", "audit")
 
 
 def mount_static(app: FastAPI) -> None:
@@ -180,6 +181,24 @@ def _charts(summary: Any) -> dict[str, str]:
     }
 
 
+def _strategy_charts(report: Any) -> dict[str, str]:
+    """Per strategy: its success rate (%) per period."""
+    return {
+        s.strategy: bar_chart(
+            # The rate in the label too: a period whose fixes all failed (0%) reads apart from one without a verdict (–).
+            labels=[
+                p.start.strftime("%d %b ") + (f"{round(100 * p.success_rate)}%" if p.success_rate is not None else "–")
+                for p in s.periods
+            ],
+            values=[round(100 * p.success_rate) if p.success_rate is not None else 0 for p in s.periods],
+            title=f"{s.strategy}: success rate (%)",
+            css="bar-ok",
+            max_value=100,
+        )
+        for s in report.strategies
+    }
+
+
 async def _fragment_values(name: str, ctx: ControlContext, conn: AsyncConnection, principal: Principal) -> dict[str, Any]:
     values: dict[str, Any] = {
         "principal": principal,
@@ -199,6 +218,10 @@ async def _fragment_values(name: str, ctx: ControlContext, conn: AsyncConnection
         summary = await metrics.summary(conn, days=7)
         values["summary"] = summary
         values["charts"] = _charts(summary)
+    elif name == "strategies":
+        report = await strategies.report(conn, days=28, bucket_days=7)
+        values["strategies"] = report
+        values["strategy_charts"] = _strategy_charts(report)
     elif name == "audit":
         values["actions"] = await audit.list_actions(conn, filters=audit.ActionFilter(), limit=50)
     return values
@@ -218,7 +241,9 @@ async def dashboard(request: Request, ctx: Ctx, principal: Session) -> Response:
 
 @router.get("/fragments/{name}")
 async def fragment(
-    name: Annotated[str, Path(pattern="^(status|agents|approvals|issues|metrics|audit)$")], ctx: Ctx, principal: Session
+    name: Annotated[str, Path(pattern="^(status|agents|approvals|issues|metrics|strategies|audit)$")],
+    ctx: Ctx,
+    principal: Session,
 ) -> Response:
     """One section of the page, re-rendered (the script refreshes sections with these)."""
     if principal is None:

@@ -14,6 +14,7 @@ from ..deps import Ctx, Operator, ReadConn, Viewer
 from ..errors import error_responses
 from ..feedback import service as feedback
 from ..feedback.schemas import FeedbackIn, FeedbackOut
+from ..strategies import service as strategies
 from . import service
 from .lifecycle import IssueStatus
 from .schemas import CommandAcceptedIssue, IssueDetail, IssuePage, RollbackRequest
@@ -79,8 +80,12 @@ async def rollback(issue_id: IssueId, body: RollbackRequest, ctx: Ctx, principal
     responses=error_responses(404, 429),
 )
 async def post_feedback(issue_id: IssueId, body: FeedbackIn, ctx: Ctx, principal: Operator) -> FeedbackOut:
-    """Store a 1–5 rating with a comment (operators and admins)."""
+    """Store a 1–5 rating with a comment (operators and admins); it moves the confidence of the fix's strategy."""
     async with ctx.runtime.transaction() as tx:
         await lock_audit(tx)
         await service.require_issue(tx.conn, issue_id=issue_id)
-        return await feedback.record(tx.conn, issue_id=issue_id, body=body, principal=principal)
+        recorded = await feedback.record(tx.conn, issue_id=issue_id, body=body, principal=principal)
+        await strategies.feedback_given(
+            tx, issue_id=issue_id, feedback_id=recorded.id, rating=body.rating, comment=body.comment, principal=principal
+        )
+        return recorded

@@ -28,7 +28,7 @@ from medic_runtime import Redactor
 
 from ..domain.test_summary import count_tests, summarise_output
 
-__all__ = ["SandboxLimits", "TestRun", "TestRunner", "network_isolation_prefix"]
+__all__ = ["SandboxLimits", "TestRun", "TestRunner", "ToolRun", "network_isolation_prefix"]
 
 _KEEP_ENV = ("LANG", "LC_ALL", "TZ", "TERM")
 
@@ -72,6 +72,20 @@ class TestRun:
         return self.report.outcome is TestOutcome.PASSED
 
 
+@dataclass(frozen=True, slots=True)
+class ToolRun:
+    """One finished run of a tool (a formatter, a linter) given as an argv."""
+
+    returncode: int | None  # None: it could not start or was killed at the timeout
+    output: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the tool exited 0 within its limits."""
+        return self.returncode == 0 and not self.timed_out
+
+
 def _limit(limits: SandboxLimits) -> Callable[[], None]:
     def apply() -> None:  # runs in the child between fork and exec
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s))
@@ -110,28 +124,19 @@ class TestRunner:
         env.update(self.limits.extra_env)
         return env
 
-    async def run(self, command: str, *, cwd: Path, extra_args: Sequence[str] = ()) -> TestRun:
-        """Run ``command`` in ``cwd``; never raises for a failing, hanging or crashing suite."""
-        prefix = network_isolation_prefix() if self.limits.isolate_network else ()
-        # Inside the empty namespace only loopback comes up: suites that start local servers still run.
-        script = 'ip link set lo up >/dev/null 2>&1 || true; eval "$MEDIC_TEST_COMMAND"' if prefix else command
-        argv = [*prefix, "bash", "-c", script, "medic-test", *extra_args]
-        started = time.monotonic()
+    async def _spawn(self, argv: Sequence[str], *, cwd: Path, env: dict[str, str]) -> tuple[int | None, bytes, bool]:
+        """Run ``argv`` under the limits: (exit status, output, timed out); raises OSError if it cannot start."""
         with tempfile.TemporaryDirectory(prefix="medic-test-home-") as home:
-            try:
-                proc = await asyncio.create_subprocess_exec(
-                    *argv,
-                    cwd=cwd,
-                    env={**self.environment(Path(home)), "MEDIC_TEST_COMMAND": command},
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.STDOUT,
-                    start_new_session=True,  # own process group: a timeout kills the whole tree
-                    preexec_fn=_limit(self.limits),
-                )
-            except OSError as exc:
-                report = TestReport(command=command, outcome=TestOutcome.ERROR, summary=f"could not start: {exc}")
-                return TestRun(report=report, output=str(exc), network_isolated=bool(prefix))
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=cwd,
+                env={**self.environment(Path(home)), **env},
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,  # own process group: a timeout kills the whole tree
+                preexec_fn=_limit(self.limits),
+            )
             timed_out = False
             try:
                 raw, _ = await asyncio.wait_for(proc.communicate(), timeout=self.limits.timeout_s)
@@ -147,18 +152,41 @@ class TestRunner:
             finally:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)  # stragglers left by a passing run
+        return (None if timed_out else proc.returncode), raw, timed_out
+
+    async def run_tool(self, argv: Sequence[str], *, cwd: Path) -> ToolRun:
+        """Run a tool given as an argv (never through a shell) in ``cwd`` under the same sandbox as the tests."""
+        prefix = network_isolation_prefix() if self.limits.isolate_network else ()
+        try:
+            code, raw, timed_out = await self._spawn([*prefix, *argv], cwd=cwd, env={})
+        except OSError as exc:
+            return ToolRun(returncode=None, output=f"could not start: {exc}")
+        return ToolRun(returncode=code, output=self.redactor.text(raw.decode("utf-8", "replace"))[-20_000:], timed_out=timed_out)
+
+    async def run(self, command: str, *, cwd: Path, extra_args: Sequence[str] = ()) -> TestRun:
+        """Run ``command`` in ``cwd``; never raises for a failing, hanging or crashing suite."""
+        prefix = network_isolation_prefix() if self.limits.isolate_network else ()
+        # Inside the empty namespace only loopback comes up: suites that start local servers still run.
+        script = 'ip link set lo up >/dev/null 2>&1 || true; eval "$MEDIC_TEST_COMMAND"' if prefix else command
+        argv = [*prefix, "bash", "-c", script, "medic-test", *extra_args]
+        started = time.monotonic()
+        try:
+            returncode, raw, timed_out = await self._spawn(argv, cwd=cwd, env={"MEDIC_TEST_COMMAND": command})
+        except OSError as exc:
+            report = TestReport(command=command, outcome=TestOutcome.ERROR, summary=f"could not start: {exc}")
+            return TestRun(report=report, output=str(exc), network_isolated=bool(prefix))
         duration = time.monotonic() - started
         output = self.redactor.text(raw.decode("utf-8", "replace"))
         passed, failed = count_tests(output)
         if timed_out:
             outcome = TestOutcome.TIMED_OUT
             summary = f"killed after {self.limits.timeout_s:.0f}s timeout\n" + summarise_output(output)
-        elif proc.returncode == 0:
+        elif returncode == 0:
             outcome = TestOutcome.PASSED
             summary = summarise_output(output, max_lines=8)
         else:
             outcome = TestOutcome.FAILED
-            summary = f"exit status {proc.returncode}\n" + summarise_output(output)
+            summary = f"exit status {returncode}\n" + summarise_output(output)
         report = TestReport(
             command=command,
             outcome=outcome,

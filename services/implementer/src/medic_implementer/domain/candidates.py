@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from medic_contracts import FixStrategy, TestReport
 
 from .commit_message import FileChange
+from .strategy_stats import StrategyLearning
 
 __all__ = ["FixCandidate", "best_candidate", "diff_changes", "diff_hash", "diff_lines"]
 
@@ -28,6 +29,7 @@ class FixCandidate:
     within_evidence: bool
     reproduced: bool  # the regression test (if any) failed before and passes with this fix
     preference: int = 0  # the order its fixer proposed it in (lower: the better-suited template)
+    styled: tuple[str, ...] = ()  # the repository's formatters/linters run on it
 
     @property
     def passed(self) -> bool:
@@ -69,16 +71,30 @@ def diff_changes(diff: str) -> list[FileChange]:
     return changes
 
 
-def best_candidate(candidates: list[FixCandidate], *, suggested: FixStrategy) -> FixCandidate | None:
-    """The fix to keep: tests pass; then within the evidence; reproduced; the suggested strategy; the fixer's
-    own preference (value-level before an early exit); the smallest diff."""
+def best_candidate(
+    candidates: list[FixCandidate], *, suggested: FixStrategy, learning: StrategyLearning | None = None
+) -> FixCandidate | None:
+    """The fix to keep: tests pass; then not a strategy that went wrong on a similar issue; within the evidence;
+    reproduced; the suggested strategy; the more trusted strategy; the fixer's own preference (value-level before
+    an early exit); the smallest diff."""
     passing = [c for c in candidates if c.passed]
     if not passing:
         return None
+    learnt = learning or StrategyLearning()
 
-    def rank(c: FixCandidate) -> tuple[int, int, int, int, int]:
+    def rank(c: FixCandidate) -> tuple[int, int, int, int, float, int, int]:
         # The investigator's strategy picks the family (revert or template); among templates the fixer's order decides.
         suggested_family = (c.strategy in _REVERTS) == (suggested in _REVERTS)
-        return (0 if c.within_evidence else 1, 0 if c.reproduced else 1, 0 if suggested_family else 1, c.preference, c.size)
+        # Confidence in tenths: a single rating nudges the order only between otherwise equal candidates.
+        trust = -round(learnt.confidence_of(c.strategy), 1)
+        return (
+            1 if learnt.avoided(c.strategy) else 0,
+            0 if c.within_evidence else 1,
+            0 if c.reproduced else 1,
+            0 if suggested_family else 1,
+            trust,
+            c.preference,
+            c.size,
+        )
 
     return min(passing, key=rank)

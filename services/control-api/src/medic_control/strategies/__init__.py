@@ -1,0 +1,1 @@
+"""control-api: the strategies domain (how each fix strategy fares over time)."""
