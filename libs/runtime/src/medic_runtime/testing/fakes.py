@@ -14,7 +14,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from typing import Any
 
@@ -126,8 +126,8 @@ class SmtpInbox:
 
     @property
     def messages(self) -> list[Message]:
-        """The received messages, parsed."""
-        return [message_from_bytes(raw) for raw in self.raw]
+        """The received messages, parsed (headers decoded)."""
+        return [message_from_bytes(raw, policy=policy.default) for raw in self.raw]
 
 
 @contextlib.contextmanager
