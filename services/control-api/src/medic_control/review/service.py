@@ -24,7 +24,7 @@ __all__ = ["TARGETS", "weekly"]
 
 WEEK = timedelta(days=7)
 
-#: The seed's success targets: name -> (label, target in words, test of the value).
+#: The seed's success targets: figure name -> (target in words, test of the value).
 TARGETS: dict[str, tuple[str, Any]] = {
     "fixed_automatically": ("80%+", lambda v: v >= 0.80),
     "median_time_to_fix_s": ("< 5 min", lambda v: v < 300),
