@@ -202,7 +202,7 @@ async def test_the_weekly_review_sets_each_figure_beside_its_target_and_counts_h
 async def test_the_weekly_digest_goes_to_slack_and_email_through_smtp_or_sendgrid_once_a_week(
     tmp_path: Any, start_control: StartControl
 ) -> None:
-    clock = Clock(T0 + timedelta(days=7, minutes=5))  # Monday 09:05, the configured time
+    clock = Clock(T0 + timedelta(days=6))  # Sunday: the review is not due at start-up
     slack, sendgrid = FakeSlack(), FakeSendGrid()
     with smtp_inbox() as inbox:
         async with serve(slack.app()) as slack_url, serve(sendgrid.app()) as sendgrid_url:
@@ -221,6 +221,8 @@ async def test_the_weekly_digest_goes_to_slack_and_email_through_smtp_or_sendgri
             )
             await seed(control, week_of_events())
             digest: WeeklyDigest = control.runtime.http.state.weekly_digest
+            assert await digest.send_if_due() is None
+            clock.now = T0 + timedelta(days=7, minutes=5)  # Monday 09:05, the configured time
             first = await digest.send_if_due()
             assert first is not None and first.delivered == ["slack", "email"] and first.failed == {}
             assert await digest.send_if_due() is None  # once per week

@@ -21,6 +21,7 @@ from medic_contracts import (
     DeploymentOutcome,
     DeploymentResult,
     DeploymentStage,
+    DetectionReason,
     DiagnosisReady,
     Envelope,
     FixStrategy,
@@ -247,8 +248,15 @@ async def test_a_p1_after_a_burst_of_p3s_is_diagnosed_first_and_a_p4_is_skipped_
             topics.name(TopicName.ACTIONS),
             lambda es: any(isinstance(e, ActionRecorded) and e.action == "investigator.skipped" for e in es),
         )
+        # The P4 becomes a P2: now it is diagnosed (the skipped P4 work does not stand in its way).
+        risen = informational.with_fresh_id().model_copy(
+            update={"severity": Severity.P2, "previous_severity": Severity.P4, "reason": DetectionReason.SEVERITY_RAISED}
+        )
+        await _publish(kafka_bootstrap, topics.name(TopicName.ISSUES_DETECTED), risen)
+        after_rise = await _read(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), lambda es: len(es) >= 7)
     finally:
         await runtime.stop()
+    assert after_rise[-1].issue_id == "iss_p4" and after_rise[-1].issue.severity is Severity.P2  # type: ignore[attr-defined]
     order = [d.issue_id for d in diagnoses]
     assert order[0] == "iss_p1", order
     assert sorted(order[1:]) == [f"iss_p3_{n}" for n in range(5)]

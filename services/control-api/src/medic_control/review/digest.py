@@ -14,6 +14,7 @@ from typing import Any
 
 from medic_runtime import ServiceRuntime
 
+from ..actions import service as audit
 from ..notify import Delivery, Notice, Notifier, slack_escape
 from ..settings import ControlSettings
 from . import service
@@ -129,9 +130,11 @@ class WeeklyDigest:
             return None
         year, week, _ = now.isocalendar()
         key = f"{year}-W{week:02d}"
-        if await self.runtime.store.kv_get(_SENT_KEY) == key:
-            return None
+        async with self.runtime.store.transaction() as conn:
+            await audit.lock(conn)  # replicas share the store: one of them claims the week
+            if await self.runtime.store.kv_get(_SENT_KEY, conn) == key:
+                return None
+            await self.runtime.store.kv_set(_SENT_KEY, key, conn)
         sent = await self.send(until=now)
-        await self.runtime.store.kv_set(_SENT_KEY, key)
         log.info("weekly review %s delivered to %s", key, ", ".join(sent.delivered) or "no channel")
         return sent
