@@ -88,7 +88,14 @@ async def start_control(service_settings: Callable[..., ServiceSettings]) -> Asy
     """Start control-api (projector off unless asked) on a given store; stopped after the test."""
     started: list[ServiceRuntime] = []
 
-    async def start(store_url: str, *, projector: bool = False, **overrides: Any) -> ControlHarness:
+    async def start(
+        store_url: str,
+        *,
+        projector: bool = False,
+        clock: Callable[[], datetime] | None = None,
+        notifier: Any = None,
+        **overrides: Any,
+    ) -> ControlHarness:
         values: dict[str, Any] = {
             "store_url": store_url,
             "projector_enabled": projector,
@@ -97,7 +104,7 @@ async def start_control(service_settings: Callable[..., ServiceSettings]) -> Asy
         }
         settings = service_settings("control-api", cls=ControlSettings, **values)
         assert isinstance(settings, ControlSettings)
-        runtime = build(settings)
+        runtime = build(settings, clock=clock, notifier=notifier)
         await runtime.start()
         started.append(runtime)
         harness = ControlHarness(runtime, settings)

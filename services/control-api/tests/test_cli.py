@@ -124,3 +124,19 @@ def test_token_create_writes_straight_into_a_store_and_the_config_file_is_read(
     (tmp_path / "cli.toml").write_text(f'api_url = "http://127.0.0.1:1234/"\ntoken = "{created["token"]}"\n')
     config = ClientConfig.load()
     assert config.api_url == "http://127.0.0.1:1234" and config.token == created["token"]
+
+
+def test_an_operator_marks_a_false_positive_and_reads_the_weekly_review_from_the_terminal(
+    served: tuple[str, ControlHarness], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = served
+    monkeypatch.setenv("MEDIC_API_URL", url)
+    monkeypatch.setenv("MEDIC_TOKEN", ADMIN)
+    seed_over_http(url, lifecycle("iss_week")[:1])
+    code, accepted, _ = run(capsys, "false-positive", "iss_week", "--reason", "synthetic check", "--json")
+    assert code == 0 and accepted["command"] == "feedback" and accepted["issue_id"] == "iss_week"
+    code, text, _ = run(capsys, "review", "--send")
+    assert code == 0 and "targets met" in text and "sent to: no channel configured" in text
+    assert "False-positive detections (marked by humans)" in text and "100.0% (1 of 1)" in text and "MISSED" in text
+    code, week, _ = run(capsys, "review", "--json")
+    assert code == 0 and next(m for m in week["metrics"] if m["name"] == "false_positive_rate")["value"] == 1.0

@@ -20,6 +20,7 @@ from medic_contracts import (
     ControlCommand,
     FixCommitted,
     MedicConfig,
+    Severity,
     TopicName,
     TopicRegistry,
 )
@@ -262,3 +263,54 @@ async def test_a_pending_approval_past_its_expiry_is_expired_and_audited(
     assert statuses == {"apr-old": "expired", "apr-fresh": "pending"}
     assert any(b"implementer.fix_expired" in value for value in queued)
     await rt.store.close()
+
+
+async def test_a_p1_diagnosis_queued_behind_a_burst_of_p3s_is_fixed_first(
+    implementer_settings: Callable[..., ImplementerSettings],
+    python_repo: FixtureRepo,
+    topics: TopicRegistry,
+    topic_prefix: str,
+    kafka_bootstrap: str,
+) -> None:
+    await set_config(kafka_bootstrap, topic_prefix, MedicConfig(version=1), paused=True)
+    rt = build(implementer_settings())
+    await rt.start()
+    try:
+        burst = [python_diagnosis(python_repo, issue_id=f"iss_p3_{n}", severity=Severity.P3) for n in range(3)]
+        urgent = python_diagnosis(python_repo, issue_id="iss_p1", severity=Severity.P1)
+        await produce(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), *burst, urgent)
+        deadline = time.monotonic() + 20
+        while (await rt.work.counts()).get("queued") != 4 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert (await rt.work.counts()).get("queued") == 4
+        await set_config(kafka_bootstrap, topic_prefix, MedicConfig(version=1), paused=False)
+        fixes = await read_events(kafka_bootstrap, topics.name(TopicName.FIXES_COMMITTED), until=lambda e: len(e) >= 1)
+    finally:
+        await rt.stop()
+    assert fixes[0].issue_id == "iss_p1" and fixes[0].issue.severity is Severity.P1
+
+
+async def test_a_p4_diagnosis_is_skipped_with_a_recorded_action_and_no_branch(
+    implementer_settings: Callable[..., ImplementerSettings],
+    python_repo: FixtureRepo,
+    topics: TopicRegistry,
+    topic_prefix: str,
+    kafka_bootstrap: str,
+) -> None:
+    await set_config(kafka_bootstrap, topic_prefix, MedicConfig(version=1))
+    rt = build(implementer_settings())
+    await rt.start()
+    try:
+        await produce(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY),
+                      python_diagnosis(python_repo, issue_id="iss_p4", severity=Severity.P4))  # fmt: skip
+        actions = await read_events(
+            kafka_bootstrap,
+            topics.name(TopicName.ACTIONS),
+            until=lambda e: any(isinstance(a, ActionRecorded) and a.action == "implementer.skipped" for a in e),
+            timeout=30,
+        )
+    finally:
+        await rt.stop()
+    skipped = next(a for a in actions if isinstance(a, ActionRecorded) and a.action == "implementer.skipped")
+    assert skipped.issue_id == "iss_p4" and "weekly review" in skipped.summary
+    assert git(python_repo.path, "branch", "--list", "agent/*") == ""

@@ -16,6 +16,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from medic_contracts import (
     ActionRecorded,
+    CommandName,
+    ControlCommand,
     DeploymentOutcome,
     DeploymentResult,
     DeploymentStage,
@@ -24,6 +26,9 @@ from medic_contracts import (
     Envelope,
     FixStrategy,
     IssueDetected,
+    MedicConfig,
+    Producer,
+    Severity,
     TopicName,
     TopicRegistry,
     event_adapter,
@@ -192,6 +197,72 @@ async def test_a_rate_limited_llm_puts_the_work_back_and_the_diagnosis_still_arr
     assert diagnoses[0].provider == "claude" and diagnoses[0].fix_strategy == FixStrategy.NULL_GUARD  # type: ignore[union-attr]
     postponed = [e for e in actions if isinstance(e, ActionRecorded) and e.action == "investigator.llm_unavailable"]
     assert len(postponed) == 1 and "429" in postponed[0].summary
+
+
+async def _control(bootstrap: str, topics: TopicRegistry, command: CommandName, *, paused: bool) -> None:
+    config = MedicConfig(version=1)
+    await _publish(
+        bootstrap,
+        topics.name(TopicName.CONTROL),
+        ControlCommand(
+            producer=Producer(service="control-api", instance="test"),
+            command=command,
+            actor="test",
+            paused=paused,
+            config=config.model_dump(mode="json") if command is CommandName.STATE_SNAPSHOT else None,
+            config_version=config.version if command is CommandName.STATE_SNAPSHOT else None,
+        ),
+    )
+
+
+async def test_a_p1_after_a_burst_of_p3s_is_diagnosed_first_and_a_p4_is_skipped_for_the_weekly_review(
+    service_settings: Callable[..., ServiceSettings], topics: TopicRegistry, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    clone, bug_sha = _forge_and_clone(tmp_path)
+    toml = _medic_toml(tmp_path, clone, 'provider = "playbook"')
+    trace_repo, _ = make_repo(tmp_path / "trace", {**DB, "app/routes.py": ROUTES_BUGGY})
+    trace = run_python(trace_repo, "from app.routes import practice_detail; practice_detail('404')", deployed_prefix="/var/task/")
+    burst = [issue_from_trace(trace, commit=bug_sha, issue_id=f"iss_p3_{n}", fingerprint=f"fp_p3_{n}", severity=Severity.P3)
+             for n in range(5)]  # fmt: skip
+    urgent = issue_from_trace(trace, commit=bug_sha, issue_id="iss_p1", fingerprint="fp_p1", severity=Severity.P1)
+    informational = issue_from_trace(trace, commit=bug_sha, issue_id="iss_p4", fingerprint="fp_p4", severity=Severity.P4)
+    # Paused, the investigator records work but claims none: the whole burst is waiting when the P1 arrives.
+    await _control(kafka_bootstrap, topics, CommandName.STATE_SNAPSHOT, paused=True)
+    settings = service_settings("investigator", cls=InvestigatorSettings, targets=str(toml), workdir=tmp_path / "work",
+                                diagnose_concurrency=1)  # fmt: skip
+    runtime = build(settings)  # type: ignore[arg-type]
+    await runtime.start()
+    try:
+        assert runtime.paused
+        for issue in [*burst, informational, urgent]:
+            await _publish(kafka_bootstrap, topics.name(TopicName.ISSUES_DETECTED), issue)
+        for _ in range(300):
+            if (await runtime.work.counts()).get("queued") == 7:
+                break
+            await asyncio.sleep(0.05)
+        assert (await runtime.work.counts()).get("queued") == 7
+        await _control(kafka_bootstrap, topics, CommandName.RESUME, paused=False)
+        diagnoses = await _read(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), lambda es: len(es) >= 6)
+        actions = await _read(
+            kafka_bootstrap,
+            topics.name(TopicName.ACTIONS),
+            lambda es: any(isinstance(e, ActionRecorded) and e.action == "investigator.skipped" for e in es),
+        )
+        # The P4 becomes a P2: now it is diagnosed (the skipped P4 work does not stand in its way).
+        risen = informational.with_fresh_id().model_copy(
+            update={"severity": Severity.P2, "previous_severity": Severity.P4, "reason": DetectionReason.SEVERITY_RAISED}
+        )
+        await _publish(kafka_bootstrap, topics.name(TopicName.ISSUES_DETECTED), risen)
+        after_rise = await _read(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), lambda es: len(es) >= 7)
+    finally:
+        await runtime.stop()
+    assert after_rise[-1].issue_id == "iss_p4" and after_rise[-1].issue.severity is Severity.P2  # type: ignore[attr-defined]
+    order = [d.issue_id for d in diagnoses]
+    assert order[0] == "iss_p1", order
+    assert sorted(order[1:]) == [f"iss_p3_{n}" for n in range(5)]
+    assert "iss_p4" not in order
+    skipped = [a for a in actions if isinstance(a, ActionRecorded) and a.action == "investigator.skipped"]
+    assert [a.issue_id for a in skipped] == ["iss_p4"] and "weekly review" in skipped[0].summary
 
 
 def test_a_bad_llm_section_stops_start_up_naming_the_field(

@@ -136,3 +136,26 @@ def test_attacker_text_cannot_inject_slack_links_or_mail_headers() -> None:
     assert "<!channel>" not in text and "<https://evil.example" not in text
     assert "&lt;!channel&gt;" in text
     assert "\n" not in n.headline and "\r" not in n.headline
+
+
+async def test_email_goes_out_through_sendgrid_with_the_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from medic_runtime.testing.fakes import FakeSendGrid
+    from medic_runtime.testing.fakes import serve as serve_api
+
+    fake = FakeSendGrid()
+    monkeypatch.setenv("MEDIC_TEST_SENDGRID_KEY", fake.api_key)
+    async with serve_api(fake.app()) as url:
+        cfg = EmailNotifier(kind="email", provider="sendgrid", api_key_env="MEDIC_TEST_SENDGRID_KEY", base_url=url,
+                            sender="medic@example.com", to=("oncall@example.com",))  # fmt: skip
+        await EmailChannel(cfg).send(notice())
+        monkeypatch.setenv("MEDIC_TEST_SENDGRID_KEY", "SG.revoked")
+        with pytest.raises(ReleaseError, match="SendGrid refused the mail"):
+            await EmailChannel(cfg).send(notice())
+    [mail] = fake.mails
+    assert mail["subject"] == "[Medic] rolled back on staging: TypeError: practice is null"
+    assert "Root cause: practice may be null" in mail["content"][0]["value"]
+
+
+def test_an_smtp_email_notifier_without_a_host_is_a_config_error() -> None:
+    with pytest.raises(ValueError, match="needs host"):
+        EmailNotifier(kind="email", sender="m@example.com", to=("o@example.com",))

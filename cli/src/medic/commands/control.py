@@ -1,4 +1,5 @@
-"""Operator commands, clients of control-api: status, pause, resume, scan, approvals, approve, reject, issues, rollback."""
+"""Operator commands, clients of control-api: status, pause, resume, scan, approvals, approve, reject, issues, rollback,
+false-positive, review."""
 
 from __future__ import annotations
 
@@ -48,3 +49,11 @@ def register(sub: Any) -> None:
     rollback = add("rollback", "roll back an issue's deployed fix")
     rollback.add_argument("issue_id")
     rollback.add_argument("--reason", default="")
+    false_positive = add("false-positive", "mark an issue as a false positive (feeds the weekly review)")
+    false_positive.set_defaults(handler=_handler("false_positive"))
+    false_positive.add_argument("issue_id")
+    false_positive.add_argument("--reason", default="")
+    false_positive.add_argument("--clear", action="store_true", help="remove the mark")
+    review = add("review", "the weekly review: the week beside the success targets, and the P4 issues")
+    review.add_argument("--until", default=None, help="end of the week (ISO 8601 with offset; default now)")
+    review.add_argument("--send", action="store_true", help="also deliver it to the configured Slack channel and email")

@@ -183,8 +183,12 @@ class WorkQueue:
             await conn.execute(
                 update(work_items)
                 .where(work_items.c.dedup_key == dedup_key, work_items.c.status == "queued")
-                .values(payload=row["payload"], headers=row["headers"], updated_at=now,
-                        priority=case((work_items.c.priority > priority, priority), else_=work_items.c.priority))
+                .values(
+                    payload=row["payload"],
+                    headers=row["headers"],
+                    updated_at=now,
+                    priority=case((work_items.c.priority > priority, priority), else_=work_items.c.priority),
+                )
             )
         if inserted:
             self._wake.set()

@@ -2,13 +2,15 @@
 
 Start-up order: migrations (the store's tables), then the runtime (topics, control plane, bus:
 the projector starts consuming), then the initial configuration and any bootstrap token, then
-the periodic ``state_snapshot`` every ``MEDIC_SNAPSHOT_INTERVAL_S``.
+the periodic ``state_snapshot`` every ``MEDIC_SNAPSHOT_INTERVAL_S``, the SLA deadline check every
+``MEDIC_SLA_CHECK_INTERVAL_S`` and the weekly review when it is due.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -34,8 +36,12 @@ from .errors import install_error_handlers
 from .issues import views as issue_views
 from .metrics import views as metrics_views
 from .middleware import BodyLimit, SecurityHeaders
+from .notify import Notifier
 from .projector import Delivered, project
+from .review import views as review_views
+from .review.digest import WeeklyDigest
 from .settings import ControlSettings
+from .sla.service import DeadlineWatch
 from .strategies import views as strategy_views
 
 __all__ = ["ControlRuntime", "build", "main"]
@@ -52,10 +58,12 @@ class ControlRuntime(ServiceRuntime):
         await super().start()
 
 
-def build(settings: ControlSettings) -> ServiceRuntime:
-    """Wire control-api onto a runtime."""
+def build(
+    settings: ControlSettings, *, clock: Callable[[], datetime] | None = None, notifier: Notifier | None = None
+) -> ServiceRuntime:
+    """Wire control-api onto a runtime (tests may fix the clock and hand in channels)."""
     runtime = ControlRuntime(settings)
-    ctx = ControlContext.create(settings, runtime)
+    ctx = ControlContext.create(settings, runtime, clock=clock, notifier=notifier)
     app = runtime.http
     app.state.control = ctx
     _request_spans_only(app)
@@ -95,6 +103,20 @@ def build(settings: ControlSettings) -> ServiceRuntime:
         async with runtime.transaction() as tx:
             tx.emit(await config_service.state_snapshot(tx.conn, producer=runtime.producer))
 
+    deadlines = DeadlineWatch(runtime, ctx.notifier, clock=ctx.clock, dashboard_url=settings.dashboard_url)
+    app.state.deadline_watch = deadlines
+
+    @runtime.every(settings.sla_check_interval_s, name="sla-deadlines")
+    async def check_deadlines() -> None:
+        await deadlines.run_once()
+
+    weekly = WeeklyDigest(runtime, ctx.notifier, clock=ctx.clock, settings=settings)
+    app.state.weekly_digest = weekly
+
+    @runtime.every(600, name="weekly-review")
+    async def send_weekly_review() -> None:
+        await weekly.send_if_due()
+
     api = APIRouter(prefix="/api/v1")
     for module in (
         control_views,
@@ -107,6 +129,7 @@ def build(settings: ControlSettings) -> ServiceRuntime:
         auth_views,
         events_views,
         strategy_views,
+        review_views,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -99,6 +99,45 @@ def rollback(args: argparse.Namespace) -> int:
     return _run(lambda: _command(args, lambda c: c.rollback(args.issue_id, reason=args.reason), "rollback requested"))
 
 
+def false_positive(args: argparse.Namespace) -> int:
+    """``medic false-positive ISSUE_ID --reason R [--clear]``."""
+    verb = "false-positive mark cleared" if args.clear else "marked as a false positive"
+    return _run(
+        lambda: _command(args, lambda c: c.false_positive(args.issue_id, reason=args.reason, false_positive=not args.clear), verb)
+    )
+
+
+def review(args: argparse.Namespace) -> int:
+    """``medic review [--until ISO] [--send]``: the weekly review beside the targets (``--send`` delivers it)."""
+
+    def go() -> int:
+        with _client() as client:
+            week = client.weekly_review(until=args.until)
+            sent = client.send_weekly_review(until=args.until) if args.send else None
+        lines = [
+            f"Weekly review {week['since'][:10]} – {week['until'][:10]}: "
+            f"{week['targets_met']}/{week['targets_judged']} targets met"
+        ]
+        for m in week["metrics"]:
+            verdict = {True: "met", False: "MISSED", None: ""}[m["met"]]
+            target = f"target {m['target']:<7} {verdict}" if m["target"] else ""
+            lines.append(f"  {m['label']:<48} {m['display']:<18} {target}".rstrip())
+        lines.append(f"P4 issues ({len(week['p4_issues'])}):")
+        lines += [
+            f"  {i['id']}  {i['occurrences']:>5}x  {i['title'][:90]}" + ("  [false positive]" if i["false_positive"] else "")
+            for i in week["p4_issues"]
+        ] or ["  none"]
+        if sent is not None:
+            lines.append(
+                f"sent to: {', '.join(sent['delivered']) or 'no channel configured'}"
+                + "".join(f"; {k} failed: {v}" for k, v in sent["failed"].items())
+            )
+        _print({"review": week, "sent": sent} if args.send else week, as_json=args.json, text="\n".join(lines))
+        return 0
+
+    return _run(go)
+
+
 def _command(args: argparse.Namespace, call: Any, verb: str) -> int:
     with _client() as client:
         result = call(client)

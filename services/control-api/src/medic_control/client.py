@@ -138,6 +138,22 @@ class ControlClient:
         result: dict[str, Any] = self.request("POST", f"/issues/{issue_id}/rollback", json={"reason": reason})
         return result
 
+    def false_positive(self, issue_id: str, *, reason: str, false_positive: bool = True) -> dict[str, Any]:
+        """``POST /issues/{id}/false-positive``."""
+        body = {"reason": reason, "false_positive": false_positive}
+        result: dict[str, Any] = self.request("POST", f"/issues/{issue_id}/false-positive", json=body)
+        return result
+
+    def weekly_review(self, *, until: str | None = None) -> dict[str, Any]:
+        """``GET /review/weekly``."""
+        result: dict[str, Any] = self.request("GET", "/review/weekly", params={"until": until} if until else {})
+        return result
+
+    def send_weekly_review(self, *, until: str | None = None) -> dict[str, Any]:
+        """``POST /review/weekly/send``."""
+        result: dict[str, Any] = self.request("POST", "/review/weekly/send", params={"until": until} if until else {})
+        return result
+
     def create_token(self, *, name: str, role: str) -> dict[str, Any]:
         """``POST /tokens``."""
         result: dict[str, Any] = self.request("POST", "/tokens", json={"name": name, "role": role})

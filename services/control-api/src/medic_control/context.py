@@ -1,17 +1,21 @@
-"""What every request handler of control-api reaches: settings, runtime, token cache, limiter, OIDC."""
+"""What every request handler of control-api reaches: settings, runtime, token cache, limiter, OIDC, channels, clock."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from medic_contracts import utcnow
 from medic_runtime import ServiceRuntime
 
 from .auth.oidc import OidcVerifier
 from .auth.ratelimit import WriteLimiter
 from .auth.service import TokenCache
+from .notify import Notifier
 from .settings import ControlSettings
 
 __all__ = ["ControlContext", "get_context"]
@@ -27,9 +31,18 @@ class ControlContext:
     limiter: WriteLimiter
     oidc: OidcVerifier | None
     read_engine: AsyncEngine
+    notifier: Notifier = field(default_factory=Notifier)  # escalations and the weekly review
+    clock: Callable[[], datetime] = utcnow  # deadlines and review weeks (tests fix it)
 
     @classmethod
-    def create(cls, settings: ControlSettings, runtime: ServiceRuntime) -> ControlContext:
+    def create(
+        cls,
+        settings: ControlSettings,
+        runtime: ServiceRuntime,
+        *,
+        notifier: Notifier | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> ControlContext:
         """The context for one control-api process."""
         oidc = None
         if settings.oidc_enabled:
@@ -49,6 +62,8 @@ class ControlContext:
             limiter=WriteLimiter(settings.write_rate_per_minute, settings.write_burst),
             oidc=oidc,
             read_engine=_read_engine(runtime),
+            notifier=notifier if notifier is not None else Notifier.from_settings(settings),
+            clock=clock or utcnow,
         )
 
 

@@ -175,6 +175,7 @@ def _new_issue(event: Envelope, brief: IssueBrief, status: IssueStatus) -> dict[
         rollback_count=0,
         llm_cost_usd=0.0,
         links=[],
+        false_positive=False,
     )
     return row
 
@@ -183,6 +184,9 @@ def _apply_facts(row: dict[str, Any], event: Envelope) -> None:
     """Copy the facts an event carries onto the issue row (independent of status order)."""
     if isinstance(event, IssueDetected):
         newest = row["last_seen"] is None or event.last_seen >= row["last_seen"]
+        if newest and event.deadline != row["deadline"]:
+            # A new deadline (severity rise, regression) is a new clock: it may escalate and be missed again.
+            row.update(sla_escalated_at=None, sla_missed_at=None)
         if newest:
             row.update(
                 title=event.title[:500],
@@ -192,6 +196,7 @@ def _apply_facts(row: dict[str, Any], event: Envelope) -> None:
                 environment=event.environment,
                 release=event.release,
                 commit_sha=event.commit_sha or row["commit_sha"],
+                deadline=event.deadline,
             )
         row["first_seen"] = event.first_seen if row["first_seen"] is None else min(row["first_seen"], event.first_seen)
         row.update(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from medic_runtime import ServiceSettings
 
@@ -54,6 +55,43 @@ class ControlSettings(ServiceSettings):
         default_factory=dict, description="Claim value → role (viewer|operator|admin); unmapped values fall back to the value."
     )
     oidc_identity_claim: str = Field(default="email", description="Claim used as the user's identity (falls back to sub).")
+
+    sla_check_interval_s: float = Field(
+        default=30.0, gt=0, le=3600, description="How often deadlines are checked for escalation and misses."
+    )
+    dashboard_url: str | None = Field(default=None, description="Public URL of control-api, for links in notifications.")
+    review_weekday: int = Field(default=0, ge=0, le=6, description="Weekday the weekly review is sent (0 Monday … 6 Sunday).")
+    review_hour_utc: int = Field(default=9, ge=0, le=23, description="Hour (UTC) the weekly review is sent on that day.")
+
+    notify_slack_channel: str | None = Field(default=None, description="Slack channel for escalations and the weekly review.")
+    notify_slack_token: SecretStr | None = Field(default=None, description="Slack bot token (chat:write).")
+    notify_slack_base_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
+    notify_email_provider: Literal["smtp", "sendgrid"] | None = Field(
+        default=None, description="Email escalations and the weekly review through smtp or sendgrid (unset: no email)."
+    )
+    notify_email_from: str | None = Field(default=None, description="From address of Medic's email.")
+    notify_email_to: tuple[str, ...] = Field(default=(), description="Recipients of Medic's email (JSON list).")
+    notify_smtp_host: str | None = Field(default=None, description="smtp: host.")
+    notify_smtp_port: int = Field(default=25, ge=1, le=65535, description="smtp: port.")
+    notify_smtp_starttls: bool = Field(default=False, description="smtp: upgrade with STARTTLS.")
+    notify_smtp_username: str | None = Field(default=None, description="smtp: user name.")
+    notify_smtp_password: SecretStr | None = Field(default=None, description="smtp: password.")
+    notify_sendgrid_api_key: SecretStr | None = Field(default=None, description="sendgrid: API key (mail.send).")
+    notify_sendgrid_base_url: str = Field(default="https://api.sendgrid.com", description="sendgrid: API base URL.")
+
+    @model_validator(mode="after")
+    def _notification_channels_complete(self) -> ControlSettings:
+        if bool(self.notify_slack_channel) != bool(self.notify_slack_token):
+            raise ValueError("notify_slack_channel and notify_slack_token: set both or neither")
+        provider = self.notify_email_provider
+        if provider is not None:
+            if not self.notify_email_from or not self.notify_email_to:
+                raise ValueError(f"notify_email_from and notify_email_to are required with notify_email_provider={provider}")
+            if provider == "smtp" and not self.notify_smtp_host:
+                raise ValueError("notify_smtp_host is required with notify_email_provider=smtp")
+            if provider == "sendgrid" and not self.notify_sendgrid_api_key:
+                raise ValueError("notify_sendgrid_api_key is required with notify_email_provider=sendgrid")
+        return self
 
     @field_validator("oidc_role_map")
     @classmethod

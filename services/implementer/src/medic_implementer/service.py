@@ -37,6 +37,7 @@ from medic_contracts import (
     DiagnosisReady,
     FixStrategy,
     MedicConfig,
+    Severity,
     TargetConfig,
     TestOutcome,
     TestReport,
@@ -124,6 +125,17 @@ class Implementer:
         """Work a fix item: implement, then announce the outcome."""
         diagnosis = DiagnosisReady.model_validate(item.payload["diagnosis"])
         attempt = int(item.payload.get("attempt", 1))
+        if diagnosis.issue.severity is Severity.P4:
+            # Policy would block the commit anyway; skipping here spares the workspace and test runs.
+            ctx.record(
+                "implementer.skipped",
+                ActionStatus.SKIPPED,
+                "P4 issues are not auto-fixed; logged for the weekly review",
+                issue_id=diagnosis.issue_id,
+                details={"severity": diagnosis.issue.severity.value},
+                caused_by=diagnosis,
+            )
+            return
         config = self.rt.config()
         if config is None:
             raise RetryLater(30, "configuration unknown or stale: failing closed")

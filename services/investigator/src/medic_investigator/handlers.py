@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from medic_contracts import DeploymentOutcome, DeploymentResult, DeploymentStage, DetectionReason, IssueDetected
+from medic_contracts import DeploymentOutcome, DeploymentResult, DeploymentStage, DetectionReason, IssueDetected, Severity
 from medic_runtime import HandlerContext, WorkQueue
 
 from .adapters.store import StoreCaseMemory
@@ -24,11 +24,15 @@ def diagnosis_key(event: IssueDetected, *, replay_of: str | None, setbacks: int 
     A severity rise is news about the same issue, not a new problem: it moves a waiting diagnosis
     forward (its priority) instead of paying for a second one. ``setbacks`` counts the issue's
     deployed fixes that did not hold (rolled back, reopened): the next detection starts a new round.
+    P4 is not diagnosed (the worker records the skip), under a key of its own: a P4 that rises to P2
+    is then diagnosed like a new issue.
     """
     if replay_of is not None:
         return f"diagnose:{event.issue_id}:rework:{event.event_id}"
     if event.reason is DetectionReason.REGRESSED:
         return f"diagnose:{event.issue_id}:regressed:{event.event_id}"
+    if event.severity is Severity.P4:
+        return f"diagnose:{event.issue_id}:p4"
     return f"diagnose:{event.issue_id}" + (f":round:{setbacks}" if setbacks else "")
 
 

@@ -164,17 +164,26 @@ class SlackNotifier(_Section):
 
 
 class EmailNotifier(_Section):
-    """Email through an SMTP server."""
+    """Email through an SMTP server or SendGrid's v3 mail-send API."""
 
     kind: Literal["email"]
-    host: str = Field(description="SMTP host.")
-    port: int = Field(default=25, ge=1, le=65535)
+    provider: Literal["smtp", "sendgrid"] = Field(default="smtp", description="smtp, or sendgrid (the v3 API).")
+    host: str | None = Field(default=None, description="smtp: SMTP host.")
+    port: int = Field(default=25, ge=1, le=65535, description="smtp: SMTP port.")
     sender: str = Field(description="From address.")
     to: tuple[str, ...] = Field(min_length=1, description="Recipients.")
-    starttls: bool = False
-    username_env: str | None = None
-    password_env: str | None = None
+    starttls: bool = Field(default=False, description="smtp: upgrade the connection with STARTTLS.")
+    username_env: str | None = Field(default=None, description="smtp: environment variable holding the user name.")
+    password_env: str | None = Field(default=None, description="smtp: environment variable holding the password.")
+    api_key_env: str = Field(default="SENDGRID_API_KEY", description="sendgrid: environment variable holding the API key.")
+    base_url: str = Field(default="https://api.sendgrid.com", description="sendgrid: API base URL.")
     on: Literal["failures", "all"] | None = None
+
+    @model_validator(mode="after")
+    def _smtp_needs_a_host(self) -> EmailNotifier:
+        if self.provider == "smtp" and not self.host:
+            raise ValueError("an smtp email notifier needs host")
+        return self
 
 
 class ConsoleNotifier(_Section):

@@ -33,6 +33,7 @@ from ..context import ControlContext, get_context
 from ..deps import SESSION_COOKIE, authenticate_secret
 from ..issues import service as issues
 from ..metrics import service as metrics
+from ..review import service as review
 from ..strategies import service as strategies
 from .charts import bar_chart, stacked_bar_chart
 
@@ -261,3 +262,13 @@ async def issue_page(issue_id: Annotated[str, Path(max_length=200)], ctx: Ctx, p
     async with ctx.read_engine.connect() as conn:
         detail = await issues.get_issue(conn, issue_id=issue_id)
     return _render("issue.html", issue=detail, principal=principal, can_operate=principal.can(Role.OPERATOR))
+
+
+@router.get("/review")
+async def review_page(ctx: Ctx, principal: Session) -> Response:
+    """The weekly review: the week's figures beside the seed's targets, and the P4 issues to decide on."""
+    if principal is None:
+        return RedirectResponse(f"{BASE}/login", status_code=303)
+    async with ctx.read_engine.connect() as conn:
+        week = await review.weekly(conn, until=ctx.clock())
+    return _render("review.html", review=week, principal=principal, can_operate=principal.can(Role.OPERATOR))

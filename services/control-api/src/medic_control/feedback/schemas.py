@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-__all__ = ["FeedbackIn", "FeedbackOut"]
+__all__ = ["FalsePositiveIn", "FeedbackIn", "FeedbackOut"]
 
 
 class FeedbackIn(BaseModel):
@@ -23,3 +23,10 @@ class FeedbackOut(FeedbackIn):
     issue_id: str = Field(description="Issue rated.")
     author: str = Field(description="Who rated it.")
     created_at: datetime = Field(description="When.")
+
+
+class FalsePositiveIn(BaseModel):
+    """A human's verdict that an issue is (or, undoing a mark, is not) a false positive."""
+
+    false_positive: bool = Field(default=True, description="True marks the issue; false clears the mark.", examples=[True])
+    reason: str = Field(default="", max_length=2000, description="Why (audited).", examples=["expected 404 from a bot"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy import Float, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, JsonDoc, UtcDateTime
@@ -54,6 +54,11 @@ class Issue(Base):
     auto_deployed: Mapped[bool | None] = mapped_column(default=None, nullable=True)
     llm_cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     links: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # severity SLA (P4: none)
+    sla_escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    sla_missed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    false_positive: Mapped[bool] = mapped_column(default=False, server_default=false())
+    false_positive_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
     __table_args__ = (
         Index("ix_agent_issues_detected", "detected_at", "id"),
@@ -61,4 +66,5 @@ class Issue(Base):
         Index("ix_agent_issues_severity_detected", "severity", "detected_at", "id"),
         Index("ix_agent_issues_type_detected", "issue_type", "detected_at", "id"),
         Index("ix_agent_issues_resolved", "resolved_at"),
+        Index("ix_agent_issues_deadline", "deadline"),
     )

@@ -36,6 +36,10 @@ class IssueSummary(BaseModel):
     pr_url: str | None = Field(description="Pull request of the fix.")
     deployment_stage: str | None = Field(description="Last stage a fix was deployed to (staging, production).")
     rollback_count: int = Field(description="Rollbacks so far.")
+    deadline: datetime | None = Field(default=None, description="When the fix is due by its severity SLA (P4: none).")
+    sla_escalated_at: datetime | None = Field(default=None, description="When the deadline was escalated as about to be missed.")
+    sla_missed_at: datetime | None = Field(default=None, description="When the deadline was recorded as missed.")
+    false_positive: bool = Field(default=False, description="A human marked the issue as a false positive.")
 
 
 class IssuePage(BaseModel):

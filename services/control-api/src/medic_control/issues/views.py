@@ -1,4 +1,4 @@
-"""GET /issues, GET /issues/{id}, POST /issues/{id}/rollback, POST /issues/{id}/feedback."""
+"""GET /issues, GET /issues/{id}, POST /issues/{id}/rollback, /feedback and /false-positive."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..config.service import lock_audit
 from ..deps import Ctx, Operator, ReadConn, Viewer
 from ..errors import error_responses
 from ..feedback import service as feedback
-from ..feedback.schemas import FeedbackIn, FeedbackOut
+from ..feedback.schemas import FalsePositiveIn, FeedbackIn, FeedbackOut
 from ..strategies import service as strategies
 from . import service
 from .lifecycle import IssueStatus
@@ -89,3 +89,16 @@ async def post_feedback(issue_id: IssueId, body: FeedbackIn, ctx: Ctx, principal
             tx, issue_id=issue_id, feedback_id=recorded.id, rating=body.rating, comment=body.comment, principal=principal
         )
         return recorded
+
+
+@router.post(
+    "/{issue_id}/false-positive",
+    response_model=CommandAcceptedIssue,
+    summary="Mark the issue as a false positive (or clear the mark)",
+    responses=error_responses(404, 429),
+)
+async def mark_false_positive(issue_id: IssueId, body: FalsePositiveIn, ctx: Ctx, principal: Operator) -> CommandAcceptedIssue:
+    """Store the verdict, broadcast a `feedback` ControlCommand with `false_positive`; feeds the weekly review."""
+    async with ctx.runtime.transaction() as tx:
+        command = await feedback.mark_false_positive(tx, issue_id=issue_id, body=body, principal=principal)
+    return CommandAcceptedIssue(command=command.command.value, event_id=command.event_id, issue_id=issue_id)

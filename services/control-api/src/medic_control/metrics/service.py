@@ -21,16 +21,20 @@ _SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 
 
 async def summary(conn: AsyncConnection, *, days: int = 7, now: datetime | None = None) -> MetricsSummary:
-    """Counts and daily series over the last ``days`` days."""
+    """Counts and daily series over the last ``days`` days (before ``now`` when given: a past window)."""
     until = now or utcnow()
     since = until - timedelta(days=days)
+    # Only a given `now` bounds the window above: "until now" also keeps events stamped a little ahead (clock skew).
+    far = until if now is not None else datetime.max.replace(tzinfo=until.tzinfo)
     detected_rows = (
-        await conn.execute(select(Issue.detected_at, Issue.severity, Issue.status).where(Issue.detected_at >= since))
+        await conn.execute(
+            select(Issue.detected_at, Issue.severity, Issue.status).where(Issue.detected_at >= since, Issue.detected_at < far)
+        )
     ).all()
     resolved_rows = (
         await conn.execute(
             select(Issue.detected_at, Issue.resolved_at, Issue.auto_deployed).where(
-                and_(Issue.resolved_at.is_not(None), Issue.resolved_at >= since)
+                and_(Issue.resolved_at.is_not(None), Issue.resolved_at >= since, Issue.resolved_at < far)
             )
         )
     ).all()
@@ -39,6 +43,7 @@ async def summary(conn: AsyncConnection, *, days: int = 7, now: datetime | None 
             select(Action.occurred_at, Action.action, Action.details).where(
                 and_(
                     Action.occurred_at >= since,
+                    Action.occurred_at < far,
                     or_(Action.action.like("deployment.%"), Action.action == "diagnosis.ready"),
                 )
             )

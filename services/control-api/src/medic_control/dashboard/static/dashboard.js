@@ -67,6 +67,13 @@
       if (reason === null) return Promise.resolve(null);
       return call("POST", "/issues/" + encodeURIComponent(el.dataset.id) + "/rollback", { reason: reason }).then(() => ["issues"]);
     },
+    "false-positive": (el) => {
+      const marking = el.dataset.value !== "false";
+      const reason = marking ? window.prompt("Why is " + el.dataset.id + " a false positive?") : "mark cleared";
+      if (reason === null) return Promise.resolve(null);
+      return call("POST", "/issues/" + encodeURIComponent(el.dataset.id) + "/false-positive",
+        { false_positive: marking, reason: reason }).then(() => { window.location.reload(); return []; });
+    },
     level: async (el) => {
       const current = await call("GET", "/config");
       const config = Object.assign({}, current.config, { autonomy_level: Number(document.getElementById("level-select").value) });

@@ -1,19 +1,18 @@
-"""Notification channels: Slack (Block Kit via slack-sdk), email (SMTP) and the console."""
+"""Notification channels: Slack (Block Kit via slack-sdk), email (SMTP or SendGrid) and the console."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import smtplib
-from email.message import EmailMessage
 from typing import Literal, Protocol
+
+from medic_runtime.notify import DeliveryError, Mail, Mailer, SendGridMailer, SlackPoster, SmtpMailer
 
 from ...config import ConsoleNotifier, EmailNotifier, NotifierSection, SlackNotifier
 from ...domain.errors import ReleaseError
 from ...domain.notice import ReleaseNotice
 
-__all__ = ["ConsoleChannel", "EmailChannel", "Notifier", "SlackChannel", "build_notifiers", "wants"]
+__all__ = ["ConsoleChannel", "EmailChannel", "Notifier", "SlackChannel", "build_notifiers", "mailer_for", "wants"]
 
 log = logging.getLogger("medic.releaser.notify")
 
@@ -36,59 +35,55 @@ def wants(notifier: Notifier, notice: ReleaseNotice, default: Literal["failures"
 
 
 class SlackChannel:
-    """Posts Block Kit messages with slack-sdk's AsyncWebClient."""
+    """Posts Block Kit messages through the shared Slack poster (slack-sdk's AsyncWebClient)."""
 
     name = "slack"
 
     def __init__(self, cfg: SlackNotifier, *, token: str | None = None) -> None:
-        from slack_sdk.web.async_client import AsyncWebClient
-
         self.on = cfg.on
         self.channel = cfg.channel
-        base = cfg.base_url if cfg.base_url.endswith("/") else cfg.base_url + "/"
-        self.client = AsyncWebClient(token=token if token is not None else os.environ.get(cfg.token_env, ""), base_url=base)
+        secret = token if token is not None else os.environ.get(cfg.token_env, "")
+        self.poster = SlackPoster(token=secret, channel=cfg.channel, base_url=cfg.base_url)
 
     async def send(self, notice: ReleaseNotice) -> None:
         """chat.postMessage with blocks and a plain-text fallback."""
-        from slack_sdk.errors import SlackApiError, SlackClientError
-
         try:
-            await self.client.chat_postMessage(channel=self.channel, text=notice.slack_text(), blocks=notice.blocks())
-        except SlackApiError as exc:
-            raise ReleaseError(f"Slack refused the message: {exc.response.get('error', 'unknown error')}") from exc
-        except (SlackClientError, OSError) as exc:
-            raise ReleaseError(f"Slack unreachable: {type(exc).__name__}") from exc
+            await self.poster.post(text=notice.slack_text(), blocks=notice.blocks())
+        except DeliveryError as exc:
+            raise ReleaseError(str(exc)) from exc
+
+
+def mailer_for(cfg: EmailNotifier) -> Mailer:
+    """The mailer an ``[[notifiers]] kind = "email"`` section names: SMTP or SendGrid (secrets from the environment)."""
+    if cfg.provider == "sendgrid":
+        return SendGridMailer(api_key=os.environ.get(cfg.api_key_env, ""), base_url=cfg.base_url)
+    assert cfg.host is not None  # the section's validator requires it for smtp
+    return SmtpMailer(
+        host=cfg.host,
+        port=cfg.port,
+        starttls=cfg.starttls,
+        username=os.environ.get(cfg.username_env, "") if cfg.username_env else None,
+        password=os.environ.get(cfg.password_env, "") if cfg.password_env else None,
+    )
 
 
 class EmailChannel:
-    """Sends a plain-text email through SMTP (in a thread: smtplib blocks)."""
+    """Sends a plain-text email through SMTP or SendGrid (the shared mailers)."""
 
     name = "email"
 
-    def __init__(self, cfg: EmailNotifier) -> None:
+    def __init__(self, cfg: EmailNotifier, *, mailer: Mailer | None = None) -> None:
         self.cfg = cfg
         self.on = cfg.on
-
-    def _send(self, message: EmailMessage) -> None:
-        cfg = self.cfg
-        with smtplib.SMTP(cfg.host, cfg.port, timeout=15) as smtp:
-            if cfg.starttls:
-                smtp.starttls()
-            if cfg.username_env and cfg.password_env:
-                smtp.login(os.environ.get(cfg.username_env, ""), os.environ.get(cfg.password_env, ""))
-            smtp.send_message(message)
+        self.mailer = mailer if mailer is not None else mailer_for(cfg)
 
     async def send(self, notice: ReleaseNotice) -> None:
         """One email per notice."""
-        message = EmailMessage()
-        message["Subject"] = f"[Medic] {notice.headline}"[:200]
-        message["From"] = self.cfg.sender
-        message["To"] = ", ".join(self.cfg.to)
-        message.set_content(notice.text())
+        mail = Mail(sender=self.cfg.sender, to=self.cfg.to, subject=f"[Medic] {notice.headline}", text=notice.text())
         try:
-            await asyncio.to_thread(self._send, message)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise ReleaseError(f"SMTP delivery failed: {type(exc).__name__}: {exc}") from exc
+            await self.mailer.send(mail)
+        except DeliveryError as exc:
+            raise ReleaseError(str(exc)) from exc
 
 
 class ConsoleChannel:

@@ -1,7 +1,7 @@
 """strategy outcomes: what happened to each fix, by the strategy that made it (the learning loop)
 
-Revision ID: 0002_strategy_outcomes
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-27
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_strategy_outcomes"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
