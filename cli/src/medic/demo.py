@@ -102,8 +102,8 @@ class DemoResult:
     errors_after_fix: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {k: getattr(self, k) for k in self.__slots__}
+        """JSON-ready, without the admin token (it is printed once, never written to disk here)."""
+        return {k: getattr(self, k) for k in self.__slots__ if k != "admin_token"}
 
 
 # ---- the example app ---------------------------------------------------------------------------

@@ -106,3 +106,11 @@ def test_counts_are_read_from_pytest_node_and_jest_summaries() -> None:
     assert count_tests("# tests 5\n# pass 4\n# fail 1\n") == (4, 1)
     assert count_tests("Tests:       1 failed, 9 passed, 10 total") == (9, 1)
     assert count_tests("nothing here") == (0, 0)
+
+
+def test_counts_add_up_over_the_suites_one_test_command_runs() -> None:
+    # the example shop's scripts/test.sh: node:test for the web app, then pytest for the API
+    output = "# tests 11\n# pass 11\n# fail 0\n# duration_ms 2640.5\n........ [100%]\n8 passed in 1.07s\n"
+    assert count_tests(output) == (19, 0)
+    assert count_tests("# pass 10\n# fail 1\nFAILED api/test_x.py::t\n1 failed, 7 passed in 0.9s\n") == (17, 2)
+    assert count_tests("Tests:       1 failed, 3 passed, 4 total") == (3, 1)  # jest, not mistaken for pytest
