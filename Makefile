@@ -6,6 +6,9 @@ SHELL := /bin/bash
 # uv installed by pip may not be on PATH (pyenv shims): fall back to `python3 -m uv`.
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST_ARGS ?=
+# Most tests wait on brokers, processes and watch windows, not on CPU: three workers on two cores halve the wall time.
+# Files stay whole on one worker (their module fixtures are set up once).
+PYTEST_WORKERS ?= 3
 
 .PHONY: help uv install sync system demo test lint typecheck format bench
 
@@ -27,7 +30,7 @@ system:
 install: sync system
 
 test: install
-	$(UV) run pytest $(PYTEST_ARGS)
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 demo: install
 	$(UV) run medic demo $(DEMO_ARGS)
