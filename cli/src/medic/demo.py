@@ -472,6 +472,11 @@ def _git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def _is_ancestor(repo: Path, commit: str, ref: str) -> bool:
+    done = subprocess.run(["git", "merge-base", "--is-ancestor", commit, ref], cwd=repo, capture_output=True, check=False)
+    return done.returncode == 0
+
+
 def _complete(result: DemoResult, scenario: Scenario) -> bool:
     if scenario == "rollback":
         return "staging_rolled_back" in result.outcomes
@@ -604,7 +609,14 @@ async def run_demo(options: DemoOptions) -> DemoResult:
                 break
             await asyncio.sleep(0.5)
 
-        if _complete(result, options.scenario):
+        if _complete(result, options.scenario) and options.scenario == "rollback":
+            result.completed = await _verify_rollback(
+                result, deployer=deployer, released=bad, forge=work / "shop" / "forge.git", screen=screen
+            )
+            follower.mark("verified")
+            if not result.completed:
+                result.reason = "verification failed: the stages do not run the release from before the fix"
+        elif _complete(result, options.scenario):
             result.completed = await _verify(result, options, traffic, screen, follower)
             if not result.completed and not result.reason:
                 result.reason = "verification failed"
@@ -629,12 +641,31 @@ async def run_demo(options: DemoOptions) -> DemoResult:
             service_logs.close()
 
 
+async def _verify_rollback(result: DemoResult, *, deployer: Any, released: str, forge: Path, screen: Screen) -> bool:
+    """After the rollback: both stages run the release from before the fix, and the staging merge is undone."""
+    for _ in range(60):  # the redeploy may finish just after the result is announced
+        staging = await deployer.current(stage=DeploymentStage.STAGING)
+        if staging is not None and staging.sha == released:
+            break
+        await asyncio.sleep(0.5)
+    production = await deployer.current(stage=DeploymentStage.PRODUCTION)
+    staging_sha = staging.sha if staging else None
+    production_sha = production.sha if production else None
+    merge_undone = _git(forge, "rev-parse", "staging^{tree}") == _git(forge, "rev-parse", f"{released}^{{tree}}")
+    fix_in_main = result.commit is not None and _is_ancestor(forge, result.commit, "main")
+    ok = staging_sha == released and production_sha == released and merge_undone and not fix_in_main
+    screen.line(
+        "ok" if ok else "fail",
+        "verified",
+        f"staging runs {str(staging_sha)[:10]} again, production {str(production_sha)[:10]} (the release before the fix); "
+        f"staging merge {'reverted' if merge_undone else 'NOT reverted'}; main {'has' if fix_in_main else 'never got'} the fix",
+        "releaser",
+    )
+    return ok
+
+
 async def _verify(result: DemoResult, options: DemoOptions, traffic: Traffic, screen: Screen, follower: LoopFollower) -> bool:
     """After promotion (fix, approval): the bug's request no longer fails in production, and nothing regressed."""
-    if options.scenario == "rollback":
-        screen.line("ok", "verified", "the worse fix was rolled back; production still runs the previous release", "releaser")
-        follower.mark("verified")
-        return True
     promoted_at = time.monotonic()
     async with httpx.AsyncClient(timeout=5.0) as client:
         before = traffic.errors["production"]
