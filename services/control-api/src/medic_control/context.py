@@ -45,7 +45,7 @@ class ControlContext:
         if store.dialect != "postgresql" or self.read_pool is not None:
             return
         dsn = make_url(store.url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self.read_pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
+        self.read_pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, reset=_reset_read)
 
     async def close_read_pool(self) -> None:
         """Close :attr:`read_pool` (at shutdown)."""
@@ -84,6 +84,16 @@ class ControlContext:
             notifier=notifier if notifier is not None else Notifier.from_settings(settings),
             clock=clock or utcnow,
         )
+
+
+async def _reset_read(conn: asyncpg.Connection) -> None:
+    """Before a read connection goes back to the pool: roll back if a transaction was left open, nothing else.
+
+    asyncpg's default reset is a round trip per release (``RESET ALL``, ``UNLISTEN *``, …) for session
+    state the reads never set: each is one prepared SELECT outside a transaction.
+    """
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
 
 
 def _read_engine(runtime: ServiceRuntime) -> AsyncEngine:
