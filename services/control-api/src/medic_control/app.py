@@ -86,6 +86,7 @@ def build(
 
     @runtime.on_start
     async def initial_state() -> None:
+        await ctx.open_read_pool()
         async with runtime.store.transaction() as conn:
             await config_service.ensure_initial(conn)
             if settings.bootstrap_admin_token:
@@ -95,6 +96,7 @@ def build(
 
     @runtime.on_stop
     async def close_reads() -> None:
+        await ctx.close_read_pool()
         if ctx.read_engine is not runtime.store.engine:
             await ctx.read_engine.dispose()
 

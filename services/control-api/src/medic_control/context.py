@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import asyncpg
 from fastapi import Request
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from medic_contracts import utcnow
@@ -33,6 +35,23 @@ class ControlContext:
     read_engine: AsyncEngine
     notifier: Notifier = field(default_factory=Notifier)  # escalations and the weekly review
     clock: Callable[[], datetime] = utcnow  # deadlines and review weeks (tests fix it)
+    #: PostgreSQL only, opened at start: a plain asyncpg pool for the hottest read (the issue list),
+    #: which skips the ORM layer's per-statement and per-value work. None on SQLite and before start.
+    read_pool: asyncpg.Pool | None = None
+
+    async def open_read_pool(self) -> None:
+        """Open :attr:`read_pool` on PostgreSQL (a no-op on SQLite)."""
+        store = self.runtime.store
+        if store.dialect != "postgresql" or self.read_pool is not None:
+            return
+        dsn = make_url(store.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.read_pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, reset=_reset_read)
+
+    async def close_read_pool(self) -> None:
+        """Close :attr:`read_pool` (at shutdown)."""
+        pool, self.read_pool = self.read_pool, None
+        if pool is not None:
+            await pool.close()
 
     @classmethod
     def create(
@@ -67,6 +86,16 @@ class ControlContext:
         )
 
 
+async def _reset_read(conn: asyncpg.Connection) -> None:
+    """Before a read connection goes back to the pool: roll back if a transaction was left open, nothing else.
+
+    asyncpg's default reset is a round trip per release (``RESET ALL``, ``UNLISTEN *``, …) for session
+    state the reads never set: each is one prepared SELECT outside a transaction.
+    """
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 def _read_engine(runtime: ServiceRuntime) -> AsyncEngine:
     """The engine API reads use.
 
@@ -82,7 +111,11 @@ def _read_engine(runtime: ServiceRuntime) -> AsyncEngine:
     return engine.execution_options(schema_translate_map={None: store.schema})
 
 
-def get_context(request: Request) -> ControlContext:
-    """The process's :class:`ControlContext`."""
+async def get_context(request: Request) -> ControlContext:
+    """The process's :class:`ControlContext`.
+
+    ``async`` on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, and every
+    request reaches this one, up to several times (a thread hop each, most of a cheap read's cost).
+    """
     ctx: ControlContext = request.app.state.control
     return ctx

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from ..db import utc
 
-__all__ = ["GENESIS", "ChainEntry", "canonical_json", "clean", "entry_hash", "iso"]
+__all__ = ["GENESIS", "ChainEntry", "canonical_json", "chain_hash", "clean", "cleaned_canonical", "entry_hash", "iso"]
 
 #: prev_hash of the first entry.
 GENESIS = "0" * 64
@@ -24,7 +24,10 @@ GENESIS = "0" * 64
 
 def iso(value: datetime) -> str:
     """A timestamp as the chain hashes it: UTC, microseconds, ``Z``."""
-    return utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    at = utc(value)
+    if at.year < 1000:  # isoformat pads the year to 4 digits, strftime does not: the hashed form is strftime's
+        return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def clean(value: Any) -> Any:
@@ -96,4 +99,25 @@ class ChainEntry:
 
 def entry_hash(prev_hash: str, entry: ChainEntry) -> str:
     """sha256 of the previous hash followed by the entry's canonical JSON (hex)."""
-    return hashlib.sha256((prev_hash + entry.canonical()).encode("utf-8")).hexdigest()
+    return chain_hash(prev_hash, entry.canonical())
+
+
+def chain_hash(prev_hash: str, canonical: str) -> str:
+    """sha256 of the previous hash followed by an entry's canonical JSON (hex)."""
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def cleaned_canonical(entry: ChainEntry) -> tuple[ChainEntry, str]:
+    """``entry`` with JSON-safe details (see :func:`clean`) and its canonical JSON.
+
+    The canonical JSON is computed first: when it encodes and holds no NUL, the details were plain
+    already and :func:`clean` would return them unchanged, so they are not encoded a second time.
+    """
+    try:
+        text = entry.canonical()
+    except (ValueError, TypeError):
+        text = "\\u0000"
+    if "\\u0000" not in text:
+        return entry, text
+    entry = replace(entry, details=clean(entry.details))
+    return entry, entry.canonical()

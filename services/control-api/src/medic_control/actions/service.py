@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import utcnow
 
-from .chain import GENESIS, ChainEntry, clean, entry_hash
+from .chain import GENESIS, ChainEntry, chain_hash, clean, cleaned_canonical, entry_hash
 from .models import Action, AuditLock
 
 __all__ = ["ActionFilter", "AuditRecord", "VerifyReport", "append", "head", "list_actions", "verify"]
@@ -92,9 +92,10 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
             status=record.status,
             summary=clean(record.summary),
             reasoning=clean(record.reasoning),
-            details=clean(record.details),
+            details=record.details,
         )
-        digest = entry_hash(prev, entry)
+        entry, canonical = cleaned_canonical(entry)
+        digest = chain_hash(prev, canonical)
         rows.append(
             {
                 "seq": entry.seq,

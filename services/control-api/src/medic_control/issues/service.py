@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+import pydantic_core
 from sqlalchemy import and_, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from medic_contracts import CommandName, ControlCommand
 from medic_runtime import Transaction
@@ -20,15 +22,16 @@ from ..actions.schemas import ActionOut
 from ..approvals import service as approvals
 from ..auth.schemas import Principal
 from ..config.service import lock_audit, publish_command
-from ..db import utc
+from ..db import UtcDateTime, utc
 from ..errors import Conflict, NotFound, Unprocessable
 from ..feedback import service as feedback
 from .models import Issue
 from .schemas import CommandAcceptedIssue, DeploymentOut, FixOut, IssueDetail, IssuePage, IssueSummary
 
-__all__ = ["IssueFilter", "get_issue", "list_issues", "request_rollback"]
+__all__ = ["IssueFilter", "get_issue", "list_issues", "list_issues_json", "request_rollback"]
 
-_SUMMARY_COLUMNS = [getattr(Issue, name) for name in IssueSummary.model_fields]
+_SUMMARY_NAMES = tuple(IssueSummary.model_fields)
+_SUMMARY_COLUMNS = [getattr(Issue, name) for name in _SUMMARY_NAMES]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,78 @@ async def list_issues(conn: AsyncConnection, *, filters: IssueFilter, limit: int
     items = [IssueSummary.model_validate(dict(r)) for r in rows[:limit]]
     next_cursor = encode_cursor(items[-1].detected_at, items[-1].id) if len(rows) > limit else None
     return IssuePage(items=items, next_cursor=next_cursor)
+
+
+def _json_field(name: str) -> str:
+    """``name`` of row ``p`` as IssueSummary serializes it; timestamps in pydantic's form (UTC, ``Z``, µs only when set)."""
+    if not isinstance(Issue.__table__.c[name].type, UtcDateTime):
+        return f"p.{name}"
+    utc_at = f"(p.{name} AT TIME ZONE 'UTC')"
+    return (
+        f"to_char({utc_at}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+        f"|| CASE WHEN date_part('microseconds', p.{name})::int % 1000000 <> 0 THEN to_char({utc_at}, '.US') ELSE '' END "
+        f"|| 'Z' AS {name}"
+    )
+
+
+_JSON_FIELDS = ", ".join(_json_field(name) for name in _SUMMARY_NAMES)
+
+
+def page_query(*, schema: str, filters: IssueFilter, limit: int, cursor: str | None) -> tuple[str, list[Any]]:
+    """PostgreSQL text and arguments of one page of :func:`list_issues` (same filters, order and cursor).
+
+    Each row comes back as IssueSummary's JSON (built by PostgreSQL), with its position for the cursor.
+    """
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    conds: list[str] = []
+    for column, values in (("status", filters.status), ("severity", filters.severity), ("issue_type", filters.issue_type)):
+        if values:
+            conds.append(f"{column} IN ({', '.join(arg(v) for v in values)})")
+    if filters.target:
+        conds.append(f"target = {arg(filters.target)}")
+    if filters.since:
+        conds.append(f"detected_at >= {arg(utc(filters.since))}")
+    if filters.until:
+        conds.append(f"detected_at < {arg(utc(filters.until))}")
+    if cursor:
+        at, issue_id = decode_cursor(cursor)
+        conds.append(f"(detected_at, id) < ({arg(at)}, {arg(issue_id)})")
+    where = " AND ".join(conds) or "true"
+    sql = (
+        f"SELECT row_to_json(j)::text AS item, p.detected_at, p.id "  # noqa: S608 - names are ours, values are bound
+        f'FROM (SELECT * FROM "{schema}".agent_issues WHERE {where} '
+        f"ORDER BY detected_at DESC, id DESC LIMIT {arg(limit + 1)}) p "
+        f"CROSS JOIN LATERAL (SELECT {_JSON_FIELDS}) j "
+        "ORDER BY p.detected_at DESC, p.id DESC"
+    )
+    return sql, args
+
+
+async def list_issues_json(
+    *, engine: AsyncEngine, pool: asyncpg.Pool | None, schema: str | None, filters: IssueFilter, limit: int, cursor: str | None
+) -> bytes:
+    """One page of :func:`list_issues` as the JSON of :class:`IssuePage`.
+
+    The issue list is the API's hottest read. On PostgreSQL (``pool`` and ``schema`` given) it is one
+    prepared statement on a plain asyncpg pool, and PostgreSQL renders each row as IssueSummary's JSON:
+    the columns are exactly IssueSummary's, typed by the table, so converting and validating every value
+    in Python again would only cost time (it was most of the request). Elsewhere (SQLite) it is
+    :func:`list_issues` serialized.
+    """
+    if pool is None or schema is None:
+        async with engine.connect() as conn:
+            page = await list_issues(conn, filters=filters, limit=limit, cursor=cursor)
+        return page.model_dump_json().encode()
+    sql, args = page_query(schema=schema, filters=filters, limit=limit, cursor=cursor)
+    rows = await pool.fetch(sql, *args)
+    next_cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][2]) if len(rows) > limit else None
+    items = ",".join(r[0] for r in rows[:limit])
+    return f'{{"items":[{items}],"next_cursor":{pydantic_core.to_json(next_cursor).decode()}}}'.encode()
 
 
 def _fix(timeline: list[ActionOut]) -> FixOut | None:

@@ -27,7 +27,7 @@ IssueId = Annotated[str, Path(min_length=1, max_length=200, description="Issue i
 @router.get("", response_model=IssuePage, summary="Issues, newest first, with filters and cursor pagination")
 async def list_issues(
     *,
-    conn: ReadConn,
+    ctx: Ctx,
     _p: Viewer,
     status: Annotated[list[IssueStatus] | None, Query(description="Statuses (repeat for several).")] = None,
     severity: Annotated[list[Severity] | None, Query(description="Severities (repeat for several).")] = None,
@@ -47,9 +47,16 @@ async def list_issues(
         since=since,
         until=until,
     )
-    page = await service.list_issues(conn, filters=filters, limit=limit, cursor=cursor)
     # The hottest read: serialized once, not re-validated against the response model on the way out.
-    return Response(page.model_dump_json(), media_type="application/json")
+    body = await service.list_issues_json(
+        engine=ctx.read_engine,
+        pool=ctx.read_pool,
+        schema=ctx.runtime.store.schema,
+        filters=filters,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Response(body, media_type="application/json")
 
 
 @router.get(

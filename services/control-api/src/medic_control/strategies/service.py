@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -90,19 +90,35 @@ async def committed_strategy(conn: AsyncConnection, *, issue_id: str) -> str | N
     return None if row is None else str(row[0])
 
 
+async def committed_strategies(conn: AsyncConnection, *, issue_ids: Iterable[str]) -> dict[str, str]:
+    """:func:`committed_strategy` of several issues in one query (issues without a committed fix are left out)."""
+    ids = sorted(set(issue_ids))
+    if not ids:
+        return {}
+    rows = (
+        await conn.execute(
+            select(StrategyOutcomeRow.issue_id, StrategyOutcomeRow.strategy)
+            .where(StrategyOutcomeRow.issue_id.in_(ids), StrategyOutcomeRow.outcome == StrategyOutcomeKind.COMMITTED.value)
+            .order_by(StrategyOutcomeRow.occurred_at)
+        )
+    ).all()
+    return {str(issue_id): str(strategy) for issue_id, strategy in rows}  # later rows win: the latest commit
+
+
 async def project(conn: AsyncConnection, events: Sequence[tuple[str, Envelope]]) -> int:
     """Write the strategy outcomes of newly projected events (``(key, event)``: each key is new); how many."""
+    found = [(key, event, outcome) for key, event in events if event.issue_id and (outcome := outcome_of(event)) is not None]
+    # One lookup for every issue whose outcome names no strategy (rollbacks, promotions), not one per event.
+    stored = await committed_strategies(
+        conn, issue_ids=(e.issue_id for _, e, (_, strategy) in found if strategy is None and e.issue_id)
+    )
     rows: list[dict[str, Any]] = []
     latest: dict[str, str] = {}  # issue → strategy committed earlier in this batch
-    for key, event in events:
-        found = outcome_of(event)
-        if found is None or not event.issue_id:
-            continue
-        kind, strategy = found
+    for key, event, (kind, named) in found:
+        assert event.issue_id is not None
+        strategy = named or latest.get(event.issue_id) or stored.get(event.issue_id)
         if strategy is None:
-            strategy = latest.get(event.issue_id) or await committed_strategy(conn, issue_id=event.issue_id)
-            if strategy is None:
-                continue  # a deployment of something no fix strategy made
+            continue  # a deployment of something no fix strategy made
         if kind is StrategyOutcomeKind.COMMITTED:
             latest[event.issue_id] = strategy
         rows.append(
