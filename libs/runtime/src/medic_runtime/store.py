@@ -9,12 +9,15 @@ Services add their own tables to :data:`metadata` (or their own MetaData) and ca
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import (
     Column,
     Float,
@@ -94,13 +97,61 @@ kv = Table(
 )
 
 
+#: How long a statement waits for another process's write lock (in the connection's worker thread).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_SQLITE_BUSY = 5
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL survives process crashes
-    cur.execute("PRAGMA busy_timeout=10000")
+    # No busy wait on the event loop: a locked file raises at once and the statement is retried in the
+    # connection's worker thread with SQLITE_BUSY_TIMEOUT_MS (see _InlineSqliteConnection).
+    cur.execute("PRAGMA busy_timeout=0")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _with_busy_timeout(conn: sqlite3.Connection, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        conn.execute("PRAGMA busy_timeout=0")
+
+
+class _InlineSqliteConnection(aiosqlite.Connection):
+    """An aiosqlite connection that runs each call on the event loop's thread instead of its worker thread.
+
+    The service store's statements are small indexed reads and writes that SQLite (WAL, synchronous=NORMAL)
+    finishes in tens of microseconds, while a hop to aiosqlite's worker thread and back costs 0.5-10 ms on a
+    loaded machine, several times per transaction: that hop was most of a message's cost through the
+    runtime. Only when another process holds the write lock (SQLITE_BUSY) does the call go to the worker
+    thread, which waits for the lock there, so the loop never blocks on another process's transaction.
+    """
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        conn = self._connection
+        if not self._running or conn is None:
+            raise ValueError("Connection closed")
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY:
+                raise
+        return await super()._execute(_with_busy_timeout, conn, fn, args, kwargs)  # type: ignore[no-untyped-call]
+
+
+def _inline_sqlite_creator(database: str) -> Callable[[], _InlineSqliteConnection]:
+    def create() -> _InlineSqliteConnection:
+        # The connection object is used from the loop's thread and, when the file is locked, its worker thread.
+        connector = partial(sqlite3.connect, database, timeout=0, check_same_thread=False)
+        conn = _InlineSqliteConnection(connector, iter_chunk_size=64)
+        conn._thread.daemon = True
+        return conn
+
+    return create
 
 
 class ServiceStore:
@@ -116,7 +167,7 @@ class ServiceStore:
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["async_creator"] = _inline_sqlite_creator(parsed.database or ":memory:")
             # SQLite has one writer: one pooled connection queues transactions in-process instead of
             # letting connections fight over the file lock (busy-wait sleeps of up to 100 ms each).
             # Code inside a transaction must use that transaction's connection, never open another.
