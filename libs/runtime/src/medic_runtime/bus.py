@@ -676,7 +676,9 @@ class OutboxRelay:
                 if self._stopping:
                     return
                 continue
-            if published:
+            # A full batch may have more behind it; otherwise rows committed since the select have
+            # notified (the wake below returns at once), so no second select per flush.
+            if published >= self.batch or (published and self._stopping):
                 continue
             if self._stopping:
                 return
