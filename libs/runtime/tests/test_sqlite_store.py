@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from medic_runtime.store import ServiceStore, processed_events
 
@@ -75,3 +75,26 @@ async def test_rolled_back_transaction_leaves_nothing(tmp_path: Path) -> None:
             assert await store.already_processed(conn, "c", ["evt-1", "evt-2"]) == {"evt-2"}
     finally:
         await store.close()
+
+
+async def test_committed_writes_reach_the_database_file_through_background_checkpoints(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    store = ServiceStore(f"sqlite+aiosqlite:///{db}", service="checkpoint-test")
+    await store.create_all()
+    try:
+        size_before = db.stat().st_size
+        for batch in range(4):
+            async with store.transaction() as conn:
+                await store.mark_processed(conn, f"consumer-{'x' * 150}", [f"{batch}-{n:058d}" for n in range(1000)])
+            await asyncio.sleep(0.3)  # past the checkpoint interval
+        async with store.transaction():
+            pass  # the last commit starts the last checkpoint
+        assert store._checkpointing is not None
+        await store._checkpointing
+        # SQLite's own auto-checkpoint waits for far more pages: the file grew because the store checkpointed.
+        assert db.stat().st_size > size_before + 500_000
+    finally:
+        await store.close()
+    async with ServiceStore(f"sqlite+aiosqlite:///{db}", service="checkpoint-test").engine.connect() as conn:
+        count = (await conn.execute(select(func.count()).select_from(processed_events))).scalar_one()
+    assert count == 4000
