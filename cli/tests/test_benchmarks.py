@@ -47,3 +47,8 @@ def test_bench_bus_prints_runtime_beside_raw(tmp_path: Path) -> None:
     for path in ("runtime", "raw"):
         assert set(result[path]) >= {"p50_ms", "p99_ms", "events_per_s"}
         assert result[path]["events_per_s"] > 0 and result[path]["p99_ms"] >= result[path]["p50_ms"] > 0
+    # CPU per hop / per event on each path and the machine's load, to read the figures against.
+    cpu = result["cpu"]
+    assert set(cpu) == {"raw_ms_per_hop", "runtime_ms_per_hop", "raw_us_per_event", "runtime_us_per_event"}
+    assert all(value > 0 for value in cpu.values())
+    assert result["machine"]["cpus"] >= 1 and result["machine"]["start"]["loadavg_1m"] >= 0

@@ -12,6 +12,10 @@ Latency is measured ping-pong (one event in flight), so it is the hop itself, no
 paths use the same ``fetch_max_wait_ms``: Kafka answers a fetch as soon as data arrives, the embedded
 broker only when the wait expires, so on it this setting bounds the hop latency of both paths alike.
 Throughput is one consumer process draining a backlog of pre-produced events.
+
+``cpu`` gives this process's CPU time per hop / per event on each path and ``machine`` the load around
+the run: on a shared machine, wall-clock figures stretch with CPU contention in proportion to the CPU a
+path needs, so these say how much of a gap is the runtime's own work and how loaded the run was.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -60,7 +65,7 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
-async def _raw_latency(bootstrap: str, topic: str, samples: int, fetch_wait_ms: int) -> list[float]:
+async def _raw_latency(bootstrap: str, topic: str, samples: int, fetch_wait_ms: int, cpu: dict[str, float]) -> list[float]:
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -87,13 +92,17 @@ async def _raw_latency(bootstrap: str, topic: str, samples: int, fetch_wait_ms: 
     try:
         await _wait_assigned(consumer)
         out: list[float] = []
+        cpu_start = 0.0
         for n in range(samples + 20):
+            if n == 20:
+                cpu_start = time.process_time()
             value, key, headers = encode_event(_event(n))
             started = time.perf_counter()
             await producer.send_and_wait(topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()])
             arrived = await asyncio.wait_for(received.get(), timeout=10)
             if n >= 20:  # warm-up
                 out.append(arrived - started)
+        cpu["raw_ms_per_hop"] = round((time.process_time() - cpu_start) / samples * 1000, 3)
         return out
     finally:
         task.cancel()
@@ -123,7 +132,7 @@ async def _backlog(bootstrap: str, topic: str, count: int) -> None:
         await producer.stop()
 
 
-async def _raw_throughput(bootstrap: str, topic: str, count: int) -> float:
+async def _raw_throughput(bootstrap: str, topic: str, count: int, cpu: dict[str, float]) -> float:
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -137,17 +146,18 @@ async def _raw_throughput(bootstrap: str, topic: str, count: int) -> float:
     await consumer.start()
     try:
         seen = 0
-        first = last = 0.0
+        first = last = cpu_start = 0.0
         while seen < count:
             batch = await consumer.getmany(timeout_ms=1000, max_records=500)
             for tp, records in batch.items():
                 for record in records:
                     json.loads(record.value)  # a consumer at least decodes what it reads
                     if not seen:
-                        first = time.perf_counter()
+                        first, cpu_start = time.perf_counter(), time.process_time()
                     seen += 1
                 last = time.perf_counter()
                 await consumer.commit({tp: records[-1].offset + 1})
+        cpu["raw_us_per_event"] = round((time.process_time() - cpu_start) / count * 1e6, 1)
         return count / (last - first)
     finally:
         await consumer.stop()
@@ -168,7 +178,7 @@ def _settings(bootstrap: str, prefix: str, store: Path, service: str, fetch_wait
 
 
 async def _runtime_latency(  # noqa: PLR0917 - a private step of one benchmark
-    bootstrap: str, prefix: str, topic: str, samples: int, tmp: Path, fetch_wait_ms: int
+    bootstrap: str, prefix: str, topic: str, samples: int, tmp: Path, fetch_wait_ms: int, cpu: dict[str, float]
 ) -> list[float]:
     sender = ServiceRuntime(_settings(bootstrap, prefix, tmp / "sender.db", "bench-sender", fetch_wait_ms))
     receiver = ServiceRuntime(_settings(bootstrap, prefix, tmp / "receiver.db", "bench-receiver", fetch_wait_ms))
@@ -184,25 +194,35 @@ async def _runtime_latency(  # noqa: PLR0917 - a private step of one benchmark
     try:
         await _wait_assigned(receiver.bus.subscriptions[0].subscriber.consumer)
         out: list[float] = []
+        cpu_start = 0.0
         for n in range(samples + 20):
+            if n == 20:
+                cpu_start = time.process_time()
             started = time.perf_counter()
             async with sender.transaction() as tx:
                 tx.emit(_event(n), topic=topic)
             arrived = await asyncio.wait_for(received.get(), timeout=10)
             if n >= 20:
                 out.append(arrived - started)
+        cpu["runtime_ms_per_hop"] = round((time.process_time() - cpu_start) / samples * 1000, 3)
         return out
     finally:
         await receiver.stop()
         await sender.stop()
 
 
-async def _runtime_throughput(bootstrap: str, prefix: str, topic: str, count: int, tmp: Path) -> float:
+async def _runtime_throughput(  # noqa: PLR0917 - a private step of one benchmark
+    bootstrap: str, prefix: str, topic: str, count: int, tmp: Path, cpu: dict[str, float]
+) -> float:
     receiver = ServiceRuntime(_settings(bootstrap, prefix, tmp / "drain.db", "bench-drain"))
     times: list[float] = []
     done = asyncio.Event()
+    cpu_start = 0.0
 
     async def handle(event: ActionRecorded, ctx: HandlerContext) -> None:
+        nonlocal cpu_start
+        if not times:
+            cpu_start = time.process_time()
         times.append(time.perf_counter())
         ctx.record("bench.ack", ActionStatus.SUCCEEDED, "ack", caused_by=event)
         if len(times) >= count:
@@ -212,9 +232,19 @@ async def _runtime_throughput(bootstrap: str, prefix: str, topic: str, count: in
     await receiver.start()
     try:
         await asyncio.wait_for(done.wait(), timeout=300)
+        cpu["runtime_us_per_event"] = round((time.process_time() - cpu_start) / count * 1e6, 1)
         return count / (times[-1] - times[0])
     finally:
         await receiver.stop()
+
+
+def _machine_load() -> dict[str, float | None]:
+    """The 1-minute load average and, where the kernel reports it, the share of time tasks waited for a CPU."""
+    pressure: float | None = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]  # "some avg10=91.55 avg60=..."
+        pressure = float(line.split()[1].split("=")[1])
+    return {"loadavg_1m": round(os.getloadavg()[0], 2), "cpu_pressure_some_avg10": pressure}
 
 
 async def run_bus_benchmark(
@@ -229,16 +259,18 @@ async def run_bus_benchmark(
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     registry = TopicRegistry(prefix)
     topics = {f"{prefix}raw.lat": 1, f"{prefix}raw.tp": 6, f"{prefix}rt.lat": 1, f"{prefix}rt.tp": 6, **registry.partitions()}
+    cpu: dict[str, float] = {}
+    load_start = _machine_load()
     try:
         await declare_topics(bootstrap, topics)
         with tempfile.TemporaryDirectory(prefix="medic-bench-") as tmpdir:
             tmp = Path(tmpdir)
-            raw_lat = await _raw_latency(bootstrap, f"{prefix}raw.lat", latency_samples, fetch_wait_ms)
-            rt_lat = await _runtime_latency(bootstrap, prefix, f"{prefix}rt.lat", latency_samples, tmp, fetch_wait_ms)
+            raw_lat = await _raw_latency(bootstrap, f"{prefix}raw.lat", latency_samples, fetch_wait_ms, cpu)
+            rt_lat = await _runtime_latency(bootstrap, prefix, f"{prefix}rt.lat", latency_samples, tmp, fetch_wait_ms, cpu)
             await _backlog(bootstrap, f"{prefix}raw.tp", events)
             await _backlog(bootstrap, f"{prefix}rt.tp", events)
-            raw_tp = await _raw_throughput(bootstrap, f"{prefix}raw.tp", events)
-            rt_tp = await _runtime_throughput(bootstrap, prefix, f"{prefix}rt.tp", events, tmp)
+            raw_tp = await _raw_throughput(bootstrap, f"{prefix}raw.tp", events, cpu)
+            rt_tp = await _runtime_throughput(bootstrap, prefix, f"{prefix}rt.tp", events, tmp, cpu)
     finally:
         if broker:
             broker.stop()
@@ -252,6 +284,8 @@ async def run_bus_benchmark(
             "runtime_p99_le_2x_raw": runtime["p99_ms"] <= 2 * raw["p99_ms"],
             "runtime_ge_5000_events_per_s": runtime["events_per_s"] >= 5000,
         },
+        "cpu": cpu,
+        "machine": {"cpus": os.cpu_count(), "start": load_start, "end": _machine_load()},
         "config": {
             "latency_samples": latency_samples,
             "events": events,
