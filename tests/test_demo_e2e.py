@@ -29,7 +29,7 @@ def _demo(work: Path, scenario: str) -> tuple[subprocess.CompletedProcess[str], 
         pytest.fail("tools/node is not installed: `make test` installs it (scripts/install-node-tools.sh)")
     medic = Path(sys.executable).with_name("medic")
     done = subprocess.run(
-        [str(medic), "demo", "--fast", "--scenario", scenario, "--work-dir", str(work), "--timeout", "480"],
+        [str(medic), "demo", "--fast", "--scenario", scenario, "--work-dir", str(work), "--timeout", "480", "--any-ports"],
         cwd=ROOT,
         capture_output=True,
         text=True,

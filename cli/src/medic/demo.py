@@ -74,6 +74,7 @@ class DemoOptions:
     fast: bool = False  # shorter watch windows (the e2e tests)
     timeout_s: float = 480.0
     quiet_services: bool = True  # service logs go to files, the screen shows the loop
+    well_known_ports: bool = True  # control-api on :8080 when free; False: any free ports (demos side by side, tests)
     color: bool = field(default_factory=sys.stdout.isatty)
 
 
@@ -548,7 +549,10 @@ async def run_demo(options: DemoOptions) -> DemoResult:
                 service_logs.write(f"{service:<13}| {line}")
                 service_logs.flush()
 
-        stack = DevStack(StackConfig(data_dir=work / "medic", prefix=prefix, env=env), on_line=log_line)
+        stack = DevStack(
+            StackConfig(data_dir=work / "medic", prefix=prefix, env=env, well_known_ports=options.well_known_ports),
+            on_line=log_line,
+        )
         screen.line("step", "medic", "starting the embedded broker, control-api (SQLite) and the four agents")
         await stack.start()
         api_url = stack.urls()["control-api"]

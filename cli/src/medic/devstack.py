@@ -61,6 +61,7 @@ class StackConfig:
     services: tuple[ServiceSpec, ...] = SERVICES
     ready_timeout_s: float = 90.0
     grace_s: float = 15.0
+    well_known_ports: bool = True  # 9092 and 8080–8084 when free; False: any free ports (stacks side by side)
 
 
 def _port_free(port: int) -> bool:
@@ -110,6 +111,7 @@ class DevStack:
         self.running: dict[str, _Running] = {}
         self.ports: dict[str, int] = {}
         self.tokens: dict[str, str] = {}
+        self.instances: dict[str, str] = {}  # service → the instance id its process was given
         self.bootstrap = config.bootstrap or ""
 
     # ---- start ---------------------------------------------------------------------------------
@@ -119,14 +121,15 @@ class DevStack:
         cfg = self.config
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         if not cfg.bootstrap:
-            port = cfg.broker_port or (9092 if _port_free(9092) else free_port())
+            port = cfg.broker_port or (9092 if cfg.well_known_ports and _port_free(9092) else free_port())
             self.broker = EmbeddedBroker(port=port, log_path=cfg.data_dir / "broker.log")
             await self.broker.start(TopicRegistry(cfg.prefix))
             self.bootstrap = self.broker.bootstrap
         # Every port is chosen before anything starts, so each service knows every other's URL.
         taken: set[int] = set()
         for spec in cfg.services:
-            port = spec.port if _port_free(spec.port) and spec.port not in taken else free_port()
+            wanted = cfg.well_known_ports and _port_free(spec.port) and spec.port not in taken
+            port = spec.port if wanted else free_port()
             taken.add(port)
             self.ports[spec.name] = port
         self.tokens.setdefault("admin", cfg.env.get("MEDIC_BOOTSTRAP_ADMIN_TOKEN") or f"mdc_admin_{secrets.token_urlsafe(24)}")
@@ -164,6 +167,8 @@ class DevStack:
         env["MEDIC_CONTROL_API_TOKEN"] = self.tokens["services"]
         if spec.name == "control-api":
             env["MEDIC_BOOTSTRAP_ADMIN_TOKEN"] = self.tokens["admin"]
+        # A known instance id: readiness checks that the process answering on the port is the one started here.
+        env["MEDIC_INSTANCE_ID"] = self.instances.setdefault(spec.name, f"{spec.name}-{secrets.token_hex(4)}")
         env.update({k: v for k, v in cfg.env.items() if k not in ("MEDIC_BOOTSTRAP_ADMIN_TOKEN", "MEDIC_CONTROL_API_TOKEN")})
         return env
 
@@ -201,8 +206,15 @@ class DevStack:
                     r = self.running[name]
                     if r.process.returncode is not None:
                         raise RuntimeError(f"{name} exited with status {r.process.returncode} during start-up")
-                    with contextlib.suppress(httpx.HTTPError):
+                    with contextlib.suppress(httpx.HTTPError, ValueError):
                         if (await client.get(f"http://127.0.0.1:{r.port}/readyz")).status_code == 200:
+                            health = (await client.get(f"http://127.0.0.1:{r.port}/healthz")).json()
+                            if health.get("instance") != self.instances.get(name):
+                                # Another process holds the port (it was free when chosen): ours cannot serve.
+                                raise RuntimeError(
+                                    f"{name}: port {r.port} is answered by another process "
+                                    f"({health.get('service')} {health.get('instance')}); stop it or free the port"
+                                )
                             pending.discard(name)
                 if pending and time.monotonic() > deadline:
                     raise TimeoutError(f"not ready after {self.config.ready_timeout_s:.0f}s: {', '.join(sorted(pending))}")

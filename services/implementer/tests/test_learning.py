@@ -354,7 +354,6 @@ async def test_a_rollback_and_a_rating_on_the_bus_reach_the_implementers_history
             producer=OPERATOR, issue_id="iss_bus", command=CommandName.FEEDBACK, actor="erin", rating=5, comment="fine"
         )
         await produce(kafka_bootstrap, topics.name(TopicName.DEPLOYMENTS_RESULT), rolled)
-        await produce(kafka_bootstrap, topics.name(TopicName.CONTROL), rating)
         actions = await read_events(
             kafka_bootstrap,
             topics.name(TopicName.ACTIONS),
@@ -363,6 +362,8 @@ async def test_a_rollback_and_a_rating_on_the_bus_reach_the_implementers_history
         )
         [analysis] = [a for a in actions if isinstance(a, ActionRecorded) and a.action == FAILURE_ANALYSED]
         assert analysis.details["cause"] == "new_errors" and analysis.causation_id == rolled.event_id
+        # The rating comes after the rollback (the two topics are not ordered against each other): the latest word is good.
+        await produce(kafka_bootstrap, topics.name(TopicName.CONTROL), rating)
 
         async def rated() -> bool:
             learning = await implementer.memory.learning_for(diag)

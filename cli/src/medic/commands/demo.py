@@ -16,6 +16,7 @@ def _run(args: argparse.Namespace) -> int:
         keep_running=args.keep_running,
         fast=args.fast,
         timeout_s=args.timeout,
+        well_known_ports=not args.any_ports,
     )
     return run(options)
 
@@ -33,4 +34,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--fast", action="store_true", help="shorter watch windows")
     parser.add_argument("--work-dir", default=".demo", help="where the shop, its forge and Medic's stores live")
     parser.add_argument("--timeout", type=float, default=480.0, help="give up after this many seconds")
+    parser.add_argument(
+        "--any-ports", action="store_true", help="any free ports instead of 9092 and 8080–8084 (runs beside another stack)"
+    )
     parser.set_defaults(handler=_run)
