@@ -3,40 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
-from medic_contracts import Envelope, event_adapter
+from medic_contracts import Envelope
 from medic_runtime.bus import encode_event
+from medic_runtime.testing.topics import read_topic
 
-
-async def read_events(
-    bootstrap: str, topic: str, *, until: Callable[[list[Envelope]], bool], timeout: float = 20.0
-) -> list[Envelope]:
-    """Read and decode ``topic`` from the beginning until ``until(events)`` holds (or time runs out)."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        fetch_max_wait_ms=100,
-    )
-    await consumer.start()
-    events: list[Envelope] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and not until(events):
-            batch = await consumer.getmany(timeout_ms=200)
-            for records in batch.values():
-                for r in records:
-                    events.append(event_adapter().validate_json(r.value))
-    finally:
-        await consumer.stop()
-    return events
+#: Decoded events of a topic, from the beginning (20 s unless told).
+read_events = partial(read_topic, timeout=20.0)
 
 
 async def publish(bootstrap: str, topic: str, events: list[Envelope], *, headers: dict[str, str] | None = None) -> None:

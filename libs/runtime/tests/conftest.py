@@ -5,34 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-
 from medic_contracts import Envelope, event_adapter
+from medic_runtime.testing.topics import read_topic as shared_read_topic
 
-
-async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[Any]], bool], timeout: float = 15.0) -> list[Any]:
-    """Read ``topic`` from the beginning until ``until(records)`` holds; return the raw records."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        fetch_max_wait_ms=100,
-    )
-    await consumer.start()
-    records: list[Any] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and not until(records):
-            batch = await consumer.getmany(timeout_ms=200)
-            for recs in batch.values():
-                records.extend(recs)
-    finally:
-        await consumer.stop()
-    return records
+#: The raw records (malformed messages and headers are what these tests look at).
+read_topic = partial(shared_read_topic, decode=False)
 
 
 def decode(records: list[Any]) -> list[Envelope]:

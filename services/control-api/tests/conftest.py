@@ -268,33 +268,6 @@ async def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: 
         await asyncio.sleep(interval)
 
 
-async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[Any]], bool], timeout: float = 15.0) -> list[Envelope]:
-    """Read ``topic`` from the beginning until ``until(events)`` holds; the decoded events."""
-    from aiokafka import AIOKafkaConsumer
-
-    from medic_contracts import event_adapter
-
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        fetch_max_wait_ms=100,
-    )
-    await consumer.start()
-    events: list[Envelope] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and not until(events):
-            batch = await consumer.getmany(timeout_ms=200)
-            for records in batch.values():
-                events.extend(event_adapter().validate_json(r.value) for r in records)
-    finally:
-        await consumer.stop()
-    return events
-
-
 async def seed(control: ControlHarness, events: list[Envelope]) -> None:
     """Project events straight into the store (as the bus consumer would)."""
     from medic_control.projector import Delivered, project

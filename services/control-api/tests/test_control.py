@@ -10,8 +10,9 @@ import pytest
 
 from medic_contracts import CommandName, ControlCommand, TopicName, TopicRegistry
 from medic_runtime import ServiceRuntime, ServiceSettings
+from medic_runtime.testing.topics import read_topic
 
-from .conftest import StartControl, approval_request, eventually, lifecycle, read_topic, seed
+from .conftest import StartControl, approval_request, eventually, lifecycle, seed
 
 pytestmark = pytest.mark.kafka
 

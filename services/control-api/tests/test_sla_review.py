@@ -26,8 +26,9 @@ from medic_control.review.digest import WeeklyDigest
 from medic_control.sla.service import SlaState, sla_state
 from medic_runtime.notify import SendGridMailer, SlackPoster
 from medic_runtime.testing.fakes import FakeSendGrid, FakeSlack, serve, smtp_inbox
+from medic_runtime.testing.topics import read_topic
 
-from .conftest import ControlHarness, StartControl, lifecycle, read_topic, seed
+from .conftest import ControlHarness, StartControl, lifecycle, seed
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 

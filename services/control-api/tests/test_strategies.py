@@ -24,8 +24,9 @@ from medic_control.issues import service as issues
 from medic_control.projector import Delivered, project
 from medic_control.strategies import service as strategies
 from medic_runtime.store import ServiceStore
+from medic_runtime.testing.topics import read_topic
 
-from .conftest import IMPLEMENTER, StartControl, lifecycle, read_topic, seed
+from .conftest import IMPLEMENTER, StartControl, lifecycle, seed
 
 NOW = datetime.now(UTC)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from medic_contracts import (
     ActionRecorded,
@@ -31,7 +30,6 @@ from medic_contracts import (
     Severity,
     TopicName,
     TopicRegistry,
-    event_adapter,
 )
 from medic_investigator.adapters.store import StoreCaseMemory
 from medic_investigator.app import build
@@ -39,6 +37,7 @@ from medic_investigator.settings import InvestigatorSettings
 from medic_investigator.testing.fake_messages_api import Reply, running, text_message
 from medic_runtime import ServiceSettings
 from medic_runtime.bus import encode_event
+from medic_runtime.testing.topics import read_topic
 
 from .helpers import BASE_DATE, git, issue_from_trace, make_repo, run_python
 from .test_claude import FINAL, TRIAGE_OK
@@ -59,25 +58,7 @@ async def _publish(bootstrap: str, topic: str, event: Envelope) -> None:
 
 async def _read(bootstrap: str, topic: str, until: Callable[[list[Any]], bool], timeout: float = 60.0) -> list[Any]:
     """Events of ``topic`` from the beginning, until ``until(events)`` holds."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        fetch_max_wait_ms=100,
-    )
-    await consumer.start()
-    events: list[Any] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and not until(events):
-            batch = await consumer.getmany(timeout_ms=200)
-            for records in batch.values():
-                events.extend(event_adapter().validate_json(r.value) for r in records)
-    finally:
-        await consumer.stop()
-    return events
+    return await read_topic(bootstrap, topic, until=until, timeout=timeout)
 
 
 def _forge_and_clone(tmp_path: Path) -> tuple[Path, str]:

@@ -382,26 +382,9 @@ async def produce(bootstrap: str, topic: str, *events: Any) -> None:
 
 async def read_events(bootstrap: str, topic: str, *, until: Any, timeout: float = 120.0) -> list[Any]:
     """Read ``topic`` from the start until ``until(events)`` holds or ``timeout`` passes."""
-    import time
+    from medic_runtime.testing.topics import read_topic
 
-    from aiokafka import AIOKafkaConsumer
-
-    from medic_contracts import event_adapter
-
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
-    )
-    await consumer.start()
-    events: list[Any] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and not until(events):
-            batch = await consumer.getmany(timeout_ms=300)
-            for records in batch.values():
-                events.extend(event_adapter().validate_json(r.value) for r in records)
-    finally:
-        await consumer.stop()
-    return events
+    return await read_topic(bootstrap, topic, until=until, timeout=timeout)
 
 
 async def set_config(bootstrap: str, topic_prefix: str, config: Any, *, paused: bool = False) -> None:
