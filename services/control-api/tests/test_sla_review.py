@@ -73,7 +73,11 @@ async def test_a_deadline_about_to_pass_escalates_once_and_a_passed_one_is_recor
             mail_from="medic@example.com",
             mail_to=("oncall@example.com",),
         )
-        control = await start_control(store_url, clock=clock, notifier=notifier, dashboard_url="https://medic.example")
+        # The test drives the watch by hand: a periodic check between seeding and the false-positive mark would escalate
+        # iss_noise (due in 5 min at T0) on its own.
+        control = await start_control(
+            store_url, clock=clock, notifier=notifier, dashboard_url="https://medic.example", sla_check_interval_s=3600
+        )
         fixed = lifecycle("iss_fixed", start=T0 - timedelta(minutes=40))  # resolved: its deadline no longer matters
         await seed(
             control,
