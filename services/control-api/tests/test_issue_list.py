@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+
 from medic_contracts import IssueDetected, IssueType, Severity
 from medic_control.context import ControlContext
 from medic_control.issues import service as issues
+from medic_control.issues.models import Issue
 from medic_control.projector import Delivered, project
 
 from .conftest import ControlHarness, StartControl, lifecycle
@@ -84,3 +87,42 @@ async def _all(harness: ControlHarness) -> list[Any]:
     ctx: ControlContext = harness.runtime.http.state.control
     async with ctx.read_engine.connect() as conn:
         return (await issues.list_issues(conn, filters=issues.IssueFilter(), limit=200, cursor=None)).items
+
+
+async def test_a_row_changed_by_any_writer_is_listed_as_it_now_is(store_url: str, start_control: StartControl) -> None:
+    """On PostgreSQL each row's summary JSON is kept by a trigger: a change made in SQL shows up like the projector's."""
+    harness = await start_control(store_url)
+    ctx: ControlContext = harness.runtime.http.state.control
+    await _seed(harness.runtime.store)
+    async with harness.runtime.store.transaction() as conn:
+        await conn.execute(
+            update(Issue)
+            .where(Issue.id == "iss_list_03")
+            .values(title='A "quoted" \\ title ✓', sla_missed_at=T0 + timedelta(microseconds=5), false_positive=True)
+        )
+    async with harness.client("viewer") as client:
+        response = await client.get("/api/v1/issues", params={"limit": 200})
+    async with ctx.read_engine.connect() as conn:
+        expected = await issues.list_issues(conn, filters=issues.IssueFilter(), limit=200, cursor=None)
+    assert response.content == expected.model_dump_json().encode()
+    [changed] = [item for item in response.json()["items"] if item["id"] == "iss_list_03"]
+    assert changed["title"] == 'A "quoted" \\ title ✓' and changed["false_positive"] is True
+    assert changed["sla_missed_at"] == "2026-03-01T12:00:00.000005Z"
+
+
+async def test_bad_filters_are_refused_naming_the_parameter(store_url: str, start_control: StartControl) -> None:
+    harness = await start_control(store_url)
+    async with harness.client("viewer") as client:
+        for params, name in (
+            ({"limit": 0}, "limit"),
+            ({"limit": "many"}, "limit"),
+            ({"status": ["detected", "sleeping"]}, "status"),
+            ({"since": "yesterday"}, "since"),
+            ({"target": "x" * 201}, "target"),
+        ):
+            response = await client.get("/api/v1/issues", params=params)
+            assert response.status_code == 422, params
+            body = response.json()
+            assert body["error"]["fields"][0]["loc"][:2] == ["query", name], body
+        # unknown parameters are ignored, as everywhere else in the API
+        assert (await client.get("/api/v1/issues", params={"colour": "red"})).status_code == 200

@@ -21,6 +21,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="medic-bench-api-") as tmp:
         log_dir = Path(args.log_dir) if args.log_dir else Path(tmp)
+        log_dir.mkdir(parents=True, exist_ok=True)
         return main(options, as_json=args.json, log_dir=log_dir)
 
 

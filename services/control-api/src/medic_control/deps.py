@@ -73,7 +73,11 @@ async def current_principal(request: Request, ctx: Ctx) -> Principal:
     return principal
 
 
-async def _read_conn(ctx: Ctx, _principal: Annotated[Principal, Depends(current_principal)]) -> AsyncIterator[AsyncConnection]:
+async def _principal(request: Request) -> Principal:
+    return await current_principal(request, request.app.state.control)
+
+
+async def _read_conn(ctx: Ctx, _principal: Annotated[Principal, Depends(_principal)]) -> AsyncIterator[AsyncConnection]:
     # Authentication runs first: on SQLite the store has one pooled connection, and token lookup needs it.
     async with ctx.read_engine.connect() as conn:
         yield conn
@@ -82,10 +86,13 @@ async def _read_conn(ctx: Ctx, _principal: Annotated[Principal, Depends(current_
 ReadConn = Annotated[AsyncConnection, Depends(_read_conn)]
 
 
-def require(role: Role) -> Callable[[Request, Ctx, Principal], Awaitable[Principal]]:
+def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency: the caller must hold ``role``; writes also pass the per-client rate limit."""
 
-    async def dependency(request: Request, ctx: Ctx, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    # One dependency, not three (context, principal, role): FastAPI's cost is per dependency solved.
+    async def dependency(request: Request) -> Principal:
+        ctx: ControlContext = request.app.state.control
+        principal = await current_principal(request, ctx)
         if not principal.can(role):
             raise Forbidden(f"{role.label} role required")
         if request.method not in _SAFE:

@@ -7,10 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from medic_contracts import IssueType, Severity
+
 from ..actions.schemas import ActionOut
 from ..approvals.schemas import ApprovalOut
 from ..config.schemas import CommandAccepted
 from ..feedback.schemas import FeedbackOut
+from .lifecycle import IssueStatus
 
 __all__ = ["CommandAcceptedIssue", "DeploymentOut", "FixOut", "IssueDetail", "IssuePage", "IssueSummary", "RollbackRequest"]
 
@@ -40,6 +43,19 @@ class IssueSummary(BaseModel):
     sla_escalated_at: datetime | None = Field(default=None, description="When the deadline was escalated as about to be missed.")
     sla_missed_at: datetime | None = Field(default=None, description="When the deadline was recorded as missed.")
     false_positive: bool = Field(default=False, description="A human marked the issue as a false positive.")
+
+
+class IssueQuery(BaseModel):
+    """The filters and page of ``GET /issues`` (query parameters; lists repeat the parameter)."""
+
+    status: list[IssueStatus] = Field(default_factory=list, description="Statuses (repeat for several).")
+    severity: list[Severity] = Field(default_factory=list, description="Severities (repeat for several).")
+    issue_type: list[IssueType] = Field(default_factory=list, alias="type", description="Issue types (repeat for several).")
+    target: str | None = Field(default=None, max_length=200, description="Target application.")
+    since: datetime | None = Field(default=None, description="Detected at or after (ISO 8601).")
+    until: datetime | None = Field(default=None, description="Detected before (ISO 8601).")
+    cursor: str | None = Field(default=None, max_length=500, description="`next_cursor` of the previous page.")
+    limit: int = Field(default=50, ge=1, le=200, description="Page size.")
 
 
 class IssuePage(BaseModel):

@@ -22,7 +22,7 @@ from ..actions.schemas import ActionOut
 from ..approvals import service as approvals
 from ..auth.schemas import Principal
 from ..config.service import lock_audit, publish_command
-from ..db import UtcDateTime, utc
+from ..db import utc
 from ..errors import Conflict, NotFound, Unprocessable
 from ..feedback import service as feedback
 from .models import Issue
@@ -89,25 +89,13 @@ async def list_issues(conn: AsyncConnection, *, filters: IssueFilter, limit: int
     return IssuePage(items=items, next_cursor=next_cursor)
 
 
-def _json_field(name: str) -> str:
-    """``name`` of row ``p`` as IssueSummary serializes it; timestamps in pydantic's form (UTC, ``Z``, µs only when set)."""
-    if not isinstance(Issue.__table__.c[name].type, UtcDateTime):
-        return f"p.{name}"
-    utc_at = f"(p.{name} AT TIME ZONE 'UTC')"
-    return (
-        f"to_char({utc_at}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
-        f"|| CASE WHEN date_part('microseconds', p.{name})::int % 1000000 <> 0 THEN to_char({utc_at}, '.US') ELSE '' END "
-        f"|| 'Z' AS {name}"
-    )
-
-
-_JSON_FIELDS = ", ".join(_json_field(name) for name in _SUMMARY_NAMES)
-
-
 def page_query(*, schema: str, filters: IssueFilter, limit: int, cursor: str | None) -> tuple[str, list[Any]]:
     """PostgreSQL text and arguments of one page of :func:`list_issues` (same filters, order and cursor).
 
-    Each row comes back as IssueSummary's JSON (built by PostgreSQL), with its position for the cursor.
+    The page comes back as one row: the items as IssueSummary's JSON (each row's ``summary_json``, kept by
+    a trigger, see migration 0004) joined by
+    commas, how many rows matched (the page plus one means there is a next page) and the page's last
+    row's position, the next cursor.
     """
     args: list[Any] = []
 
@@ -129,12 +117,14 @@ def page_query(*, schema: str, filters: IssueFilter, limit: int, cursor: str | N
         at, issue_id = decode_cursor(cursor)
         conds.append(f"(detected_at, id) < ({arg(at)}, {arg(issue_id)})")
     where = " AND ".join(conds) or "true"
+    # One row back: PostgreSQL joins the page's items (numbered in page order) and names the last one,
+    # whose position is the next cursor when there is a row beyond the page.
+    size = arg(limit)
     sql = (
-        f"SELECT row_to_json(j)::text AS item, p.detected_at, p.id "  # noqa: S608 - names are ours, values are bound
-        f'FROM (SELECT * FROM "{schema}".agent_issues WHERE {where} '
-        f"ORDER BY detected_at DESC, id DESC LIMIT {arg(limit + 1)}) p "
-        f"CROSS JOIN LATERAL (SELECT {_JSON_FIELDS}) j "
-        "ORDER BY p.detected_at DESC, p.id DESC"
+        f"SELECT string_agg(item, ',' ORDER BY n) FILTER (WHERE n <= {size}) AS items, count(*) AS found, "  # noqa: S608
+        f"max(detected_at) FILTER (WHERE n = {size}) AS last_at, max(id) FILTER (WHERE n = {size}) AS last_id "
+        "FROM (SELECT summary_json AS item, detected_at, id, row_number() OVER (ORDER BY detected_at DESC, id DESC) AS n "
+        f'FROM "{schema}".agent_issues WHERE {where} ORDER BY detected_at DESC, id DESC LIMIT {size} + 1) page'
     )
     return sql, args
 
@@ -155,10 +145,10 @@ async def list_issues_json(
             page = await list_issues(conn, filters=filters, limit=limit, cursor=cursor)
         return page.model_dump_json().encode()
     sql, args = page_query(schema=schema, filters=filters, limit=limit, cursor=cursor)
-    rows = await pool.fetch(sql, *args)
-    next_cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][2]) if len(rows) > limit else None
-    items = ",".join(r[0] for r in rows[:limit])
-    return f'{{"items":[{items}],"next_cursor":{pydantic_core.to_json(next_cursor).decode()}}}'.encode()
+    page = await pool.fetchrow(sql, *args)
+    assert page is not None  # an aggregate always answers one row
+    next_cursor = encode_cursor(page["last_at"], page["last_id"]) if page["found"] > limit else None
+    return f'{{"items":[{page["items"] or ""}],"next_cursor":{pydantic_core.to_json(next_cursor).decode()}}}'.encode()
 
 
 def _fix(timeline: list[ActionOut]) -> FixOut | None:

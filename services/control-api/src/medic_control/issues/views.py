@@ -2,50 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
-
-from medic_contracts import IssueType, Severity
+from fastapi import APIRouter, Path, Request, Response
 
 from ..config.service import lock_audit
 from ..deps import Ctx, Operator, ReadConn, Viewer
 from ..errors import error_responses
 from ..feedback import service as feedback
 from ..feedback.schemas import FalsePositiveIn, FeedbackIn, FeedbackOut
+from ..query import parse_query, query_parameters
 from ..strategies import service as strategies
 from . import service
-from .lifecycle import IssueStatus
-from .schemas import CommandAcceptedIssue, IssueDetail, IssuePage, RollbackRequest
+from .schemas import CommandAcceptedIssue, IssueDetail, IssuePage, IssueQuery, RollbackRequest
 
 router = APIRouter(prefix="/issues", tags=["issues"], responses=error_responses(401, 403, 422))
 
 IssueId = Annotated[str, Path(min_length=1, max_length=200, description="Issue id.")]
 
 
-@router.get("", response_model=IssuePage, summary="Issues, newest first, with filters and cursor pagination")
-async def list_issues(
-    *,
-    ctx: Ctx,
-    _p: Viewer,
-    status: Annotated[list[IssueStatus] | None, Query(description="Statuses (repeat for several).")] = None,
-    severity: Annotated[list[Severity] | None, Query(description="Severities (repeat for several).")] = None,
-    issue_type: Annotated[list[IssueType] | None, Query(alias="type", description="Issue types (repeat for several).")] = None,
-    target: Annotated[str | None, Query(max_length=200, description="Target application.")] = None,
-    since: Annotated[datetime | None, Query(description="Detected at or after (ISO 8601).")] = None,
-    until: Annotated[datetime | None, Query(description="Detected before (ISO 8601).")] = None,
-    cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
-) -> Response:
+@router.get(
+    "",
+    response_model=IssuePage,
+    summary="Issues, newest first, with filters and cursor pagination",
+    openapi_extra={"parameters": query_parameters(IssueQuery)},
+)
+async def list_issues(request: Request, ctx: Ctx, _p: Viewer) -> Response:
     """A page of issues; follow `next_cursor` for the next one."""
+    query = parse_query(IssueQuery, request)
     filters = service.IssueFilter(
-        status=tuple(s.value for s in status or ()),
-        severity=tuple(s.value for s in severity or ()),
-        issue_type=tuple(t.value for t in issue_type or ()),
-        target=target,
-        since=since,
-        until=until,
+        status=tuple(s.value for s in query.status),
+        severity=tuple(s.value for s in query.severity),
+        issue_type=tuple(t.value for t in query.issue_type),
+        target=query.target,
+        since=query.since,
+        until=query.until,
     )
     # The hottest read: serialized once, not re-validated against the response model on the way out.
     body = await service.list_issues_json(
@@ -53,8 +44,8 @@ async def list_issues(
         pool=ctx.read_pool,
         schema=ctx.runtime.store.schema,
         filters=filters,
-        limit=limit,
-        cursor=cursor,
+        limit=query.limit,
+        cursor=query.cursor,
     )
     return Response(body, media_type="application/json")
 
