@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from medic_control.actions import service as audit
+from medic_control.actions.chain import ChainEntry, canonical_json, prepare_entry
 from medic_control.db import migrate
 from medic_control.models import Base
 from medic_runtime.store import ServiceStore
@@ -180,3 +185,58 @@ async def test_medic_audit_verify_fails_naming_the_tampered_row_and_head_prints_
     code, _, err = await asyncio.to_thread(medic, capsys, "audit", "verify", "--database-url", store_url)
     assert code == 1
     assert "row 3" in err and "evt-3" in err
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+_times = st.datetimes(
+    min_value=datetime(1970, 1, 2),
+    max_value=datetime(2200, 1, 1),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]),
+)
+
+
+def vars_of(entry: ChainEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in ChainEntry.__slots__}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    details=st.dictionaries(st.text(max_size=10), _json, max_size=5),
+    words=st.lists(st.text(max_size=20), min_size=5, max_size=5),
+    reasoning=st.none() | st.text(max_size=30),
+    occurred_at=_times,
+    recorded_at=_times,
+)
+def test_the_entry_json_built_around_its_details_is_byte_for_byte_the_canonical_json(
+    details: dict[str, Any], words: list[str], reasoning: str | None, occurred_at: datetime, recorded_at: datetime
+) -> None:
+    """The hashed form must not depend on how it is built: the stored details are the slice of it."""
+    entry = ChainEntry(
+        seq=7,
+        event_id=words[0],
+        event_type="action_recorded",
+        issue_id=words[1] or None,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        service=words[2],
+        actor=words[3],
+        action=words[4],
+        status="succeeded",
+        summary=" ".join(words),
+        reasoning=reasoning,
+        details=details,
+    )
+    prepared = prepare_entry(**{k: v for k, v in vars_of(entry).items() if k not in ("seq", "recorded_at")})
+    text = prepared.canonical(seq=entry.seq, recorded_at=entry.recorded_at)
+    stored = prepared.entry(seq=entry.seq, recorded_at=entry.recorded_at)  # details cleaned of NUL, as stored
+    assert text == stored.canonical()
+    assert prepared.details_json == canonical_json(stored.details)
+    if "\\u0000" not in canonical_json(entry.details):
+        assert text == entry.canonical()
+    assert json.loads(text)["details"] == json.loads(prepared.details_json)
+    utc_time = occurred_at.astimezone(UTC)
+    assert json.loads(text)["occurred_at"] == utc_time.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -210,6 +210,8 @@ class Subscription(Generic[EventT]):
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: Optional: handles a whole delivery batch at once (``handler`` still serves the one-at-a-time retries).
     batch_handler: BatchHandler | None = None
+    #: False for a batch handler that is idempotent on event ids itself: no inbox lookups or rows for it.
+    inbox: bool = True
     committed: dict[TopicPartition, int] = field(default_factory=dict)
     pending: dict[TopicPartition, int] = field(default_factory=dict)
     subscriber: Any = None
@@ -309,12 +311,14 @@ class Bus:
         name: str | None = None,
         auto_offset_reset: Literal["earliest", "latest"] = "earliest",
         batch_handler: BatchHandler | None = None,
+        inbox: bool = True,
     ) -> Subscription[Any]:
         """Register ``handler`` for the events of ``accepts`` arriving on ``topic``.
 
         With ``batch_handler``, each delivery batch's new events go to it in one call (same
         transaction, same guarantees); ``handler`` is used when a failed batch is retried one
-        message at a time.
+        message at a time. ``inbox=False`` skips the processed-events inbox for a handler that
+        is idempotent on event ids by itself (the batch still commits its offsets after its transaction).
         """
         group = group_id or f"{self.settings.topic_prefix}{self.settings.service_name}"
         sub: Subscription[Any] = Subscription(
@@ -324,6 +328,7 @@ class Bus:
             accepts=tuple(accepts),
             handler=handler,
             batch_handler=batch_handler,
+            inbox=inbox,
         )
         subscriber = self.broker.subscriber(
             topic,
@@ -478,7 +483,11 @@ class Bus:
         """One call of the batch handler for the batch's new events, in one transaction."""
         rows: list[dict[str, Any]] = []
         async with self.store.transaction() as conn:
-            done = await self.store.already_processed(conn, sub.name, [d.event.event_id for d in items if d.event])
+            done = (
+                await self.store.already_processed(conn, sub.name, [d.event.event_id for d in items if d.event])
+                if sub.inbox
+                else set()
+            )
             todo: list[_Decoded] = []
             seen: set[str] = set()
             for d in items:
@@ -506,7 +515,8 @@ class Bus:
             except Exception as exc:
                 raise _BatchFailed(todo[0], exc) from exc
             rows = ctx.take_rows()
-            await self.store.mark_processed(conn, sub.name, [d.event.event_id for d in todo if d.event])
+            if sub.inbox:
+                await self.store.mark_processed(conn, sub.name, [d.event.event_id for d in todo if d.event])
             if rows:
                 await conn.execute(outbox.insert(), rows)
         elapsed = (time.perf_counter() - started) / len(todo)
@@ -556,10 +566,11 @@ class Bus:
             try:
                 async with self.store.transaction() as conn:
                     assert d.event is not None
-                    done = await self.store.already_processed(conn, sub.name, [d.event.event_id])
+                    done = await self.store.already_processed(conn, sub.name, [d.event.event_id]) if sub.inbox else set()
                     handled: list[str] = []
                     rows = await self._run_handler(sub, conn, d, done, handled)
-                    await self.store.mark_processed(conn, sub.name, handled)
+                    if sub.inbox:
+                        await self.store.mark_processed(conn, sub.name, handled)
                     if rows:
                         await conn.execute(outbox.insert(), rows)
                 return len(rows)

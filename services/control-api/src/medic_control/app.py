@@ -81,8 +81,9 @@ def build(
         for spec in TopicRegistry(settings.topic_prefix).specs():
             # One group per topic: members join in parallel instead of rebalancing one shared group 7 times.
             group = f"{settings.topic_prefix}{settings.service_name}.projector.{spec.name.value}"
-            # Whole delivery batches: the projector's cost is per statement, not per event.
-            runtime.consume_batch(spec.name, *spec.events, group_id=group)(on_events)
+            # Whole delivery batches: the projector's cost is per statement, not per event. No runtime inbox:
+            # the audit trail is keyed by event id, so a redelivered event is recognised there and projects nothing.
+            runtime.consume_batch(spec.name, *spec.events, group_id=group, inbox=False)(on_events)
 
     @runtime.on_start
     async def initial_state() -> None:

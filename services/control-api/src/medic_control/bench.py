@@ -6,7 +6,8 @@ Measured in one run, on this machine:
 - ``bare``: a bare FastAPI JSON endpoint, one uvicorn worker (the baseline);
 - ``event_post``: ``POST /api/v1/events`` of a new IssueDetected (projected with the hash chain);
 - ``projector_events_per_s``: events pre-published on the broker, consumed by a control-api process
-  through the runtime and projected into PostgreSQL with the hash chain (first to last row recorded);
+  through the runtime and projected into PostgreSQL with the hash chain (first publish to last row
+  recorded; ``projector_publish_s`` is how long publishing took, on the same machine, inside that window);
 - ``projector_batch_events_per_s``: the projector function on batches of 500 in-process (what a batch
   subscription would reach).
 
@@ -552,6 +553,7 @@ async def run(options: BenchOptions, *, log_dir: Path) -> dict[str, Any]:
                 before += len(warmup)
                 published_at = time.time()
                 await _publish(bootstrap, projector_prefix, events)
+                result["projector_publish_s"] = round(time.time() - published_at, 3)
                 await _wait_for_rows(url, before + len(events), timeout_s=600)
             result["projector_events_per_s"] = round(await _projector_rate(url, before, published_at), 1)
             result["projector_events"] = len(events)

@@ -12,6 +12,7 @@ id of the event each one replays, if any) and writes them in the caller's transa
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,9 +40,11 @@ from medic_contracts import (
     utcnow,
 )
 
+from . import bulk
 from .actions import service as audit
 from .actions.chain import clean
 from .approvals.models import Approval
+from .db import JsonDoc
 from .dlq.models import DeadLetterRow
 from .issues.lifecycle import IssueStatus, next_status, status_for
 from .issues.models import Issue
@@ -50,7 +53,21 @@ from .strategies import service as strategies
 __all__ = ["Delivered", "ProjectionResult", "audit_record", "project"]
 
 _issues: Table = Issue.__table__  # type: ignore[assignment]
-_ISSUE_COLUMNS = [c.name for c in _issues.columns]
+_ISSUE_COLUMNS = tuple(c.name for c in _issues.columns)
+_UPDATED_COLUMNS = tuple(c for c in _ISSUE_COLUMNS if c != "id")
+_ISSUE_KEYED = ("id", *_UPDATED_COLUMNS)
+_JSON_COLUMNS = frozenset(c.name for c in _issues.columns if isinstance(c.type, JsonDoc))
+
+
+def _pg_values(row: dict[str, Any], columns: Sequence[str]) -> list[Any]:
+    """A row's values in ``columns`` order as asyncpg takes them (``json`` columns as JSON text)."""
+    return [_json_text(row[c]) if c in _JSON_COLUMNS else row[c] for c in columns]
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return "[]" if value == [] else json.dumps(value)  # most issues have no links
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,9 +294,14 @@ async def project(conn: AsyncConnection, batch: Sequence[Delivered]) -> Projecti
 
     known = _issues_known_to(conn)
     wanted_ids = sorted({d.event.issue_id for d in fresh if d.event.issue_id and _touches_issue(d.event)} - set(known.rows))
+    pg = await bulk.driver(conn)
     if wanted_ids:
-        for r in (await conn.execute(select(_issues).where(_issues.c.id.in_(wanted_ids)))).mappings():
-            known.rows[r["id"]] = dict(r)
+        if pg is not None:
+            found = await bulk.select_by_keys(conn, pg, _issues, columns=_ISSUE_COLUMNS, key="id", keys=wanted_ids)
+        else:
+            found = [dict(r) for r in (await conn.execute(select(_issues).where(_issues.c.id.in_(wanted_ids)))).mappings()]
+        for r in found:
+            known.rows[r["id"]] = r
             known.persisted.add(r["id"])
         for issue_id in wanted_ids:
             known.rows.setdefault(issue_id, None)
@@ -312,6 +334,17 @@ async def project(conn: AsyncConnection, batch: Sequence[Delivered]) -> Projecti
     written = {i: row for i in sorted(changed) if (row := rows.get(i)) is not None}
     created = [row for i, row in written.items() if i not in known.persisted]
     updated = [row for i, row in written.items() if i in known.persisted]
+    if pg is not None:
+        if created:
+            await bulk.copy_rows(
+                conn, pg, _issues, columns=_ISSUE_COLUMNS, rows=[_pg_values(row, _ISSUE_COLUMNS) for row in created]
+            )
+        if updated:
+            await bulk.update_rows(
+                conn, pg, _issues, key="id", columns=_UPDATED_COLUMNS, rows=[_pg_values(row, _ISSUE_KEYED) for row in updated]
+            )
+        known.persisted.update(r["id"] for r in created)
+        return ProjectionResult(len(appended), len(batch) - len(appended), len(created), len(updated))
     if created:
         await conn.execute(insert(_issues), created)
         known.persisted.update(r["id"] for r in created)

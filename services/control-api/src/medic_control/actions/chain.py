@@ -10,13 +10,23 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..db import utc
 
-__all__ = ["GENESIS", "ChainEntry", "canonical_json", "chain_hash", "clean", "cleaned_canonical", "entry_hash", "iso"]
+__all__ = [
+    "GENESIS",
+    "ChainEntry",
+    "PreparedEntry",
+    "canonical_json",
+    "chain_hash",
+    "clean",
+    "entry_hash",
+    "iso",
+    "prepare_entry",
+]
 
 #: prev_hash of the first entry.
 GENESIS = "0" * 64
@@ -24,7 +34,8 @@ GENESIS = "0" * 64
 
 def iso(value: datetime) -> str:
     """A timestamp as the chain hashes it: UTC, microseconds, ``Z``."""
-    at = utc(value)
+    offset = value.utcoffset()
+    at = value if offset is not None and not offset else utc(value)  # already UTC: no conversion (the common case)
     if at.year < 1000:  # isoformat pads the year to 4 digits, strftime does not: the hashed form is strftime's
         return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
@@ -107,17 +118,78 @@ def chain_hash(prev_hash: str, canonical: str) -> str:
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
 
-def cleaned_canonical(entry: ChainEntry) -> tuple[ChainEntry, str]:
-    """``entry`` with JSON-safe details (see :func:`clean`) and its canonical JSON.
+@dataclass(frozen=True, slots=True)
+class PreparedEntry:
+    """An entry's canonical JSON built up to what only the append lock gives: its seq and time recorded.
 
-    The canonical JSON is computed first: when it encodes and holds no NUL, the details were plain
-    already and :func:`clean` would return them unchanged, so they are not encoded a second time.
+    The expensive part (the details above all) is encoded before the lock is taken; under it,
+    :meth:`canonical` only joins strings. The result is byte for byte :meth:`ChainEntry.canonical`:
+    with sorted keys ``details`` comes after ``action`` and ``actor``, and ``recorded_at`` and ``seq``
+    sit between ``reasoning`` and ``service``, so the whole is its slices joined in that order.
     """
+
+    fields: dict[str, Any]  # the ChainEntry fields but seq and recorded_at, details JSON-safe
+    details_json: str  # also what the details column stores
+    _head: str
+    _tail: str
+
+    def canonical(self, *, seq: int, recorded_at: datetime) -> str:
+        """The canonical JSON of the entry at ``seq``, recorded at ``recorded_at``."""
+        return f'{self._head},"recorded_at":"{iso(recorded_at)}","seq":{int(seq)},{self._tail}'
+
+    def entry(self, *, seq: int, recorded_at: datetime) -> ChainEntry:
+        """The full entry (its canonical JSON is :meth:`canonical`)."""
+        return ChainEntry(seq=seq, recorded_at=recorded_at, **self.fields)
+
+
+def prepare_entry(
+    *,
+    event_id: str,
+    event_type: str,
+    issue_id: str | None,
+    occurred_at: datetime,
+    service: str,
+    actor: str,
+    action: str,
+    status: str,
+    summary: str,
+    reasoning: str | None,
+    details: dict[str, Any],
+) -> PreparedEntry:
+    """Encode an entry's canonical JSON but its seq and time recorded (details made JSON-safe, see :func:`clean`)."""
     try:
-        text = entry.canonical()
+        details_json = canonical_json(details)
     except (ValueError, TypeError):
-        text = "\\u0000"
-    if "\\u0000" not in text:
-        return entry, text
-    entry = replace(entry, details=clean(entry.details))
-    return entry, entry.canonical()
+        details_json = "\\u0000"
+    if "\\u0000" in details_json:  # NUL or not plain JSON: cleaned, as the database would refuse it
+        details = clean(details)
+        details_json = canonical_json(details)
+    first = canonical_json({"action": action, "actor": actor})
+    middle = canonical_json(
+        {
+            "event_id": event_id,
+            "event_type": event_type,
+            "issue_id": issue_id,
+            "occurred_at": iso(occurred_at),
+            "reasoning": reasoning,
+        }
+    )
+    last = canonical_json({"service": service, "status": status, "summary": summary})
+    return PreparedEntry(
+        fields={
+            "event_id": event_id,
+            "event_type": event_type,
+            "issue_id": issue_id,
+            "occurred_at": occurred_at,
+            "service": service,
+            "actor": actor,
+            "action": action,
+            "status": status,
+            "summary": summary,
+            "reasoning": reasoning,
+            "details": details,
+        },
+        details_json=details_json,
+        _head=f'{first[:-1]},"details":{details_json},{middle[1:-1]}',
+        _tail=last[1:],
+    )

@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, true, update
+from sqlalchemy import Table, and_, func, insert, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import utcnow
 
-from .chain import GENESIS, ChainEntry, chain_hash, clean, cleaned_canonical, entry_hash
+from .. import bulk
+from .chain import GENESIS, ChainEntry, PreparedEntry, chain_hash, clean, entry_hash, prepare_entry
 from .models import Action, AuditLock
 
 __all__ = ["ActionFilter", "AuditRecord", "VerifyReport", "append", "head", "list_actions", "verify"]
@@ -37,6 +38,25 @@ class AuditRecord:
     reasoning: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
+
+_actions: Table = Action.__table__  # type: ignore[assignment]
+_ACTION_COLUMNS = (
+    "seq",
+    "event_id",
+    "event_type",
+    "issue_id",
+    "occurred_at",
+    "recorded_at",
+    "service",
+    "actor",
+    "action",
+    "status",
+    "summary",
+    "reasoning",
+    "details",
+    "prev_hash",
+    "hash",
+)
 
 # The chain head as seen by the transaction that holds the append lock: read once per transaction.
 _heads: weakref.WeakKeyDictionary[Any, tuple[int, str]] = weakref.WeakKeyDictionary()
@@ -62,11 +82,15 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
     """
     if not records:
         return {}
+    pg = await bulk.driver(conn) if len(records) > 1 else None
     if len(records) == 1:
         fresh = list(records)  # one record: the insert itself skips a duplicate (no separate lookup)
     else:
         ids = [r.event_id for r in records]
-        existing = set((await conn.execute(select(Action.event_id).where(Action.event_id.in_(ids)))).scalars())
+        if pg is not None:
+            existing = await bulk.existing_keys(conn, pg, _actions, column="event_id", keys=ids)
+        else:
+            existing = set((await conn.execute(select(Action.event_id).where(Action.event_id.in_(ids)))).scalars())
         fresh = []
         for record in records:
             if record.event_id not in existing:
@@ -74,52 +98,43 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
                 fresh.append(record)
         if not fresh:
             return {}
+    # Encoded before the lock: under it, only seq, time recorded and the hashes are added.
+    prepared: list[PreparedEntry] = []
+    for record in fresh:
+        prepared.append(
+            prepare_entry(
+                event_id=record.event_id,
+                event_type=record.event_type,
+                issue_id=record.issue_id,
+                occurred_at=record.occurred_at,
+                service=clean(record.service),
+                actor=clean(record.actor),
+                action=clean(record.action),
+                status=record.status,
+                summary=clean(record.summary),
+                reasoning=clean(record.reasoning),
+                details=record.details,
+            )
+        )
     seq, prev = await _locked_head(conn)
     now = utcnow()
     rows: list[dict[str, Any]] = []
-    for record in fresh:
+    for entry in prepared:
         seq += 1
-        entry = ChainEntry(
-            seq=seq,
-            event_id=record.event_id,
-            event_type=record.event_type,
-            issue_id=record.issue_id,
-            occurred_at=record.occurred_at,
-            recorded_at=now,
-            service=clean(record.service),
-            actor=clean(record.actor),
-            action=clean(record.action),
-            status=record.status,
-            summary=clean(record.summary),
-            reasoning=clean(record.reasoning),
-            details=record.details,
-        )
-        entry, canonical = cleaned_canonical(entry)
-        digest = chain_hash(prev, canonical)
-        rows.append(
-            {
-                "seq": entry.seq,
-                "event_id": entry.event_id,
-                "event_type": entry.event_type,
-                "issue_id": entry.issue_id,
-                "occurred_at": entry.occurred_at,
-                "recorded_at": entry.recorded_at,
-                "service": entry.service,
-                "actor": entry.actor,
-                "action": entry.action,
-                "status": entry.status,
-                "summary": entry.summary,
-                "reasoning": entry.reasoning,
-                "details": entry.details,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
+        digest = chain_hash(prev, entry.canonical(seq=seq, recorded_at=now))
+        rows.append({**entry.fields, "seq": seq, "recorded_at": now, "prev_hash": prev, "hash": digest})
         prev = digest
     if len(rows) == 1:
         stmt = _insert_ignore(conn).values(**rows[0]).on_conflict_do_nothing(index_elements=["event_id"]).returning(Action.seq)
         if (await conn.execute(stmt)).first() is None:
             return {}  # already recorded: the head did not move
+    elif pg is not None:
+        # The details column takes the details' canonical JSON, already encoded for the hash.
+        records_out = [
+            [entry.details_json if c == "details" else r[c] for c in _ACTION_COLUMNS]
+            for r, entry in zip(rows, prepared, strict=True)
+        ]
+        await bulk.copy_rows(conn, pg, _actions, columns=_ACTION_COLUMNS, rows=records_out)
     else:
         await conn.execute(insert(Action), rows)
     transaction = conn.sync_connection.get_transaction() if conn.sync_connection is not None else None

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import (
@@ -37,6 +37,7 @@ from medic_contracts import (
 )
 from medic_runtime import Transaction
 
+from .. import bulk
 from ..auth.schemas import Principal
 from ..config.service import publish_command
 from .models import StrategyOutcomeRow
@@ -54,6 +55,8 @@ _FAILURES = frozenset(
     }
 )
 _FAILURE_VALUES = frozenset(k.value for k in _FAILURES)
+_outcomes: Table = StrategyOutcomeRow.__table__  # type: ignore[assignment]
+_OUTCOME_COLUMNS = ("key", "issue_id", "strategy", "outcome", "rating", "occurred_at")
 _FROM_ANALYSIS = {"rejected": StrategyOutcomeKind.REJECTED, "tests_failed": StrategyOutcomeKind.TESTS_FAILED}
 
 
@@ -95,14 +98,26 @@ async def committed_strategies(conn: AsyncConnection, *, issue_ids: Iterable[str
     ids = sorted(set(issue_ids))
     if not ids:
         return {}
-    rows = (
-        await conn.execute(
-            select(StrategyOutcomeRow.issue_id, StrategyOutcomeRow.strategy)
-            .where(StrategyOutcomeRow.issue_id.in_(ids), StrategyOutcomeRow.outcome == StrategyOutcomeKind.COMMITTED.value)
-            .order_by(StrategyOutcomeRow.occurred_at)
+    pg = await bulk.driver(conn)
+    if pg is not None:  # one array parameter, not an expanded IN list of every id
+        sql = (
+            f"SELECT issue_id, strategy FROM {bulk.table_name(conn, _outcomes)} "  # noqa: S608 - our names
+            "WHERE issue_id = ANY($1::text[]) AND outcome = $2 ORDER BY occurred_at"
         )
-    ).all()
-    return {str(issue_id): str(strategy) for issue_id, strategy in rows}  # later rows win: the latest commit
+        found: list[Any] = list(await pg.fetch(sql, ids, StrategyOutcomeKind.COMMITTED.value))
+    else:
+        found = list(
+            (
+                await conn.execute(
+                    select(StrategyOutcomeRow.issue_id, StrategyOutcomeRow.strategy)
+                    .where(
+                        StrategyOutcomeRow.issue_id.in_(ids), StrategyOutcomeRow.outcome == StrategyOutcomeKind.COMMITTED.value
+                    )
+                    .order_by(StrategyOutcomeRow.occurred_at)
+                )
+            ).all()
+        )
+    return {str(issue_id): str(strategy) for issue_id, strategy in found}  # later rows win: the latest commit
 
 
 async def project(conn: AsyncConnection, events: Sequence[tuple[str, Envelope]]) -> int:
@@ -132,7 +147,13 @@ async def project(conn: AsyncConnection, events: Sequence[tuple[str, Envelope]])
             }
         )
     if rows:
-        await conn.execute(insert(StrategyOutcomeRow), rows)
+        pg = await bulk.driver(conn)
+        if pg is not None:
+            await bulk.copy_rows(
+                conn, pg, _outcomes, columns=_OUTCOME_COLUMNS, rows=[[r[c] for c in _OUTCOME_COLUMNS] for r in rows]
+            )
+        else:
+            await conn.execute(insert(StrategyOutcomeRow), rows)
     return len(rows)
 
 
