@@ -200,9 +200,10 @@ BatchHandler = Callable[[Sequence[tuple[Any, Delivery]], HandlerContext], Awaita
 
 @dataclass(slots=True)
 class Subscription(Generic[EventT]):
-    """A handler registered for a topic: the events it accepts and its consumer group."""
+    """A handler registered for a topic (or several): the events it accepts and its consumer group."""
 
     name: str
+    #: The topic, or the subscribed topics joined by commas (metric label and log name).
     topic: str
     group_id: str
     accepts: tuple[type[Envelope], ...]
@@ -303,7 +304,7 @@ class Bus:
 
     def subscribe(
         self,
-        topic: str,
+        topic: str | Sequence[str],
         handler: Handler,
         *,
         accepts: Sequence[type[Envelope]],
@@ -313,7 +314,9 @@ class Bus:
         batch_handler: BatchHandler | None = None,
         inbox: bool = True,
     ) -> Subscription[Any]:
-        """Register ``handler`` for the events of ``accepts`` arriving on ``topic``.
+        """Register ``handler`` for the events of ``accepts`` arriving on ``topic`` (or on each of several).
+
+        Several topics make one consumer in the group: its delivery batches mix the topics.
 
         With ``batch_handler``, each delivery batch's new events go to it in one call (same
         transaction, same guarantees); ``handler`` is used when a failed batch is retried one
@@ -321,9 +324,11 @@ class Bus:
         is idempotent on event ids by itself (the batch still commits its offsets after its transaction).
         """
         group = group_id or f"{self.settings.topic_prefix}{self.settings.service_name}"
+        topics = (topic,) if isinstance(topic, str) else tuple(topic)
+        label = ",".join(topics)
         sub: Subscription[Any] = Subscription(
-            name=name or f"{group}:{topic}",
-            topic=topic,
+            name=name or f"{group}:{label}",
+            topic=label,
             group_id=group,
             accepts=tuple(accepts),
             handler=handler,
@@ -331,7 +336,7 @@ class Bus:
             inbox=inbox,
         )
         subscriber = self.broker.subscriber(
-            topic,
+            *topics,
             group_id=group,
             batch=True,
             max_records=self.settings.kafka_max_batch,
@@ -345,7 +350,7 @@ class Bus:
             listener=_CommitOnRevoke(self, sub),
             parser=_raw_parser,
             decoder=_raw_decoder,
-            title=f"{self.settings.service_name}:{topic}",
+            title=f"{self.settings.service_name}:{label}",
             description=", ".join(m.__name__ for m in accepts),
         )
         sub.subscriber = subscriber
@@ -522,7 +527,7 @@ class Bus:
         elapsed = (time.perf_counter() - started) / len(todo)
         for d in todo:
             assert d.event is not None
-            self._observe(sub.topic, d.event.event_type, elapsed)
+            self._observe(d.record.topic, d.event.event_type, elapsed)
         return len(rows)
 
     async def _run_handler(

@@ -25,7 +25,7 @@ import gc
 import logging
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -113,7 +113,11 @@ class ServiceRuntime:
         return register
 
     def consume_batch(
-        self, topic: TopicName | str, *accepts: type[EventT], group_id: str | None = None, inbox: bool = True
+        self,
+        topic: TopicName | str | Sequence[TopicName | str],
+        *accepts: type[EventT],
+        group_id: str | None = None,
+        inbox: bool = True,
     ) -> Callable[[BatchHandler], BatchHandler]:
         """Decorator: like :meth:`consume`, but ``fn(events_with_deliveries, ctx)`` gets a delivery batch's new events at once.
 
@@ -121,8 +125,10 @@ class ServiceRuntime:
         batch, in the batch's transaction. A failing batch is retried one event at a time (``fn``
         called with one event), then dead-lettered like any other. ``inbox=False`` for a handler that is
         idempotent on event ids by itself: the runtime then keeps no processed-events rows for it.
+        Several topics make one consumer whose batches mix them.
         """
-        name = self.topics.name(topic) if isinstance(topic, TopicName) else topic
+        names = [self.topics.name(t) if isinstance(t, TopicName) else t for t in ([topic] if isinstance(topic, str) else topic)]
+        name: str | list[str] = names[0] if len(names) == 1 else names
 
         def register(fn: BatchHandler) -> BatchHandler:
             async def one(event: Any, ctx: HandlerContext) -> None:

@@ -78,12 +78,17 @@ def build(
         await project(hctx.conn, [Delivered(event, delivery.replay_of) for event, delivery in batch])
 
     if settings.projector_enabled:
-        for spec in TopicRegistry(settings.topic_prefix).specs():
-            # One group per topic: members join in parallel instead of rebalancing one shared group 7 times.
-            group = f"{settings.topic_prefix}{settings.service_name}.projector.{spec.name.value}"
-            # Whole delivery batches: the projector's cost is per statement, not per event. No runtime inbox:
-            # the audit trail is keyed by event id, so a redelivered event is recognised there and projects nothing.
-            runtime.consume_batch(spec.name, *spec.events, group_id=group, inbox=False)(on_events)
+        # One consumer of every topic: a delivery batch carries each issue's events from all of them, so
+        # the issue is read and written once per batch, and batches do not queue on the audit lock behind
+        # each other. No runtime inbox: the audit trail is keyed by event id, so a redelivered event is
+        # recognised there and projects nothing.
+        specs = TopicRegistry(settings.topic_prefix).specs()
+        runtime.consume_batch(
+            [spec.name for spec in specs],
+            *dict.fromkeys(event for spec in specs for event in spec.events),
+            group_id=f"{settings.topic_prefix}{settings.service_name}.projector",
+            inbox=False,
+        )(on_events)
 
     @runtime.on_start
     async def initial_state() -> None:

@@ -18,6 +18,13 @@ class ControlSettings(ServiceSettings):
 
     service_name: str = "control-api"
     http_port: int = 8080
+    kafka_max_batch: int = Field(
+        default=2000,
+        ge=1,
+        le=10_000,
+        description="Max events the projector writes in one transaction: its cost is per statement, so larger "
+        "batches catch up faster after a burst (an API write may wait for one batch's commit).",
+    )
 
     database_path: Path = Field(
         default=Path("medic.db"), description="SQLite file used when MEDIC_STORE_URL is unset (default ./medic.db)."

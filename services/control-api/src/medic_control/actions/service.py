@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -82,7 +83,7 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
     """
     if not records:
         return {}
-    pg = await bulk.driver(conn) if len(records) > 1 else None
+    pg = await bulk.driver(conn)
     if len(records) == 1:
         fresh = list(records)  # one record: the insert itself skips a duplicate (no separate lookup)
     else:
@@ -125,8 +126,14 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
         rows.append({**entry.fields, "seq": seq, "recorded_at": now, "prev_hash": prev, "hash": digest})
         prev = digest
     if len(rows) == 1:
-        stmt = _insert_ignore(conn).values(**rows[0]).on_conflict_do_nothing(index_elements=["event_id"]).returning(Action.seq)
-        if (await conn.execute(stmt)).first() is None:
+        # One record (an API write, a single event): the insert itself skips a duplicate.
+        if pg is not None:
+            values = [prepared[0].details_json if c == "details" else rows[0][c] for c in _ACTION_COLUMNS]
+            inserted = await pg.fetchval(_insert_one_sql(bulk.table_name(conn, _actions)), *values)
+        else:
+            stmt = _insert_ignore(conn).values(**rows[0]).on_conflict_do_nothing(index_elements=["event_id"])
+            inserted = (await conn.execute(stmt.returning(Action.seq))).scalar()
+        if inserted is None:
             return {}  # already recorded: the head did not move
     elif pg is not None:
         # The details column takes the details' canonical JSON, already encoded for the hash.
@@ -141,6 +148,15 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
     if transaction is not None:
         _heads[transaction] = (seq, prev)
     return {r["event_id"]: r["seq"] for r in rows}
+
+
+@functools.cache
+def _insert_one_sql(table: str) -> str:
+    values = ", ".join(f"${i}" for i in range(1, len(_ACTION_COLUMNS) + 1))
+    return (
+        f"INSERT INTO {table} ({', '.join(_ACTION_COLUMNS)}) VALUES ({values}) "  # noqa: S608 - our names
+        "ON CONFLICT (event_id) DO NOTHING RETURNING seq"
+    )
 
 
 def _insert_ignore(conn: AsyncConnection) -> Any:
