@@ -39,6 +39,7 @@ from medic_implementer.testing import (
     write_target,
 )
 from medic_runtime import ServiceRuntime, ServiceSettings
+from medic_runtime.testing.settle import wait_settled
 
 pytestmark = pytest.mark.kafka
 
@@ -139,6 +140,7 @@ async def test_a_crash_after_the_push_recovers_to_exactly_one_fix_committed(
     try:
         await produce(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), diag)
         await asyncio.wait_for(forge.pushed.wait(), timeout=120)
+        await wait_settled(first)  # stopped mid-rebalance, the embedded broker would never let the next one join
     finally:
         await first.stop()  # the worker dies mid-flight: pushed, no PR, no event
     assert pulls(forge.remote) == []
