@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 #: From this many rows on, :func:`copy_rows` uses COPY.
 COPY_FROM_ROWS = 20
 
-__all__ = ["copy_rows", "driver", "existing_keys", "schema_of", "select_by_keys", "table_name", "update_rows"]
+__all__ = ["copy_rows", "driver", "existing_keys", "insert_sql", "schema_of", "select_by_keys", "table_name", "update_rows"]
 
 
 async def driver(conn: AsyncConnection) -> asyncpg.Connection | None:
@@ -51,7 +51,7 @@ def table_name(conn: AsyncConnection, table: Table) -> str:
 
 
 async def copy_rows(
-    conn: AsyncConnection, pg: asyncpg.Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    conn: AsyncConnection, pg: asyncpg.Connection, table: Table, *, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """Insert ``rows`` (values in ``columns`` order): binary COPY for many, one prepared INSERT for a few.
 
@@ -59,19 +59,20 @@ async def copy_rows(
     HTTP, the tail of a batch) would spend inside the caller's lock; a prepared INSERT takes one.
     """
     if len(rows) < COPY_FROM_ROWS:
-        await pg.executemany(_insert_sql(table_name(conn, table), tuple(columns)), rows)
+        await pg.executemany(insert_sql(table_name(conn, table), tuple(columns)), rows)
         return
     await pg.copy_records_to_table(table.name, schema_name=schema_of(conn), columns=list(columns), records=rows)
 
 
 @functools.cache
-def _insert_sql(name: str, columns: tuple[str, ...]) -> str:
+def insert_sql(name: str, columns: tuple[str, ...]) -> str:
+    """``INSERT INTO name (columns) VALUES ($1, …)``, for a prepared statement."""
     values = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
     return f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({values})"  # noqa: S608 - names are the table's own
 
 
 async def existing_keys(
-    conn: AsyncConnection, pg: asyncpg.Connection, table: Table, column: str, keys: Sequence[str]
+    conn: AsyncConnection, pg: asyncpg.Connection, table: Table, *, column: str, keys: Sequence[str]
 ) -> set[str]:
     """Which of ``keys`` are present in ``table.column``."""
     rows = await pg.fetch(f"SELECT {column} FROM {table_name(conn, table)} WHERE {column} = ANY($1::text[])", list(keys))  # noqa: S608

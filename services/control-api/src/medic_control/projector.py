@@ -334,26 +334,17 @@ async def project(conn: AsyncConnection, batch: Sequence[Delivered]) -> Projecti
     written = {i: row for i in sorted(changed) if (row := rows.get(i)) is not None}
     created = [row for i, row in written.items() if i not in known.persisted]
     updated = [row for i, row in written.items() if i in known.persisted]
-    if pg is not None:
-        if created:
-            await bulk.copy_rows(
-                conn, pg, _issues, columns=_ISSUE_COLUMNS, rows=[_pg_values(row, _ISSUE_COLUMNS) for row in created]
-            )
-        if updated:
-            await bulk.update_rows(
-                conn, pg, _issues, key="id", columns=_UPDATED_COLUMNS, rows=[_pg_values(row, _ISSUE_KEYED) for row in updated]
-            )
-        known.persisted.update(r["id"] for r in created)
-        return ProjectionResult(len(appended), len(batch) - len(appended), len(created), len(updated))
-    if created:
+    if created and pg is not None:
+        await bulk.copy_rows(conn, pg, _issues, columns=_ISSUE_COLUMNS, rows=[_pg_values(row, _ISSUE_COLUMNS) for row in created])
+    elif created:
         await conn.execute(insert(_issues), created)
-        known.persisted.update(r["id"] for r in created)
-    if updated:
-        stmt = (
-            update(_issues)
-            .where(_issues.c.id == bindparam("b_id"))
-            .values({c: bindparam(f"b_{c}") for c in _ISSUE_COLUMNS if c != "id"})
+    known.persisted.update(r["id"] for r in created)
+    if updated and pg is not None:
+        await bulk.update_rows(
+            conn, pg, _issues, key="id", columns=_UPDATED_COLUMNS, rows=[_pg_values(row, _ISSUE_KEYED) for row in updated]
         )
+    elif updated:
+        stmt = update(_issues).where(_issues.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in _UPDATED_COLUMNS})
         await conn.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in updated])
     return ProjectionResult(len(appended), len(batch) - len(appended), len(created), len(updated))
 

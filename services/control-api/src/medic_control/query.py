@@ -8,7 +8,6 @@ description, repeatable lists) through the route's ``openapi_extra``.
 
 from __future__ import annotations
 
-import copy
 import functools
 import typing
 from typing import Any
@@ -68,7 +67,7 @@ def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return inline(copy.deepcopy(defs[ref.removeprefix("#/$defs/")]))
+                return inline(defs[ref.removeprefix("#/$defs/")])  # rebuilt below: the defs stay untouched
             return {k: inline(v) for k, v in node.items()}
         if isinstance(node, list):
             return [inline(v) for v in node]

@@ -41,23 +41,7 @@ class AuditRecord:
 
 
 _actions: Table = Action.__table__  # type: ignore[assignment]
-_ACTION_COLUMNS = (
-    "seq",
-    "event_id",
-    "event_type",
-    "issue_id",
-    "occurred_at",
-    "recorded_at",
-    "service",
-    "actor",
-    "action",
-    "status",
-    "summary",
-    "reasoning",
-    "details",
-    "prev_hash",
-    "hash",
-)
+_ACTION_COLUMNS = tuple(c.name for c in _actions.columns)
 
 # The chain head as seen by the transaction that holds the append lock: read once per transaction.
 _heads: weakref.WeakKeyDictionary[Any, tuple[int, str]] = weakref.WeakKeyDictionary()
@@ -125,23 +109,26 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
         digest = chain_hash(prev, entry.canonical(seq=seq, recorded_at=now))
         rows.append({**entry.fields, "seq": seq, "recorded_at": now, "prev_hash": prev, "hash": digest})
         prev = digest
+    # On PostgreSQL the details column takes the details' canonical JSON, already encoded for the hash.
+    values = (
+        [
+            [entry.details_json if c == "details" else r[c] for c in _ACTION_COLUMNS]
+            for r, entry in zip(rows, prepared, strict=True)
+        ]
+        if pg is not None
+        else []
+    )
     if len(rows) == 1:
         # One record (an API write, a single event): the insert itself skips a duplicate.
         if pg is not None:
-            values = [prepared[0].details_json if c == "details" else rows[0][c] for c in _ACTION_COLUMNS]
-            inserted = await pg.fetchval(_insert_one_sql(bulk.table_name(conn, _actions)), *values)
+            inserted = await pg.fetchval(_insert_one_sql(bulk.table_name(conn, _actions)), *values[0])
         else:
             stmt = _insert_ignore(conn).values(**rows[0]).on_conflict_do_nothing(index_elements=["event_id"])
             inserted = (await conn.execute(stmt.returning(Action.seq))).scalar()
         if inserted is None:
             return {}  # already recorded: the head did not move
     elif pg is not None:
-        # The details column takes the details' canonical JSON, already encoded for the hash.
-        records_out = [
-            [entry.details_json if c == "details" else r[c] for c in _ACTION_COLUMNS]
-            for r, entry in zip(rows, prepared, strict=True)
-        ]
-        await bulk.copy_rows(conn, pg, _actions, columns=_ACTION_COLUMNS, rows=records_out)
+        await bulk.copy_rows(conn, pg, _actions, columns=_ACTION_COLUMNS, rows=values)
     else:
         await conn.execute(insert(Action), rows)
     transaction = conn.sync_connection.get_transaction() if conn.sync_connection is not None else None
@@ -152,11 +139,7 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
 
 @functools.cache
 def _insert_one_sql(table: str) -> str:
-    values = ", ".join(f"${i}" for i in range(1, len(_ACTION_COLUMNS) + 1))
-    return (
-        f"INSERT INTO {table} ({', '.join(_ACTION_COLUMNS)}) VALUES ({values}) "  # noqa: S608 - our names
-        "ON CONFLICT (event_id) DO NOTHING RETURNING seq"
-    )
+    return bulk.insert_sql(table, _ACTION_COLUMNS) + " ON CONFLICT (event_id) DO NOTHING RETURNING seq"
 
 
 def _insert_ignore(conn: AsyncConnection) -> Any:

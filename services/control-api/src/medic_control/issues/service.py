@@ -30,8 +30,7 @@ from .schemas import CommandAcceptedIssue, DeploymentOut, FixOut, IssueDetail, I
 
 __all__ = ["IssueFilter", "get_issue", "list_issues", "list_issues_json", "request_rollback"]
 
-_SUMMARY_NAMES = tuple(IssueSummary.model_fields)
-_SUMMARY_COLUMNS = [getattr(Issue, name) for name in _SUMMARY_NAMES]
+_SUMMARY_COLUMNS = [getattr(Issue, name) for name in IssueSummary.model_fields]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +91,9 @@ async def list_issues(conn: AsyncConnection, *, filters: IssueFilter, limit: int
 def page_query(*, schema: str, filters: IssueFilter, limit: int, cursor: str | None) -> tuple[str, list[Any]]:
     """PostgreSQL text and arguments of one page of :func:`list_issues` (same filters, order and cursor).
 
-    The page comes back as one row: the items as IssueSummary's JSON (each row's ``summary_json``, kept by
-    a trigger, see migration 0004) joined by
-    commas, how many rows matched (the page plus one means there is a next page) and the page's last
-    row's position, the next cursor.
+    The page comes back as one row: the items as IssueSummary's JSON (each row's ``summary_json``, kept
+    by a trigger, see migration 0004) joined by commas, how many rows matched (the page plus one means
+    there is a next page) and the page's last row's position, the next cursor.
     """
     args: list[Any] = []
 
@@ -135,10 +133,9 @@ async def list_issues_json(
     """One page of :func:`list_issues` as the JSON of :class:`IssuePage`.
 
     The issue list is the API's hottest read. On PostgreSQL (``pool`` and ``schema`` given) it is one
-    prepared statement on a plain asyncpg pool, and PostgreSQL renders each row as IssueSummary's JSON:
-    the columns are exactly IssueSummary's, typed by the table, so converting and validating every value
-    in Python again would only cost time (it was most of the request). Elsewhere (SQLite) it is
-    :func:`list_issues` serialized.
+    prepared statement on a plain asyncpg pool that joins the rows' stored IssueSummary JSON, so no
+    value is converted or validated in Python again (that was most of the request). Elsewhere (SQLite)
+    it is :func:`list_issues` serialized.
     """
     if pool is None or schema is None:
         async with engine.connect() as conn:

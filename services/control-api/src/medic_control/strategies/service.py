@@ -56,7 +56,7 @@ _FAILURES = frozenset(
 )
 _FAILURE_VALUES = frozenset(k.value for k in _FAILURES)
 _outcomes: Table = StrategyOutcomeRow.__table__  # type: ignore[assignment]
-_OUTCOME_COLUMNS = ("key", "issue_id", "strategy", "outcome", "rating", "occurred_at")
+_OUTCOME_COLUMNS = tuple(c.name for c in _outcomes.columns)
 _FROM_ANALYSIS = {"rejected": StrategyOutcomeKind.REJECTED, "tests_failed": StrategyOutcomeKind.TESTS_FAILED}
 
 
