@@ -127,7 +127,7 @@ async def test_every_endpoint_answers_each_role_as_its_minimum_role_requires(sto
                     failures.append(f"{caller} {method} {path}: {response.status_code} != {expected} {response.text[:150]}")
                 elif expected >= 400:
                     error = response.json()["error"]
-                    assert set(error) <= {"code", "message", "fields"} and "Traceback" not in response.text
+                    assert set(error) <= {"code", "message", "field", "fields"} and "Traceback" not in response.text
     assert not failures, "\n".join(failures)
 
 
@@ -185,15 +185,18 @@ async def test_errors_carry_a_reason_and_no_internals(start_control: StartContro
         async with control.runtime.store.transaction() as conn:
             await conn.execute(text("ALTER TABLE agent_issues RENAME TO agent_issues_gone"))
         broken = await client.get("/api/v1/issues")
-    assert missing.status_code == 404 and missing.json() == {"error": {"code": "not_found", "message": "no such issue"}}
+    assert missing.status_code == 404
+    assert missing.json() == {"error": {"code": "not_found", "message": "no such issue", "field": None}}
     assert (
         invalid.status_code == 422
         and "secret-input" not in invalid.text
         and invalid.json()["error"]["fields"][0]["loc"] == ["body", "rating"]
     )
-    assert garbage.status_code == 422
+    assert garbage.status_code == 400 and garbage.json()["error"]["code"] == "malformed_json"  # was 422 before issue 15
     assert cursor.status_code == 422 and cursor.json()["error"]["message"] == "invalid cursor"
-    assert broken.status_code == 500 and broken.json() == {"error": {"code": "internal", "message": "internal error"}}
+    assert broken.status_code == 500 and broken.json() == {
+        "error": {"code": "internal", "message": "internal error", "field": None}
+    }
     assert "agent_issues" not in broken.text and "sqlite" not in broken.text.lower()
 
 

@@ -146,7 +146,7 @@ async def test_approval_refusals_replay_other_diff_self_approval_and_expiry(
     expired = approval_request("iss_a", expires_in=timedelta(seconds=-1))
     await seed(control, [good, own, expired])
     async with control.client("operator") as op:
-        pending = (await op.get("/api/v1/approvals", params={"status": "pending"})).json()
+        pending = (await op.get("/api/v1/approvals", params={"status": "pending"})).json()["items"]
         wrong_diff = await op.post(f"/api/v1/approvals/{good.approval_id}/approve", json={"diff_hash": "sha256:" + "0" * 64})
         approved = await op.post(
             f"/api/v1/approvals/{good.approval_id}/approve", json={"diff_hash": good.diff_hash, "reason": "lgtm"}
@@ -156,7 +156,7 @@ async def test_approval_refusals_replay_other_diff_self_approval_and_expiry(
         self_approval = await op.post(f"/api/v1/approvals/{own.approval_id}/approve", json={"diff_hash": own.diff_hash})
         too_late = await op.post(f"/api/v1/approvals/{expired.approval_id}/approve", json={"diff_hash": expired.diff_hash})
         unknown = await op.post("/api/v1/approvals/apr_nope/approve", json={"diff_hash": "x"})
-        listed_expired = (await op.get("/api/v1/approvals", params={"status": "expired"})).json()
+        listed_expired = (await op.get("/api/v1/approvals", params={"status": "expired"})).json()["items"]
     async with control.client("operator2") as other:
         by_someone_else = await other.post(f"/api/v1/approvals/{own.approval_id}/approve", json={"diff_hash": own.diff_hash})
     assert {a["id"] for a in pending} == {good.approval_id, own.approval_id}

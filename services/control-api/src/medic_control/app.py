@@ -32,10 +32,11 @@ from .control import views as control_views
 from .dashboard import views as dashboard_views
 from .db import migrate
 from .dlq import views as dlq_views
+from .docs import install_docs
 from .errors import install_error_handlers
 from .issues import views as issue_views
 from .metrics import views as metrics_views
-from .middleware import BodyLimit, SecurityHeaders
+from .middleware import BodyLimit, JsonBodies, SecurityHeaders
 from .notify import Notifier
 from .projector import Delivered, project
 from .review import views as review_views
@@ -144,7 +145,7 @@ def build(
     app.include_router(dashboard_views.router)
     dashboard_views.mount_static(app)
     install_error_handlers(app)
-    _document_local_times(app)
+    install_docs(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -152,6 +153,7 @@ def build(
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return runtime
@@ -168,26 +170,6 @@ def _request_spans_only(app: FastAPI) -> None:
     config = getattr(app, "_telemetry", None)
     if isinstance(config, dict):
         config.update(operation_spans=False, logs=False)
-
-
-def _document_local_times(app: FastAPI) -> None:
-    """Describe BusinessHours.start/end as local wall-clock times in the OpenAPI document.
-
-    pydantic documents ``datetime.time`` as JSON Schema ``format: time``, which RFC 3339 defines
-    with a UTC offset; these are naive local times in ``timezone`` ("09:00:00"), so a validator
-    would reject every correct response. They are documented as ``partial-time`` instead.
-    """
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        schema = generate()
-        hours = schema.get("components", {}).get("schemas", {}).get("BusinessHours", {}).get("properties", {})
-        for name in ("start", "end"):
-            if hours.get(name, {}).get("format") == "time":
-                hours[name]["format"] = "partial-time"
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def main() -> None:

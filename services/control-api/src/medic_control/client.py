@@ -102,9 +102,15 @@ class ControlClient:
         return result
 
     def approvals(self, *, status: str | None = "pending") -> list[dict[str, Any]]:
-        """``GET /approvals``."""
-        result: list[dict[str, Any]] = self.request("GET", "/approvals", params={"status": status} if status else {})
-        return result
+        """``GET /approvals``, every page."""
+        params: dict[str, Any] = {"status": status} if status else {}
+        items: list[dict[str, Any]] = []
+        while True:
+            page: dict[str, Any] = self.request("GET", "/approvals", params=params)
+            items += page["items"]
+            if not page.get("next_cursor"):
+                return items
+            params = {**params, "cursor": page["next_cursor"]}
 
     def approval(self, approval_id: str) -> dict[str, Any]:
         """``GET /approvals/{id}``."""

@@ -64,7 +64,10 @@ async def current_principal(request: Request, ctx: Ctx) -> Principal:
         secret = request.cookies.get(SESSION_COOKIE, "")
         via_cookie = True
     if not secret:
-        raise Unauthorized("authentication required", headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(
+            "authentication required: send 'Authorization: Bearer <token>' (the medic CLI reads MEDIC_TOKEN)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     principal = await authenticate_secret(ctx, secret)
     if principal is None:
         raise Unauthorized("invalid or expired token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,6 +22,7 @@ __all__ = [
     "RateLimited",
     "Unauthorized",
     "Unprocessable",
+    "error_body",
     "error_responses",
     "install_error_handlers",
 ]
@@ -87,6 +89,11 @@ class ErrorDetail(BaseModel):
 
     code: str = Field(description="Machine-readable error code.", examples=["forbidden"])
     message: str = Field(description="Human-readable reason.", examples=["operator role required"])
+    field: str | None = Field(
+        default=None,
+        description="The first invalid field: a dotted path within the body, query or path; null when no field is at fault.",
+        examples=["config.autonomy_level"],
+    )
     fields: list[dict[str, Any]] | None = Field(
         default=None,
         description="Invalid fields (validation errors): location and message.",
@@ -103,24 +110,45 @@ class ErrorBody(BaseModel):
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI response entries for the given error statuses."""
     names = {
-        400: "Bad request",
+        400: "Bad request (malformed JSON)",
         401: "Missing or invalid token",
         403: "Role too low or action not allowed",
         404: "Not found",
         409: "Conflict with the current state",
         410: "Expired",
         413: "Request body too large",
+        415: "Request body is not JSON",
         422: "Invalid input or refused by a rule",
         429: "Too many write requests",
     }
     return {code: {"model": ErrorBody, "description": names.get(code, "Error")} for code in codes}
 
 
-def _body(code: str, message: str, fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    detail: dict[str, Any] = {"code": code, "message": message}
+def _body(code: str, message: str, fields: list[dict[str, Any]] | None = None, field: str | None = None) -> dict[str, Any]:
+    detail: dict[str, Any] = {"code": code, "message": message, "field": field}
     if fields is not None:
         detail["fields"] = fields
     return {"error": detail}
+
+
+def error_body(code: str, message: str, *, field: str | None = None) -> dict[str, Any]:
+    """The one error shape (``{"error": {"code", "message", "field"}}``), for middleware that answers itself."""
+    return _body(code, message, field=field)
+
+
+def _field_name(loc: Sequence[Any]) -> str | None:
+    """``body.config.level`` → ``config.level``; ``query.limit`` → ``limit``; None for the body as a whole."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) or None
+
+
+def _position(body: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset into a JSON body."""
+    text = body.decode("utf-8", "replace")[: max(offset, 0)]
+    line = text.count("\n") + 1
+    return line, offset - (text.rfind("\n") + 1) + 1
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -131,10 +159,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        malformed = next((e for e in errors if e.get("type") == "json_invalid"), None)
+        if malformed is not None:
+            loc = malformed.get("loc", ())
+            offset = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+            line, column = _position(await request.body(), offset)
+            reason = str((malformed.get("ctx") or {}).get("error", "invalid JSON"))[:200]
+            message = f"malformed JSON at line {line}, column {column}: {reason}"
+            return JSONResponse(_body("malformed_json", message), status_code=400)
         # Only location and message: the offending input is attacker-controlled and is not echoed.
-        fields = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))[:300]} for e in exc.errors()[:20]]
-        return JSONResponse(_body("invalid_request", "request validation failed", fields), status_code=422)
+        fields = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))[:300]} for e in errors[:20]]
+        first = errors[0] if errors else {}
+        name = _field_name(first.get("loc", ()))
+        message = f"{name}: {str(first.get('msg', 'invalid'))[:300]}" if name else "request validation failed"
+        return JSONResponse(_body("invalid_request", message, fields, field=name), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""ASGI middleware: request body limit (413) and security headers on every response."""
+"""ASGI middleware: request body limit (413), JSON-only API bodies (415) and security headers on every response."""
 
 from __future__ import annotations
 
@@ -7,7 +7,50 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "SecurityHeaders"]
+from .errors import error_body
+
+__all__ = ["BodyLimit", "JsonBodies", "SecurityHeaders"]
+
+
+async def _answer(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps(error_body(code, message)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _is_json(content_type: bytes) -> bool:
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+class JsonBodies:
+    """Refuse an API request body that is not declared as JSON with 415 (instead of a confusing 422).
+
+    Only under ``prefix`` (the REST API; the dashboard's own forms post urlencoded bodies) and only
+    when a body is sent: a bodiless POST (``/control/pause``) needs no content type.
+    """
+
+    def __init__(self, app: ASGIApp, *, prefix: str = "/api/") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS") or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", ()))
+        length = headers.get(b"content-length")
+        has_body = b"transfer-encoding" in headers or (length is not None and length.strip() not in (b"", b"0"))
+        if has_body and not _is_json(headers.get(b"content-type", b"")):
+            await _answer(send, 415, "unsupported_media_type", "request body must be JSON (Content-Type: application/json)")
+            return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -18,17 +61,7 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            {"error": {"code": "payload_too_large", "message": f"request body exceeds {self.max_bytes} bytes"}}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 413, "payload_too_large", f"request body exceeds {self.max_bytes} bytes")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):

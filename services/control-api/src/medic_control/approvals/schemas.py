@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from ..bodies import RequestBody
+
 __all__ = ["ApprovalDecision", "ApprovalOut", "ApprovalRejection"]
 
 
@@ -28,7 +30,7 @@ class ApprovalOut(BaseModel):
     decision_reason: str | None = Field(description="Why.")
 
 
-class ApprovalDecision(BaseModel):
+class ApprovalDecision(RequestBody):
     """Approve: name the diff hash you reviewed; a different diff is refused."""
 
     diff_hash: str = Field(
@@ -37,7 +39,7 @@ class ApprovalDecision(BaseModel):
     reason: str = Field(default="", max_length=2000, description="Why (audited).")
 
 
-class ApprovalRejection(BaseModel):
+class ApprovalRejection(RequestBody):
     """Reject an approval request."""
 
     reason: str = Field(default="", max_length=2000, description="Why (audited).")

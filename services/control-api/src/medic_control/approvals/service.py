@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, true, update
+from sqlalchemy import and_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import ApprovalKind, CommandName, ControlCommand, utcnow
@@ -14,6 +14,7 @@ from medic_runtime import Transaction
 from ..auth.schemas import Principal
 from ..config.service import lock_audit, publish_command
 from ..errors import Conflict, Forbidden, Gone, NotFound
+from ..pagination import Page, decode_cursor, encode_cursor
 from .models import Approval
 from .schemas import ApprovalOut
 
@@ -28,8 +29,8 @@ def _out(row: Any, now: datetime) -> ApprovalOut:
 
 
 async def list_approvals(
-    conn: AsyncConnection, *, status: str | None, issue_id: str | None = None, limit: int = 100
-) -> list[ApprovalOut]:
+    conn: AsyncConnection, *, status: str | None, issue_id: str | None = None, limit: int = 100, cursor: str | None = None
+) -> Page[ApprovalOut]:
     """Approvals, newest first; ``status=pending`` leaves out expired ones, ``status=expired`` lists them."""
     now = utcnow()
     conds: list[Any] = []
@@ -41,10 +42,14 @@ async def list_approvals(
         conds.append(Approval.status == status)
     if issue_id:
         conds.append(Approval.issue_id == issue_id)
-    rows = (
-        await conn.execute(select(Approval).where(and_(true(), *conds)).order_by(Approval.requested_at.desc()).limit(limit))
-    ).all()
-    return [_out(r, now) for r in rows]
+    if cursor:
+        at, key = decode_cursor(cursor)
+        conds.append(or_(Approval.requested_at < at, and_(Approval.requested_at == at, Approval.id < key)))
+    stmt = select(Approval).where(and_(true(), *conds)).order_by(Approval.requested_at.desc(), Approval.id.desc())
+    rows = (await conn.execute(stmt.limit(limit + 1))).all()
+    items = [_out(r, now) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].requested_at, items[-1].id) if len(rows) > limit else None
+    return Page[ApprovalOut](items=items, next_cursor=next_cursor)
 
 
 async def get(conn: AsyncConnection, *, approval_id: str) -> ApprovalOut:

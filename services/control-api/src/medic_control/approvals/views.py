@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from ..deps import Ctx, Operator, ReadConn, Viewer
 from ..errors import error_responses
+from ..pagination import Page
 from . import service
 from .schemas import ApprovalDecision, ApprovalOut, ApprovalRejection
 
@@ -16,16 +17,17 @@ router = APIRouter(prefix="/approvals", tags=["approvals"], responses=error_resp
 ApprovalId = Annotated[str, Path(min_length=1, max_length=200, description="Approval id.")]
 
 
-@router.get("", response_model=list[ApprovalOut], summary="Approval requests")
+@router.get("", response_model=Page[ApprovalOut], summary="Approval requests")
 async def list_approvals(
     conn: ReadConn,
     _p: Viewer,
     status: Annotated[str | None, Query(pattern="^(pending|approved|rejected|expired)$", description="Filter by status.")] = None,
     issue_id: Annotated[str | None, Query(max_length=200, description="Only this issue's approvals.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500, description="At most this many.")] = 100,
-) -> list[ApprovalOut]:
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many per page.")] = 100,
+    cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")] = None,
+) -> Page[ApprovalOut]:
     """Approvals, newest first (`status=pending` for those awaiting a decision)."""
-    return await service.list_approvals(conn, status=status, issue_id=issue_id, limit=limit)
+    return await service.list_approvals(conn, status=status, issue_id=issue_id, limit=limit, cursor=cursor)
 
 
 @router.get("/{approval_id}", response_model=ApprovalOut, summary="One approval request", responses=error_responses(404))

@@ -8,6 +8,8 @@ from enum import IntEnum
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from ..bodies import RequestBody
+
 __all__ = ["Principal", "Role", "TokenCreate", "TokenCreated", "TokenInfo"]
 
 
@@ -45,7 +47,7 @@ class Principal:
         return self.role >= role
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(RequestBody):
     """A token to issue."""
 
     name: str = Field(

@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from medic_contracts import MedicConfig
 
+from ..bodies import RequestBody
+
 __all__ = ["CommandAccepted", "ConfigDocument", "ConfigUpdate", "ControlReason", "ControlStateOut", "Level3Check", "ScanRequest"]
 
 
@@ -22,7 +24,7 @@ class ConfigDocument(BaseModel):
     override_reason: str | None = Field(default=None, description="Reason given when an admin overrode the level-3 rule.")
 
 
-class ConfigUpdate(BaseModel):
+class ConfigUpdate(RequestBody):
     """A new configuration. Its `version` field is ignored: the server assigns the next one."""
 
     config: MedicConfig = Field(description="The whole new configuration.")
@@ -49,13 +51,13 @@ class Level3Check(BaseModel):
     failed_auto_deployments: int = Field(description="Failed or rolled-back production deployments made without approval.")
 
 
-class ControlReason(BaseModel):
+class ControlReason(RequestBody):
     """Why the operator pauses or resumes."""
 
     reason: str = Field(default="", max_length=500, description="Shown with the pause state and audited.", examples=["incident"])
 
 
-class ScanRequest(BaseModel):
+class ScanRequest(RequestBody):
     """A manual scan of the sources."""
 
     target: str | None = Field(default=None, max_length=200, description="Target to scan; all when omitted.", examples=["shop"])

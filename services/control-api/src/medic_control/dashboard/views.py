@@ -212,7 +212,7 @@ async def _fragment_values(name: str, ctx: ControlContext, conn: AsyncConnection
     elif name == "agents":
         values["agents"] = await _agents(ctx, conn)
     elif name == "approvals":
-        values["approvals"] = await approvals.list_approvals(conn, status="pending", limit=50)
+        values["approvals"] = (await approvals.list_approvals(conn, status="pending", limit=50)).items
     elif name == "issues":
         values["page"] = await issues.list_issues(conn, filters=issues.IssueFilter(), limit=25, cursor=None)
     elif name == "metrics":

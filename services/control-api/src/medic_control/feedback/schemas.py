@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from ..bodies import RequestBody
 
 __all__ = ["FalsePositiveIn", "FeedbackIn", "FeedbackOut"]
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(RequestBody):
     """A human's rating of how Medic handled an issue."""
 
     rating: int = Field(ge=1, le=5, description="1 (bad) to 5 (excellent).", examples=[4])
@@ -25,7 +27,7 @@ class FeedbackOut(FeedbackIn):
     created_at: datetime = Field(description="When.")
 
 
-class FalsePositiveIn(BaseModel):
+class FalsePositiveIn(RequestBody):
     """A human's verdict that an issue is (or, undoing a mark, is not) a false positive."""
 
     false_positive: bool = Field(default=True, description="True marks the issue; false clears the mark.", examples=[True])

@@ -11,6 +11,7 @@ from medic_contracts import IssueType, Severity
 
 from ..actions.schemas import ActionOut
 from ..approvals.schemas import ApprovalOut
+from ..bodies import RequestBody
 from ..config.schemas import CommandAccepted
 from ..feedback.schemas import FeedbackOut
 from .lifecycle import IssueStatus
@@ -111,7 +112,7 @@ class IssueDetail(IssueSummary):
     timeline: list[ActionOut] = Field(description="Every audited action, oldest first.")
 
 
-class RollbackRequest(BaseModel):
+class RollbackRequest(RequestBody):
     """A manual rollback of an issue's deployed fix."""
 
     reason: str = Field(default="", max_length=500, description="Why (audited).", examples=["checkout latency doubled"])

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,8 +20,9 @@ from ..approvals import service as approvals
 from ..auth.schemas import Principal
 from ..config.service import lock_audit, publish_command
 from ..db import utc
-from ..errors import Conflict, NotFound, Unprocessable
+from ..errors import Conflict, NotFound
 from ..feedback import service as feedback
+from ..pagination import decode_cursor, encode_cursor
 from .models import Issue
 from .schemas import CommandAcceptedIssue, DeploymentOut, FixOut, IssueDetail, IssuePage, IssueSummary
 
@@ -43,22 +41,6 @@ class IssueFilter:
     target: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-
-
-def encode_cursor(detected_at: datetime, issue_id: str) -> str:
-    """An opaque cursor after (detected_at, id)."""
-    raw = json.dumps([utc(detected_at).isoformat(), issue_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The position a cursor names; :class:`Unprocessable` when it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, issue_id = json.loads(raw)
-        return utc(datetime.fromisoformat(at)), str(issue_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise Unprocessable("invalid cursor") from None
 
 
 async def list_issues(conn: AsyncConnection, *, filters: IssueFilter, limit: int, cursor: str | None) -> IssuePage:
@@ -197,7 +179,7 @@ async def get_issue(conn: AsyncConnection, *, issue_id: str, timeline_limit: int
             "links": row["links"] or [],
             "fix": _fix(timeline),
             "deployments": _deployments(timeline),
-            "approvals": await approvals.list_approvals(conn, status=None, issue_id=issue_id),
+            "approvals": (await approvals.list_approvals(conn, status=None, issue_id=issue_id, limit=500)).items,
             "feedback": await feedback.for_issue(conn, issue_id=issue_id),
             "timeline": timeline,
         }
