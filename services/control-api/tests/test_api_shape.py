@@ -139,3 +139,27 @@ async def test_api_docs_are_served_from_packaged_assets_without_a_cdn(
     assert "http://" not in html.text and "https://" not in html.text and "<script>" not in html.text
     assert "script-src 'self'" in html.headers["content-security-policy"]
     assert script.status_code == 200 and len(script.content) > 100_000
+
+
+async def test_a_new_request_for_the_same_issue_and_step_supersedes_the_pending_one_and_is_audited(
+    store_url: str, start_control: StartControl
+) -> None:
+    control = await start_control(store_url)
+    first = approval_request("iss_replayed")
+    other_issue = approval_request("iss_elsewhere")
+    await seed(control, [first, other_issue])
+    second = approval_request("iss_replayed")  # the replayed issue asks again under a new id
+    await seed(control, [second])
+    await seed(control, [second])  # a redelivery changes nothing
+    async with control.client("operator") as op:
+        old = (await op.get(f"/api/v1/approvals/{first.approval_id}")).json()
+        pending = (await op.get("/api/v1/approvals", params={"status": "pending"})).json()["items"]
+        approve_old = await op.post(f"/api/v1/approvals/{first.approval_id}/approve", json={"diff_hash": first.diff_hash})
+        approve_new = await op.post(f"/api/v1/approvals/{second.approval_id}/approve", json={"diff_hash": second.diff_hash})
+        superseded = (await op.get("/api/v1/approvals", params={"status": "superseded"})).json()["items"]
+        trail = (await op.get("/api/v1/actions", params={"action": "approval.superseded"})).json()["items"]
+    assert old["status"] == "superseded" and old["decision_reason"] == f"superseded by {second.approval_id}"
+    assert {a["id"] for a in pending} == {second.approval_id, other_issue.approval_id}
+    assert approve_old.status_code == 409 and approve_new.status_code == 200
+    assert [a["id"] for a in superseded] == [first.approval_id]
+    assert len(trail) == 1 and trail[0]["details"]["approval_id"] == first.approval_id

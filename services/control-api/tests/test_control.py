@@ -141,9 +141,10 @@ async def test_approval_refusals_replay_other_diff_self_approval_and_expiry(
     store_url: str, start_control: StartControl, kafka_bootstrap: str, topics: TopicRegistry
 ) -> None:
     control = await start_control(store_url)
+    # three issues: a newer request for the same issue and step would supersede the older one
     good = approval_request("iss_a")
-    own = approval_request("iss_a", requested_by="operator-user")
-    expired = approval_request("iss_a", expires_in=timedelta(seconds=-1))
+    own = approval_request("iss_b", requested_by="operator-user")
+    expired = approval_request("iss_c", expires_in=timedelta(seconds=-1))
     await seed(control, [good, own, expired])
     async with control.client("operator") as op:
         pending = (await op.get("/api/v1/approvals", params={"status": "pending"})).json()["items"]

@@ -308,10 +308,11 @@ async def project(conn: AsyncConnection, batch: Sequence[Delivered]) -> Projecti
     rows = known.rows
     changed: set[str] = set()
     now = utcnow()
+    superseded: list[audit.AuditRecord] = []
     for d in fresh:
         event = d.event
         if isinstance(event, ApprovalRequested):
-            await _open_approval(conn, event, now)
+            superseded += await _open_approval(conn, event, now)
         elif isinstance(event, DeadLetter):
             await _keep_dead_letter(conn, event, d.key, now)
         if not event.issue_id or not _touches_issue(event):
@@ -346,6 +347,8 @@ async def project(conn: AsyncConnection, batch: Sequence[Delivered]) -> Projecti
     elif updated:
         stmt = update(_issues).where(_issues.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in _UPDATED_COLUMNS})
         await conn.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in updated])
+    if superseded:
+        await audit.append(conn, superseded)
     return ProjectionResult(len(appended), len(batch) - len(appended), len(created), len(updated))
 
 
@@ -381,7 +384,13 @@ def _touches_issue(event: Envelope) -> bool:
     )
 
 
-async def _open_approval(conn: AsyncConnection, event: ApprovalRequested, now: datetime) -> None:
+async def _open_approval(conn: AsyncConnection, event: ApprovalRequested, now: datetime) -> list[audit.AuditRecord]:
+    """Open (or re-open with a new diff) an approval; older pending ones for the same issue and step close as superseded.
+
+    A replayed issue asks again under a new approval id: without this the old request would stay
+    pending beside the new one, and stay pending after the new one is decided. Returns the audit
+    entries of the approvals it superseded (keyed by this event, so a re-projection appends none).
+    """
     current = (await conn.execute(select(Approval.status, Approval.diff_hash).where(Approval.id == event.approval_id))).first()
     values = {
         "issue_id": event.issue_id,
@@ -400,6 +409,50 @@ async def _open_approval(conn: AsyncConnection, event: ApprovalRequested, now: d
     elif current.status == "pending" and current.diff_hash != event.diff_hash:
         # A re-request with another diff replaces the pending one: approvals of the old diff no longer match.
         await conn.execute(update(Approval).where(Approval.id == event.approval_id).values(**values))
+    else:
+        return []
+    older = (
+        (
+            await conn.execute(
+                select(Approval.id).where(
+                    Approval.issue_id == event.issue_id,
+                    Approval.kind == event.kind.value,
+                    Approval.status == "pending",
+                    Approval.id != event.approval_id,
+                    Approval.requested_at <= event.occurred_at,
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not older:
+        return []
+    await conn.execute(
+        update(Approval)
+        .where(Approval.id.in_(older))
+        .values(
+            status="superseded",
+            decided_by=event.requested_by,
+            decided_at=now,
+            decision_reason=f"superseded by {event.approval_id}",
+        )
+    )
+    return [
+        audit.AuditRecord(
+            event_id=f"{event.event_id}:supersedes:{old}",
+            event_type="approval",
+            issue_id=event.issue_id,
+            occurred_at=event.occurred_at,
+            service="control-api",
+            actor=event.requested_by,
+            action=f"approval.superseded.{event.kind.value}",
+            status=ActionStatus.SUCCEEDED.value,
+            summary=f"approval {old} superseded by {event.approval_id}",
+            details={"approval_id": old, "superseded_by": event.approval_id},
+        )
+        for old in older
+    ]
 
 
 async def _keep_dead_letter(conn: AsyncConnection, event: DeadLetter, key: str, now: datetime) -> None:

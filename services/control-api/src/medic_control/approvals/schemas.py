@@ -22,7 +22,7 @@ class ApprovalOut(BaseModel):
     summary: str = Field(description="What happens if approved.")
     diff: str = Field(description="The diff to approve.")
     diff_hash: str = Field(description="The diff hash the approval is bound to.")
-    status: str = Field(description="pending, approved, rejected or expired.")
+    status: str = Field(description="pending, approved, rejected, expired or superseded (a newer request for the same step).")
     requested_at: datetime = Field(description="When it was asked.")
     expires_at: datetime = Field(description="After this it can no longer be approved.")
     decided_by: str | None = Field(description="Who decided.")

@@ -21,7 +21,9 @@ ApprovalId = Annotated[str, Path(min_length=1, max_length=200, description="Appr
 async def list_approvals(
     conn: ReadConn,
     _p: Viewer,
-    status: Annotated[str | None, Query(pattern="^(pending|approved|rejected|expired)$", description="Filter by status.")] = None,
+    status: Annotated[
+        str | None, Query(pattern="^(pending|approved|rejected|expired|superseded)$", description="Filter by status.")
+    ] = None,
     issue_id: Annotated[str | None, Query(max_length=200, description="Only this issue's approvals.")] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many per page.")] = 100,
     cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")] = None,
