@@ -74,8 +74,26 @@ def configure_logging(*, service: str, instance: str, level: str = "INFO", fmt: 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    _route_library_loggers_to_root()
     for noisy in ("aiokafka", "faststream", "uvicorn.access", "httpx", "httpcore", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+#: Libraries that install handlers of their own: FastStream puts a coloured stderr/stdout handler, with
+#: ``propagate = False``, on ``faststream`` and ``faststream.access.*`` at import; uvicorn would on its own
+#: loggers if given a log config. Their lines must go through the root handler (JSON when asked).
+_LIBRARY_LOGGERS = ("faststream", "uvicorn")
+
+
+def _route_library_loggers_to_root() -> None:
+    import faststream.kafka  # noqa: F401 - import first, so the handlers it installs exist to be removed
+
+    names = {*_LIBRARY_LOGGERS, "faststream.access", "uvicorn.error", "uvicorn.access"}
+    names |= {n for n in logging.root.manager.loggerDict if n.startswith(tuple(f"{p}." for p in _LIBRARY_LOGGERS))}
+    for name in sorted(names):
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.propagate = True
 
 
 _provider: TracerProvider | None = None
