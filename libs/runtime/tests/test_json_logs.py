@@ -60,3 +60,24 @@ def test_a_running_service_writes_only_json_lines(kafka_bootstrap: str, topic_pr
     out = _json_lines(service.log_path.read_text())
     assert out and all(entry["service"] == "echo" for entry in out)
     assert any(str(entry["logger"]).startswith(("aiokafka", "faststream", "uvicorn")) for entry in out), "library lines too"
+
+
+def test_the_recent_log_buffer_is_bounded_in_lines_and_line_length() -> None:
+    import logging
+
+    from medic_runtime.observability import RecentLogs
+
+    buffer = RecentLogs(capacity=50, max_line=100)
+    log = logging.getLogger("medic.test.buffer")
+    log.addHandler(buffer)
+    log.propagate = False
+    try:
+        for i in range(500):
+            log.warning("line %d %s", i, "x" * 1000)
+        log.error("boom", exc_info=ValueError("bad input"))
+    finally:
+        log.removeHandler(buffer)
+    lines = buffer.tail(1000)
+    assert len(lines) == 50 and all(len(line["msg"]) <= 100 for line in lines)
+    assert lines[-1]["level"] == "error" and buffer.tail(1, "error")[0]["msg"].startswith("boom")
+    assert buffer.tail(1000, "error") == [lines[-1]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -25,11 +26,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 __all__ = [
     "JsonFormatter",
     "Metrics",
+    "RecentLogs",
     "configure_logging",
     "configure_tracing",
     "current_trace_id",
     "extract_context",
     "inject_headers",
+    "keep_recent_logs",
+    "recent_logs",
 ]
 
 
@@ -64,8 +68,55 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class RecentLogs(logging.Handler):
+    """The process's latest log lines in a bounded in-memory buffer (what ``/logs`` serves to the dashboard).
+
+    Bounded by line count and by the length of each line, so a flood of long lines cannot grow it.
+    """
+
+    def __init__(self, capacity: int = 2000, max_line: int = 4000) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self.max_line = max_line
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep one line: time, level, logger and the message (with the exception's last line)."""
+        try:
+            text = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                text += f" | {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+            self.lines.append(
+                {
+                    "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                    "level": record.levelname.lower(),
+                    "logger": record.name,
+                    "msg": text[: self.max_line],
+                }
+            )
+        except Exception:  # a log call must never raise into the caller
+            self.handleError(record)
+
+    def tail(self, limit: int, min_level: str = "debug") -> list[dict[str, Any]]:
+        """The newest ``limit`` lines at or above ``min_level``, oldest first."""
+        floor = logging.getLevelName(min_level.upper())
+        floor = floor if isinstance(floor, int) else logging.DEBUG
+        picked = [line for line in self.lines if logging.getLevelName(line["level"].upper()) >= floor]
+        return picked[-limit:] if limit > 0 else []
+
+
+#: The buffer every service's ``/logs`` reads; attached to the root logger by :func:`keep_recent_logs`.
+recent_logs = RecentLogs()
+
+
+def keep_recent_logs() -> None:
+    """Attach :data:`recent_logs` to the root logger (once)."""
+    root = logging.getLogger()
+    if recent_logs not in root.handlers:
+        root.addHandler(recent_logs)
+
+
 def configure_logging(*, service: str, instance: str, level: str = "INFO", fmt: str = "json") -> None:
-    """Route the root logger to stderr in JSON (or text for humans)."""
+    """Route the root logger to stderr in JSON (or text for humans), and into :data:`recent_logs`."""
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter(service, instance))
@@ -73,6 +124,7 @@ def configure_logging(*, service: str, instance: str, level: str = "INFO", fmt: 
         handler.setFormatter(logging.Formatter(f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    keep_recent_logs()
     root.setLevel(level)
     _route_library_loggers_to_root()
     for noisy in ("aiokafka", "faststream", "uvicorn.access", "httpx", "httpcore", "asyncio"):

@@ -12,8 +12,8 @@ hands it to :func:`run_service`::
     def main() -> None:
         run_service(WatcherSettings, build)
 
-The process serves ``/healthz``, ``/readyz`` and ``/metrics`` next to the service's own routes,
-starts the store, the bus, the control plane and the workers in the FastAPI lifespan, and shuts
+The process serves ``/healthz``, ``/readyz``, ``/metrics`` and ``/logs`` (its recent lines) next to
+the service's own routes, starts the store, the bus, the control plane and the workers in the FastAPI lifespan, and shuts
 them down in reverse order on SIGTERM or Ctrl-C.
 """
 
@@ -27,10 +27,10 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import uvicorn
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Query, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData
@@ -41,7 +41,7 @@ from medic_contracts import ActionStatus, CommandName, ControlCommand, Envelope,
 from .bus import BatchHandler, Bus, Emitter, HandlerContext
 from .control import ControlPlane, SideEffectRefused
 from .kafka_admin import declare_topics
-from .observability import Metrics, configure_logging, configure_tracing
+from .observability import Metrics, configure_logging, configure_tracing, keep_recent_logs, recent_logs
 from .redaction import Redactor
 from .settings import ServiceSettings, SettingsError, load_settings
 from .store import ServiceStore
@@ -95,6 +95,7 @@ class ServiceRuntime:
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self._readiness: dict[str, Callable[[], Awaitable[bool]]] = {}
+        keep_recent_logs()  # /logs serves the latest lines however logging was configured
         self.http = FastAPI(title=f"medic-{self.service}", lifespan=self._lifespan, docs_url=None, redoc_url=None)
         self._add_health_routes()
 
@@ -307,6 +308,14 @@ class ServiceRuntime:
         @self.http.get("/metrics", include_in_schema=False)
         async def metrics() -> Response:
             return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+        @self.http.get("/logs", include_in_schema=False)
+        async def logs(
+            limit: Annotated[int, Query(ge=1, le=2000)] = 200,
+            level: Annotated[str, Query(pattern="^(debug|info|warning|error|critical)$")] = "debug",
+        ) -> dict[str, Any]:
+            # the process's own recent lines (bounded buffer), for the dashboard's logs view
+            return {"service": self.service, "instance": self.settings.instance_id, "lines": recent_logs.tail(limit, level)}
 
 
 def run_service(settings_cls: type[SettingsT], build: Callable[[SettingsT], ServiceRuntime]) -> None:

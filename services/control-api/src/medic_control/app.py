@@ -21,6 +21,7 @@ from medic_runtime import Delivery, HandlerContext, ServiceRuntime, run_service
 
 from . import events_views
 from .actions import views as action_views
+from .agents import views as agent_views
 from .approvals import views as approval_views
 from .auth import service as tokens
 from .auth import views as auth_views
@@ -140,6 +141,7 @@ def build(
         events_views,
         strategy_views,
         review_views,
+        agent_views,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(dashboard_views.router)

@@ -120,6 +120,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         415: "Request body is not JSON",
         422: "Invalid input or refused by a rule",
         429: "Too many write requests",
+        502: "A service Medic asked did not answer",
     }
     return {code: {"model": ErrorBody, "description": names.get(code, "Error")} for code in codes}
 

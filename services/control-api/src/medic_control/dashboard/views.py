@@ -32,6 +32,7 @@ from ..config import service as config_service
 from ..context import ControlContext, get_context
 from ..deps import SESSION_COOKIE, authenticate_secret
 from ..issues import service as issues
+from ..issues.presentation import deployed_stages, status_label
 from ..metrics import service as metrics
 from ..review import service as review
 from ..strategies import service as strategies
@@ -44,8 +45,11 @@ router = APIRouter(prefix=BASE, include_in_schema=False)
 _env = Environment(loader=PackageLoader("medic_control.dashboard", "templates"), autoescape=select_autoescape(["html"]))
 _env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, default=str, ensure_ascii=False)
 _env.globals["BASE"] = BASE
+_env.globals["status_label"] = status_label
 
 FRAGMENTS = ("status", "agents", "approvals", "issues", "metrics", "strategies", "audit")
+#: Actions the live feed shows at page load, before the stream delivers new ones.
+FEED_BACKFILL = 30
 
 
 def mount_static(app: FastAPI) -> None:
@@ -200,6 +204,15 @@ def _strategy_charts(report: Any) -> dict[str, str]:
     }
 
 
+async def _issue_facts(conn: AsyncConnection, issue_ids: list[str]) -> dict[str, Any]:
+    """What the issue rows' labels and buttons depend on: pending approvals and what is deployed now."""
+    pending = (await approvals.list_approvals(conn, status="pending", limit=500)).items
+    return {
+        "pending_ids": {a.issue_id for a in pending},
+        "deployed": await issues.deployed_stages_of(conn, issue_ids),
+    }
+
+
 async def _fragment_values(name: str, ctx: ControlContext, conn: AsyncConnection, principal: Principal) -> dict[str, Any]:
     values: dict[str, Any] = {
         "principal": principal,
@@ -214,7 +227,9 @@ async def _fragment_values(name: str, ctx: ControlContext, conn: AsyncConnection
     elif name == "approvals":
         values["approvals"] = (await approvals.list_approvals(conn, status="pending", limit=50)).items
     elif name == "issues":
-        values["page"] = await issues.list_issues(conn, filters=issues.IssueFilter(), limit=25, cursor=None)
+        page = await issues.list_issues(conn, filters=issues.IssueFilter(), limit=25, cursor=None)
+        values["page"] = page
+        values.update(await _issue_facts(conn, [i.id for i in page.items]))
     elif name == "metrics":
         summary = await metrics.summary(conn, days=7)
         values["summary"] = summary
@@ -237,6 +252,9 @@ async def dashboard(request: Request, ctx: Ctx, principal: Session) -> Response:
     async with ctx.read_engine.connect() as conn:
         for name in FRAGMENTS:
             values.update(await _fragment_values(name, ctx, conn, principal))
+        # the live feed starts with the latest audited actions, not empty: the stream adds what follows
+        values["feed"] = await audit.list_actions(conn, filters=audit.ActionFilter(), limit=FEED_BACKFILL)
+        values["feed_after"], _ = await audit.head(conn)
     return _render("dashboard.html", **values)
 
 
@@ -261,7 +279,23 @@ async def issue_page(issue_id: Annotated[str, Path(max_length=200)], ctx: Ctx, p
         return RedirectResponse(f"{BASE}/login", status_code=303)
     async with ctx.read_engine.connect() as conn:
         detail = await issues.get_issue(conn, issue_id=issue_id)
-    return _render("issue.html", issue=detail, principal=principal, can_operate=principal.can(Role.OPERATOR))
+    return _render(
+        "issue.html",
+        issue=detail,
+        principal=principal,
+        can_operate=principal.can(Role.OPERATOR),
+        approval_pending=any(a.status == "pending" for a in detail.approvals),
+        deployed=deployed_stages((d.stage, d.outcome) for d in detail.deployments),
+    )
+
+
+@router.get("/logs")
+async def logs_page(ctx: Ctx, principal: Session) -> Response:
+    """Each Medic service's recent log lines (read through ``GET /api/v1/agents/{name}/logs``)."""
+    if principal is None:
+        return RedirectResponse(f"{BASE}/login", status_code=303)
+    services = [ctx.settings.service_name, *sorted(ctx.settings.service_urls)]
+    return _render("logs.html", services=services, selected=services[0], principal=principal)
 
 
 @router.get("/review")

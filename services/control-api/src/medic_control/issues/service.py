@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +17,7 @@ from medic_contracts import CommandName, ControlCommand
 from medic_runtime import Transaction
 
 from ..actions import service as audit
+from ..actions.models import Action
 from ..actions.schemas import ActionOut
 from ..approvals import service as approvals
 from ..auth.schemas import Principal
@@ -24,6 +27,7 @@ from ..errors import Conflict, NotFound
 from ..feedback import service as feedback
 from ..pagination import decode_cursor, encode_cursor
 from .models import Issue
+from .presentation import deployed_stages
 from .schemas import CommandAcceptedIssue, DeploymentOut, FixOut, IssueDetail, IssuePage, IssueSummary
 
 __all__ = ["IssueFilter", "get_issue", "list_issues", "list_issues_json", "request_rollback"]
@@ -194,12 +198,27 @@ async def require_issue(conn: AsyncConnection, *, issue_id: str) -> Any:
     return row
 
 
+async def deployed_stages_of(conn: AsyncConnection, issue_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+    """For each issue, the stages running its fix now (from its audited deployment results, in order)."""
+    results: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    if issue_ids:
+        stmt = (
+            select(Action.issue_id, Action.action)
+            .where(Action.event_type == "deployment_result", Action.issue_id.in_(list(issue_ids)))
+            .order_by(Action.seq)
+        )
+        for issue_id, action in (await conn.execute(stmt)).all():
+            _, stage, outcome = [*action.split(".", 2), "", ""][:3]  # deployment.<stage>.<outcome>
+            results[str(issue_id)].append((stage, outcome))
+    return {issue_id: deployed_stages(results.get(issue_id, ())) for issue_id in issue_ids}
+
+
 async def request_rollback(tx: Transaction, *, issue_id: str, reason: str, principal: Principal) -> CommandAcceptedIssue:
-    """Broadcast a manual ``rollback`` ControlCommand for an issue whose fix was deployed; audited."""
+    """Broadcast a manual ``rollback`` ControlCommand for an issue whose fix is deployed now; audited."""
     await lock_audit(tx)
     row = await require_issue(tx.conn, issue_id=issue_id)
-    if row.deployment_stage is None:
-        raise Conflict("nothing has been deployed for this issue")
+    if not (await deployed_stages_of(tx.conn, [issue_id]))[issue_id]:
+        raise Conflict("nothing of this issue's fix is deployed")
     command = ControlCommand(
         producer=tx.producer,
         issue_id=issue_id,

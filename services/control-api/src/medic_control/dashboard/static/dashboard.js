@@ -103,18 +103,28 @@
     }
   });
 
+  // One clock everywhere: 24-hour UTC, as the server renders its times.
+  function clock(iso) {
+    return new Date(iso).toISOString().slice(11, 19);
+  }
+
   const feed = document.getElementById("feed");
   const feedState = document.getElementById("feed-state");
   if (feed && window.EventSource) {
-    const source = new EventSource(api + "/stream", { withCredentials: true });
+    // The page came with the latest actions (backfilled from the audit log): follow on from the last of them.
+    const after = feed.dataset.after ? "?after=" + encodeURIComponent(feed.dataset.after) : "";
+    const source = new EventSource(api + "/stream" + after, { withCredentials: true });
     source.addEventListener("open", () => { feedState.textContent = "live"; feedState.className = "pill live"; });
     source.addEventListener("error", () => { feedState.textContent = "reconnecting…"; feedState.className = "pill"; });
     source.addEventListener("action", (event) => {
       const a = JSON.parse(event.data);
+      if (a.event_id && feed.querySelector('[data-key="' + CSS.escape(a.event_id) + '"]')) return;
       const li = document.createElement("li");
       li.className = "status-" + a.status;
+      li.dataset.key = a.event_id || "";
       const time = document.createElement("time");
-      time.textContent = new Date(a.occurred_at).toLocaleTimeString();
+      time.dateTime = a.occurred_at;
+      time.textContent = clock(a.occurred_at);
       const what = document.createElement("code");
       what.textContent = a.action;
       const text = document.createElement("span");
@@ -125,6 +135,36 @@
       refreshSoon(["issues", "approvals", "audit", "agents"]);
     });
     source.addEventListener("state", () => refreshSoon(["status"]));
+  }
+
+  const logLines = document.getElementById("log-lines");
+  if (logLines) {
+    const serviceSelect = document.getElementById("log-service");
+    const levelSelect = document.getElementById("log-level");
+    const logState = document.getElementById("log-state");
+    async function loadLogs() {
+      const query = "?limit=300&level=" + encodeURIComponent(levelSelect.value);
+      try {
+        const data = await call("GET", "/agents/" + encodeURIComponent(serviceSelect.value) + "/logs" + query);
+        const rows = data.lines.slice().reverse().map((line) => {
+          const tr = document.createElement("tr");
+          tr.className = "log-" + line.level;
+          const cells = [clock(line.ts), line.level, line.logger, line.msg];
+          cells.forEach((text) => { const td = document.createElement("td"); td.textContent = text; tr.append(td); });
+          return tr;
+        });
+        logLines.replaceChildren(...rows);
+        logState.textContent = data.lines.length + " lines from " + (data.instance || data.service);
+        logState.className = "pill live";
+      } catch (err) {
+        logState.textContent = err.message;
+        logState.className = "pill bad";
+      }
+    }
+    serviceSelect.addEventListener("change", loadLogs);
+    levelSelect.addEventListener("change", loadLogs);
+    loadLogs();
+    setInterval(loadLogs, 5000);
   }
 
   document.querySelectorAll("[data-refresh]").forEach((section) => {

@@ -1,0 +1,1 @@
+"""The Medic services as control-api sees them: their recent logs."""
