@@ -122,3 +122,81 @@ def test_services_do_not_outlive_a_dev_stack_killed_with_sigkill(tmp_path: Path)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+def test_dev_up_with_a_target_configures_all_four_agents_the_cli_finds_it_and_dev_down_stops_it(tmp_path: Path) -> None:
+    from medic.main import main as medic_main
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "shop" / "web"
+    repo = tmp_path / "web"
+    subprocess.run(["cp", "-r", str(examples), str(repo)], check=True)
+    subprocess.run(["rm", "-rf", str(repo / "node_modules")], check=True)
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-C", str(repo)]
+    for step in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run([*git, *step], check=True)
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(tmp_path / "remote.git")], check=True)
+    subprocess.run([*git, "remote", "add", "origin", str(tmp_path / "remote.git")], check=True)
+    assert medic_main(["init", str(repo)]) == 0
+
+    data = tmp_path / "dev"
+    medic = Path(sys.executable).with_name("medic")
+    log = (tmp_path / "dev.log").open("wb")
+    argv = [str(medic), "dev", "up", "--data-dir", str(data), "--broker-port", str(free_port()), "--prefix", f"tgt{os.getpid()}."]
+    proc = subprocess.Popen(
+        [*argv, "--targets", str(repo / "medic.toml")], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 150
+        while not (data / "stack.json").exists() and time.monotonic() < deadline:
+            assert proc.poll() is None, (tmp_path / "dev.log").read_text()[-3000:]
+            time.sleep(0.5)
+        state = json.loads((data / "stack.json").read_text())
+        for agent in ("watcher", "investigator", "implementer", "releaser"):
+            environ = Path(f"/proc/{state['services'][agent]['pid']}/environ").read_bytes().split(b"\0")
+            assert f"MEDIC_TARGETS={repo / 'medic.toml'}".encode() in environ, agent
+            if agent in ("implementer", "releaser"):
+                assert f"MEDIC_TARGET_FILE={repo / 'medic.toml'}".encode() in environ, agent
+        clean = {k: v for k, v in os.environ.items() if k not in ("MEDIC_API_URL", "MEDIC_TOKEN")}
+        status = subprocess.run(
+            [str(medic), "status", "--json"],
+            env={**clean, "MEDIC_DEV_DIR": str(data), "MEDIC_CLI_CONFIG": str(tmp_path / "none.toml")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert status.returncode == 0, status.stdout + status.stderr  # URL and admin token from stack.json
+        assert json.loads(status.stdout)["paused"] is False
+        tree = descendants(proc.pid)
+        down = subprocess.run(
+            [str(medic), "dev", "down", "--data-dir", str(data)], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert down.returncode == 0 and "stopped" in down.stdout, down.stdout + down.stderr
+        assert proc.wait(timeout=60) == 0
+        time.sleep(0.5)
+        assert not {pid for pid in tree if alive(pid)} and not (data / "stack.json").exists()
+        again = subprocess.run(
+            [str(medic), "dev", "down", "--data-dir", str(data)], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert again.returncode == 1 and "no dev stack running" in again.stdout
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_dev_up_refuses_a_missing_target_file_or_several_naming_the_problem(tmp_path: Path) -> None:
+    from medic.commands.dev import target_env
+
+    with pytest.raises(ValueError, match="no such file"):
+        target_env([str(tmp_path / "absent.toml")])
+    for name in ("a.toml", "b.toml"):
+        (tmp_path / name).write_text("")
+    with pytest.raises(ValueError, match="one target per stack"):
+        target_env([str(tmp_path / "a.toml"), str(tmp_path / "b.toml")])
+    env = target_env([str(tmp_path / "a.toml")])
+    assert env == {"MEDIC_TARGETS": str(tmp_path / "a.toml"), "MEDIC_TARGET_FILE": str(tmp_path / "a.toml")}

@@ -26,7 +26,7 @@ import httpx
 from medic_contracts import TopicRegistry
 from medic_runtime.embedded import EmbeddedBroker, die_with_parent, free_port
 
-__all__ = ["SERVICES", "DevStack", "ServiceSpec", "StackConfig", "format_log_line", "read_state"]
+__all__ = ["SERVICES", "DevStack", "ServiceSpec", "StackConfig", "format_log_line", "read_state", "stop_recorded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +233,7 @@ class DevStack:
 
     def _write_state(self) -> None:
         state = {
+            "supervisor_pid": os.getpid(),  # the process that stops the stack (`medic dev down` signals it)
             "bootstrap": self.bootstrap,
             "prefix": self.config.prefix,
             "broker_pid": self.broker.process.pid if self.broker and self.broker.process else None,
@@ -274,6 +275,54 @@ class DevStack:
 def _signal_group(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_recorded(data_dir: Path, *, grace_s: float = 30.0) -> str | None:
+    """Stop the stack whose state file is in ``data_dir``; a sentence saying how, or None when none runs.
+
+    The supervising ``medic dev up`` gets SIGTERM and stops its services in order (agents, control-api,
+    broker) and removes the state file. When it is gone (killed), the recorded processes are signalled
+    directly: SIGTERM to each process group, SIGKILL after ``grace_s``.
+    """
+    state = read_state(data_dir)
+    if state is None:
+        return None
+    supervisor = state.get("supervisor_pid")
+    path = data_dir / STATE_FILE
+    if _alive(supervisor):
+        os.kill(supervisor, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s + 15
+        while path.exists() and _alive(supervisor) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not path.exists() or not _alive(supervisor):
+            return f"stopped the dev stack of {data_dir} (medic dev up, pid {supervisor})"
+    pids = [int(info["pid"]) for info in state.get("services", {}).values() if info.get("pid")]
+    broker = state.get("broker_pid")
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, sig)
+        if broker:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(broker), sig)
+        deadline = time.monotonic() + (grace_s if sig is signal.SIGTERM else 5)
+        while any(_alive(p) for p in [*pids, broker]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    return f"stopped {len(pids)} services" + (" and the broker" if broker else "") + f" of {data_dir} directly"
 
 
 def read_state(data_dir: Path) -> dict[str, Any] | None:

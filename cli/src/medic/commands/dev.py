@@ -1,4 +1,4 @@
-"""``medic dev up`` / ``medic dev status``: the whole system on one machine, as separate processes."""
+"""``medic dev up`` / ``status`` / ``down``: the whole system on one machine, as separate processes."""
 
 from __future__ import annotations
 
@@ -10,10 +10,25 @@ from pathlib import Path
 from typing import Any
 
 
+def target_env(targets: list[str]) -> dict[str, str]:
+    """The environment that points every agent at the target files: the watcher and investigator read all
+    of them (``MEDIC_TARGETS``), the implementer and releaser the one they heal (``MEDIC_TARGET_FILE``)."""
+    paths = [os.path.abspath(t) for t in targets]
+    for path in paths:
+        if not os.path.isfile(path):
+            raise ValueError(f"--targets: no such file: {path}")
+    if len(paths) > 1:
+        raise ValueError("--targets: the implementer and releaser heal one target per stack; give one medic.toml")
+    return {"MEDIC_TARGETS": ",".join(paths), "MEDIC_TARGET_FILE": paths[0]} if paths else {}
+
+
 def _up_sync(args: argparse.Namespace) -> int:
     env = dict(item.split("=", 1) for item in args.env or [])
-    if args.targets:
-        env["MEDIC_TARGETS"] = ",".join(os.path.abspath(t) for t in args.targets)
+    try:
+        env.update(target_env(args.targets or []))
+    except ValueError as exc:
+        print(f"medic dev up: {exc}", flush=True)
+        return 2
     return asyncio.run(_up(args, env))
 
 
@@ -90,6 +105,18 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
+def _down(args: argparse.Namespace) -> int:
+    from medic.devstack import stop_recorded
+
+    data_dir = Path(args.data_dir)
+    result = stop_recorded(data_dir, grace_s=args.grace)
+    if result is None:
+        print(f"no dev stack running from {data_dir}")
+        return 1
+    print(result)
+    return 0
+
+
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser("dev", help="run the whole system locally (broker + five services)")
     actions = parser.add_subparsers(dest="dev_action", required=True, metavar="ACTION")
@@ -98,9 +125,15 @@ def register(sub: Any) -> None:
     up.add_argument("--broker-port", type=int, default=None, help="embedded broker port (default 9092, or a free one)")
     up.add_argument("--bootstrap", default=None, help="use this Kafka instead of the embedded broker")
     up.add_argument("--prefix", default="medic.", help="topic prefix")
-    up.add_argument("--targets", nargs="*", default=None, help="medic.toml files of the targets to heal")
+    up.add_argument(
+        "--targets", nargs="*", default=None, help="the medic.toml of the target to heal (configures all four agents)"
+    )
     up.add_argument("--env", action="append", metavar="KEY=VALUE", help="extra environment for every service")
     up.set_defaults(handler=_up_sync)
     status = actions.add_parser("status", help="health of each process of a running dev stack")
     status.add_argument("--data-dir", default=".medic/dev")
     status.set_defaults(handler=_status)
+    down = actions.add_parser("down", help="stop the dev stack running from --data-dir (started by `medic dev up`)")
+    down.add_argument("--data-dir", default=".medic/dev")
+    down.add_argument("--grace", type=float, default=30.0, help="seconds to wait before killing what is left")
+    down.set_defaults(handler=_down)

@@ -1,12 +1,18 @@
 """A small client of control-api's REST API (used by the ``medic`` CLI and by tools).
 
-Where to find the API and which token to use: ``MEDIC_API_URL`` / ``MEDIC_TOKEN``, else the
-``api_url`` / ``token`` keys of the CLI config file (``MEDIC_CLI_CONFIG``, default
-``~/.config/medic/cli.toml``).
+Where to find the API and which token to use, first found wins (for the URL and the token apart):
+
+1. ``MEDIC_API_URL`` / ``MEDIC_TOKEN``;
+2. the ``api_url`` / ``token`` keys of the CLI config file (``MEDIC_CLI_CONFIG``, default
+   ``~/.config/medic/cli.toml``);
+3. a running dev stack's ``stack.json`` (``MEDIC_DEV_DIR``, default ``.medic/dev``), which
+   ``medic dev up`` writes with control-api's URL and the stack's admin token;
+4. ``http://127.0.0.1:8080`` without a token.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
@@ -18,6 +24,7 @@ import httpx
 __all__ = ["ApiError", "ClientConfig", "ControlClient"]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+DEV_DIR = ".medic/dev"
 
 
 class ApiError(RuntimeError):
@@ -40,16 +47,26 @@ class ClientConfig:
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None) -> ClientConfig:
-        """Read ``MEDIC_API_URL`` / ``MEDIC_TOKEN``, falling back to the CLI config file."""
+        """Read the environment, then the CLI config file, then a running dev stack's state file."""
         env = dict(os.environ if environ is None else environ)
         path = Path(env.get("MEDIC_CLI_CONFIG") or Path.home() / ".config" / "medic" / "cli.toml")
         file: dict[str, Any] = {}
         if path.is_file():
             with path.open("rb") as handle:
                 file = tomllib.load(handle)
-        url = env.get("MEDIC_API_URL") or file.get("api_url")
-        token = env.get("MEDIC_TOKEN") or file.get("token")
+        stack = _dev_stack(Path(env.get("MEDIC_DEV_DIR") or DEV_DIR))
+        url = env.get("MEDIC_API_URL") or file.get("api_url") or stack.get("api_url")
+        token = env.get("MEDIC_TOKEN") or file.get("token") or stack.get("token")
         return cls(api_url=str(url or DEFAULT_URL).rstrip("/"), token=str(token) if token else None, from_env_or_file=bool(url))
+
+
+def _dev_stack(data_dir: Path) -> dict[str, str]:
+    """control-api's URL and the admin token of the dev stack running from ``data_dir`` ({} when none)."""
+    try:
+        state = json.loads((data_dir / "stack.json").read_text())
+        return {"api_url": str(state["services"]["control-api"]["url"]), "token": str(state["admin_token"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 class ControlClient:
