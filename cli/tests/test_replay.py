@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -162,3 +163,37 @@ def test_cli_dry_run_prints_the_plan_and_publishes_nothing(
         check=False,
     )
     assert bad.returncode == 2 and "ISO 8601" in bad.stdout
+
+
+def test_replay_reads_the_running_dev_stacks_broker_and_prefix_and_reports_json(
+    topics: TopicRegistry, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    asyncio.run(produce(kafka_bootstrap, topics.name(TopicName.ACTIONS), [action("y", "iss_json")]))
+    (tmp_path / "stack.json").write_text(json.dumps({"bootstrap": kafka_bootstrap, "prefix": topic_prefix, "services": {}}))
+    env = {k: v for k, v in os.environ.items() if k not in ("MEDIC_KAFKA_BOOTSTRAP", "MEDIC_TOPIC_PREFIX")}
+    medic = Path(sys.executable).with_name("medic")
+    out = subprocess.run(
+        [str(medic), "replay", "--topic", "actions", "--issue", "iss_json", "--json", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=env,
+    )
+    report = json.loads(out.stdout)
+    assert report["replayed"] == 1 and report["dry_run"] is False and report["topic"] == topics.name(TopicName.ACTIONS)
+    assert [item["issue_id"] for item in report["replay"]] == ["iss_json"]
+    assert "medic replay: read " in out.stderr  # progress goes to stderr, never into the JSON
+
+
+async def test_replay_reports_progress_while_it_reads(topics: TopicRegistry, kafka_bootstrap: str) -> None:
+    await produce(kafka_bootstrap, topics.name(TopicName.ACTIONS), [action(str(i), f"iss_p{i % 3}") for i in range(30)])
+    seen: list[tuple[int, int]] = []
+    plan = await plan_replay(
+        bootstrap=kafka_bootstrap,
+        topic=topics.name(TopicName.ACTIONS),
+        progress=lambda r, t: seen.append((r, t)),
+        progress_every_s=0,
+    )
+    assert len(plan.items) == 30 and seen and seen[-1][0] == 30 and seen[-1][1] >= 30
+    assert [r for r, _ in seen] == sorted(r for r, _ in seen)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -75,8 +76,14 @@ async def plan_replay(
     from_offset: int | None = None,
     from_time: datetime | None = None,
     read_timeout_s: float = 60.0,
+    progress: Callable[[int, int], None] | None = None,
+    progress_every_s: float = 1.0,
 ) -> ReplayPlan:
-    """Read the chosen range of ``topic`` and decide what to publish."""
+    """Read the chosen range of ``topic`` and decide what to publish.
+
+    ``progress(read, total)`` is called about every ``progress_every_s`` while reading (``total`` is the
+    number of records in the range when reading started), and once at the end.
+    """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await consumer.start()
     plan = ReplayPlan()
@@ -95,15 +102,23 @@ async def plan_replay(
         # The embedded broker under-reports end offsets after multi-record batches, so the reported end
         # is a lower bound: read until every partition is past it and a fetch comes back empty.
         deadline = time.monotonic() + read_timeout_s
+        total = sum(max(0, end[tp] - starts[tp]) for tp in tps)
+        read, reported = 0, time.monotonic()
         while True:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"could not read {topic} to its end within {read_timeout_s:.0f}s")
             batch = await consumer.getmany(*tps, timeout_ms=300)
             for records in batch.values():
+                read += len(records)
                 for record in records:
                     _consider(plan, record, to_topic=to_topic, issue_id=issue_id)
+            if progress is not None and time.monotonic() - reported >= progress_every_s:
+                progress(read, total)
+                reported = time.monotonic()
             if not batch and all([await consumer.position(tp) >= end[tp] for tp in tps]):
                 break
+        if progress is not None:
+            progress(read, total)
     finally:
         await consumer.stop()
     return plan
@@ -187,10 +202,11 @@ async def run_replay(*, bootstrap: str, plan: ReplayPlan) -> int:
     return len(plan.items)
 
 
-def describe(plan: ReplayPlan) -> str:
-    """A JSON summary of a plan (for --dry-run)."""
+def describe(plan: ReplayPlan, **extra: Any) -> str:
+    """A JSON summary of a plan (for --dry-run and --json), with ``extra`` keys first."""
     return json.dumps(
         {
+            **extra,
             "replay": [
                 {
                     "from": f"{i.source_topic}[{i.partition}]@{i.offset}",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from medic_contracts import TopicName, TopicRegistry
@@ -16,8 +18,25 @@ def _topic(name: str, prefix: str) -> str:
     return TopicRegistry(prefix).name(logical[name]) if name in logical else name
 
 
+def _connection(args: argparse.Namespace) -> tuple[str, str]:
+    """Broker and topic prefix: the flags, else the environment, else the running dev stack, else the defaults."""
+    from medic.devstack import read_state
+
+    stack = read_state(Path(args.data_dir)) or {}
+    bootstrap = args.bootstrap or os.environ.get("MEDIC_KAFKA_BOOTSTRAP") or stack.get("bootstrap") or "127.0.0.1:9092"
+    prefix = args.prefix or os.environ.get("MEDIC_TOPIC_PREFIX") or stack.get("prefix") or "medic."
+    return str(bootstrap), str(prefix)
+
+
+def _progress(read: int, total: int) -> None:
+    sys.stderr.write(f"medic replay: read {read:,} of {total:,} record(s)\n")
+    sys.stderr.flush()
+
+
 def _run(args: argparse.Namespace) -> int:
     from medic.replay import describe, plan_replay, run_replay
+
+    args.bootstrap, args.prefix = _connection(args)
 
     if args.from_offset is not None and args.from_time is not None:
         print("medic replay: give --from-offset or --from-time, not both")
@@ -43,15 +62,20 @@ def _run(args: argparse.Namespace) -> int:
                 issue_id=args.issue,
                 from_offset=args.from_offset,
                 from_time=from_time,
+                progress=None if args.quiet else _progress,
+                progress_every_s=2.0,
             )
         )
     except ValueError as exc:
         print(f"medic replay: {exc}")
         return 2
     if args.dry_run:
-        print(describe(plan))
+        print(describe(plan, dry_run=True, topic=topic, to_topic=to_topic, replayed=0))
         return 0
     count = asyncio.run(run_replay(bootstrap=args.bootstrap, plan=plan))
+    if args.json:
+        print(describe(plan, dry_run=False, topic=topic, to_topic=to_topic, replayed=count))
+        return 0
     print(
         f"replayed {count} event(s) from {topic}"
         + (f" to {to_topic}" if to_topic else "")
@@ -68,6 +92,13 @@ def register(sub: Any) -> None:
     parser.add_argument("--from-time", default=None, help="start at this time (ISO 8601 with zone)")
     parser.add_argument("--to-topic", default=None, help="publish to this topic instead of the source")
     parser.add_argument("--dry-run", action="store_true", help="print what would be replayed, publish nothing")
-    parser.add_argument("--bootstrap", default=os.environ.get("MEDIC_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
-    parser.add_argument("--prefix", default=os.environ.get("MEDIC_TOPIC_PREFIX", "medic."))
+    parser.add_argument("--json", action="store_true", help="print what was replayed as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument(
+        "--bootstrap", default=None, help="broker (default: MEDIC_KAFKA_BOOTSTRAP, the running dev stack's, 127.0.0.1:9092)"
+    )
+    parser.add_argument(
+        "--prefix", default=None, help="topic prefix (default: MEDIC_TOPIC_PREFIX, the running dev stack's, medic.)"
+    )
+    parser.add_argument("--data-dir", default=os.environ.get("MEDIC_DEV_DIR", ".medic/dev"), help="the dev stack to read from")
     parser.set_defaults(handler=_run)
