@@ -123,6 +123,8 @@ async def test_openapi_declares_the_bearer_scheme_on_every_api_operation(store_u
     }
     operations = [op for path, ops in schema["paths"].items() if path.startswith("/api/v1") for op in ops.values()]
     assert operations and all(op.get("security") == [{"bearerAuth": []}] for op in operations)
+    with_body = [op for op in operations if "requestBody" in op]
+    assert with_body and all({"400", "415"} <= set(op["responses"]) for op in with_body)
     hours = schema["components"]["schemas"]["BusinessHours"]["properties"]
     assert hours["start"]["format"] == "partial-time"
 

@@ -6,7 +6,8 @@ same-origin scripts (the Swagger UI start-up is a static file, not an inline scr
 strict CSP; they allow inline styles, which both UIs set on their elements.
 
 The OpenAPI document also declares the bearer scheme every ``/api/v1`` operation uses, so generated
-clients send the token, and documents ``BusinessHours.start/end`` as local wall-clock times.
+clients send the token, the 400 (malformed JSON) and 415 (not JSON) every body-taking operation can
+answer, and ``BusinessHours.start/end`` as local wall-clock times.
 """
 
 from __future__ import annotations
@@ -85,11 +86,17 @@ def _complete_openapi(app: FastAPI, *, api_prefix: str) -> None:
             "scheme": "bearer",
             "description": "An API token (`mdc_…`, from `POST /api/v1/tokens` or MEDIC_BOOTSTRAP_ADMIN_TOKEN) or an OIDC JWT.",
         }
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
         for path, operations in schema.get("paths", {}).items():
             if path.startswith(api_prefix):
                 for operation in operations.values():
-                    if isinstance(operation, dict):
-                        operation.setdefault("security", [{_SCHEME: []}])
+                    if not isinstance(operation, dict):
+                        continue
+                    operation.setdefault("security", [{_SCHEME: []}])
+                    if "requestBody" in operation:  # JsonBodies and the validation handler answer these for any body
+                        responses = operation.setdefault("responses", {})
+                        responses.setdefault("400", {"description": "Malformed JSON (line and column named)", **error})
+                        responses.setdefault("415", {"description": "The body is not JSON", **error})
         # pydantic documents datetime.time as RFC 3339 `time` (with an offset); these are naive local times.
         hours = components.get("schemas", {}).get("BusinessHours", {}).get("properties", {})
         for name in ("start", "end"):
