@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 from medic_watcher.domain.templates import TemplateMiner, mask_text
-from medic_watcher.grouping_bench import find_systems, grouping_accuracy, medic_grouping, memory_check
+from medic_lab.grouping import find_systems, grouping_accuracy, medic_grouping
+from medic_lab.grouping_checks import memory_check
 
 from .conftest import shared_data
 
@@ -50,7 +51,7 @@ def test_a_10mb_line_and_ever_new_lines_keep_memory_flat() -> None:
 
 
 def test_the_whole_pipeline_holds_flat_memory_once_its_caps_are_reached() -> None:
-    from medic_watcher.grouping_bench import pipeline_check
+    from medic_lab.grouping_checks import pipeline_check
 
     # 10% failing lines from 300 users, every line with new ids and numbers.
     result = pipeline_check(lines=30_000, users=300)

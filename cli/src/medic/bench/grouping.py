@@ -24,7 +24,8 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from medic_watcher.grouping_bench import memory_check, pipeline_check, run
+    from medic_lab.grouping import run
+    from medic_lab.grouping_checks import memory_check, pipeline_check
 
     if not args.data.is_dir():
         print(json.dumps({"error": f"{args.data}: not a directory"}))
