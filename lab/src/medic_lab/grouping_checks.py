@@ -131,3 +131,122 @@ def pipeline_check(*, lines: int = 100_000, batch: int = 1_000, users: int | Non
         "memory_end_bytes": end_mem,
         "memory_growth_bytes": end_mem - half_mem,
     }
+
+
+# ---- scale ---------------------------------------------------------------------------------------
+
+_SLOT = "\x00"
+
+
+def _examples(systems: Sequence[LogSystem]) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Per ground-truth event: one real line and the spans of its variables (where its template aligns)."""
+    found: dict[tuple[str, str], tuple[str, list[tuple[int, int]]]] = {}
+    weights: dict[tuple[str, str], int] = {}
+    for system in systems:
+        for line, event, template in zip(system.lines, system.event_ids, system.templates, strict=True):
+            key = (system.name, event)
+            weights[key] = weights.get(key, 0) + 1
+            if key in found or "<*>" not in template:
+                continue
+            parts = [re.escape(p) for p in template.split("<*>")]
+            match = re.fullmatch("(.+?)".join(parts), line)
+            if match is not None:
+                found[key] = (line, [match.span(g) for g in range(1, len(parts))])
+    out = []
+    for key, example in found.items():
+        out.extend([example] * max(1, weights[key] // 10))  # sampled roughly as often as the event occurs
+    return out
+
+
+def _fresh(value: str, rng: random.Random) -> str:
+    # The same shape with new characters: digits stay digits, letters stay letters (of the same case).
+    out = []
+    for ch in value:
+        if ch.isdigit():
+            out.append(rng.choice("0123456789"))
+        elif ch.islower():
+            out.append(rng.choice("abcdefghijklmnopqrstuvwxyz"))
+        elif ch.isupper():
+            out.append(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def synthetic_stream(systems: Sequence[LogSystem], *, lines: int, seed: int = 0, chunk: int = 10_000) -> Iterator[list[str]]:
+    """``lines`` lines in chunks: events sampled from ``systems``, every variable refilled with fresh characters."""
+    rng = random.Random(seed)
+    examples = _examples(systems)
+    made = 0
+    while made < lines:
+        batch = []
+        for _ in range(min(chunk, lines - made)):
+            line, spans = rng.choice(examples)
+            pieces, last = [], 0
+            for start, end in spans:
+                pieces.append(line[last:start])
+                pieces.append(_fresh(line[start:end], rng))
+                last = end
+            pieces.append(line[last:])
+            batch.append("".join(pieces))
+        made += len(batch)
+        yield batch
+
+
+def _medic_parser() -> Callable[[str], object]:
+    return TemplateMiner().cluster_id
+
+
+def _drain3_parser() -> Callable[[str], object]:
+    from .grouping import _drain3_miner
+
+    return _drain3_miner().add_log_message  # type: ignore[no-any-return]
+
+
+def scale_point(parser: str, *, data: str, lines: int, seed: int = 0) -> dict[str, Any]:
+    """One parser over one stream length in this process: lines/s (parsing only) and peak RSS.
+
+    Run each point in a fresh process (``scale_check`` does) so peak RSS belongs to it alone.
+    """
+    import resource
+    from pathlib import Path
+
+    from .loghub import find_systems
+
+    systems = find_systems(Path(data), corrected=True)
+    add = _medic_parser() if parser == "medic" else _drain3_parser()
+    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    parsing = 0.0
+    for batch in synthetic_stream(systems, lines=lines, seed=seed):
+        started = time.perf_counter()
+        for line in batch:
+            add(line)
+        parsing += time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "lines": lines,
+        "lines_per_s": round(lines / parsing) if parsing > 0 else None,
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "rss_growth_mb": round((peak_kb - baseline_kb) / 1024, 1),
+    }
+
+
+def scale_check(data: str, *, sizes: Sequence[int] = (10_000, 100_000, 1_000_000), timeout: float = 3_600) -> dict[str, Any]:
+    """Medic and Drain3 on synthetic streams of each size, each point in its own process, in the same run."""
+    import json
+    import subprocess
+    import sys
+
+    points: dict[str, list[dict[str, Any]]] = {"medic": [], "drain3": []}
+    for size in sizes:
+        for parser in ("medic", "drain3"):
+            code = (
+                "import json, sys; from medic_lab.grouping_checks import scale_point; "
+                f"print(json.dumps(scale_point({parser!r}, data={data!r}, lines={int(size)})))"
+            )
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=timeout)
+            points[parser].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    speedups = [
+        round(m["lines_per_s"] / d["lines_per_s"], 2) for m, d in zip(points["medic"], points["drain3"], strict=True)
+    ]
+    return {"sizes": list(sizes), **points, "speedup": speedups}

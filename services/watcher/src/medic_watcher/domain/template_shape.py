@@ -24,6 +24,19 @@ _STRUCTURE = re.compile(r"([\s,!;:=|\"'\[\](){}])")
 _EVIDENCE = 3  # lines of one shape before a word with a digit counts as constant
 
 
+def _common_prefix(a: str, b: str) -> str:
+    return os.path.commonprefix([a, b])
+
+
+def _common_suffix(a: str, b: str) -> str:
+    n = 0
+    for x, y in zip(reversed(a), reversed(b), strict=False):
+        if x != y:
+            break
+        n += 1
+    return a[len(a) - n :] if n else ""
+
+
 def _is_path(piece: str) -> bool:
     return piece.count("/") >= 2 or "://" in piece
 
@@ -60,17 +73,21 @@ class WordShape:
         if len(words) != len(self.words):
             return
         self.lines += 1
+        if words == self.words:
+            return
         for i, word in enumerate(words):
             first = self.words[i]
             if word == first:
                 continue
             known = self.prefix[i]
             if known is None:
-                self.prefix[i] = os.path.commonprefix([first, word])
-                self.suffix[i] = os.path.commonprefix([first[::-1], word[::-1]])[::-1]
-            else:
-                self.prefix[i] = os.path.commonprefix([known, word])
-                self.suffix[i] = os.path.commonprefix([self.suffix[i][::-1], word[::-1]])[::-1]
+                self.prefix[i] = _common_prefix(first, word)
+                self.suffix[i] = _common_suffix(first, word)
+            elif known or self.suffix[i]:  # nothing shared is left to narrow once both are empty
+                if not word.startswith(known):
+                    self.prefix[i] = _common_prefix(known, word)
+                if not word.endswith(self.suffix[i]):
+                    self.suffix[i] = _common_suffix(self.suffix[i], word)
 
     def merge(self, other: WordShape) -> None:
         """Fold another cluster's shape in (clusters merging); shapes of another word count are ignored."""
@@ -81,8 +98,8 @@ class WordShape:
         for i, known in enumerate(other.prefix):
             if known is not None:
                 mine = self.prefix[i]
-                self.prefix[i] = known if mine is None else os.path.commonprefix([mine, known])
-                self.suffix[i] = os.path.commonprefix([self.suffix[i][::-1], other.suffix[i][::-1]])[::-1]
+                self.prefix[i] = known if mine is None else _common_prefix(mine, known)
+                self.suffix[i] = other.suffix[i] if mine is None else _common_suffix(self.suffix[i], other.suffix[i])
 
     def render(self) -> str:
         """The template: constant words kept, varied words reduced to their shared structure."""

@@ -59,7 +59,7 @@ _DATE = re.compile(
     rf"|\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}(?:[T\s]{_CLOCK})?"
     rf")(?![\w])"
 )
-_DATE_HINT = re.compile(r"[A-Z][a-z]{2}|\d[-/.]\d")
+_DATE_HINT = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun)|\d{4}[-/.]\d")
 
 
 def _mask_token(token: str) -> str:
