@@ -9,8 +9,10 @@ normalised scores (:mod:`medic_lab.nab`) for each profile, in two ways:
 - ``as_configured``: each detector's own decisions (the watcher's detector reports the point that
   opens an anomaly; a baseline reports the first point of each run beyond three sigma).
 - ``nab_optimised``: NAB's own procedure for every detector alike: each point whose score clears
-  a threshold is a detection, and the threshold is the one of a fixed grid that maximises the
-  corpus score for that profile (one threshold for all series, never one per series).
+  a threshold is a detection, and the threshold is the one that maximises the corpus score for
+  that profile, among the scores exceeded by a fixed set of shares of the detector's points (one
+  threshold for all series, never one per series). This favours the baselines: it is chosen with
+  the labels, which a detector running live never sees.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from medic_watcher.domain.series import SeriesDetector
 from .anomaly_baselines import EwmaZScore, WindowedGaussian, tail_score
 from .nab import Profile, Windows, load_profiles, normalised_score, raw_score, windows_as_indices
 
-__all__ = ["NabSeries", "THRESHOLD_GRID", "load_corpus", "run", "run_detector"]
+__all__ = ["TOP_SHARES", "NabSeries", "load_corpus", "run", "run_detector"]
 
-#: The thresholds NAB-style optimisation chooses from (scores are in [0, 1] for every detector).
-THRESHOLD_GRID: tuple[float, ...] = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9995,
-                                     0.9999, 0.99999, 0.999999)  # fmt: skip
+#: NAB-style optimisation tries, for each detector, the score exceeded by this share of all its points
+#: (pooled over the corpus, so every detector gets thresholds on its own scale).
+TOP_SHARES: tuple[float, ...] = (0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001, 0.00005,
+                                 0.00002, 0.00001)  # fmt: skip
 _THREE_SIGMA = tail_score(3.0)
 
 
@@ -88,6 +91,12 @@ def run_detector(kind: str, series: NabSeries) -> tuple[list[float], list[int]]:
     return scores, _runs([s >= _THREE_SIGMA for s in scores])
 
 
+def _thresholds(scores: dict[str, list[float]]) -> list[float]:
+    pooled = sorted((x for sc in scores.values() for x in sc), reverse=True)
+    candidates = {pooled[min(len(pooled) - 1, int(share * len(pooled)))] for share in TOP_SHARES}
+    return sorted(c for c in candidates if c > 0)
+
+
 def _per_profile(files: dict[str, tuple[int, Windows]], detections: dict[str, list[int]], profiles: Sequence[Profile]) -> dict[str, float]:
     return {p.name: round(normalised_score(files=files, detections=detections, profile=p), 2) for p in profiles}
 
@@ -107,7 +116,7 @@ def run(data: Path) -> dict[str, Any]:
         optimised: dict[str, Any] = {}
         for profile in profiles:
             best: tuple[float, float] | None = None
-            for threshold in THRESHOLD_GRID:
+            for threshold in _thresholds(scores):
                 flagged = {name: [i for i, x in enumerate(sc) if x >= threshold] for name, sc in scores.items()}
                 value = normalised_score(files=files, detections=flagged, profile=profile)
                 if best is None or value > best[0]:

@@ -93,7 +93,7 @@ class SeriesDetector:
     history: int = 400
     residuals: int = 400
     close_after: int = 6
-    cooldown: int = 36
+    cooldown: int = 144  # points (12 hours of 5-minute points): one open issue covers a longer incident
     accept_after: int = 72
     scale_floor: float = 0.01  # the deviation's scale is at least this share of the level
     rarity: float = 0.01  # an anomaly's residual must exceed all but this share of recent ones (anomalies included)
