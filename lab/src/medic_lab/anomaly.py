@@ -28,16 +28,15 @@ from typing import Any
 
 from medic_watcher.domain.series import SeriesDetector
 
-from .anomaly_baselines import EwmaZScore, WindowedGaussian, tail_score
+from .anomaly_baselines import EwmaZScore, WindowedGaussian
 from .nab import Profile, Windows, load_profiles, normalised_score, raw_score, windows_as_indices
 
 __all__ = ["TOP_SHARES", "NabSeries", "load_corpus", "run", "run_detector"]
 
-#: NAB-style optimisation tries, for each detector, the score exceeded by this share of all its points
+#: NAB-style optimisation tries, for each detector, the deviation exceeded by this share of all its points
 #: (pooled over the corpus, so every detector gets thresholds on its own scale).
 TOP_SHARES: tuple[float, ...] = (0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001, 0.00005,
                                  0.00002, 0.00001)  # fmt: skip
-_THREE_SIGMA = tail_score(3.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +80,14 @@ def _runs(flags: Sequence[bool]) -> list[int]:
 
 
 def run_detector(kind: str, series: NabSeries) -> tuple[list[float], list[int]]:
-    """Stream one series through a detector: per-point scores and the detector's own detections."""
+    """Stream one series through a detector: per-point deviations (|z|) and the detector's own detections."""
     if kind == "medic":
         detector = SeriesDetector()
         verdicts = [detector.step(t, v) for t, v in zip(series.timestamps, series.values, strict=True)]
-        return [v.score for v in verdicts], [i for i, v in enumerate(verdicts) if v.opens]
+        return [v.deviation for v in verdicts], [i for i, v in enumerate(verdicts) if v.opens]
     baseline: Callable[[float], float] = WindowedGaussian().score if kind == "windowed_gaussian" else EwmaZScore().score
     scores = [baseline(v) for v in series.values]
-    return scores, _runs([s >= _THREE_SIGMA for s in scores])
+    return scores, _runs([s >= 3.0 for s in scores])
 
 
 def _thresholds(scores: dict[str, list[float]]) -> list[float]:
@@ -97,7 +96,9 @@ def _thresholds(scores: dict[str, list[float]]) -> list[float]:
     return sorted(c for c in candidates if c > 0)
 
 
-def _per_profile(files: dict[str, tuple[int, Windows]], detections: dict[str, list[int]], profiles: Sequence[Profile]) -> dict[str, float]:
+def _per_profile(
+    files: dict[str, tuple[int, Windows]], detections: dict[str, list[int]], profiles: Sequence[Profile]
+) -> dict[str, float]:
     return {p.name: round(normalised_score(files=files, detections=detections, profile=p), 2) for p in profiles}
 
 
@@ -129,7 +130,9 @@ def run(data: Path) -> dict[str, Any]:
                 "name": s.name,
                 "windows": len(s.windows),
                 "detections": len(own[s.name]),
-                "raw_standard": round(raw_score(points=len(s.values), windows=s.windows, detections=own[s.name], profile=standard), 3),
+                "raw_standard": round(
+                    raw_score(points=len(s.values), windows=s.windows, detections=own[s.name], profile=standard), 3
+                ),
             }
             for s in series
         ]

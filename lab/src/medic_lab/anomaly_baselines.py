@@ -1,10 +1,9 @@
 """The two baselines ``medic bench anomaly`` runs beside the watcher's detector (streaming, no look-ahead).
 
 - :class:`WindowedGaussian`: NAB's windowed Gaussian detector: mean and standard deviation of the
-  last ``window`` points (recomputed every ``step`` points); the score of a point is one minus
-  its Gaussian tail probability.
-- :class:`EwmaZScore`: exponentially weighted mean and variance; the score is one minus the
-  two-sided tail probability of the point's z-score against the estimate before it.
+  last ``window`` points (recomputed every ``step`` points); a point's score is its z against them.
+- :class:`EwmaZScore`: exponentially weighted mean and variance; a point's score is its z against
+  the estimate before it.
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 __all__ = ["EwmaZScore", "WindowedGaussian", "tail_score"]
+
+_FAR = 1e9  # the z of a change in a series that never varied before
 
 
 def tail_score(z: float) -> float:
@@ -34,10 +35,14 @@ class WindowedGaussian:
     _count: int = 0
 
     def score(self, value: float) -> float:
-        """The point's score against the window before it, then the point joins the window."""
+        """The point's |z| against the window before it, then the point joins the window.
+
+        ``tail_score(z)`` is NAB's anomaly score; the z itself is returned because that score
+        rounds to 1.0 beyond z = 8, where thresholds still need to tell points apart.
+        """
         score = 0.0
         if self._count > 0:
-            score = tail_score((value - self._mean) / self._std) if self._std > 0 else (0.0 if value == self._mean else 1.0)
+            score = abs(value - self._mean) / self._std if self._std > 0 else (0.0 if value == self._mean else _FAR)
         self._values.append(value)
         if len(self._values) > self.window:
             self._values.popleft()
@@ -59,7 +64,7 @@ class EwmaZScore:
     _count: int = 0
 
     def score(self, value: float) -> float:
-        """The point's score against the estimate before it, then the estimate moves towards it."""
+        """The point's |z| against the estimate before it, then the estimate moves towards it."""
         self._count += 1
         if self._mean is None:
             self._mean = value
@@ -68,7 +73,7 @@ class EwmaZScore:
         std = math.sqrt(self._var)
         score = 0.0
         if self._count > self.warmup:
-            score = tail_score(diff / std) if std > 0 else (0.0 if diff == 0 else 1.0)
+            score = abs(diff) / std if std > 0 else (0.0 if diff == 0 else _FAR)
         self._mean += self.alpha * diff
         self._var = (1 - self.alpha) * (self._var + self.alpha * diff * diff)
         return score

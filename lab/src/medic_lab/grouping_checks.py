@@ -73,7 +73,6 @@ def pipeline_check(*, lines: int = 100_000, batch: int = 1_000, users: int | Non
     from datetime import UTC, datetime, timedelta
 
     from medic_contracts import MedicConfig
-
     from medic_watcher.detect import group_events
     from medic_watcher.domain.normalize import Normaliser
     from medic_watcher.domain.tracker import IssueState, apply, issue_id_for
@@ -183,7 +182,7 @@ def synthetic_stream(systems: Sequence[LogSystem], *, lines: int, seed: int = 0,
     Every digit of a variable is new; a variable that is one word of letters (a user name) gets
     new letters too; the other letters stay (units, protocol names, class names).
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible benchmark stream, not a secret
     examples = _examples(systems)
     made = 0
     while made < lines:
@@ -216,12 +215,11 @@ def scale_point(parser: str, *, data: str, lines: int, seed: int = 0) -> dict[st
 
     Run each point in a fresh process (``scale_check`` does) so peak RSS belongs to it alone.
     """
+    import gc
     import resource
     from pathlib import Path
 
     from .loghub import find_systems
-
-    import gc
 
     systems = find_systems(Path(data), corrected=True)
     stream = synthetic_stream(systems, lines=lines, seed=seed)
@@ -279,7 +277,5 @@ def scale_check(data: str, *, sizes: Sequence[int] = (10_000, 100_000, 1_000_000
             )
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=timeout)
             points[parser].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    speedups = [
-        round(m["lines_per_s"] / d["lines_per_s"], 2) for m, d in zip(points["medic"], points["drain3"], strict=True)
-    ]
+    speedups = [round(m["lines_per_s"] / d["lines_per_s"], 2) for m, d in zip(points["medic"], points["drain3"], strict=True)]
     return {"sizes": list(sizes), **points, "speedup": speedups}

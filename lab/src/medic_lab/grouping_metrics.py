@@ -29,7 +29,12 @@ __all__ = ["ParsingScores", "f1", "grouping_accuracy", "normalise_template", "sc
 _TOKEN_DELIMITERS = re.compile(r"(\s|,|!|;|:|=|\||\"|'|\[|\]|\(|\)|\{|\}|\.|-|\+|@|#|\$|%|&)")
 _DIGITS = re.compile(r"^\d+$")
 _HOLDS_VARIABLE = re.compile(r"^[^\s/]*<\*>[^\s/]*$")
+_VARIABLE = "<*>"
 _FOLDS = ("<*>:<*>", "<*>#<*>", "<*>/<*>", "<*>@<*>", "<*>.<*>", "<*><*>")
+
+
+def _is_variable_token(piece: str) -> bool:
+    return _DIGITS.match(piece) is not None or (_HOLDS_VARIABLE.match(piece) is not None and piece != "<*>/<*>")
 
 
 def normalise_template(template: str) -> str:
@@ -40,12 +45,7 @@ def normalise_template(template: str) -> str:
     ``.`` or nothing fold into one; a quoted or ``#``-wrapped lone variable loses its wrapping.
     """
     template = re.sub(r"\s+", " ", template.strip())
-    tokens = []
-    for token in _TOKEN_DELIMITERS.split(template):
-        if _DIGITS.match(token) or (_HOLDS_VARIABLE.match(token) and token != "<*>/<*>"):
-            token = "<*>"
-        tokens.append(token)
-    template = "".join(tokens)
+    template = "".join(_VARIABLE if _is_variable_token(piece) else piece for piece in _TOKEN_DELIMITERS.split(template))
     changed = True
     while changed:
         before = template

@@ -40,9 +40,7 @@ def register(sub: Any) -> None:
         action="store_true",
         help="lines/s and peak RSS of Medic and Drain3 on synthetic streams sampled from DIR's systems",
     )
-    parser.add_argument(
-        "--sizes", type=str, default="10000,100000,1000000", help="stream lengths for --scale (comma-separated)"
-    )
+    parser.add_argument("--sizes", type=str, default="10000,100000,1000000", help="stream lengths for --scale (comma-separated)")
     parser.set_defaults(handler=_run)
 
 

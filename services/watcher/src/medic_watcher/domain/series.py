@@ -2,10 +2,13 @@
 
 Each point is judged once, on arrival, against what came before it (no look-ahead):
 
+- **Learning.** Nothing is reported before ``warmup`` points, and before a whole day of points
+  where the series is regular enough to have a day.
 - **Expected value.** Two predictors run side by side: the *level* (median of the recent
   normal points) and the *seasonal* one (median of the points one, two and three days earlier
   at the same time of day, when the series is regular enough to have a day). Each keeps its
-  own recent residuals; the one whose residuals are tighter (smaller MAD) judges the point, so
+  own recent residuals; the one whose residuals are smaller (median absolute residual: a biased
+  predictor loses too) judges the point, so
   a daily cycle stops looking like daily anomalies once three days are known, and a series
   without one is judged on its level.
 - **Deviation.** ``z = |observed - expected| / (1.4826 * MAD(residuals))``: median and MAD, so a
@@ -78,10 +81,17 @@ class _RollingMedian:
         return s[min(len(s) - 1, int(q * len(s)))] if s else math.inf
 
     def mad(self) -> float:
+        """Median absolute deviation from the median."""
         if not self.sorted:
             return math.inf
         m = self.median()
         return statistics.median(abs(v - m) for v in self.sorted)
+
+    def spread(self) -> float:
+        """Median absolute value (of residuals: their typical size around zero, bias included)."""
+        if not self.sorted:
+            return math.inf
+        return statistics.median(abs(v) for v in self.sorted)
 
 
 @dataclass(slots=True)
@@ -98,6 +108,7 @@ class SeriesDetector:
     scale_floor: float = 0.01  # the deviation's scale is at least this share of the level
     rarity: float = 0.01  # an anomaly's residual must exceed all but this share of recent ones (anomalies included)
     recent: int = 2_000
+    margin: float = 3.5  # ... by this many robust deviations
     _values: deque[float] = field(default_factory=deque)  # normal values in arrival order (for seasonal lags)
     _times: deque[float] = field(default_factory=deque)
     _level: _RollingMedian | None = None
@@ -161,18 +172,20 @@ class SeriesDetector:
         seasonal = self._seasonal(t)
         assert self._level_all is not None and self._season_all is not None
         model, expected, res, everything = "level", level, self._level_res, self._level_all
-        if seasonal is not None and len(self._season_res) >= self.warmup and self._season_res.mad() < self._level_res.mad():
+        if seasonal is not None and len(self._season_res) >= self.warmup and self._season_res.spread() < self._level_res.spread():
             model, expected, res, everything = "seasonal", seasonal, self._season_res, self._season_all
-        if len(res) < self.warmup:
-            self._remember(t, value, level, seasonal)  # the residuals' own warm-up
+        if len(res) < self.warmup or self._seen < (self._period() or 0):
+            # The residuals' own warm-up, and a whole day first where a day is a period: a cycle
+            # seen for the first time looks like a trend.
+            self._remember(t, value, level, seasonal)
             return SeriesVerdict(at, value, None, None, None, 0.0, 0.0, False, False, "warmup")
         spread = 1.4826 * res.mad()
         scale = max(spread, self.scale_floor * max(abs(level), 1e-9), 1e-9)
         deviation = abs(value - expected) / scale
         # Excursions that keep recurring (a job spiking the CPU every hour) are the series' normal:
-        # only a residual larger than nearly all recent ones, anomalous ones included, is an anomaly.
+        # only a residual clearly larger than nearly all recent ones, anomalous ones included, is an anomaly.
         usual = everything.quantile(1 - self.rarity) if len(everything) >= self.warmup else 0.0
-        anomalous = deviation >= self.threshold and abs(value - expected) > usual
+        anomalous = deviation >= self.threshold and abs(value - expected) > usual + self.margin * scale
         self._level_all.add(abs(value - level))
         if seasonal is not None:
             self._season_all.add(abs(value - seasonal))

@@ -10,7 +10,6 @@ nothing constant), a word that varied keeps only the structure its values share 
 
 from __future__ import annotations
 
-import os.path
 import re
 from dataclasses import dataclass, field
 
@@ -25,7 +24,12 @@ _EVIDENCE = 3  # lines of one shape before a word with a digit counts as constan
 
 
 def _common_prefix(a: str, b: str) -> str:
-    return os.path.commonprefix([a, b])
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
 
 
 def _common_suffix(a: str, b: str) -> str:

@@ -145,9 +145,7 @@ def _value_of(token: str) -> str:
 class TemplateMiner:
     """Online template miner: ``add(line)`` returns the line's cluster (see module docstring)."""
 
-    def __init__(
-        self, *, max_templates: int = 50_000, max_chars: int = 4096, min_distinct: int = DEFAULT_MIN_DISTINCT
-    ) -> None:
+    def __init__(self, *, max_templates: int = 50_000, max_chars: int = 4096, min_distinct: int = DEFAULT_MIN_DISTINCT) -> None:
         self.max_templates = max_templates
         self.max_chars = max_chars
         self.min_distinct = max(2, min_distinct)
