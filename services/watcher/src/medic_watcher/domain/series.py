@@ -108,7 +108,7 @@ class SeriesDetector:
     scale_floor: float = 0.01  # the deviation's scale is at least this share of the level
     rarity: float = 0.01  # an anomaly's residual must exceed all but this share of recent ones (anomalies included)
     recent: int = 2_000
-    margin: float = 3.5  # ... by this many robust deviations
+    margin: float = 1.5  # ... by this many robust deviations
     _values: deque[float] = field(default_factory=deque)  # normal values in arrival order (for seasonal lags)
     _times: deque[float] = field(default_factory=deque)
     _level: _RollingMedian | None = None
@@ -175,6 +175,9 @@ class SeriesDetector:
         if seasonal is not None and len(self._season_res) >= self.warmup and self._season_res.spread() < self._level_res.spread():
             model, expected, res, everything = "seasonal", seasonal, self._season_res, self._season_all
         if len(res) < self.warmup or self._seen < (self._period() or 0):
+            self._level_all.add(abs(value - level))
+            if seasonal is not None:
+                self._season_all.add(abs(value - seasonal))
             # The residuals' own warm-up, and a whole day first where a day is a period: a cycle
             # seen for the first time looks like a trend.
             self._remember(t, value, level, seasonal)
