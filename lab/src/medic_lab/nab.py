@@ -93,9 +93,9 @@ def raw_score(*, points: int, windows: Windows, detections: Sequence[int], profi
     probation = probation_length(points)
     ordered = sorted(windows)
     window_of: dict[int, int] = {}
-    for w, (first, last) in enumerate(ordered):
+    for index, (first, last) in enumerate(ordered):
         for i in range(first, last + 1):
-            window_of[i] = w
+            window_of[i] = index
     detected: set[int] = set()
     score = 0.0
     for i in sorted(set(detections)):

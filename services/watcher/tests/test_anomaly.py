@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from datetime import UTC, datetime, timedelta
 
 from medic_contracts import ExceptionInfo, MedicConfig, Producer, RequestContext, StackFrame
 from medic_watcher.detect import group_events
