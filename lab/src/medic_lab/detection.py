@@ -54,7 +54,8 @@ class Fault:
 
 
 def _schedule(hours: float, rng: random.Random, *, warmup_min: int = 180, gap_min: int = 90) -> list[Fault]:
-    faults, minute, kinds = [], warmup_min, list(FAULT_KINDS)
+    faults: list[Fault] = []
+    minute, kinds = warmup_min, list(FAULT_KINDS)
     while minute + 60 < hours * 60:
         kind = kinds[len(faults) % len(kinds)]
         length = 100 if kind == "trickle" else rng.randrange(10, 25)
