@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from medic_contracts import ExceptionInfo, MedicConfig, Producer, RequestContext, StackFrame
 from medic_watcher.detect import group_events
 from medic_watcher.domain.anomaly import AnomalyState, Baselines
@@ -131,3 +133,20 @@ def test_every_injected_incident_is_detected_within_one_poll_and_nothing_else() 
     )
     unexpected = [t for t in published if not any(e in t for e in expected)]
     assert unexpected == []
+
+
+def test_an_anomaly_issue_carries_its_window_and_the_edge_of_the_expected_range() -> None:
+    from medic_watcher.domain.anomaly import RouteMetrics
+
+    state = AnomalyState()
+    normal = [RouteMetrics("web", "/api/search", START + timedelta(minutes=m), 100, 1, 200.0 + m % 3) for m in range(20)]
+    state.judge(normal, baselines=Baselines())
+    slow = [RouteMetrics("web", "/api/search", START + timedelta(minutes=20 + m), 100, 1, 900.0) for m in range(2)]
+    findings = [f for f in state.judge(slow, baselines=Baselines()) if f.metric == "p95_latency"]
+    assert findings, "the latency regression was not detected"
+    finding = findings[0]
+    assert finding.bound is not None and finding.baseline < finding.bound < finding.value
+    tags = anomaly_occurrence(finding, environment="production").event.tags
+    assert tags["medic.anomaly.window_start"] == finding.at.isoformat()
+    assert tags["medic.anomaly.window_end"] == (finding.at + timedelta(minutes=1)).isoformat()
+    assert float(tags["medic.anomaly.bound"]) == pytest.approx(finding.bound, rel=1e-3)

@@ -6,8 +6,9 @@ import json
 import subprocess
 import sys
 
+from medic_lab.grouping import find_systems, grouping_accuracy, medic_grouping
+from medic_lab.grouping_checks import memory_check
 from medic_watcher.domain.templates import TemplateMiner, mask_text
-from medic_watcher.grouping_bench import find_systems, grouping_accuracy, medic_grouping, memory_check
 
 from .conftest import shared_data
 
@@ -50,7 +51,7 @@ def test_a_10mb_line_and_ever_new_lines_keep_memory_flat() -> None:
 
 
 def test_the_whole_pipeline_holds_flat_memory_once_its_caps_are_reached() -> None:
-    from medic_watcher.grouping_bench import pipeline_check
+    from medic_lab.grouping_checks import pipeline_check
 
     # 10% failing lines from 300 users, every line with new ids and numbers.
     result = pipeline_check(lines=30_000, users=300)
@@ -75,3 +76,42 @@ def test_bench_grouping_cli_prints_the_design_shape(tmp_path) -> None:  # type: 
     assert system["name"] == "Apache" and system["lines"] == 2000
     assert set(system["medic"]) == {"ga", "lines_per_s"} and set(system["drain3"]) == {"ga", "lines_per_s"}
     assert {"medic_ga", "drain3_ga", "speedup"} <= set(result["mean"])
+
+
+def test_a_date_inside_the_message_is_one_variable_in_any_common_format() -> None:
+    miner = TemplateMiner()
+    days = ["Mon Mar  3 10:00:00 2025", "Tue Mar  4 11:30:05 2025", "Sat Apr 12 23:59:59 2025"]
+    stamps = [*days, "2025-03-03T10:00:00Z", "2025-03-04 11:30:05.123", "03/Mar/2025:10:00:00 +0000", "Dec 10 06:55:46"]
+    ids = {miner.cluster_id(f"backup finished at {stamp}") for stamp in stamps}
+    assert len(ids) == 1
+    assert mask_text("backup finished at Mon Mar  3 10:00:00 2025") == "backup finished at <*>"
+
+
+def test_a_word_taking_many_values_under_one_skeleton_is_a_variable_even_without_digits() -> None:
+    miner = TemplateMiner()
+    users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+    ids = [miner.cluster_id(f"session closed for user {u}") for u in users]
+    assert len({miner.resolve(i) for i in ids}) == 1
+    assert miner.template(ids[0]) == "session closed for user <*>"
+    # A handful of values under one skeleton stay events.
+    states = [miner.cluster_id(f"VM {state} (Lifecycle Event)") for state in ["Started", "Paused", "Resumed", "Stopped"]]
+    assert len({miner.resolve(i) for i in states}) == 4
+
+
+def test_new_values_at_a_known_variable_position_hold_no_new_state() -> None:
+    miner = TemplateMiner()
+    for i in range(10):
+        miner.cluster_id(f"session closed for user name{chr(97 + i)}x")
+    learned = len(miner)
+    first = miner.cluster_id("session closed for user zed")
+    for word in ["yan", "xia", "wu", "vic", "uma"]:
+        assert miner.cluster_id(f"session closed for user {word}") == first
+    assert len(miner) == learned
+
+
+def test_templates_keep_constant_words_with_digits_and_reduce_varied_ones_to_their_structure() -> None:
+    miner = TemplateMiner()
+    ids = [miner.cluster_id(f"Failed password for root from 10.0.0.{i} port {4000 + i} ssh2") for i in range(5)]
+    assert miner.template(ids[0]) == "Failed password for root from <*> port <*> ssh2"
+    ids = [miner.cluster_id(f"auth failure; rhost=host{i}.example.com user=u{i}") for i in range(5)]
+    assert miner.template(ids[0]) == "auth failure; rhost=<*> user=<*>"

@@ -11,7 +11,7 @@ from medic import bench
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("bench", help="run a benchmark (bus, grouping, fix, api)")
+    parser: argparse.ArgumentParser = sub.add_parser("bench", help="run a benchmark (bus, grouping, anomaly, fix, api, ...)")
     kinds = parser.add_subparsers(dest="bench_kind", required=True, metavar="KIND")
     for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda m: m.name):
         if not info.name.startswith("_"):

@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +157,10 @@ def anomaly_occurrence(finding: AnomalyFinding, *, environment: str) -> Occurren
             "medic.metric": finding.metric,
             "value": f"{finding.value:.4g}",
             "baseline": f"{finding.baseline:.4g}",
+            # The evidence: the judged window and the edge of the expected range the value crossed.
+            "medic.anomaly.window_start": finding.at.isoformat(),
+            "medic.anomaly.window_end": (finding.at + timedelta(seconds=finding.window_s)).isoformat(),
+            **({"medic.anomaly.bound": f"{finding.bound:.4g}"} if finding.bound is not None else {}),
         },
     )
     fingerprint = hashlib.sha256(f"anomaly\x1f{finding.metric}\x1f{finding.route}".encode()).hexdigest()[:16]

@@ -51,6 +51,8 @@ class AnomalyFinding:
     value: float
     baseline: float
     error_rate: float | None
+    bound: float | None = None  # the edge of the tolerated range the value crossed (the evidence)
+    window_s: int = BUCKET_S  # the judged point covers [at, at + window_s)
 
     @property
     def description(self) -> str:
@@ -173,17 +175,21 @@ class AnomalyState(BaseModel):
         state = self.series.setdefault(key, SeriesState())
         anomalous = False
         baseline = 0.0
+        bound: float | None = None
         if len(state.values) >= b.warmup:
             median = statistics.median(state.values)
             mad = statistics.median(abs(v - median) for v in state.values) * 1.4826
             if metric == "error_rate":
                 baseline = median
-                anomalous = value > median + max(b.mad_k * mad, b.error_rate_floor) and point.errors >= b.min_errors
+                bound = median + max(b.mad_k * mad, b.error_rate_floor)
+                anomalous = value > bound and point.errors >= b.min_errors
             elif metric == "p95_latency":
                 baseline = max(median, state.ewma or median)
+                bound = max(baseline * b.latency_factor, baseline + max(b.latency_floor_ms, b.mad_k * mad))
                 anomalous = value > baseline * b.latency_factor and value - baseline > max(b.latency_floor_ms, b.mad_k * mad)
             else:
                 baseline = median
+                bound = min(median * b.drop_ratio, median - b.mad_k * mad)
                 anomalous = median >= b.min_requests and value < median * b.drop_ratio and median - value > b.mad_k * mad
         if anomalous:
             state.streak += 1
@@ -198,7 +204,7 @@ class AnomalyState(BaseModel):
             state.values = [*state.values, value][-b.history :]
             state.ewma = value if state.ewma is None else 0.8 * state.ewma + 0.2 * value
         if anomalous and state.open:
-            return [AnomalyFinding(point.service, point.route, metric, point.at, value, baseline, rate)]
+            return [AnomalyFinding(point.service, point.route, metric, point.at, value, baseline, rate, bound)]
         return []
 
     def prune(self, *, now: datetime, keep: timedelta = timedelta(hours=2)) -> None:

@@ -2,19 +2,28 @@
 
 Two steps, both general (no per-system tuning):
 
-1. **Masking** (:func:`mask_tokens`): every delimiter-separated part of a token that holds a digit
-   is a variable (ids, numbers, hashes, IPs, ports, versions, timestamps), as are quoted values;
-   runs of variables joined by punctuation collapse into one, and so do consecutive masked tokens
-   (variable-length lists) and units following a number (``5.2 KB``).
+1. **Masking** (:func:`mask_tokens`): dates and times in the common formats (``Mon Mar  3
+   10:00:00 2025``, ``2025-03-03T10:00:00Z``, ``03/Mar/2025:10:00:00``, ``Dec 10 06:55:46``) are
+   one variable; every delimiter-separated part of a token that holds a digit is a variable (ids,
+   numbers, hashes, IPs, ports, versions), as are quoted values; runs of variables joined by
+   punctuation collapse into one, and so do consecutive masked tokens (variable-length lists)
+   and units following a number (``5.2 KB``).
 2. **Merging** (:class:`TemplateMiner`): masked templates of the same length that differ in one
-   position merge when that position is evidently variable: one of its values was masked, all
-   values are paths, all share a ``key=``/``key:`` prefix (the value is the variable, unless the
-   values are ENUM_LIKE constants), or at least two values were already seen as variables
-   elsewhere (user names, hosts). Constant words that differ (``VM Started`` / ``VM Paused``)
-   keep events apart, which is where a single similarity threshold (Drain) goes wrong.
+   position (the rest of the template is their shared skeleton) merge when that position is
+   evidently variable. The criterion is statistical: the position has taken at least
+   ``min_distinct`` different values under the same skeleton (user names, hosts, file names: a
+   high-cardinality position), or one of its values was masked, or all are paths, or all share a
+   ``key=``/``key:`` prefix (the value is the variable, unless the values are ENUM_LIKE
+   constants), or at least two of its values were already seen as variables elsewhere. A
+   position with fewer distinct values stays constant (``VM Started`` / ``VM Paused`` / ``VM
+   Stopped``: a handful of values under one skeleton are events, dozens are a variable); the
+   threshold is chosen by leave-one-system-out cross-validation (``medic bench grouping --cv``),
+   never on the system being scored.
 
 The miner is online: each line gets a cluster id at once; clusters only ever merge into the
-older one, so an id handed out stays meaningful. Memory is bounded by ``max_templates``.
+older one, so an id handed out stays meaningful. Once a position is variable, new values at it
+join the cluster without being stored, so a stream of fresh values holds no new state; the rest
+is bounded by ``max_templates``.
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from .template_shape import WordShape
 
 __all__ = ["MASK", "MinedTemplate", "TemplateMiner", "mask_text", "mask_tokens"]
 
@@ -37,6 +48,18 @@ _ENUM = re.compile(r"^[A-Z][A-Z0-9_]+$")
 
 
 _DIGIT = re.compile(r"\d")
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?"
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:\s?[AaPp][Mm]\b)?(?:\s?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})\b)?"
+# Dates whose words carry no digit (weekday, month names) would split one event into many: mask the whole date.
+_DATE = re.compile(
+    rf"(?<![\w])(?:"
+    rf"(?:{_WEEKDAY}\s+)?{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?(?:,?\s+{_CLOCK})?(?:\s+\d{{4}})?"
+    rf"|(?:{_WEEKDAY}\s+)?\d{{1,2}}[ /-]{_MONTH}[ /-]\d{{2,4}}(?:[\s:]{_CLOCK})?"
+    rf"|\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}(?:[T\s]{_CLOCK})?"
+    rf")(?![\w])"
+)
+_DATE_HINT = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun)|\d{4}[-/.]\d")
 
 
 def _mask_token(token: str) -> str:
@@ -56,6 +79,8 @@ def mask_tokens(text: str, *, max_chars: int = 4096, cache: dict[str, str] | Non
     """
     if len(text) > max_chars:
         text = text[:max_chars]
+    if _DATE_HINT.search(text) is not None:
+        text = _DATE.sub(MASK, text)
     tokens: list[str] = []
     previous_masked = False
     for raw in text.split():
@@ -73,6 +98,7 @@ def mask_tokens(text: str, *, max_chars: int = 4096, cache: dict[str, str] | Non
 
 
 _CACHE_LIMIT = 20_000
+_SHAPE_WORDS = 256  # longer lines keep no word shape (their template is the masked pattern)
 
 
 def mask_text(text: str, *, max_chars: int = 4096) -> str:
@@ -89,8 +115,15 @@ class MinedTemplate:
     key: str  # the cluster's first template: stable while the cluster's text widens
 
 
-def _is_variable_position(values: Iterable[str], vocabulary: set[str]) -> bool:
+#: Distinct values under one skeleton that make a position variable: chosen by leave-one-system-out
+#: cross-validation on the shared Loghub systems (``medic bench grouping --cv`` prints the choice).
+DEFAULT_MIN_DISTINCT = 6
+
+
+def _is_variable_position(values: Iterable[str], vocabulary: set[str], min_distinct: int) -> bool:
     vals = list(values)
+    if len(vals) >= min_distinct:
+        return True  # high cardinality under a fixed skeleton: a variable, whatever its words look like
     if any(MASK in v for v in vals):
         return True
     if all("/" in v for v in vals):
@@ -112,9 +145,10 @@ def _value_of(token: str) -> str:
 class TemplateMiner:
     """Online template miner: ``add(line)`` returns the line's cluster (see module docstring)."""
 
-    def __init__(self, *, max_templates: int = 50_000, max_chars: int = 4096) -> None:
+    def __init__(self, *, max_templates: int = 50_000, max_chars: int = 4096, min_distinct: int = DEFAULT_MIN_DISTINCT) -> None:
         self.max_templates = max_templates
         self.max_chars = max_chars
+        self.min_distinct = max(2, min_distinct)
         self._ids: dict[tuple[str, ...], int] = {}
         self._parent: list[int] = []
         self._pattern: dict[int, tuple[str, ...]] = {}  # root id -> merged template
@@ -124,15 +158,18 @@ class TemplateMiner:
         self._vocabulary: set[str] = set()
         self._token_cache: dict[str, str] = {}
         self._first: list[tuple[str, ...]] = []
+        self._shape: dict[int, WordShape] = {}  # root id -> the words its lines wrote
 
     def export(self) -> list[list[str]]:
         """The learned templates in learning order: replaying them rebuilds the same clusters."""
         return [list(t) for t in self._first]
 
     @classmethod
-    def restore(cls, templates: list[list[str]], *, max_templates: int = 50_000) -> TemplateMiner:
+    def restore(
+        cls, templates: list[list[str]], *, max_templates: int = 50_000, min_distinct: int = DEFAULT_MIN_DISTINCT
+    ) -> TemplateMiner:
         """A miner that learned ``templates`` (from :meth:`export`) in the same order."""
-        miner = cls(max_templates=max_templates)
+        miner = cls(max_templates=max_templates, min_distinct=min_distinct)
         for tokens in templates[:max_templates]:
             key = tuple(str(t) for t in tokens)
             if key not in miner._ids:
@@ -147,12 +184,15 @@ class TemplateMiner:
         tokens = mask_tokens(line, max_chars=self.max_chars, cache=self._token_cache)
         known = self._ids.get(tokens)
         if known is None:
+            known = self._decided_cluster(tokens)
+        if known is None:
             if len(self._ids) >= self.max_templates:
                 # Full: answer without learning, so memory stays bounded; the id is a stable hash slot.
                 text = " ".join(tokens)
                 return MinedTemplate(cluster_id=-1 - (hash(tokens) & 0x7FFFFFFF), template=text, key=text)
             known = self._learn(tokens)
         root = self._find(known)
+        self._observe(root, line)
         return MinedTemplate(cluster_id=root, template=" ".join(self._pattern[root]), key=" ".join(self._first[root]))
 
     def cluster_id(self, line: str) -> int:
@@ -160,14 +200,32 @@ class TemplateMiner:
         tokens = mask_tokens(line, max_chars=self.max_chars, cache=self._token_cache)
         known = self._ids.get(tokens)
         if known is None:
+            known = self._decided_cluster(tokens)
+        if known is None:
             if len(self._ids) >= self.max_templates:
                 return -1 - (hash(tokens) & 0x7FFFFFFF)
             known = self._learn(tokens)
-        return self._find(known)
+        root = self._find(known)
+        self._observe(root, line)
+        return root
 
     def resolve(self, cluster_id: int) -> int:
         """The current cluster of an id handed out earlier (clusters merge into older ones)."""
         return cluster_id if cluster_id < 0 else self._find(cluster_id)
+
+    def template(self, cluster_id: int) -> str | None:
+        """The template of a cluster as its lines' own words: ``None`` for an unlearned slot.
+
+        Each word that stayed the same in every line of the cluster (with the first line's word
+        count) is kept verbatim, even one with a digit (``ssh2``, ``jk2_init()``); each word that
+        varied shows as its masked form, or as ``<*>`` when it has no digit (a user name). A
+        cluster whose lines never kept one word count falls back to the masked pattern.
+        """
+        if cluster_id < 0:
+            return None
+        root = self._find(cluster_id)
+        shape = self._shape.get(root)
+        return " ".join(self._pattern[root]) if shape is None else shape.render()
 
     # ---- internals ----------------------------------------------------------------------------
 
@@ -178,6 +236,15 @@ class TemplateMiner:
             tid = parent[tid]
         return tid
 
+    def _observe(self, root: int, line: str) -> None:
+        # Which words of the cluster's lines never change: what :meth:`template` shows verbatim.
+        words = line[: self.max_chars].split()
+        shape = self._shape.get(root)
+        if shape is not None:
+            shape.observe(words)
+        elif len(words) <= _SHAPE_WORDS:
+            self._shape[root] = WordShape.of(words)
+
     def _union(self, a: int, b: int) -> None:
         ra, rb = self._find(a), self._find(b)
         if ra == rb:
@@ -186,6 +253,20 @@ class TemplateMiner:
         self._parent[gone] = keep
         pa, pb = self._pattern.pop(gone), self._pattern[keep]
         self._pattern[keep] = tuple(x if x == y else MASK for x, y in zip(pb, pa, strict=True))
+        kept, merged = self._shape.get(keep), self._shape.pop(gone, None)
+        if kept is not None and merged is not None:
+            kept.merge(merged)
+
+    def _decided_cluster(self, tokens: tuple[str, ...]) -> int | None:
+        # A new value at a position already known variable joins that cluster and is not stored:
+        # fresh user names or hosts cost no memory.
+        if not self._decided:
+            return None
+        for pos in range(len(tokens)):
+            key = (pos, tokens[:pos] + tokens[pos + 1 :])
+            if key in self._decided:
+                return next(iter(self._buckets[key].values()))[0]
+        return None
 
     def _learn(self, tokens: tuple[str, ...]) -> int:
         tid = len(self._parent)
@@ -214,7 +295,7 @@ class TemplateMiner:
             for ids in bucket.values():
                 self._union(first, ids[0])
             return
-        if not _is_variable_position(bucket, self._vocabulary):
+        if not _is_variable_position(bucket, self._vocabulary, self.min_distinct):
             for value in bucket:
                 self._pending.setdefault(_value_of(value), set()).add(key)
             return
