@@ -28,6 +28,7 @@ __all__ = [
     "check_branch_name",
     "check_ref",
     "check_sha",
+    "hardened_args",
     "hardened_argv",
     "hardened_config",
     "hardened_env",
@@ -92,6 +93,31 @@ def hardened_argv(executable: str = "git", *, protocols: Sequence[str] = SAFE_PR
     for key, value in hardened_config(protocols).items():
         argv += ["-c", f"{key}={value}"]
     return argv
+
+
+# Subcommands that can run a diff or textconv driver named in the repository's config or attributes.
+_DIFF_COMMANDS = frozenset({"diff", "show", "log", "blame", "diff-tree", "diff-index", "diff-files", "format-patch"})
+
+_GLOBAL_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
+
+
+def hardened_args(args: Sequence[str]) -> list[str]:
+    """``args`` (subcommand first) with ``--no-ext-diff --no-textconv`` after a diff-producing subcommand.
+
+    External diff and textconv drivers are commands a repository's config names; Medic's diffs
+    are applied and hashed, so they must be git's own. ``grep`` takes only ``--no-textconv``.
+    """
+    i = 0
+    while i < len(args) and args[i].startswith("-"):  # global options before the subcommand
+        i += 2 if args[i] in _GLOBAL_WITH_VALUE else 1
+    if i >= len(args):
+        return list(args)
+    before, head, rest = list(args[:i]), args[i], list(args[i + 1 :])
+    if head in _DIFF_COMMANDS:
+        return [*before, head, "--no-ext-diff", "--no-textconv", *rest]
+    if head == "grep":
+        return [*before, head, "--no-textconv", *rest]
+    return list(args)
 
 
 def hardened_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -225,7 +251,7 @@ class Git:
         limit = self.timeout_s if timeout_s is None else timeout_s
         process = await asyncio.create_subprocess_exec(
             *hardened_argv(self.executable, protocols=self.protocols),
-            *args,
+            *hardened_args(args),
             cwd=str(cwd) if cwd is not None else None,
             env=self._env(),
             stdin=asyncio.subprocess.DEVNULL,
