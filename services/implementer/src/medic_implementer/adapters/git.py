@@ -18,6 +18,8 @@ from pathlib import Path
 
 from medic_forge.git import hardened_args, hardened_argv, hardened_env
 
+from ..domain.diffscan import DiffEntry, parse_raw_z
+
 __all__ = ["Git", "GitError", "GitResult"]
 
 
@@ -106,6 +108,16 @@ class Git:
     async def out(self, *args: str, config: Mapping[str, str] | None = None) -> str:
         """stdout of a successful command, stripped."""
         return (await self.run(*args, config=config)).stdout.strip()
+
+    async def changes(self, base: str, head: str | None = None) -> list[DiffEntry]:
+        """What changed from ``base`` to ``head`` (a commit), or to the index when ``head`` is None.
+
+        ``--raw -z -M -C``: renames and copies with both names, modes, and names exactly as they
+        are (no quoting), so nothing a tab, a quote or a non-ASCII letter hides slips past the guard.
+        """
+        sides = ["--cached", base] if head is None else [base, head]
+        raw = await self.run("diff", "--raw", "-z", "-M", "-C", "--no-abbrev", *sides)
+        return parse_raw_z(raw.stdout)
 
     async def rev_parse(self, rev: str) -> str | None:
         """The full sha of ``rev`` (a commit), or None when it does not resolve."""
