@@ -51,7 +51,7 @@ from .adapters.testrun import SandboxLimits, TestRun, TestRunner
 from .adapters.workspace import Workspace, fix_branch, open_workspace, resolve_base
 from .domain.candidates import FixCandidate, best_candidate, diff_changes, diff_hash, diff_lines, diff_paths
 from .domain.commit_message import TRAILER_EVENT, commit_message, one_line
-from .domain.errors import WorkspaceError
+from .domain.errors import FixRefused, WorkspaceError
 from .domain.failure import evidence_files, read_failure, request_from_evidence
 from .domain.fixers.edits import TemplateEdit
 from .domain.fixers.python import python_template_fixes
@@ -373,12 +373,19 @@ def _write(ws: Workspace, guard: PathGuard, path: str, text: str) -> None:
     target.write_text(text)
 
 
-async def _final_guard(run: _Run, ws: Workspace, guard: PathGuard, origin: str) -> list[GuardVerdict]:
-    """Re-check what is staged now against the guard (both sides, modes, links); audit and return each refusal."""
-    refused = final_diff_verdicts(guard, await ws.git.changes(ws.base_sha))
+async def _final_guard(run: _Run, ws: Workspace, guard: PathGuard, origin: str, *, worktree: bool = False) -> list[GuardVerdict]:
+    """Re-check what is staged (or, with ``worktree``, on disk) against the guard; audit and return each refusal."""
+    refused = final_diff_verdicts(guard, await ws.git.changes(ws.base_sha, worktree=worktree))
     for verdict in refused:
         run.refuse(verdict.path, verdict.reason, origin)
     return refused
+
+
+async def _refuse_on_protected_writes(run: _Run, ws: Workspace, guard: PathGuard, origin: str, *, worktree: bool) -> None:
+    """Raise :class:`FixRefused` when the worktree or the index now holds a write the guard refuses."""
+    refused = await _final_guard(run, ws, guard, origin, worktree=worktree)
+    if refused:
+        raise FixRefused("; ".join(f"{v.path}: {v.reason}" for v in refused), paths=tuple(v.path for v in refused))
 
 
 async def _staged_diff(ws: Workspace, files: Sequence[str]) -> str:
@@ -475,19 +482,22 @@ async def _validate_inner(
     all_files = files
     styled = await _match_style(run, ws, files)
     result = await run.runner.run(run.target.test_command, cwd=ws.path)
+    # Code the fix does not control just ran: a protected file it rewrote refuses the whole fix.
+    await _refuse_on_protected_writes(run, ws, guard, f"{origin} (tests)", worktree=True)
     reproduced = False
     if result.passed and regression is not None:
         # The regression test runs on its own: a broken generated test must not sink a good fix.
         _write(ws, guard, regression.path, regression.content)
         replay = await run.runner.run(regression.command, cwd=ws.path / regression.cwd)
+        await _refuse_on_protected_writes(run, ws, guard, f"{origin} (regression test)", worktree=True)
         reproduced = replay.passed
         if reproduced:
             all_files = (*files, regression.path)
         else:
             (ws.path / regression.path).unlink(missing_ok=True)
     diff = await _staged_diff(ws, all_files) if result.passed else ""
-    if diff and await _final_guard(run, ws, guard, f"{origin} (staged)"):
-        return None  # what git staged is not what the guard allowed: the candidate is dropped, refusals audited
+    if diff:  # what git staged must be what the guard allowed: both sides, modes, links
+        await _refuse_on_protected_writes(run, ws, guard, f"{origin} (staged)", worktree=False)
     return FixCandidate(
         strategy=strategy,
         origin=origin,
@@ -1061,7 +1071,17 @@ async def implement_fix(
             tests, regression_path, within = approved.tests, approved.regression_test, True
             needs_approval, candidates = True, list[FixCandidate]()
         else:
-            candidates, regression = await _collect_candidates(run, ws, guard)
+            try:
+                candidates, regression = await _collect_candidates(run, ws, guard)
+            except FixRefused as tampered:  # already audited, path by path
+                await _reset(ws)
+                return FixOutcome(
+                    kind=OutcomeKind.REFUSED,
+                    reasons=(f"a protected path was written: {tampered.reason}"[:2000],),
+                    base_sha=base,
+                    refusals=tuple(run.refusals),
+                    **base_fields,
+                )
             best = best_candidate(candidates, suggested=diagnosis.fix_strategy, learning=run.learning)
             if best is None:
                 reasons = ("no candidate fix passed the tests",) if candidates else ("no candidate fix could be made",)

@@ -109,13 +109,14 @@ class Git:
         """stdout of a successful command, stripped."""
         return (await self.run(*args, config=config)).stdout.strip()
 
-    async def changes(self, base: str, head: str | None = None) -> list[DiffEntry]:
-        """What changed from ``base`` to ``head`` (a commit), or to the index when ``head`` is None.
+    async def changes(self, base: str, head: str | None = None, *, worktree: bool = False) -> list[DiffEntry]:
+        """What changed from ``base`` to ``head`` (a commit), to the index when ``head`` is None, or to the
+        tracked files on disk when ``worktree``.
 
         ``--raw -z -M -C``: renames and copies with both names, modes, and names exactly as they
         are (no quoting), so nothing a tab, a quote or a non-ASCII letter hides slips past the guard.
         """
-        sides = ["--cached", base] if head is None else [base, head]
+        sides = [base] if worktree else ["--cached", base] if head is None else [base, head]
         raw = await self.run("diff", "--raw", "-z", "-M", "-C", "--no-abbrev", *sides)
         return parse_raw_z(raw.stdout)
 
