@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from medic_forge.git import Git as ForgeGit
-from medic_forge.git import hardened_args, hardened_argv, hardened_env
 from medic_implementer.adapters.git import Git as ImplementerGit
 from medic_investigator.adapters.repo import run_git
 
@@ -32,7 +31,6 @@ HOOKS = (
     "pre-push",
     "post-index-change",
     "post-rewrite",
-    "pre-auto-gc",
     "post-merge",
     "pre-merge-commit",
 )
@@ -116,6 +114,12 @@ async def test_no_planted_hook_runs_through_the_implementers_worktree_add_commit
     await wt.run("diff", "--cached", "HEAD")
     await wt.run("status", "--porcelain")
     await wt.run("commit", "-q", "-m", "fix", input_text=None)
+    await wt.run("commit", "-q", "--amend", "-m", "fix (amended)")
+    fixed = await wt.out("rev-parse", "HEAD")
+    await wt.run("switch", "-q", "-c", "side", "HEAD~1")
+    (tmp_path / "wt" / "notes.txt").write_text("side\n")
+    await wt.run("commit", "-q", "-am", "side")
+    await wt.run("merge", "-q", "--no-ff", "-m", "merge", fixed)
     await wt.run("branch", "-f", "agent/fix-x", "HEAD")
     await wt.run("push", "-q", "origin", "agent/fix-x")
     await git.run("worktree", "remove", "--force", str(tmp_path / "wt"))
@@ -186,6 +190,8 @@ async def test_a_magic_path_stages_only_the_file_of_that_exact_name(tmp_path: Pa
 
 
 def test_hardened_argv_disables_hooks_fsmonitor_and_pathspec_magic_and_limits_transports() -> None:
+    from medic_forge.git import hardened_args, hardened_argv, hardened_env  # here: the rest of the file runs on any version
+
     argv = hardened_argv()
     assert argv[0] == "git" and "--literal-pathspecs" in argv
     pairs = {argv[i + 1] for i, a in enumerate(argv) if a == "-c"}
@@ -193,7 +199,8 @@ def test_hardened_argv_disables_hooks_fsmonitor_and_pathspec_magic_and_limits_tr
     assert "protocol.allow=never" in pairs and "protocol.ext.allow=always" not in pairs
     assert hardened_env({"GIT_EXTERNAL_DIFF": "evil", "PATH": "/bin"})["GIT_LITERAL_PATHSPECS"] == "1"
     assert "GIT_EXTERNAL_DIFF" not in hardened_env({"GIT_EXTERNAL_DIFF": "evil"})
-    assert hardened_args(["--git-dir", "x", "diff", "HEAD"]) == ["--git-dir", "x", "diff", "--no-ext-diff", "--no-textconv", "HEAD"]
+    safe = ["--git-dir", "x", "diff", "--no-ext-diff", "--no-textconv", "HEAD"]
+    assert hardened_args(["--git-dir", "x", "diff", "HEAD"]) == safe
 
 
 @pytest.mark.parametrize("url", ["ext::sh -c touch% {marker}", "fd::3"])
