@@ -55,6 +55,7 @@ from medic_contracts import (
     TopicRegistry,
     event_adapter,
 )
+from medic_forge.git import hardened_argv, hardened_env
 
 from .devstack import DevStack, StackConfig
 
@@ -467,14 +468,16 @@ async def _stop_deployments(deployer: Any) -> None:
 
 
 def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+    argv = [*hardened_argv(), *args]
+    done = subprocess.run(argv, cwd=repo, env=hardened_env(os.environ), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout.strip()
 
 
 def _is_ancestor(repo: Path, commit: str, ref: str) -> bool:
-    done = subprocess.run(["git", "merge-base", "--is-ancestor", commit, ref], cwd=repo, capture_output=True, check=False)
+    argv = [*hardened_argv(), "merge-base", "--is-ancestor", commit, ref]
+    done = subprocess.run(argv, cwd=repo, env=hardened_env(os.environ), capture_output=True, check=False)
     return done.returncode == 0
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from medic_contracts import AutonomyLevel, IssueDetected, MedicConfig, Severity, TargetConfig
+from medic_forge.git import hardened_argv, hardened_env
 
 __all__ = ["FixScenarioResult", "run_fix_benchmark", "run_fix_scenario"]
 
@@ -85,9 +87,9 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
         first_seen = min(_event_time(e) for e in events)
         repo, _ = await materialise(scenario, work, event_time=first_seen)
         remote = work / "remote.git"
-        await _run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], cwd=work)
-        await _run(["git", "remote", "add", "origin", str(remote)], cwd=repo)
-        await _run(["git", "push", "-q", "origin", "main", "main:staging"], cwd=repo)
+        await _run([*hardened_argv(), "init", "-q", "--bare", "-b", "main", str(remote)], cwd=work)
+        await _run([*hardened_argv(), "remote", "add", "origin", str(remote)], cwd=repo)
+        await _run([*hardened_argv(), "push", "-q", "origin", "main", "main:staging"], cwd=repo)
         target = TargetConfig.model_validate(
             {
                 "name": "bench",
@@ -152,7 +154,9 @@ def _event_time(event: dict[str, Any]) -> Any:
 
 
 async def _run(argv: list[str], *, cwd: Path) -> None:
-    proc = await asyncio.create_subprocess_exec(*argv, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=cwd, env=hardened_env(os.environ), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     _, err = await proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:3])} failed: {err.decode(errors='replace').strip()}")

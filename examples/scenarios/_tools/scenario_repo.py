@@ -45,7 +45,9 @@ def load_scenario(scenario: Path) -> dict[str, Any]:
 def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """Run git in ``repo`` with a fixed identity; return stdout (raises on failure)."""
     full_env = {**os.environ, **IDENTITY, **(env or {})}
-    result = subprocess.run(["git", *args], cwd=repo, env=full_env, capture_output=True, text=True, check=False)
+    # standalone script: the core of medic_forge.git.hardened_argv inline (no hooks, no fsmonitor, literal pathspecs)
+    argv = ["git", "--literal-pathspecs", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", *args]
+    result = subprocess.run(argv, cwd=repo, env=full_env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
     return result.stdout

@@ -13,6 +13,7 @@ from .config import (
     SeveritySla,
 )
 from .events import (
+    CODE_EVIDENCE_KINDS,
     EVENT_MODELS,
     EVENT_TYPES,
     ActionRecorded,
@@ -59,6 +60,7 @@ from .topics import DEFAULT_PREFIX, TopicName, TopicRegistry, TopicSpec
 
 __all__ = [
     "ALWAYS_PROTECTED_PATHS",
+    "CODE_EVIDENCE_KINDS",
     "DEFAULT_APPROVAL_PATHS",
     "DEFAULT_PREFIX",
     "DEFAULT_PROTECTED_PATHS",

@@ -29,17 +29,62 @@ __all__ = [
     "SeveritySla",
 ]
 
-#: The seed design's protected paths: the fixer never writes them.
+# Files that build, deploy or run the code, or change how git and package managers behave: a fix
+# never needs to touch them, and a write to one runs attacker-chosen code somewhere else.
+_DEPLOY_AND_HOSTING = (
+    "**/Dockerfile*",
+    "**/*.dockerfile",
+    "**/.dockerignore",
+    "**/compose.yaml",
+    "**/compose.yml",
+    "**/docker-compose*.yaml",
+    "**/docker-compose*.yml",
+    "**/vercel.json",
+    "**/netlify.toml",
+    "**/fly.toml",
+)
+_CI = (
+    ".gitlab/**",
+    ".gitlab-ci.yml",
+    "bitbucket-pipelines.yml",
+    ".travis.yml",
+    "azure-pipelines*.yml",
+    "azure-pipelines*.yaml",
+)
+_HOOKS_AND_PACKAGE_MANAGERS = (
+    ".husky/**",
+    "**/.pre-commit-config.yaml",
+    "**/.npmrc",
+    "**/.yarnrc*",
+    "**/.pypirc",
+)
+_GIT_ATTRIBUTES = ("**/.gitattributes", "**/.gitmodules")
+
+#: The seed design's protected paths and the deploy, CI, hook and package-manager files above: the fixer never writes them.
 DEFAULT_PROTECTED_PATHS: tuple[str, ...] = (
     "supabase/migrations/*.sql",
+    "**/supabase/migrations/**",
     "src/app/api/billing/**",
     "src/app/api/webhooks/stripe/**",
     ".env*",
     "**/.env*",
     "vercel.json",
+    *_DEPLOY_AND_HOSTING,
+    *_CI,
+    *_HOOKS_AND_PACKAGE_MANAGERS,
+    *_GIT_ATTRIBUTES,
 )
-#: Paths the fixer may write only with a human's approval.
-DEFAULT_APPROVAL_PATHS: tuple[str, ...] = ("package.json", "package-lock.json", "pnpm-lock.yaml", "yarn.lock")
+#: Paths the fixer may write only with a human's approval (dependency manifests and lock files, at any depth).
+DEFAULT_APPROVAL_PATHS: tuple[str, ...] = (
+    "package.json",
+    "**/package.json",
+    "package-lock.json",
+    "**/package-lock.json",
+    "pnpm-lock.yaml",
+    "**/pnpm-lock.yaml",
+    "yarn.lock",
+    "**/yarn.lock",
+)
 #: Never writable, whatever the configuration says: git internals, CI, deploy files, Medic's config.
 ALWAYS_PROTECTED_PATHS: tuple[str, ...] = (
     ".git/**",
@@ -53,6 +98,9 @@ ALWAYS_PROTECTED_PATHS: tuple[str, ...] = (
     "Dockerfile",
     "**/Dockerfile",
     "docker-compose*.yml",
+    *_CI,
+    *_HOOKS_AND_PACKAGE_MANAGERS,
+    *_GIT_ATTRIBUTES,  # attributes name filter and diff drivers: commands git runs
     "deploy/**",
     "k8s/**",
     "helm/**",

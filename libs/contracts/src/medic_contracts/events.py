@@ -20,6 +20,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self, TypeAlias, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, model_validator
 
 __all__ = [
+    "CODE_EVIDENCE_KINDS",
     "ActionRecorded",
     "ActionStatus",
     "AnyEvent",
@@ -296,6 +297,11 @@ class SuspectCommit(Contract):
         default=False, description="True when it landed shortly before the issue's first_seen.", examples=[True]
     )
     deploy_id: str | None = Field(default=None, description="The deployment that carried it, when known.", examples=["dpl_123"])
+
+
+#: Evidence kinds the investigator derives from the code itself (the event's stack frames, blame, history
+#: search), never from what a model says: only these may widen the files a fix counts as "within the evidence".
+CODE_EVIDENCE_KINDS: frozenset[str] = frozenset({"stack_frame", "git_blame", "git_log"})
 
 
 class Evidence(Contract):

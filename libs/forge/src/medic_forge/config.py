@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medic_contracts import ConfigError, section
 
+from .git import hardened_argv, hardened_env
 from .github import GitHubForge
 from .local import LocalForge
 from .model import Forge
@@ -92,7 +93,12 @@ def _own_keys(data: Mapping[str, Any], own: frozenset[str]) -> dict[str, Any]:
 def _origin_of(repo: Path) -> str | None:
     """The ``origin`` URL of the clone at ``repo`` (the house default for the forge remote)."""
     done = subprocess.run(
-        ["git", "-C", str(repo), "remote", "get-url", "origin"], capture_output=True, text=True, timeout=30, check=False
+        [*hardened_argv(), "-C", str(repo), "remote", "get-url", "origin"],
+        env=hardened_env(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     return done.stdout.strip() or None
 

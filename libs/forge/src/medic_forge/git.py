@@ -3,6 +3,11 @@
 Every git call here runs with the user's and the system's git config ignored (a global
 ``commit.gpgsign`` or hook path must not change what Medic's merges do), without prompts, in the
 C locale so messages can be matched, and is killed when it outlives its timeout.
+
+:func:`hardened_argv` and :func:`hardened_env` are the one place every git runner in Medic takes
+its safety settings from (this module's :class:`Git`, the implementer's and the investigator's):
+a repository's ``.git`` can be written by code Medic does not trust (a target's planted hooks, a
+model-written test), so no hook, fsmonitor, external diff or pathspec magic may run from it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,126 @@ from pathlib import Path
 
 from .model import GitCommandError, GitTimeoutError, UnsafeRefError
 
-__all__ = ["Git", "GitResult", "check_branch_name", "check_ref", "check_sha", "redact"]
+__all__ = [
+    "SAFE_PROTOCOLS",
+    "Git",
+    "GitResult",
+    "check_branch_name",
+    "check_ref",
+    "check_sha",
+    "hardened_args",
+    "hardened_argv",
+    "hardened_config",
+    "hardened_env",
+    "redact",
+]
+
+#: Transports Medic's forges use: local bare repositories (file), GitHub (https) and ssh remotes.
+SAFE_PROTOCOLS: tuple[str, ...] = ("file", "https", "ssh")
+
+# Environment that would make git run something or read something Medic did not choose.
+_UNSAFE_ENV = (
+    "GIT_EXTERNAL_DIFF",
+    "GIT_PAGER",
+    "GIT_EDITOR",
+    "GIT_SEQUENCE_EDITOR",
+    "GIT_ASKPASS",
+    "SSH_ASKPASS",
+    "GIT_PROXY_COMMAND",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_EXEC_PATH",
+    "GIT_TEMPLATE_DIR",
+    "GIT_GLOB_PATHSPECS",
+    "GIT_ICASE_PATHSPECS",
+    "GIT_NOGLOB_PATHSPECS",
+)
+
+
+def hardened_config(protocols: Sequence[str] = SAFE_PROTOCOLS) -> dict[str, str]:
+    """``-c`` settings every Medic git call carries: no hooks, no fsmonitor, only the named transports.
+
+    Command-line ``-c`` beats the repository's own ``.git/config``, so a hook directory, an
+    fsmonitor command or an ``ext::`` remote planted there never runs. Transports outside
+    ``protocols`` are refused (``protocol.allow=never``).
+    """
+    config = {
+        "core.hooksPath": os.devnull,
+        "core.fsmonitor": "false",
+        "core.pager": "cat",
+        "core.sshCommand": "ssh",
+        "credential.helper": "",  # an empty value clears every configured helper
+        "protocol.allow": "never",
+    }
+    for name in protocols:
+        config[f"protocol.{name}.allow"] = "always"
+    return config
+
+
+def hardened_argv(executable: str = "git", *, protocols: Sequence[str] = SAFE_PROTOCOLS) -> list[str]:
+    """The argv prefix of every Medic git call: the executable, literal pathspecs, :func:`hardened_config`.
+
+    ``--literal-pathspecs`` makes a path such as ``src/[b]illing.py`` or ``:(glob)**`` name exactly
+    that file instead of a pattern. Commands that produce diffs add ``--no-ext-diff --no-textconv``
+    themselves (they are diff options, not global ones).
+    """
+    argv = [executable, "--literal-pathspecs", "--no-replace-objects"]
+    for key, value in hardened_config(protocols).items():
+        argv += ["-c", f"{key}={value}"]
+    return argv
+
+
+# Subcommands that can run a diff or textconv driver named in the repository's config or attributes.
+_DIFF_COMMANDS = frozenset({"diff", "show", "log", "blame", "diff-tree", "diff-index", "diff-files", "format-patch"})
+
+_GLOBAL_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
+
+
+def hardened_args(args: Sequence[str]) -> list[str]:
+    """``args`` (subcommand first) with ``--no-ext-diff --no-textconv`` after a diff-producing subcommand.
+
+    External diff and textconv drivers are commands a repository's config names; Medic's diffs
+    are applied and hashed, so they must be git's own. ``grep`` takes only ``--no-textconv``.
+    """
+    i = 0
+    while i < len(args) and args[i].startswith("-"):  # global options before the subcommand
+        i += 2 if args[i] in _GLOBAL_WITH_VALUE else 1
+    if i >= len(args):
+        return list(args)
+    before, head, rest = list(args[:i]), args[i], list(args[i + 1 :])
+    if head in _DIFF_COMMANDS:
+        return [*before, head, "--no-ext-diff", "--no-textconv", *rest]
+    if head == "grep":
+        return [*before, head, "--no-textconv", *rest]
+    return list(args)
+
+
+def hardened_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The inherited ``env`` without the variables that make git run or read foreign things, plus Medic's fixed ones.
+
+    The user's and the system's git config are ignored, prompts are off, pathspecs are literal
+    (also for git processes that git itself starts) and replace refs are not followed. Callers
+    add their own fixed values (identity, editor) on top.
+    """
+    out = {k: v for k, v in env.items() if k not in _UNSAFE_ENV}
+    out.update(
+        {
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_ATTR_NOSYSTEM": "1",
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_LITERAL_PATHSPECS": "1",
+            "GIT_NO_REPLACE_OBJECTS": "1",
+            "GIT_PAGER": "cat",
+        }
+    )
+    return out
+
 
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
 _BRANCH_CHARS = re.compile(r"^[A-Za-z0-9._/+-]+$")
@@ -95,6 +219,7 @@ class Git:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
     executable: str = "git"
+    protocols: tuple[str, ...] = SAFE_PROTOCOLS
 
     def _env(self) -> dict[str, str]:
         # what git needs to reach a remote (proxies, CA bundles, ssh); nothing that changes its behaviour
@@ -102,7 +227,7 @@ class Git:
             "PATH", "HOME", "TMPDIR", "SYSTEMROOT", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO",
             "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
         )  # fmt: skip
-        env = {k: os.environ[k] for k in keep if k in os.environ}
+        env = hardened_env({k: os.environ[k] for k in keep if k in os.environ})
         env.update(
             {
                 "LC_ALL": "C",
@@ -125,8 +250,8 @@ class Git:
         """Run ``git <args>``; raise :class:`GitCommandError` on a non-zero exit when ``check``."""
         limit = self.timeout_s if timeout_s is None else timeout_s
         process = await asyncio.create_subprocess_exec(
-            self.executable,
-            *args,
+            *hardened_argv(self.executable, protocols=self.protocols),
+            *hardened_args(args),
             cwd=str(cwd) if cwd is not None else None,
             env=self._env(),
             stdin=asyncio.subprocess.DEVNULL,

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 from github import Auth, Github, GithubException, GithubRetry
 from github.PullRequest import PullRequest as GithubPull
 
-from .git import Git, check_branch_name, check_sha, redact
+from .git import SAFE_PROTOCOLS, Git, check_branch_name, check_sha, redact
 from .locking import file_lock
 from .model import (
     CommitStatus,
@@ -126,8 +126,15 @@ class GitHubForge:
                 "GIT_CONFIG_KEY_0": "http.extraHeader",
                 "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
             }
+        # plain http only when the remote itself is http (a GitHub Enterprise or test server on loopback)
+        protocols = (*SAFE_PROTOCOLS, "http") if self.git_remote_url.startswith("http://") else SAFE_PROTOCOLS
         self.git = Git(
-            timeout_s=git_timeout_s, author_name=author_name, author_email=author_email, extra_env=env, secrets=(token, basic)
+            timeout_s=git_timeout_s,
+            author_name=author_name,
+            author_email=author_email,
+            extra_env=env,
+            secrets=(token, basic),
+            protocols=protocols,
         )
         self._workspace = Workspace(
             remote_url=self.git_remote_url, path=clone_dir_for(self.work_dir, self.git_remote_url), git=self.git

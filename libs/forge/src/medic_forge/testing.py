@@ -51,6 +51,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from .git import hardened_argv, hardened_env
+
 __all__ = ["FakeGitHub", "FakePull"]
 
 _DOCS = "https://docs.github.com/rest"
@@ -179,7 +181,8 @@ class FakeGitHub:
         )
         if cwd is None:
             args = ("--git-dir", str(self.remote), *args)
-        result = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False)
+        argv = [*hardened_argv(), *args]
+        result = subprocess.run(argv, cwd=cwd, env=hardened_env(env), capture_output=True, text=True, timeout=60, check=False)
         if check and result.returncode != 0:
             raise _HttpError(500, f"git {' '.join(args[:3])} failed: {result.stderr.strip()}")
         return result

@@ -19,7 +19,6 @@ __all__ = ["REVERT_TRAILER", "Workspace", "checkout_ref", "clone_dir_for"]
 
 REVERT_TRAILER = "Medic-Reverts"
 _HEX = re.compile(r"[0-9a-f]{7,64}")
-_NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 
 
 def clone_dir_for(work_dir: Path, remote_url: str) -> Path:
@@ -42,7 +41,7 @@ class Workspace:
         self.git = git
 
     async def _git(self, *args: str, check: bool = True) -> str:
-        result = await self.git.run(*_NO_HOOKS, *args, cwd=self.path, check=check)
+        result = await self.git.run(*args, cwd=self.path, check=check)
         return result.stdout.strip()
 
     async def prepare(self) -> None:
@@ -51,7 +50,7 @@ class Workspace:
             if self.path.exists():
                 shutil.rmtree(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            await self.git.run(*_NO_HOOKS, "clone", "--quiet", "--no-checkout", "--", self.remote_url, str(self.path))
+            await self.git.run("clone", "--quiet", "--no-checkout", "--", self.remote_url, str(self.path))
         else:
             await self._git("remote", "set-url", "origin", self.remote_url)
             for abort in (("merge", "--abort"), ("revert", "--abort"), ("cherry-pick", "--abort")):
@@ -123,9 +122,7 @@ class Workspace:
         if target_sha is None:
             raise RefNotFoundError(f"branch {target} does not exist on the remote")
         await self._checkout(target_sha)
-        result = await self.git.run(
-            *_NO_HOOKS, "merge", "--no-ff", "--no-edit", "-m", message, source_sha, cwd=self.path, check=False
-        )
+        result = await self.git.run("merge", "--no-ff", "--no-edit", "-m", message, source_sha, cwd=self.path, check=False)
         if not result.ok:
             files = await self._conflicts()
             await self._git("merge", "--abort", check=False)
@@ -163,7 +160,7 @@ class Workspace:
         args = ["revert", "--no-commit"]
         if len(parents) > 1:
             args += ["-m", "1"]
-        result = await self.git.run(*_NO_HOOKS, *args, full, cwd=self.path, check=False)
+        result = await self.git.run(*args, full, cwd=self.path, check=False)
         if not result.ok:
             files = await self._conflicts()
             await self._git("revert", "--abort", check=False)
@@ -199,10 +196,8 @@ async def checkout_ref(*, git: Git, remote_url: str, ref: str, into: Path) -> Pa
         if not _missing_or_empty(into):
             raise ForgeError(f"{into} exists and is not a checkout; refusing to overwrite it")
         into.parent.mkdir(parents=True, exist_ok=True)
-        await git.run(*_NO_HOOKS, "clone", "--quiet", "--no-checkout", "--", remote_url, str(into))
-    await git.run(
-        *_NO_HOOKS, "fetch", "--quiet", "--prune", "--force", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=into
-    )
+        await git.run("clone", "--quiet", "--no-checkout", "--", remote_url, str(into))
+    await git.run("fetch", "--quiet", "--prune", "--force", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=into)
     # a hex ref is tried as a commit first; names only as remote branches and tags (never the clone's
     # own local branches, which stay where they were when the checkout was first cloned)
     candidates = [f"{checked}^{{commit}}"] if _HEX.fullmatch(checked) else []
@@ -215,6 +210,6 @@ async def checkout_ref(*, git: Git, remote_url: str, ref: str, into: Path) -> Pa
             break
     if not sha:
         raise RefNotFoundError(f"ref {ref} does not exist on the remote")
-    await git.run(*_NO_HOOKS, "checkout", "--quiet", "--force", "--detach", sha, cwd=into)
+    await git.run("checkout", "--quiet", "--force", "--detach", sha, cwd=into)
     await git.run("clean", "-ffdxq", cwd=into)
     return into

@@ -40,6 +40,7 @@ from medic_contracts import (
     TargetConfig,
     utcnow,
 )
+from medic_forge.git import hardened_argv, hardened_env
 
 from .adapters.forge import LocalForge
 from .adapters.testrun import SandboxLimits
@@ -83,7 +84,9 @@ def _env(tool_paths: tuple[Path, ...]) -> dict[str, str]:
 
 
 def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, env={**os.environ, **_IDENTITY}, capture_output=True, text=True, check=False)
+    argv = [*hardened_argv(), *args]
+    env = {**hardened_env(os.environ), **_IDENTITY}
+    done = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout.strip()

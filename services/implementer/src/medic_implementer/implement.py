@@ -49,14 +49,14 @@ from .adapters.signing import CommitSigner
 from .adapters.style import find_tool, repository_tools, run_step
 from .adapters.testrun import SandboxLimits, TestRun, TestRunner
 from .adapters.workspace import Workspace, fix_branch, open_workspace, resolve_base
-from .domain.candidates import FixCandidate, best_candidate, diff_changes, diff_hash, diff_lines
+from .domain.candidates import FixCandidate, best_candidate, diff_changes, diff_hash, diff_lines, diff_paths
 from .domain.commit_message import TRAILER_EVENT, commit_message, one_line
-from .domain.errors import WorkspaceError
+from .domain.errors import FixRefused, WorkspaceError
 from .domain.failure import evidence_files, read_failure, request_from_evidence
 from .domain.fixers.edits import TemplateEdit
 from .domain.fixers.python import python_template_fixes
 from .domain.fixers.typescript import typescript_template_fixes
-from .domain.guard import PathGuard, PathRuling
+from .domain.guard import GuardVerdict, PathGuard, PathRuling, final_diff_verdicts
 from .domain.hunks import Hunk, hunks_patch, overlapping, parse_hunks, removed_guard
 from .domain.regression import (
     RegressionTest,
@@ -238,9 +238,8 @@ async def protected_writes(
 ) -> list[str]:
     """Files changed between ``base`` and ``head`` that the guard refuses (the benchmark's "protected paths untouched")."""
     git = Git(repo)
-    names = (await git.run("diff", "--name-only", "-z", base, head)).stdout.split("\0")
     guard = guard_for(target, config, repo)
-    return [name for name in names if name and guard.check(name).refused]
+    return list(dict.fromkeys(v.path for v in final_diff_verdicts(guard, await git.changes(base, head))))
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -374,6 +373,21 @@ def _write(ws: Workspace, guard: PathGuard, path: str, text: str) -> None:
     target.write_text(text)
 
 
+async def _final_guard(run: _Run, ws: Workspace, guard: PathGuard, origin: str, *, worktree: bool = False) -> list[GuardVerdict]:
+    """Re-check what is staged (or, with ``worktree``, on disk) against the guard; audit and return each refusal."""
+    refused = final_diff_verdicts(guard, await ws.git.changes(ws.base_sha, worktree=worktree))
+    for verdict in refused:
+        run.refuse(verdict.path, verdict.reason, origin)
+    return refused
+
+
+async def _refuse_on_protected_writes(run: _Run, ws: Workspace, guard: PathGuard, origin: str, *, worktree: bool) -> None:
+    """Raise :class:`FixRefused` when the worktree or the index now holds a write the guard refuses."""
+    refused = await _final_guard(run, ws, guard, origin, worktree=worktree)
+    if refused:
+        raise FixRefused("; ".join(f"{v.path}: {v.reason}" for v in refused), paths=tuple(v.path for v in refused))
+
+
 async def _staged_diff(ws: Workspace, files: Sequence[str]) -> str:
     for path in files:
         # -A stages deletions too; a path a revert already removed from the index matches nothing, which is fine.
@@ -468,17 +482,22 @@ async def _validate_inner(
     all_files = files
     styled = await _match_style(run, ws, files)
     result = await run.runner.run(run.target.test_command, cwd=ws.path)
+    # Code the fix does not control just ran: a protected file it rewrote refuses the whole fix.
+    await _refuse_on_protected_writes(run, ws, guard, f"{origin} (tests)", worktree=True)
     reproduced = False
     if result.passed and regression is not None:
         # The regression test runs on its own: a broken generated test must not sink a good fix.
         _write(ws, guard, regression.path, regression.content)
         replay = await run.runner.run(regression.command, cwd=ws.path / regression.cwd)
+        await _refuse_on_protected_writes(run, ws, guard, f"{origin} (regression test)", worktree=True)
         reproduced = replay.passed
         if reproduced:
             all_files = (*files, regression.path)
         else:
             (ws.path / regression.path).unlink(missing_ok=True)
     diff = await _staged_diff(ws, all_files) if result.passed else ""
+    if diff:  # what git staged must be what the guard allowed: both sides, modes, links
+        await _refuse_on_protected_writes(run, ws, guard, f"{origin} (staged)", worktree=False)
     return FixCandidate(
         strategy=strategy,
         origin=origin,
@@ -570,8 +589,7 @@ async def _revert_candidates(run: _Run, ws: Workspace) -> list[tuple[FixStrategy
         if done.returncode != 0:
             await ws.git.run("revert", "--abort", check=False)
             return ()
-        names = (await ws.git.run("diff", "--cached", "--name-only", "-z", ws.base_sha)).stdout.split("\0")
-        return tuple(n for n in names if n)
+        return tuple(dict.fromkeys(p for entry in await ws.git.changes(ws.base_sha) for p in entry.paths))
 
     async def partial() -> tuple[str, ...]:
         affected = run.diagnosis.affected_file
@@ -800,6 +818,12 @@ def _summaries(candidates: list[FixCandidate], learning: StrategyLearning | None
     )
 
 
+async def _apply(ws: Workspace, diff: str) -> None:
+    applied = await ws.git.run("apply", "--index", "--whitespace=nowarn", "-", input_text=diff, check=False)
+    if applied.returncode != 0:
+        raise WorkspaceError(f"the fix diff no longer applies: {applied.stderr.strip()[:300]}")
+
+
 async def _commit(
     run: _Run,
     ws: Workspace,
@@ -811,9 +835,6 @@ async def _commit(
     regression_test: str | None,
     attempt: int,
 ) -> str:
-    applied = await ws.git.run("apply", "--index", "--whitespace=nowarn", "-", input_text=diff, check=False)
-    if applied.returncode != 0:
-        raise WorkspaceError(f"the fix diff no longer applies: {applied.stderr.strip()[:300]}")
     hashed = diff_hash(diff)
     message = commit_message(
         diagnosis=run.diagnosis,
@@ -861,7 +882,10 @@ async def _deliver(
 def _pr_body(
     diagnosis: DiagnosisReady, *, description: str, diff: str, tests: TestReport, regression_test: str | None, risk: str
 ) -> str:
-    changes = "\n".join(f"- `{c.path}` (+{c.added}/-{c.removed})" for c in diff_changes(diff))
+    changes = "\n".join(
+        f"- `{one_line(f'{c.old_path} -> {c.path}' if c.old_path else c.path, limit=500)}` (+{c.added}/-{c.removed})"
+        for c in diff_changes(diff)
+    )
     where = diagnosis.affected_file or "unknown"
     if diagnosis.affected_lines:
         where += f":{diagnosis.affected_lines.first}-{diagnosis.affected_lines.last}"
@@ -1031,7 +1055,7 @@ async def implement_fix(
                 return FixOutcome(
                     kind=OutcomeKind.REFUSED, reasons=("approved diff does not match its hash",), base_sha=base, **base_fields
                 )
-            files = tuple(c.path for c in diff_changes(approved.diff))
+            files = diff_paths(approved.diff)
             for path in files:
                 verdict = guard.check(path)
                 if verdict.refused:
@@ -1047,7 +1071,17 @@ async def implement_fix(
             tests, regression_path, within = approved.tests, approved.regression_test, True
             needs_approval, candidates = True, list[FixCandidate]()
         else:
-            candidates, regression = await _collect_candidates(run, ws, guard)
+            try:
+                candidates, regression = await _collect_candidates(run, ws, guard)
+            except FixRefused as tampered:  # already audited, path by path
+                await _reset(ws)
+                return FixOutcome(
+                    kind=OutcomeKind.REFUSED,
+                    reasons=(f"a protected path was written: {tampered.reason}"[:2000],),
+                    base_sha=base,
+                    refusals=tuple(run.refusals),
+                    **base_fields,
+                )
             best = best_candidate(candidates, suggested=diagnosis.fix_strategy, learning=run.learning)
             if best is None:
                 reasons = ("no candidate fix passed the tests",) if candidates else ("no candidate fix could be made",)
@@ -1062,8 +1096,19 @@ async def implement_fix(
             chosen_diff, strategy, description, tests = best.diff, best.strategy, best.description, best.tests
             regression_path = regression.path if regression is not None and best.reproduced else None
             within = best.within_evidence
-            files = tuple(c.path for c in diff_changes(chosen_diff))
+            files = diff_paths(chosen_diff)
             verdicts = guard.check_all(files)
+            refused = [v for v in verdicts if v.refused]
+            if refused:  # a refused path in the chosen diff refuses the fix; it is never only "needs approval"
+                for verdict in refused:
+                    run.refuse(verdict.path, verdict.reason, "chosen diff")
+                return FixOutcome(
+                    kind=OutcomeKind.REFUSED,
+                    reasons=tuple(f"{v.path}: {v.reason}" for v in refused),
+                    base_sha=base,
+                    refusals=tuple(run.refusals),
+                    **base_fields,
+                )
             decision = decide(
                 config,
                 PolicyFacts(
@@ -1098,6 +1143,20 @@ async def implement_fix(
 
         before_side_effect("git.commit")
         await _reset(ws)
+        await _apply(ws, chosen_diff)
+        # The last word: exactly what is about to be committed, read from the index (renames, modes, links).
+        violations = await _final_guard(run, ws, guard, "final diff")
+        if violations:
+            await _reset(ws)
+            return FixOutcome(
+                kind=OutcomeKind.REFUSED,
+                reasons=tuple(f"{v.path}: {v.reason}" for v in violations),
+                base_sha=base,
+                diff=chosen_diff,
+                diff_hash=diff_hash(chosen_diff),
+                refusals=tuple(run.refusals),
+                **base_fields,
+            )
         sha = await _commit(
             run,
             ws,

@@ -27,6 +27,7 @@ from medic_contracts import (
     TargetConfig,
     utcnow,
 )
+from medic_forge.git import hardened_argv, hardened_env
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Dev",
@@ -39,8 +40,8 @@ GIT_ENV = {
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, **GIT_ENV}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    env = {**hardened_env(os.environ), **GIT_ENV}
+    return subprocess.run([*hardened_argv(), *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def write_files(root: Path, files: dict[str, str]) -> None:

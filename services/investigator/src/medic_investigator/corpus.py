@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from medic_contracts import DiagnosisReady, IssueDetected, TargetConfig
+from medic_forge.git import hardened_argv, hardened_env
 
 from .adapters.repo import run_git
 from .adapters.sentry_event import issue_from_sentry_event
@@ -125,7 +126,13 @@ def _git_env(date: datetime) -> dict[str, str]:
 
 async def _git(repo: Path, *args: str, date: datetime) -> None:
     proc = await asyncio.create_subprocess_exec(
-        "git", "-C", str(repo), *args, env=_git_env(date), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *hardened_argv(),
+        "-C",
+        str(repo),
+        *args,
+        env=hardened_env(_git_env(date)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     if proc.returncode != 0:

@@ -1,7 +1,10 @@
 """Git through its command line, asynchronously, with timeouts.
 
 Every call is an argv list (never a shell string) run in a subprocess with a scrubbed, predictable
-environment: no pager, no prompts, no user or system config that could change behaviour.
+environment: no pager, no prompts, no user or system config that could change behaviour, and
+:func:`medic_forge.git.hardened_argv`'s settings: the worktrees share the target repository's
+``.git``, which an untrusted test or a planted file may have written, so no hook, fsmonitor or
+pathspec magic from it ever runs or applies.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from medic_forge.git import hardened_args, hardened_argv, hardened_env
+
+from ..domain.diffscan import DiffEntry, parse_raw_z
 
 __all__ = ["Git", "GitError", "GitResult"]
 
@@ -36,14 +43,14 @@ class GitResult:
 
 
 def _base_env(extra: Mapping[str, str] | None) -> dict[str, str]:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/root"),  # ssh-keygen (signing) looks here; no git config is read
+    env = hardened_env(
+        {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/root"),  # ssh-keygen (signing) looks here; no git config is read
+        }
+    )
+    env |= {
         "LANG": "C.UTF-8",
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_PAGER": "cat",
         "GIT_AUTHOR_NAME": "Medic",
         "GIT_AUTHOR_EMAIL": "medic@localhost",
         "GIT_COMMITTER_NAME": "Medic",
@@ -72,10 +79,10 @@ class Git:
         self, *args: str, check: bool = True, input_text: str | None = None, config: Mapping[str, str] | None = None
     ) -> GitResult:
         """Run ``git <args>``; raise :class:`GitError` on a non-zero exit when ``check``."""
-        argv = ["git"]
+        argv = hardened_argv()
         for key, value in (config or {}).items():
             argv += ["-c", f"{key}={value}"]
-        argv += list(args)
+        argv += hardened_args(args)
         proc = await asyncio.create_subprocess_exec(
             *argv,
             cwd=self.cwd,
@@ -92,15 +99,26 @@ class Git:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
-            raise GitError(argv[1:], -9, f"timed out after {self.timeout_s:.0f}s") from None
+            raise GitError(list(args), -9, f"timed out after {self.timeout_s:.0f}s") from None
         result = GitResult(proc.returncode or 0, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
         if check and result.returncode != 0:
-            raise GitError(argv[1:], result.returncode, result.stderr or result.stdout)
+            raise GitError(list(args), result.returncode, result.stderr or result.stdout)
         return result
 
     async def out(self, *args: str, config: Mapping[str, str] | None = None) -> str:
         """stdout of a successful command, stripped."""
         return (await self.run(*args, config=config)).stdout.strip()
+
+    async def changes(self, base: str, head: str | None = None, *, worktree: bool = False) -> list[DiffEntry]:
+        """What changed from ``base`` to ``head`` (a commit), to the index when ``head`` is None, or to the
+        tracked files on disk when ``worktree``.
+
+        ``--raw -z -M -C``: renames and copies with both names, modes, and names exactly as they
+        are (no quoting), so nothing a tab, a quote or a non-ASCII letter hides slips past the guard.
+        """
+        sides = [base] if worktree else ["--cached", base] if head is None else [base, head]
+        raw = await self.run("diff", "--raw", "-z", "-M", "-C", "--no-abbrev", *sides)
+        return parse_raw_z(raw.stdout)
 
     async def rev_parse(self, rev: str) -> str | None:
         """The full sha of ``rev`` (a commit), or None when it does not resolve."""

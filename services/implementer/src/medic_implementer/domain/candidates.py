@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 from medic_contracts import FixStrategy, TestReport
 
 from .commit_message import FileChange
+from .diffscan import parse_unified
 from .strategy_stats import StrategyLearning
 
-__all__ = ["FixCandidate", "best_candidate", "diff_changes", "diff_hash", "diff_lines"]
+__all__ = ["FixCandidate", "best_candidate", "diff_changes", "diff_hash", "diff_lines", "diff_paths"]
 
 _REVERTS = (FixStrategy.REVERT_COMMIT, FixStrategy.PARTIAL_REVERT)
 
@@ -53,22 +53,13 @@ def diff_lines(diff: str) -> int:
 
 
 def diff_changes(diff: str) -> list[FileChange]:
-    """Per-file added/removed line counts of a unified diff."""
-    changes: list[FileChange] = []
-    path, added, removed = None, 0, 0
-    for line in diff.splitlines():
-        header = re.match(r"^diff --git a/(.+?) b/(.+)$", line)
-        if header:
-            if path is not None:
-                changes.append(FileChange(path, added, removed))
-            path, added, removed = header.group(2), 0, 0
-        elif line.startswith("+") and not line.startswith("+++"):
-            added += 1
-        elif line.startswith("-") and not line.startswith("---"):
-            removed += 1
-    if path is not None:
-        changes.append(FileChange(path, added, removed))
-    return changes
+    """Per-file added/removed line counts of a unified diff; a rename or copy also names its source."""
+    return [FileChange(e.path, e.added, e.removed, old_path=e.old_path) for e in parse_unified(diff)]
+
+
+def diff_paths(diff: str) -> tuple[str, ...]:
+    """Every path a unified diff touches, both sides of renames and copies, in order and once each."""
+    return tuple(dict.fromkeys(p for e in parse_unified(diff) for p in e.paths))
 
 
 def best_candidate(

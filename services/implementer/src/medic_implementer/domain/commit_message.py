@@ -34,6 +34,7 @@ class FileChange:
     path: str
     added: int
     removed: int
+    old_path: str | None = None  # the source of a rename or copy
 
 
 def one_line(text: str | None, *, limit: int = 200) -> str:
@@ -62,7 +63,11 @@ def commit_message(
     where = diagnosis.affected_file or "unknown"
     if diagnosis.affected_lines:
         where += f":{diagnosis.affected_lines.first}-{diagnosis.affected_lines.last}"
-    change_lines = [f"- {c.path} (+{c.added}/-{c.removed})" for c in changes] or ["- (none)"]
+    # names are untrusted: one line each (a newline in a file name must not forge a trailer)
+    change_lines = [
+        f"- {one_line(f'{c.old_path} -> {c.path}' if c.old_path else c.path, limit=500)} (+{c.added}/-{c.removed})"
+        for c in changes
+    ] or ["- (none)"]
     test_line = f"{tests.command}: {tests.outcome.value}"
     if tests.passed or tests.failed:
         test_line += f" ({tests.passed} passed, {tests.failed} failed)"

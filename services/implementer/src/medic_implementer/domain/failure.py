@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from medic_contracts import DiagnosisReady, FixStrategy, RequestContext
+from medic_contracts import CODE_EVIDENCE_KINDS, DiagnosisReady, FixStrategy, RequestContext
 
 __all__ = ["FailureFacts", "FailureKind", "entity_name", "evidence_files", "read_failure", "request_from_evidence"]
 
@@ -154,11 +154,17 @@ _FILE_IN_TEXT = re.compile(r"([\w./\[\]@()-]+\.(?:py|ts|tsx|js|jsx|mjs|cjs))(?::
 
 
 def evidence_files(diagnosis: DiagnosisReady) -> frozenset[str]:
-    """Repository files the diagnosis names: the affected file and files cited by its evidence."""
+    """Repository files the diagnosis names: the affected file and files cited by code-derived evidence.
+
+    Only :data:`~medic_contracts.CODE_EVIDENCE_KINDS` (stack frames, blame, history) count: a source
+    a model named (its own "evidence") must not widen what a fix may touch without approval.
+    """
     files: set[str] = set()
     if diagnosis.affected_file:
         files.add(diagnosis.affected_file.lstrip("./"))
     for item in diagnosis.evidence:
+        if item.kind not in CODE_EVIDENCE_KINDS:
+            continue
         for text in (item.source or "",):
             match = _FILE_IN_TEXT.search(text)
             if match:

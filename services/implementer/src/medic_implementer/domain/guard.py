@@ -22,7 +22,11 @@ from pathlib import Path
 
 from medic_contracts import ALWAYS_PROTECTED_PATHS, DEFAULT_APPROVAL_PATHS, DEFAULT_PROTECTED_PATHS
 
-__all__ = ["GuardVerdict", "PathGuard", "PathRuling", "canonical_path", "glob_matches"]
+from .diffscan import DiffEntry
+
+__all__ = ["GuardVerdict", "PathGuard", "PathRuling", "canonical_path", "final_diff_verdicts", "glob_matches"]
+
+_SYMLINK, _GITLINK, _EXECUTABLE, _NO_MODE = "120000", "160000", "100755", "000000"
 
 
 class PathRuling(StrEnum):
@@ -189,4 +193,45 @@ class PathGuard:
         resolved = Path(os.path.realpath(self.root / path))
         if resolved != self.root and self.root not in resolved.parents:
             return "resolves outside the worktree"
+        try:
+            links = os.lstat(self.root / path).st_nlink
+        except OSError:
+            return None  # not there yet
+        if links > 1 and not (self.root / path).is_dir():
+            # a hard link: writing it writes every other name of the file, protected ones included
+            return f"hard link ({links} names for one file)"
         return None
+
+
+def _mode_problem(entry: DiffEntry) -> str | None:
+    """Why a staged change's modes make it unfit for an automatic fix, if they do."""
+    if _SYMLINK in (entry.old_mode, entry.new_mode):
+        return "symlink (mode 120000) in the diff"
+    if _GITLINK in (entry.old_mode, entry.new_mode):
+        return "submodule (mode 160000) in the diff"
+    if _NO_MODE not in (entry.old_mode, entry.new_mode) and entry.old_mode != entry.new_mode:
+        return f"mode change {entry.old_mode} -> {entry.new_mode}"
+    if entry.old_mode == _NO_MODE and entry.new_mode == _EXECUTABLE:
+        return "new executable file"
+    return None
+
+
+def final_diff_verdicts(guard: PathGuard, entries: Iterable[DiffEntry]) -> list[GuardVerdict]:
+    """The refusals in a fix's final staged diff: every side of every change, its modes, links on disk.
+
+    Both sides of renames and copies and deleted paths are checked against the guard (moving a
+    protected file away or deleting it writes it too); symlinks, submodules, mode changes and new
+    executables are refused outright, as is a changed file with more than one hard link.
+    An empty list means the diff may be committed.
+    """
+    refused: list[GuardVerdict] = []
+    for entry in entries:
+        mode = _mode_problem(entry)
+        if mode is not None:
+            refused.append(GuardVerdict(entry.path, PathRuling.REFUSED, mode))
+            continue
+        for path in entry.paths:
+            verdict = guard.check(path)
+            if verdict.refused:
+                refused.append(verdict)
+    return refused

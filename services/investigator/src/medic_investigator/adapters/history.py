@@ -96,10 +96,19 @@ async def _commit(repo: Repository, sha: str, *, file: str) -> CommitInfo:
     meta = await repo.git("show", "-s", f"--format={fmt}", sha)
     full, author, date, subject, parents = (meta.stdout.strip().split(_SEP) + [""] * 5)[:5]
     diff = await repo.git("show", "--format=", "--unified=0", "--no-color", full, "--", file, check=False)
-    status = await repo.git("show", "--format=", "--name-status", "--no-renames", full, check=False)
-    files = tuple((parts[0][:1], parts[-1]) for parts in (ln.split("\t") for ln in status.stdout.splitlines()) if len(parts) >= 2)
-    others = await repo.git("show", "--format=", "--unified=0", "--no-color", full, "--", ".", f":(exclude){file}", check=False)
-    other_removed = tuple(ln[1:] for ln in others.stdout.splitlines() if ln.startswith("-") and not ln.startswith("---"))
+    status = await repo.git("show", "--format=", "--name-status", "--no-renames", "-z", full, check=False)
+    # -z: names arrive unquoted (tabs, non-ASCII), as status NUL path NUL pairs
+    fields = status.stdout.lstrip("\n").split("\0")
+    files = tuple((fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2) if fields[i] and fields[i + 1])
+    # The other files by name, not by an ":(exclude)" pathspec: pathspecs are literal (the file name is untrusted).
+    other_files = [path for _, path in files if path != file][:500]
+    others = (
+        await repo.git("show", "--format=", "--unified=0", "--no-color", "--no-renames", full, "--", *other_files, check=False)
+        if other_files
+        else None
+    )
+    lines = others.stdout.splitlines() if others is not None else []
+    other_removed = tuple(ln[1:] for ln in lines if ln.startswith("-") and not ln.startswith("---"))
     return CommitInfo(
         sha=full,
         author=author,

@@ -6,7 +6,9 @@ refuses anything that lands outside the checkout or inside ``.git``. Paths in er
 LLM tool calls are attacker-influenced, so this check is code, never a prompt instruction.
 
 Git runs as a subprocess with a timeout and a scrubbed environment (no pager, no prompts, no
-system or global config that could run helpers).
+system or global config that could run helpers) and :mod:`medic_forge.git`'s hardening: no
+hooks, fsmonitor, external diff or textconv drivers, and literal pathspecs, since a path from a
+stack frame reaches git as a pathspec.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import shutil
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from medic_forge.git import hardened_args, hardened_argv, hardened_env
 
 from ..domain.errors import PathOutsideRepository, RepositoryUnavailable
 
@@ -51,31 +55,18 @@ class GrepHit:
 
 def _git_env() -> dict[str, str]:
     """A minimal environment: no credentials helpers, no pager, no prompts, no user/system config."""
-    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"}}
-    keep.update(
-        {
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_PAGER": "cat",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_OPTIONAL_LOCKS": "0",
-            "LC_ALL": "C.UTF-8",
-        }
-    )
+    keep = hardened_env({k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"}})
+    keep.update({"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C.UTF-8"})
     return keep
 
 
 async def run_git(cwd: Path, *args: str, timeout_s: float = 30.0, check: bool = True) -> GitResult:
     """Run ``git -C cwd args`` with a timeout; raise :class:`RepositoryUnavailable` on failure when ``check``."""
     proc = await asyncio.create_subprocess_exec(
-        "git",
-        "-c",
-        "core.fsmonitor=false",
-        "-c",
-        "core.hooksPath=/dev/null",
+        *hardened_argv(),
         "-C",
         str(cwd),
-        *args,
+        *hardened_args(args),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

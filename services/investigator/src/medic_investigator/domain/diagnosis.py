@@ -5,11 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from medic_contracts import Evidence, ExceptionInfo, FixStrategy, StackFrame, TokenUsage
+from medic_contracts import CODE_EVIDENCE_KINDS, Evidence, ExceptionInfo, FixStrategy, StackFrame, TokenUsage
 
 from .code import CodeContext
 
-__all__ = ["Diagnosis", "Investigation", "SuspectSummary"]
+__all__ = ["Diagnosis", "Investigation", "SuspectSummary", "model_evidence_kind"]
+
+
+def model_evidence_kind(kind: str) -> str:
+    """The kind recorded for evidence a model cited: never one of the code-derived kinds.
+
+    The implementer lets only code-derived evidence (stack frames, blame, history) widen the files a
+    fix may touch without approval, so a model saying ``stack_frame`` gets ``model_stack_frame``.
+    """
+    cleaned = kind.strip()[:40] or "code"
+    return f"model_{cleaned}"[:40] if cleaned in CODE_EVIDENCE_KINDS else cleaned
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from medic_runtime import Redactor
 from ..adapters.database import ReadOnlyDatabase
 from ..adapters.repo import Repository
 from ..adapters.store import SpendLedger
-from ..domain.diagnosis import Diagnosis, Investigation
+from ..domain.diagnosis import Diagnosis, Investigation, model_evidence_kind
 from ..domain.errors import BudgetExceeded, InvestigationError, ProviderRefused, ProviderUnavailable
 from ..domain.sql_guard import QueryAttempt
 from ..domain.untrusted import fence, truncate
@@ -456,7 +456,7 @@ class ClaudeProvider:
                     )
                 )
         for item in finding.evidence:
-            evidence.append(Evidence(kind=item.kind[:40] or "code", summary=item.summary[:1000], source=item.source))
+            evidence.append(Evidence(kind=model_evidence_kind(item.kind), summary=item.summary[:1000], source=item.source))
         needs_human = finding.fix_strategy == FixStrategy.NEEDS_HUMAN or finding.fixability < self.section.needs_human_below
         return Diagnosis(
             root_cause=finding.root_cause,
