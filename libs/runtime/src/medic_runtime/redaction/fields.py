@@ -56,7 +56,7 @@ def is_sensitive_key(key: str, *, in_query: bool = False) -> bool:
 # Values that name where a secret comes from rather than being one: code keeps them readable.
 _REFERENCE = re.compile(
     r"^(?:process\.env\b|os\.environ\b|os\.getenv\b|getenv\b|env\(|ENV\[|\$\{|\$[A-Z_]|settings\.|config\.|"
-    r"self\.|this\.|import\.meta\.env\b|Deno\.env\b|None$|null$|nil$|undefined$|true$|false$|True$|False$|\[REDACTED)"
+    r"self\.|this\.|import\.meta\.env\b|Deno\.env\b|[|>][-+]?$|None$|null$|nil$|undefined$|true$|false$|True$|False$|\[REDACTED)"
 )
 
 
