@@ -16,10 +16,8 @@ __all__ = ["UNREADABLE_NAMES", "path_unreadable"]
 #: Path components (directory or file names) that make a path unreadable.
 UNREADABLE_NAMES: tuple[str, ...] = (
     ".git",
-    ".env",
-    ".env.*",
+    ".env*",
     "*.env",
-    ".envrc",
     ".npmrc",
     ".yarnrc",
     ".yarnrc.yml",
