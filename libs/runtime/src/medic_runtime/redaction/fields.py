@@ -83,7 +83,7 @@ KEYED_PAIR = re.compile(
       | '(?P<v3>(?:[^'\\\n]|\\.)*)'
       | `(?P<v4>[^`]*)`
       | [|>][-+]?[ \t]*\r?\n(?P<v5>(?:[ \t]+[^\n]*(?:\n|\Z))+)   # a YAML block scalar
-      | (?P<v6>(?:(?!%26)[^\s"'&,;}\]<>)`])+)
+      | (?P<v6>(?![{\[])(?:(?!%26)[^\s"'&,;}\]<>)`])+)   # a bare scalar, not a nested object or list
     )
     """,
     re.VERBOSE,

@@ -18,6 +18,7 @@ from typing import Any
 
 from .fields import FIELD_KEYWORDS, HEADER_PAIR, KEYED_PAIR, LIST_PAIR, is_sensitive_key, value_is_reference
 from .rules import PII_RULES, TOKEN_RULES, RedactionRule, detect_secrets_rules
+from .structured import sensitive_leaves
 
 __all__ = ["DEFAULT_RULES", "PII_RULES", "Redactor", "default_rules"]
 
@@ -180,13 +181,18 @@ class Redactor:
             out = out[:limit] + f"…[truncated {len(out) - limit} chars]"
         return out
 
-    def file_body(self, body: str) -> str:
+    def file_body(self, body: str, path: str | None = None) -> str:
         """Redact a whole file before any of it is shown to a model: never truncated, line count kept.
 
         A file is redacted whole, not line by line, so that a key block, a YAML block scalar or a value
-        written on the line after its key is seen as one.
+        written on the line after its key is seen as one. With a ``path`` naming a JSON or YAML file,
+        values below a sensitive key (``{"SECRET": {"value": "..."}}``) go too.
         """
-        return self._redact(body)
+        out = body
+        if path is not None:
+            for pattern in sensitive_leaves(body, path):
+                out = pattern.sub(lambda m: _label("sensitive_key", m.group(0)), out)
+        return self._redact(out)
 
     def value(self, value: Any, *, key: str | None = None, depth: int = 0) -> Any:
         """Redact a JSON-like value recursively; values under sensitive keys are replaced whole.

@@ -221,7 +221,7 @@ class ClaudeFixer:
         file = workspace / path
         if not file.is_file():
             return {"status": "error", "error": f"{path}: no such file"}
-        lines = redactor.file_body(file.read_text(errors="replace")).splitlines()[:2000]
+        lines = redactor.file_body(file.read_text(errors="replace"), path).splitlines()[:2000]
         return {"status": "ok", "data": "\n".join(f"{i:>5}  {line}" for i, line in enumerate(lines, 1))}
 
     async def _call(

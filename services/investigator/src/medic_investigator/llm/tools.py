@@ -238,7 +238,7 @@ class ToolBox:
 
     def _redacted_lines(self, path: str) -> list[str]:
         """A readable file's lines after whole-file redaction (line numbers stay true)."""
-        return self.redactor.file_body(self.repo.read_text(path)).splitlines()
+        return self.redactor.file_body(self.repo.read_text(path), path).splitlines()
 
     async def _read_file(self, params: dict[str, Any]) -> dict[str, Any]:
         path = self._guard(str(params["path"]))
@@ -300,7 +300,7 @@ class ToolBox:
         sha, line_no = "", 0
         # The text of a blamed line is taken from the redacted file body at the investigated commit.
         show = await self.repo.git("show", f"{self.repo.commit or 'HEAD'}:{path}", check=False)
-        body = self.redactor.file_body(show.stdout).splitlines() if show.returncode == 0 else []
+        body = self.redactor.file_body(show.stdout, path).splitlines() if show.returncode == 0 else []
         for raw in result.stdout.splitlines():
             if raw.startswith("\t"):
                 lines.append({"line": line_no, "sha": sha, "text": _line(body, line_no)})
