@@ -181,9 +181,9 @@ def _from_item(item: ast.Node, scope: _Scope) -> tuple[Relation, list[Relation]]
         sub = scope if item.lateral else _Scope(scope.catalog, scope.schema, scope.redacted, dict(scope.ctes), [], scope.outer)
         if not isinstance(item.subquery, ast.SelectStmt):
             raise LineageUnknown("a derived table that is not a SELECT")
-        columns = tuple(_select(item.subquery, sub))
+        selected = tuple(_select(item.subquery, sub))
         alias = str(item.alias.aliasname) if item.alias else "?subquery?"
-        rel = Relation(alias, _renamed(columns, _names(item.alias.colnames) if item.alias else []))
+        rel = Relation(alias, _renamed(selected, _names(item.alias.colnames) if item.alias else []))
         return rel, [rel]
     if isinstance(item, ast.RangeFunction):
         # A function in FROM sees the items before it (implicitly LATERAL); its output shape is not known.
@@ -191,7 +191,7 @@ def _from_item(item: ast.Node, scope: _Scope) -> tuple[Relation, list[Relation]]
         alias = str(item.alias.aliasname) if item.alias else _function_name(item)
         rel = Relation(alias, None, taint)
         return rel, [rel]
-    if isinstance(item, ast.JoinExpr):
+    if isinstance(item, ast.JoinExpr) and item.larg is not None and item.rarg is not None:
         left, left_named = _from_item(item.larg, scope)
         right, right_named = _from_item(item.rarg, scope.child(ranges=[*scope.ranges, *left_named]))
         using = _names(item.usingClause)
