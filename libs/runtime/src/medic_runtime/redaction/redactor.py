@@ -22,6 +22,7 @@ from .structured import sensitive_leaves
 
 __all__ = ["DEFAULT_RULES", "PII_RULES", "Redactor", "default_rules"]
 
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 _VALUE_GROUPS = ("v1", "v2", "v3", "v4", "v5", "v6")
 _MARK = "[REDACTED:"
 
@@ -160,15 +161,16 @@ class Redactor:
             if literal:
                 out = out.replace(literal, f"{_MARK}configured_secret]")
         lowered = out.lower()
+        digits = len(out) - len(out.translate(_NO_DIGITS))
         for rule in self.rules:
-            if rule.keywords and not any(k in lowered for k in rule.keywords):
+            if rule.min_digits > digits or (rule.keywords and not any(k in lowered for k in rule.keywords)):
                 continue
             out = _rule_sub(rule, out)
         if self.field_rules and any(k in lowered for k in FIELD_KEYWORDS):
             out = _keyed_pairs(out, lowered)
         # Personal data last: a password that happens to look like a phone number is named as a password.
         for rule in self.pii_rules:
-            if rule.keywords and not any(k in lowered for k in rule.keywords):
+            if rule.min_digits > digits or (rule.keywords and not any(k in lowered for k in rule.keywords)):
                 continue
             out = _rule_sub(rule, out)
         return out

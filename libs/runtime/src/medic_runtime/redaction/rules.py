@@ -27,19 +27,27 @@ __all__ = ["PII_RULES", "TOKEN_RULES", "RedactionRule", "detect_secrets_rules", 
 class RedactionRule:
     """A named pattern; group ``secret`` (else group 1, else the whole match) is replaced.
 
-    ``keywords`` gate the rule (empty: always run); ``valid`` confirms a candidate (checksums).
+    ``keywords`` gate the rule (empty: always run), so does ``min_digits`` (a card number cannot hide
+    in text with fewer than 13 digits); ``valid`` confirms a candidate (checksums).
     """
 
     name: str
     pattern: re.Pattern[str]
     keywords: tuple[str, ...] = ()
     valid: Callable[[str], bool] | None = field(default=None, compare=False)
+    min_digits: int = 0
 
 
 def _rule(
-    name: str, pattern: str, keywords: tuple[str, ...] = (), flags: int = 0, valid: Callable[[str], bool] | None = None
+    name: str,
+    pattern: str,
+    keywords: tuple[str, ...] = (),
+    *,
+    flags: int = 0,
+    valid: Callable[[str], bool] | None = None,
+    min_digits: int = 0,
 ) -> RedactionRule:
-    return RedactionRule(name, re.compile(pattern, flags), keywords, valid)
+    return RedactionRule(name, re.compile(pattern, flags), keywords, valid, min_digits)
 
 
 def luhn_ok(candidate: str) -> bool:
@@ -133,12 +141,12 @@ TOKEN_RULES: tuple[RedactionRule, ...] = (
 #: Personal data. Candidates with a checksum (cards, IBANs) are confirmed before they are replaced.
 PII_RULES: tuple[RedactionRule, ...] = (
     # Issuer prefixes 2-6 only: epoch-millisecond timestamps (13 digits starting with 1) are not cards.
-    _rule("credit_card", rf"(?<![\d.-])[2-6]\d{{3}}(?:{_SEP}\d){{9,15}}(?![\d])", valid=luhn_ok),
-    _rule("iban", r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b", valid=iban_ok),
+    _rule("credit_card", rf"(?<![\d.-])[2-6]\d{{3}}(?:{_SEP}\d){{9,15}}(?![\d])", valid=luhn_ok, min_digits=13),
+    _rule("iban", r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b", valid=iban_ok, min_digits=4),
     _rule("email", r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", ("@", "%40")),
-    _rule("phone", r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w])", ("+",)),
-    _rule("phone", r"(?<!\w)\(\d{3}\)\s?\d{3}[ .-]\d{4}(?!\w)", ("(",)),
-    _rule("phone", r"(?<![\w.-])\d{3}[.-]\d{3}[.-]\d{4}(?![\w.-])"),
+    _rule("phone", r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w])", ("+",), min_digits=7),
+    _rule("phone", r"(?<!\w)\(\d{3}\)\s?\d{3}[ .-]\d{4}(?!\w)", ("(",), min_digits=10),
+    _rule("phone", r"(?<![\w.-])\d{3}[.-]\d{3}[.-]\d{4}(?![\w.-])", min_digits=10),
 )
 
 # detect-secrets plugins whose shapes Medic covers itself, or that are not secrets in telemetry
@@ -170,6 +178,10 @@ _PLUGIN_KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Digits each plugin's shortest match needs (Telegram's bot id, Discord's snowflake in base64 has none).
+_PLUGIN_DIGITS: dict[str, int] = {"TelegramBotTokenDetector": 8, "MailchimpDetector": 1}
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", name.removesuffix("Detector")).lower()
 
@@ -192,5 +204,7 @@ def detect_secrets_rules() -> tuple[RedactionRule, ...]:
             if name in _SKIPPED_PLUGINS:
                 continue
             for pattern in cls().denylist:
-                rules.append(RedactionRule(_snake(name), pattern, _PLUGIN_KEYWORDS.get(name, ())))
+                rules.append(
+                    RedactionRule(_snake(name), pattern, _PLUGIN_KEYWORDS.get(name, ()), min_digits=_PLUGIN_DIGITS.get(name, 0))
+                )
     return tuple(rules)
