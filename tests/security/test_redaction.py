@@ -92,6 +92,8 @@ SHAPES: dict[str, tuple[str, str]] = {
     "rsa private key": (PEM, "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo"),
     "pgp private key": (PGP, "lQOYBF0dGvkBCADo8pqQqgkqkYkPqs"),
     "key block in json": (json.dumps({"private_key": PEM.replace("RSA ", "")}), "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo"),
+    "key line logged alone": ("MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo6tUqpTbCqK1b2mM3xQk9eRj+Zb0Q", "u1SU1LfVLPHCozMxH2Mo"),
+    "token of an unknown issuer": ("vendor said: zQ81aBcD9xYz0123kLmN4567pQrS8901tUvWxY23Ab", "zQ81aBcD9xYz0123kLmN"),
     "key block cut off": ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA", "b3BlbnNzaC1rZXktdjEAAAAA"),
     # ---- personal data -------------------------------------------------------------------------
     "email": ("contact jane.doe@example.com now", "jane.doe@example.com"),

@@ -207,4 +207,25 @@ def detect_secrets_rules() -> tuple[RedactionRule, ...]:
                 rules.append(
                     RedactionRule(_snake(name), pattern, _PLUGIN_KEYWORDS.get(name, ()), min_digits=_PLUGIN_DIGITS.get(name, 0))
                 )
+    rules.append(_high_entropy_rule())
     return tuple(rules)
+
+
+def _high_entropy_rule() -> RedactionRule:
+    """Long base64-alphabet runs above detect-secrets' entropy limit: tokens of unknown issuers, key lines.
+
+    This is what catches a private key logged one line per record (no BEGIN line in sight) and any
+    credential no prefix rule knows. Mixed case and a digit are required as well, so identifiers and
+    paths, whose entropy is low anyway, are never candidates.
+    """
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
+
+    plugin = Base64HighEntropyString()
+
+    def valid(candidate: str) -> bool:
+        body = candidate.rstrip("=")
+        mixed = any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body)
+        return mixed and plugin.calculate_shannon_entropy(body) > plugin.entropy_limit
+
+    pattern = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}(?![A-Za-z0-9+/=_-])")
+    return RedactionRule("high_entropy_string", pattern, valid=valid, min_digits=1)
