@@ -23,6 +23,8 @@ from .structured import sensitive_leaves
 __all__ = ["DEFAULT_RULES", "PII_RULES", "Redactor", "default_rules"]
 
 _NO_DIGITS = str.maketrans("", "", "0123456789")
+# ASCII-only lowering keeps every index where it was (str.lower can lengthen some non-ASCII letters).
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _VALUE_GROUPS = ("v1", "v2", "v3", "v4", "v5", "v6")
 _MARK = "[REDACTED:"
 
@@ -109,7 +111,7 @@ def _keyed_scan(text: str) -> str:
     # sensitive pair inside its value.
     parts: list[str] = []
     done = 0
-    for start in _pair_starts(text, text.lower()):
+    for start in _pair_starts(text, text.translate(_ASCII_LOWER)):
         if start < done:
             continue
         match = KEYED_PAIR.match(text, start)
