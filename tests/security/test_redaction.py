@@ -154,6 +154,12 @@ def test_redacting_twice_changes_nothing_more() -> None:
     assert Redactor().text(once, max_length=100_000) == once
 
 
+def test_pairs_in_structured_values_are_redacted_by_name_but_sentences_are_not_names() -> None:
+    out = Redactor().value({"query": [["code", "zq81abcd9xyz"], ["page", "2"]], "lines": ["bad password", "retry later"]})
+    assert out["query"] == [["code", "[REDACTED:sensitive_key]"], ["page", "2"]]
+    assert out["lines"] == ["bad password", "retry later"]
+
+
 def test_checksums_decide_cards_and_ibans() -> None:
     assert luhn_ok("4111 1111 1111 1111") and not luhn_ok("4111 1111 1111 1112")
     assert iban_ok("GB82WEST12345698765432") and not iban_ok("GB82WEST12345698765433")

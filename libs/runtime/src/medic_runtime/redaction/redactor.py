@@ -27,6 +27,8 @@ _NO_DIGITS = str.maketrans("", "", "0123456789")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _VALUE_GROUPS = ("v1", "v2", "v3", "v4", "v5", "v6")
 _MARK = "[REDACTED:"
+# What the first item of a ``[name, value]`` pair looks like: a bare name, not a sentence.
+_BARE_KEY = re.compile(r"^[A-Za-z_$@][A-Za-z0-9_.$@-]{0,80}$")
 
 
 @cache
@@ -213,7 +215,12 @@ class Redactor:
         if isinstance(value, Mapping):
             return {self.text(str(k), max_length=200): self.value(v, key=str(k), depth=depth + 1) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
-            if len(value) == 2 and isinstance(value[0], str) and is_sensitive_key(value[0], in_query=True):
+            if (
+                len(value) == 2
+                and isinstance(value[0], str)
+                and _BARE_KEY.match(value[0])
+                and is_sensitive_key(value[0], in_query=True)
+            ):
                 return [value[0], f"{_MARK}sensitive_key]" if value[1] not in (None, "") else value[1]]
             return [self.value(v, depth=depth + 1) for v in value]
         return value
