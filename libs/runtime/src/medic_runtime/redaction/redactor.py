@@ -23,6 +23,7 @@ from .structured import sensitive_leaves
 __all__ = ["DEFAULT_RULES", "PII_RULES", "Redactor", "default_rules"]
 
 _NO_DIGITS = str.maketrans("", "", "0123456789")
+_FIELD_SET = frozenset(FIELD_KEYWORDS)
 # ASCII-only lowering keeps every index where it was (str.lower can lengthen some non-ASCII letters).
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _VALUE_GROUPS = ("v1", "v2", "v3", "v4", "v5", "v6")
@@ -158,6 +159,14 @@ class Redactor:
     max_length: int = 20_000
     extra_literals: tuple[str, ...] = field(default=())
     field_rules: bool = True
+    _keywords: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _gates: tuple[tuple[RedactionRule, frozenset[str]], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every keyword is looked for once per text; each rule then asks only "was one of mine there?".
+        gates = tuple((rule, frozenset(rule.keywords)) for rule in (*self.rules, *self.pii_rules))
+        self._gates = gates
+        self._keywords = tuple(sorted({k for _, kws in gates for k in kws} | set(FIELD_KEYWORDS)))
 
     def _redact(self, value: str) -> str:
         out = value
@@ -165,18 +174,18 @@ class Redactor:
             if literal:
                 out = out.replace(literal, f"{_MARK}configured_secret]")
         lowered = out.lower()
+        present = {k for k in self._keywords if k in lowered}
         digits = len(out) - len(out.translate(_NO_DIGITS))
-        for rule in self.rules:
-            if rule.min_digits > digits or (rule.keywords and not any(k in lowered for k in rule.keywords)):
+        pii_from = len(self.rules)
+        for index, (rule, keywords) in enumerate(self._gates):
+            if index == pii_from and self.field_rules and not present.isdisjoint(_FIELD_SET):
+                # Personal data after the keyed pairs: a password that looks like a phone number is named a password.
+                out = _keyed_pairs(out, lowered)
+            if rule.min_digits > digits or (keywords and present.isdisjoint(keywords)):
                 continue
             out = _rule_sub(rule, out)
-        if self.field_rules and any(k in lowered for k in FIELD_KEYWORDS):
+        if pii_from == len(self._gates) and self.field_rules and not present.isdisjoint(_FIELD_SET):
             out = _keyed_pairs(out, lowered)
-        # Personal data last: a password that happens to look like a phone number is named as a password.
-        for rule in self.pii_rules:
-            if rule.min_digits > digits or (rule.keywords and not any(k in lowered for k in rule.keywords)):
-                continue
-            out = _rule_sub(rule, out)
         return out
 
     def text(self, value: str, *, max_length: int | None = None) -> str:
