@@ -3,7 +3,9 @@
 The model gets four tools — ``read_file``, ``edit_file`` (an exact, unique search/replace inside
 the worktree), ``run_tests`` and ``finish`` — and no shell. Every path goes through the
 :class:`~medic_implementer.domain.guard.PathGuard`; a refused write is returned to the model as a
-structured error and audited. Test failures are fed back; the loop stops after ``max_attempts``
+structured error and audited. What the model may read is the investigator's readable set
+(:func:`medic_runtime.redaction.path_unreadable`: secrets files and git internals never), and every
+file body it is shown is redacted whole first. Test failures are fed back; the loop stops after ``max_attempts``
 test runs, ``max_steps`` model calls (the last one without tools), or when the per-issue budget is
 spent. Identical repeated tool calls are refused. Diagnosis text is fenced as untrusted.
 """
@@ -19,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from medic_contracts import ActionStatus, DiagnosisReady, FixStrategy, TokenUsage
+from medic_runtime import Redactor
+from medic_runtime.redaction import path_unreadable
 
-from ..domain.guard import PathGuard, glob_matches
+from ..domain.guard import PathGuard
 from .testrun import TestRun
 
 __all__ = ["TOOLS", "ClaudeFixer"]
@@ -29,8 +33,6 @@ log = logging.getLogger("medic.implementer.claude")
 
 Audit = Callable[[str, ActionStatus, str, dict[str, Any]], None]
 
-# Never shown to the model, even read-only: secrets and git internals.
-_UNREADABLE = (".env*", "**/.env*", ".git", ".git/**", "**/*.pem", "**/*.key", "**/id_rsa*", "**/id_ed25519*")
 
 TOOLS: list[dict[str, Any]] = [
     {
@@ -100,8 +102,10 @@ class ClaudeFixer:
         max_tokens: int = 4096,
         budget_usd: float = 2.0,
         timeout_s: float = 120.0,
+        redactor: Redactor | None = None,
     ) -> None:
         self.api_key = api_key
+        self.redactor = redactor or Redactor()
         self.model = model
         self.base_url = base_url
         self.max_attempts = max_attempts
@@ -187,7 +191,7 @@ class ClaudeFixer:
         for item in diagnosis.evidence[:8]:
             parts.append(f"Evidence ({item.kind}): {_fence(item.summary + (': ' + item.detail if item.detail else ''), 1500)}")
         if diagnosis.affected_file:
-            shown = self._read(diagnosis.affected_file, workspace, guard)
+            shown = self._read(diagnosis.affected_file, workspace, guard, self.redactor)
             if "data" in shown:
                 parts.append(f"Contents of {diagnosis.affected_file}:\n{shown['data']}")
         return "\n".join(parts)
@@ -208,8 +212,8 @@ class ClaudeFixer:
         session.cost_usd += (inp * price_in + cache_write * price_in * 1.25 + cache_read * price_in * 0.1 + out * price_out) / 1e6
 
     @staticmethod
-    def _read(path: str, workspace: Path, guard: PathGuard) -> dict[str, Any]:
-        if any(glob_matches(p, path) for p in _UNREADABLE):
+    def _read(path: str, workspace: Path, guard: PathGuard, redactor: Redactor) -> dict[str, Any]:
+        if path_unreadable(path):
             return {"status": "error", "error": f"{path}: not readable (secrets or git internals)"}
         verdict = guard.check(path)
         if verdict.refused and not verdict.reason.startswith("protected path"):
@@ -217,7 +221,7 @@ class ClaudeFixer:
         file = workspace / path
         if not file.is_file():
             return {"status": "error", "error": f"{path}: no such file"}
-        lines = file.read_text(errors="replace").splitlines()[:2000]
+        lines = redactor.file_body(file.read_text(errors="replace"), path).splitlines()[:2000]
         return {"status": "ok", "data": "\n".join(f"{i:>5}  {line}" for i, line in enumerate(lines, 1))}
 
     async def _call(
@@ -236,7 +240,7 @@ class ClaudeFixer:
             return {"status": "error", "error": "identical call already made; change something first"}
         session.calls.add(signature)
         if name == "read_file":
-            return self._read(str(args.get("path", "")), workspace, guard)
+            return self._read(str(args.get("path", "")), workspace, guard, self.redactor)
         if name == "edit_file":
             return self._edit(args, session, workspace, guard, audit)
         if name == "run_tests":
@@ -283,6 +287,8 @@ class ClaudeFixer:
             return {"status": "error", "error": f"{path}: no such file"}
         text = file.read_text(errors="replace")
         count = text.count(search)
+        if count == 0 and "[REDACTED:" in search:
+            return {"status": "error", "error": f"{path} was shown redacted: choose a search text without redacted parts"}
         if count != 1:
             return {"status": "error", "error": f"search text found {count} times in {path}; it must match exactly once"}
         file.write_text(text.replace(search, replace, 1))

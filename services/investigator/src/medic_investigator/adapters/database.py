@@ -15,7 +15,11 @@ read-only too) that is always rolled back, with ``statement_timeout`` and ``lock
 ``search_path`` pinned. Before anything runs, :mod:`..domain.sql_guard` must accept the text; then the
 catalog must show every named function as a built-in immutable/stable one, and ``EXPLAIN (VERBOSE)``
 must show only allow-listed relations (views are expanded there, so a view cannot smuggle a table in).
-Rows are fetched through a cursor up to the row limit and redacted before anyone sees them.
+Rows are fetched through a cursor up to the row limit and redacted before anyone sees them: a value is
+replaced when its column is named in ``redact_columns`` *or derives from one* (aliases, functions,
+casts, subqueries, CTEs, ``SELECT *``, whole-row references, aggregates: :mod:`..domain.sql_lineage`,
+over the allow-listed relations' columns read from the catalog, views through their definitions); a
+statement whose lineage cannot be followed is refused.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from ..domain.sql_guard import (
     plan_relations,
     refusals,
 )
+from ..domain.sql_lineage import LineageColumn, LineageUnknown, base_columns, output_lineage
 
 __all__ = ["DatabaseSection", "IndexInfo", "QueryResult", "ReadOnlyDatabase"]
 
@@ -231,8 +236,13 @@ class ReadOnlyDatabase:
                     raise QueryRefused(
                         f"the plan reads tables off the allow-list: {', '.join(outside)} (allowed: {self.allow.describe()})"
                     )
+                lineage = await self._lineage(conn, sql)
                 statement = await conn.prepare(sql)
                 columns = tuple(a.name for a in statement.get_attributes())
+                if len(lineage) != len(columns):
+                    raise QueryRefused(
+                        "cannot tell which output columns derive from redacted columns: name the columns explicitly"
+                    )
                 cursor = await statement.cursor()
                 records = await cursor.fetch(self.section.row_limit + 1)
         except asyncpg.QueryCanceledError:
@@ -245,7 +255,7 @@ class ReadOnlyDatabase:
             raise QueryFailed(f"{exc.sqlstate}: {self.redactor.text(str(exc), max_length=500)}") from None
         except (OSError, asyncpg.InterfaceError) as exc:
             raise QueryFailed(f"database connection failed: {type(exc).__name__}", kind="unavailable") from None
-        rows = [self._redacted(columns, record) for record in records[: self.section.row_limit]]
+        rows = [self._redacted(columns, lineage, record) for record in records[: self.section.row_limit]]
         return QueryResult(
             columns=columns,
             rows=rows,
@@ -254,11 +264,64 @@ class ReadOnlyDatabase:
             relations=tuple(sorted(f"{s}.{n}" for s, n in read)),
         )
 
-    def _redacted(self, columns: Sequence[str], record: asyncpg.Record) -> dict[str, Any]:
+    async def _catalog(self, conn: asyncpg.Connection) -> dict[tuple[str, str], tuple[LineageColumn, ...]]:
+        """The allow-listed relations' columns, in order, each marked with the redacted columns it derives from."""
+        schemas = sorted({s for s, _ in self.allow.tables})
+        names = sorted({n for _, n in self.allow.tables})
+        rows = await conn.fetch(
+            "SELECT n.nspname::text AS nspname, c.relname::text AS relname, c.relkind::text AS relkind, "
+            "a.attname::text AS attname, CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef "
+            "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+            "WHERE n.nspname = ANY($1::text[]) AND c.relname = ANY($2::text[]) ORDER BY n.nspname, c.relname, a.attnum",
+            schemas,
+            names,
+        )
+        columns: dict[tuple[str, str], list[str]] = {}
+        views: dict[tuple[str, str], str] = {}
+        for r in rows:
+            key = (r["nspname"], r["relname"])
+            if key not in self.allow.tables:
+                continue
+            columns.setdefault(key, []).append(r["attname"])
+            if r["viewdef"]:
+                views[key] = r["viewdef"]
+        catalog = {key: base_columns(key[1], cols, self._redact_columns) for key, cols in columns.items() if key not in views}
+        # A view's columns derive from what its definition selects (views over views: a few rounds).
+        pending = dict(views)
+        for _ in range(4):
+            for key, definition in list(pending.items()):
+                try:
+                    derived = output_lineage(definition, catalog=catalog, schema=key[0], redacted=self._redact_columns)
+                except LineageUnknown:
+                    continue
+                named = base_columns(key[1], columns[key], self._redact_columns)
+                catalog[key] = tuple(
+                    LineageColumn(n.name, n.sources | (derived[i].sources if i < len(derived) else frozenset()))
+                    for i, n in enumerate(named)
+                )
+                del pending[key]
+        for key in pending:  # not followed: every column of the view counts as redacted
+            catalog[key] = tuple(LineageColumn(n, frozenset({f"{key[1]}.*"})) for n in columns[key])
+        return catalog
+
+    async def _lineage(self, conn: asyncpg.Connection, sql: str) -> tuple[LineageColumn, ...]:
+        """Which output columns of ``sql`` derive from redacted columns; refused when it cannot be followed."""
+        try:
+            return output_lineage(
+                sql, catalog=await self._catalog(conn), schema=self.section.schema_name, redacted=self._redact_columns
+            )
+        except LineageUnknown as exc:
+            raise QueryRefused(f"cannot follow column lineage ({exc.reason}); name the output columns explicitly") from None
+
+    def _redacted(self, columns: Sequence[str], lineage: Sequence[LineageColumn], record: asyncpg.Record) -> dict[str, Any]:
         row: dict[str, Any] = {}
-        for name, value in zip(columns, record.values(), strict=True):
+        for name, derived, value in zip(columns, lineage, record.values(), strict=True):
             if value is not None and name.lower() in self._redact_columns:
                 row[name] = f"[REDACTED:{name.lower()}]"
+            elif value is not None and derived.sources:
+                qualified = sorted(s for s in derived.sources if "." in s) or sorted(derived.sources)
+                row[name] = f"[REDACTED:derived from {', '.join(qualified)}]"
             else:
                 row[name] = self.redactor.value(_json_value(value), key=name)
         return row

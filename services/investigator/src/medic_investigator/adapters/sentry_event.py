@@ -154,13 +154,15 @@ def issue_from_sentry_event(
         request=RequestContext(
             method=_text(request.get("method")),
             url=redactor.text(str(request.get("url") or ""), max_length=2000) or None,
-            query=redactor.text(str(request.get("query_string") or ""), max_length=2000) or None,
-            body=redactor.text(str(request.get("data"))[:2000], max_length=2000) if request.get("data") else None,
+            # Pairs and bodies are redacted by key first (``[["token", "v"]]``), then as text.
+            query=redactor.text(str(redactor.value(request.get("query_string") or "")), max_length=2000) or None,
+            body=redactor.text(str(redactor.value(request.get("data")))[:2000], max_length=2000) if request.get("data") else None,
         )
         if request
         else None,
         release=_text(event.get("release")),
         commit_sha=_text(tags.get("commit")) or _text(tags.get("git_sha")),
         source="sentry",
-        tags={str(k): redactor.text(str(v), max_length=200) for k, v in tags.items()},
+        # Tags named like secrets are replaced whole and tag keys are redacted too, as in the watcher.
+        tags={k[:100]: redactor.text(v, max_length=200) for k, v in redactor.mapping(tags).items()},
     )

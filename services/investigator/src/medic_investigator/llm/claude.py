@@ -314,7 +314,8 @@ class ClaudeProvider:
             facts.append(f"- related: {truncate(hit, 200)}")
         for caller in inv.other_frames[:2]:
             facts.append(f"- caller {caller.file}:{caller.line}: {truncate(caller.statement.strip(), 160)}")
-        return "\n".join(facts)
+        # The facts quote repository code, which is a file body like any other: redacted before it is sent.
+        return self.redactor.text("\n".join(facts), max_length=8000)
 
     def _history(self, inv: Investigation) -> str:
         s = inv.suspect

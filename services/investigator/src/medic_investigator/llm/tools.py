@@ -3,8 +3,11 @@
 A tool never raises to the loop: it answers ``{"status": "ok"|"error"|"refused", "error", "data",
 "params"}`` so the model can correct itself. The allow-list is this module's :data:`TOOL_SPECS`;
 any other name is refused. Paths go through :meth:`Repository.resolve` (canonical, no symlink
-escapes, no ``.git``) and secret-bearing files are refused whatever the model is told. The same
-call twice in one investigation is refused (it cannot tell the model anything new).
+escapes, no ``.git``) and secret-bearing files are refused whatever the model is told (the rule is
+:func:`medic_runtime.redaction.path_unreadable`, shared with the fixer). Every other file body is
+redacted whole (:meth:`~medic_runtime.Redactor.file_body`) before any line of it is shown, through
+``read_file``, ``search_code`` or ``git_blame`` alike. The same call twice in one investigation is
+refused (it cannot tell the model anything new).
 
 ``query_database`` is offered only when the target's medic.toml has a ``[database]`` section: one
 read-only, allow-listed, time- and row-limited SELECT against the application's database
@@ -20,34 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medic_runtime import Redactor
+from medic_runtime.redaction import path_unreadable
 
 from ..adapters.database import ReadOnlyDatabase
 from ..adapters.repo import Repository
 from ..domain.errors import PathOutsideRepository, QueryFailed, RepositoryUnavailable
 from ..domain.sql_guard import QueryAttempt, QueryRefused
-from ..domain.untrusted import glob_match, truncate
+from ..domain.untrusted import truncate
 
-__all__ = ["SECRET_PATHS", "TOOL_NAMES", "TOOL_SPECS", "ToolBox", "ToolResult", "database_tool_spec"]
-
-#: Files the tools never read: they hold credentials, not code.
-SECRET_PATHS: tuple[str, ...] = (
-    ".env",
-    ".env.*",
-    "**/.env",
-    "**/.env.*",
-    "**/*.pem",
-    "**/*.key",
-    "**/id_rsa*",
-    "**/id_ed25519*",
-    "**/.npmrc",
-    "**/.pypirc",
-    "**/.netrc",
-    "**/credentials",
-    "**/credentials.json",
-    "**/secrets.*",
-    "**/*.p12",
-    "**/*.pfx",
-)
+__all__ = ["TOOL_NAMES", "TOOL_SPECS", "ToolBox", "ToolResult", "database_tool_spec"]
 
 TOOL_SPECS: list[dict[str, Any]] = [
     {
@@ -154,6 +138,11 @@ class ToolResult:
         return truncate(json.dumps(body, ensure_ascii=False, default=str), limit)
 
 
+def _line(lines: list[str], number: int) -> str:
+    """Line ``number`` (1-based) of ``lines``, cut to 300 characters; '' when out of range."""
+    return lines[number - 1][:300] if 0 < number <= len(lines) else ""
+
+
 def _int(value: Any, default: int) -> int:
     try:
         return max(int(value), 1)
@@ -185,7 +174,7 @@ class ToolBox:
 
     def _guard(self, path: str) -> str:
         relative = self.repo.relative(path)
-        if glob_match(relative, SECRET_PATHS):
+        if path_unreadable(relative):
             raise PathOutsideRepository(path, "secret-bearing files are not readable")
         return relative
 
@@ -247,9 +236,13 @@ class ToolBox:
         result = await self.database.query(sql)
         return result.as_data()
 
+    def _redacted_lines(self, path: str) -> list[str]:
+        """A readable file's lines after whole-file redaction (line numbers stay true)."""
+        return self.redactor.file_body(self.repo.read_text(path), path).splitlines()
+
     async def _read_file(self, params: dict[str, Any]) -> dict[str, Any]:
         path = self._guard(str(params["path"]))
-        lines = self.repo.lines(path)
+        lines = self._redacted_lines(path)
         start = _int(params.get("start_line"), 1)
         end = min(_int(params.get("end_line"), start + _MAX_LINES - 1), start + _MAX_LINES - 1, len(lines))
         return {
@@ -265,8 +258,16 @@ class ToolBox:
         where = params.get("path")
         paths = (self._guard(str(where)),) if where else ()
         hits = await self.repo.grep(query, max_hits=40, paths=paths)
-        visible = [h for h in hits if not glob_match(h.file, SECRET_PATHS)]
-        return {"query": query, "hits": [{"file": h.file, "line": h.line, "text": h.text} for h in visible]}
+        visible = [h for h in hits if not path_unreadable(h.file)]
+        files: dict[str, list[str]] = {}
+        for hit in visible:
+            if hit.file not in files:
+                try:
+                    files[hit.file] = self._redacted_lines(hit.file)
+                except (OSError, ValueError, PathOutsideRepository):
+                    files[hit.file] = []
+        # A hit shows its line as the redacted file has it: a line alone may not show it is part of a secret.
+        return {"query": query, "hits": [{"file": h.file, "line": h.line, "text": _line(files[h.file], h.line)} for h in visible]}
 
     async def _list_files(self, params: dict[str, Any]) -> dict[str, Any]:
         path = str(params.get("path") or "")
@@ -297,9 +298,12 @@ class ToolBox:
             return {"path": path, "lines": [], "note": result.stderr.strip()[:200]}
         lines = []
         sha, line_no = "", 0
+        # The text of a blamed line is taken from the redacted file body at the investigated commit.
+        show = await self.repo.git("show", f"{self.repo.commit or 'HEAD'}:{path}", check=False)
+        body = self.redactor.file_body(show.stdout, path).splitlines() if show.returncode == 0 else []
         for raw in result.stdout.splitlines():
             if raw.startswith("\t"):
-                lines.append({"line": line_no, "sha": sha, "text": raw[1:][:300]})
+                lines.append({"line": line_no, "sha": sha, "text": _line(body, line_no)})
             else:
                 parts = raw.split()
                 if len(parts) >= 3 and _SHA.match(parts[0]):

@@ -221,9 +221,17 @@ class Normaliser:
                 kept[str(key).lower()] = self.text(value, 300)
         if status_int is not None and not -1 <= status_int <= 999:
             status_int = None
-        query_text = query if isinstance(query, str) else (json.dumps(query)[:2000] if isinstance(query, (list, dict)) else None)
+        # Structured query pairs and bodies are redacted by key before they become text (Sentry sends
+        # ``query_string`` as ``[["token", "v"], ...]``), then as text like everything else.
+        query_text = (
+            query
+            if isinstance(query, str)
+            else (json.dumps(self.redactor.value(query), default=str)[:2000] if isinstance(query, (list, dict)) else None)
+        )
         body_text = (
-            body if isinstance(body, str) else (json.dumps(body, default=str)[:4000] if isinstance(body, (list, dict)) else None)
+            body
+            if isinstance(body, str)
+            else (json.dumps(self.redactor.value(body), default=str)[:4000] if isinstance(body, (list, dict)) else None)
         )
         return RequestContext(
             method=method_text.upper()[:10] if method_text else None,
@@ -307,7 +315,8 @@ class Normaliser:
             tags = {str(k): str(v) for k, v in tags_raw.items() if _str(v) is not None}
         elif isinstance(tags_raw, list):
             tags = {str(t[0]): str(t[1]) for t in tags_raw if isinstance(t, (list, tuple)) and len(t) == 2}
-        tags = {k[:100]: self.text(v, 200) for k, v in list(tags.items())[:50]}
+        # Tag keys are attacker-set too, and a tag named like a secret (``session``) is one whatever its value.
+        tags = {self.text(k, 100): self.text(v, 200) for k, v in self.redactor.mapping(list(tags.items())[:50]).items()}
         status = response.get("status_code") or tags.get("http.status_code") or tags.get("status_code")
         req = self._request(
             method=request.get("method"),
@@ -330,7 +339,7 @@ class Normaliser:
         if not commit and release and _SHA.match(release.rsplit("@", 1)[-1]):
             commit = release.rsplit("@", 1)[-1]
         fingerprint = event.get("fingerprint")
-        client_fp = tuple(str(p)[:200] for p in fingerprint) if isinstance(fingerprint, list) and fingerprint else None
+        client_fp = tuple(self.text(str(p), 200) for p in fingerprint) if isinstance(fingerprint, list) and fingerprint else None
         return ObservedEvent(
             source=source,
             service=service,
