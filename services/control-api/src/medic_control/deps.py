@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
@@ -10,7 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .auth import service as tokens
-from .auth.schemas import Principal, Role
+from .auth.schemas import AuthRefusal, Principal, RefusalReason, Role
 from .context import ControlContext, get_context
 from .errors import Forbidden, RateLimited, Unauthorized
 
@@ -23,6 +24,7 @@ __all__ = [
     "ReadConn",
     "Viewer",
     "authenticate_secret",
+    "check_secret",
     "current_principal",
 ]
 
@@ -34,21 +36,40 @@ _SAFE = {"GET", "HEAD", "OPTIONS"}
 
 Ctx = Annotated[ControlContext, Depends(get_context)]
 
+log = logging.getLogger("medic.control.auth")
 
-async def authenticate_secret(ctx: ControlContext, secret: str) -> Principal | None:
-    """The principal for an API token or (when OIDC is configured) a JWT; None when neither verifies."""
-    cached = ctx.tokens.get(secret)
+
+async def check_secret(ctx: ControlContext, secret: str) -> Principal | AuthRefusal:
+    """The principal for an API token or (when OIDC is configured) a JWT, or why it is refused."""
+    now = ctx.clock()
+    cached = ctx.tokens.get(secret, now=now)
     if cached is not None:
         return cached
-    principal: Principal | None = None
-    if secret.startswith(tokens.TOKEN_PREFIX):
-        async with ctx.read_engine.connect() as conn:
-            principal = await tokens.authenticate(conn, secret)
-    elif ctx.oidc is not None and secret.count(".") == 2:
-        return await ctx.oidc.verify(secret)  # JWTs expire on their own schedule: not cached
-    if principal is not None:
-        ctx.tokens.put(secret, principal)
-    return principal
+    if ctx.oidc is not None and not secret.startswith(tokens.TOKEN_PREFIX) and secret.count(".") == 2:
+        return await ctx.oidc.check(secret)  # JWTs expire on their own schedule: not cached
+    async with ctx.read_engine.connect() as conn:
+        verdict = await tokens.check_token(conn, secret, now=now)
+    if isinstance(verdict, Principal):
+        ctx.tokens.put(secret, verdict)
+    return verdict
+
+
+async def refuse(ctx: ControlContext, refusal: AuthRefusal) -> None:
+    """Audit a refused credential; a flood of them is audited at the write rate and logged beyond it."""
+    if ctx.refusals.take(f"{refusal.reason.value}:{refusal.subject or '-'}") > 0:
+        log.warning("credential refused (not audited: refusal flood): %s %s", refusal.via, refusal.reason.value)
+        return
+    async with ctx.runtime.store.transaction() as conn:
+        await tokens.record_refusal(conn, refusal=refusal, at=ctx.clock())
+
+
+async def authenticate_secret(ctx: ControlContext, secret: str) -> Principal | None:
+    """The principal for an API token or (when OIDC is configured) a JWT; None (audited) when neither verifies."""
+    verdict = await check_secret(ctx, secret)
+    if isinstance(verdict, AuthRefusal):
+        await refuse(ctx, verdict)
+        return None
+    return verdict
 
 
 async def current_principal(request: Request, ctx: Ctx) -> Principal:
@@ -94,6 +115,8 @@ def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
         ctx: ControlContext = request.app.state.control
         principal = await current_principal(request, ctx)
         if not principal.can(role):
+            detail = f"{principal.role.label} called {request.method} {request.url.path}, {role.label} required"
+            await refuse(ctx, AuthRefusal(RefusalReason.ROLE_TOO_LOW, principal.via, principal.identity, detail))
             raise Forbidden(f"{role.label} role required")
         if request.method not in _SAFE:
             wait = ctx.limiter.take(principal.identity)
