@@ -118,6 +118,8 @@ def build(
 
     @runtime.on_stop
     async def close_reads() -> None:
+        if ctx.background:
+            await asyncio.wait(set(ctx.background), timeout=10)  # refusal audits in flight
         await ctx.close_read_pool()
         if ctx.read_engine is not runtime.store.engine:
             await ctx.read_engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +41,8 @@ class ControlContext:
     #: PostgreSQL only, opened at start: a plain asyncpg pool for the hottest read (the issue list),
     #: which skips the ORM layer's per-statement and per-value work. None on SQLite and before start.
     read_pool: asyncpg.Pool | None = None
+    #: Audit writes of refused credentials still running (kept referenced until done; awaited at stop).
+    background: set[asyncio.Task[None]] = field(default_factory=set)
     #: Signs audit checkpoints; loaded (or generated) at start from ``settings.resolved_audit_key_file()``.
     audit_key: Ed25519PrivateKey | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -54,20 +55,40 @@ async def check_secret(ctx: ControlContext, secret: str) -> Principal | AuthRefu
     return verdict
 
 
-async def refuse(ctx: ControlContext, refusal: AuthRefusal) -> None:
-    """Audit a refused credential; a flood of them is audited at the write rate and logged beyond it."""
+def refuse(ctx: ControlContext, refusal: AuthRefusal) -> None:
+    """Audit a refused credential, beside the request; a flood of them is audited at the write rate, logged beyond it.
+
+    The write runs as its own task: the refused request may hold the store's only SQLite connection
+    (a read route resolves its connection before its role check), which its audit write would wait on.
+    """
     if ctx.refusals.take(f"{refusal.reason.value}:{refusal.subject or '-'}") > 0:
         log.warning("credential refused (not audited: refusal flood): %s %s", refusal.via, refusal.reason.value)
         return
-    async with ctx.runtime.store.transaction() as conn:
-        await tokens.record_refusal(conn, refusal=refusal, at=ctx.clock())
+    at = ctx.clock()
+
+    async def record() -> None:
+        async with ctx.runtime.store.transaction() as conn:
+            await tokens.record_refusal(conn, refusal=refusal, at=at)
+
+    task = asyncio.get_running_loop().create_task(record(), name="audit-refusal")
+    ctx.background.add(task)
+    task.add_done_callback(_finished(ctx))
+
+
+def _finished(ctx: ControlContext) -> Callable[[asyncio.Task[None]], None]:
+    def done(task: asyncio.Task[None]) -> None:
+        ctx.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a refused credential could not be audited", exc_info=task.exception())
+
+    return done
 
 
 async def authenticate_secret(ctx: ControlContext, secret: str) -> Principal | None:
     """The principal for an API token or (when OIDC is configured) a JWT; None (audited) when neither verifies."""
     verdict = await check_secret(ctx, secret)
     if isinstance(verdict, AuthRefusal):
-        await refuse(ctx, verdict)
+        refuse(ctx, verdict)
         return None
     return verdict
 
@@ -116,7 +137,7 @@ def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
         principal = await current_principal(request, ctx)
         if not principal.can(role):
             detail = f"{principal.role.label} called {request.method} {request.url.path}, {role.label} required"
-            await refuse(ctx, AuthRefusal(RefusalReason.ROLE_TOO_LOW, principal.via, principal.identity, detail))
+            refuse(ctx, AuthRefusal(RefusalReason.ROLE_TOO_LOW, principal.via, principal.identity, detail))
             raise Forbidden(f"{role.label} role required")
         if request.method not in _SAFE:
             wait = ctx.limiter.take(principal.identity)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from ..deps import Ctx, Operator, ReadConn, Viewer
-from ..errors import NotFound, error_responses
+from ..errors import NotFound, Unprocessable, error_responses
 from . import service, tree
-from .checkpoint import key_id, public_key_b64
+from .checkpoint import Checkpoint, key_id, public_key_b64
 from .keys import public_pem
 from .schemas import (
     ActionOut,
@@ -60,10 +61,22 @@ async def audit_head(conn: ReadConn, _p: Viewer) -> AuditHead:
 async def audit_verify(
     conn: ReadConn,
     _p: Operator,
+    ctx: Ctx,
     expected_head: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="A head hash exported earlier.")] = None,
+    checkpoint: Annotated[
+        list[str] | None,
+        Query(description="Signed checkpoints saved earlier (JSON each): truncation and rewrites show."),
+    ] = None,
 ) -> AuditVerification:
-    """Recompute every hash and name the first entry that is edited, missing or out of place."""
-    report = await service.verify(conn, expected_head=expected_head)
+    """Recompute every hash and the Merkle tree; name the first entry that is edited, missing, out of place or rewritten."""
+    try:
+        checkpoints = [Checkpoint.from_json(json.loads(text)) for text in checkpoint or ()]
+    except ValueError as exc:
+        raise Unprocessable(f"not a checkpoint: {exc}") from None
+    if checkpoints and ctx.audit_key is None:
+        raise NotFound("the audit signing key is not loaded yet")
+    public = ctx.audit_key.public_key() if ctx.audit_key is not None else None
+    report = await service.verify(conn, expected_head=expected_head, checkpoints=checkpoints, public_key=public)
     return AuditVerification(
         ok=report.ok,
         rows=report.rows,
