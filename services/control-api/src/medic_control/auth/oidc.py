@@ -117,7 +117,8 @@ class OidcVerifier:
         if role is None:
             return AuthRefusal(RefusalReason.NO_MAPPED_ROLE, "oidc", subject, f"no {self.role_claim} value is in role_map")
         claimed = claims.get(self.identity_claim)
-        if claimed and self.identity_claim == "email" and claims.get("email_verified") not in (True, "true"):
+        verified = claims.get("email_verified")
+        if claimed and self.identity_claim == "email" and not (verified is True or verified == "true"):
             # An IdP that lets users set any email would otherwise let them act as anyone.
             return AuthRefusal(RefusalReason.EMAIL_UNVERIFIED, "oidc", subject, "email_verified is not true")
         identity = str(claimed or subject)
