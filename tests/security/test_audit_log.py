@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from medic_control.actions import service as audit
 from medic_control.actions import tree as audit_tree
-from medic_control.actions.checkpoint import Checkpoint, check_checkpoint, sign_checkpoint
+from medic_control.actions.checkpoint import Checkpoint, CheckpointProblem, check_checkpoint, sign_checkpoint
 from medic_control.actions.keys import load_or_create_signing_key, load_public_key
 from medic_control.actions.merkle import CompactRange
 from medic_control.actions.models import Action
