@@ -46,8 +46,10 @@ async def check_secret(ctx: ControlContext, secret: str) -> Principal | AuthRefu
     cached = ctx.tokens.get(secret, now=now)
     if cached is not None:
         return cached
-    if ctx.oidc is not None and not secret.startswith(tokens.TOKEN_PREFIX) and secret.count(".") == 2:
-        return await ctx.oidc.check(secret)  # JWTs expire on their own schedule: not cached
+    if not secret.startswith(tokens.TOKEN_PREFIX):
+        if ctx.oidc is not None and secret.count(".") == 2:
+            return await ctx.oidc.check(secret)  # JWTs expire on their own schedule: not cached
+        return AuthRefusal(RefusalReason.MALFORMED, "token")  # neither kind: no store round trip
     async with ctx.read_engine.connect() as conn:
         verdict = await tokens.check_token(conn, secret, now=now)
     if isinstance(verdict, Principal):
