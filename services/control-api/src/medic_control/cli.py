@@ -439,7 +439,8 @@ def _report(result: dict[str, Any], args: argparse.Namespace) -> int:
     if result["ok"]:
         _print(result, as_json=args.json, text=f"ok: {result['rows']} rows, head {result['head_seq']} {result['head_hash']}")
         return 0
-    text = f"BROKEN at row {result['first_bad_seq']}: {result['problem']}" + (
+    where = f" at row {result['first_bad_seq']}" if result.get("first_bad_seq") is not None else ""
+    text = f"BROKEN{where}: {result['problem']}" + (
         f" (event {result['first_bad_event_id']})" if result.get("first_bad_event_id") else ""
     )
     _print(result, as_json=args.json, text=text, out=sys.stdout if args.json else sys.stderr)
