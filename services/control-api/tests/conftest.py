@@ -84,7 +84,7 @@ StartControl = Callable[..., Awaitable[ControlHarness]]
 
 
 @pytest.fixture
-async def start_control(service_settings: Callable[..., ServiceSettings]) -> AsyncIterator[StartControl]:
+async def start_control(service_settings: Callable[..., ServiceSettings], tmp_path: Path) -> AsyncIterator[StartControl]:
     """Start control-api (projector off unless asked) on a given store; stopped after the test."""
     started: list[ServiceRuntime] = []
 
@@ -100,6 +100,7 @@ async def start_control(service_settings: Callable[..., ServiceSettings]) -> Asy
             "store_url": store_url,
             "projector_enabled": projector,
             "snapshot_interval_s": 3600,
+            "audit_signing_key_file": tmp_path / "audit-key.pem",  # this test's own, not ./.medic's
             **overrides,
         }
         settings = service_settings("control-api", cls=ControlSettings, **values)

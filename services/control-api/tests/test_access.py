@@ -41,6 +41,10 @@ ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
     ("GET", "/api/v1/actions", "viewer", None, 200),
     ("GET", "/api/v1/audit/head", "viewer", None, 200),
     ("GET", "/api/v1/audit/verify", "operator", None, 200),
+    ("GET", "/api/v1/audit/key", "viewer", None, 200),
+    ("GET", "/api/v1/audit/checkpoint", "viewer", None, 200),
+    ("GET", "/api/v1/audit/proof/inclusion?seq=1", "viewer", None, 200),
+    ("GET", "/api/v1/audit/proof/consistency?first=1&second=1", "viewer", None, 200),
     ("GET", "/api/v1/metrics/summary", "viewer", None, 200),
     ("GET", "/api/v1/strategies", "viewer", None, 200),
     ("GET", "/api/v1/dlq", "viewer", None, 200),
@@ -288,7 +292,7 @@ async def test_oidc_bearer_tokens_are_verified_against_the_jwks_and_mapped_to_a_
     )
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     cases = {
-        "operator": (sign({"groups": ["eng", "sre"], "email": "alice@example.com"}), 200),
+        "operator": (sign({"groups": ["eng", "sre"], "email": "alice@example.com", "email_verified": True}), 200),
         "viewer only": (sign({"groups": ["eng"]}), 403),
         "no role": (sign({"groups": ["sales"]}), 401),
         "wrong audience": (sign({"groups": ["sre"], "aud": "other"}), 401),

@@ -154,8 +154,9 @@ async def test_deleting_the_tail_is_caught_against_an_exported_head(store: Servi
     await _disable_guard(store)
     await sql(store, f"DELETE FROM {table(store)} WHERE seq >= 9")
     async with store.engine.connect() as conn:
-        assert (await audit.verify(conn)).ok  # the rest still chains...
+        alone = await audit.verify(conn)  # the rest still chains, but the stored tree head (0005) is 10 entries
         report = await audit.verify(conn, expected_head=exported)
+    assert not alone.ok and "stored tree head" in (alone.problem or "")
     assert not report.ok and report.first_bad_seq == 9  # ...but the exported head is gone
 
 
@@ -240,3 +241,51 @@ def test_the_entry_json_built_around_its_details_is_byte_for_byte_the_canonical_
     assert json.loads(text)["details"] == json.loads(prepared.details_json)
     utc_time = occurred_at.astimezone(UTC)
     assert json.loads(text)["occurred_at"] == utc_time.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def test_migration_0005_hashes_the_leaves_of_a_trail_written_before_it(store_url: str) -> None:
+    """A store at 0004 with a chained trail comes out of 0005 with every leaf hash and the tree head, and still verifies."""
+    from alembic import command
+    from sqlalchemy import insert
+
+    from medic_control.actions import tree as audit_tree
+    from medic_control.actions.chain import GENESIS, entry_hash
+    from medic_control.actions.merkle import CompactRange, leaf_hash
+    from medic_control.db import _alembic_config
+
+    old = ServiceStore(store_url, service="control-api")
+    try:
+        async with old.engine.begin() as conn:
+            if old.schema:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{old.schema}"'))
+            await conn.run_sync(lambda c: command.upgrade(_alembic_config(c), "0004"))
+        prev, rows, tree = GENESIS, [], CompactRange()
+        for n in range(1, 8):
+            r = record(n)
+            entry = ChainEntry(seq=n, recorded_at=datetime(2026, 11, 27, 10, 0, n, tzinfo=UTC), **vars_of_record(r))
+            digest = entry_hash(prev, entry)
+            rows.append({**vars_of(entry), "prev_hash": prev, "hash": digest})
+            tree.append(leaf_hash(entry.canonical().encode()))
+            prev = digest
+        async with old.engine.begin() as conn:  # the columns 0004 has (no leaf_hash yet)
+            await conn.execute(insert(Base.metadata.tables["agent_actions"]), rows)
+    finally:
+        await old.close()
+    store = ServiceStore(store_url, service="control-api")
+    try:
+        await migrate(store.engine, schema=store.schema)
+        async with store.engine.connect() as conn:
+            report = await audit.verify(conn)
+            head = await audit_tree.tree_head(conn)
+        assert report.ok and report.rows == 7
+        assert head.size == 7 and head.root() == tree.root()
+        await fill(store, 8)  # appends go on from the migrated head: record 8 is new, 1-7 are skipped
+        async with store.engine.connect() as conn:
+            after = await audit.verify(conn)
+        assert after.ok and after.rows == 8
+    finally:
+        await store.close()
+
+
+def vars_of_record(r: audit.AuditRecord) -> dict[str, Any]:
+    return {name: getattr(r, name) for name in ChainEntry.__slots__ if name not in ("seq", "recorded_at")}

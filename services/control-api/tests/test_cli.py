@@ -140,3 +140,32 @@ def test_an_operator_marks_a_false_positive_and_reads_the_weekly_review_from_the
     assert "False-positive detections (marked by humans)" in text and "100.0% (1 of 1)" in text and "MISSED" in text
     code, week, _ = run(capsys, "review", "--json")
     assert code == 0 and next(m for m in week["metrics"] if m["name"] == "false_positive_rate")["value"] == 1.0
+
+
+def test_an_auditor_saves_a_signed_checkpoint_and_verifies_the_trail_against_it_through_the_api(
+    kafka_bootstrap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from medic_control.actions.keys import load_or_create_signing_key
+
+    monkeypatch.setenv("MEDIC_CLI_CONFIG", str(tmp_path / "none.toml"))
+    key_file = tmp_path / "audit-key.pem"
+    with control_server(kafka_bootstrap, tmp_path, admin_token=ADMIN, audit_signing_key_file=key_file) as (url, _):
+        monkeypatch.setenv("MEDIC_API_URL", url)
+        monkeypatch.setenv("MEDIC_TOKEN", ADMIN)
+        seed_over_http(url, lifecycle("iss_audit")[:3])
+        saved = tmp_path / "checkpoints.jsonl"
+        code, checkpoint, _ = run(capsys, "audit", "checkpoint", "--out", str(saved), "--json")
+        assert code == 0 and checkpoint["tree_size"] >= 3
+        assert json.loads(saved.read_text()) == checkpoint
+        code, report, _ = run(capsys, "audit", "verify", "--checkpoint", str(saved), "--public-key", str(key_file), "--json")
+        assert code == 0 and report["ok"] and report["tree_size"] >= checkpoint["tree_size"]
+
+        forged = tmp_path / "forged.json"
+        forged.write_text(json.dumps({**checkpoint, "tree_size": checkpoint["tree_size"] - 1}))
+        code, report, _ = run(capsys, "audit", "verify", "--checkpoint", str(forged), "--json")
+        assert code == 1 and "bad_signature" in report["problem"]  # refused by the server's key too
+
+        other = tmp_path / "other.pem"
+        load_or_create_signing_key(other)
+        code, _, err = run(capsys, "audit", "verify", "--checkpoint", str(saved), "--public-key", str(other))
+        assert code == 1 and "signed_by_another_key" in err

@@ -8,6 +8,7 @@ the periodic ``state_snapshot`` every ``MEDIC_SNAPSHOT_INTERVAL_S``, the SLA dea
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -15,12 +16,16 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import event
 
 from medic_contracts import TopicRegistry
 from medic_runtime import Delivery, HandlerContext, ServiceRuntime, run_service
 
 from . import events_views
+from .actions import tree as audit_tree
 from .actions import views as action_views
+from .actions.keys import load_or_create_signing_key
+from .actions.witness import WitnessError, witness_from_url
 from .agents import views as agent_views
 from .approvals import views as approval_views
 from .auth import service as tokens
@@ -56,8 +61,18 @@ class ControlRuntime(ServiceRuntime):
 
     async def start(self) -> None:
         """Migrate the store, then start the runtime."""
+        if self.store.dialect == "sqlite":
+            # REPLACE's implicit delete then fires the audit trail's no-delete trigger too (belt and braces:
+            # migration 0005's insert guard refuses it without this pragma as well).
+            event.listen(self.store.engine.sync_engine, "connect", _sqlite_recursive_triggers)
         await migrate(self.store.engine, schema=self.store.schema)
         await super().start()
+
+
+def _sqlite_recursive_triggers(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA recursive_triggers = ON")
+    cursor.close()
 
 
 def build(
@@ -94,6 +109,7 @@ def build(
 
     @runtime.on_start
     async def initial_state() -> None:
+        ctx.audit_key = await asyncio.to_thread(load_or_create_signing_key, settings.resolved_audit_key_file())
         await ctx.open_read_pool()
         async with runtime.store.transaction() as conn:
             await config_service.ensure_initial(conn)
@@ -104,6 +120,8 @@ def build(
 
     @runtime.on_stop
     async def close_reads() -> None:
+        if ctx.background:
+            await asyncio.wait(set(ctx.background), timeout=10)  # refusal audits in flight
         await ctx.close_read_pool()
         if ctx.read_engine is not runtime.store.engine:
             await ctx.read_engine.dispose()
@@ -112,6 +130,25 @@ def build(
     async def publish_snapshot() -> None:
         async with runtime.transaction() as tx:
             tx.emit(await config_service.state_snapshot(tx.conn, producer=runtime.producer))
+
+    if settings.audit_witness_url:
+        token = settings.audit_witness_token.get_secret_value() if settings.audit_witness_token else None
+        witness = witness_from_url(settings.audit_witness_url, token=token)
+        published = {"size": -1}
+
+        @runtime.every(settings.audit_checkpoint_interval_s, name="audit-checkpoint")
+        async def publish_checkpoint() -> None:
+            assert ctx.audit_key is not None  # loaded at start, before any timer runs
+            async with ctx.read_engine.connect() as conn:
+                checkpoint = await audit_tree.current_checkpoint(conn, key=ctx.audit_key, at=ctx.clock())
+            if checkpoint.tree_size == published["size"]:
+                return  # nothing new to witness
+            try:
+                await witness.publish(checkpoint)
+            except WitnessError as exc:
+                log.warning("audit checkpoint %d not published: %s", checkpoint.tree_size, exc)
+                return
+            published["size"] = checkpoint.tree_size
 
     deadlines = DeadlineWatch(runtime, ctx.notifier, clock=ctx.clock, dashboard_url=settings.dashboard_url)
     app.state.deadline_watch = deadlines

@@ -25,6 +25,7 @@ from .client import ApiError, ClientConfig, ControlClient
 __all__ = [
     "approvals",
     "approve",
+    "audit_checkpoint",
     "audit_head",
     "audit_verify",
     "issues",
@@ -326,15 +327,53 @@ def audit_head(args: argparse.Namespace) -> int:
     return _run(go)
 
 
+def _checkpoints(args: argparse.Namespace) -> list[dict[str, Any]] | None:
+    """The checkpoints named by ``--checkpoint FILE`` and ``--witness URL`` (None, printed, when unreadable)."""
+    from .actions.checkpoint import Checkpoint
+    from .actions.witness import WitnessError, witness_from_url
+
+    found: list[Checkpoint] = []
+    try:
+        if getattr(args, "checkpoint", None):
+            found += Checkpoint.parse_many(Path(args.checkpoint).read_text(encoding="utf-8"))
+        if getattr(args, "witness", None):
+            found += asyncio.run(witness_from_url(args.witness).read())
+    except (OSError, ValueError, WitnessError) as exc:
+        sys.stderr.write(f"medic: cannot read the checkpoint: {exc}\n")
+        return None
+    if (getattr(args, "checkpoint", None) or getattr(args, "witness", None)) and not found:
+        sys.stderr.write("medic: no checkpoint found there\n")
+        return None
+    return [c.to_json() for c in found]
+
+
+def _public_key(path: str | None) -> Any:
+    """The checkpoints' public key: ``--public-key FILE``, else control-api's own key file (direct mode)."""
+    from .actions.keys import load_public_key
+    from .settings import ControlSettings
+
+    return load_public_key(Path(path) if path else ControlSettings().resolved_audit_key_file())
+
+
 def audit_verify(args: argparse.Namespace) -> int:
-    """``medic audit verify``: recompute the chain; exit 1 naming the first bad row."""
+    """``medic audit verify [--checkpoint FILE] [--witness URL]``: recompute the trail; exit 1 naming the first bad entry."""
+    checkpoints = _checkpoints(args)
+    if checkpoints is None:
+        return 1
     if args.database_url or not ClientConfig.load().from_env_or_file:
 
         async def direct() -> dict[str, Any]:
             from .actions import service as audit
+            from .actions.checkpoint import Checkpoint
 
+            public = _public_key(args.public_key) if checkpoints else None
             async with _store(args.database_url) as (engine, _schema), engine.connect() as conn:
-                report = await audit.verify(conn, expected_head=args.expected_head)
+                report = await audit.verify(
+                    conn,
+                    expected_head=args.expected_head,
+                    checkpoints=[Checkpoint.from_json(c) for c in checkpoints],
+                    public_key=public,
+                )
             return {
                 "ok": report.ok,
                 "rows": report.rows,
@@ -343,14 +382,55 @@ def audit_verify(args: argparse.Namespace) -> int:
                 "first_bad_seq": report.first_bad_seq,
                 "first_bad_event_id": report.first_bad_event_id,
                 "problem": report.problem,
+                "tree_size": report.tree_size,
+                "root_hash": report.root_hash,
             }
 
-        result = _direct(direct())
+        try:
+            result = _direct(direct())
+        except (OSError, ValueError) as exc:  # the public key file
+            sys.stderr.write(f"medic: cannot read the public key: {exc}\n")
+            return 1
         return 1 if result is None else _report(result, args)
 
     def go() -> int:
         with _client() as client:
-            return _report(client.audit_verify(expected_head=args.expected_head), args)
+            if checkpoints and args.public_key:
+                refused = _untrusted(checkpoints, args.public_key)
+                if refused:
+                    sys.stderr.write(f"medic: {refused}\n")
+                    return 1
+            return _report(client.audit_verify(expected_head=args.expected_head, checkpoints=checkpoints), args)
+
+    return _run(go)
+
+
+def _untrusted(checkpoints: list[dict[str, Any]], key_file: str) -> str | None:
+    """Why one of ``checkpoints`` is not signed by the key in ``key_file`` (None when all are)."""
+    from .actions.checkpoint import Checkpoint, check_checkpoint
+
+    public = _public_key(key_file)
+    for data in checkpoints:
+        checkpoint = Checkpoint.from_json(data)
+        problem = check_checkpoint(checkpoint, public)
+        if problem is not None:
+            return f"the checkpoint of size {checkpoint.tree_size} is not trusted: {problem.value}"
+    return None
+
+
+def audit_checkpoint(args: argparse.Namespace) -> int:
+    """``medic audit checkpoint [--out FILE]``: the current signed tree head (appended to FILE as a JSON line)."""
+
+    def go() -> int:
+        with _client() as client:
+            checkpoint = client.audit_checkpoint()
+        if args.out:
+            with Path(args.out).open("a", encoding="utf-8") as out:
+                out.write(json.dumps(checkpoint, separators=(",", ":")) + "\n")
+        _print(
+            checkpoint, as_json=args.json, text=f"{checkpoint['tree_size']} {checkpoint['root_hash']} {checkpoint['timestamp']}"
+        )
+        return 0
 
     return _run(go)
 
@@ -359,7 +439,8 @@ def _report(result: dict[str, Any], args: argparse.Namespace) -> int:
     if result["ok"]:
         _print(result, as_json=args.json, text=f"ok: {result['rows']} rows, head {result['head_seq']} {result['head_hash']}")
         return 0
-    text = f"BROKEN at row {result['first_bad_seq']}: {result['problem']}" + (
+    where = f" at row {result['first_bad_seq']}" if result.get("first_bad_seq") is not None else ""
+    text = f"BROKEN{where}: {result['problem']}" + (
         f" (event {result['first_bad_event_id']})" if result.get("first_bad_event_id") else ""
     )
     _print(result, as_json=args.json, text=text, out=sys.stdout if args.json else sys.stderr)

@@ -187,9 +187,19 @@ class ControlClient:
         result: dict[str, Any] = self.request("GET", "/audit/head")
         return result
 
-    def audit_verify(self, *, expected_head: str | None) -> dict[str, Any]:
-        """``GET /audit/verify``."""
-        result: dict[str, Any] = self.request(
-            "GET", "/audit/verify", params={"expected_head": expected_head} if expected_head else {}
-        )
+    def audit_verify(self, *, expected_head: str | None, checkpoints: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """``GET /audit/verify`` (against ``checkpoints`` too, each sent as its JSON)."""
+        params: list[tuple[str, str]] = [("expected_head", expected_head)] if expected_head else []
+        params += [("checkpoint", json.dumps(c, separators=(",", ":"))) for c in checkpoints or ()]
+        result: dict[str, Any] = self.request("GET", "/audit/verify", params=params)
+        return result
+
+    def audit_checkpoint(self) -> dict[str, Any]:
+        """``GET /audit/checkpoint``: the current signed tree head."""
+        result: dict[str, Any] = self.request("GET", "/audit/checkpoint")
+        return result
+
+    def audit_key(self) -> dict[str, Any]:
+        """``GET /audit/key``: the checkpoints' public key."""
+        result: dict[str, Any] = self.request("GET", "/audit/key")
         return result

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Request
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -31,6 +33,7 @@ class ControlContext:
     runtime: ServiceRuntime
     tokens: TokenCache
     limiter: WriteLimiter
+    refusals: WriteLimiter  # how many refused credentials are audited per reason and subject
     oidc: OidcVerifier | None
     read_engine: AsyncEngine
     notifier: Notifier = field(default_factory=Notifier)  # escalations and the weekly review
@@ -38,6 +41,10 @@ class ControlContext:
     #: PostgreSQL only, opened at start: a plain asyncpg pool for the hottest read (the issue list),
     #: which skips the ORM layer's per-statement and per-value work. None on SQLite and before start.
     read_pool: asyncpg.Pool | None = None
+    #: Audit writes of refused credentials still running (kept referenced until done; awaited at stop).
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+    #: Signs audit checkpoints; loaded (or generated) at start from ``settings.resolved_audit_key_file()``.
+    audit_key: Ed25519PrivateKey | None = None
 
     async def open_read_pool(self) -> None:
         """Open :attr:`read_pool` on PostgreSQL (a no-op on SQLite)."""
@@ -79,6 +86,7 @@ class ControlContext:
             runtime=runtime,
             tokens=TokenCache.create(settings.token_cache_s),
             limiter=WriteLimiter(settings.write_rate_per_minute, settings.write_burst),
+            refusals=WriteLimiter(settings.write_rate_per_minute, settings.write_burst),
             oidc=oidc,
             read_engine=_read_engine(runtime),
             notifier=notifier if notifier is not None else Notifier.from_settings(settings),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
@@ -10,7 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .auth import service as tokens
-from .auth.schemas import Principal, Role
+from .auth.schemas import AuthRefusal, Principal, RefusalReason, Role
 from .context import ControlContext, get_context
 from .errors import Forbidden, RateLimited, Unauthorized
 
@@ -23,6 +25,7 @@ __all__ = [
     "ReadConn",
     "Viewer",
     "authenticate_secret",
+    "check_secret",
     "current_principal",
 ]
 
@@ -34,21 +37,62 @@ _SAFE = {"GET", "HEAD", "OPTIONS"}
 
 Ctx = Annotated[ControlContext, Depends(get_context)]
 
+log = logging.getLogger("medic.control.auth")
 
-async def authenticate_secret(ctx: ControlContext, secret: str) -> Principal | None:
-    """The principal for an API token or (when OIDC is configured) a JWT; None when neither verifies."""
-    cached = ctx.tokens.get(secret)
+
+async def check_secret(ctx: ControlContext, secret: str) -> Principal | AuthRefusal:
+    """The principal for an API token or (when OIDC is configured) a JWT, or why it is refused."""
+    now = ctx.clock()
+    cached = ctx.tokens.get(secret, now=now)
     if cached is not None:
         return cached
-    principal: Principal | None = None
-    if secret.startswith(tokens.TOKEN_PREFIX):
-        async with ctx.read_engine.connect() as conn:
-            principal = await tokens.authenticate(conn, secret)
-    elif ctx.oidc is not None and secret.count(".") == 2:
-        return await ctx.oidc.verify(secret)  # JWTs expire on their own schedule: not cached
-    if principal is not None:
-        ctx.tokens.put(secret, principal)
-    return principal
+    if not secret.startswith(tokens.TOKEN_PREFIX):
+        if ctx.oidc is not None and secret.count(".") == 2:
+            return await ctx.oidc.check(secret)  # JWTs expire on their own schedule: not cached
+        return AuthRefusal(RefusalReason.MALFORMED, "token")  # neither kind: no store round trip
+    async with ctx.read_engine.connect() as conn:
+        verdict = await tokens.check_token(conn, secret, now=now)
+    if isinstance(verdict, Principal):
+        ctx.tokens.put(secret, verdict)
+    return verdict
+
+
+def refuse(ctx: ControlContext, refusal: AuthRefusal) -> None:
+    """Audit a refused credential, beside the request; a flood of them is audited at the write rate, logged beyond it.
+
+    The write runs as its own task: the refused request may hold the store's only SQLite connection
+    (a read route resolves its connection before its role check), which its audit write would wait on.
+    """
+    if ctx.refusals.take(f"{refusal.reason.value}:{refusal.subject or '-'}") > 0:
+        log.warning("credential refused (not audited: refusal flood): %s %s", refusal.via, refusal.reason.value)
+        return
+    at = ctx.clock()
+
+    async def record() -> None:
+        async with ctx.runtime.store.transaction() as conn:
+            await tokens.record_refusal(conn, refusal=refusal, at=at)
+
+    task = asyncio.get_running_loop().create_task(record(), name="audit-refusal")
+    ctx.background.add(task)
+    task.add_done_callback(_finished(ctx))
+
+
+def _finished(ctx: ControlContext) -> Callable[[asyncio.Task[None]], None]:
+    def done(task: asyncio.Task[None]) -> None:
+        ctx.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a refused credential could not be audited", exc_info=task.exception())
+
+    return done
+
+
+async def authenticate_secret(ctx: ControlContext, secret: str) -> Principal | None:
+    """The principal for an API token or (when OIDC is configured) a JWT; None (audited) when neither verifies."""
+    verdict = await check_secret(ctx, secret)
+    if isinstance(verdict, AuthRefusal):
+        refuse(ctx, verdict)
+        return None
+    return verdict
 
 
 async def current_principal(request: Request, ctx: Ctx) -> Principal:
@@ -97,6 +141,8 @@ def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
         ctx: ControlContext = request.app.state.control
         principal = await current_principal(request, ctx)
         if not principal.can(role):
+            detail = f"{principal.role.label} called {request.method} {request.url.path}, {role.label} required"
+            refuse(ctx, AuthRefusal(RefusalReason.ROLE_TOO_LOW, principal.via, principal.identity, detail))
             raise Forbidden(f"{role.label} role required")
         if request.method not in _SAFE:
             wait = ctx.limiter.take(principal.identity)

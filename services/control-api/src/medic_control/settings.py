@@ -59,9 +59,28 @@ class ControlSettings(ServiceSettings):
     oidc_jwks_url: str | None = Field(default=None, description="JWKS URL of the issuer (keys fetched and cached).")
     oidc_role_claim: str = Field(default="medic_role", description="Claim (string or list) that names the role.")
     oidc_role_map: dict[str, str] = Field(
-        default_factory=dict, description="Claim value → role (viewer|operator|admin); unmapped values fall back to the value."
+        default_factory=dict, description="Claim value → role (viewer|operator|admin); only mapped values grant a role."
     )
-    oidc_identity_claim: str = Field(default="email", description="Claim used as the user's identity (falls back to sub).")
+    oidc_identity_claim: str = Field(
+        default="email",
+        description="Claim used as the user's identity (falls back to sub when absent); `email` counts only with "
+        "`email_verified: true`, otherwise the token is refused.",
+    )
+
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs audit checkpoints; default <data_dir>/control-api-audit-key.pem, "
+        "generated on first start when absent.",
+    )
+    audit_witness_url: str | None = Field(
+        default=None,
+        description="Where signed checkpoints are published: file:///path.jsonl, git+file:///repo.git[#refs/…] "
+        "(default ref refs/medic/audit-checkpoints) or http(s)://… (unset: none).",
+    )
+    audit_witness_token: SecretStr | None = Field(default=None, description="Bearer token for an http(s) witness.")
+    audit_checkpoint_interval_s: float = Field(
+        default=300.0, gt=0, le=86_400, description="How often a checkpoint is published to the witness (when the tree grew)."
+    )
 
     sla_check_interval_s: float = Field(
         default=30.0, gt=0, le=3600, description="How often deadlines are checked for escalation and misses."
@@ -113,6 +132,10 @@ class ControlSettings(ServiceSettings):
         if self.store_url:
             return self.store_url
         return f"sqlite+aiosqlite:///{self.database_path.resolve()}"
+
+    def resolved_audit_key_file(self) -> Path:
+        """The audit signing key file: MEDIC_AUDIT_SIGNING_KEY_FILE, else <data_dir>/control-api-audit-key.pem."""
+        return self.audit_signing_key_file or self.data_dir / "control-api-audit-key.pem"
 
     @property
     def oidc_enabled(self) -> bool:

@@ -1,4 +1,4 @@
-"""agent_actions: the append-only, hash-chained audit trail (and the lock that orders appends)."""
+"""agent_actions: the append-only, hash-chained, Merkle-tree audit trail (and the lock that orders appends)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ class Action(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: sha256(0x00 || canonical JSON): the entry's leaf in the RFC 6962 tree (seq - 1 is its index).
+    leaf_hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_agent_actions_issue", "issue_id", "seq"),
@@ -46,3 +48,6 @@ class AuditLock(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     appended: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    #: The Merkle tree's size and compact range (hex hashes concatenated): its head grows from these in O(log n).
+    tree_size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    compact_range: Mapped[str] = mapped_column(Text, default="")

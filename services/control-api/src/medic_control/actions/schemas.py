@@ -7,7 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["ActionOut", "ActionPage", "AuditHead", "AuditVerification"]
+__all__ = [
+    "ActionOut",
+    "ActionPage",
+    "AuditHead",
+    "AuditKey",
+    "AuditVerification",
+    "CheckpointOut",
+    "ConsistencyProofOut",
+    "InclusionProofOut",
+]
 
 
 class ActionOut(BaseModel):
@@ -28,6 +37,7 @@ class ActionOut(BaseModel):
     details: dict[str, Any] = Field(description="Structured details: the event payload, diff, tests, verdicts.")
     prev_hash: str = Field(description="Hash of the previous entry.")
     hash: str = Field(description="sha256(prev_hash || canonical_json(entry)).")
+    leaf_hash: str = Field(description="sha256(0x00 || canonical_json(entry)): its leaf in the RFC 6962 tree.")
 
 
 class ActionPage(BaseModel):
@@ -54,3 +64,47 @@ class AuditVerification(BaseModel):
     first_bad_seq: int | None = Field(default=None, description="First entry that is edited, missing or out of place.")
     first_bad_event_id: str | None = Field(default=None, description="Its event id, when the row exists.")
     problem: str | None = Field(default=None, description="What is wrong with it.")
+    tree_size: int = Field(default=0, description="Entries in the recomputed Merkle tree.")
+    root_hash: str | None = Field(default=None, description="Its root (hex).")
+
+
+class AuditKey(BaseModel):
+    """The public key audit checkpoints are signed with."""
+
+    algorithm: str = Field(description="Always Ed25519.", examples=["Ed25519"])
+    key_id: str = Field(description="First 16 hex digits of sha256 of the raw public key.")
+    public_key: str = Field(description="The raw 32-byte public key, base64.")
+    pem: str = Field(description="The public key as PEM (SubjectPublicKeyInfo).")
+
+
+class CheckpointOut(BaseModel):
+    """A signed tree head: save it, or compare it with a witness's, to detect truncation and rewrites."""
+
+    origin: str = Field(description="What is signed: medic-audit-checkpoint/v1.")
+    tree_size: int = Field(description="Entries in the tree.")
+    root_hash: str = Field(description="RFC 6962 root (hex).")
+    timestamp: str = Field(description="When it was signed (UTC).")
+    compact_range: list[str] = Field(description="The tree's right edge: one subtree hash per set bit of the size.")
+    key_id: str = Field(description="The signing key's id.")
+    signature: str = Field(description="Ed25519 over the lines origin, tree_size, root_hash, timestamp, compact_range.")
+
+
+class InclusionProofOut(BaseModel):
+    """RFC 9162 §2.1.3: entry `seq` (leaf index seq - 1) is in the tree of `tree_size` entries."""
+
+    seq: int = Field(description="The entry.")
+    leaf_index: int = Field(description="seq - 1.")
+    tree_size: int = Field(description="Size of the tree proved against.")
+    leaf_hash: str = Field(description="The entry's leaf hash (hex).")
+    root_hash: str = Field(description="That tree's root (hex).")
+    audit_path: list[str] = Field(description="Sibling hashes from the leaf up (hex).")
+
+
+class ConsistencyProofOut(BaseModel):
+    """RFC 9162 §2.1.4: the tree of `first` entries is a prefix of the tree of `second`."""
+
+    first: int = Field(description="The older tree's size.")
+    second: int = Field(description="The newer tree's size.")
+    first_root: str = Field(description="The older root (hex).")
+    second_root: str = Field(description="The newer root (hex).")
+    proof: list[str] = Field(description="The consistency proof (hex).")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,15 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, func, insert, or_, select, true, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import utcnow
 
 from .. import bulk
-from .chain import GENESIS, ChainEntry, PreparedEntry, chain_hash, clean, entry_hash, prepare_entry
+from .chain import GENESIS, PreparedEntry, clean, prepare_entry
+from .merkle import CompactRange, leaf_hash
 from .models import Action, AuditLock
+from .verify import VerifyReport, verify
 
 __all__ = ["ActionFilter", "AuditRecord", "VerifyReport", "append", "head", "list_actions", "verify"]
 
@@ -43,34 +44,67 @@ class AuditRecord:
 _actions: Table = Action.__table__  # type: ignore[assignment]
 _ACTION_COLUMNS = tuple(c.name for c in _actions.columns)
 
-# The chain head as seen by the transaction that holds the append lock: read once per transaction.
-_heads: weakref.WeakKeyDictionary[Any, tuple[int, str]] = weakref.WeakKeyDictionary()
+
+@dataclass(slots=True)
+class _Head:
+    """The trail's head under the append lock: the last seq and hash, and the Merkle tree's compact range."""
+
+    seq: int
+    hash: str
+    tree: CompactRange
 
 
-async def _locked_head(conn: AsyncConnection) -> tuple[int, str]:
-    transaction = conn.sync_connection.get_transaction() if conn.sync_connection is not None else None
+# The head as seen by the transaction that holds the append lock: read once per transaction.
+_heads: weakref.WeakKeyDictionary[Any, _Head] = weakref.WeakKeyDictionary()
+
+
+def _transaction(conn: AsyncConnection) -> Any:
+    return conn.sync_connection.get_transaction() if conn.sync_connection is not None else None
+
+
+async def _locked_head(conn: AsyncConnection) -> _Head:
+    transaction = _transaction(conn)
     if transaction is not None and transaction in _heads:
         return _heads[transaction]
     # Taking the lock row first serializes appenders (row lock on PostgreSQL, write lock on SQLite).
-    await conn.execute(update(AuditLock).where(AuditLock.id == 1).values(appended=AuditLock.appended + 1))
+    locked = (
+        await conn.execute(
+            update(AuditLock)
+            .where(AuditLock.id == 1)
+            .values(appended=AuditLock.appended + 1)
+            .returning(AuditLock.tree_size, AuditLock.compact_range)
+        )
+    ).one()
     row = (await conn.execute(select(Action.seq, Action.hash).order_by(Action.seq.desc()).limit(1))).first()
-    current = (int(row.seq), str(row.hash)) if row else (0, GENESIS)
+    seq, digest = (int(row.seq), str(row.hash)) if row else (0, GENESIS)
+    tree: CompactRange | None
+    try:
+        tree = CompactRange.decode(int(locked.tree_size), str(locked.compact_range))
+    except ValueError:
+        tree = None
+    if tree is None or tree.size != seq:
+        # Out of step with the rows (edited by hand): rebuild it from the stored leaves, once.
+        tree = CompactRange()
+        for leaf in (await conn.execute(select(Action.leaf_hash).order_by(Action.seq))).scalars():
+            tree.append(bytes.fromhex(leaf))
+    current = _Head(seq, digest, tree)
     if transaction is not None:
         _heads[transaction] = current
     return current
 
 
 async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[str, int]:
-    """Append records to the chain in ``conn``'s transaction; a record whose event_id is present is skipped.
+    """Append records to the chain and the Merkle tree in ``conn``'s transaction; a record whose event_id is present is skipped.
 
     Returns the seq of each record appended, by event id.
     """
     if not records:
         return {}
     pg = await bulk.driver(conn)
-    if len(records) == 1:
+    if len(records) == 1 and pg is not None:
         fresh = list(records)  # one record: the insert itself skips a duplicate (no separate lookup)
     else:
+        # SQLite checks first: its insert guard refuses a present event id outright (so REPLACE cannot delete it).
         ids = [r.event_id for r in records]
         if pg is not None:
             existing = await bulk.existing_keys(conn, pg, _actions, column="event_id", keys=ids)
@@ -101,13 +135,17 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
                 details=record.details,
             )
         )
-    seq, prev = await _locked_head(conn)
+    head = await _locked_head(conn)
+    seq, prev, tree = head.seq, head.hash, head.tree.copy()
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for entry in prepared:
         seq += 1
-        digest = chain_hash(prev, entry.canonical(seq=seq, recorded_at=now))
-        rows.append({**entry.fields, "seq": seq, "recorded_at": now, "prev_hash": prev, "hash": digest})
+        leaf = entry.canonical(seq=seq, recorded_at=now).encode("utf-8")
+        digest = hashlib.sha256(prev.encode("ascii") + leaf).hexdigest()  # chain_hash, on bytes encoded once
+        node = leaf_hash(leaf)
+        tree.append(node)
+        rows.append({**entry.fields, "seq": seq, "recorded_at": now, "prev_hash": prev, "hash": digest, "leaf_hash": node.hex()})
         prev = digest
     # On PostgreSQL the details column takes the details' canonical JSON, already encoded for the hash.
     values = (
@@ -118,22 +156,19 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
         if pg is not None
         else []
     )
-    if len(rows) == 1:
+    if len(rows) == 1 and pg is not None:
         # One record (an API write, a single event): the insert itself skips a duplicate.
-        if pg is not None:
-            inserted = await pg.fetchval(_insert_one_sql(bulk.table_name(conn, _actions)), *values[0])
-        else:
-            stmt = _insert_ignore(conn).values(**rows[0]).on_conflict_do_nothing(index_elements=["event_id"])
-            inserted = (await conn.execute(stmt.returning(Action.seq))).scalar()
+        inserted = await pg.fetchval(_insert_one_sql(bulk.table_name(conn, _actions)), *values[0])
         if inserted is None:
             return {}  # already recorded: the head did not move
     elif pg is not None:
         await bulk.copy_rows(conn, pg, _actions, columns=_ACTION_COLUMNS, rows=values)
     else:
         await conn.execute(insert(Action), rows)
-    transaction = conn.sync_connection.get_transaction() if conn.sync_connection is not None else None
+    await conn.execute(update(AuditLock).where(AuditLock.id == 1).values(tree_size=tree.size, compact_range=tree.encode()))
+    transaction = _transaction(conn)
     if transaction is not None:
-        _heads[transaction] = (seq, prev)
+        _heads[transaction] = _Head(seq, prev, tree)
     return {r["event_id"]: r["seq"] for r in rows}
 
 
@@ -142,81 +177,10 @@ def _insert_one_sql(table: str) -> str:
     return bulk.insert_sql(table, _ACTION_COLUMNS) + " ON CONFLICT (event_id) DO NOTHING RETURNING seq"
 
 
-def _insert_ignore(conn: AsyncConnection) -> Any:
-    if conn.dialect.name == "postgresql":
-        return pg_insert(Action)
-    return sqlite_insert(Action)
-
-
 async def head(conn: AsyncConnection) -> tuple[int, str]:
     """The last entry's seq and hash ((0, GENESIS) when the trail is empty)."""
     row = (await conn.execute(select(Action.seq, Action.hash).order_by(Action.seq.desc()).limit(1))).first()
     return (int(row.seq), str(row.hash)) if row else (0, GENESIS)
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    """The outcome of recomputing the chain."""
-
-    ok: bool
-    rows: int
-    head_seq: int
-    head_hash: str
-    first_bad_seq: int | None = None
-    first_bad_event_id: str | None = None
-    problem: str | None = None
-
-
-def _entry(row: Any) -> ChainEntry:
-    return ChainEntry(
-        seq=row.seq,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        issue_id=row.issue_id,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-        service=row.service,
-        actor=row.actor,
-        action=row.action,
-        status=row.status,
-        summary=row.summary,
-        reasoning=row.reasoning,
-        details=row.details,
-    )
-
-
-async def verify(conn: AsyncConnection, *, expected_head: str | None = None, chunk: int = 2000) -> VerifyReport:
-    """Recompute every hash in order; report the first row that is edited, missing or out of place.
-
-    ``expected_head`` (a hash exported earlier with ``medic audit head``) must appear in the chain:
-    otherwise the rows after it were deleted or rewritten.
-    """
-    prev, expected_seq, rows, seen_expected = GENESIS, 1, 0, expected_head is None
-    last_seq = 0
-    while True:
-        batch = (await conn.execute(select(Action).where(Action.seq >= expected_seq).order_by(Action.seq).limit(chunk))).all()
-        if not batch:
-            break
-        for row in batch:
-            if row.seq != expected_seq:
-                return VerifyReport(
-                    False, rows, last_seq, prev, expected_seq, None, f"row {expected_seq} is missing (next row is {row.seq})"
-                )
-            if row.prev_hash != prev:
-                return VerifyReport(
-                    False, rows, last_seq, prev, row.seq, row.event_id, f"row {row.seq} does not link to row {row.seq - 1}"
-                )
-            if entry_hash(prev, _entry(row)) != row.hash:
-                return VerifyReport(
-                    False, rows, last_seq, prev, row.seq, row.event_id, f"row {row.seq} was modified (hash mismatch)"
-                )
-            prev, last_seq, expected_seq, rows = row.hash, row.seq, row.seq + 1, rows + 1
-            seen_expected = seen_expected or row.hash == expected_head
-    if not seen_expected:
-        return VerifyReport(
-            False, rows, last_seq, prev, last_seq + 1, None, "the exported head is not in the chain: rows after it were removed"
-        )
-    return VerifyReport(True, rows, last_seq, prev)
 
 
 @dataclass(frozen=True, slots=True)

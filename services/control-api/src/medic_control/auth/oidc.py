@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import jwt
 
-from .schemas import Principal, Role
+from .schemas import AuthRefusal, Principal, RefusalReason, Role
 
 __all__ = ["OidcVerifier"]
 
@@ -71,29 +71,35 @@ class OidcVerifier:
         return None
 
     def _role(self, claims: dict[str, Any]) -> Role | None:
+        # Only role_map grants a role: a group the IdP lets anyone name "admin" is just a group name.
         value = claims.get(self.role_claim)
         values = value if isinstance(value, list) else [value] if isinstance(value, str) else []
         best: Role | None = None
         for item in values:
-            name = self.role_map.get(str(item), str(item))
-            try:
-                role = Role.parse(name)
-            except ValueError:
+            name = self.role_map.get(str(item))
+            if name is None:
                 continue
+            role = Role.parse(name)
             best = role if best is None or role > best else best
         return best
 
     async def verify(self, token: str) -> Principal | None:
-        """The principal a JWT stands for, or None when it is invalid or maps to no role."""
+        """The principal a JWT stands for, or None when it is refused (see :meth:`check`)."""
+        verdict = await self.check(token)
+        return verdict if isinstance(verdict, Principal) else None
+
+    async def check(self, token: str) -> Principal | AuthRefusal:
+        """The principal a JWT stands for, or why not: invalid, no role mapped, or an unverified email as identity."""
+        invalid = AuthRefusal(RefusalReason.INVALID_JWT, "oidc")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            return None
+            return invalid
         if header.get("alg") not in _ALGORITHMS:
-            return None  # never "none" or HMAC with a public key
+            return AuthRefusal(RefusalReason.INVALID_JWT, "oidc", detail=f"algorithm {str(header.get('alg'))[:20]!r} refused")
         key = await self._key(header.get("kid"))
         if key is None:
-            return None
+            return AuthRefusal(RefusalReason.INVALID_JWT, "oidc", detail="no matching key in the JWKS")
         try:
             claims = jwt.decode(
                 token,
@@ -104,10 +110,16 @@ class OidcVerifier:
                 options={"require": ["exp", "iss", "aud", "sub"]},
                 leeway=30,
             )
-        except jwt.PyJWTError:
-            return None
+        except jwt.PyJWTError as exc:
+            return AuthRefusal(RefusalReason.INVALID_JWT, "oidc", detail=type(exc).__name__)
+        subject = str(claims["sub"])[:200]
         role = self._role(claims)
         if role is None:
-            return None
-        identity = str(claims.get(self.identity_claim) or claims["sub"])
+            return AuthRefusal(RefusalReason.NO_MAPPED_ROLE, "oidc", subject, f"no {self.role_claim} value is in role_map")
+        claimed = claims.get(self.identity_claim)
+        verified = claims.get("email_verified")
+        if claimed and self.identity_claim == "email" and not (verified is True or verified == "true"):
+            # An IdP that lets users set any email would otherwise let them act as anyone.
+            return AuthRefusal(RefusalReason.EMAIL_UNVERIFIED, "oidc", subject, "email_verified is not true")
+        identity = str(claimed or subject)
         return Principal(identity=identity, role=role, via="oidc")

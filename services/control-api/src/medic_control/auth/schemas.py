@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from ..bodies import RequestBody
 
-__all__ = ["Principal", "Role", "TokenCreate", "TokenCreated", "TokenInfo"]
+__all__ = ["AuthRefusal", "Principal", "RefusalReason", "Role", "TokenCreate", "TokenCreated", "TokenInfo"]
 
 
 class Role(IntEnum):
@@ -41,10 +41,34 @@ class Principal:
     identity: str
     role: Role
     via: str  # "token", "oidc" or "session"
+    expires_at: datetime | None = None  # an API token's expiry: checked again on every cache hit
 
     def can(self, role: Role) -> bool:
         """True when this principal holds ``role`` or a higher one."""
         return self.role >= role
+
+
+class RefusalReason(StrEnum):
+    """Why a credential was refused (audited as ``auth.refused``)."""
+
+    MALFORMED = "malformed"
+    UNKNOWN_TOKEN = "unknown_token"  # noqa: S105
+    REVOKED_TOKEN = "revoked_token"  # noqa: S105
+    EXPIRED_TOKEN = "expired_token"  # noqa: S105
+    INVALID_JWT = "invalid_jwt"
+    NO_MAPPED_ROLE = "no_mapped_role"
+    EMAIL_UNVERIFIED = "email_unverified"
+    ROLE_TOO_LOW = "role_too_low"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthRefusal:
+    """A credential that does not authenticate, and why; ``subject`` only when it is known to be genuine."""
+
+    reason: RefusalReason
+    via: str  # "token" or "oidc"
+    subject: str | None = None  # token name, or the verified JWT's sub/email
+    detail: str = ""
 
 
 class TokenCreate(RequestBody):

@@ -12,21 +12,24 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medic_contracts import utcnow
+from medic_contracts import new_event_id, utcnow
 
+from ..actions import service as audit
 from ..errors import Conflict, NotFound
 from .models import ApiToken
-from .schemas import Principal, Role, TokenCreated, TokenInfo
+from .schemas import AuthRefusal, Principal, RefusalReason, Role, TokenCreated, TokenInfo
 
 __all__ = [
     "TOKEN_PREFIX",
     "TokenCache",
     "authenticate",
+    "check_token",
     "create_token",
     "ensure_token",
     "generate_token",
     "hash_token",
     "list_tokens",
+    "record_refusal",
     "revoke_token",
 ]
 
@@ -87,10 +90,10 @@ async def ensure_token(conn: AsyncConnection, *, name: str, role: Role, secret: 
     return True
 
 
-async def authenticate(conn: AsyncConnection, secret: str, *, now: datetime | None = None) -> Principal | None:
-    """The principal a token secret stands for, or None (unknown, revoked or expired)."""
+async def check_token(conn: AsyncConnection, secret: str, *, now: datetime | None = None) -> Principal | AuthRefusal:
+    """The principal a token secret stands for, or why it is refused (malformed, unknown, revoked, expired)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
-        return None
+        return AuthRefusal(RefusalReason.MALFORMED, "token")
     row = (
         await conn.execute(
             select(ApiToken.name, ApiToken.role, ApiToken.expires_at, ApiToken.revoked_at).where(
@@ -98,11 +101,43 @@ async def authenticate(conn: AsyncConnection, secret: str, *, now: datetime | No
             )
         )
     ).first()
-    if row is None or row.revoked_at is not None:
-        return None
+    if row is None:
+        return AuthRefusal(RefusalReason.UNKNOWN_TOKEN, "token")
+    if row.revoked_at is not None:
+        return AuthRefusal(RefusalReason.REVOKED_TOKEN, "token", row.name, f"revoked at {row.revoked_at.isoformat()}")
     if row.expires_at is not None and row.expires_at <= (now or utcnow()):
-        return None
-    return Principal(identity=row.name, role=Role.parse(row.role), via="token")
+        return AuthRefusal(RefusalReason.EXPIRED_TOKEN, "token", row.name, f"expired at {row.expires_at.isoformat()}")
+    return Principal(identity=row.name, role=Role.parse(row.role), via="token", expires_at=row.expires_at)
+
+
+async def authenticate(conn: AsyncConnection, secret: str, *, now: datetime | None = None) -> Principal | None:
+    """The principal a token secret stands for, or None (unknown, revoked or expired)."""
+    verdict = await check_token(conn, secret, now=now)
+    return verdict if isinstance(verdict, Principal) else None
+
+
+async def record_refusal(conn: AsyncConnection, *, refusal: AuthRefusal, at: datetime) -> None:
+    """Audit a refused credential (``auth.refused``) in ``conn``'s transaction."""
+    who = refusal.subject or "anonymous"
+    await audit.lock(conn)
+    await audit.append(
+        conn,
+        [
+            audit.AuditRecord(
+                event_id=new_event_id(),
+                event_type="auth",
+                issue_id=None,
+                occurred_at=at,
+                service="control-api",
+                actor=who,
+                action="auth.refused",
+                status="refused",
+                summary=f"{refusal.via} credential of {who} refused: {refusal.reason.value}",
+                reasoning=refusal.detail or None,
+                details={"reason": refusal.reason.value, "via": refusal.via, "subject": refusal.subject},
+            )
+        ],
+    )
 
 
 async def list_tokens(conn: AsyncConnection) -> list[TokenInfo]:
@@ -132,10 +167,14 @@ class TokenCache:
         """An empty cache."""
         return cls(ttl_s=ttl_s, entries={})
 
-    def get(self, secret: str) -> Principal | None:
-        """The cached principal, if still fresh."""
-        hit = self.entries.get(hash_token(secret))
+    def get(self, secret: str, *, now: datetime) -> Principal | None:
+        """The cached principal, if still fresh and its token not expired at ``now``."""
+        key = hash_token(secret)
+        hit = self.entries.get(key)
         if hit is None or time.monotonic() - hit[0] > self.ttl_s:
+            return None
+        if hit[1].expires_at is not None and hit[1].expires_at <= now:
+            del self.entries[key]  # expired while cached: the store decides (and the refusal is audited)
             return None
         return hit[1]
 
