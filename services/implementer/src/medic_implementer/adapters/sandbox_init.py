@@ -71,20 +71,16 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     _check(libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
 
 
-def traversable(path: str, uid: int, gid: int) -> bool:
-    """True when ``uid``/``gid`` (no supplementary groups) may search every directory down to ``path``."""
-    current = "/"
-    for part in [p for p in path.split("/") if p]:
-        current = os.path.join(current, part)
-        try:
-            st = os.stat(current)
-        except OSError:
-            return False
-        if stat.S_ISDIR(st.st_mode):
-            bit = 0o100 if st.st_uid == uid else 0o010 if st.st_gid == gid else 0o001
-            if not st.st_mode & bit:
-                return False
-    return True
+def searchable(path: str, uid: int, gid: int) -> bool:
+    """True when ``uid``/``gid`` (no supplementary groups) may search the directory ``path`` itself."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        return True
+    bit = 0o100 if st.st_uid == uid else 0o010 if st.st_gid == gid else 0o001
+    return bool(st.st_mode & bit)
 
 
 class Root:
@@ -93,7 +89,8 @@ class Root:
     def __init__(self, base: str, uid: int, gid: int) -> None:
         self.base, self.uid, self.gid = base, uid, gid
         self.ours: set[str] = {"/"}  # sandbox paths whose directory lives on one of our tmpfs mounts
-        self.host_bound: set[str] = set()  # sandbox paths that show a host directory (read-only bind)
+        self.host_bound: set[str] = set()  # sandbox paths that show a host directory (a bind)
+        self.own_view: set[str] = set()  # binds the sandbox user sees as its own (the idmapped worktree)
 
     def at(self, path: str) -> str:
         return self.base + path if path != "/" else self.base
@@ -130,7 +127,7 @@ class Root:
                         open(target, "a").close()  # noqa: SIM115 - an empty mount point file
                 else:
                     os.makedirs(target, exist_ok=True)
-            elif not leaf and not traversable(current, self.uid, self.gid):
+            elif not leaf and self._owner(current) not in self.own_view and not searchable(current, self.uid, self.gid):
                 self.tmpfs(current)  # a host directory the sandbox user may not search: hidden under a tmpfs
 
     def bind(self, source: str, path: str, *, recursive: bool = True) -> None:
@@ -190,6 +187,7 @@ def idmapped_bind(root: Root, source: str, path: str) -> None:
                 "move_mount",
             )
             root.host_bound.add(path)
+            root.own_view.add(path)
         finally:
             os.close(tree)
     finally:
@@ -247,7 +245,7 @@ def build(spec: dict[str, Any], missing: list[str]) -> None:
             continue
         if entry.is_symlink():
             os.symlink(os.readlink(name), root.at(name))
-        elif entry.is_dir() and traversable(name, root.uid, root.gid):
+        elif entry.is_dir() and searchable(name, root.uid, root.gid):
             root.bind(name, name)
         elif entry.is_dir():
             os.mkdir(root.at(name), 0o755)  # the sandbox user may not look inside: an empty stand-in
