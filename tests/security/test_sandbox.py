@@ -29,6 +29,7 @@ from medic_implementer.testing import PY_DB, PY_MAIN_BUG, PY_MAIN_GOOD, PY_TEST,
 
 PARENT = Path(__file__).with_name("sandbox_parent.py")
 SECRET = "medic-sandbox-secret-" + uuid.uuid4().hex
+# The output is redacted, so an attack also prints the secret reversed and copies it into the worktree.
 LEAKS = (SECRET, SECRET[::-1], base64.b64encode(SECRET.encode()).decode()[:24])
 
 pytestmark = pytest.mark.skipif(
@@ -136,9 +137,11 @@ def site(tmp_path: Path, parent: Parent) -> Iterator[Site]:
         leftover.unlink(missing_ok=True)
 
 
-def no_secret(result: dict[str, Any]) -> None:
+def no_secret(site: Site, result: dict[str, Any]) -> None:
     text = result["output"] + result["summary"]
     assert not any(leak in text for leak in LEAKS), "the secret reached the test's output"
+    loot = site.worktree / "loot"
+    assert not (loot.exists() and SECRET.encode() in loot.read_bytes()), "the secret was copied into the worktree"
 
 
 def absent(*paths: Callable[[Site], Path]) -> Callable[[Site, dict[str, Any]], None]:
@@ -157,7 +160,7 @@ def says_not(marker: str) -> Callable[[Site, dict[str, Any]], None]:
 
 
 def secret_stays_out(site: Site, result: dict[str, Any]) -> None:
-    no_secret(result)
+    no_secret(site, result)
 
 
 def hooks_untouched(site: Site, result: dict[str, Any]) -> None:
@@ -198,11 +201,17 @@ def parent_alive(site: Site, result: dict[str, Any]) -> None:
 
 PY = "python -c"
 ATTACKS: dict[str, tuple[str, Callable[[Site, dict[str, Any]], None]]] = {
-    "read /proc/$PPID/environ": ("tr '\\0' '\\n' < /proc/$PPID/environ; rev < /proc/$PPID/environ", secret_stays_out),
-    "read /proc/1/environ": ("tr '\\0' '\\n' < /proc/1/environ", secret_stays_out),
-    "read the parent's environ by its host pid": ("tr '\\0' '\\n' < /proc/{parent}/environ", secret_stays_out),
-    "scan every /proc/*/environ": ("for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f; done", secret_stays_out),
-    "read the API key file": ("cat {outside}/anthropic.key", secret_stays_out),
+    "read /proc/$PPID/environ": ("cat /proc/$PPID/environ > loot; tr '\\0' '\\n' < loot | rev", secret_stays_out),
+    "read /proc/1/environ": ("cat /proc/1/environ > loot; tr '\\0' '\\n' < loot | rev", secret_stays_out),
+    "read the parent's environ by its host pid": (
+        "cat /proc/{parent}/environ > loot; tr '\\0' '\\n' < loot | rev",
+        secret_stays_out,
+    ),
+    "scan every /proc/*/environ": (
+        "for f in /proc/[0-9]*/environ; do cat $f; done > loot; tr '\\0' '\\n' < loot | rev",
+        secret_stays_out,
+    ),
+    "read the API key file": ("cat {outside}/anthropic.key > loot; rev loot", secret_stays_out),
     "plant .git/hooks/post-commit": (
         "printf '#!/bin/sh\\ntouch /tmp/hooked\\n' > {git_dir}/hooks/post-commit; chmod +x {git_dir}/hooks/post-commit",
         hooks_untouched,
@@ -250,8 +259,8 @@ ATTACKS: dict[str, tuple[str, Callable[[Site, dict[str, Any]], None]]] = {
         says_not("CONNECTED"),
     ),
     "remount the read-only tree in a user namespace": (
-        "unshare -rm sh -c 'mount -o remount,bind,rw /etc && touch /etc/medic-evil-{token}' 2>&1;"
-        " unshare -rm sh -c 'umount -l /etc && touch /etc/medic-evil-{token}' 2>&1; true",
+        "unshare -rm sh -c 'mount -o remount,bind,rw /etc; touch /etc/medic-evil-{token}' 2>&1;"
+        " unshare -rm sh -c 'umount -l /etc; touch /etc/medic-evil-{token}' 2>&1; true",
         absent(lambda s: Path(f"/etc/medic-evil-{s.token}")),
     ),
     "plant a setuid binary": (
@@ -284,7 +293,7 @@ def test_an_attack_from_inside_a_test_command_is_refused(site: Site, name: str) 
     finally:
         listener.close()
     check(site, result)
-    no_secret(result)
+    no_secret(site, result)
 
 
 def test_a_fork_bomb_is_bounded_by_the_process_limit(site: Site) -> None:
