@@ -249,7 +249,7 @@ ATTACKS: dict[str, tuple[str, Callable[[Site, dict[str, Any]], None]]] = {
         says_not("CONNECTED"),
     ),
     "reach PostgreSQL's unix socket": (
-        PY + " \"import socket; s = socket.socket(socket.AF_UNIX); s.settimeout(3); "
+        PY + ' "import socket; s = socket.socket(socket.AF_UNIX); s.settimeout(3); '
         "s.connect('/var/run/postgresql/.s.PGSQL.5432'); print('CONNECTED')\"",
         says_not("CONNECTED"),
     ),
@@ -264,12 +264,11 @@ ATTACKS: dict[str, tuple[str, Callable[[Site, dict[str, Any]], None]]] = {
         absent(lambda s: Path(f"/etc/medic-evil-{s.token}")),
     ),
     "plant a setuid binary": (
-        "cp /usr/bin/env ./myid && chmod u+s ./myid && ./myid python -c "
-        "\"import os; print('EUID=%d' % os.geteuid())\"",
+        "cp /usr/bin/env ./myid && chmod u+s ./myid && ./myid python -c \"import os; print('EUID=%d' % os.geteuid())\"",
         no_set_id_bit_left,
     ),
     "keep capabilities": (
-        "grep NoNewPrivs /proc/self/status; awk '/^Cap(Eff|Prm|Amb)/ {{print ($2 ~ /^0+$/) ? \"CAPS=none\" : \"CAPS=some\"}}'"
+        'grep NoNewPrivs /proc/self/status; awk \'/^Cap(Eff|Prm|Amb)/ {{print ($2 ~ /^0+$/) ? "CAPS=none" : "CAPS=some"}}\''
         " /proc/self/status",
         no_capabilities,
     ),
@@ -351,7 +350,7 @@ EXFILTRATE = (
     " | grep -a ANTHROPIC | rev | sed 's/^/# /' >> app/main.py; "
     "G=$(sed -n 's/^gitdir: //p' .git); "
     "printf '#!/bin/sh\\necho pwned\\n' > \"$G/../../hooks/post-commit\" 2>/dev/null; "
-    "chmod +x \"$G/../../hooks/post-commit\" 2>/dev/null; "
+    'chmod +x "$G/../../hooks/post-commit" 2>/dev/null; '
 )
 
 

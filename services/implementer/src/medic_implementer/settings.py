@@ -88,9 +88,7 @@ class ImplementerSettings(ServiceSettings):
         user switch and PID namespace keep tests away from it, and the key file keeps the key out of it at all.
         """
         prefix = str(self.model_config.get("env_prefix", ""))
-        secret_fields = [
-            name for name, info in type(self).model_fields.items() if "SecretStr" in str(info.annotation)
-        ]
+        secret_fields = [name for name, info in type(self).model_fields.items() if "SecretStr" in str(info.annotation)]
         names = (*(f"{prefix}{name}".upper() for name in secret_fields), *_SDK_SECRETS)
         removed = tuple(name for name in names if name in os.environ)
         for name in removed:

@@ -13,9 +13,11 @@ When the kernel refuses the namespaces (probed once, cached) the run still happe
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,11 +26,15 @@ from pathlib import Path
 __all__ = [
     "INIT_SCRIPT",
     "PROTECTIONS",
+    "SandboxPlan",
     "SandboxReport",
     "SandboxSupport",
     "exposed_paths",
+    "finish_run",
     "git_dirs",
     "hardlinked_files",
+    "init_argv",
+    "plan_run",
     "sandbox_support",
     "strip_set_id_bits",
     "writable_root",
@@ -36,7 +42,7 @@ __all__ = [
 
 INIT_SCRIPT = Path(__file__).with_name("sandbox_init.py")
 PROTECTIONS = ("mount_namespace", "pid_namespace", "network_namespace", "unprivileged_user")
-_HIDDEN_TOPS = ("/tmp", "/run", "/var/run", "/dev", "/proc")
+_HIDDEN_TOPS = ("/tmp", "/run", "/var/run", "/dev", "/proc")  # noqa: S108 - replaced by private mounts inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +156,10 @@ def exposed_paths(tool_paths: Sequence[Path], *, uid: int, gid: int) -> tuple[Pa
     ``node_modules``); each symlinked executable in it with the installation it points into.
     """
     wanted: list[Path] = []
-    for tools in tool_paths:
-        if not tools.is_dir():
+    for given in tool_paths:
+        if not given.is_dir():
             continue
-        tools = tools.resolve()
+        tools = given.resolve()
         wanted.append(tools.parent if tools.name in ("bin", ".bin") else tools)
         for entry in tools.iterdir():
             if entry.is_symlink():
@@ -193,6 +199,39 @@ def strip_set_id_bits(worktree: Path, *, skip: tuple[Path, ...] = ()) -> tuple[P
             os.chmod(path, stat.S_IMODE(st.st_mode) & ~(stat.S_ISUID | stat.S_ISGID), follow_symlinks=False)
             cleared.append(path)
     return tuple(cleared)
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxPlan:
+    """What one sandboxed run exposes, decided on the host before the namespaces exist."""
+
+    base: Path  # per-run directory; base/root becomes the new root inside the mount namespace
+    worktree: Path  # the one writable host directory
+    inside_git: tuple[Path, ...]  # git dirs inside the worktree (skipped by the scans)
+    readonly: tuple[Path, ...]
+    hardlinked: tuple[Path, ...]
+
+
+def plan_run(cwd: Path, tool_paths: Sequence[Path], *, uid: int, gid: int) -> SandboxPlan:
+    """Decide the exposures of a run in ``cwd`` and make its per-run directory (blocking: walks the worktree)."""
+    work = writable_root(cwd)
+    gits = git_dirs(work)
+    inside = tuple(g for g in gits if g.is_relative_to(work))
+    base = Path(tempfile.mkdtemp(prefix="medic-sandbox-", dir="/tmp"))
+    (base / "root").mkdir()
+    return SandboxPlan(
+        base=base,
+        worktree=work,
+        inside_git=inside,
+        readonly=(*gits, *exposed_paths(tool_paths, uid=uid, gid=gid)),
+        hardlinked=hardlinked_files(work, skip=inside),
+    )
+
+
+def finish_run(plan: SandboxPlan) -> None:
+    """After a run: clear set-id bits it left on (root-owned) worktree files, remove the per-run directory."""
+    strip_set_id_bits(plan.worktree, skip=plan.inside_git)
+    shutil.rmtree(plan.base, ignore_errors=True)
 
 
 def init_argv() -> tuple[str, ...]:

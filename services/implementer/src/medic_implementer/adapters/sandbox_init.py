@@ -17,6 +17,8 @@ What it managed to apply is written as JSON to the status fd before the exec (th
 a protection it could not apply is named in ``missing`` and the run goes on without it.
 """
 
+# ruff: noqa: S108 - /tmp, /dev/shm here are paths inside the new root (private tmpfs), not host temp files
+
 from __future__ import annotations
 
 import ctypes
@@ -124,7 +126,7 @@ class Root:
             if self._owner(current) in self.ours:
                 if leaf and not is_dir:
                     if not os.path.lexists(target):
-                        open(target, "a").close()  # noqa: SIM115 - an empty mount point file
+                        open(target, "a").close()  # an empty mount point file
                 else:
                     os.makedirs(target, exist_ok=True)
             elif not leaf and self._owner(current) not in self.own_view and not searchable(current, self.uid, self.gid):
@@ -172,9 +174,7 @@ def idmapped_bind(root: Root, source: str, path: str) -> None:
     """Bind ``source`` at ``path`` read-write, with root's files shown as (and written by) the sandbox user."""
     ns = userns_fd(root.at("/proc"), root.uid, root.gid)
     try:
-        tree = _check(
-            libc.syscall(SYS_OPEN_TREE, -100, source.encode(), OPEN_TREE_CLONE | os.O_CLOEXEC), f"open_tree {source}"
-        )
+        tree = _check(libc.syscall(SYS_OPEN_TREE, -100, source.encode(), OPEN_TREE_CLONE | os.O_CLOEXEC), f"open_tree {source}")
         try:
             attr = MountAttr(MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0, ns)
             _check(
@@ -331,7 +331,7 @@ def main() -> None:
         sys.exit(125)
     os.write(status_fd, json.dumps({"missing": missing, "uid": os.getuid()}).encode())
     os.close(status_fd)
-    os.execvpe(spec["argv"][0], spec["argv"], spec["env"])
+    os.execvpe(spec["argv"][0], spec["argv"], spec["env"])  # noqa: S606 - the target's own command, as an argv
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -35,22 +34,12 @@ from medic_contracts import TestOutcome, TestReport
 from medic_runtime import Redactor
 
 from ..domain.test_summary import count_tests, summarise_output
-from .sandbox import (
-    PROTECTIONS,
-    SandboxReport,
-    exposed_paths,
-    git_dirs,
-    hardlinked_files,
-    init_argv,
-    sandbox_support,
-    strip_set_id_bits,
-    writable_root,
-)
+from .sandbox import PROTECTIONS, SandboxReport, finish_run, init_argv, plan_run, sandbox_support
 
 __all__ = ["SandboxLimits", "SandboxReport", "TestRun", "TestRunner", "ToolRun", "network_isolation_prefix"]
 
 _KEEP_ENV = ("LANG", "LC_ALL", "TZ", "TERM")
-_SANDBOX_HOME = "/tmp/home"  # inside the sandbox's private /tmp
+_SANDBOX_HOME = "/tmp/home"  # noqa: S108 - inside the sandbox's private /tmp
 
 
 @lru_cache(maxsize=1)
@@ -164,25 +153,18 @@ class TestRunner:
             missing = tuple(f"{p} (sandbox disabled)" for p in PROTECTIONS)
         return await self._spawn_plain(argv, cwd=cwd, env=env, network=network, missing=missing)
 
-    async def _spawn_sandboxed(
-        self, argv: Sequence[str], *, cwd: Path, env: dict[str, str], network: bool
-    ) -> _Spawned | str:
+    async def _spawn_sandboxed(self, argv: Sequence[str], *, cwd: Path, env: dict[str, str], network: bool) -> _Spawned | str:
         """The sandboxed run (see :mod:`.sandbox_init`); the reason as a string when the sandbox could not be built."""
         limits, support = self.limits, sandbox_support()
-        work = writable_root(cwd)
-        gits = git_dirs(work)
-        inside = tuple(g for g in gits if g.is_relative_to(work))
-        tools = exposed_paths(limits.tool_paths, uid=limits.sandbox_uid, gid=limits.sandbox_gid)
+        plan = await asyncio.to_thread(plan_run, cwd, limits.tool_paths, uid=limits.sandbox_uid, gid=limits.sandbox_gid)
         isolated = network and support.network
-        base = Path(tempfile.mkdtemp(prefix="medic-sandbox-", dir="/tmp"))  # under /tmp: never inside a bound tree
-        (base / "root").mkdir()
         status_r, status_w = os.pipe()
         spec = {
-            "root": str(base / "root"),
-            "cwd": str(cwd.resolve()),
-            "writable": str(work),
-            "readonly": [str(p) for p in (*gits, *tools)],
-            "hardlinked": [str(p) for p in hardlinked_files(work, skip=inside)],
+            "root": str(plan.base / "root"),
+            "cwd": str(await asyncio.to_thread(cwd.resolve)),
+            "writable": str(plan.worktree),
+            "readonly": [str(p) for p in plan.readonly],
+            "hardlinked": [str(p) for p in plan.hardlinked],
             "home": _SANDBOX_HOME,
             "uid": limits.sandbox_uid,
             "gid": limits.sandbox_gid,
@@ -194,7 +176,7 @@ class TestRunner:
             "max_processes": limits.max_processes,
             "status_fd": status_w,
             "argv": list(argv),
-            "env": {**self.environment(Path(_SANDBOX_HOME)), "TMPDIR": "/tmp", **env},
+            "env": {**self.environment(Path(_SANDBOX_HOME)), "TMPDIR": "/tmp", **env},  # noqa: S108 - the private /tmp
         }
         try:
             code, raw, timed_out = await self._communicate(
@@ -206,8 +188,7 @@ class TestRunner:
         finally:
             os.close(status_w)
             status = _read_status(status_r)
-            strip_set_id_bits(work, skip=inside)  # set-id bits on root-owned files outlive the sandbox's nosuid
-            shutil.rmtree(base, ignore_errors=True)
+            await asyncio.to_thread(finish_run, plan)
         if "missing" not in status or "error" in status:
             return str(status.get("error") or raw.decode("utf-8", "replace").strip()[-300:] or "sandbox did not start")
         missing = [str(m) for m in status["missing"]]
@@ -281,9 +262,7 @@ class TestRunner:
         argv = ["bash", "-c", 'eval "$MEDIC_TEST_COMMAND"', "medic-test", *extra_args]
         started = time.monotonic()
         try:
-            done = await self._spawn(
-                argv, cwd=cwd, env={"MEDIC_TEST_COMMAND": command}, network=self.limits.isolate_network
-            )
+            done = await self._spawn(argv, cwd=cwd, env={"MEDIC_TEST_COMMAND": command}, network=self.limits.isolate_network)
         except OSError as exc:
             report = TestReport(
                 command=command,
