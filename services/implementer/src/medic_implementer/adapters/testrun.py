@@ -191,7 +191,8 @@ class TestRunner:
             await asyncio.to_thread(finish_run, plan)
         if "missing" not in status or "error" in status:
             return str(status.get("error") or raw.decode("utf-8", "replace").strip()[-300:] or "sandbox did not start")
-        missing = [str(m) for m in status["missing"]]
+        listed = status["missing"]
+        missing = [str(m) for m in listed] if isinstance(listed, list) else ["sandbox status (unreadable)"]
         if not isolated:
             missing.append("network_namespace (" + ("not requested" if not network else "kernel refused") + ")")
         return _Spawned(code, raw, timed_out, SandboxReport(tuple(missing)), isolated)
