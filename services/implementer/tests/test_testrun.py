@@ -122,3 +122,11 @@ def test_counts_add_up_over_the_suites_one_test_command_runs() -> None:
     assert count_tests(output) == (19, 0)
     assert count_tests("# pass 10\n# fail 1\nFAILED api/test_x.py::t\n1 failed, 7 passed in 0.9s\n") == (17, 2)
     assert count_tests("Tests:       1 failed, 3 passed, 4 total") == (3, 1)  # jest, not mistaken for pytest
+
+
+async def test_a_tool_directory_reached_through_a_symlink_under_tmp_stays_usable_in_the_sandbox(tmp_path: Path) -> None:
+    linked = tmp_path / "tools-bin"
+    linked.symlink_to(Path(sys.executable).parent, target_is_directory=True)
+    result = await runner(tool_paths=(linked,)).run("ruff --version", cwd=tmp_path)
+    assert result.passed, result.output
+    assert "ruff" in result.output

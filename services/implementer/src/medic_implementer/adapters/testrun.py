@@ -123,7 +123,8 @@ class TestRunner:
 
     def environment(self, home: Path) -> dict[str, str]:
         """The allow-listed environment a test run gets (no secrets from this process)."""
-        path = [str(p) for p in self.limits.tool_paths] + ["/usr/local/bin", "/usr/bin", "/bin"]
+        # Resolved: a tool directory reached through a symlink under the host's /tmp must not vanish in the sandbox.
+        path = [str(p.resolve()) for p in self.limits.tool_paths] + ["/usr/local/bin", "/usr/bin", "/bin"]
         env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
         env.update(
             {
