@@ -391,3 +391,46 @@ def test_a_real_fix_of_a_repo_whose_tests_attack_leaks_no_secret_and_plants_no_h
     for hooks in (attacking_repo.path / ".git" / "hooks", attacking_repo.remote / "hooks"):
         assert not (hooks / "post-commit").exists(), f"{hooks}/post-commit was planted"
     assert result["tests"]["sandboxed"] is True and result["tests"]["sandbox_missing"] == []
+
+
+async def test_a_fix_tested_without_the_sandbox_carries_sandboxed_false_into_fix_committed_and_is_audited(
+    tmp_path: Path,
+) -> None:
+    from medic_contracts import ActionStatus, Producer
+    from medic_implementer.adapters.signing import CommitSigner
+    from medic_implementer.adapters.testrun import SandboxLimits
+    from medic_implementer.implement import FixOptions, OutcomeKind, implement_fix
+    from medic_implementer.testing import local_forge, python_diagnosis
+
+    repo = make_repo(
+        tmp_path,
+        good={"app/__init__.py": "", "app/db.py": PY_DB, "app/main.py": PY_MAIN_GOOD, "tests/test_main.py": PY_TEST},
+        bug={"app/main.py": PY_MAIN_BUG},
+        language="python",
+        test_command=PY_TEST_COMMAND,
+    )
+    options = FixOptions(
+        workspace_root=tmp_path / "worktrees",
+        limits=SandboxLimits(timeout_s=120, tool_paths=(Path(sys.executable).parent,), sandbox=False),
+        signer=CommitSigner(key=None),
+    )
+    audited: list[tuple[str, ActionStatus, str, dict[str, Any]]] = []
+    diagnosis = python_diagnosis(repo)
+    outcome = await implement_fix(
+        diagnosis,
+        target=repo.target,
+        repo=repo.path,
+        options=options,
+        forge=local_forge(repo.remote),
+        audit=lambda *a: audited.append(a),
+    )
+    assert outcome.kind is OutcomeKind.COMMITTED, outcome.reasons
+    event = outcome.fix_committed(diagnosis, producer=Producer(service="implementer", instance="t"), repository="r")
+    assert event.schema_version == "1.1"
+    assert event.tests.sandboxed is False and any("pid_namespace" in m for m in event.tests.sandbox_missing)
+    sandbox_actions = [a for a in audited if a[0] == "implementer.sandbox"]
+    assert len(sandbox_actions) == 1 and sandbox_actions[0][1] is ActionStatus.FAILED
+    assert "approval" in sandbox_actions[0][2] and sandbox_actions[0][3]["missing"]
+    # The commit message keeps it, so a resumed delivery reports the same.
+    message = git(repo.remote, "log", "-1", "--format=%B", str(outcome.commit_sha))
+    assert "Sandbox: missing mount_namespace" in message

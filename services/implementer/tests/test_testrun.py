@@ -130,3 +130,18 @@ async def test_a_tool_directory_reached_through_a_symlink_under_tmp_stays_usable
     result = await runner(tool_paths=(linked,)).run("ruff --version", cwd=tmp_path)
     assert result.passed, result.output
     assert "ruff" in result.output
+
+
+async def test_a_sandboxed_run_reports_every_protection_in_its_test_report(tmp_path: Path) -> None:
+    result = await runner().run("id -u", cwd=tmp_path)
+    assert result.passed, result.output
+    assert result.report.sandboxed is True and result.report.sandbox_missing == ()
+    assert result.output.split() == ["65534"]
+
+
+async def test_a_run_without_the_sandbox_names_what_was_missing_and_is_not_sandboxed(tmp_path: Path) -> None:
+    result = await runner(sandbox=False).run("id -u", cwd=tmp_path)
+    assert result.passed, result.output
+    assert result.report.sandboxed is False
+    missing = " ".join(result.report.sandbox_missing)
+    assert "mount_namespace" in missing and "pid_namespace" in missing and "unprivileged_user" in missing

@@ -257,7 +257,7 @@ def build(spec: dict[str, Any], missing: list[str]) -> None:
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1")):
         os.symlink(target, root.at("/dev/" + name))
     os.symlink("/proc/self/fd/2", root.at("/dev/stderr"))
-    root.tmpfs("/dev/shm", mode=0o1777)
+    root.tmpfs("/dev/shm", mode=0o1777, size=int(spec["tmp_bytes"]))
     root.tmpfs("/tmp", mode=0o1777, size=int(spec["tmp_bytes"]))
     root.tmpfs("/run")
     os.makedirs(root.at("/proc"), exist_ok=True)
