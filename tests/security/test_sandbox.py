@@ -338,9 +338,11 @@ def test_tools_home_and_tmp_work_inside_the_sandbox(site: Site) -> None:
         "print('HOME', os.environ['HOME'])\n"
     )
     (site.worktree / "tools.py").write_text(script)
-    result = site.attack("python tools.py && node -e 'console.log(\"node\", process.version)' && echo done")
+    result = site.attack(
+        "python tools.py && node -e 'console.log(\"node\", process.version)' && git log --oneline -1 && echo done"
+    )
     assert result["outcome"] == "passed", result["output"][-2000:]
-    assert "HOME /tmp/home" in result["output"] and "done" in result["output"]
+    assert "HOME /tmp/home" in result["output"] and "initial" in result["output"] and "done" in result["output"]
 
 
 # ---- end to end: a real fix of a target repository whose test command attacks -----------------------------------

@@ -40,6 +40,13 @@ __all__ = ["SandboxLimits", "SandboxReport", "TestRun", "TestRunner", "ToolRun",
 
 _KEEP_ENV = ("LANG", "LC_ALL", "TZ", "TERM")
 _SANDBOX_HOME = "/tmp/home"  # noqa: S108 - inside the sandbox's private /tmp
+_SANDBOX_ENV = {
+    "TMPDIR": "/tmp",  # noqa: S108 - the sandbox's private /tmp
+    # The repository's git dir is root's (read-only in there): suites that run git must not stop at "dubious ownership".
+    "GIT_CONFIG_COUNT": "1",
+    "GIT_CONFIG_KEY_0": "safe.directory",
+    "GIT_CONFIG_VALUE_0": "*",
+}
 
 
 @lru_cache(maxsize=1)
@@ -177,7 +184,7 @@ class TestRunner:
             "max_processes": limits.max_processes,
             "status_fd": status_w,
             "argv": list(argv),
-            "env": {**self.environment(Path(_SANDBOX_HOME)), "TMPDIR": "/tmp", **env},  # noqa: S108 - the private /tmp
+            "env": {**self.environment(Path(_SANDBOX_HOME)), **_SANDBOX_ENV, **env},
         }
         try:
             code, raw, timed_out = await self._communicate(
