@@ -43,7 +43,8 @@ SYS_OPEN_TREE, SYS_MOVE_MOUNT, SYS_MOUNT_SETATTR = 428, 429, 442
 OPEN_TREE_CLONE, AT_EMPTY_PATH, AT_RECURSIVE, MOVE_MOUNT_F_EMPTY_PATH = 1, 0x1000, 0x8000, 0x4
 MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_IDMAP = 0x2, 0x4, 0x100000
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 38, 24
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -272,7 +273,7 @@ def build(spec: dict[str, Any], missing: list[str]) -> None:
             try:
                 idmapped_bind(root, path, path)
             except OSError as exc:
-                missing.append(f"unprivileged_user ({exc.strerror or exc})")
+                missing.append(f"unprivileged_user ({exc.strerror or exc}: ran as uid 0 without capabilities)")
                 drop = False
                 root.bind(path, path)
         else:
@@ -304,6 +305,20 @@ def limit(spec: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (spec["max_processes"], spec["max_processes"]))
 
 
+def drop_capabilities() -> None:
+    """Stay uid 0 but without any capability, now or after an exec (the fallback when the uid cannot change).
+
+    Root's files stay writable by owner bits (the worktree), but nothing can be remounted, no device made,
+    no other user's process signalled or traced.
+    """
+    last = int(open("/proc/sys/kernel/cap_last_cap").read())  # noqa: SIM115 - one small read
+    for cap in range(last + 1):
+        _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap}")
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable (x2): all empty
+    _check(libc.capset(header, data), "capset")
+
+
 def drop_privileges(uid: int, gid: int) -> None:
     os.setgroups([])
     os.setresgid(gid, gid, gid)
@@ -322,6 +337,8 @@ def main() -> None:
         if spec["drop_privileges"]:
             drop_privileges(int(spec["uid"]), int(spec["gid"]))
         else:
+            if os.getuid() == 0:
+                drop_capabilities()
             _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
         # A uid change clears the parent-death signal unshare --kill-child set: set it again.
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
