@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,26 +21,33 @@ def runner(**limits: object) -> TestRunner:
 
 
 async def test_a_hanging_suite_is_killed_at_the_timeout_with_its_children(tmp_path: Path) -> None:
-    marker = tmp_path / "child.pid"
-    command = f"(sleep 300 & echo $! > {marker}; wait) ; echo never"
+    # Inside the sandbox's PID namespace $! is not a host pid: the child is found by its unique argument.
+    token = f"300.{os.getpid()}{time.monotonic_ns() % 100000}"
+    command = f"(sleep {token} & wait) ; echo never"
     started = time.monotonic()
     result = await runner(timeout_s=1.5).run(command, cwd=tmp_path)
     assert result.report.outcome is Outcome.TIMED_OUT
     assert time.monotonic() - started < 20
     assert "killed after" in result.report.summary
-    child = int(marker.read_text())
-    assert eventually_dead(child), f"sleep {child} survived the timeout"
+    assert eventually_gone(token), f"sleep {token} survived the timeout"
 
 
-def eventually_dead(pid: int, timeout: float = 10.0) -> bool:
-    """True once ``pid`` is gone or a zombie (killed, waiting for whoever reaps orphans)."""
+def eventually_gone(argument: str, timeout: float = 10.0) -> bool:
+    """True once no live (non-zombie) host process has ``argument`` on its command line."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            return True
-        if state in ("Z", "X"):
+        alive = False
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+                state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if argument.encode() in cmdline and state not in ("Z", "X"):
+                alive = True
+        if not alive:
             return True
         time.sleep(0.1)
     return False
@@ -114,3 +122,26 @@ def test_counts_add_up_over_the_suites_one_test_command_runs() -> None:
     assert count_tests(output) == (19, 0)
     assert count_tests("# pass 10\n# fail 1\nFAILED api/test_x.py::t\n1 failed, 7 passed in 0.9s\n") == (17, 2)
     assert count_tests("Tests:       1 failed, 3 passed, 4 total") == (3, 1)  # jest, not mistaken for pytest
+
+
+async def test_a_tool_directory_reached_through_a_symlink_under_tmp_stays_usable_in_the_sandbox(tmp_path: Path) -> None:
+    linked = tmp_path / "tools-bin"
+    linked.symlink_to(Path(sys.executable).parent, target_is_directory=True)
+    result = await runner(tool_paths=(linked,)).run("ruff --version", cwd=tmp_path)
+    assert result.passed, result.output
+    assert "ruff" in result.output
+
+
+async def test_a_sandboxed_run_reports_every_protection_in_its_test_report(tmp_path: Path) -> None:
+    result = await runner().run("id -u", cwd=tmp_path)
+    assert result.passed, result.output
+    assert result.report.sandboxed is True and result.report.sandbox_missing == ()
+    assert result.output.split() == ["65534"]
+
+
+async def test_a_run_without_the_sandbox_names_what_was_missing_and_is_not_sandboxed(tmp_path: Path) -> None:
+    result = await runner(sandbox=False).run("id -u", cwd=tmp_path)
+    assert result.passed, result.output
+    assert result.report.sandboxed is False
+    missing = " ".join(result.report.sandbox_missing)
+    assert "mount_namespace" in missing and "pid_namespace" in missing and "unprivileged_user" in missing

@@ -342,6 +342,18 @@ class TestReport(Contract):
     summary: str = Field(
         default="", description="The tail of the output, summarised and redacted.", examples=["42 passed in 3.20s"]
     )
+    sandboxed: bool | None = Field(
+        default=None,
+        description="True when the run had every sandbox protection (unprivileged user, private mount, PID and "
+        "network namespaces); False when one was missing, and then the fix is released only with approval; "
+        "None from producers before FixCommitted 1.1.",
+        examples=[True],
+    )
+    sandbox_missing: tuple[str, ...] = Field(
+        default=(),
+        description="The protections the run did not have, with why (empty when sandboxed).",
+        examples=[["pid_namespace (kernel refused: unshare: Operation not permitted)"]],
+    )
 
 
 class CheckVerdict(Contract):
@@ -671,7 +683,7 @@ class DiagnosisReady(Envelope):
 class FixCommitted(Envelope):
     """The implementer committed a tested fix on its branch and opened a pull request."""
 
-    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.1"  # 1.1: tests.sandboxed and tests.sandbox_missing
     event_type: Literal["fix_committed"] = Field(
         default="fix_committed", description="Discriminator: fix_committed.", examples=["fix_committed"]
     )

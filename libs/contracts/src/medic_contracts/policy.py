@@ -74,6 +74,9 @@ class PolicyFacts:
     diff_lines: int = 0
     touches_approval_paths: bool = False
     outside_evidence: bool = False
+    # The gating test run's sandbox: None when it was not recorded (a producer before FixCommitted 1.1).
+    tests_sandboxed: bool | None = True
+    sandbox_missing: tuple[str, ...] = ()
 
 
 def _blocked(reason: str, retry_at: datetime | None = None) -> Decision:
@@ -84,6 +87,21 @@ def _approval(reason: str, approved: bool) -> Decision:
     if approved:
         return Decision(Verdict.PROCEED, f"approved by a human ({reason})")
     return Decision(Verdict.NEEDS_APPROVAL, reason)
+
+
+def _unsandboxed(facts: PolicyFacts) -> str | None:
+    """Why a release needs a human because its tests did not run in the full sandbox (None when they did)."""
+    if facts.tests_sandboxed is True:
+        return None
+    if facts.tests_sandboxed is None:
+        return "the fix's tests have no sandbox record: a human approves the release"
+    missing = ", ".join(facts.sandbox_missing) or "unknown protections"
+    return f"the fix's tests ran without a full sandbox (missing: {missing}): a human approves the release"
+
+
+def _with_sandbox(reason: str, facts: PolicyFacts) -> str:
+    unsandboxed = _unsandboxed(facts)
+    return f"{reason}; {unsandboxed}" if unsandboxed else reason
 
 
 def decide(config: MedicConfig | None, facts: PolicyFacts) -> Decision:
@@ -130,7 +148,9 @@ def decide(config: MedicConfig | None, facts: PolicyFacts) -> Decision:
 
     if facts.stage is Stage.STAGING:
         if level is AutonomyLevel.MONITOR:
-            return _approval("autonomy level 1: every deploy is approved by a human", facts.approved)
+            return _approval(_with_sandbox("autonomy level 1: every deploy is approved by a human", facts), facts.approved)
+        if (unsandboxed := _unsandboxed(facts)) is not None:
+            return _approval(unsandboxed, facts.approved)
         return Decision(Verdict.PROCEED, "staging deploys are automatic at level 2 and 3")
 
     # production
@@ -144,7 +164,9 @@ def decide(config: MedicConfig | None, facts: PolicyFacts) -> Decision:
             next_window_open(config.business_hours, facts.now),
         )
     if level is AutonomyLevel.MONITOR:
-        return _approval("autonomy level 1: every deploy is approved by a human", facts.approved)
+        return _approval(_with_sandbox("autonomy level 1: every deploy is approved by a human", facts), facts.approved)
+    if (unsandboxed := _unsandboxed(facts)) is not None:
+        return _approval(unsandboxed, facts.approved)
     if level is AutonomyLevel.AUTO_LOW_RISK:
         low_risk = issue.severity in (Severity.P2, Severity.P3, Severity.P4)
         few_users = issue.affected_users < caps.level2_max_affected_users

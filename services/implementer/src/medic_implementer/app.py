@@ -26,6 +26,7 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
 
     ``forge`` replaces the one the target's ``[forge]`` section names (tests, embedding).
     """
+    settings.scrub_secret_environment()  # the settings hold the key now: no child inherits it
     if settings.target_file is None:
         # No target yet (a bare dev stack): run, stay healthy, and say in the audit trail that nothing is fixed.
         bare = ServiceRuntime(settings, extra_tables=(metadata,))
@@ -43,6 +44,9 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
             memory_bytes=settings.test_memory_mb << 20,
             isolate_network=settings.test_isolate_network,
             tool_paths=settings.tool_paths,
+            sandbox_uid=settings.sandbox_uid,
+            sandbox_gid=settings.sandbox_gid,
+            max_processes=settings.test_max_processes,
         ),
         signer=CommitSigner(
             key=settings.signing_key,

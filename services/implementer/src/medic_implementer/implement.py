@@ -50,7 +50,7 @@ from .adapters.style import find_tool, repository_tools, run_step
 from .adapters.testrun import SandboxLimits, TestRun, TestRunner
 from .adapters.workspace import Workspace, fix_branch, open_workspace, resolve_base
 from .domain.candidates import FixCandidate, best_candidate, diff_changes, diff_hash, diff_lines, diff_paths
-from .domain.commit_message import TRAILER_EVENT, commit_message, one_line
+from .domain.commit_message import TRAILER_EVENT, commit_message, one_line, sandbox_from_line
 from .domain.errors import FixRefused, WorkspaceError
 from .domain.failure import evidence_files, read_failure, request_from_evidence
 from .domain.fixers.edits import TemplateEdit
@@ -417,6 +417,14 @@ class _Run:
             self.style_noted.add(key)
             self.audit("implementer.style", status, summary, details)
 
+    def note_sandbox(self, result: TestRun) -> None:
+        """Audit, once per run, that tests ran without the full sandbox (the release then needs a human)."""
+        if not result.sandbox.sandboxed and "sandbox" not in self.style_noted:
+            self.style_noted.add("sandbox")
+            missing = list(result.sandbox.missing)
+            summary = "tests ran without the full sandbox: the fix is released only with approval"
+            self.audit("implementer.sandbox", ActionStatus.FAILED, summary, {"missing": missing})
+
     def refuse(self, path: str, reason: str, origin: str) -> None:
         self.refusals.append({"path": path, "reason": reason, "origin": origin})
         self.audit(
@@ -482,6 +490,7 @@ async def _validate_inner(
     all_files = files
     styled = await _match_style(run, ws, files)
     result = await run.runner.run(run.target.test_command, cwd=ws.path)
+    run.note_sandbox(result)
     # Code the fix does not control just ran: a protected file it rewrote refuses the whole fix.
     await _refuse_on_protected_writes(run, ws, guard, f"{origin} (tests)", worktree=True)
     reproduced = False
@@ -922,12 +931,16 @@ async def _resume(
     except ValueError:
         strategy = FixStrategy.LLM_EDIT
     tests_match = re.search(r"^Tests: (.*): passed(?: \((\d+) passed, (\d+) failed\))?$", message, re.M)
+    sandbox_match = re.search(r"^Sandbox: (.*)$", message, re.M)
+    sandboxed, sandbox_missing = sandbox_from_line(sandbox_match.group(1) if sandbox_match else None)
     tests = TestReport(
         command=tests_match.group(1) if tests_match else run.target.test_command,
         outcome=TestOutcome.PASSED,
         passed=int(tests_match.group(2) or 0) if tests_match else 0,
         failed=int(tests_match.group(3) or 0) if tests_match else 0,
         summary="tests passed before this commit was made",
+        sandboxed=sandboxed,
+        sandbox_missing=sandbox_missing,
     )
     regression_match = re.search(r"^Regression test: (.+)$", message, re.M)
     fix_match = re.search(r"^Fix: (.+)$", message, re.M)

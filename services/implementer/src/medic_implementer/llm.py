@@ -30,13 +30,18 @@ class LlmSection(BaseModel):
 
 
 def build_proposer(llm: LlmSection, *, settings: ImplementerSettings, runtime: ServiceRuntime) -> CandidateProposer | None:
-    """The Claude fixer when ``provider = "claude"`` and an API key is set; else None (templates only)."""
-    if llm.provider != "claude" or settings.anthropic_api_key is None:
+    """The Claude fixer when ``provider = "claude"`` and an API key is set; else None (templates only).
+
+    With ``anthropic_api_key_file`` the fixer reads the key from that file at each call (rotation works, and the
+    key is never in the environment); else it holds the value of ``MEDIC_ANTHROPIC_API_KEY``.
+    """
+    if llm.provider != "claude" or not settings.has_anthropic_key():
         return None
     config = runtime.config()
     budget = llm.fix_budget_usd if llm.fix_budget_usd is not None else (config.llm_budget.per_issue_usd if config else 2.0)
     return ClaudeFixer(
-        api_key=settings.anthropic_api_key.get_secret_value(),
+        api_key=settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None,
+        api_key_file=settings.anthropic_api_key_file,
         base_url=settings.anthropic_base_url,
         model=llm.fix_model,
         max_attempts=llm.fix_max_attempts,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Literal
@@ -11,6 +12,9 @@ from pydantic import Field, SecretStr
 from medic_runtime import ServiceSettings
 
 __all__ = ["ImplementerSettings", "default_tool_paths"]
+
+# Read by SDKs on their own when set: never left in this process's environment for children to inherit.
+_SDK_SECRETS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "GITHUB_TOKEN", "GH_TOKEN")
 
 
 def default_tool_paths() -> tuple[Path, ...]:
@@ -52,10 +56,44 @@ class ImplementerSettings(ServiceSettings):
         default="medic@localhost", description="Committer email of fix commits (the signer's principal)."
     )
 
-    anthropic_api_key: SecretStr | None = Field(default=None, description="Claude API key (the Claude fixer runs only with one).")
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        description="Claude API key (MEDIC_ANTHROPIC_API_KEY; kept for compatibility: prefer the key file). Removed "
+        "from the process environment at start-up, but /proc/<pid>/environ still shows the environment the process "
+        "was started with.",
+    )
+    anthropic_api_key_file: Path | None = Field(
+        default=None,
+        description="File holding the Claude API key (MEDIC_ANTHROPIC_API_KEY_FILE, e.g. a mounted Kubernetes "
+        "secret), read at each call: the key is never in this process's environment. Wins over the variable.",
+    )
+    sandbox_uid: int = Field(default=65534, ge=1, description="User the target's tests run as (nobody).")
+    sandbox_gid: int = Field(default=65534, ge=1, description="Group the target's tests run as (nogroup).")
+    test_max_processes: int = Field(
+        default=1024, ge=16, description="Processes the sandbox user may have at once (RLIMIT_NPROC): bounds fork bombs."
+    )
     anthropic_base_url: str | None = Field(default=None, description="Claude API base URL (a proxy or a local fake in tests).")
 
     pr_labels: tuple[str, ...] = Field(default=("medic", "auto-fix"), description="Labels put on fix pull requests (JSON list).")
+
+    def has_anthropic_key(self) -> bool:
+        """True when a Claude API key is configured (file or variable)."""
+        return self.anthropic_api_key_file is not None or self.anthropic_api_key is not None
+
+    def scrub_secret_environment(self) -> tuple[str, ...]:
+        """Remove secret variables from this process's environment once settings hold them; the names removed.
+
+        Children started afterwards (git, signing, tests) cannot inherit them even if an allow-list slips. The
+        kernel keeps the *initial* environment block readable at /proc/<pid>/environ for this uid: the sandbox's
+        user switch and PID namespace keep tests away from it, and the key file keeps the key out of it at all.
+        """
+        prefix = str(self.model_config.get("env_prefix", ""))
+        secret_fields = [name for name, info in type(self).model_fields.items() if "SecretStr" in str(info.annotation)]
+        names = (*(f"{prefix}{name}".upper() for name in secret_fields), *_SDK_SECRETS)
+        removed = tuple(name for name in names if name in os.environ)
+        for name in removed:
+            del os.environ[name]
+        return removed
 
     def forge_dir(self) -> Path:
         """Where the forge keeps its private clones."""

@@ -272,6 +272,7 @@ class Rollout:
             paused=self.rt.paused,
             counters=await self._counters(run, config),
             approved=state.approved_by is not None,
+            tests=run.fix.tests,
         )
         key = f"{run.stage.value}:{decision.verdict.value}:{decision.reason}"
         release = self.target.release

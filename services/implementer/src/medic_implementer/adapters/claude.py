@@ -94,7 +94,8 @@ class ClaudeFixer:
     def __init__(
         self,
         *,
-        api_key: str,
+        api_key: str | None = None,
+        api_key_file: Path | None = None,
         model: str = "claude-sonnet-5",
         base_url: str | None = None,
         max_attempts: int = 3,
@@ -104,8 +105,11 @@ class ClaudeFixer:
         timeout_s: float = 120.0,
         redactor: Redactor | None = None,
     ) -> None:
+        if api_key is None and api_key_file is None:
+            raise ValueError("the Claude fixer needs api_key or api_key_file")
         self.api_key = api_key
         self.redactor = redactor or Redactor()
+        self.api_key_file = api_key_file
         self.model = model
         self.base_url = base_url
         self.max_attempts = max_attempts
@@ -116,10 +120,17 @@ class ClaudeFixer:
         self.last_usage = TokenUsage()
         self.last_cost_usd = 0.0
 
+    def key(self) -> str:
+        """The API key: read from ``api_key_file`` now (so a rotated key is picked up), else the value given."""
+        if self.api_key_file is not None:
+            return self.api_key_file.read_text(encoding="utf-8").strip()
+        assert self.api_key is not None  # checked in __init__
+        return self.api_key
+
     def _client(self) -> Any:
         import anthropic  # slow import (~4 s): only when a Claude fix actually runs
 
-        return anthropic.AsyncAnthropic(api_key=self.api_key, base_url=self.base_url, max_retries=2, timeout=self.timeout_s)
+        return anthropic.AsyncAnthropic(api_key=self.key(), base_url=self.base_url, max_retries=2, timeout=self.timeout_s)
 
     async def propose(
         self,

@@ -46,6 +46,22 @@ def one_line(text: str | None, *, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def sandbox_line(tests: TestReport) -> str:
+    """How the gating tests were sandboxed, for the commit message (read back by :func:`sandbox_from_line`)."""
+    if tests.sandboxed is None:
+        return "not recorded"
+    return "full" if tests.sandboxed else "missing " + "; ".join(tests.sandbox_missing)
+
+
+def sandbox_from_line(line: str | None) -> tuple[bool | None, tuple[str, ...]]:
+    """``(sandboxed, missing)`` from a commit message's ``Sandbox:`` line (None when absent or not recorded)."""
+    if line == "full":
+        return True, ()
+    if line is not None and line.startswith("missing "):
+        return False, tuple(m.strip() for m in line.removeprefix("missing ").split(";") if m.strip())
+    return None, ()
+
+
 def commit_message(
     *,
     diagnosis: DiagnosisReady,
@@ -82,6 +98,7 @@ def commit_message(
         "Changes:",
         *(one_line(line, limit=300) for line in change_lines),
         f"Tests: {one_line(test_line)}",
+        f"Sandbox: {one_line(sandbox_line(tests))}",
     ]
     if regression_test:
         body.append(f"Regression test: {one_line(regression_test)}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from medic_contracts import Decision, DeploymentStage, IssueBrief, MedicConfig, PolicyFacts, Stage, decide
+from medic_contracts import Decision, DeploymentStage, IssueBrief, MedicConfig, PolicyFacts, Stage, TestReport, decide
 
 __all__ = ["GateCounters", "evaluate_gate", "policy_stage"]
 
@@ -36,8 +36,12 @@ def evaluate_gate(
     paused: bool,
     counters: GateCounters,
     approved: bool,
+    tests: TestReport | None,
 ) -> Decision:
-    """Whether ``stage`` of a release may start now, needs approval, or is blocked (and why)."""
+    """Whether ``stage`` of a release may start now, needs approval, or is blocked (and why).
+
+    ``tests`` is the fix's gating test run (None: not known): one not recorded as fully sandboxed needs a human.
+    """
     facts = PolicyFacts(
         issue=issue,
         stage=policy_stage(stage),
@@ -46,5 +50,7 @@ def evaluate_gate(
         deploys_today=counters.deploys_today,
         rollbacks_for_issue=counters.rollbacks_for_issue,
         approved=approved,
+        tests_sandboxed=tests.sandboxed if tests is not None else None,
+        sandbox_missing=tests.sandbox_missing if tests is not None else (),
     )
     return decide(config, facts)
