@@ -31,7 +31,7 @@ from .observability import Metrics
 from .settings import ServiceSettings
 from .store import ServiceStore
 
-__all__ = ["ControlPlane", "ControlSnapshot", "SideEffectRefused"]
+__all__ = ["ControlPlane", "ControlSnapshot", "SideEffectRefused", "restarted_log"]
 
 log = logging.getLogger("medic.control")
 
@@ -40,6 +40,11 @@ CommandHandler = Callable[[ControlCommand], Awaitable[None]]
 #: How far back in medic.control an instance reads at start-up (control-api snapshots its state
 #: periodically, so the latest snapshot is always within this window).
 HISTORY = 5_000
+
+
+def restarted_log(*, position: int, end: int) -> bool:
+    """True when a reader's position lies beyond the log's end: the log it was reading no longer exists."""
+    return position > end
 
 
 class SideEffectRefused(RuntimeError):
@@ -81,6 +86,8 @@ class ControlPlane:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self.last_command_at: float | None = None
+        #: How many times the control log was found recreated and re-read (health output, tests).
+        self.log_restarts = 0
 
     # ---- what domain code reads ----------------------------------------------------------------
 
@@ -152,6 +159,8 @@ class ControlPlane:
             group_id=self.group_id,
             client_id=f"medic-{self.settings.service_name}-{self.settings.instance_id}-control",
             enable_auto_commit=False,
+            # An offset the broker no longer has (a recreated log) resets to the start: all of it is newer.
+            auto_offset_reset="earliest",
             fetch_max_wait_ms=100,
             request_timeout_ms=self.settings.kafka_request_timeout_ms,
         )
@@ -217,6 +226,8 @@ class ControlPlane:
         while True:
             try:
                 batch = await consumer.getmany(tp, timeout_ms=500)
+                if not batch:
+                    await self._check_log(consumer, tp)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -235,6 +246,25 @@ class ControlPlane:
                         await handler(command)
                     except Exception:
                         log.exception("control handler for %s failed", command.command)
+
+    async def _check_log(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        """Re-read from the start when the control log was recreated (a broker that restarted without its state).
+
+        The sign is a position beyond the log's end: every command in the new log is newer than
+        what this instance has seen, so it reads them all, after asking control-api for the current
+        state (the new log may hold no snapshot yet).
+        """
+        end = consumer.highwater(tp)
+        if end is None:
+            return
+        position = await consumer.position(tp)
+        if restarted_log(position=position, end=end):
+            log.warning("control log restarted (position %d beyond its end %d): re-reading it from the start", position, end)
+            self.log_restarts += 1
+            if self.settings.control_api_url:
+                await self._bootstrap_state(None)
+                await self._changed()
+            await consumer.seek_to_beginning(tp)
 
     def _parse(self, value: bytes | None) -> ControlCommand | None:
         if not value:
