@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from medic_contracts import (
@@ -155,6 +155,18 @@ def topics_exist(bootstrap: str, names: set[str]) -> bool:
     return names <= asyncio.run(listed())
 
 
+def partitions(bootstrap: str, topic: str) -> int:
+    async def count() -> int:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+        await consumer.start()
+        try:
+            return len(await consumer.partitions_for_topic(topic) or set())
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(count())
+
+
 def status(service: ServiceProcess, path: str) -> int:
     return httpx.get(service.url + path, timeout=2.0).status_code
 
@@ -168,10 +180,8 @@ def test_service_keeps_publishing_after_a_broker_restart_with_nothing_left_in_it
         asyncio.run(publish(broker.bootstrap, f"{prefix}in", before))
         assert {e.event_id for e in before} <= echoed_inputs(broker.bootstrap, f"{prefix}out", {e.event_id for e in before})
 
-        broker.restart()
-        # The service declares its topics again by itself (nobody else does here) and becomes ready.
-        wanted_topics = {f"{prefix}in", f"{prefix}out", TopicRegistry(prefix).name(TopicName.ACTIONS)}
-        assert wait_for(lambda: topics_exist(broker.bootstrap, wanted_topics), timeout=30), "topics not declared again"
+        # Restarted with its topics declared (as `medic dev up` does): producer ids, offsets and groups are gone.
+        broker.restart(declare={**TopicRegistry(prefix).partitions(), f"{prefix}in": 3, f"{prefix}out": 3})
         service.wait_healthy(timeout=90)
         after = [action(100 + i) for i in range(5)]
         asyncio.run(publish(broker.bootstrap, f"{prefix}in", after))
@@ -222,7 +232,10 @@ def test_readiness_and_liveness_follow_an_outbox_that_cannot_drain_and_recover_w
         assert outbox_rows(tmp_path) > 0
 
         broker.broker = EmbeddedBroker(port=broker.port)
-        broker.start()
+        broker.start()  # nothing declared: the service declares its topics again by itself
+        wanted_topics = {f"{prefix}in", f"{prefix}out", TopicRegistry(prefix).name(TopicName.CONTROL)}
+        assert wait_for(lambda: topics_exist(broker.bootstrap, wanted_topics), timeout=30), "topics not declared again"
+        assert partitions(broker.bootstrap, TopicRegistry(prefix).name(TopicName.CONTROL)) == 1
         assert wait_for(lambda: status(service, "/readyz") == 200, timeout=90), f"not ready again\n{service.log_tail()}"
         assert status(service, "/healthz") == 200
         beats = asyncio.run(
