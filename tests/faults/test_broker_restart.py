@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from medic_contracts import (
@@ -157,12 +157,13 @@ def topics_exist(bootstrap: str, names: set[str]) -> bool:
 
 def partitions(bootstrap: str, topic: str) -> int:
     async def count() -> int:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-        await consumer.start()
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
         try:
-            return len(await consumer.partitions_for_topic(topic) or set())
+            (described,) = await admin.describe_topics([topic])
+            return len(described["partitions"])
         finally:
-            await consumer.stop()
+            await admin.close()
 
     return asyncio.run(count())
 

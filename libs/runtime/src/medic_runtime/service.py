@@ -43,6 +43,7 @@ from .bus import BatchHandler, Bus, Emitter, HandlerContext
 from .control import ControlPlane, SideEffectRefused
 from .kafka_admin import declare_topics
 from .observability import Metrics, configure_logging, configure_tracing
+from .preflight import check_data_dirs
 from .redaction import Redactor
 from .settings import ServiceSettings, SettingsError, load_settings
 from .store import ServiceStore
@@ -353,6 +354,11 @@ def run_service(settings_cls: type[SettingsT], build: Callable[[SettingsT], Serv
     configure_logging(
         service=settings.service_name, instance=settings.instance_id, level=settings.log_level, fmt=settings.log_format
     )
+    # Before anything opens a file: an unusable data dir is one line naming the path and the cause.
+    problem = check_data_dirs(settings)
+    if problem is not None:
+        sys.stderr.write(problem.line(settings.service_name) + "\n")
+        raise SystemExit(1)
     configure_tracing(
         service=settings.service_name,
         instance=settings.instance_id,
