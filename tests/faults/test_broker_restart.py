@@ -218,6 +218,50 @@ def test_pause_sent_after_a_broker_restart_reaches_the_service_within_two_second
         assert service.health()["pause_reason"] == "after restart"
 
 
+#: Seeded as an admin token by control-api at start-up (MEDIC_BOOTSTRAP_ADMIN_TOKEN).
+ADMIN_TOKEN = "mdc_broker_restart_admin_" + "0" * 24
+
+
+def test_pause_from_control_api_after_a_broker_restart_reaches_the_service_within_two_seconds(
+    broker: RestartableBroker, prefix: str, tmp_path: Path
+) -> None:
+    env = test_env(broker.bootstrap, prefix, tmp_path)
+    env.update(
+        {
+            "MEDIC_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+            "MEDIC_STORE_URL": f"sqlite+aiosqlite:///{tmp_path / 'medic.db'}",
+            "MEDIC_DATA_DIR": str(tmp_path / "control"),
+        }
+    )
+    control_api = ServiceProcess.console_script("control-api", "medic-control-api", env=env, log_dir=tmp_path)
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with (
+        control_api,
+        echo_service(
+            broker, prefix, tmp_path, MEDIC_CONTROL_API_URL=control_api.url, MEDIC_CONTROL_API_TOKEN=ADMIN_TOKEN
+        ) as service,
+    ):
+        control_api.wait_healthy(timeout=120)
+        service.wait_healthy(timeout=90)
+        # Both sides have published and read control commands before the restart.
+        httpx.post(control_api.url + "/api/v1/control/pause", json={"reason": "drill"}, headers=admin).raise_for_status()
+        assert wait_for(lambda: service.health()["paused"] is True, timeout=10)
+        httpx.post(control_api.url + "/api/v1/control/resume", json={}, headers=admin).raise_for_status()
+        assert wait_for(lambda: service.health()["paused"] is False, timeout=10)
+
+        broker.restart(declare={**TopicRegistry(prefix).partitions(), f"{prefix}in": 3, f"{prefix}out": 3})
+        control_api.wait_healthy(timeout=90)
+        service.wait_healthy(timeout=90)
+        response = httpx.post(control_api.url + "/api/v1/control/pause", json={"reason": "after restart"}, headers=admin)
+        assert response.status_code == 200
+        sent = time.monotonic()
+        reached = wait_for(lambda: service.health()["paused"] is True, timeout=2.0, interval=0.02)
+        waited = time.monotonic() - sent
+        logs = f"{control_api.log_tail()}\n{service.log_tail()}"
+        assert reached, f"pause not applied {waited:.1f}s after control-api took it\n{logs}"
+        assert service.health()["pause_reason"] == "after restart"
+
+
 def test_readiness_and_liveness_follow_an_outbox_that_cannot_drain_and_recover_with_the_broker(
     broker: RestartableBroker, prefix: str, tmp_path: Path
 ) -> None:

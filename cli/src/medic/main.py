@@ -22,7 +22,7 @@ __all__ = ["build_parser", "main"]
 # click is installed; Medic never runs it. A None entry makes that optional import fail fast, so
 # `medic pause` costs the interpreter, httpx's core and the small control-api client only.
 if "httpx" not in sys.modules:
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def build_parser() -> argparse.ArgumentParser:
