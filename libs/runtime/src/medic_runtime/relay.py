@@ -142,9 +142,13 @@ class OutboxRelay:
             self.stalled_since = time.monotonic()
         producer = self.bus.producer_client
         futures: list[asyncio.Future[Any]] = []
-        for row in rows:
-            send = producer.send(row.topic, row.value, key=row.key, headers=json.loads(row.headers))
-            futures.append(await asyncio.wait_for(send, timeout=self.bus.settings.outbox_ack_timeout_s))
+
+        async def queue_all() -> None:
+            for row in rows:
+                futures.append(await producer.send(row.topic, row.value, key=row.key, headers=json.loads(row.headers)))
+
+        # One bound for the whole batch (not a task per row): queueing blocks while the broker is away.
+        await asyncio.wait_for(queue_all(), timeout=self.bus.settings.outbox_ack_timeout_s)
         results = await self._acknowledgements(futures)
         ok = [row.id for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
         failed = [(row.id, res) for row, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
