@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from medic_contracts import CommandName, ControlCommand, MedicConfig, TopicName, TopicRegistry, event_adapter
@@ -88,6 +89,10 @@ class ControlPlane:
         self.last_command_at: float | None = None
         #: How many times the control log was found recreated and re-read (health output, tests).
         self.log_restarts = 0
+        #: Offset and event id of the last command read: after an outage, proof that the log is the same one.
+        self._last_seen: tuple[int, str] | None = None
+        self._verify_log = False
+        self._marker_committed = False
 
     # ---- what domain code reads ----------------------------------------------------------------
 
@@ -180,6 +185,7 @@ class ControlPlane:
             for record in batch.get(tp, []):
                 command = self._parse(record.value)
                 if command is not None:
+                    self._last_seen = (record.offset, command.event_id)
                     seen_state |= self._apply_state(command)
             if not batch and await consumer.position(tp) >= end:
                 break
@@ -222,30 +228,69 @@ class ControlPlane:
                     self._config = MedicConfig.model_validate(cached["config"])
                     self._config_at = float(cached.get("config_at") or 0)
 
+    def broker_recovered(self) -> None:
+        """The broker came back (or lost topics): check before the next read that the control log is the one we read."""
+        self._verify_log = True
+
     async def _follow(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
         while True:
             try:
+                if self._verify_log:
+                    await self._verify_same_log(consumer, tp)
                 batch = await consumer.getmany(tp, timeout_ms=500)
                 if not batch:
                     await self._check_log(consumer, tp)
+                elif await self._state_lost(consumer, tp):
+                    # These records may come from a recreated log: verify it first (the verification re-reads them).
+                    self._verify_log = True
+                    continue
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("control topic read failed", exc_info=True)
                 await asyncio.sleep(1)
                 continue
-            for record in batch.get(tp, []):
-                command = self._parse(record.value)
-                if command is None:
-                    continue
-                self.last_command_at = time.time()
-                if self._apply_state(command):
-                    await self._changed()
-                for handler in self._handlers.get(command.command, []):
-                    try:
-                        await handler(command)
-                    except Exception:
-                        log.exception("control handler for %s failed", command.command)
+            await self._apply_records(batch.get(tp, []))
+
+    async def _apply_records(self, records: Any) -> None:
+        for record in records:
+            command = self._parse(record.value)
+            if command is None:
+                continue
+            self._last_seen = (record.offset, command.event_id)
+            self.last_command_at = time.time()
+            if self._apply_state(command):
+                await self._changed()
+            for handler in self._handlers.get(command.command, []):
+                try:
+                    await handler(command)
+                except Exception:
+                    log.exception("control handler for %s failed", command.command)
+
+    async def _verify_same_log(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        """After a broker outage: is the last command we read still at its offset? If not, the log was recreated.
+
+        Catches the case a position check misses: a recreated log that has already grown past
+        our old position (its first records would otherwise be skipped).
+        """
+        self._verify_log = False
+        self._marker_committed = False  # committed again (for the log now read) on the next empty poll
+        if self._last_seen is None:
+            return
+        offset, event_id = self._last_seen
+        position = await consumer.position(tp)
+        consumer.seek(tp, offset)
+        records = (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
+        if not records:
+            consumer.seek(tp, position)  # nothing there (yet): the position check decides on the next poll
+            return
+        first = records[0]
+        command = self._parse(first.value)
+        if first.offset == offset and command is not None and command.event_id == event_id:
+            await self._apply_records(records[1:])  # the same log: go on after the last command seen
+            return
+        log.warning("control log replaced (offset %d holds another command): re-reading it from the start", offset)
+        await self._reread(consumer, tp)
 
     async def _check_log(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
         """Re-read from the start when the control log was recreated (a broker that restarted without its state).
@@ -260,11 +305,49 @@ class ControlPlane:
         position = await consumer.position(tp)
         if restarted_log(position=position, end=end):
             log.warning("control log restarted (position %d beyond its end %d): re-reading it from the start", position, end)
-            self.log_restarts += 1
-            if self.settings.control_api_url:
-                await self._bootstrap_state(None)
-                await self._changed()
-            await consumer.seek_to_beginning(tp)
+            await self._reread(consumer, tp)
+            return
+        await self._check_marker(consumer, tp)
+
+    async def _state_lost(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
+        """True when the broker no longer holds the control position this instance committed (it lost its state)."""
+        if not self._marker_committed:
+            return False
+        try:
+            committed = await asyncio.wait_for(consumer.committed(tp), 2.0)
+        except (TimeoutError, KafkaError):
+            return False  # unknown: applying the commands beats holding up a pause
+        if committed is not None:
+            return False
+        log.warning("broker forgot this instance's committed control offset: verifying the control log")
+        self._marker_committed = False
+        return True
+
+    async def _check_marker(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        """Notice a broker that lost its state even when the outage was too short to see.
+
+        This instance commits its control position under its own group; a broker that forgets
+        committed offsets (a memory-only restart, a recreated cluster) answers with none, and the
+        control log is then verified before the next read.
+        """
+        if await self._state_lost(consumer, tp):
+            self._verify_log = True
+            return
+        if self._marker_committed:
+            return
+        try:
+            await asyncio.wait_for(consumer.commit({tp: await consumer.position(tp)}), 2.0)
+            self._marker_committed = True
+        except (TimeoutError, KafkaError):
+            return  # the broker is away: the next empty poll tries again
+
+    async def _reread(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        self.log_restarts += 1
+        self._last_seen = None
+        if self.settings.control_api_url:
+            await self._bootstrap_state(None)
+            await self._changed()
+        await consumer.seek_to_beginning(tp)
 
     def _parse(self, value: bytes | None) -> ControlCommand | None:
         if not value:

@@ -81,7 +81,8 @@ class RecoverableProducer:
             if self._producer is None:
                 producer = self._new()
                 try:
-                    await producer.start()
+                    # Bounded: aiokafka retries its producer-id request for as long as the broker errs.
+                    await asyncio.wait_for(producer.start(), timeout=self.settings.kafka_request_timeout_ms / 1000)
                 except BaseException:
                     await _close_quietly(producer)
                     raise
@@ -98,12 +99,13 @@ class RecoverableProducer:
 
     async def send_and_wait(self, topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]) -> None:
         """Publish one record and wait for the acknowledgement; a lost producer state recreates the producer once."""
+        timeout = self.settings.outbox_ack_timeout_s
         for attempt in (1, 2):
             try:
-                future = await self.send(topic, value, key=key, headers=headers)
-                await future
+                future = await asyncio.wait_for(self.send(topic, value, key=key, headers=headers), timeout)
+                await asyncio.wait_for(future, timeout)
                 return
-            except PRODUCER_STATE_LOST as exc:
+            except (*PRODUCER_STATE_LOST, KafkaTimeoutError, TimeoutError) as exc:
                 if attempt == 2:
                     raise
                 await self.recreate(f"{type(exc).__name__} on {topic}")
@@ -120,8 +122,8 @@ class RecoverableProducer:
 
     async def stop(self) -> None:
         """Flush briefly and close."""
-        async with self._lock:
-            old, self._producer = self._producer, None
+        # Not under the lock: a start that is still waiting for the broker must not hold up shutdown.
+        old, self._producer = self._producer, None
         if old is not None:
             await _close_quietly(old)
 

@@ -281,6 +281,7 @@ class ServiceRuntime:
         # The broker may have forgotten this producer's id: a new producer now, not after a failed send.
         await self.bus.producer_client.recreate(f"broker {verdict.code}")
         self.bus.relay.notify()
+        self.control.broker_recovered()
 
     def outbox_stalled(self, bound_s: float) -> bool:
         """True when the outbox has held undeliverable events for longer than ``bound_s`` seconds."""
