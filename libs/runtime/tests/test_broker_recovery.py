@@ -207,34 +207,6 @@ async def test_the_broker_watch_declares_lost_topics_again_with_their_partition_
 
 
 @pytest.mark.kafka
-async def test_every_command_of_a_recreated_control_log_is_applied_even_when_it_grew_past_the_old_position(
-    settings: ServiceSettings, broker: Restartable
-) -> None:
-    rt = ServiceRuntime(settings)
-    await rt.start()
-    try:
-        for cmd in (CommandName.PAUSE, CommandName.RESUME):
-            await rt.bus.publish_now(
-                ControlCommand(producer=SOURCE, command=cmd, actor="test", paused=cmd is CommandName.PAUSE, reason="drill")
-            )
-        await eventually(lambda: rt.control.last_command_at is not None and not rt.paused, timeout=10)
-        await broker.restart(rt.topic_plan())
-        # Three commands at once: the new log may outgrow the old position (2) before the instance looks.
-        config = {"version": 7, "autonomy_level": 2}
-        for command in (
-            ControlCommand(producer=SOURCE, command=CommandName.PAUSE, actor="test", paused=True, reason="x"),
-            ControlCommand(producer=SOURCE, command=CommandName.CONFIG_CHANGED, actor="test", config=config, config_version=7),
-            ControlCommand(producer=SOURCE, command=CommandName.RESUME, actor="test", paused=False),
-        ):
-            await rt.bus.publish_now(command)
-        # Only the end state has both: the config of the first records and the resume of the last.
-        await eventually(lambda: (c := rt.config()) is not None and c.version == 7 and not rt.paused, timeout=10)
-        assert rt.control.log_restarts == 1
-    finally:
-        await rt.stop()
-
-
-@pytest.mark.kafka
 async def test_a_broker_outage_that_kept_the_control_log_is_not_taken_for_a_restart(
     settings: ServiceSettings, broker: Restartable
 ) -> None:

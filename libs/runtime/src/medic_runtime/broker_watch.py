@@ -95,8 +95,7 @@ class BrokerWatch:
         """Stop probing and close the admin client."""
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait({self._task}, timeout=5)  # bounded even if the probe is slow to cancel
             self._task = None
         await self._close_admin()
 
@@ -170,4 +169,4 @@ class BrokerWatch:
         admin, self._admin = self._admin, None
         if admin is not None:
             with contextlib.suppress(Exception):
-                await admin.close()
+                await asyncio.wait_for(admin.close(), 5)

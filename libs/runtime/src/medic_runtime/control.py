@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from medic_contracts import CommandName, ControlCommand, MedicConfig, TopicName, TopicRegistry, event_adapter
@@ -92,7 +91,6 @@ class ControlPlane:
         #: Offset and event id of the last command read: after an outage, proof that the log is the same one.
         self._last_seen: tuple[int, str] | None = None
         self._verify_log = False
-        self._marker_committed = False
 
     # ---- what domain code reads ----------------------------------------------------------------
 
@@ -200,10 +198,13 @@ class ControlPlane:
         """Stop following."""
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait({self._task}, timeout=10)
         if self._consumer:
-            await self._consumer.stop()
+            # Bounded: a consumer whose broker is gone can wait on its coordinator for a long time.
+            stopping = asyncio.ensure_future(self._consumer.stop())
+            done, _ = await asyncio.wait({stopping}, timeout=10)
+            if not done:
+                log.warning("control consumer did not stop within 10 s")
 
     async def _bootstrap_state(self, cached: Any) -> None:
         """No state on the bus (fresh broker): ask control-api, else use the last state we saw."""
@@ -240,10 +241,6 @@ class ControlPlane:
                 batch = await consumer.getmany(tp, timeout_ms=500)
                 if not batch:
                     await self._check_log(consumer, tp)
-                elif await self._state_lost(consumer, tp):
-                    # These records may come from a recreated log: verify it first (the verification re-reads them).
-                    self._verify_log = True
-                    continue
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -274,7 +271,6 @@ class ControlPlane:
         our old position (its first records would otherwise be skipped).
         """
         self._verify_log = False
-        self._marker_committed = False  # committed again (for the log now read) on the next empty poll
         if self._last_seen is None:
             return
         offset, event_id = self._last_seen
@@ -306,40 +302,6 @@ class ControlPlane:
         if restarted_log(position=position, end=end):
             log.warning("control log restarted (position %d beyond its end %d): re-reading it from the start", position, end)
             await self._reread(consumer, tp)
-            return
-        await self._check_marker(consumer, tp)
-
-    async def _state_lost(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
-        """True when the broker no longer holds the control position this instance committed (it lost its state)."""
-        if not self._marker_committed:
-            return False
-        try:
-            committed = await asyncio.wait_for(consumer.committed(tp), 2.0)
-        except (TimeoutError, KafkaError):
-            return False  # unknown: applying the commands beats holding up a pause
-        if committed is not None:
-            return False
-        log.warning("broker forgot this instance's committed control offset: verifying the control log")
-        self._marker_committed = False
-        return True
-
-    async def _check_marker(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
-        """Notice a broker that lost its state even when the outage was too short to see.
-
-        This instance commits its control position under its own group; a broker that forgets
-        committed offsets (a memory-only restart, a recreated cluster) answers with none, and the
-        control log is then verified before the next read.
-        """
-        if await self._state_lost(consumer, tp):
-            self._verify_log = True
-            return
-        if self._marker_committed:
-            return
-        try:
-            await asyncio.wait_for(consumer.commit({tp: await consumer.position(tp)}), 2.0)
-            self._marker_committed = True
-        except (TimeoutError, KafkaError):
-            return  # the broker is away: the next empty poll tries again
 
     async def _reread(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
         self.log_restarts += 1

@@ -81,8 +81,8 @@ class OutboxRelay:
                 await asyncio.wait_for(self._task, timeout=10)
             except TimeoutError:
                 self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._task
+                # asyncio.wait, not wait_for: it never waits past its bound for a task slow to cancel.
+                await asyncio.wait({self._task}, timeout=5)
 
     async def _run(self) -> None:
         backoff = 0.1
