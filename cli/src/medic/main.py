@@ -18,6 +18,12 @@ from . import commands
 
 __all__ = ["build_parser", "main"]
 
+# httpx imports its own command-line client (click and rich, most of httpx's import time) whenever
+# click is installed; Medic never runs it. A None entry makes that optional import fail fast, so
+# `medic pause` costs the interpreter, httpx's core and the small control-api client only.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every discovered command registered."""

@@ -10,10 +10,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from medic_contracts import TopicName, TopicRegistry
-
 
 def _topic(name: str, prefix: str) -> str:
+    # Imported here: every command module is imported to build the parser, and `medic pause` must stay light.
+    from medic_contracts import TopicName, TopicRegistry
+
     logical = {t.value: t for t in TopicName}
     return TopicRegistry(prefix).name(logical[name]) if name in logical else name
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 import time
@@ -35,13 +34,14 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from opentelemetry import trace
 from pydantic import ValidationError
-from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import ActionRecorded, ActionStatus, DeadLetter, Envelope, Event, Producer, TopicRegistry, event_adapter
 
 from . import kafka_compat
 from .observability import Metrics, extract_context, inject_headers
+from .producer import RecoverableProducer
+from .relay import OutboxRelay
 from .settings import ServiceSettings
 from .store import ServiceStore, outbox
 
@@ -271,7 +271,11 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
             await self.bus._commit(self.sub)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        return None
+        # Positions come from the group's committed offsets now; what this instance remembered
+        # may belong to a log that no longer exists (a broker that restarted without its state).
+        for tp in assigned:
+            self.sub.committed.pop(tp, None)
+            self.sub.pending.pop(tp, None)
 
 
 class Bus:
@@ -292,6 +296,8 @@ class Bus:
         self.topics = topics
         self.producer = producer
         self.broker = build_broker(settings)
+        #: Every publish goes through this producer, which is replaced when the broker loses its state.
+        self.producer_client = RecoverableProducer(settings, client_id=f"medic-{settings.service_name}-{settings.instance_id}")
         self.subscriptions: list[Subscription[Any]] = []
         #: Called after each delivery transaction commits (the runtime wakes its workers here).
         self.after_commit: list[Callable[[], None]] = []
@@ -377,18 +383,8 @@ class Bus:
             async with sub.lock:
                 await self._commit(sub)
         await self.relay.stop()
+        await self.producer_client.stop()
         await self.broker.stop()
-
-    def kafka_producer(self) -> Any | None:
-        """The broker's own aiokafka producer (idempotent, acks=all, from :func:`build_broker`).
-
-        The outbox relay sends through it directly: FastStream's publish path (codec, middlewares,
-        per-call command objects) costs more than the send itself at thousands of events per second.
-        None if FastStream's internals change; the relay then falls back to ``broker.publish``.
-        """
-        state = getattr(getattr(self.broker.config, "producer", None), "_producer", None)
-        producer = getattr(state, "producer", None)
-        return producer if producer is not None and hasattr(producer, "send") else None
 
     async def ping(self) -> bool:
         """True when the broker answers."""
@@ -402,11 +398,11 @@ class Bus:
     async def publish_now(self, event: Envelope, *, topic: str | None = None, headers: dict[str, str] | None = None) -> None:
         """Publish directly, waiting for the broker's acknowledgement (no outbox: use for tools)."""
         value, key, hdrs = encode_event(event, extra_headers=headers)
-        await self.broker.publish(value, topic or self.topics.for_event(event), key=key, headers=hdrs)
+        await self.producer_client.send_and_wait(topic or self.topics.for_event(event), value, key=key, headers=hdrs)
 
     async def publish_raw(self, topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]) -> None:
         """Publish bytes as they are (replay, tools), waiting for the acknowledgement."""
-        await self.broker.publish(value, topic, key=key, headers=headers)
+        await self.producer_client.send_and_wait(topic, value, key=key, headers=headers)
 
     def _observe(self, topic: str, event_type: str, seconds: float) -> None:
         key = (topic, event_type)
@@ -642,104 +638,3 @@ class Bus:
             log.warning("offset commit failed on %s: %s", sub.topic, exc)
             return
         sub.committed.update(offsets)
-
-
-class OutboxRelay:
-    """Publishes outbox rows in order until the broker acknowledges them, then deletes them."""
-
-    def __init__(self, bus: Bus, *, batch: int = 500, idle_s: float = 0.5) -> None:
-        self.bus = bus
-        self.batch = batch
-        self.idle_s = idle_s
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-        self.healthy = True
-
-    def start(self) -> None:
-        """Start relaying in the background."""
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-
-    def notify(self) -> None:
-        """Wake the relay: something was written to the outbox."""
-        self._wake.set()
-
-    async def stop(self) -> None:
-        """Flush what can be flushed quickly, then stop."""
-        self._stopping = True
-        self._wake.set()
-        if self._task:
-            try:
-                await asyncio.wait_for(self._task, timeout=10)
-            except TimeoutError:
-                self._task.cancel()
-
-    async def _run(self) -> None:
-        backoff = 0.1
-        while True:
-            # Cleared before looking, so a notify that lands while we flush is not lost.
-            self._wake.clear()
-            try:
-                published = await self.flush_once()
-                self.healthy = True
-                backoff = 0.1
-            except Exception:
-                log.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
-                self.healthy = False
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10)
-                if self._stopping:
-                    return
-                continue
-            # A full batch may have more behind it; otherwise rows committed since the select have
-            # notified (the wake below returns at once), so no second select per flush.
-            if published >= self.batch or (published and self._stopping):
-                continue
-            if self._stopping:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.idle_s)
-
-    async def flush_once(self) -> int:
-        """Publish one batch of outbox rows; return how many were acknowledged."""
-        store = self.bus.store
-        async with store.engine.connect() as conn:
-            rows = (await conn.execute(select(outbox).order_by(outbox.c.id).limit(self.batch))).all()
-            if len(rows) < self.batch:
-                pending = len(rows)
-            else:  # only count when there may be more than one batch waiting
-                pending = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
-        self.bus.metrics.outbox_pending.labels(self.bus.metrics.service).set(pending)
-        if not rows:
-            return 0
-        producer = self.bus.kafka_producer()
-        futures = []
-        for row in rows:
-            headers = json.loads(row.headers)
-            if producer is not None:
-                fut = await producer.send(
-                    row.topic, row.value, key=row.key, headers=[(k, v.encode()) for k, v in headers.items()]
-                )
-            else:
-                fut = await self.bus.broker.publish(row.value, row.topic, key=row.key, headers=headers, no_confirm=True)
-            futures.append(fut)
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        ok = [row.id for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
-        failed = [(row.id, res) for row, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
-        async with store.transaction() as conn:
-            if ok:
-                await conn.execute(delete(outbox).where(outbox.c.id.in_(ok)))
-            for row_id, err in failed:
-                await conn.execute(
-                    update(outbox).where(outbox.c.id == row_id).values(attempts=outbox.c.attempts + 1, last_error=str(err)[:2000])
-                )
-        per_topic: dict[str, int] = {}
-        for row, res in zip(rows, results, strict=True):
-            if not isinstance(res, BaseException):
-                per_topic[row.topic] = per_topic.get(row.topic, 0) + 1
-        for topic, count in per_topic.items():  # one labels() lookup per topic, not per event
-            self.bus.metrics.published.labels(self.bus.metrics.service, topic).inc(count)
-        if failed:
-            raise RuntimeError(f"{len(failed)} outbox event(s) not acknowledged: {failed[0][1]!r}")
-        return len(ok)

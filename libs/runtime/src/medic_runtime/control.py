@@ -31,7 +31,7 @@ from .observability import Metrics
 from .settings import ServiceSettings
 from .store import ServiceStore
 
-__all__ = ["ControlPlane", "ControlSnapshot", "SideEffectRefused"]
+__all__ = ["ControlPlane", "ControlSnapshot", "SideEffectRefused", "restarted_log"]
 
 log = logging.getLogger("medic.control")
 
@@ -40,6 +40,11 @@ CommandHandler = Callable[[ControlCommand], Awaitable[None]]
 #: How far back in medic.control an instance reads at start-up (control-api snapshots its state
 #: periodically, so the latest snapshot is always within this window).
 HISTORY = 5_000
+
+
+def restarted_log(*, position: int, end: int) -> bool:
+    """True when a reader's position lies beyond the log's end: the log it was reading no longer exists."""
+    return position > end
 
 
 class SideEffectRefused(RuntimeError):
@@ -81,6 +86,11 @@ class ControlPlane:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self.last_command_at: float | None = None
+        #: How many times the control log was found recreated and re-read (health output, tests).
+        self.log_restarts = 0
+        #: Offset and event id of the last command read: after an outage, proof that the log is the same one.
+        self._last_seen: tuple[int, str] | None = None
+        self._verify_log = False
 
     # ---- what domain code reads ----------------------------------------------------------------
 
@@ -152,6 +162,8 @@ class ControlPlane:
             group_id=self.group_id,
             client_id=f"medic-{self.settings.service_name}-{self.settings.instance_id}-control",
             enable_auto_commit=False,
+            # An offset the broker no longer has (a recreated log) resets to the start: all of it is newer.
+            auto_offset_reset="earliest",
             fetch_max_wait_ms=100,
             request_timeout_ms=self.settings.kafka_request_timeout_ms,
         )
@@ -171,6 +183,7 @@ class ControlPlane:
             for record in batch.get(tp, []):
                 command = self._parse(record.value)
                 if command is not None:
+                    self._last_seen = (record.offset, command.event_id)
                     seen_state |= self._apply_state(command)
             if not batch and await consumer.position(tp) >= end:
                 break
@@ -185,10 +198,13 @@ class ControlPlane:
         """Stop following."""
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait({self._task}, timeout=10)
         if self._consumer:
-            await self._consumer.stop()
+            # Bounded: a consumer whose broker is gone can wait on its coordinator for a long time.
+            stopping = asyncio.ensure_future(self._consumer.stop())
+            done, _ = await asyncio.wait({stopping}, timeout=10)
+            if not done:
+                log.warning("control consumer did not stop within 10 s")
 
     async def _bootstrap_state(self, cached: Any) -> None:
         """No state on the bus (fresh broker): ask control-api, else use the last state we saw."""
@@ -213,28 +229,87 @@ class ControlPlane:
                     self._config = MedicConfig.model_validate(cached["config"])
                     self._config_at = float(cached.get("config_at") or 0)
 
+    def broker_recovered(self) -> None:
+        """The broker came back (or lost topics): check before the next read that the control log is the one we read."""
+        self._verify_log = True
+
     async def _follow(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
         while True:
             try:
+                if self._verify_log:
+                    await self._verify_same_log(consumer, tp)
                 batch = await consumer.getmany(tp, timeout_ms=500)
+                if not batch:
+                    await self._check_log(consumer, tp)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("control topic read failed", exc_info=True)
                 await asyncio.sleep(1)
                 continue
-            for record in batch.get(tp, []):
-                command = self._parse(record.value)
-                if command is None:
-                    continue
-                self.last_command_at = time.time()
-                if self._apply_state(command):
-                    await self._changed()
-                for handler in self._handlers.get(command.command, []):
-                    try:
-                        await handler(command)
-                    except Exception:
-                        log.exception("control handler for %s failed", command.command)
+            await self._apply_records(batch.get(tp, []))
+
+    async def _apply_records(self, records: Any) -> None:
+        for record in records:
+            command = self._parse(record.value)
+            if command is None:
+                continue
+            self._last_seen = (record.offset, command.event_id)
+            self.last_command_at = time.time()
+            if self._apply_state(command):
+                await self._changed()
+            for handler in self._handlers.get(command.command, []):
+                try:
+                    await handler(command)
+                except Exception:
+                    log.exception("control handler for %s failed", command.command)
+
+    async def _verify_same_log(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        """After a broker outage: is the last command we read still at its offset? If not, the log was recreated.
+
+        Catches the case a position check misses: a recreated log that has already grown past
+        our old position (its first records would otherwise be skipped).
+        """
+        self._verify_log = False
+        if self._last_seen is None:
+            return
+        offset, event_id = self._last_seen
+        position = await consumer.position(tp)
+        consumer.seek(tp, offset)
+        records = (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
+        if not records:
+            consumer.seek(tp, position)  # nothing there (yet): the position check decides on the next poll
+            return
+        first = records[0]
+        command = self._parse(first.value)
+        if first.offset == offset and command is not None and command.event_id == event_id:
+            await self._apply_records(records[1:])  # the same log: go on after the last command seen
+            return
+        log.warning("control log replaced (offset %d holds another command): re-reading it from the start", offset)
+        await self._reread(consumer, tp)
+
+    async def _check_log(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        """Re-read from the start when the control log was recreated (a broker that restarted without its state).
+
+        The sign is a position beyond the log's end: every command in the new log is newer than
+        what this instance has seen, so it reads them all, after asking control-api for the current
+        state (the new log may hold no snapshot yet).
+        """
+        end = consumer.highwater(tp)
+        if end is None:
+            return
+        position = await consumer.position(tp)
+        if restarted_log(position=position, end=end):
+            log.warning("control log restarted (position %d beyond its end %d): re-reading it from the start", position, end)
+            await self._reread(consumer, tp)
+
+    async def _reread(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        self.log_restarts += 1
+        self._last_seen = None
+        if self.settings.control_api_url:
+            await self._bootstrap_state(None)
+            await self._changed()
+        await consumer.seek_to_beginning(tp)
 
     def _parse(self, value: bytes | None) -> ControlCommand | None:
         if not value:

@@ -38,10 +38,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import ActionStatus, CommandName, ControlCommand, Envelope, MedicConfig, Producer, TopicName, TopicRegistry
 
+from .broker_watch import BrokerVerdict, BrokerWatch
 from .bus import BatchHandler, Bus, Emitter, HandlerContext
 from .control import ControlPlane, SideEffectRefused
 from .kafka_admin import declare_topics
 from .observability import Metrics, configure_logging, configure_tracing, keep_recent_logs, recent_logs
+from .preflight import check_data_dirs
 from .redaction import Redactor
 from .settings import ServiceSettings, SettingsError, load_settings
 from .store import ServiceStore
@@ -76,6 +78,11 @@ class ServiceRuntime:
         self.store = ServiceStore(settings.resolved_store_url(), service=self.service)
         self.bus = Bus(settings, store=self.store, metrics=self.metrics, topics=self.topics, producer=self.producer)
         self.control = ControlPlane(settings, store=self.store, metrics=self.metrics, topics=self.topics)
+        #: Topics this service needs besides the registry's (name -> partitions), declared at start and after a broker loss.
+        self.extra_topics: dict[str, int] = {}
+        self.broker_watch = BrokerWatch(settings, wanted=self.topic_plan)
+        self.broker_watch.on_recovered.append(self._broker_recovered)
+        self.bus.relay.before_retry.append(self._declare_topics)
         self.work = WorkQueue(
             self.store,
             metrics=self.metrics,
@@ -179,6 +186,14 @@ class ServiceRuntime:
         self._on_stop.append(fn)
         return fn
 
+    def declare_topic(self, name: str, partitions: int = 1) -> None:
+        """Have ``name`` declared with ``partitions`` at start-up and again whenever the broker lost it."""
+        self.extra_topics[name] = partitions
+
+    def topic_plan(self) -> dict[str, int]:
+        """Every topic this service declares: the registry's and its own (name -> partitions)."""
+        return {**self.topics.partitions(), **self.extra_topics}
+
     def readiness(self, name: str, check: Callable[[], Awaitable[bool]]) -> None:
         """Add a named readiness check to ``/readyz``."""
         self._readiness[name] = check
@@ -228,9 +243,10 @@ class ServiceRuntime:
     async def start(self) -> None:
         """Start store, topics, control plane, bus, hooks, workers and periodic tasks."""
         await self.store.create_all(*self.extra_tables)
-        await declare_topics(self.settings.kafka_bootstrap, self.topics)
+        await self._declare_topics()
         await self.control.start()
         await self.bus.start()
+        self.broker_watch.start()
         for hook in self._on_start:
             await hook()
         await self.work.start()
@@ -252,11 +268,26 @@ class ServiceRuntime:
                 await task
         self._periodic_tasks.clear()
         await self.work.stop()
+        await self.broker_watch.stop()
         if self.bus.started:
             await self.bus.stop()
         await self.control.stop()
         await self.store.close()
         log.info("stopped")
+
+    async def _declare_topics(self) -> None:
+        await declare_topics(self.settings.kafka_bootstrap, self.topic_plan())
+
+    async def _broker_recovered(self, verdict: BrokerVerdict) -> None:
+        # The broker may have forgotten this producer's id: a new producer now, not after a failed send.
+        await self.bus.producer_client.recreate(f"broker {verdict.code}")
+        self.bus.relay.notify()
+        self.control.broker_recovered()
+
+    def outbox_stalled(self, bound_s: float) -> bool:
+        """True when the outbox has held undeliverable events for longer than ``bound_s`` seconds."""
+        stalled = self.bus.relay.stalled_for()
+        return stalled > 0 and stalled >= bound_s
 
     async def _every(self, seconds: float, fn: Callable[[], Awaitable[None]], name: str) -> None:
         while True:
@@ -280,23 +311,28 @@ class ServiceRuntime:
 
     def _add_health_routes(self) -> None:
         @self.http.get("/healthz", include_in_schema=False)
-        async def healthz() -> dict[str, Any]:
-            return {
-                "status": "ok",
+        async def healthz() -> JSONResponse:
+            # Alive unless the outbox has been stuck past the bound: a restart is then the way out.
+            stuck = self.outbox_stalled(self.settings.outbox_stall_live_s)
+            body = {
+                "status": "outbox_stalled" if stuck else "ok",
                 "service": self.service,
                 "instance": self.settings.instance_id,
                 "paused": self.control.paused,
                 "pause_reason": self.control.pause_reason,
                 "uptime_s": round(time.time() - self.started_at, 1),
+                "outbox_stalled_s": round(self.bus.relay.stalled_for(), 1),
+                "broker_recoveries": self.broker_watch.recoveries,
             }
+            return JSONResponse(body, status_code=503 if stuck else 200)
 
         @self.http.get("/readyz", include_in_schema=False)
         async def readyz() -> JSONResponse:
             checks: dict[str, bool] = {"started": self.ready}
-            checks["broker"] = await self.bus.ping() if self.ready else False
+            checks["broker"] = self.broker_watch.reachable and await self.bus.ping() if self.ready else False
             checks["store"] = await self.store.ping()
             checks["control"] = self.control.caught_up.is_set()
-            checks["outbox_relay"] = self.bus.relay.healthy
+            checks["outbox_relay"] = not self.outbox_stalled(self.settings.outbox_stall_ready_s)
             for name, check in self._readiness.items():
                 try:
                     checks[name] = bool(await check())
@@ -328,6 +364,11 @@ def run_service(settings_cls: type[SettingsT], build: Callable[[SettingsT], Serv
     configure_logging(
         service=settings.service_name, instance=settings.instance_id, level=settings.log_level, fmt=settings.log_format
     )
+    # Before anything opens a file: an unusable data dir is one line naming the path and the cause.
+    problem = check_data_dirs(settings)
+    if problem is not None:
+        sys.stderr.write(problem.line(settings.service_name) + "\n")
+        raise SystemExit(1)
     configure_tracing(
         service=settings.service_name,
         instance=settings.instance_id,

@@ -56,6 +56,26 @@ class ServiceSettings(BaseSettings):
     kafka_request_timeout_ms: int = Field(default=30_000, ge=1_000, description="Kafka request timeout.")
     kafka_idempotence: bool = Field(default=True, description="Idempotent producer (acks=all is always used).")
 
+    kafka_watch_interval_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="How often the broker watch checks that the broker and every topic are there (a restarted "
+        "broker is noticed, topics re-declared and the producer replaced within about this long).",
+    )
+    outbox_ack_timeout_s: float = Field(
+        default=15.0, gt=0, description="A send not acknowledged within this long fails and the producer is replaced."
+    )
+    outbox_max_backoff_s: float = Field(default=2.0, gt=0, description="Longest wait between two outbox relay retries.")
+    outbox_stall_ready_s: float = Field(
+        default=2.0, ge=0, description="/readyz turns false once the outbox has not drained for this long."
+    )
+    outbox_stall_live_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="/healthz fails once the outbox has not drained for this long (an orchestrator then restarts the process).",
+    )
+
     delivery_attempts: int = Field(default=3, ge=1, le=100, description="Attempts per message before it is dead-lettered.")
     delivery_backoff_ms: int = Field(default=200, ge=0, le=60_000, description="Wait between attempts (doubles each time).")
 

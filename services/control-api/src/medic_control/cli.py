@@ -14,13 +14,14 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .client import ApiError, ClientConfig, ControlClient
+
+if TYPE_CHECKING:  # SQLAlchemy is only for the --database-url commands: `medic pause` must not pay for it
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = [
     "approvals",
@@ -229,6 +230,8 @@ def _store_url(database_url: str | None) -> str:
 
 @asynccontextmanager
 async def _store(database_url: str | None) -> AsyncIterator[tuple[AsyncEngine, str | None]]:
+    from sqlalchemy.exc import DBAPIError
+
     from .db import open_engine
 
     url = _store_url(database_url)
@@ -278,6 +281,8 @@ def token_create(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
         return created.model_dump(mode="json")
+
+    from sqlalchemy.exc import DBAPIError
 
     from .errors import ControlError
 

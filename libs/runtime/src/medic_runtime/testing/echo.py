@@ -3,7 +3,10 @@
 It consumes ActionRecorded events from ``MEDIC_ECHO_IN`` and, for each, publishes an ActionRecorded
 ``echo.handled`` (caused by the input, same trace) to ``MEDIC_ECHO_OUT``. With
 ``MEDIC_ECHO_SIDE_EFFECT=true`` each event also attempts a side effect, which the pause gate
-refuses (and audits) while paused. It uses nothing but the runtime, so it proves the runtime's
+refuses (and audits) while paused. With ``MEDIC_ECHO_HEARTBEAT_S`` it also emits an ActionRecorded
+``echo.heartbeat`` to ``MEDIC_ECHO_OUT`` that often, through the outbox (a service that keeps
+producing while the broker is away). It declares its own topics, so a broker that lost them gets
+them back. It uses nothing but the runtime, so it proves the runtime's
 guarantees across process boundaries independently of any domain service.
 """
 
@@ -22,6 +25,8 @@ class EchoSettings(ServiceSettings):
     echo_out: str = "echo.out"
     echo_group: str | None = None
     echo_side_effect: bool = False
+    echo_heartbeat_s: float | None = None
+    echo_partitions: int = 3
 
 
 def build(settings: EchoSettings) -> ServiceRuntime:
@@ -46,6 +51,25 @@ def build(settings: EchoSettings) -> ServiceRuntime:
         ctx.emit(reply, topic=settings.echo_out)
 
     runtime.bus.subscribe(settings.echo_in, handle, accepts=(ActionRecorded,), group_id=settings.echo_group)
+    runtime.declare_topic(settings.echo_in, settings.echo_partitions)
+    runtime.declare_topic(settings.echo_out, settings.echo_partitions)
+    if settings.echo_heartbeat_s:
+        beats = 0
+
+        @runtime.every(settings.echo_heartbeat_s, name="echo-heartbeat")
+        async def heartbeat() -> None:
+            nonlocal beats
+            beats += 1
+            async with runtime.transaction() as tx:
+                beat = runtime.new(
+                    ActionRecorded,
+                    action="echo.heartbeat",
+                    status=ActionStatus.SUCCEEDED,
+                    summary=f"beat {beats}",
+                    details={"instance": settings.instance_id, "beat": beats},
+                )
+                tx.emit(beat, topic=settings.echo_out)
+
     return runtime
 
 
