@@ -6,6 +6,10 @@ read first (found by its inode among its siblings), then the new one from its st
 shorter than the offset was truncated in place and is read from its start. Only complete lines
 are consumed; a line longer than ``max_line_bytes`` is cut, and the rest of it skipped without
 being held in memory.
+
+A poll reads at most ``max_lines_per_poll`` lines (one bounded chunk) and says when more are
+waiting, so a flood is read chunk after chunk with flat memory. Reading and normalising run on
+an executor thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,7 +69,9 @@ def read_lines(path: Path, offset: int, *, max_line_bytes: int, max_lines: int) 
 class LogTail:
     """Tails one log file; cursor: ``{"dev": int, "ino": int, "offset": int}``."""
 
-    def __init__(self, config: LogfileConfig, *, base_dir: Path, service: str, normaliser: Normaliser) -> None:
+    def __init__(
+        self, config: LogfileConfig, *, base_dir: Path, service: str, normaliser: Normaliser, executor: Executor | None = None
+    ) -> None:
         self.name = config.name
         self.kind = "logfile"
         self.interval_s = config.interval_s
@@ -73,6 +80,7 @@ class LogTail:
         self.path = path if path.is_absolute() else base_dir / path
         self.service = service
         self.normaliser = normaliser
+        self.executor = executor
 
     def _find_by_inode(self, dev: int, ino: int) -> Path | None:
         try:
@@ -88,31 +96,35 @@ class LogTail:
                 return candidate
         return None
 
-    def _read(self, cursor: Any) -> tuple[list[str], dict[str, int]]:
+    def _read(self, cursor: Any) -> tuple[list[str], dict[str, int], bool]:
+        """(lines, new cursor, whether the read stopped at its bound with more waiting)."""
         state = cursor if isinstance(cursor, Mapping) else {}
         limit, max_lines = self.config.max_line_bytes, self.config.max_lines_per_poll
         try:
             st = self.path.stat()
         except FileNotFoundError:
-            return [], dict(state)
+            return [], dict(state), False
         lines: list[str] = []
         offset = int(state.get("offset") or 0)
         if state and (state.get("ino"), state.get("dev")) != (st.st_ino, st.st_dev):
-            old = self._find_by_inode(int(state.get("dev") or 0), int(state.get("ino") or 0))
+            dev, ino = int(state.get("dev") or 0), int(state.get("ino") or 0)
+            old = self._find_by_inode(dev, ino)
             if old is not None:
-                rest, _ = read_lines(old, offset, max_line_bytes=limit, max_lines=max_lines)
+                rest, after = read_lines(old, offset, max_line_bytes=limit, max_lines=max_lines)
+                if len(rest) >= max_lines:
+                    # The rotated file still has more: stay on it, so none of its lines are skipped.
+                    return rest, {"dev": dev, "ino": ino, "offset": after}, True
                 lines.extend(rest)
             offset = 0
         elif st.st_size < offset:
             offset = 0  # truncated in place
         more, offset = read_lines(self.path, offset, max_line_bytes=limit, max_lines=max_lines - len(lines))
         lines.extend(more)
-        return lines, {"dev": st.st_dev, "ino": st.st_ino, "offset": offset}
+        return lines, {"dev": st.st_dev, "ino": st.st_ino, "offset": offset}, len(lines) >= max_lines
 
-    async def poll(self, cursor: Any, *, now: datetime) -> PollResult:
-        """New complete lines since the cursor, normalised."""
-        lines, new_cursor = await asyncio.to_thread(self._read, cursor)
-        result = PollResult(cursor=new_cursor)
+    def _read_events(self, cursor: Any, now: datetime) -> PollResult:
+        lines, new_cursor, more = self._read(cursor)
+        result = PollResult(cursor=new_cursor, more=more)
         for line in lines:
             if not line.strip():
                 continue
@@ -121,6 +133,10 @@ class LogTail:
             if (sample := route_sample(event)) is not None:
                 result.samples.append(sample)
         return result
+
+    async def poll(self, cursor: Any, *, now: datetime) -> PollResult:
+        """New complete lines since the cursor (one bounded chunk), normalised off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._read_events, cursor, now)
 
     async def close(self) -> None:
         """Nothing to release."""
