@@ -45,12 +45,12 @@ class TokenBucket:
 
     rate: float
     burst: float
-    tokens: float = -1.0
-    updated: float = 0.0
+    tokens: float = 0.0
+    updated: float | None = None  # None until the first take: the bucket starts full
 
     def take(self, count: int, *, now: float) -> Admission:
         """Take ``count`` tokens at monotonic time ``now``, or say how long until they would be there."""
-        if self.tokens < 0:
+        if self.updated is None:
             self.tokens, self.updated = self.burst, now
         self.tokens = min(self.burst, self.tokens + max(0.0, now - self.updated) * self.rate)
         self.updated = now
