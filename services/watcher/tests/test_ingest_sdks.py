@@ -88,7 +88,7 @@ async def test_sentry_node_sdk_event_becomes_an_issue_detected_on_the_bus(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     if not (NODE_MODULES / "@sentry" / "node").is_dir():
-        subprocess.run(["bash", str(ROOT / "scripts" / "install-node-tools.sh")], check=True, timeout=600)  # noqa: S603, S607
+        subprocess.run(["bash", str(ROOT / "scripts" / "install-node-tools.sh")], check=True, timeout=600)
     monkeypatch.setenv("TEST_DSN_KEYS", "nodekey")
     toml = write_toml(tmp_path, ingest_source())
     script = tmp_path / "client.cjs"

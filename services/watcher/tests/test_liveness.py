@@ -29,7 +29,14 @@ async def test_a_failing_source_is_named_in_sources_and_metrics_while_the_watche
     (tmp_path / "app.log").write_text(error_lines(3, users=1))
     toml = write_toml(
         tmp_path,
-        {"kind": "sentry", "name": "broken", "org": "acme", "project": "shop", "api_url": "http://127.0.0.1:9", "interval_s": 3600},
+        {
+            "kind": "sentry",
+            "name": "broken",
+            "org": "acme",
+            "project": "shop",
+            "api_url": "http://127.0.0.1:9",
+            "interval_s": 3600,
+        },
         {"kind": "logfile", "name": "app", "path": "app.log", "interval_s": 3600},
     )
     async with live_watcher(service_settings, toml) as (url, _), httpx.AsyncClient(base_url=url, timeout=30) as client:
