@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -71,6 +69,7 @@ from .domain.observed import ObservedEvent
 from .domain.templates import TemplateMiner
 from .domain.tracker import Occurrence, apply, issue_id_for, mark_fixed, to_issue_detected
 from .health import SourceHealth, WatcherMetrics
+from .offload import Offload
 from .pushqueue import PushQueue
 from .settings import WatcherSettings
 
@@ -112,11 +111,11 @@ def _secret(name: str | None) -> str | None:
 
 
 def build_sources(
-    target: TargetConfig, sources: SourcesSection, normaliser: Normaliser, *, executor: Executor | None = None
+    target: TargetConfig, sources: SourcesSection, normaliser: Normaliser, *, offload: Offload | None = None
 ) -> dict[str, Source]:
     """The polled source adapters of a target (secrets read from the variables the section names).
 
-    ``executor`` runs the file sources' reading and normalising (default: asyncio's thread pool).
+    ``offload`` runs the file sources' reading and normalising (default: asyncio's thread pool).
     """
     built: dict[str, Source] = {}
     base_dir = Path(target.base_dir)
@@ -140,7 +139,7 @@ def build_sources(
         elif isinstance(config, PrometheusSource):
             built[config.name] = PrometheusPoller(config, token=_secret(config.token_env), service=service, normaliser=normaliser)
         elif isinstance(config, LogfileSource):
-            built[config.name] = LogTail(config, base_dir=base_dir, service=service, normaliser=normaliser, executor=executor)
+            built[config.name] = LogTail(config, base_dir=base_dir, service=service, normaliser=normaliser, offload=offload)
         elif isinstance(config, PostgresSource):
             built[config.name] = PostgresStatsPoller(
                 config, dsn=_secret(config.dsn_env) or "", service=service, normaliser=normaliser
@@ -177,7 +176,7 @@ class Watcher:
     """The watcher's state and pipeline, bound to a runtime."""
 
     def __init__(
-        self, rt: ServiceRuntime, settings: WatcherSettings, targets: list[TargetWatch], *, cpu: ThreadPoolExecutor | None = None
+        self, rt: ServiceRuntime, settings: WatcherSettings, targets: list[TargetWatch], *, cpu: Offload | None = None
     ) -> None:
         self.rt = rt
         self.settings = settings
@@ -185,7 +184,7 @@ class Watcher:
         self.issues = IssueStore(rt.store)
         self.baselines = Baselines()
         self.metrics = WatcherMetrics(rt.metrics.registry, rt.service)
-        self.cpu = cpu or ThreadPoolExecutor(max_workers=1, thread_name_prefix="watcher-cpu")
+        self.cpu = cpu or Offload(processes=settings.normalise_processes)
         self.pushes = PushQueue(
             self._ingest_pushed,
             capacity=settings.push_backlog_events,
@@ -204,7 +203,7 @@ class Watcher:
     def from_settings(cls, rt: ServiceRuntime, settings: WatcherSettings) -> Watcher:
         """Load every target file named by MEDIC_TARGETS (a bad file or section stops start-up, naming the field)."""
         watches = []
-        cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="watcher-cpu")
+        cpu = Offload(processes=settings.normalise_processes)
         for path in settings.target_paths():
             target = load_target(path)
             sources = section(SourcesSection, {"sources": list(target.sources)}, name="sources")
@@ -213,7 +212,7 @@ class Watcher:
                 TargetWatch(
                     target=target,
                     section=sources,
-                    sources=build_sources(target, sources, normaliser, executor=cpu),
+                    sources=build_sources(target, sources, normaliser, offload=cpu),
                     normaliser=normaliser,
                     resolver=FrameResolver(target),
                 )
@@ -228,7 +227,7 @@ class Watcher:
 
     async def offload(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run CPU work (parsing, normalising, grouping) on the watcher's worker thread, off the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self.cpu, functools.partial(fn, *args, **kwargs))
+        return await self.cpu.run(fn, *args, **kwargs)
 
     async def _miner(self, watch: TargetWatch, tx: Transaction) -> TemplateMiner:
         if watch.miner is None:
@@ -335,7 +334,10 @@ class Watcher:
         published = await self.ingest(watch, result, source=source, now=utcnow(), save_cursor=False)
         health = watch.health.get(source)
         if health is not None:
-            health.succeeded(at=utcnow(), events=len(events))
+            if health.push:
+                health.succeeded(at=utcnow(), events=len(events))
+            else:
+                health.events += len(events)  # a webhook working says nothing about the source's polling
             self.metrics.observe(watch.target.name, source, health, events=len(events))
         return published
 
@@ -442,7 +444,7 @@ class Watcher:
             for source in watch.sources.values():
                 with contextlib.suppress(Exception):
                     await source.close()
-        self.cpu.shutdown(wait=False, cancel_futures=True)
+        self.cpu.close()
 
     def status(self) -> dict[str, Any]:
         """Per-source health, for ``GET /sources``: each target's sources, and the push backlog."""

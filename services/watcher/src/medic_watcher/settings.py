@@ -23,6 +23,9 @@ class WatcherSettings(ServiceSettings):
     )
     push_max_requests: int = Field(default=256, ge=1, description="Push requests in progress at once, at most; more get 429.")
     push_batch_events: int = Field(default=5_000, ge=1, description="Pushed events run through the pipeline together, at most.")
+    normalise_processes: int = Field(
+        default=1, ge=0, le=64, description="Worker processes normalising large log batches (0: the worker thread only)."
+    )
     seen_retention_s: float = Field(default=7 * 86_400, ge=60, description="How long source event ids are remembered.")
 
     def target_paths(self) -> list[str]:

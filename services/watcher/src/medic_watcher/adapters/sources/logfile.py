@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
-from concurrent.futures import Executor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ...config import LogfileSource as LogfileConfig
 from ...domain.normalize import Normaliser, route_sample
+from ...domain.observed import ObservedEvent
+from ...offload import Offload, normalise_log_lines
 from .base import PollResult
 
 __all__ = ["LogTail", "read_lines"]
@@ -70,7 +71,7 @@ class LogTail:
     """Tails one log file; cursor: ``{"dev": int, "ino": int, "offset": int}``."""
 
     def __init__(
-        self, config: LogfileConfig, *, base_dir: Path, service: str, normaliser: Normaliser, executor: Executor | None = None
+        self, config: LogfileConfig, *, base_dir: Path, service: str, normaliser: Normaliser, offload: Offload | None = None
     ) -> None:
         self.name = config.name
         self.kind = "logfile"
@@ -80,7 +81,7 @@ class LogTail:
         self.path = path if path.is_absolute() else base_dir / path
         self.service = service
         self.normaliser = normaliser
-        self.executor = executor
+        self.offload = offload
 
     def _find_by_inode(self, dev: int, ino: int) -> Path | None:
         try:
@@ -122,21 +123,22 @@ class LogTail:
         lines.extend(more)
         return lines, {"dev": st.st_dev, "ino": st.st_ino, "offset": offset}, len(lines) >= max_lines
 
+    def _result(self, events: list[ObservedEvent], cursor: dict[str, int], more: bool) -> PollResult:
+        result = PollResult(events=events, cursor=cursor, more=more)
+        result.samples = [s for e in events if (s := route_sample(e)) is not None]
+        return result
+
     def _read_events(self, cursor: Any, now: datetime) -> PollResult:
         lines, new_cursor, more = self._read(cursor)
-        result = PollResult(cursor=new_cursor, more=more)
-        for line in lines:
-            if not line.strip():
-                continue
-            event = self.normaliser.log_line(line, service=self.service, now=now)
-            result.events.append(event)
-            if (sample := route_sample(event)) is not None:
-                result.samples.append(sample)
-        return result
+        return self._result(normalise_log_lines(self.normaliser, lines, service=self.service, now=now), new_cursor, more)
 
     async def poll(self, cursor: Any, *, now: datetime) -> PollResult:
         """New complete lines since the cursor (one bounded chunk), normalised off the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self._read_events, cursor, now)
+        if self.offload is None:
+            return await asyncio.to_thread(self._read_events, cursor, now)
+        lines, new_cursor, more = await self.offload.run(self._read, cursor)
+        events = await self.offload.log_lines(self.normaliser, lines, service=self.service, now=now)
+        return await self.offload.run(self._result, events, new_cursor, more)
 
     async def close(self) -> None:
         """Nothing to release."""
