@@ -199,6 +199,9 @@ class LogfileSource(_Source):
     max_lines_per_poll: int = Field(
         default=5_000, ge=1, description="Lines read per poll at most; a full read is followed at once by the next."
     )
+    max_bytes_per_poll: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="Bytes of lines read per poll at most (with max_lines_per_poll)."
+    )
     interval_s: float = Field(default=5.0, ge=0.1, le=86_400, description="Tail interval in seconds.")
 
 

@@ -27,26 +27,36 @@ from ...domain.observed import ObservedEvent
 from ...offload import Offload, normalise_log_lines
 from .base import PollResult
 
-__all__ = ["LogTail", "read_lines"]
+__all__ = ["LogTail", "read_chunk", "read_lines"]
 
 CHUNK = 1024 * 1024
 
 
 def read_lines(path: Path, offset: int, *, max_line_bytes: int, max_lines: int) -> tuple[list[str], int]:
     """Complete lines of ``path`` from ``offset`` (each cut at ``max_line_bytes``), and the offset after them."""
+    lines, consumed, _ = read_chunk(path, offset, max_line_bytes=max_line_bytes, max_lines=max_lines)
+    return lines, consumed
+
+
+def read_chunk(
+    path: Path, offset: int, *, max_line_bytes: int, max_lines: int, max_bytes: int | None = None
+) -> tuple[list[str], int, bool]:
+    """Like :func:`read_lines`, also stopping once ``max_bytes`` are kept; the flag says a bound stopped it."""
     lines: list[str] = []
+    kept = 0
+    budget = max_bytes if max_bytes is not None else float("inf")
     with path.open("rb") as fh:
         fh.seek(offset)
         position = offset
         current = bytearray()
         skipping = False
         consumed = offset
-        while len(lines) < max_lines:
+        while len(lines) < max_lines and kept < budget:
             chunk = fh.read(CHUNK)
             if not chunk:
                 break
             start = 0
-            while start < len(chunk) and len(lines) < max_lines:
+            while start < len(chunk) and len(lines) < max_lines and kept < budget:
                 newline = chunk.find(b"\n", start)
                 end = len(chunk) if newline < 0 else newline
                 if not skipping:
@@ -61,10 +71,11 @@ def read_lines(path: Path, offset: int, *, max_line_bytes: int, max_lines: int) 
                 position += newline + 1 - start
                 start = newline + 1
                 lines.append(current.decode("utf-8", errors="replace"))
+                kept += len(current)
                 current = bytearray()
                 skipping = False
                 consumed = position
-    return lines, consumed
+    return lines, consumed, len(lines) >= max_lines or kept >= budget
 
 
 class LogTail:
@@ -100,7 +111,7 @@ class LogTail:
     def _read(self, cursor: Any) -> tuple[list[str], dict[str, int], bool]:
         """(lines, new cursor, whether the read stopped at its bound with more waiting)."""
         state = cursor if isinstance(cursor, Mapping) else {}
-        limit, max_lines = self.config.max_line_bytes, self.config.max_lines_per_poll
+        limit, max_lines, max_bytes = self.config.max_line_bytes, self.config.max_lines_per_poll, self.config.max_bytes_per_poll
         try:
             st = self.path.stat()
         except FileNotFoundError:
@@ -111,17 +122,20 @@ class LogTail:
             dev, ino = int(state.get("dev") or 0), int(state.get("ino") or 0)
             old = self._find_by_inode(dev, ino)
             if old is not None:
-                rest, after = read_lines(old, offset, max_line_bytes=limit, max_lines=max_lines)
-                if len(rest) >= max_lines:
+                rest, after, full = read_chunk(old, offset, max_line_bytes=limit, max_lines=max_lines, max_bytes=max_bytes)
+                if full:
                     # The rotated file still has more: stay on it, so none of its lines are skipped.
                     return rest, {"dev": dev, "ino": ino, "offset": after}, True
                 lines.extend(rest)
             offset = 0
         elif st.st_size < offset:
             offset = 0  # truncated in place
-        more, offset = read_lines(self.path, offset, max_line_bytes=limit, max_lines=max_lines - len(lines))
+        budget = max_bytes - sum(len(line) for line in lines)
+        more, offset, full = read_chunk(
+            self.path, offset, max_line_bytes=limit, max_lines=max_lines - len(lines), max_bytes=max(1, budget)
+        )
         lines.extend(more)
-        return lines, {"dev": st.st_dev, "ino": st.st_ino, "offset": offset}, len(lines) >= max_lines
+        return lines, {"dev": st.st_dev, "ino": st.st_ino, "offset": offset}, full
 
     def _result(self, events: list[ObservedEvent], cursor: dict[str, int], more: bool) -> PollResult:
         result = PollResult(events=events, cursor=cursor, more=more)
