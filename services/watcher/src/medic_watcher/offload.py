@@ -24,6 +24,7 @@ from .domain.observed import ObservedEvent
 __all__ = ["Offload", "normalise_log_lines"]
 
 T = TypeVar("T")
+PART_LINES = 250
 
 
 def normalise_log_lines(normaliser: Normaliser, lines: Sequence[str], *, service: str, now: datetime) -> list[ObservedEvent]:
@@ -58,7 +59,9 @@ class Offload:
             return await self.run(normalise_log_lines, normaliser, lines, service=service, now=now)
         loop = asyncio.get_running_loop()
         pool = self._processes()
-        size = -(-len(lines) // self.processes)
+        # Parts of at most PART_LINES: the results are unpickled here holding the GIL, and a small
+        # part keeps each such stretch short, so the event loop is never held up for long.
+        size = min(PART_LINES, -(-len(lines) // self.processes))
         parts = [list(lines[i : i + size]) for i in range(0, len(lines), size)]
         done = await asyncio.gather(
             *(
