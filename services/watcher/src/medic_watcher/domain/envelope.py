@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import brotli
+import brotli  # type: ignore[import-untyped]  # no stubs or py.typed
 
 __all__ = [
     "BodyTooLarge",
