@@ -17,6 +17,7 @@ from medic_watcher.app import build_watcher
 from medic_watcher.settings import WatcherSettings
 
 from .live import live_watcher, write_toml
+from .test_service import wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -63,6 +64,7 @@ async def test_store_and_envelope_accept_gzip_deflate_and_brotli_bodies(
         packed = raw_deflate.compress(envelope(({"type": "event"}, json.dumps(event(4)).encode()))) + raw_deflate.flush()
         answer = await client.post("/api/42/envelope/", content=packed, headers={**AUTH, "Content-Encoding": "deflate"})
         assert answer.status_code == 200 and answer.json() == {"id": f"{4:032x}"}
+        await wait_for(lambda: watcher.status()["targets"]["shop"]["sdk"]["events"] == 4, timeout=60)
         status = (await client.get("/sources")).json()["targets"]["shop"]["sdk"]
     assert status["events"] == 4 and status["push"] is True
     assert watcher.status()["push_backlog"]["events"] == 0
@@ -73,7 +75,7 @@ async def test_envelope_keeps_event_items_and_ignores_the_others(
 ) -> None:
     monkeypatch.setenv("TEST_DSN_KEYS", "k1")
     toml = write_toml(tmp_path, ingest())
-    async with live_watcher(service_settings, toml) as (url, _), httpx.AsyncClient(base_url=url, timeout=60) as client:
+    async with live_watcher(service_settings, toml) as (url, watcher), httpx.AsyncClient(base_url=url, timeout=60) as client:
         payload = json.dumps(event(7)).encode()
         body = envelope(
             ({"type": "session"}, b'{"sid":"abc","status":"ok"}'),
@@ -84,6 +86,7 @@ async def test_envelope_keeps_event_items_and_ignores_the_others(
         answer = await client.post("/api/42/envelope/", content=body, params={"sentry_key": "k1", "sentry_version": "7"})
         only_sessions = envelope(({"type": "transaction"}, b'{"type":"transaction"}'))
         ignored = await client.post("/api/42/envelope/", content=only_sessions, headers=AUTH)
+        await wait_for(lambda: watcher.pushes.queued == 0, timeout=60)
         status = (await client.get("/sources")).json()["targets"]["shop"]["sdk"]
     assert answer.status_code == 200 and answer.json() == {"id": f"{7:032x}"}
     assert ignored.status_code == 200

@@ -16,7 +16,7 @@ from medic_contracts import TopicName, TopicRegistry
 from medic_runtime import ServiceSettings
 
 from .live import live_watcher, write_toml
-from .test_service import issues_on_bus
+from .test_service import issues_on_bus, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -74,6 +74,7 @@ async def test_python_sentry_sdk_event_becomes_an_issue_detected_on_the_bus(
         dsn = url.replace("http://", "http://pubkey123@") + "/1"
         await run_client([sys.executable, "-c", PYTHON_CLIENT, dsn])
         (issue,) = await issues_on_bus(kafka_bootstrap, topics.name(TopicName.ISSUES_DETECTED), at_least=1, timeout=60)
+        await wait_for(lambda: watcher.pushes.queued == 0, timeout=30)
         status = watcher.status()["targets"]["shop"]["sdk"]
     assert issue.title.startswith("ZeroDivisionError: division by zero")
     assert issue.source == "sentry" and issue.release == "shop@1.4.2"

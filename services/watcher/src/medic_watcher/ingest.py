@@ -5,7 +5,9 @@ A DSN ``http://<key>@<watcher-host>:8081/<project_id>`` makes an SDK post to
 and the project id pick one ``sentry_ingest`` source of one target; its events then take the
 same path as polled ones (normalise, redact, group, detect). Answers follow Sentry's: 200
 ``{"id": ...}``, 400 for an unreadable body, 401/403 for a missing/unknown key, 413 over the size
-limit, 429 with ``Retry-After`` over the key's rate or when the push backlog is full.
+limit, 429 with ``Retry-After`` over the key's rate or when the push backlog is full. A 200 is
+sent once the events are parsed and taken into the backlog, not after detection (webhooks, whose
+senders retry, wait for it instead).
 """
 
 from __future__ import annotations
@@ -115,7 +117,9 @@ def ingest_routes(watcher: Watcher) -> APIRouter:
                 raise HTTPException(400, str(exc), headers=CORS) from exc
             if len(observed) > 1:
                 _refuse_if_limited(key, len(observed) - 1)
-            await slot.submit(watch.target.name, config.name, observed)
+            # Answered once taken, as Sentry's ingest does: SDKs send from the app's own request path and
+            # must not wait for detection; the bounded backlog (429 when full) is what keeps this safe.
+            await slot.submit(watch.target.name, config.name, observed, wait=False)
         body: dict[str, Any] = {"id": event_id} if event_id else {}
         return Response(content=json.dumps(body), media_type="application/json", headers=CORS)
 

@@ -72,8 +72,12 @@ class Offload:
         return [event for part in done for event in part]
 
     def close(self) -> None:
-        """Stop the thread and the processes (work still queued is dropped: its cursor was not saved)."""
+        """Stop the thread and the processes (work still queued is dropped: its cursor was not saved).
+
+        The Offload stays usable: a runtime started again gets a fresh thread (threads start on first use).
+        """
         self.thread.shutdown(wait=False, cancel_futures=True)
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="watcher-cpu")
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None

@@ -53,16 +53,29 @@ class PushSlot:
     weight: int = 1
     submitted: bool = field(default=False)
 
-    async def submit(self, target: str, source: str, events: list[ObservedEvent]) -> list[IssueDetected]:
-        """Queue the request's events and wait until they are detected, stored and their issues emitted.
+    async def submit(self, target: str, source: str, events: list[ObservedEvent], *, wait: bool = True) -> list[IssueDetected]:
+        """Queue the request's events; with ``wait``, until they are detected, stored and their issues emitted.
 
-        Returns what the batch holding these events published (pushes coalesced with them included).
+        Returns what the batch holding these events published (pushes coalesced with them included);
+        without ``wait``, nothing: the events are taken (held in memory, within the capacity) and the
+        sender is answered at once, as Sentry's own ingest does.
         """
         if not events:
             return []
         self.queue._resize(self, len(events))
         self.submitted = True
-        return await self.queue._enqueue(target, source, events)
+        done = self.queue._enqueue(target, source, events)
+        if not wait:
+            done.add_done_callback(_consume)
+            return []
+        return await asyncio.shield(done)
+
+
+def _consume(done: asyncio.Future[list[IssueDetected]]) -> None:
+    # Nobody awaits an unwaited batch: take its outcome so a failure is not reported as "never retrieved"
+    # (the drainer has logged it).
+    if not done.cancelled():
+        done.exception()
 
 
 class PushQueue:
@@ -109,11 +122,11 @@ class PushQueue:
         self.queued += events - slot.weight
         slot.weight = events
 
-    async def _enqueue(self, target: str, source: str, events: list[ObservedEvent]) -> list[IssueDetected]:
+    def _enqueue(self, target: str, source: str, events: list[ObservedEvent]) -> asyncio.Future[list[IssueDetected]]:
         done: asyncio.Future[list[IssueDetected]] = asyncio.get_running_loop().create_future()
         self._pending.append(_Batch(target, source, events, done))
         self._ready.set()
-        return await asyncio.shield(done)
+        return done
 
     def _take(self) -> list[_Batch]:
         taken: list[_Batch] = []
