@@ -62,7 +62,7 @@ AGENTS = ("watcher", "investigator", "implementer", "releaser")
 SCALED_AGENTS = ("investigator", "implementer", "releaser")
 CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "KafkaTopic"}
 # Secrets prod expects from the operator's secret manager (documented in overlays/prod/kustomization.yaml)
-PROD_EXTERNAL_SECRETS = {"medic-store", "medic-control-api-tokens", "medic-keda-postgres", "medic-tls"}
+PROD_EXTERNAL_SECRETS = {"medic-store", "medic-control-api-tokens", "medic-keda-postgres", "medic-tls", "medic-ingest-tls"}
 ADMIN_TOKEN = "compose-test-admin-token-0123456789"
 # Service-specific variables the manifests set, as the services' settings.py define them (checked against the real
 # classes as soon as they are in the tree; see check_service_env).
