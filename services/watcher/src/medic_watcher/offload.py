@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
@@ -32,6 +34,13 @@ def normalise_log_lines(normaliser: Normaliser, lines: Sequence[str], *, service
     return [normaliser.log_line(line, service=service, now=now) for line in lines if line.strip()]
 
 
+def _lower_priority() -> None:
+    # A worker process yields the CPU to the watcher's own process: on a busy node health checks,
+    # pushes and the broker come before catching up on a backlog of log lines.
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
 class Offload:
     """The worker thread and, for big batches, the normalising processes."""
 
@@ -48,7 +57,9 @@ class Offload:
     def _processes(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn, not fork: this process has threads (the loop's, the store's, the worker's).
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+            )
         return self._pool
 
     async def log_lines(
