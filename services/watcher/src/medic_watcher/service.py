@@ -8,9 +8,10 @@ in one store transaction, so a restart neither misses nor repeats anything. Push
 ingest, webhooks, drains) feed a bounded backlog (:mod:`.pushqueue`) drained through the same
 pipeline.
 
-Parsing, normalising and grouping are CPU work: they run on one worker thread (``offload``),
-never on the event loop, so health checks, pushes and the broker keep being served during a
-flood. One thread, so the template miner and the baselines are only ever touched by it.
+Parsing, normalising and grouping are CPU work: they run on one worker thread (and big log
+batches are normalised in worker processes; see :mod:`.offload`), never on the event loop, so
+health checks, pushes and the broker keep being served during a flood. One thread, so the
+template miner and the baselines are only ever touched by it.
 """
 
 from __future__ import annotations
