@@ -15,11 +15,12 @@ from fastapi.responses import JSONResponse
 
 from medic_contracts import ControlCommand, utcnow
 
+from .adapters.sources.registry import secret as _secret
 from .adapters.sources.sentry import sentry_webhook_events, verify_sentry_signature
 from .adapters.sources.vercel import parse_drain_body, verify_vercel_signature
 from .config import SentrySource, VercelSource
 from .pushqueue import Backpressure
-from .service import TargetWatch, Watcher, _secret
+from .service import TargetWatch, Watcher
 
 __all__ = ["backpressure_response", "body_of", "routes"]
 

@@ -21,13 +21,14 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from medic_contracts import utcnow
 
+from .adapters.sources.registry import secret as _secret
 from .config import SentryIngestSource
 from .domain.admission import TokenBucket
 from .domain.envelope import BodyTooLarge, EnvelopeError, decompress, parse_envelope, parse_store_body, sentry_key
 from .domain.observed import ObservedEvent
 from .handlers import body_of
 from .pushqueue import Backpressure
-from .service import TargetWatch, Watcher, _secret
+from .service import TargetWatch, Watcher
 
 __all__ = ["IngestKey", "ingest_keys", "ingest_routes"]
 

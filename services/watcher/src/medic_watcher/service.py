@@ -20,11 +20,9 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 from medic_contracts import (
@@ -44,24 +42,11 @@ from medic_contracts import (
 from medic_runtime import HandlerContext, ServiceRuntime, Transaction
 
 from .adapters.sources.base import PollResult, Source, SourceError
-from .adapters.sources.healthcheck import HealthChecker
-from .adapters.sources.logfile import LogTail
-from .adapters.sources.postgres import PostgresStatsPoller
-from .adapters.sources.prometheus import PrometheusPoller
-from .adapters.sources.sentry import SentryPoller
-from .adapters.sources.supabase import SupabasePoller
-from .adapters.sources.vercel import VercelPoller
+from .adapters.sources.registry import build_sources
 from .adapters.store import IssueStore
 from .config import (
-    HealthcheckSource,
-    LogfileSource,
-    PostgresSource,
-    PrometheusSource,
-    SentrySource,
     SourceConfig,
     SourcesSection,
-    SupabaseSource,
-    VercelSource,
 )
 from .detect import FrameResolver, group_events
 from .domain.anomaly import AnomalyFinding, AnomalyState, Baselines
@@ -104,48 +89,6 @@ class TargetWatch:
             if source.name == name:
                 return source
         raise KeyError(name)
-
-
-def _secret(name: str | None) -> str | None:
-    # Sources name the variables that hold their secrets; they are read once, at build time.
-    return os.environ.get(name) if name else None
-
-
-def build_sources(
-    target: TargetConfig, sources: SourcesSection, normaliser: Normaliser, *, offload: Offload | None = None
-) -> dict[str, Source]:
-    """The polled source adapters of a target (secrets read from the variables the section names).
-
-    ``offload`` runs the file sources' reading and normalising (default: asyncio's thread pool).
-    """
-    built: dict[str, Source] = {}
-    base_dir = Path(target.base_dir)
-    for config in sources.sources:
-        service = config.service or target.services[0]
-        if isinstance(config, SentrySource):
-            built[config.name] = SentryPoller(
-                config, token=_secret(config.token_env) or "", service=service, normaliser=normaliser
-            )
-        elif isinstance(config, VercelSource):
-            if config.poll:
-                built[config.name] = VercelPoller(
-                    config, token=_secret(config.token_env) or "", service=service, normaliser=normaliser
-                )
-        elif isinstance(config, SupabaseSource):
-            built[config.name] = SupabasePoller(
-                config, token=_secret(config.token_env) or "", service=service, normaliser=normaliser
-            )
-        elif isinstance(config, HealthcheckSource):
-            built[config.name] = HealthChecker(config, service=service, normaliser=normaliser)
-        elif isinstance(config, PrometheusSource):
-            built[config.name] = PrometheusPoller(config, token=_secret(config.token_env), service=service, normaliser=normaliser)
-        elif isinstance(config, LogfileSource):
-            built[config.name] = LogTail(config, base_dir=base_dir, service=service, normaliser=normaliser, offload=offload)
-        elif isinstance(config, PostgresSource):
-            built[config.name] = PostgresStatsPoller(
-                config, dsn=_secret(config.dsn_env) or "", service=service, normaliser=normaliser
-            )
-    return built
 
 
 def anomaly_occurrence(finding: AnomalyFinding, *, environment: str) -> Occurrence:
