@@ -68,8 +68,7 @@ async def test_healthz_answers_while_normalising_is_blocked_and_a_full_backlog_g
                                  "events_per_s": 1000, "burst": 1000})  # fmt: skip
     release = threading.Event()
     async with (
-        # No normalising processes: the SDK bodies are then parsed on the worker thread this test blocks.
-        live_watcher(service_settings, toml, push_backlog_events=3, normalise_processes=0) as (url, watcher),
+        live_watcher(service_settings, toml, push_backlog_events=3) as (url, watcher),
         httpx.AsyncClient(base_url=url, timeout=60) as client,
     ):
         # Occupy the worker thread: every parse, normalise and grouping job now waits behind this one.

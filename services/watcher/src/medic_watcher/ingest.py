@@ -25,13 +25,12 @@ from .adapters.sources.registry import secret as _secret
 from .config import SentryIngestSource
 from .domain.admission import TokenBucket
 from .domain.envelope import BodyTooLarge, EnvelopeError, decompress, parse_envelope, parse_store_body, sentry_key
-from .domain.normalize import Normaliser
 from .domain.observed import ObservedEvent
 from .handlers import body_of
 from .pushqueue import Backpressure
 from .service import TargetWatch, Watcher
 
-__all__ = ["IngestKey", "ingest_keys", "ingest_routes", "read_sdk_body"]
+__all__ = ["IngestKey", "ingest_keys", "ingest_routes"]
 
 # Browser SDKs post cross-origin (as text/plain, so without a preflight) and read the answer.
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After, X-Sentry-Rate-Limits"}
@@ -69,25 +68,6 @@ def ingest_keys(watcher: Watcher) -> dict[tuple[str, str], IngestKey]:
     return keys
 
 
-def read_sdk_body(
-    normaliser: Normaliser, raw: bytes, *, encoding: str | None, limit: int, envelope: bool, service: str
-) -> tuple[list[ObservedEvent], str | None]:
-    """Decompress, parse and normalise one SDK request body: (events, the id to answer with).
-
-    Module-level and stateless, so it runs in a normalising worker process.
-    """
-    body = decompress(raw, encoding, limit=limit)
-    if envelope:
-        parsed = parse_envelope(body)
-        events, event_id = parsed.events, parsed.event_id
-    else:
-        events, event_id = [parse_store_body(body, limit=limit)], None
-    now = utcnow()
-    observed = [normaliser.sentry_event(e, service=service, now=now) for e in events]
-    first = next((o.source_event_id for o in observed if o.source_event_id), None)
-    return observed, event_id or first
-
-
 def _refuse_if_limited(key: IngestKey, count: int) -> None:
     admission = key.bucket.take(count, now=time.monotonic())
     if not admission.accepted:
@@ -116,16 +96,22 @@ def ingest_routes(watcher: Watcher) -> APIRouter:
             raw = await body_of(request, config.max_body_bytes)
             encoding = request.headers.get("content-encoding")
 
+            def read() -> tuple[list[ObservedEvent], str | None]:
+                body = decompress(raw, encoding, limit=config.max_decompressed_bytes)
+                if envelope:
+                    parsed = parse_envelope(body)
+                    events, event_id = parsed.events, parsed.event_id
+                else:
+                    events = [parse_store_body(body, limit=config.max_decompressed_bytes)]
+                    event_id = None
+                now = utcnow()
+                service = watch.service_of(config)
+                observed = [watch.normaliser.sentry_event(e, service=service, now=now) for e in events]
+                first = next((o.source_event_id for o in observed if o.source_event_id), None)
+                return observed, event_id or first
+
             try:
-                observed, event_id = await watcher.cpu.normalise(
-                    read_sdk_body,
-                    watch.normaliser,
-                    raw,
-                    encoding=encoding,
-                    limit=config.max_decompressed_bytes,
-                    envelope=envelope,
-                    service=watch.service_of(config),
-                )
+                observed, event_id = await watcher.offload(read)
             except BodyTooLarge as exc:
                 raise HTTPException(413, str(exc), headers=CORS) from exc
             except EnvelopeError as exc:

@@ -3,10 +3,9 @@
 - One worker thread runs the stateful steps (template mining, anomaly baselines, issue folding)
   and small parsing jobs: one thread, so that state is only ever touched by it.
 - Worker processes (``MEDIC_NORMALISE_PROCESSES``, default 1; 0 = none) normalise large batches
-  of log lines and pushed SDK payloads: normalising is mostly redaction regexes, stateless, and in
-  another process it neither holds this process's GIL (which the event loop needs to answer) nor
-  is limited to one core. Small log batches stay on the thread: shipping them costs more than it
-  saves.
+  of log lines: normalising is mostly redaction regexes, stateless, and in another process it
+  neither holds this process's GIL (which the event loop needs to answer) nor is limited to one
+  core. Small batches stay on the thread: shipping them costs more than it saves.
 """
 
 from __future__ import annotations
@@ -14,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import multiprocessing
 import os
-import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
@@ -37,18 +34,6 @@ def normalise_log_lines(normaliser: Normaliser, lines: Sequence[str], *, service
     return [normaliser.log_line(line, service=service, now=now) for line in lines if line.strip()]
 
 
-#: Normalisers a worker process has received, by the digest of their pickled form: each is
-#: unpickled once, not with every job (a Normaliser carries its compiled redaction rules).
-_WORKER_NORMALISERS: dict[str, Normaliser] = {}
-
-
-def _in_worker(key: str, blob: bytes, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    normaliser = _WORKER_NORMALISERS.get(key)
-    if normaliser is None:
-        normaliser = _WORKER_NORMALISERS[key] = pickle.loads(blob)  # noqa: S301 - our own pickle, from our own process
-    return fn(normaliser, *args, **kwargs)
-
-
 def _lower_priority() -> None:
     # A worker process yields the CPU to the watcher's own process: on a busy node health checks,
     # pushes and the broker come before catching up on a backlog of log lines.
@@ -64,7 +49,6 @@ class Offload:
         self.processes = processes
         self.min_process_batch = min_process_batch
         self._pool: ProcessPoolExecutor | None = None
-        self._blobs: dict[int, tuple[Normaliser, str, bytes]] = {}
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the worker thread."""
@@ -78,37 +62,23 @@ class Offload:
             )
         return self._pool
 
-    def _blob(self, normaliser: Normaliser) -> tuple[str, bytes]:
-        cached = self._blobs.get(id(normaliser))
-        if cached is None:
-            blob = pickle.dumps(normaliser)
-            # The normaliser is kept in the entry, so its id is never reused for another one.
-            cached = self._blobs[id(normaliser)] = (normaliser, hashlib.sha256(blob).hexdigest(), blob)
-        return cached[1], cached[2]
-
-    async def normalise(self, fn: Callable[..., T], normaliser: Normaliser, *args: Any, **kwargs: Any) -> T:
-        """Run ``fn(normaliser, *args, **kwargs)``, a stateless normalising job, in a worker process (else the thread).
-
-        ``fn`` must be a module-level function and its arguments and result picklable.
-        """
-        if self.processes <= 0:
-            return await self.run(fn, normaliser, *args, **kwargs)
-        key, blob = self._blob(normaliser)
-        job = functools.partial(_in_worker, key, blob, fn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._processes(), job)
-
     async def log_lines(
         self, normaliser: Normaliser, lines: Sequence[str], *, service: str, now: datetime
     ) -> list[ObservedEvent]:
         """Normalise log lines: a big batch in the worker processes (split across them), a small one on the thread."""
         if self.processes <= 0 or len(lines) < self.min_process_batch:
             return await self.run(normalise_log_lines, normaliser, lines, service=service, now=now)
+        loop = asyncio.get_running_loop()
+        pool = self._processes()
         # Parts of at most PART_LINES: the results are unpickled here holding the GIL, and a small
         # part keeps each such stretch short, so the event loop is never held up for long.
         size = min(PART_LINES, -(-len(lines) // self.processes))
         parts = [list(lines[i : i + size]) for i in range(0, len(lines), size)]
         done = await asyncio.gather(
-            *(self.normalise(normalise_log_lines, normaliser, part, service=service, now=now) for part in parts)
+            *(
+                loop.run_in_executor(pool, functools.partial(normalise_log_lines, normaliser, part, service=service, now=now))
+                for part in parts
+            )
         )
         return [event for part in done for event in part]
 
