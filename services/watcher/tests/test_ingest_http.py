@@ -120,7 +120,7 @@ async def test_a_key_over_its_rate_gets_429_with_retry_after(
     monkeypatch.setenv("TEST_DSN_KEYS", "k1")
     monkeypatch.setenv("OTHER_KEYS", "k2")
     other = {"kind": "sentry_ingest", "name": "other", "project_id": "42", "keys_env": "OTHER_KEYS"}
-    toml = write_toml(tmp_path, ingest(events_per_s=0.1, burst=2), other)
+    toml = write_toml(tmp_path, ingest(events_per_s=0.001, burst=2), other)
     async with live_watcher(service_settings, toml) as (url, _), httpx.AsyncClient(base_url=url, timeout=60) as client:
         answers = [(await client.post("/api/42/store/", json=event(n), headers=AUTH)) for n in range(3)]
         other_key = await client.post("/api/42/store/", json=event(9), params={"sentry_key": "k2"})
