@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the shared TypeScript tools (tsx, typescript) into tools/node/node_modules from the committed
+# Install the shared Node tools (tsx, typescript; @sentry/node for the watcher's SDK ingest tests) into tools/node/node_modules from the committed
 # package-lock.json, only when they are missing or older than the lock file. Test runners and the demo put
 # tools/node/node_modules/.bin on PATH so example apps and scenarios run `tsx` without their own installs.
 set -euo pipefail
@@ -13,5 +13,5 @@ fi
 if [ -x "$dir/node_modules/.bin/tsx" ] && [ -f "$stamp" ] && [ "$stamp" -nt "$dir/package-lock.json" ]; then
   exit 0
 fi
-echo "installing tools/node (tsx, typescript) from package-lock.json"
+echo "installing tools/node (tsx, typescript, @sentry/node) from package-lock.json"
 npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error

@@ -62,7 +62,7 @@ AGENTS = ("watcher", "investigator", "implementer", "releaser")
 SCALED_AGENTS = ("investigator", "implementer", "releaser")
 CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "KafkaTopic"}
 # Secrets prod expects from the operator's secret manager (documented in overlays/prod/kustomization.yaml)
-PROD_EXTERNAL_SECRETS = {"medic-store", "medic-control-api-tokens", "medic-keda-postgres", "medic-tls"}
+PROD_EXTERNAL_SECRETS = {"medic-store", "medic-control-api-tokens", "medic-keda-postgres", "medic-tls", "medic-ingest-tls"}
 ADMIN_TOKEN = "compose-test-admin-token-0123456789"
 # Service-specific variables the manifests set, as the services' settings.py define them (checked against the real
 # classes as soon as they are in the tree; see check_service_env).
@@ -841,29 +841,48 @@ def test_keda_scales_each_work_taking_agent_on_its_consumer_group_lag_and_work_q
     assert watcher["metadata"]["name"] not in targets and watcher["spec"]["strategy"]["type"] == "Recreate"
 
 
-def test_only_control_api_is_reachable_from_outside(overlay: tuple[str, list[dict[str, Any]]]) -> None:
+def test_only_control_api_and_the_watchers_push_routes_are_reachable_from_outside(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
     name, docs = overlay
     for service in by_kind(docs, "Service").values():
         assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
-    ingresses = list(by_kind(docs, "Ingress").values())
-    assert len(ingresses) == 1
-    backends = {p["backend"]["service"]["name"] for r in ingresses[0]["spec"]["rules"] for p in r["http"]["paths"]}
+    ingresses = by_kind(docs, "Ingress")
+    assert set(ingresses) == {"medic-control-api", "medic-watcher-ingest"}
+    control = ingresses["medic-control-api"]
+    backends = {p["backend"]["service"]["name"] for r in control["spec"]["rules"] for p in r["http"]["paths"]}
     assert backends == {"medic-control-api"}
+    # the watcher's Ingress routes its push paths (SDK ingest, webhooks, drains) and nothing else: no /metrics, /sources
+    ingest = ingresses["medic-watcher-ingest"]
+    routes = {(p["path"], p["pathType"], p["backend"]["service"]["name"], p["backend"]["service"]["port"]["name"])
+              for r in ingest["spec"]["rules"] for p in r["http"]["paths"]}  # fmt: skip
+    assert routes == {("/api", "Prefix", "medic-watcher", "http"), ("/webhooks", "Prefix", "medic-watcher", "http")}
     if name == "prod":
-        assert ingresses[0]["spec"]["tls"][0]["hosts"] == [ingresses[0]["spec"]["rules"][0]["host"]]
+        for ingress in ingresses.values():
+            assert ingress["spec"]["tls"][0]["hosts"] == [ingress["spec"]["rules"][0]["host"]]
     policies = by_kind(docs, "NetworkPolicy")
     deny = policies["medic-default-deny"]["spec"]
     assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"} and "ingress" not in deny
-    # the only ingress from another namespace besides monitoring is the ingress controller, to control-api
+    # the only ingress from another namespace besides monitoring is the ingress controller: to control-api, and to
+    # the watcher's HTTP port alone (the port its Ingress routes the push paths to)
+    watcher_ingress_ports = []
     for policy in policies.values():
         for rule in policy["spec"].get("ingress", []):
             for peer in rule["from"]:
                 namespace = peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
                 if namespace == "ingress-nginx":
-                    assert policy["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/component": "control-api"}
+                    component = policy["spec"]["podSelector"]["matchLabels"]
+                    assert component in ({"app.kubernetes.io/component": "control-api"},
+                                         {"app.kubernetes.io/component": "watcher"}), policy["metadata"]["name"]  # fmt: skip
+                    if component["app.kubernetes.io/component"] == "watcher":
+                        assert rule["from"] == [peer]  # nothing else rides on the controller's rule
+                        watcher_ingress_ports += [(p["protocol"], p["port"]) for p in rule["ports"]]
                 elif namespace is not None:
                     assert namespace in ("monitoring", "keda"), policy["metadata"]["name"]
                 assert "ipBlock" not in peer
+    assert watcher_ingress_ports == [("TCP", "http")]
+    watcher_port = by_kind(docs, "Deployment")["medic-watcher"]["spec"]["template"]["spec"]["containers"][0]["ports"]
+    assert [p["name"] for p in watcher_port] == ["http"]  # the named port is the only one the pod serves
 
 
 def test_network_policies_allow_what_the_services_need(overlay: tuple[str, list[dict[str, Any]]]) -> None:

@@ -89,3 +89,28 @@ async def test_request_lines_become_route_samples(tmp_path: Path) -> None:
     result = await tail(log).poll(None, now=NOW)
     assert [(s.route, s.status, s.duration_ms) for s in result.samples] == [("/api/x", 200, 12.5)]
     assert not result.events[0].is_problem
+
+
+async def test_a_poll_reads_one_bounded_chunk_and_says_more_is_waiting_even_across_rotation(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    padded = [line(i).replace('"msg"', '"pad": "' + "x" * 400 + '", "msg"') for i in range(10)]
+    log.write_text("".join(padded[:7]))
+    source = LogTail(
+        LogfileSource(kind="logfile", path=str(log), max_lines_per_poll=1000, max_bytes_per_poll=1024),
+        base_dir=tmp_path, service="web", normaliser=Normaliser(),
+    )  # fmt: skip
+    seen: list[int] = []
+    first = await source.poll(None, now=NOW)
+    assert numbers(first) == [0, 1, 2] and first.more is True  # ~480 bytes a line: the third passes 1 KiB
+    seen += numbers(first)
+    os.rename(log, tmp_path / "app.log.1")  # rotated with four lines still unread
+    log.write_text("".join(padded[7:]))
+    cursor = first.cursor
+    for _ in range(10):
+        result = await source.poll(cursor, now=NOW)
+        seen += numbers(result)
+        cursor = result.cursor
+        if not result.more:
+            break
+    assert seen == list(range(10))
+    assert (await source.poll(cursor, now=NOW)).events == []

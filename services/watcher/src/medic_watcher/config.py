@@ -2,7 +2,7 @@
 
 ```toml
 [[sources]]
-kind = "sentry"                # sentry | vercel | supabase | healthcheck | prometheus | logfile | postgres
+kind = "sentry"                # sentry | sentry_ingest | vercel | supabase | healthcheck | prometheus | logfile | postgres
 name = "sentry"                # unique per target (default: the kind); keys its cursor and readiness
 service = "web"                # which of the target's services it reports on
 interval_s = 300               # polling interval (default 5 minutes)
@@ -12,6 +12,18 @@ token_env = "SENTRY_AUTH_TOKEN"
 webhook_secret_env = "SENTRY_CLIENT_SECRET"
 ```
 Secrets never sit in the file: ``*_env`` fields name environment variables.
+
+The official Sentry SDKs send to the watcher itself through a ``sentry_ingest`` source: point a
+DSN ``http://<key>@<watcher>:8081/<project_id>`` at it and name the variable holding the key::
+
+```toml
+[[sources]]
+kind = "sentry_ingest"
+name = "sdk"
+project_id = "1"
+keys_env = "MEDIC_SENTRY_DSN_KEYS"   # comma-separated public keys (rotation: list old and new)
+events_per_s = 50                    # per key; over it the SDK gets 429 with Retry-After
+```
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ __all__ = [
     "LogfileSource",
     "PostgresSource",
     "PrometheusSource",
+    "SentryIngestSource",
     "SentrySource",
     "SlowQueryThresholds",
     "SourceConfig",
@@ -56,6 +69,18 @@ class SentrySource(_Source):
     token_env: str = Field(default="SENTRY_AUTH_TOKEN", description="Variable holding the auth token.")
     webhook_secret_env: str | None = Field(default=None, description="Variable holding the integration's client secret.")
     max_pages: int = Field(default=5, ge=1, le=100, description="Pages read per issue per poll.")
+
+
+class SentryIngestSource(_Source):
+    """Sentry SDK ingest (DSN): ``POST /api/<project_id>/envelope/`` and ``/store/`` on the watcher; push only."""
+
+    kind: Literal["sentry_ingest"]
+    project_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The DSN's project id (the path after the host).")
+    keys_env: str = Field(description="Variable holding the DSN public key(s), comma-separated.")
+    events_per_s: float = Field(default=50.0, gt=0, le=100_000, description="Events per second per key; more get 429.")
+    burst: int = Field(default=200, ge=1, le=1_000_000, description="Events a key may send at once above its rate.")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Larger request bodies get 413.")
+    max_decompressed_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Larger bodies once decompressed get 413.")
 
 
 class VercelSource(_Source):
@@ -171,12 +196,24 @@ class LogfileSource(_Source):
     kind: Literal["logfile"]
     path: str = Field(description="Log file path (relative to medic.toml).")
     max_line_bytes: int = Field(default=1024 * 1024, ge=1024, description="Longer lines are truncated.")
-    max_lines_per_poll: int = Field(default=200_000, ge=1, description="Lines read per poll at most.")
+    max_lines_per_poll: int = Field(
+        default=5_000, ge=1, description="Lines read per poll at most; a full read is followed at once by the next."
+    )
+    max_bytes_per_poll: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="Bytes of lines read per poll at most (with max_lines_per_poll)."
+    )
     interval_s: float = Field(default=5.0, ge=0.1, le=86_400, description="Tail interval in seconds.")
 
 
 SourceConfig = Annotated[
-    SentrySource | VercelSource | SupabaseSource | HealthcheckSource | PrometheusSource | LogfileSource | PostgresSource,
+    SentrySource
+    | SentryIngestSource
+    | VercelSource
+    | SupabaseSource
+    | HealthcheckSource
+    | PrometheusSource
+    | LogfileSource
+    | PostgresSource,
     Field(discriminator="kind"),
 ]
 

@@ -1,4 +1,9 @@
-"""Subscribers and HTTP routes of the watcher: translate deliveries into Watcher calls, nothing more."""
+"""Subscribers and HTTP routes of the watcher: translate deliveries into Watcher calls, nothing more.
+
+Every push takes a slot in the push backlog before reading its body (a full backlog answers 429
+with ``Retry-After``, mapped in :func:`backpressure_response`), parses and normalises its body on
+the watcher's worker thread, and waits for its events to be stored and their issues emitted.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,21 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 
 from medic_contracts import ControlCommand, utcnow
 
+from .adapters.sources.registry import secret as _secret
 from .adapters.sources.sentry import sentry_webhook_events, verify_sentry_signature
 from .adapters.sources.vercel import parse_drain_body, verify_vercel_signature
 from .config import SentrySource, VercelSource
-from .service import TargetWatch, Watcher, _secret
+from .pushqueue import Backpressure
+from .service import TargetWatch, Watcher
 
-__all__ = ["routes"]
+__all__ = ["backpressure_response", "body_of", "routes"]
 
 
-async def _body(request: Request, limit: int) -> bytes:
+async def body_of(request: Request, limit: int) -> bytes:
     """The raw body, refused with 413 as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -50,23 +58,28 @@ def routes(watcher: Watcher) -> APIRouter:
         secret = _secret(config.webhook_secret_env)
         if not secret:
             raise HTTPException(403, "webhook secret not configured for this source")
-        body = await _body(request, watcher.settings.max_webhook_bytes)
-        if not verify_sentry_signature(body, request.headers.get("sentry-hook-signature"), secret):
-            raise HTTPException(401, "bad or missing Sentry-Hook-Signature")
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise HTTPException(400, "body is not JSON") from exc
-        if not isinstance(payload, dict):
-            raise HTTPException(400, "body is not a JSON object")
-        events, poll_now = sentry_webhook_events(
-            request.headers.get("sentry-hook-resource"),
-            payload,
-            normaliser=watch.normaliser,
-            service=watch.service_of(config),
-            now=utcnow(),
-        )
-        published = await watcher.push(watch, events, source=source) if events else []
+        async with watcher.pushes.slot() as slot:
+            body = await body_of(request, watcher.settings.max_webhook_bytes)
+            if not verify_sentry_signature(body, request.headers.get("sentry-hook-signature"), secret):
+                raise HTTPException(401, "bad or missing Sentry-Hook-Signature")
+
+            def read() -> tuple[list[Any], bool]:
+                try:
+                    payload = json.loads(body)
+                except ValueError as exc:
+                    raise HTTPException(400, "body is not JSON") from exc
+                if not isinstance(payload, dict):
+                    raise HTTPException(400, "body is not a JSON object")
+                return sentry_webhook_events(
+                    request.headers.get("sentry-hook-resource"),
+                    payload,
+                    normaliser=watch.normaliser,
+                    service=watch.service_of(config),
+                    now=utcnow(),
+                )
+
+            events, poll_now = await watcher.offload(read)
+            published = await slot.submit(target, source, events)
         if poll_now:
             watcher.scan_now()
         return {"accepted": len(events), "published": len(published), "poll": poll_now}
@@ -84,16 +97,21 @@ def routes(watcher: Watcher) -> APIRouter:
         secret = _secret(config.drain_secret_env)
         if not secret:
             raise HTTPException(403, "drain secret not configured for this source")
-        body = await _body(request, config.max_body_bytes)
-        if not verify_vercel_signature(body, request.headers.get("x-vercel-signature"), secret):
-            raise HTTPException(401, "bad or missing x-vercel-signature")
-        try:
-            entries = parse_drain_body(body)
-        except ValueError as exc:
-            raise HTTPException(400, str(exc)) from exc
-        now = utcnow()
-        events = [watch.normaliser.vercel_entry(e, service=watch.service_of(config), now=now) for e in entries]
-        published = await watcher.push(watch, events, source=source)
+        async with watcher.pushes.slot() as slot:
+            body = await body_of(request, config.max_body_bytes)
+            if not verify_vercel_signature(body, request.headers.get("x-vercel-signature"), secret):
+                raise HTTPException(401, "bad or missing x-vercel-signature")
+
+            def read() -> list[Any]:
+                try:
+                    entries = parse_drain_body(body)
+                except ValueError as exc:
+                    raise HTTPException(400, str(exc)) from exc
+                now = utcnow()
+                return [watch.normaliser.vercel_entry(e, service=watch.service_of(config), now=now) for e in entries]
+
+            events = await watcher.offload(read)
+            published = await slot.submit(target, source, events)
         return Response(
             content=json.dumps({"accepted": len(events), "published": len(published)}),
             media_type="application/json",
@@ -102,9 +120,27 @@ def routes(watcher: Watcher) -> APIRouter:
 
     @router.get("/sources")
     async def sources() -> dict[str, Any]:
-        return json.loads(json.dumps(watcher.status(), default=str))  # type: ignore[no-any-return]
+        return watcher.status()
 
     return router
+
+
+def backpressure_response(watcher: Watcher, request: Request, exc: Backpressure) -> JSONResponse:
+    """429 with ``Retry-After`` (and Sentry's own rate-limit header, which the SDKs honour first)."""
+    route = request.scope.get("route")
+    endpoint = getattr(route, "path", "other")
+    watcher.metrics.refused.labels(watcher.rt.service, endpoint, exc.admission.code.value).inc()
+    seconds = str(exc.admission.retry_after_s)
+    return JSONResponse(
+        {"detail": exc.admission.reason, "reason": exc.admission.code.value, "retry_after_s": exc.admission.retry_after_s},
+        status_code=429,
+        headers={
+            "Retry-After": seconds,
+            "X-Sentry-Rate-Limits": f"{seconds}::key",
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Expose-Headers": "Retry-After, X-Sentry-Rate-Limits",
+        },
+    )
 
 
 async def on_scan(watcher: Watcher, command: ControlCommand) -> None:

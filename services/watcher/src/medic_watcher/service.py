@@ -1,25 +1,29 @@
 """The watcher at work: poll sources, feed pushes, detect, store and publish in one transaction.
 
 Per target, each source runs in its own loop (its interval; exponential backoff on failure, with
-an ActionRecorded per failure and ``/readyz`` false while any source fails). A poll's events are
-grouped, folded into the stored issue states, judged against anomaly baselines, and written
-together with the source's new cursor and the IssueDetected events in one store transaction, so
-a restart neither misses nor repeats anything. Push endpoints (webhooks, drains) run the same
-pipeline at once.
+an ActionRecorded per failure; its health in ``GET /sources`` and ``/metrics``, never in
+``/readyz``). A poll's events are grouped, folded into the stored issue states, judged against
+anomaly baselines, and written together with the source's new cursor and the IssueDetected events
+in one store transaction, so a restart neither misses nor repeats anything. Push endpoints (SDK
+ingest, webhooks, drains) feed a bounded backlog (:mod:`.pushqueue`) drained through the same
+pipeline.
+
+Parsing, normalising and grouping are CPU work: they run on one worker thread (and big log
+batches are normalised in worker processes; see :mod:`.offload`), never on the event loop, so
+health checks, pushes and the broker keep being served during a flood. One thread, so the
+template miner and the baselines are only ever touched by it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import logging
-import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from medic_contracts import (
     ActionRecorded,
@@ -38,24 +42,11 @@ from medic_contracts import (
 from medic_runtime import HandlerContext, ServiceRuntime, Transaction
 
 from .adapters.sources.base import PollResult, Source, SourceError
-from .adapters.sources.healthcheck import HealthChecker
-from .adapters.sources.logfile import LogTail
-from .adapters.sources.postgres import PostgresStatsPoller
-from .adapters.sources.prometheus import PrometheusPoller
-from .adapters.sources.sentry import SentryPoller
-from .adapters.sources.supabase import SupabasePoller
-from .adapters.sources.vercel import VercelPoller
+from .adapters.sources.registry import build_sources
 from .adapters.store import IssueStore
 from .config import (
-    HealthcheckSource,
-    LogfileSource,
-    PostgresSource,
-    PrometheusSource,
-    SentrySource,
     SourceConfig,
     SourcesSection,
-    SupabaseSource,
-    VercelSource,
 )
 from .detect import FrameResolver, group_events
 from .domain.anomaly import AnomalyFinding, AnomalyState, Baselines
@@ -63,21 +54,16 @@ from .domain.normalize import Normaliser
 from .domain.observed import ObservedEvent
 from .domain.templates import TemplateMiner
 from .domain.tracker import Occurrence, apply, issue_id_for, mark_fixed, to_issue_detected
+from .health import SourceHealth, WatcherMetrics
+from .offload import Offload
+from .pushqueue import PushQueue
 from .settings import WatcherSettings
 
 __all__ = ["SourceHealth", "TargetWatch", "Watcher", "build_sources"]
 
 log = logging.getLogger("medic.watcher")
 MAX_SAVED_TEMPLATES = 5_000
-
-
-@dataclass(slots=True)
-class SourceHealth:
-    """How a source is doing: failures in a row, last error, when to try again."""
-
-    failures: int = 0
-    last_error: str | None = None
-    last_ok: datetime | None = None
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -103,43 +89,6 @@ class TargetWatch:
             if source.name == name:
                 return source
         raise KeyError(name)
-
-
-def _secret(name: str | None) -> str | None:
-    # Sources name the variables that hold their secrets; they are read once, at build time.
-    return os.environ.get(name) if name else None
-
-
-def build_sources(target: TargetConfig, sources: SourcesSection, normaliser: Normaliser) -> dict[str, Source]:
-    """The source adapters of a target (secrets read from the variables the section names)."""
-    built: dict[str, Source] = {}
-    base_dir = Path(target.base_dir)
-    for config in sources.sources:
-        service = config.service or target.services[0]
-        if isinstance(config, SentrySource):
-            built[config.name] = SentryPoller(
-                config, token=_secret(config.token_env) or "", service=service, normaliser=normaliser
-            )
-        elif isinstance(config, VercelSource):
-            if config.poll:
-                built[config.name] = VercelPoller(
-                    config, token=_secret(config.token_env) or "", service=service, normaliser=normaliser
-                )
-        elif isinstance(config, SupabaseSource):
-            built[config.name] = SupabasePoller(
-                config, token=_secret(config.token_env) or "", service=service, normaliser=normaliser
-            )
-        elif isinstance(config, HealthcheckSource):
-            built[config.name] = HealthChecker(config, service=service, normaliser=normaliser)
-        elif isinstance(config, PrometheusSource):
-            built[config.name] = PrometheusPoller(config, token=_secret(config.token_env), service=service, normaliser=normaliser)
-        elif isinstance(config, LogfileSource):
-            built[config.name] = LogTail(config, base_dir=base_dir, service=service, normaliser=normaliser)
-        elif isinstance(config, PostgresSource):
-            built[config.name] = PostgresStatsPoller(
-                config, dsn=_secret(config.dsn_env) or "", service=service, normaliser=normaliser
-            )
-    return built
 
 
 def anomaly_occurrence(finding: AnomalyFinding, *, environment: str) -> Occurrence:
@@ -174,20 +123,35 @@ def anomaly_occurrence(finding: AnomalyFinding, *, environment: str) -> Occurren
 class Watcher:
     """The watcher's state and pipeline, bound to a runtime."""
 
-    def __init__(self, rt: ServiceRuntime, settings: WatcherSettings, targets: list[TargetWatch]) -> None:
+    def __init__(
+        self, rt: ServiceRuntime, settings: WatcherSettings, targets: list[TargetWatch], *, cpu: Offload | None = None
+    ) -> None:
         self.rt = rt
         self.settings = settings
         self.targets = {t.target.name: t for t in targets}
         self.issues = IssueStore(rt.store)
         self.baselines = Baselines()
+        self.metrics = WatcherMetrics(rt.metrics.registry, rt.service)
+        self.cpu = cpu or Offload(processes=settings.normalise_processes)
+        self.pushes = PushQueue(
+            self._ingest_pushed,
+            capacity=settings.push_backlog_events,
+            max_requests=settings.push_max_requests,
+            batch_events=settings.push_batch_events,
+        )
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._poll_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        for watch in targets:
+            for config in watch.section.sources:
+                push = config.name not in watch.sources
+                watch.health.setdefault(config.name, SourceHealth(kind=config.kind, push=push))
 
     @classmethod
     def from_settings(cls, rt: ServiceRuntime, settings: WatcherSettings) -> Watcher:
         """Load every target file named by MEDIC_TARGETS (a bad file or section stops start-up, naming the field)."""
         watches = []
+        cpu = Offload(processes=settings.normalise_processes)
         for path in settings.target_paths():
             target = load_target(path)
             sources = section(SourcesSection, {"sources": list(target.sources)}, name="sources")
@@ -196,12 +160,12 @@ class Watcher:
                 TargetWatch(
                     target=target,
                     section=sources,
-                    sources=build_sources(target, sources, normaliser),
+                    sources=build_sources(target, sources, normaliser, offload=cpu),
                     normaliser=normaliser,
                     resolver=FrameResolver(target),
                 )
             )
-        return cls(rt, settings, watches)
+        return cls(rt, settings, watches, cpu=cpu)
 
     def config(self) -> MedicConfig:
         """The control plane's configuration; defaults for severity only until one is known."""
@@ -209,11 +173,42 @@ class Watcher:
 
     # ---- the pipeline ----------------------------------------------------------------------
 
+    async def offload(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run CPU work (parsing, normalising, grouping) on the watcher's worker thread, off the event loop."""
+        return await self.cpu.run(fn, *args, **kwargs)
+
     async def _miner(self, watch: TargetWatch, tx: Transaction) -> TemplateMiner:
         if watch.miner is None:
             saved = await self.rt.store.kv_get(f"watcher:templates:{watch.target.name}", tx.conn)
-            watch.miner = TemplateMiner.restore(saved if isinstance(saved, list) else [])
+            watch.miner = await self.offload(TemplateMiner.restore, saved if isinstance(saved, list) else [])
         return watch.miner
+
+    def _detect(
+        self,
+        events: Sequence[ObservedEvent],
+        fresh: set[str],
+        *,
+        miner: TemplateMiner,
+        raw_anomaly: Any,
+        result: PollResult,
+        now: datetime,
+    ) -> tuple[dict[tuple[str, str], list[Occurrence]], dict[str, Any]]:
+        """Group the new problems and judge the metrics (worker thread: the miner and baselines live there)."""
+        problems = [
+            e
+            for e in events
+            if (e.is_problem or (e.source == "sentry" and e.level == "warning"))
+            and (not e.source_event_id or e.source not in ("sentry", "vercel", "supabase") or e.source_event_id in fresh)
+        ]
+        grouped = group_events(problems, miner=miner)
+        anomaly = AnomalyState.model_validate(raw_anomaly) if isinstance(raw_anomaly, dict) else AnomalyState()
+        anomaly.add_samples(result.samples)
+        metrics = anomaly.close(now=now) + result.metrics
+        for finding in anomaly.judge(metrics, baselines=self.baselines):
+            occ = anomaly_occurrence(finding, environment="production")
+            grouped.setdefault((finding.service, occ.fingerprint), []).append(occ)
+        anomaly.prune(now=now)
+        return grouped, anomaly.model_dump(mode="json")
 
     async def ingest(
         self, watch: TargetWatch, result: PollResult, *, source: str, now: datetime, save_cursor: bool = True
@@ -226,32 +221,23 @@ class Watcher:
             await self.rt.store.kv_set(f"watcher:last_ingest:{target}:{source}", now.isoformat(), tx.conn)
             miner = await self._miner(watch, tx)
             learned_before = len(miner)
-            events = [watch.resolver.event(e) for e in result.events]
+            events = await self.offload(lambda: [watch.resolver.event(e) for e in result.events])
             ids = [e.source_event_id for e in events if e.source_event_id and e.source in ("sentry", "vercel", "supabase")]
             fresh = await self.issues.unseen(tx.conn, target, [i for i in ids if i])
-            problems = [
-                e
-                for e in events
-                if (e.is_problem or (e.source == "sentry" and e.level == "warning"))
-                and (not e.source_event_id or e.source not in ("sentry", "vercel", "supabase") or e.source_event_id in fresh)
-            ]
-            grouped = group_events(problems, miner=miner)
             anomaly_key = f"watcher:anomaly:{target}"
             raw_anomaly = await self.rt.store.kv_get(anomaly_key, tx.conn)
-            anomaly = AnomalyState.model_validate(raw_anomaly) if isinstance(raw_anomaly, dict) else AnomalyState()
-            anomaly.add_samples(result.samples)
-            metrics = anomaly.close(now=now) + result.metrics
-            for finding in anomaly.judge(metrics, baselines=self.baselines):
-                occ = anomaly_occurrence(finding, environment="production")
-                grouped.setdefault((finding.service, occ.fingerprint), []).append(occ)
-            anomaly.prune(now=now)
-            await self.rt.store.kv_set(anomaly_key, anomaly.model_dump(mode="json"), tx.conn)
+            grouped, anomaly = await self.offload(
+                self._detect, events, fresh, miner=miner, raw_anomaly=raw_anomaly, result=result, now=now
+            )
+            await self.rt.store.kv_set(anomaly_key, anomaly, tx.conn)
             issue_ids = {issue_id_for(target, service, fp): (service, fp) for service, fp in grouped}
             states = await self.issues.load(tx.conn, issue_ids)
             config = self.config()
+            applied = await self.offload(
+                lambda: [apply(states.get(i), grouped[key], target=target, config=config) for i, key in issue_ids.items()]
+            )
             changed = []
-            for issue_id, key in issue_ids.items():
-                state, publication = apply(states.get(issue_id), grouped[key], target=target, config=config)
+            for state, publication in applied:
                 changed.append(state)
                 if publication is not None:
                     event = to_issue_detected(state, publication, producer=self.rt.producer, config=config, now=now)
@@ -266,28 +252,49 @@ class Watcher:
                     published.append(event)
             await self.issues.save(tx.conn, changed)
             if len(miner) != learned_before and learned_before < MAX_SAVED_TEMPLATES:
-                await self.rt.store.kv_set(f"watcher:templates:{target}", miner.export()[:MAX_SAVED_TEMPLATES], tx.conn)
+                exported = await self.offload(lambda: miner.export()[:MAX_SAVED_TEMPLATES])
+                await self.rt.store.kv_set(f"watcher:templates:{target}", exported, tx.conn)
             if save_cursor:
                 await self.rt.store.kv_set(f"watcher:cursor:{target}:{source}", result.cursor, tx.conn)
         return published
 
     async def poll_once(self, watch: TargetWatch, name: str, *, now: datetime | None = None) -> list[IssueDetected]:
         """Poll one source from its stored cursor and ingest what it returns."""
+        return (await self._poll(watch, name, now=now))[0]
+
+    async def _poll(
+        self, watch: TargetWatch, name: str, *, now: datetime | None = None
+    ) -> tuple[list[IssueDetected], PollResult]:
         source = watch.sources[name]
         # One poll of a source at a time: a scan and the loop must not both read the same cursor.
         async with self._poll_locks.setdefault((watch.target.name, name), asyncio.Lock()):
             cursor = await self.rt.store.kv_get(f"watcher:cursor:{watch.target.name}:{name}")
             moment = now or utcnow()
             result = await source.poll(cursor, now=moment)
-            return await self.ingest(watch, result, source=name, now=moment)
+            return await self.ingest(watch, result, source=name, now=moment), result
 
     async def push(self, watch: TargetWatch, events: list[ObservedEvent], *, source: str) -> list[IssueDetected]:
-        """Feed pushed events (webhooks, drains) into the pipeline at once; the poll cursor is untouched."""
+        """Feed pushed events into the pipeline at once (no backlog); the poll cursor is untouched."""
         from .domain.normalize import route_sample
 
-        samples = [s for e in events if (s := route_sample(e)) is not None]
+        samples = await self.offload(lambda: [s for e in events if (s := route_sample(e)) is not None])
         result = PollResult(events=events, samples=samples)
-        return await self.ingest(watch, result, source=source, now=utcnow(), save_cursor=False)
+        published = await self.ingest(watch, result, source=source, now=utcnow(), save_cursor=False)
+        health = watch.health.get(source)
+        if health is not None:
+            if health.push:
+                health.succeeded(at=utcnow(), events=len(events))
+            else:
+                health.events += len(events)  # a webhook working says nothing about the source's polling
+            self.metrics.observe(watch.target.name, source, health, events=len(events))
+        return published
+
+    async def _ingest_pushed(self, target: str, source: str, events: list[ObservedEvent]) -> list[IssueDetected]:
+        self.metrics.backlog.labels(self.rt.service).set(self.pushes.queued)
+        try:
+            return await self.push(self.targets[target], events, source=source)
+        finally:
+            self.metrics.backlog.labels(self.rt.service).set(max(0, self.pushes.queued - len(events)))
 
     # ---- deployments -----------------------------------------------------------------------
 
@@ -331,15 +338,15 @@ class Watcher:
 
     async def _run_source(self, watch: TargetWatch, name: str) -> None:
         source = watch.sources[name]
-        health = watch.health.setdefault(name, SourceHealth())
+        health = watch.health.setdefault(name, SourceHealth(kind=source.kind))
         while True:
             try:
-                await self.poll_once(watch, name)
+                _, result = await self._poll(watch, name)
             except asyncio.CancelledError:
                 raise
             except (SourceError, OSError, ValueError) as exc:
-                health.failures += 1
-                health.last_error = str(exc)[:500]
+                health.failed(f"{type(exc).__name__}: {exc}" if isinstance(exc, OSError) else str(exc), at=utcnow())
+                self.metrics.observe(watch.target.name, name, health)
                 delay = min(self.settings.backoff_max_s, min(source.interval_s, 5.0) * 2 ** min(health.failures, 10))
                 log.warning("source %s/%s failed (%d in a row): %s", watch.target.name, name, health.failures, exc)
                 await self.rt.emit(
@@ -355,14 +362,19 @@ class Watcher:
                 )
                 await self._sleep(delay)
                 continue
-            health.failures = 0
-            health.last_error = None
-            health.last_ok = utcnow()
+            health.succeeded(at=utcnow(), events=len(result.events))
+            self.metrics.observe(watch.target.name, name, health, events=len(result.events))
+            if result.more:
+                # A full read (a file growing faster than one chunk per interval): read on at once,
+                # one bounded chunk at a time, so catching up takes seconds and memory stays flat.
+                await asyncio.sleep(0)
+                continue
             await self._sleep(source.interval_s)
             self._wake.clear()
 
     async def start(self) -> None:
-        """Start one loop per source."""
+        """Start the push backlog's drainer and one loop per polled source."""
+        self.pushes.start()
         for watch in self.targets.values():
             for name in watch.sources:
                 self._tasks.append(asyncio.create_task(self._run_source(watch, name), name=f"source:{watch.target.name}:{name}"))
@@ -375,21 +387,24 @@ class Watcher:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        await self.pushes.stop()
         for watch in self.targets.values():
             for source in watch.sources.values():
                 with contextlib.suppress(Exception):
                     await source.close()
-
-    async def sources_ready(self) -> bool:
-        """False while any source is failing (reported on /readyz)."""
-        return all(h.failures == 0 for w in self.targets.values() for h in w.health.values())
+        self.cpu.close()
 
     def status(self) -> dict[str, Any]:
-        """Per-source health, for /sources."""
+        """Per-source health, for ``GET /sources``: each target's sources, and the push backlog."""
         return {
-            name: {
-                src: dataclasses.asdict(watch.health.get(src, SourceHealth())) | {"kind": watch.sources[src].kind}
-                for src in watch.sources
-            }
-            for name, watch in self.targets.items()
+            "targets": {
+                name: {src: health.as_json() for src, health in watch.health.items()} for name, watch in self.targets.items()
+            },
+            "failing": [
+                f"{name}/{src}: {health.last_error}"
+                for name, watch in self.targets.items()
+                for src, health in watch.health.items()
+                if health.status == "error"
+            ],
+            "push_backlog": {"events": self.pushes.queued, "capacity": self.pushes.capacity, "refused": self.pushes.refused},
         }

@@ -18,6 +18,14 @@ class WatcherSettings(ServiceSettings):
     targets: str = Field(default="", description="Comma-separated paths of medic.toml target files.")
     max_webhook_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Larger webhook bodies get 413.")
     backoff_max_s: float = Field(default=900.0, ge=1, description="Longest wait after repeated source failures.")
+    push_backlog_events: int = Field(
+        default=20_000, ge=1, description="Pushed events waiting for the pipeline, at most; more get 429 with Retry-After."
+    )
+    push_max_requests: int = Field(default=256, ge=1, description="Push requests in progress at once, at most; more get 429.")
+    push_batch_events: int = Field(default=5_000, ge=1, description="Pushed events run through the pipeline together, at most.")
+    normalise_processes: int = Field(
+        default=1, ge=0, le=64, description="Worker processes normalising large log batches (0: the worker thread only)."
+    )
     seen_retention_s: float = Field(default=7 * 86_400, ge=60, description="How long source event ids are remembered.")
 
     def target_paths(self) -> list[str]:

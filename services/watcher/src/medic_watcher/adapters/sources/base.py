@@ -30,6 +30,7 @@ class PollResult:
     health: list[HealthResult] = field(default_factory=list)
     metrics: list[RouteMetrics] = field(default_factory=list)
     cursor: Any = None
+    more: bool = False  # the read stopped at its bound with more waiting: poll again at once
 
 
 class Source(Protocol):
