@@ -299,9 +299,10 @@ def stop_recorded(data_dir: Path, *, grace_s: float = 30.0) -> str | None:
     state = read_state(data_dir)
     if state is None:
         return None
-    supervisor = state.get("supervisor_pid")
+    recorded = state.get("supervisor_pid")
+    supervisor = int(recorded) if isinstance(recorded, int) else None
     path = data_dir / STATE_FILE
-    if _alive(supervisor):
+    if supervisor is not None and _alive(supervisor):
         os.kill(supervisor, signal.SIGTERM)
         deadline = time.monotonic() + grace_s + 15
         while path.exists() and _alive(supervisor) and time.monotonic() < deadline:

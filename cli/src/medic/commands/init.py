@@ -24,7 +24,7 @@ def check_target(path: Path) -> list[str]:
         lambda: load_releaser_target(target),
         lambda: section(SourcesSection, {"sources": list(target.sources)}, name="sources"),
         lambda: section(LlmSection, target.llm, name="llm"),
-        lambda: build_forge(target.forge, base_dir=target.base_dir) if target.forge else None,
+        lambda: build_forge(target.forge, base_dir=Path(target.base_dir)) if target.forge else None,
     )
     for check in checks:
         try:

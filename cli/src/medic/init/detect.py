@@ -71,7 +71,8 @@ def _name(root: Path, package: dict[str, Any], pyproject: dict[str, Any]) -> str
 
 
 def _node(root: Path, package: dict[str, Any], facts: RepoFacts) -> None:
-    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+    raw_scripts = package.get("scripts")
+    scripts: dict[str, Any] = raw_scripts if isinstance(raw_scripts, dict) else {}
     runner = "pnpm" if (root / "pnpm-lock.yaml").exists() else "yarn" if (root / "yarn.lock").exists() else "npm"
     if scripts.get("test") and "no test specified" not in str(scripts["test"]):
         facts.test_command = f"{runner} test"
