@@ -139,3 +139,23 @@ async def test_two_sources_claiming_the_same_project_and_key_stop_start_up(
     toml = write_toml(tmp_path, ingest(), {**ingest(), "name": "again"})
     with pytest.raises(ValueError, match=r"shop/sdk and shop/again share project 42"):
         build_watcher(service_settings("watcher", cls=WatcherSettings, targets=str(toml)))  # type: ignore[arg-type]
+
+
+async def test_the_watchers_errors_have_the_same_shape_as_control_apis(
+    service_settings: Callable[..., ServiceSettings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_DSN_KEYS", "k1")
+    toml = write_toml(tmp_path, ingest())
+    async with live_watcher(service_settings, toml) as (url, _watcher), httpx.AsyncClient(base_url=url, timeout=60) as client:
+        unknown_key = await client.post(
+            "/api/42/store/", content=json.dumps(event(1)), headers={"X-Sentry-Auth": "Sentry sentry_key=nope"}
+        )
+        no_key = await client.post("/api/42/store/", content=json.dumps(event(1)))
+        unknown_target = await client.post("/webhooks/sentry/nowhere/sdk", content=b"{}")
+        bad_query = await client.get("/logs", params={"limit": 0})
+    for response, status in ((unknown_key, 403), (no_key, 401), (unknown_target, 404), (bad_query, 422)):
+        assert response.status_code == status, response.text
+        error = response.json()["error"]
+        assert set(error) >= {"code", "message", "field"} and error["message"], response.text
+        assert "detail" not in response.json()
+    assert bad_query.json()["error"]["field"] == "limit"

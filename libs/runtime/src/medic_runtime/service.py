@@ -41,6 +41,7 @@ from medic_contracts import ActionStatus, CommandName, ControlCommand, Envelope,
 from .broker_watch import BrokerVerdict, BrokerWatch
 from .bus import BatchHandler, Bus, Emitter, HandlerContext
 from .control import ControlPlane, SideEffectRefused
+from .http_errors import install_error_handlers
 from .kafka_admin import declare_topics
 from .observability import Metrics, configure_logging, configure_tracing, keep_recent_logs, recent_logs
 from .preflight import check_data_dirs
@@ -104,6 +105,7 @@ class ServiceRuntime:
         self._readiness: dict[str, Callable[[], Awaitable[bool]]] = {}
         keep_recent_logs()  # /logs serves the latest lines however logging was configured
         self.http = FastAPI(title=f"medic-{self.service}", lifespan=self._lifespan, docs_url=None, redoc_url=None)
+        install_error_handlers(self.http)  # one error shape in every service
         self._add_health_routes()
 
     # ---- registration --------------------------------------------------------------------------

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from medic_runtime.http_errors import error_body
+from medic_runtime.http_errors import install_error_handlers as install_runtime_handlers
 
 __all__ = [
     "Conflict",
@@ -26,8 +25,6 @@ __all__ = [
     "error_responses",
     "install_error_handlers",
 ]
-
-log = logging.getLogger("medic.control.errors")
 
 
 class ControlError(Exception):
@@ -125,64 +122,10 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": names.get(code, "Error")} for code in codes}
 
 
-def _body(code: str, message: str, fields: list[dict[str, Any]] | None = None, field: str | None = None) -> dict[str, Any]:
-    detail: dict[str, Any] = {"code": code, "message": message, "field": field}
-    if fields is not None:
-        detail["fields"] = fields
-    return {"error": detail}
-
-
-def error_body(code: str, message: str, *, field: str | None = None) -> dict[str, Any]:
-    """The one error shape (``{"error": {"code", "message", "field"}}``), for middleware that answers itself."""
-    return _body(code, message, field=field)
-
-
-def _field_name(loc: Sequence[Any]) -> str | None:
-    """``body.config.level`` → ``config.level``; ``query.limit`` → ``limit``; None for the body as a whole."""
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
-        parts = parts[1:]
-    return ".".join(parts) or None
-
-
-def _position(body: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column of a character offset into a JSON body."""
-    text = body.decode("utf-8", "replace")[: max(offset, 0)]
-    line = text.count("\n") + 1
-    return line, offset - (text.rfind("\n") + 1) + 1
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    """Map domain errors, validation errors, HTTP errors and anything unexpected to safe JSON bodies."""
+    """Map domain errors to safe JSON bodies, beside the runtime's validation, HTTP and unexpected-error handlers."""
+    install_runtime_handlers(app)
 
     @app.exception_handler(ControlError)
     async def control_error(_request: Request, exc: ControlError) -> JSONResponse:
-        return JSONResponse(_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = list(exc.errors())
-        malformed = next((e for e in errors if e.get("type") == "json_invalid"), None)
-        if malformed is not None:
-            loc = malformed.get("loc", ())
-            offset = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
-            line, column = _position(await request.body(), offset)
-            reason = str((malformed.get("ctx") or {}).get("error", "invalid JSON"))[:200]
-            message = f"malformed JSON at line {line}, column {column}: {reason}"
-            return JSONResponse(_body("malformed_json", message), status_code=400)
-        # Only location and message: the offending input is attacker-controlled and is not echoed.
-        fields = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))[:300]} for e in errors[:20]]
-        first = errors[0] if errors else {}
-        name = _field_name(first.get("loc", ()))
-        message = f"{name}: {str(first.get('msg', 'invalid'))[:300]}" if name else "request validation failed"
-        return JSONResponse(_body("invalid_request", message, fields, field=name), status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        message = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else "request failed"
-        return JSONResponse(_body(f"http_{exc.status_code}", message), status_code=exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(_body("internal", "internal error"), status_code=500)
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers)

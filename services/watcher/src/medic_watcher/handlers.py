@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from medic_contracts import ControlCommand, utcnow
+from medic_runtime.http_errors import error_body
 
 from .adapters.sources.registry import secret as _secret
 from .adapters.sources.sentry import sentry_webhook_events, verify_sentry_signature
@@ -132,7 +133,11 @@ def backpressure_response(watcher: Watcher, request: Request, exc: Backpressure)
     watcher.metrics.refused.labels(watcher.rt.service, endpoint, exc.admission.code.value).inc()
     seconds = str(exc.admission.retry_after_s)
     return JSONResponse(
-        {"detail": exc.admission.reason, "reason": exc.admission.code.value, "retry_after_s": exc.admission.retry_after_s},
+        {
+            **error_body(exc.admission.code.value, exc.admission.reason),
+            "reason": exc.admission.code.value,
+            "retry_after_s": exc.admission.retry_after_s,
+        },
         status_code=429,
         headers={
             "Retry-After": seconds,
