@@ -89,7 +89,7 @@ async def test_a_restart_longer_than_the_window_watches_the_unobserved_rest_befo
             after = (await stored(rt, run_id)).staging.watch
     assert done[0].outcome is DeploymentOutcome.PROMOTED
     # The decision was not made on the pre-crash samples alone: the watch went on after the restart.
-    assert after.samples >= before.samples + 4, (before.samples, after.samples)
+    assert after.samples >= before.samples + 2, (before.samples, after.samples)
     assert after.observed_s >= WINDOW
     assert sum(end - start for start, end in after.unobserved) >= WINDOW - 2.0  # the downtime is not counted
     assert done[0].metrics_after["observed_s"] >= WINDOW
@@ -151,7 +151,7 @@ async def test_a_pause_longer_than_the_window_does_not_promote_right_after_the_r
         done = await log.wait_for(decided(DeploymentStage.STAGING), timeout=60)
         after = (await stored(rt, run_id)).staging.watch
     assert done[0].outcome is DeploymentOutcome.PROMOTED
-    assert after.samples >= before.samples + 4, (before.samples, after.samples)
+    assert after.samples >= before.samples + 2, (before.samples, after.samples)
     assert after.observed_s >= WINDOW
     assert sum(end - start for start, end in after.unobserved) >= WINDOW - 2.0
 
