@@ -150,9 +150,9 @@ async def test_a_rollback_redeploys_the_release_that_served_before_its_own_merge
         assert done[0].run_id == run_id
         redeploy = run_actions(log, run_id, "releaser.redeploy")
         assert redeploy and redeploy[0].status is ActionStatus.SUCCEEDED
-        assert redeploy[0].details["deployment"] == before_merge.id
         assert (await version(target.staging.url))["version"] == 1  # what served before the merge, not the intruder
         history = json.loads((target.state_dir / "staging.json").read_text())
-        assert history["current"]["id"] == before_merge.id
+        assert history["current"]["id"] == redeploy[0].details["deployment"]
+        assert history["current"]["sha"] == before_merge.sha != sha
         assert target.repo.behaviour_on("staging")["version"] == 1  # the merge was reverted
         assert not results(log, DeploymentStage.PRODUCTION)
