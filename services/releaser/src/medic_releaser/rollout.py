@@ -59,10 +59,14 @@ MAX_GAPS_KEPT = 20
 def _slots(run: ReleaseRun) -> tuple[DeploymentStage, ...]:
     """The stage slots a run needs now.
 
-    Every run holds staging's until it finishes: production merges the staging branch, and a
-    production rollback reverts staging too, so another fix on staging meanwhile would ride along.
+    Every run holds staging's until it finishes: production merges the staging branch, so another
+    fix on staging meanwhile would ride along. A production rollback (a reopen, a human's) needs only
+    production's: it must not wait behind another fix's staging watch, and reverting our merge on the
+    staging branch does not touch what that fix has deployed there.
     """
-    return (STAGING,) if run.stage is STAGING else (STAGING, PRODUCTION)
+    if run.stage is STAGING:
+        return (STAGING,)
+    return (PRODUCTION,) if run.phase is Phase.ROLLBACK else (STAGING, PRODUCTION)
 
 
 class _Continue(Exception):
