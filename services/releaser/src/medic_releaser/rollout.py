@@ -136,7 +136,10 @@ class Rollout:
 
     async def _drive(self, run_id: str, ctx: WorkContext) -> None:
         run = await self.runs.get(run_id=run_id)
-        if run is None or run.status.finished:
+        if run is None:
+            return
+        if run.status.finished:
+            await self._release_slots(run)  # a crash between the last save and the release left them taken
             return
         if not await self.runs.acquire_lease(target=run.target, holder=self.holder, ttl_s=self.lease_ttl_s):
             holder = await self.runs.lease_holder(target=run.target)
@@ -155,6 +158,7 @@ class Rollout:
             except _Continue:
                 latest = await self.runs.get(run_id=run.run_id)
                 if latest is None or latest.status.finished:
+                    await self._release_slots(run)
                     return
                 run = latest
                 continue
@@ -427,8 +431,14 @@ class Rollout:
             attempts = state.baseline_attempts + 1
             why = "; ".join(v.detail for v in gaps)
             if attempts >= BASELINE_ATTEMPTS:
-                reason = f"no baseline after {attempts} attempt(s): {why}; missing data counts as failing, nothing was merged"
-                return await self._finish(run, ctx, _Finish(DeploymentOutcome.FAILED, reason, tuple(gaps)), RunStatus.FAILED)
+                reason = f"no {run.stage.value} baseline after {attempts} attempt(s): {why}; missing data counts as failing"
+                if run.stage is PRODUCTION:
+                    # Staging already runs the fix: undo it there, or the next release's promotion would carry it.
+                    staging = run.model_copy(update={"stage": STAGING})
+                    return await self._begin_rollback(staging, ctx, reason, DeploymentOutcome.FAILED, tuple(gaps))
+                return await self._finish(
+                    run, ctx, _Finish(DeploymentOutcome.FAILED, f"{reason}; nothing was merged", tuple(gaps)), RunStatus.FAILED
+                )
             state = state.model_copy(update={"baseline_started_at": None, "baseline_attempts": attempts})
             await self._commit(run.model_copy(update={run.stage.value: state}), ctx)
             raise RetryLater(window, f"baseline incomplete ({why}); measuring again")
