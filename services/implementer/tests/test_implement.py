@@ -170,6 +170,37 @@ async def test_a_commit_made_before_a_crash_is_pushed_on_the_next_attempt(
     assert len(pulls(forge.remote)) == 1
 
 
+async def test_a_worktree_left_by_a_crash_after_the_commit_does_not_block_the_resume(
+    python_repo: FixtureRepo, fix_options: Callable[..., FixOptions], tmp_path: Path
+) -> None:
+    forge = local_forge(python_repo.remote)
+    diag = python_diagnosis(python_repo)
+    options = fix_options()
+
+    class Crash(Exception):
+        pass
+
+    def crash_before_push(action: str) -> None:
+        if action == "git.push":
+            raise Crash(action)
+
+    with contextlib.suppress(Crash):
+        await implement_fix(
+            diag, target=python_repo.target, repo=python_repo.path, options=options, forge=forge,
+            before_side_effect=crash_before_push,
+        )  # fmt: skip
+    local = git(python_repo.path, "rev-parse", "agent/fix-iss_practice")
+    # What a killed process leaves: its worktree under the workspace root, with the fix branch checked out.
+    stale = options.workspace_root / "iss_practice-1-deadbeef"
+    git(python_repo.path, "worktree", "add", "-q", str(stale), "agent/fix-iss_practice")
+    resumed = await implement_fix(diag, target=python_repo.target, repo=python_repo.path, options=options, forge=forge)
+    assert resumed.kind is OutcomeKind.COMMITTED and resumed.resumed and resumed.commit_sha == local
+    assert git(python_repo.remote, "rev-parse", "agent/fix-iss_practice") == local
+    assert len(pulls(forge.remote)) == 1
+    assert not stale.exists()
+    assert str(stale) not in git(python_repo.path, "worktree", "list", "--porcelain")
+
+
 async def test_a_revert_of_the_suspect_commit_is_a_candidate_when_no_template_applies(
     python_repo: FixtureRepo, fix_options: Callable[..., FixOptions]
 ) -> None:

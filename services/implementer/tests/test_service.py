@@ -160,6 +160,60 @@ async def test_a_crash_after_the_push_recovers_to_exactly_one_fix_committed(
     assert len(pulls(python_repo.remote)) == 1
 
 
+class HangBeforePush(LocalForge):
+    """A forge whose push never starts: the process 'dies' after its commit, before its push."""
+
+    def __init__(self, remote: Path) -> None:
+        super().__init__(remote, remote.parent / "forge-work")
+        self.pushing = asyncio.Event()
+
+    async def push_branch(self, *, clone: Path, branch: str, force: bool = False) -> str:
+        self.pushing.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_crash_after_the_commit_that_leaves_its_worktree_recovers_to_exactly_one_fix_committed(
+    implementer_settings: Callable[..., ImplementerSettings],
+    python_repo: FixtureRepo,
+    topics: TopicRegistry,
+    topic_prefix: str,
+    kafka_bootstrap: str,
+    tmp_path: Path,
+) -> None:
+    await set_config(kafka_bootstrap, topic_prefix, MedicConfig(version=1))
+    settings = implementer_settings(fix_lease_s=10)
+    forge = HangBeforePush(python_repo.remote)
+    first = build(settings, forge=forge)
+    await first.start()
+    diag = python_diagnosis(python_repo)
+    try:
+        await produce(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), diag)
+        await asyncio.wait_for(forge.pushing.wait(), timeout=120)
+        await wait_settled(first)
+    finally:
+        await first.stop()
+    committed = git(python_repo.path, "rev-parse", "agent/fix-iss_practice")
+    # A SIGKILL leaves the attempt's worktree behind with the fix branch checked out (stop() cleaned ours up).
+    stale = tmp_path / "worktrees" / "iss_practice-1-deadbeef"
+    git(python_repo.path, "worktree", "add", "-q", str(stale), "agent/fix-iss_practice")
+
+    second = build(settings)  # same store: the running item is recovered
+    await second.start()
+    try:
+        fixes = await read_events(kafka_bootstrap, topics.name(TopicName.FIXES_COMMITTED), until=lambda e: len(e) >= 1)
+        await wait_idle(second)
+        fixes = await read_events(kafka_bootstrap, topics.name(TopicName.FIXES_COMMITTED), until=lambda e: len(e) >= 2, timeout=3)
+        counts = await second.work.counts()
+    finally:
+        await second.stop()
+    assert len(fixes) == 1 and isinstance(fixes[0], FixCommitted)
+    assert fixes[0].commit_sha == committed == git(python_repo.remote, "rev-parse", "agent/fix-iss_practice")
+    assert not counts.get("failed"), counts
+    assert len(pulls(python_repo.remote)) == 1
+    assert not stale.exists()
+
+
 async def test_level_one_asks_for_approval_bound_to_the_diff_and_pushes_only_after_it(
     implementer_settings: Callable[..., ImplementerSettings],
     python_repo: FixtureRepo,

@@ -69,12 +69,18 @@ class TargetRepo:
         data: dict[str, Any] = json.loads(git("show", f"{branch}:behaviour.json", cwd=self.remote))
         return data
 
-    def make_fix(self, issue_id: str, behaviour: dict[str, Any]) -> tuple[str, str, str]:
-        """Commit a 'fix' on agent/fix-<issue_id> from main that sets the app's behaviour; return branch, sha, diff."""
+    def make_fix(
+        self, issue_id: str, behaviour: dict[str, Any] | None, files: dict[str, str] | None = None
+    ) -> tuple[str, str, str]:
+        """Commit a "fix" on agent/fix-<issue_id> from main setting the behaviour (and ``files``): branch, sha, diff."""
         branch = f"agent/fix-{issue_id}"
         git("checkout", "-q", "-B", branch, "origin/main", cwd=self.work)
-        (self.work / "behaviour.json").write_text(json.dumps(behaviour) + "\n")
-        git("commit", "-qam", f"fix {issue_id}", cwd=self.work)
+        if behaviour is not None:
+            (self.work / "behaviour.json").write_text(json.dumps(behaviour) + "\n")
+        for name, text in (files or {}).items():
+            (self.work / name).write_text(text)
+        git("add", "-A", cwd=self.work)
+        git("commit", "-qm", f"fix {issue_id}", cwd=self.work)
         git("push", "-q", "-f", "origin", branch, cwd=self.work)
         diff = git("diff", "origin/main", branch, cwd=self.work)
         return branch, git("rev-parse", "HEAD", cwd=self.work), diff
@@ -186,14 +192,15 @@ def fix_event(
     repo: TargetRepo,
     *,
     issue_id: str,
-    behaviour: dict[str, Any],
+    behaviour: dict[str, Any] | None,
     severity: Severity = Severity.P2,
     affected_users: int = 2,
     target: str = "shop",
     title: str = "KeyError: 'practice'",
     fingerprint: str = "fp-practice",
+    files: dict[str, str] | None = None,
 ) -> FixCommitted:
-    branch, sha, diff = repo.make_fix(issue_id, behaviour)
+    branch, sha, diff = repo.make_fix(issue_id, behaviour, files)
     return FixCommitted(
         producer=Producer(service="implementer", instance="impl-1"),
         issue_id=issue_id,

@@ -11,6 +11,7 @@ from medic_releaser.domain.analysis import (
     Scrape,
     Thresholds,
     WatchState,
+    baseline_gaps,
     final_verdicts,
     observe_metrics,
     record_sample,
@@ -73,12 +74,40 @@ def test_recurrence_of_the_fixed_error_fails_at_once() -> None:
     assert [v.name for v in failed] == [CheckName.RECURRENCE]
 
 
-def test_zero_baseline_uses_the_floor_and_missing_baseline_latency_cannot_fail() -> None:
+def test_zero_baseline_uses_the_floor_and_a_missing_baseline_latency_fails_the_check() -> None:
     base = Baseline(error_rate=0.0, fingerprints=["known"])
     state = WatchState()
+    failed = []
     for _ in range(3):
-        assert record_sample(state, healthy(error_rate=0.005, latency_ms=500.0), base, LIMITS, ALL) == []
+        failed = record_sample(state, healthy(error_rate=0.005, latency_ms=500.0), base, LIMITS, ALL)
+    # The error rate stays under the floor (passes); a latency with nothing to compare with is missing data.
+    assert [v.name for v in failed] == [CheckName.LATENCY] and "no baseline latency" in failed[0].detail
     assert record_sample(WatchState(), healthy(error_rate=0.02), base, Thresholds(threshold=1), ALL)
+
+
+def test_a_baseline_the_metrics_source_never_answered_blocks_promotion_with_a_clear_reason() -> None:
+    missing = Baseline(fingerprints=["known"], missing=["metrics"])
+    assert {v.name for v in baseline_gaps(missing, ALL)} == {CheckName.ERROR_RATE, CheckName.LATENCY}
+    assert baseline_gaps(BASE, ALL) == []
+    state = WatchState()
+    for _ in range(5):  # a perfectly healthy stage: only the missing baseline speaks against it
+        record_sample(state, healthy(error_rate=0.0, latency_ms=1.0), missing, LIMITS, ALL)
+    verdicts = {v.name: v for v in final_verdicts(state, ALL)}
+    for name in (CheckName.ERROR_RATE, CheckName.LATENCY):
+        assert not verdicts[name].passed
+        assert "no baseline" in verdicts[name].detail and "missing: metrics" in verdicts[name].detail
+    assert verdicts[CheckName.HEALTH].passed and verdicts[CheckName.NEW_FINGERPRINTS].passed
+
+
+def test_a_bad_look_at_unobserved_time_fails_at_once_but_missing_data_after_a_gap_waits_for_the_threshold() -> None:
+    state = WatchState()
+    failed = record_sample(state, healthy(fingerprints=["known", "brand-new"]), BASE, LIMITS, ALL, after_gap=True)
+    assert [v.name for v in failed] == [CheckName.NEW_FINGERPRINTS]
+    state = WatchState()
+    gone = healthy(error_rate=None, latency_ms=None, missing=["metrics"])
+    assert record_sample(state, gone, BASE, LIMITS, ALL, after_gap=True) == []
+    # Without a gap the same new fingerprint needs threshold consecutive samples.
+    assert record_sample(WatchState(), healthy(fingerprints=["known", "brand-new"]), BASE, LIMITS, ALL) == []
 
 
 def test_idle_intervals_hold_and_a_check_never_judged_fails_for_want_of_data() -> None:

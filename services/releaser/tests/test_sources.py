@@ -14,6 +14,7 @@ from medic_releaser.adapters.sources import StageProbe, active_checks, run_smoke
 from medic_releaser.config import PrometheusQueries, SmokeCheck, StageChecks
 from medic_releaser.domain.analysis import CheckName, WatchState
 from medic_releaser.domain.fingerprint import fingerprint_of
+from medic_releaser.domain.runs import DeploymentRef, StageState
 
 from .fakes import serve
 from .harness import free_port
@@ -117,6 +118,47 @@ async def test_the_log_yields_new_fingerprints_and_recurrences_of_the_fixed_erro
     assert state.log_offset is not None and state.log_offset < log.stat().st_size
     log.unlink()
     assert (await probe.observe(state)).missing == ["logfile"]
+
+
+async def test_errors_count_against_the_new_deployment_unless_they_carry_the_old_release(tmp_path: Path) -> None:
+    old_sha, new_sha = "a1b2c3d4" * 5, "0f9e8d7c" * 5
+    old = DeploymentRef(id="dep-old", sha=old_sha)
+    stage = StageState(previous=old, deployment=DeploymentRef(id="dep-new", sha=new_sha), merge_sha=new_sha)
+    log = tmp_path / "app.log"
+    log.write_text("")
+    probe = StageProbe(StageChecks(logfile=str(log)), issue=ISSUE, old_release=stage.old_release())
+    baseline = await probe.baseline(first=None)
+
+    def err(kind: str, **tag: str) -> str:
+        return line("error", error={"type": kind, "message": "boom"}, route="/w", **tag)
+
+    with log.open("a") as fh:
+        fh.write(err("Untagged"))
+        fh.write(err("OldByDeployment", deployment_id="dep-old"))
+        fh.write(err("OldByShortSha", release=old_sha[:12]))
+        fh.write(err("NewBySha", commit=new_sha))
+        fh.write(err("NewById", deployment="dep-new"))
+        fh.write(line("error", error={"type": "KeyError", "message": "'practice'"}, release=old_sha))  # the bug, old
+    obs = await probe.observe(WatchState(log_offset=baseline.log_offset))
+    seen = set(obs.fingerprints or [])
+    assert fingerprint_of("Untagged", "boom", "/w") in seen
+    assert {fingerprint_of("NewBySha", "boom", "/w"), fingerprint_of("NewById", "boom", "/w")} <= seen
+    assert fingerprint_of("OldByDeployment", "boom", "/w") not in seen
+    assert fingerprint_of("OldByShortSha", "boom", "/w") not in seen
+    assert obs.recurrences == 0  # the old release still has the bug: its occurrences are not recurrences
+    with log.open("a") as fh:
+        fh.write(line("error", error={"type": "KeyError", "message": "'practice'"}, release=new_sha[:7]))
+    assert (await probe.observe(WatchState(log_offset=baseline.log_offset))).recurrences == 1
+
+
+async def test_when_old_and_new_share_a_sha_a_tagged_line_counts_against_the_new_deployment(tmp_path: Path) -> None:
+    sha = "c" * 40  # a redeploy of the same commit: the tag cannot tell the two apart
+    stage = StageState(previous=DeploymentRef(id="d1", sha=sha), deployment=DeploymentRef(id="d2", sha=sha))
+    assert stage.old_release() == frozenset({"d1"})
+    log = tmp_path / "app.log"
+    log.write_text(line("error", error={"type": "Boom", "message": "x"}, release=sha))
+    probe = StageProbe(StageChecks(logfile=str(log)), issue=ISSUE, old_release=stage.old_release())
+    assert fingerprint_of("Boom", "x", None) in set((await probe.observe(WatchState(log_offset=0))).fingerprints or [])
 
 
 async def test_smoke_checks_report_status_and_body_mismatches() -> None:

@@ -78,6 +78,28 @@ async def test_one_instance_holds_a_target_lease_until_it_lapses_or_is_released(
     assert await runs.acquire_lease(target="shop", holder="a", ttl_s=5)
 
 
+async def test_one_run_at_a_time_holds_a_stage_slot_and_a_crashed_holders_slot_lapses(runs: RunStore) -> None:
+    slot = {"target": "shop", "stage": "staging"}
+    assert await runs.acquire_slot(**slot, run_id="rel_a", instance="releaser-1", ttl_s=0.3)
+    assert not await runs.acquire_slot(**slot, run_id="rel_b", instance="releaser-1", ttl_s=0.3)  # same instance too
+    assert await runs.acquire_slot(target="shop", stage="production", run_id="rel_b", instance="releaser-1", ttl_s=5)
+    assert await runs.acquire_slot(target="other", stage="staging", run_id="rel_c", instance="releaser-1", ttl_s=5)
+    assert await runs.acquire_slot(**slot, run_id="rel_a", instance="releaser-2", ttl_s=0.3)  # renewal, any instance
+    assert await runs.slot_holder(**slot) == "rel_a"
+    await runs.renew_slots(instance="releaser-1", run_ids=["rel_a"], ttl_s=5)  # not releaser-1's any more
+    time.sleep(0.4)  # rel_a's instance crashed: nobody renews
+    assert await runs.slot_holder(**slot) is None
+    assert await runs.acquire_slot(**slot, run_id="rel_b", instance="releaser-1", ttl_s=0.3)
+    assert not await runs.acquire_slot(**slot, run_id="rel_a", instance="releaser-2", ttl_s=5)  # it lost the slot
+    await runs.renew_slots(instance="releaser-1", run_ids=["rel_b"], ttl_s=5)  # kept while rel_b waits between steps
+    time.sleep(0.4)
+    assert await runs.slot_holder(**slot) == "rel_b"
+    await runs.release_slot(**slot, run_id="rel_a")  # not rel_a's to release
+    assert await runs.slot_holder(**slot) == "rel_b"
+    await runs.release_slot(**slot, run_id="rel_b")
+    assert await runs.acquire_slot(**slot, run_id="rel_a", instance="releaser-2", ttl_s=5)
+
+
 async def test_deploys_and_rollbacks_are_counted_once_per_run_and_stage(runs: RunStore) -> None:
     since = time.time() - 1
     for attempt in (1, 2, 3):

@@ -48,7 +48,7 @@ from .adapters.git import Git, GitError
 from .adapters.signing import CommitSigner
 from .adapters.style import find_tool, repository_tools, run_step
 from .adapters.testrun import SandboxLimits, TestRun, TestRunner
-from .adapters.workspace import Workspace, fix_branch, open_workspace, resolve_base
+from .adapters.workspace import Workspace, fix_branch, open_workspace, release_branch, resolve_base
 from .domain.candidates import FixCandidate, best_candidate, diff_changes, diff_hash, diff_lines, diff_paths
 from .domain.commit_message import TRAILER_EVENT, commit_message, one_line, sandbox_from_line
 from .domain.errors import FixRefused, WorkspaceError
@@ -945,7 +945,10 @@ async def _resume(
     regression_match = re.search(r"^Regression test: (.+)$", message, re.M)
     fix_match = re.search(r"^Fix: (.+)$", message, re.M)
     description = fix_match.group(1) if fix_match else strategy.value
-    await git.run("branch", "--quiet", "-f", branch, sha)  # the local branch may be missing after a crash
+    # A crash after the commit can leave its worktree behind with the branch checked out: remove it first.
+    await release_branch(repo=git.cwd, root=run.options.workspace_root, branch=branch)
+    if await git.rev_parse(f"refs/heads/{branch}") != sha:
+        await git.run("branch", "--quiet", "-f", branch, sha)  # the local branch may be missing after a crash
     pr_url, pr_number = await _deliver(
         run,
         git,

@@ -1,12 +1,13 @@
 """The rollout: drives one release run a step at a time from the work queue.
 
 Each call of :meth:`Rollout.drive` (the ``release`` worker) loads the run, takes the target's
-lease, and advances it through gate → baseline → merge → deploy → smoke → watch for staging, then
-for production, or into rollback. Every transition is saved by compare-and-set together with the
-events it causes (one store transaction, through the outbox), so a process killed at any point
-resumes from the last saved step: a watch resumes with its remaining time, an ambiguous deploy is
-reconciled against the deployer first. Waiting (for the next sample, an approval, a deploy
-window) is :class:`RetryLater`, never a held Kafka message.
+lease and the run's stage slots (one release at a time per target and stage), and advances it
+through gate → baseline → merge → deploy → smoke → watch for staging, then for production, or
+into rollback. Every transition is saved by compare-and-set together with the events it causes
+(one store transaction, through the outbox), so a process killed at any point resumes from the
+last saved step: a watch resumes for the part of its window nobody observed (domain.watch), an
+ambiguous deploy is reconciled against the deployer first. Waiting (for the next sample, an
+approval, a deploy window) is :class:`RetryLater`, never a held Kafka message.
 """
 
 from __future__ import annotations
@@ -37,17 +38,35 @@ from .adapters.notifiers import Notifier, wants
 from .adapters.sources import StageProbe, active_checks, run_smoke
 from .adapters.store import RunStore
 from .config import ReleaserTarget
-from .domain.analysis import CheckName, Thresholds, WatchState, final_verdicts, record_sample
+from .domain.analysis import CheckName, Thresholds, WatchState, baseline_gaps, final_verdicts, record_sample
 from .domain.errors import DeployError, ForgeError, RunConflict
 from .domain.gate import GateCounters, evaluate_gate
 from .domain.notice import ReleaseNotice
 from .domain.runs import Phase, ReleaseRun, RunStatus
+from .domain.watch import max_gap_for, sample_coverage, watch_progress
 
 __all__ = ["Rollout"]
 
 log = logging.getLogger("medic.releaser.rollout")
 
 STAGING, PRODUCTION = DeploymentStage.STAGING, DeploymentStage.PRODUCTION
+#: Attempts at measuring a baseline before the run gives up without merging anything.
+BASELINE_ATTEMPTS = 3
+#: Unobserved stretches kept on a watch (for the audit trail); older ones are dropped.
+MAX_GAPS_KEPT = 20
+
+
+def _slots(run: ReleaseRun) -> tuple[DeploymentStage, ...]:
+    """The stage slots a run needs now.
+
+    Every run holds staging's until it finishes: production merges the staging branch, so another
+    fix on staging meanwhile would ride along. A production rollback (a reopen, a human's) needs only
+    production's: it must not wait behind another fix's staging watch, and reverting our merge on the
+    staging branch does not touch what that fix has deployed there.
+    """
+    if run.stage is STAGING:
+        return (STAGING,)
+    return (PRODUCTION,) if run.phase is Phase.ROLLBACK else (STAGING, PRODUCTION)
 
 
 class _Continue(Exception):
@@ -117,22 +136,29 @@ class Rollout:
 
     async def _drive(self, run_id: str, ctx: WorkContext) -> None:
         run = await self.runs.get(run_id=run_id)
-        if run is None or run.status.finished:
+        if run is None:
+            return
+        if run.status.finished:
+            await self._release_slots(run)  # a crash between the last save and the release left them taken
             return
         if not await self.runs.acquire_lease(target=run.target, holder=self.holder, ttl_s=self.lease_ttl_s):
             holder = await self.runs.lease_holder(target=run.target)
             raise RetryLater(min(self.lease_ttl_s / 2, 5.0), f"target {run.target} is leased by {holder}")
-        ahead = await self._run_ahead(run)
-        if ahead is not None:
-            raise RetryLater(self.target.release.blocked_retry_s, f"waiting for release {ahead} of the same target")
         for _ in range(100):  # a run never needs more steps in one go; a bound keeps a bug from spinning
             if not await self.runs.acquire_lease(target=run.target, holder=self.holder, ttl_s=self.lease_ttl_s):
                 raise RetryLater(min(self.lease_ttl_s / 2, 5.0), f"lost the lease of {run.target}")
+            await self._take_slots(run)
             try:
                 run = await self._step(run, ctx)
+            except RetryLater:
+                if run.phase is Phase.GATE and run.stage is STAGING:
+                    # Waiting for a human or a deploy window with nothing of ours deployed: let other fixes go.
+                    await self.runs.release_slot(target=run.target, stage=STAGING.value, run_id=run.run_id)
+                raise
             except _Continue:
                 latest = await self.runs.get(run_id=run.run_id)
                 if latest is None or latest.status.finished:
+                    await self._release_slots(run)
                     return
                 run = latest
                 continue
@@ -140,19 +166,25 @@ class Rollout:
                 ctx.pending.clear()  # the step lost the race: its events were never committed
                 raise RetryLater(0.2, "run changed concurrently; reloading") from None
             if run.status.finished:
+                await self._release_slots(run)
                 await self._release_lease_if_idle(run.target)
             return
 
-    async def _run_ahead(self, run: ReleaseRun) -> str | None:
-        """An older active run of the same target past its gate: runs of one target go one at a time."""
-        if run.phase is not Phase.GATE or run.stage is not STAGING:
-            return None
-        for other in await self.runs.active(target=run.target):
-            if other.run_id == run.run_id:
-                return None
-            if other.phase is not Phase.GATE or other.stage is not STAGING:
-                return other.run_id
-        return None
+    async def _take_slots(self, run: ReleaseRun) -> None:
+        """Take (or renew) the run's stage slots before its next step; RetryLater while another run holds one."""
+        for stage in _slots(run):
+            taken = await self.runs.acquire_slot(
+                target=run.target, stage=stage.value, run_id=run.run_id, instance=self.holder, ttl_s=self.lease_ttl_s
+            )
+            if not taken:
+                holder = await self.runs.slot_holder(target=run.target, stage=stage.value)
+                raise RetryLater(
+                    self.target.release.blocked_retry_s, f"waiting for release {holder} on {run.target} {stage.value}"
+                )
+
+    async def _release_slots(self, run: ReleaseRun) -> None:
+        for stage in (PRODUCTION, STAGING):
+            await self.runs.release_slot(target=run.target, stage=stage.value, run_id=run.run_id)
 
     async def _release_lease_if_idle(self, target: str) -> None:
         if not [r for r in await self.runs.active(target=target) if r.status is RunStatus.ACTIVE]:
@@ -165,6 +197,8 @@ class Rollout:
             holder = await self.runs.lease_holder(target=self.target.target.name)
             if holder == self.holder:
                 await self.runs.acquire_lease(target=self.target.target.name, holder=self.holder, ttl_s=self.lease_ttl_s)
+            # A run waiting between steps keeps its stage slots; a crashed instance's lapse.
+            await self.runs.renew_slots(instance=self.holder, run_ids=[r.run_id for r in active], ttl_s=self.lease_ttl_s)
 
     # ---- persistence ---------------------------------------------------------------------------
 
@@ -382,6 +416,7 @@ class Rollout:
         if checks.metrics_url and remaining > 0:
             raise RetryLater(remaining, "measuring the baseline")
         baseline = await probe.baseline(first=state.watch.previous)
+        gaps = baseline_gaps(baseline, active_checks(checks))
         missing = f" (missing: {', '.join(baseline.missing)})" if baseline.missing else ""
         self._record(
             ctx,
@@ -392,7 +427,25 @@ class Rollout:
             metrics=baseline.metrics(),
             missing=list(baseline.missing),
         )
-        state = state.model_copy(update={"baseline": baseline, "watch": WatchState()})
+        if gaps:
+            # Without a baseline the watch cannot tell a regression from normal: never deploy on it.
+            attempts = state.baseline_attempts + 1
+            why = "; ".join(v.detail for v in gaps)
+            if attempts >= BASELINE_ATTEMPTS:
+                reason = f"no {run.stage.value} baseline after {attempts} attempt(s): {why}; missing data counts as failing"
+                if run.stage is PRODUCTION:
+                    # Staging already runs the fix: undo it there, or the next release's promotion would carry it.
+                    staging = run.model_copy(update={"stage": STAGING})
+                    return await self._begin_rollback(staging, ctx, reason, DeploymentOutcome.FAILED, tuple(gaps))
+                return await self._finish(
+                    run, ctx, _Finish(DeploymentOutcome.FAILED, f"{reason}; nothing was merged", tuple(gaps)), RunStatus.FAILED
+                )
+            state = state.model_copy(update={"baseline_started_at": None, "baseline_attempts": attempts})
+            await self._commit(run.model_copy(update={run.stage.value: state}), ctx)
+            raise RetryLater(window, f"baseline incomplete ({why}); measuring again")
+        # What serves now is what a rollback goes back to: recorded before the merge, while the run holds the slot.
+        previous = await self.deployer.current(stage=run.stage)
+        state = state.model_copy(update={"baseline": baseline, "watch": WatchState(), "pre_merge_release": previous})
         await self._commit(run.model_copy(update={run.stage.value: state, "phase": Phase.MERGE}), ctx)
         raise _Continue
 
@@ -444,7 +497,7 @@ class Rollout:
         release = self.target.release
         if state.deploy_key is None:
             # The intent is durable before the deployer hears of it: a crash after this is reconciled.
-            previous = await self.deployer.current(stage=run.stage)
+            previous = state.pre_merge_release or await self.deployer.current(stage=run.stage)
             key = f"{run.run_id}:{run.stage.value}"
             state = state.model_copy(update={"previous": previous, "deploy_key": key, "deploy_started_at": time.time()})
             self._record(
@@ -568,9 +621,10 @@ class Rollout:
         checks = release.checks(run.stage)
         active = active_checks(checks)
         baseline = state.baseline
-        assert baseline is not None and state.watch_until is not None
-        now = time.time()
-        if now >= state.watch_until:
+        assert baseline is not None
+        window = release.watch_s(run.stage)
+        if watch_progress(observed_s=state.watch.observed_s, window_s=window).complete:
+            ctx.require_running("releaser.promote", issue_id=run.issue_id)
             verdicts = tuple(state.verdicts) + tuple(final_verdicts(state.watch, active))
             bad = [v for v in verdicts if not v.passed]
             if bad:
@@ -579,8 +633,28 @@ class Rollout:
             return await self._promote(run, ctx, verdicts)
         watch = state.watch.model_copy(deep=True)
         observation = await self.probe(run).observe(watch)
-        failed = record_sample(watch, observation, baseline, self.limits, active)
-        state = state.model_copy(update={"watch": watch})
+        now = time.time()
+        sample = sample_coverage(
+            last_at=watch.last_sample_at or watch.started_at, now=now, max_gap_s=max_gap_for(release.sample_interval_s)
+        )
+        watch.observed_s += sample.covered_s
+        watch.last_sample_at = now
+        failed = record_sample(watch, observation, baseline, self.limits, active, after_gap=sample.after_gap)
+        coverage = watch_progress(observed_s=watch.observed_s, window_s=window)
+        if sample.after_gap:
+            gap_end = now - sample.covered_s
+            watch.unobserved = [*watch.unobserved, (gap_end - sample.gap_s, gap_end)][-MAX_GAPS_KEPT:]
+            self._record(
+                ctx,
+                run,
+                "watch_resumed",
+                ActionStatus.STARTED,
+                f"{run.stage.value} went {sample.gap_s:.1f}s unobserved (a restart or a pause): "
+                f"that time does not count, {coverage.remaining_s:.1f}s of the window left",
+                unobserved_s=round(sample.gap_s, 3),
+                observed_s=round(watch.observed_s, 3),
+            )
+        state = state.model_copy(update={"watch": watch, "watch_until": now + coverage.remaining_s})
         run = run.model_copy(update={run.stage.value: state})
         if failed:
             verdicts = tuple(state.verdicts) + tuple(final_verdicts(watch, active))
@@ -589,15 +663,18 @@ class Rollout:
             outcome = DeploymentOutcome.REOPENED if recurred and run.stage is PRODUCTION else DeploymentOutcome.ROLLED_BACK
             return await self._begin_rollback(run, ctx, reason, outcome, verdicts)
         await self._commit(run, ctx)
-        until = state.watch_until or 0.0
-        raise RetryLater(max(min(release.sample_interval_s, until - time.time()), 0.05), "watching")
+        raise RetryLater(max(min(release.sample_interval_s, coverage.remaining_s), 0.05), "watching")
 
     def probe(self, run: ReleaseRun) -> StageProbe:
-        """The probe of the run's current stage."""
-        return StageProbe(self.target.release.checks(run.stage), issue=run.issue)
+        """The probe of the run's current stage (errors tagged with the previous release are not the new one's)."""
+        return StageProbe(self.target.release.checks(run.stage), issue=run.issue, old_release=run.state().old_release())
 
     async def _promote(self, run: ReleaseRun, ctx: WorkContext, verdicts: tuple[CheckVerdict, ...]) -> ReleaseRun:
-        reason = f"all checks held for {self.target.release.watch_s(run.stage):.0f}s"
+        watch = run.state().watch
+        unobserved = sum(end - start for start, end in watch.unobserved)
+        reason = f"all checks held for {watch.observed_s:.0f}s observed" + (
+            f" (besides {unobserved:.0f}s unobserved, not counted)" if unobserved else ""
+        )
         state = run.state().model_copy(update={"verdicts": list(verdicts), "outcome": DeploymentOutcome.PROMOTED.value})
         run = run.model_copy(update={run.stage.value: state})
         self._record(

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..domain.errors import WorkspaceError
 from .git import Git, GitError
 
-__all__ = ["Workspace", "fix_branch", "open_workspace", "resolve_base"]
+__all__ = ["Workspace", "fix_branch", "open_workspace", "release_branch", "resolve_base"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # One lock per repository: worktree bookkeeping in .git/worktrees is not safe under concurrent writers.
@@ -75,6 +75,16 @@ async def _remove_stale(git: Git, *, root: Path, branch: str) -> None:
             await git.run("worktree", "remove", "--force", str(path), check=False)
             shutil.rmtree(path, ignore_errors=True)
     await git.run("worktree", "prune", check=False)
+
+
+async def release_branch(*, repo: Path, root: Path, branch: str) -> None:
+    """Free ``branch`` for branch operations: remove the worktrees under ``root`` that a crash left on it.
+
+    A process killed after its commit, before its worktree was removed, leaves the fix branch
+    checked out there, and git refuses to move a branch another worktree has checked out.
+    """
+    async with _lock(repo):
+        await _remove_stale(Git(repo), root=root, branch=branch)
 
 
 @asynccontextmanager

@@ -18,7 +18,7 @@ from medic_contracts import IssueBrief
 
 from ..config import SmokeCheck, StageChecks
 from ..domain.analysis import Baseline, CheckName, Observation, Scrape, WatchState, observe_metrics
-from ..domain.fingerprint import matches_issue, parse_log_error
+from ..domain.fingerprint import from_release, matches_issue, parse_log_error
 
 __all__ = ["StageProbe", "active_checks", "run_smoke"]
 
@@ -48,9 +48,12 @@ def _is_error_status(value: str) -> bool:
 class StageProbe:
     """Reads one stage's sources."""
 
-    def __init__(self, checks: StageChecks, *, issue: IssueBrief, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, checks: StageChecks, *, issue: IssueBrief, old_release: frozenset[str] = frozenset(), timeout_s: float = 5.0
+    ) -> None:
         self.checks = checks
         self.issue = issue
+        self.old_release = old_release  # log lines tagged with these were written by the previous release
         self.timeout_s = timeout_s
 
     # ---- individual sources --------------------------------------------------------------------
@@ -150,8 +153,12 @@ class StageProbe:
         except OSError:
             return None
 
-    def scan_log(self, offset: int) -> tuple[list[str], int, int] | None:
-        """Error fingerprints and recurrences of the fixed error after ``offset``: (fingerprints, recurrences, new offset)."""
+    def scan_log(self, offset: int, *, skip_old: bool = True) -> tuple[list[str], int, int] | None:
+        """Error fingerprints and recurrences of the fixed error after ``offset``: (fingerprints, recurrences, new offset).
+
+        With ``skip_old``, lines tagged with the previous release are left out: they are the old
+        deployment's (still draining), not the new one's. Untagged lines count against the new one.
+        """
         if not self.checks.logfile:
             return None
         path = Path(self.checks.logfile)
@@ -170,7 +177,7 @@ class StageProbe:
         recurrences = 0
         for raw in chunk[: end + 1].splitlines():
             error = parse_log_error(raw.decode("utf-8", errors="replace"))
-            if error is None:
+            if error is None or (skip_old and from_release(error, self.old_release)):
                 continue
             fingerprints.add(error.fingerprint)
             if matches_issue(error, self.issue):
@@ -206,7 +213,7 @@ class StageProbe:
             if size is None:
                 baseline.missing.append("logfile")
             else:
-                known = self.scan_log(max(size - MAX_LOG_READ, 0))
+                known = self.scan_log(max(size - MAX_LOG_READ, 0), skip_old=False)  # every error already there is known
                 baseline.fingerprints = known[0] if known else []
                 baseline.log_offset = size
         return baseline

@@ -1,4 +1,8 @@
-"""The releaser's own tables: release runs (compare-and-set), per-target leases, and a deploy ledger.
+"""The releaser's own tables: release runs (compare-and-set), leases, and a deploy ledger.
+
+Two kinds of lease: a target's lease names the *instance* that drives its runs; a stage slot names
+the *run* that may change a target's stage (one release at a time per target and stage). Both
+expire when their holder stops renewing them (a crash), so a dead holder never blocks for good.
 
 They live in the service store next to the runtime's outbox and work queue, so a run's state
 change and the events it causes commit in one transaction.
@@ -44,6 +48,17 @@ target_leases = Table(
     release_metadata,
     Column("target", String(100), primary_key=True),
     Column("holder", String(200), nullable=True),
+    Column("until", Float, nullable=False),
+)
+
+#: One row per target and stage: the run allowed to gate, merge, deploy, watch and roll back there.
+stage_slots = Table(
+    "release_stage_slots",
+    release_metadata,
+    Column("target", String(100), primary_key=True),
+    Column("stage", String(20), primary_key=True),
+    Column("run_id", String(200), nullable=True),
+    Column("instance", String(200), nullable=True),
     Column("until", Float, nullable=False),
 )
 
@@ -180,6 +195,60 @@ class RunStore:
             return None
         holder: str | None = row.holder
         return holder
+
+    # ---- stage slots ---------------------------------------------------------------------------
+
+    async def acquire_slot(self, *, target: str, stage: str, run_id: str, instance: str, ttl_s: float) -> bool:
+        """Take or renew the stage slot for ``run_id``; False while another run holds it and its lease lives."""
+        now = time.time()
+        async with self.store.transaction() as conn:
+            await conn.execute(
+                self.store.insert_ignore(stage_slots, ["target", "stage"]).values(
+                    target=target, stage=stage, run_id=None, instance=None, until=0.0
+                )
+            )
+            result = await conn.execute(
+                update(stage_slots)
+                .where(
+                    stage_slots.c.target == target,
+                    stage_slots.c.stage == stage,
+                    (stage_slots.c.run_id == run_id) | (stage_slots.c.until < now) | (stage_slots.c.run_id.is_(None)),
+                )
+                .values(run_id=run_id, instance=instance, until=now + ttl_s)
+            )
+            return result.rowcount == 1
+
+    async def release_slot(self, *, target: str, stage: str, run_id: str) -> None:
+        """Give the stage slot up (the run finished, or waits for a human and lets others go)."""
+        async with self.store.transaction() as conn:
+            await conn.execute(
+                update(stage_slots)
+                .where(stage_slots.c.target == target, stage_slots.c.stage == stage, stage_slots.c.run_id == run_id)
+                .values(run_id=None, instance=None, until=0.0)
+            )
+
+    async def slot_holder(self, *, target: str, stage: str) -> str | None:
+        """The run holding the stage slot now (None when free or lapsed)."""
+        stmt = select(stage_slots.c.run_id, stage_slots.c.until).where(
+            stage_slots.c.target == target, stage_slots.c.stage == stage
+        )
+        row = await self._first(stmt, None)
+        if row is None or row.run_id is None or row.until < time.time():
+            return None
+        holder: str = row.run_id
+        return holder
+
+    async def renew_slots(self, *, instance: str, run_ids: list[str], ttl_s: float) -> None:
+        """Extend the live slots this instance holds for ``run_ids`` (runs still active)."""
+        if not run_ids:
+            return
+        now = time.time()
+        async with self.store.transaction() as conn:
+            await conn.execute(
+                update(stage_slots)
+                .where(stage_slots.c.instance == instance, stage_slots.c.run_id.in_(run_ids), stage_slots.c.until >= now)
+                .values(until=now + ttl_s)
+            )
 
     # ---- counters ------------------------------------------------------------------------------
 

@@ -3,10 +3,11 @@
 A sample is an :class:`Observation` of the stage over one interval. Each check compares it with the
 :class:`Baseline` measured before the deploy; a bad sample increments the check's consecutive
 failure count, a good one resets it, and a check fails once the count reaches ``threshold``.
-Missing data (a source that does not answer, a metric that is absent) is a bad sample, never a
-good one. An idle interval (no requests at all) neither fails nor clears the rate checks. At the
-end of the window, a check never judged fails for want of data, and a check still in a bad streak
-(below threshold) fails too: a rollout is never promoted on a failing last look.
+Missing data (a source that does not answer, a metric that is absent, a baseline that could not
+be measured) is a bad sample, never a good one. An idle interval (no requests at all) neither
+fails nor clears the rate checks. At the end of the window, a check never judged fails for want
+of data, and a check still in a bad streak (below threshold) fails too: a rollout is never
+promoted on a failing last look.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "Scrape",
     "Thresholds",
     "WatchState",
+    "baseline_gaps",
     "final_verdicts",
     "observe_metrics",
     "record_sample",
@@ -131,10 +133,14 @@ class WatchState(BaseModel):
     latency_samples: list[float] = Field(default_factory=list)
     started_at: float | None = None
     checks: dict[str, CheckProgress] = Field(default_factory=dict)
+    # Coverage (see domain.watch): time the samples vouch for, and the stretches nobody observed.
+    observed_s: float = 0.0
+    last_sample_at: float | None = None
+    unobserved: list[tuple[float, float]] = Field(default_factory=list)
 
     def metrics_after(self, now: float) -> dict[str, float]:
         """Metrics over the window so far, for DeploymentResult.metrics_after."""
-        out: dict[str, float] = {"samples": float(self.samples)}
+        out: dict[str, float] = {"samples": float(self.samples), "observed_s": round(self.observed_s, 3)}
         if self.requests > 0:
             out["error_rate"] = round(self.errors / self.requests, 6)
         if self.latency_samples:
@@ -203,7 +209,14 @@ def _judge(observation: Observation, baseline: Baseline, limits: Thresholds, act
     metrics_missing = "metrics" in observation.missing
     if CheckName.ERROR_RATE in active:
         limit = limits.error_rate_limit(baseline.error_rate)
-        if metrics_missing or (observation.error_rate is None and not observation.idle):
+        if baseline.error_rate is None:
+            out[CheckName.ERROR_RATE] = CheckVerdict(
+                name=CheckName.ERROR_RATE,
+                passed=False,
+                threshold=limit,
+                detail=f"no baseline error rate{_why_missing(baseline)}: missing data counts as failing",
+            )
+        elif metrics_missing or (observation.error_rate is None and not observation.idle):
             out[CheckName.ERROR_RATE] = CheckVerdict(
                 name=CheckName.ERROR_RATE,
                 passed=False,
@@ -237,11 +250,12 @@ def _judge(observation: Observation, baseline: Baseline, limits: Thresholds, act
         elif observation.latency_ms is None:
             out[CheckName.LATENCY] = None
         elif limit_ms is None:
+            # Nothing to compare with is not a pass: a latency regression would go unseen.
             out[CheckName.LATENCY] = CheckVerdict(
                 name=CheckName.LATENCY,
-                passed=True,
+                passed=False,
                 value=round(observation.latency_ms, 3),
-                detail="no baseline latency to compare with",
+                detail=f"no baseline latency to compare with{_why_missing(baseline)}: missing data counts as failing",
             )
         else:
             value = observation.latency_ms
@@ -299,14 +313,43 @@ def _judge(observation: Observation, baseline: Baseline, limits: Thresholds, act
     return out
 
 
+def _why_missing(baseline: Baseline) -> str:
+    return f" (baseline missing: {', '.join(baseline.missing)})" if baseline.missing else ""
+
+
+def baseline_gaps(baseline: Baseline, active: set[str]) -> list[CheckVerdict]:
+    """Failing verdicts for the active rate checks the baseline has no value for (the watch could not judge them)."""
+    gaps: list[CheckVerdict] = []
+    if CheckName.ERROR_RATE in active and baseline.error_rate is None:
+        gaps.append(CheckVerdict(name=CheckName.ERROR_RATE, passed=False,
+                                 detail=f"no baseline error rate{_why_missing(baseline)}"))  # fmt: skip
+    if CheckName.LATENCY in active and baseline.latency_ms is None:
+        gaps.append(CheckVerdict(name=CheckName.LATENCY, passed=False,
+                                 detail=f"no baseline latency{_why_missing(baseline)}"))  # fmt: skip
+    return gaps
+
+
 #: Checks that fail on the first bad sample, whatever ``threshold`` says.
 IMMEDIATE = frozenset({CheckName.RECURRENCE})
+#: Checks whose sample sums up the whole interval since the previous one (the log, the counters): after
+#: unobserved time their one look at it is all there will be, so a measured bad value there fails at once.
+INTEGRATING = frozenset({CheckName.ERROR_RATE, CheckName.LATENCY, CheckName.NEW_FINGERPRINTS, CheckName.RECURRENCE})
 
 
 def record_sample(
-    state: WatchState, observation: Observation, baseline: Baseline, limits: Thresholds, active: set[str]
+    state: WatchState,
+    observation: Observation,
+    baseline: Baseline,
+    limits: Thresholds,
+    active: set[str],
+    *,
+    after_gap: bool = False,
 ) -> list[CheckVerdict]:
-    """Fold one sample into the watch state; return the verdicts of checks that have now failed."""
+    """Fold one sample into the watch state; return the verdicts of checks that have now failed.
+
+    ``after_gap``: the sample follows time nobody observed (see domain.watch); a measured bad value
+    of a check that sums up that time fails the check at once.
+    """
     state.samples += 1
     state.requests += observation.requests
     state.errors += observation.errors
@@ -325,7 +368,9 @@ def record_sample(
         progress.bad += 1
         progress.consecutive += 1
         # A seen recurrence is certain at once; missing log data waits for the threshold like any check.
-        needed = 1 if name in IMMEDIATE and verdict.value else limits.threshold
+        measured = verdict.value is not None  # a value was read (missing data carries none and waits for the threshold)
+        certain = (name in IMMEDIATE and bool(verdict.value)) or (after_gap and name in INTEGRATING and measured)
+        needed = 1 if certain else limits.threshold
         if progress.consecutive >= needed and not progress.failed:
             progress.failed = True
             detail = f"{verdict.detail} ({progress.consecutive} consecutive bad sample(s), threshold {needed})"

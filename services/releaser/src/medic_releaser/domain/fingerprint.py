@@ -14,7 +14,7 @@ from typing import Any
 
 from medic_contracts import IssueBrief
 
-__all__ = ["LogError", "fingerprint_of", "matches_issue", "normalize_message", "parse_log_error"]
+__all__ = ["LogError", "fingerprint_of", "from_release", "matches_issue", "normalize_message", "parse_log_error"]
 
 _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"), "<uuid>"),
@@ -24,6 +24,9 @@ _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\d+(\.\d+)?"), "<n>"),
 )
 _ERROR_LEVELS = {"error", "fatal", "critical", "50", "60"}
+#: Fields a log line names the release that wrote it with (Sentry's ``release``, a commit, a deployment id).
+_RELEASE_FIELDS = ("release", "commit", "commit_sha", "git_sha", "sha", "deployment", "deployment_id")
+_SHA = re.compile(r"[0-9a-f]{7,40}")
 
 
 def normalize_message(text: str) -> str:
@@ -43,6 +46,7 @@ class LogError:
     route: str | None
     fingerprint: str
     explicit_fingerprint: str | None
+    release: str | None = None  # the release the line says wrote it; None when untagged
 
 
 def fingerprint_of(error_type: str, message: str, route: str | None) -> str:
@@ -79,13 +83,30 @@ def parse_log_error(line: str) -> LogError | None:
     route = entry.get("route")
     route_text = str(route) if route is not None else None
     explicit = entry.get("fingerprint")
+    release = next((str(entry[k]) for k in _RELEASE_FIELDS if entry.get(k) not in (None, "")), None)
     return LogError(
         type=error_type[:200],
         message=message[:2000],
         route=route_text,
         fingerprint=fingerprint_of(error_type, message, route_text),
         explicit_fingerprint=str(explicit) if explicit is not None else None,
+        release=release[:200] if release is not None else None,
     )
+
+
+def from_release(error: LogError, release: frozenset[str]) -> bool:
+    """True when the line is tagged with one of ``release``'s names (a deployment id, a commit sha short or long).
+
+    An untagged line is never "from" a release: errors nobody can attribute count against the new one.
+    """
+    tag = error.release
+    if tag is None or not release:
+        return False
+    if tag in release:
+        return True
+    if _SHA.fullmatch(tag.lower()):
+        return any(_SHA.fullmatch(name) and (name.startswith(tag.lower()) or tag.lower().startswith(name)) for name in release)
+    return False
 
 
 def matches_issue(error: LogError, issue: IssueBrief) -> bool:

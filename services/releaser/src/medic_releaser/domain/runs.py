@@ -78,12 +78,25 @@ class StageState(BaseModel):
     serving_log_offset: int | None = None  # the stage log's size when the new deployment took over
     deployment: DeploymentRef | None = None
     previous: DeploymentRef | None = None
-    watch_until: float | None = None
+    watch_until: float | None = None  # when the window ends if no more time goes unobserved (see domain.watch)
+    pre_merge_release: DeploymentRef | None = None  # what served before this run's merge: a rollback redeploys it
+    baseline_attempts: int = 0
     watch: WatchState = Field(default_factory=WatchState)
     verdicts: list[CheckVerdict] = Field(default_factory=list)
     outcome: str | None = None
     reverted_sha: str | None = None
     redeployed: bool = False
+
+    def old_release(self) -> frozenset[str]:
+        """Names of the release that served before this run's deployment (log lines tagged with them are not ours)."""
+        old = self.previous or self.pre_merge_release
+        if old is None:
+            return frozenset()
+        names = {n.lower() for n in (old.id, old.sha) if n}
+        new = self.deployment
+        # When the two share a name the tag cannot tell them apart: then every line counts against the new one.
+        ours = {n.lower() for n in (new.id, new.sha, self.merge_sha) if n} if new else {(self.merge_sha or "").lower()}
+        return frozenset(names - ours)
 
 
 class ReleaseRun(BaseModel):
