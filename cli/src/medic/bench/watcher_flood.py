@@ -9,7 +9,7 @@ from typing import Any
 
 
 def _run(args: argparse.Namespace) -> int:
-    from medic_watcher.flood_bench import FloodOptions, run
+    from medic_lab.watcher_flood import FloodOptions, run
 
     options = FloodOptions(
         rate=args.rate,
