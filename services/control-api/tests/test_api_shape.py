@@ -107,8 +107,14 @@ async def test_approvals_and_dead_letters_come_in_pages_like_issues(store_url: s
                 break
         dead_letters = (await viewer.get("/api/v1/dlq")).json()
         bad_cursor = await viewer.get("/api/v1/approvals", params={"cursor": "not-a-cursor"})
+    async with control.client("admin") as admin:
+        tokens = (await admin.get("/api/v1/tokens", params={"limit": 2})).json()
+        rest = (await admin.get("/api/v1/tokens", params={"limit": 10, "cursor": tokens["next_cursor"]})).json()
     assert sorted(seen) == sorted(r.approval_id for r in requests) and len(set(seen)) == 5
     assert dead_letters == {"items": [], "next_cursor": None}
+    names = [t["name"] for t in tokens["items"] + rest["items"]]
+    assert len(tokens["items"]) == 2 and rest["next_cursor"] is None
+    assert len(names) == len(set(names)) and {"viewer-user", "admin-user"} <= set(names)
     assert bad_cursor.status_code == 422
 
 

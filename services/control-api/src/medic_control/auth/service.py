@@ -9,13 +9,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import new_event_id, utcnow
 
 from ..actions import service as audit
 from ..errors import Conflict, NotFound
+from ..pagination import Page, decode_cursor, encode_cursor
 from .models import ApiToken
 from .schemas import AuthRefusal, Principal, RefusalReason, Role, TokenCreated, TokenInfo
 
@@ -140,10 +141,16 @@ async def record_refusal(conn: AsyncConnection, *, refusal: AuthRefusal, at: dat
     )
 
 
-async def list_tokens(conn: AsyncConnection) -> list[TokenInfo]:
-    """Every token's metadata, newest first."""
-    rows = (await conn.execute(select(ApiToken).order_by(ApiToken.created_at.desc()))).all()
-    return [_info(r) for r in rows]
+async def list_tokens(conn: AsyncConnection, *, limit: int = 100, cursor: str | None = None) -> Page[TokenInfo]:
+    """Tokens' metadata, newest first, a page at a time."""
+    stmt = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if cursor:
+        at, key = decode_cursor(cursor)
+        stmt = stmt.where(or_(ApiToken.created_at < at, and_(ApiToken.created_at == at, ApiToken.id < key)))
+    rows = (await conn.execute(stmt.limit(limit + 1))).all()
+    items = [_info(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+    return Page[TokenInfo](items=items, next_cursor=next_cursor)
 
 
 async def revoke_token(conn: AsyncConnection, *, token_id: str) -> TokenInfo:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from medic_contracts import new_event_id, utcnow
@@ -13,6 +13,7 @@ from ..actions import service as audit
 from ..config.service import lock_audit
 from ..deps import Admin, Ctx, ReadConn, Viewer
 from ..errors import error_responses
+from ..pagination import Page
 from . import service
 from .schemas import Role, TokenCreate, TokenCreated, TokenInfo
 
@@ -63,10 +64,15 @@ async def create_token(body: TokenCreate, ctx: Ctx, principal: Admin) -> TokenCr
     return created
 
 
-@router.get("/tokens", response_model=list[TokenInfo], summary="Every token (metadata only)")
-async def list_tokens(conn: ReadConn, _p: Admin) -> list[TokenInfo]:
+@router.get("/tokens", response_model=Page[TokenInfo], summary="Tokens (metadata only)")
+async def list_tokens(
+    conn: ReadConn,
+    _p: Admin,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many per page.")] = 100,
+    cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")] = None,
+) -> Page[TokenInfo]:
     """Tokens, newest first, without their secrets."""
-    return await service.list_tokens(conn)
+    return await service.list_tokens(conn, limit=limit, cursor=cursor)
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenInfo, summary="Revoke a token", responses=error_responses(404, 429))
