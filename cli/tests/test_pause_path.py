@@ -50,7 +50,7 @@ class FakeControlApi(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.calls.append(("GET", self.path, {}))
         if self.path.startswith("/api/v1/approvals"):
-            self._reply([])
+            self._reply({"items": [], "next_cursor": None})  # a page, like every list
         else:
             self._reply({"paused": False, "reason": "", "config": {"autonomy_level": 1, "version": 3, "active": True}})
 

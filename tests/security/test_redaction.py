@@ -228,3 +228,12 @@ def test_everything_a_sentry_event_carries_leaves_the_watcher_redacted() -> None
     for secret in planted:
         assert secret not in dumped, secret
     assert "[REDACTED:" in dumped
+
+
+def test_the_redactor_survives_pickling_to_a_worker_process_with_every_rule() -> None:
+    import pickle
+
+    secret = "kQ9xV2pL7mZ4tR8wN3bH6yJ1cF5dG0sAeU"
+    text = f"cfg api_key='{secret}' ghp_{'A1b2C3d4E5' * 4} user bob@example.com"
+    copy = pickle.loads(pickle.dumps(Redactor()))
+    assert copy.text(text) == Redactor().text(text) and secret not in copy.text(text)

@@ -49,6 +49,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
     ("GET", "/api/v1/strategies", "viewer", None, 200),
     ("GET", "/api/v1/dlq", "viewer", None, 200),
     ("GET", "/api/v1/whoami", "viewer", None, 200),
+    ("GET", "/api/v1/agents/control-api/logs", "viewer", None, 200),
     ("POST", "/api/v1/tokens", "admin", "TOKEN", 201),
     ("GET", "/api/v1/tokens", "admin", None, 200),
     ("DELETE", "/api/v1/tokens/{token}", "admin", None, 200),
@@ -73,6 +74,7 @@ def test_the_matrix_covers_every_api_route(tmp_path: Any) -> None:
             ("{approval}", "{approval_id}"),
             ("{approval2}", "{approval_id}"),
             ("{token}", "{token_id}"),
+            ("/agents/control-api/", "/agents/{name}/"),
         ):
             path = path.replace(name, param)
         return path
@@ -84,7 +86,8 @@ async def _fixtures_for(control: ControlHarness, caller: str | None) -> dict[str
     """Resources owned by one caller's row of the matrix, so one caller's success does not affect another's."""
     tag = caller or "none"
     events = lifecycle(f"iss_{tag}")
-    first, second = approval_request(f"iss_{tag}"), approval_request(f"iss_{tag}")
+    # two issues: a second request for the same issue and step would supersede the first
+    first, second = approval_request(f"iss_{tag}"), approval_request(f"iss_{tag}_b")
     await seed(control, [*events, first, second])
     async with control.client("admin") as admin:
         token = (await admin.post("/api/v1/tokens", json={"name": f"victim-{tag}", "role": "viewer"})).json()

@@ -13,12 +13,14 @@ magnitude cheaper than a regex scan, which is what keeps the watcher's per-event
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["PII_RULES", "TOKEN_RULES", "RedactionRule", "detect_secrets_rules", "iban_ok", "luhn_ok"]
 
@@ -218,14 +220,20 @@ def _high_entropy_rule() -> RedactionRule:
     credential no prefix rule knows. Mixed case and a digit are required as well, so identifiers and
     paths, whose entropy is low anyway, are never candidates.
     """
+    pattern = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}(?![A-Za-z0-9+/=_-])")
+    return RedactionRule("high_entropy_string", pattern, valid=_high_entropy, min_digits=1)
+
+
+@functools.lru_cache(maxsize=1)
+def _entropy_plugin() -> Any:
     from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
 
-    plugin = Base64HighEntropyString()
+    return Base64HighEntropyString()
 
-    def valid(candidate: str) -> bool:
-        body = candidate.rstrip("=")
-        mixed = any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body)
-        return mixed and plugin.calculate_shannon_entropy(body) > plugin.entropy_limit
 
-    pattern = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}(?![A-Za-z0-9+/=_-])")
-    return RedactionRule("high_entropy_string", pattern, valid=valid, min_digits=1)
+def _high_entropy(candidate: str) -> bool:
+    # module level, not a closure: rules travel to the watcher's worker processes by pickle
+    body = candidate.rstrip("=")
+    mixed = any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body)
+    plugin = _entropy_plugin()
+    return mixed and bool(plugin.calculate_shannon_entropy(body) > plugin.entropy_limit)
