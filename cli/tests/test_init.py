@@ -93,3 +93,22 @@ def test_the_cli_finds_a_running_dev_stacks_url_and_token(tmp_path: Path) -> Non
     assert explicit.api_url == "http://api:1" and explicit.token == "mdc_y"  # the environment wins
     nothing = ClientConfig.load({"MEDIC_DEV_DIR": str(tmp_path / "none"), "MEDIC_CLI_CONFIG": "/nonexistent"})
     assert nothing.api_url == "http://127.0.0.1:8080" and nothing.token is None
+
+
+def test_dev_status_names_each_source_and_a_failing_one_with_its_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from medic.commands.dev import _print_sources
+
+    _print_sources(
+        {
+            "targets": {
+                "shop": {
+                    "sentry": {"status": "error", "last_error": "ConnectError: sentry.example unreachable"},
+                    "web-log": {"status": "ok", "last_error": None},
+                }
+            },
+            "failing": ["shop/sentry: ConnectError: sentry.example unreachable"],
+        }
+    )
+    out = capsys.readouterr().out
+    assert "source shop/sentry: error: ConnectError: sentry.example unreachable" in out
+    assert "source shop/web-log: ok" in out

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from medic_contracts import TopicRegistry
-from medic_runtime.embedded import EmbeddedBroker, die_with_parent, free_port
+from medic_runtime.embedded import EmbeddedBroker, die_with_parent, free_port, process_alive
 
 __all__ = ["SERVICES", "DevStack", "ServiceSpec", "StackConfig", "format_log_line", "read_state", "stop_recorded"]
 
@@ -278,15 +278,7 @@ def _signal_group(process: asyncio.subprocess.Process, sig: signal.Signals) -> N
 
 
 def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return bool(pid) and process_alive(int(pid or 0))
 
 
 def stop_recorded(data_dir: Path, *, grace_s: float = 30.0) -> str | None:

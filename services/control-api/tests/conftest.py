@@ -304,6 +304,23 @@ def serve_in_thread(app: Any, *, timeout: float = 60.0) -> Iterator[str]:
         sock.close()
 
 
+def bare_watcher(kafka_bootstrap: str, prefix: str, tmp_path: Path) -> Any:
+    """A runtime named watcher (its /healthz and /logs only), for dashboards that probe the services."""
+    from medic_runtime import ServiceRuntime, ServiceSettings
+
+    return ServiceRuntime(
+        ServiceSettings(
+            service_name="watcher",
+            kafka_bootstrap=kafka_bootstrap,
+            topic_prefix=prefix,
+            store_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+            kafka_session_timeout_ms=2000,
+            kafka_heartbeat_interval_ms=500,
+            log_format="text",
+        )
+    )
+
+
 @contextmanager
 def control_server(
     kafka_bootstrap: str, tmp_path: Path, *, admin_token: str, **overrides: Any

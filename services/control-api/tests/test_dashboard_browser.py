@@ -12,10 +12,9 @@ import httpx
 import pytest
 
 from medic_contracts import Envelope, TopicRegistry
-from medic_runtime import ServiceRuntime, ServiceSettings
 from medic_runtime.kafka_admin import declare_topics
 
-from .conftest import approval_request, control_server, lifecycle, publish, serve_in_thread
+from .conftest import approval_request, bare_watcher, control_server, lifecycle, publish, serve_in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.slow]
 
@@ -55,17 +54,7 @@ def test_an_on_call_engineer_logs_in_sees_an_issue_arrive_pauses_and_approves(
 
     prefix = f"t{uuid.uuid4().hex[:10]}."
     asyncio.run(declare_topics(kafka_bootstrap, TopicRegistry(prefix)))
-    watcher = ServiceRuntime(
-        ServiceSettings(
-            service_name="watcher",
-            kafka_bootstrap=kafka_bootstrap,
-            topic_prefix=prefix,
-            store_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
-            kafka_session_timeout_ms=2000,
-            kafka_heartbeat_interval_ms=500,
-            log_format="text",
-        )
-    )
+    watcher = bare_watcher(kafka_bootstrap, prefix, tmp_path)
     with (
         serve_in_thread(watcher.http) as watcher_url,
         control_server(

@@ -78,6 +78,15 @@ async def _up(args: argparse.Namespace, env: dict[str, str]) -> int:
     return code
 
 
+def _print_sources(report: dict[str, Any]) -> None:
+    """Each watched source's state under the watcher's line; a failing source is named with its error."""
+    for target, sources in sorted(report.get("targets", {}).items()):
+        for source, health in sorted(sources.items()):
+            state = health.get("status", "?")
+            error = f": {health.get('last_error')}" if state == "error" and health.get("last_error") else ""
+            print(f"{'':<13} source {target}/{source}: {state}{error}")
+
+
 def _status(args: argparse.Namespace) -> int:
     import httpx
 
@@ -99,6 +108,8 @@ def _status(args: argparse.Namespace) -> int:
             paused = " paused: " + health["pause_reason"] if health.get("paused") else ""
             print(f"{name:<13} pid {info['pid']:<7} {info['url']:<24} {status}{paused}")
             healthy &= ready.status_code == 200
+            if name == "watcher":
+                _print_sources(httpx.get(info["url"] + "/sources", timeout=5).json())
         except httpx.HTTPError as exc:
             print(f"{name:<13} pid {info['pid']:<7} {info['url']:<24} down ({type(exc).__name__})")
             healthy = False

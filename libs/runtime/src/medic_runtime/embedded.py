@@ -19,7 +19,7 @@ from medic_contracts import TopicRegistry
 
 from .kafka_admin import declare_topics, wait_for_broker
 
-__all__ = ["EmbeddedBroker", "die_with_parent", "free_port", "tansu_binary"]
+__all__ = ["EmbeddedBroker", "die_with_parent", "free_port", "process_alive", "tansu_binary"]
 
 
 def die_with_parent() -> None:
@@ -31,6 +31,21 @@ def die_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass  # not Linux: the parent's shutdown still stops its children
+
+
+def process_alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie, exited but not yet reaped, is not alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[-1].split()[0] == "Z":
+            return False
+    return True
 
 
 def free_port() -> int:

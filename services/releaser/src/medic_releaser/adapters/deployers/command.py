@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from medic_contracts import DeploymentStage
+from medic_runtime.embedded import process_alive as _alive
 
 from ...config import CommandStage, DeployerSection
 from ...domain.errors import DeployError
@@ -30,21 +31,6 @@ from ..forge import Forge
 from .base import DeploymentStatus
 
 __all__ = ["CommandDeployer"]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) is not alive for our purposes.
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-            return False
-    return True
 
 
 class CommandDeployer:
