@@ -41,3 +41,12 @@ def test_a_model_cannot_label_its_evidence_as_code_derived(claimed: str) -> None
 def test_a_models_ordinary_evidence_kind_is_kept() -> None:
     assert model_evidence_kind("code") == "code"
     assert model_evidence_kind("") == "code"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [("./app/db.py:3", "app/db.py"), ("././app/db.py:3", "app/db.py"), (".github/workflows/ci.py:3", ".github/workflows/ci.py")],
+)
+def test_evidence_paths_keep_their_leading_dots(source: str, expected: str) -> None:
+    files = evidence_files(_diag(Evidence(kind="stack_frame", summary="frame", source=source)))
+    assert files == frozenset({"app/main.py", expected})  # `.github/…` is not read as `github/…`

@@ -16,7 +16,15 @@ from enum import StrEnum
 
 from medic_contracts import CODE_EVIDENCE_KINDS, DiagnosisReady, FixStrategy, RequestContext
 
-__all__ = ["FailureFacts", "FailureKind", "entity_name", "evidence_files", "read_failure", "request_from_evidence"]
+__all__ = [
+    "FailureFacts",
+    "FailureKind",
+    "entity_name",
+    "evidence_files",
+    "read_failure",
+    "repo_relative",
+    "request_from_evidence",
+]
 
 
 class FailureKind(StrEnum):
@@ -153,6 +161,13 @@ def entity_name(expression: str) -> str:
 _FILE_IN_TEXT = re.compile(r"([\w./\[\]@()-]+\.(?:py|ts|tsx|js|jsx|mjs|cjs))(?::\d+)?")
 
 
+def repo_relative(path: str) -> str:
+    """``path`` without leading ``./`` segments (``lstrip("./")`` would also eat ``.github``'s dot and ``../``)."""
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
 def evidence_files(diagnosis: DiagnosisReady) -> frozenset[str]:
     """Repository files the diagnosis names: the affected file and files cited by code-derived evidence.
 
@@ -161,14 +176,14 @@ def evidence_files(diagnosis: DiagnosisReady) -> frozenset[str]:
     """
     files: set[str] = set()
     if diagnosis.affected_file:
-        files.add(diagnosis.affected_file.lstrip("./"))
+        files.add(repo_relative(diagnosis.affected_file))
     for item in diagnosis.evidence:
         if item.kind not in CODE_EVIDENCE_KINDS:
             continue
         for text in (item.source or "",):
             match = _FILE_IN_TEXT.search(text)
             if match:
-                files.add(match.group(1).lstrip("./"))
+                files.add(repo_relative(match.group(1)))
     return frozenset(files)
 
 

@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from medic_contracts import DiagnosisReady, FixStrategy
 
-from .failure import FailureKind, read_failure
+from .failure import FailureKind, read_failure, repo_relative
 
 __all__ = [
     "PRIOR_CONFIDENCE",
@@ -171,7 +171,7 @@ def shape_of(diagnosis: DiagnosisReady) -> IssueShape:
     """The shape of a diagnosed issue: its fingerprint, the kind of fault, the culprit file and function."""
     facts = read_failure(diagnosis)
     kind = facts.kind.value if facts.kind is not FailureKind.UNKNOWN else f"exception:{facts.exception_type or 'unknown'}"
-    file = diagnosis.affected_file.lstrip("./") if diagnosis.affected_file else None
+    file = repo_relative(diagnosis.affected_file) if diagnosis.affected_file else None
     return IssueShape(
         fingerprint=diagnosis.issue.fingerprint, error_kind=kind, file=file or None, function=diagnosis.affected_function
     )
