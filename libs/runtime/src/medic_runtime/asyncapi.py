@@ -15,7 +15,6 @@ read from the payload (Medic's envelope carries it), not from a header.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from functools import reduce
 from operator import or_
@@ -86,7 +85,7 @@ def document(runtime: ServiceRuntime, *, version: str = "1") -> dict[str, Any]:
     # instance in a group of its own, from the end of the recent history (broadcast).
     control = runtime.topics.name(TopicName.CONTROL)
     group_prefix = runtime.control.group_id.removesuffix(settings.instance_id)
-    pattern = f"^{re.escape(group_prefix)}.+$"
+    pattern = "^" + group_prefix.replace(".", "\\.") + ".+$"  # topic prefixes hold [a-zA-Z0-9._-]: only dots need escaping
     key = f"{group_prefix}each-instance:{control}"  # plain characters: the key appears inside $ref pointers
     groups[key] = {"type": "string", "pattern": pattern}
     control_events = runtime.topics.spec(TopicName.CONTROL).events
