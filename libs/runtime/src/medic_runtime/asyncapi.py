@@ -102,13 +102,13 @@ def document(runtime: ServiceRuntime, *, version: str = "1") -> dict[str, Any]:
     by_topic: dict[str, list[type[Envelope]]] = {}
     for event in runtime.published:
         by_topic.setdefault(runtime.topics.for_event(event), []).append(event)
-    for topic, events in by_topic.items():
+    for address, sent in by_topic.items():
         # Registered for the document only: this broker is never started, so nothing is ever sent through it.
         docs.publisher(
-            topic,
-            schema=_payload_type(events),
-            title=f"send:{topic}",
-            description=f"{runtime.service} publishes {_names(events)}, keyed by issue_id.",
+            address,
+            schema=_payload_type(sent),
+            title=f"send:{address}",
+            description=f"{runtime.service} publishes {_names(sent)}, keyed by issue_id.",
         )
 
     spec = AsyncAPI(
