@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from medic_runtime import ServiceRuntime
+from medic_runtime import ServiceRuntime, ServiceSettings
 from medic_runtime.asyncapi import document
 
 __all__ = ["SERVICES", "export_asyncapi", "render", "service_documents"]
@@ -77,8 +77,15 @@ def _builders(workdir: Path, target_file: Path) -> dict[str, Callable[[], Servic
     from medic_watcher.app import build as build_watcher
     from medic_watcher.settings import WatcherSettings
 
-    data = workdir / "data"
-    common: dict[str, Any] = {"data_dir": data, "instance_id": "docs"}
+    # The names that appear in the documents are pinned to their defaults: a MEDIC_TOPIC_PREFIX or
+    # MEDIC_KAFKA_BOOTSTRAP in the caller's environment must not change the committed contract.
+    defaults = ServiceSettings.model_fields
+    common: dict[str, Any] = {
+        "data_dir": workdir / "data",
+        "instance_id": "docs",
+        "topic_prefix": defaults["topic_prefix"].default,
+        "kafka_bootstrap": defaults["kafka_bootstrap"].default,
+    }
 
     return {
         "watcher": lambda: build_watcher(WatcherSettings(**common)),
