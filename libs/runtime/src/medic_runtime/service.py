@@ -36,7 +36,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medic_contracts import ActionStatus, CommandName, ControlCommand, Envelope, MedicConfig, Producer, TopicName, TopicRegistry
+from medic_contracts import (
+    ActionRecorded,
+    ActionStatus,
+    CommandName,
+    ControlCommand,
+    DeadLetter,
+    Envelope,
+    MedicConfig,
+    Producer,
+    TopicName,
+    TopicRegistry,
+)
 
 from .broker_watch import BrokerVerdict, BrokerWatch
 from .bus import BatchHandler, Bus, Emitter, HandlerContext
@@ -81,6 +92,9 @@ class ServiceRuntime:
         self.control = ControlPlane(settings, store=self.store, metrics=self.metrics, topics=self.topics)
         #: Topics this service needs besides the registry's (name -> partitions), declared at start and after a broker loss.
         self.extra_topics: dict[str, int] = {}
+        #: Events this service publishes (its AsyncAPI document's send operations): the runtime's own audit
+        #: records and dead letters, plus what the service declares with :meth:`publishes`.
+        self.published: list[type[Envelope]] = [ActionRecorded, DeadLetter]
         self.broker_watch = BrokerWatch(settings, wanted=self.topic_plan)
         self.broker_watch.on_recovered.append(self._broker_recovered)
         self.bus.relay.before_retry.append(self._declare_topics)
@@ -187,6 +201,10 @@ class ServiceRuntime:
         """Decorator: run first at shutdown."""
         self._on_stop.append(fn)
         return fn
+
+    def publishes(self, *events: type[Envelope]) -> None:
+        """Declare the events this service emits, for its AsyncAPI document (publishing itself needs no declaration)."""
+        self.published.extend(e for e in events if e not in self.published)
 
     def declare_topic(self, name: str, partitions: int = 1) -> None:
         """Have ``name`` declared with ``partitions`` at start-up and again whenever the broker lost it."""

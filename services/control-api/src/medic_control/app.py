@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import event
 
-from medic_contracts import TopicRegistry
+from medic_contracts import ControlCommand, TopicRegistry
 from medic_runtime import Delivery, HandlerContext, ServiceRuntime, run_service
 
 from . import events_views
@@ -80,6 +80,7 @@ def build(
 ) -> ServiceRuntime:
     """Wire control-api onto a runtime (tests may fix the clock and hand in channels)."""
     runtime = ControlRuntime(settings)
+    runtime.publishes(ControlCommand)
     ctx = ControlContext.create(settings, runtime, clock=clock, notifier=notifier)
     app = runtime.http
     app.state.control = ctx

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medic_contracts import CommandName, DeploymentResult, DiagnosisReady, TopicName, load_target, section
+from medic_contracts import (
+    ApprovalRequested,
+    CommandName,
+    DeploymentResult,
+    DiagnosisReady,
+    FixCommitted,
+    TopicName,
+    load_target,
+    section,
+)
 from medic_runtime import ServiceRuntime, run_service
 
 from . import handlers
@@ -36,6 +45,7 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
     llm = section(LlmSection, target.llm, name="llm")
     repo = target.repo_path()
     runtime = ServiceRuntime(settings, extra_tables=(metadata,))
+    runtime.publishes(FixCommitted, ApprovalRequested)
     options = FixOptions(
         workspace_root=settings.worktree_root(),
         limits=SandboxLimits(

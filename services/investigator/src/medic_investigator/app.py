@@ -5,7 +5,17 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from medic_contracts import ConfigError, DeploymentResult, IssueDetected, TargetConfig, TopicName, load_target, section
+from medic_contracts import (
+    ApprovalRequested,
+    ConfigError,
+    DeploymentResult,
+    DiagnosisReady,
+    IssueDetected,
+    TargetConfig,
+    TopicName,
+    load_target,
+    section,
+)
 from medic_runtime import HandlerContext, Redactor, ServiceRuntime, run_service
 
 from . import handlers
@@ -56,6 +66,7 @@ def build(settings: InvestigatorSettings) -> ServiceRuntime:
     """Wire the investigator: IssueDetected → ``diagnose`` work → DiagnosisReady + ActionRecorded."""
     targets, sections = load_targets(settings)
     runtime = ServiceRuntime(settings, extra_tables=(investigator_metadata,))
+    runtime.publishes(DiagnosisReady, ApprovalRequested)
     memory = StoreCaseMemory(runtime.store)
     ledger = StoreSpendLedger(runtime.store)
     api_key = settings.api_key()

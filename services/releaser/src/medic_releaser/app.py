@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from medic_contracts import load_target
+from medic_contracts import ApprovalRequested, DeploymentResult, load_target
 from medic_runtime import ServiceRuntime, run_service
 
 from .adapters.deployers import CommandDeployer, Deployer, VercelDeployer
@@ -65,6 +65,7 @@ def build(
     )
     deployer = deployer or build_deployer(target, forge=forge, data_dir=settings.data_dir.resolve())
     rt = ServiceRuntime(settings, extra_tables=(release_metadata,))
+    rt.publishes(DeploymentResult, ApprovalRequested)
     runs = RunStore(rt.store)
     rollout = Rollout(
         runtime=rt,

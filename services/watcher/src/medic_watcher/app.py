@@ -7,7 +7,7 @@ import sys
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from medic_contracts import CommandName, ControlCommand, DeploymentResult, TopicName
+from medic_contracts import CommandName, ControlCommand, DeploymentResult, IssueDetected, TopicName
 from medic_runtime import ServiceRuntime, run_service
 
 from . import handlers
@@ -31,6 +31,7 @@ def build_watcher(settings: WatcherSettings) -> tuple[ServiceRuntime, Watcher]:
     """The runtime and the Watcher wired onto it (tests drive the Watcher directly)."""
     runtime = ServiceRuntime(settings, extra_tables=(watcher_metadata,))
     watcher = Watcher.from_settings(runtime, settings)
+    runtime.publishes(IssueDetected)
     runtime.consume(TopicName.DEPLOYMENTS_RESULT, DeploymentResult)(watcher.on_deployment)
     runtime.http.include_router(handlers.routes(watcher))
     runtime.http.include_router(ingest_routes(watcher))
