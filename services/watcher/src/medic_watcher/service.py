@@ -110,6 +110,12 @@ def anomaly_occurrence(finding: AnomalyFinding, *, environment: str) -> Occurren
             "medic.anomaly.window_start": finding.at.isoformat(),
             "medic.anomaly.window_end": (finding.at + timedelta(seconds=finding.window_s)).isoformat(),
             **({"medic.anomaly.bound": f"{finding.bound:.4g}"} if finding.bound is not None else {}),
+            # The detector's own evidence: what it expected, the range it tolerated, what it saw.
+            "medic.anomaly.observed": f"{finding.value:.4g}",
+            "medic.anomaly.expected": f"{finding.baseline:.4g}",
+            **({"medic.anomaly.low": f"{finding.low:.4g}"} if finding.low is not None else {}),
+            **({"medic.anomaly.high": f"{finding.high:.4g}"} if finding.high is not None else {}),
+            **({"medic.anomaly.deviation": f"{finding.deviation:.3g}"} if finding.deviation is not None else {}),
         },
     )
     fingerprint = hashlib.sha256(f"anomaly\x1f{finding.metric}\x1f{finding.route}".encode()).hexdigest()[:16]
