@@ -14,6 +14,7 @@ detector's evidence: expected value, tolerated range and observed value.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,10 +22,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field, PrivateAttr, SerializerFunctionWrapHandler, model_serializer
 
-from .observed import RouteSample
-from .series import SeriesDetector, SeriesVerdict
+from medic_contracts import RequestContext
 
-__all__ = ["AnomalyFinding", "AnomalyState", "Baselines", "RouteMetrics", "material_bound"]
+from .observed import ObservedEvent, RouteSample
+from .series import SeriesDetector, SeriesVerdict
+from .severity import classify
+from .tracker import Occurrence
+
+__all__ = ["AnomalyFinding", "AnomalyState", "Baselines", "RouteMetrics", "anomaly_occurrence", "material_bound"]
 
 BUCKET_S = 60
 MAX_SERIES = 2_000
@@ -259,3 +264,36 @@ def material_bound(metric: str, verdict: SeriesVerdict, point: RouteMetrics, b: 
         return edge if value > edge else None
     edge = min(low, expected * b.drop_ratio)
     return edge if expected >= b.min_requests and value < edge else None
+
+
+def anomaly_occurrence(finding: AnomalyFinding, *, environment: str) -> Occurrence:
+    """An anomaly as an issue occurrence (one issue per metric and route)."""
+    event = ObservedEvent(
+        source="anomaly",
+        service=finding.service,
+        timestamp=finding.at,
+        level="error",
+        message=finding.description,
+        request=RequestContext(route=None if finding.route == "*" else finding.route),
+        environment=environment,
+        tags={
+            "medic.anomaly": "true",
+            "medic.metric": finding.metric,
+            "value": f"{finding.value:.4g}",
+            "baseline": f"{finding.baseline:.4g}",
+            # The evidence: the judged window and the edge of the expected range the value crossed.
+            "medic.anomaly.window_start": finding.at.isoformat(),
+            "medic.anomaly.window_end": (finding.at + timedelta(seconds=finding.window_s)).isoformat(),
+            **({"medic.anomaly.bound": f"{finding.bound:.4g}"} if finding.bound is not None else {}),
+            # The detector's own evidence: what it expected, the range it tolerated, what it saw.
+            "medic.anomaly.observed": f"{finding.value:.4g}",
+            "medic.anomaly.expected": f"{finding.baseline:.4g}",
+            **({"medic.anomaly.low": f"{finding.low:.4g}"} if finding.low is not None else {}),
+            **({"medic.anomaly.high": f"{finding.high:.4g}"} if finding.high is not None else {}),
+            **({"medic.anomaly.deviation": f"{finding.deviation:.3g}"} if finding.deviation is not None else {}),
+        },
+    )
+    fingerprint = hashlib.sha256(f"anomaly\x1f{finding.metric}\x1f{finding.route}".encode()).hexdigest()[:16]
+    return Occurrence(
+        event=event, fingerprint=fingerprint, issue_type=classify(event), title=finding.description, error_rate=finding.error_rate
+    )
