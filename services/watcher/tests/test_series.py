@@ -69,3 +69,22 @@ def test_recurring_excursions_are_the_series_normal() -> None:
     values = [(100.0 if i % 6 == 0 else 30 + rng.gauss(0, 1)) for i in range(3 * DAY)]
     verdicts = stream(values)
     assert sum(v.opens for v in verdicts[DAY:]) == 0
+
+
+def test_a_detector_restored_from_its_json_state_judges_on_exactly_as_one_that_never_stopped() -> None:
+    import json
+
+    rng = random.Random(6)
+    values = [daily(i, rng) for i in range(5 * DAY)]
+    for i in range(4 * DAY + 10, 4 * DAY + 16):
+        values[i] += 150  # an incident open while the process restarts
+    cut = 4 * DAY + 12
+    whole = stream(values)
+    first = SeriesDetector()
+    for i, v in enumerate(values[:cut]):
+        first.step(START + i * STEP, v)
+    restored = SeriesDetector()
+    restored.load_state(json.loads(json.dumps(first.export_state())))
+    resumed = [restored.step(START + i * STEP, v) for i, v in enumerate(values[cut:], start=cut)]
+    assert resumed == whole[cut:]
+    assert any(v.anomalous for v in resumed) and sum(v.opens for v in whole) == 1

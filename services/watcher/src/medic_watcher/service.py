@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from medic_contracts import (
@@ -33,7 +32,6 @@ from medic_contracts import (
     DeploymentStage,
     IssueDetected,
     MedicConfig,
-    RequestContext,
     TargetConfig,
     load_target,
     section,
@@ -49,7 +47,7 @@ from .config import (
     SourcesSection,
 )
 from .detect import FrameResolver, group_events
-from .domain.anomaly import AnomalyFinding, AnomalyState, Baselines
+from .domain.anomaly import AnomalyState, Baselines, anomaly_occurrence
 from .domain.normalize import Normaliser
 from .domain.observed import ObservedEvent
 from .domain.templates import TemplateMiner
@@ -59,7 +57,7 @@ from .offload import Offload
 from .pushqueue import PushQueue
 from .settings import WatcherSettings
 
-__all__ = ["SourceHealth", "TargetWatch", "Watcher", "build_sources"]
+__all__ = ["SourceHealth", "TargetWatch", "Watcher", "anomaly_occurrence", "build_sources"]
 
 log = logging.getLogger("medic.watcher")
 MAX_SAVED_TEMPLATES = 5_000
@@ -89,35 +87,6 @@ class TargetWatch:
             if source.name == name:
                 return source
         raise KeyError(name)
-
-
-def anomaly_occurrence(finding: AnomalyFinding, *, environment: str) -> Occurrence:
-    """An anomaly as an issue occurrence (one issue per metric and route)."""
-    event = ObservedEvent(
-        source="anomaly",
-        service=finding.service,
-        timestamp=finding.at,
-        level="error",
-        message=finding.description,
-        request=RequestContext(route=None if finding.route == "*" else finding.route),
-        environment=environment,
-        tags={
-            "medic.anomaly": "true",
-            "medic.metric": finding.metric,
-            "value": f"{finding.value:.4g}",
-            "baseline": f"{finding.baseline:.4g}",
-            # The evidence: the judged window and the edge of the expected range the value crossed.
-            "medic.anomaly.window_start": finding.at.isoformat(),
-            "medic.anomaly.window_end": (finding.at + timedelta(seconds=finding.window_s)).isoformat(),
-            **({"medic.anomaly.bound": f"{finding.bound:.4g}"} if finding.bound is not None else {}),
-        },
-    )
-    fingerprint = hashlib.sha256(f"anomaly\x1f{finding.metric}\x1f{finding.route}".encode()).hexdigest()[:16]
-    from .domain.severity import classify
-
-    return Occurrence(
-        event=event, fingerprint=fingerprint, issue_type=classify(event), title=finding.description, error_rate=finding.error_rate
-    )
 
 
 class Watcher:

@@ -1,26 +1,35 @@
 """Anomaly detection on per-route and per-service traffic, error rate and p95 latency.
 
 Samples (served requests) are aggregated into one-minute buckets per route and per service
-(``*``); Prometheus gives the same :class:`RouteMetrics` directly. Each series is compared with
-a robust baseline of its recent normal values (median and MAD, plus an EWMA for latency) and is
-anomalous only with enough volume, beyond both a relative and an absolute margin, for
-``open_after`` consecutive points (hysteresis; it closes after ``close_after`` normal ones).
-Anomalous points never enter the baseline, so an incident cannot teach the detector it is normal.
-Detected: error-rate spikes, sudden traffic drops, and p95 latency above twice the baseline.
+(``*``); Prometheus gives the same :class:`RouteMetrics` directly. Each series is judged by its
+own :class:`~.series.SeriesDetector` (the detector ``medic bench anomaly`` scores: robust
+median/MAD expectation, rarity check, lasting shifts accepted as the new normal), and a point
+the detector finds outside its range is an anomaly only if it also matters: enough volume, in
+the harmful direction, beyond an absolute margin, for ``open_after`` consecutive points
+(hysteresis; it closes after ``close_after`` normal ones). Anomalous points never enter the
+baseline, so an incident cannot teach the detector it is normal. Detected: error-rate spikes,
+sudden traffic drops, and p95 latency above twice the expected value. Every finding carries the
+detector's evidence: expected value, tolerated range and observed value.
 """
 
 from __future__ import annotations
 
-import statistics
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr, SerializerFunctionWrapHandler, model_serializer
 
-from .observed import RouteSample
+from medic_contracts import RequestContext
 
-__all__ = ["AnomalyFinding", "AnomalyState", "Baselines", "RouteMetrics"]
+from .observed import ObservedEvent, RouteSample
+from .series import SeriesDetector, SeriesVerdict
+from .severity import classify
+from .tracker import Occurrence
+
+__all__ = ["AnomalyFinding", "AnomalyState", "Baselines", "RouteMetrics", "anomaly_occurrence", "material_bound"]
 
 BUCKET_S = 60
 MAX_SERIES = 2_000
@@ -53,6 +62,9 @@ class AnomalyFinding:
     error_rate: float | None
     bound: float | None = None  # the edge of the tolerated range the value crossed (the evidence)
     window_s: int = BUCKET_S  # the judged point covers [at, at + window_s)
+    low: float | None = None  # the detector's tolerated range at this point
+    high: float | None = None
+    deviation: float | None = None  # robust z of the observed value
 
     @property
     def description(self) -> str:
@@ -68,24 +80,41 @@ class AnomalyFinding:
 class Baselines(BaseModel):
     """Detection thresholds (the defaults keep false positives rare on noisy traffic)."""
 
-    warmup: int = Field(default=10, ge=3, description="Normal points needed before judging a series.")
-    history: int = Field(default=60, ge=5, description="Normal points kept per series.")
+    warmup: int = Field(
+        default=10, ge=3, description="Normal points before a series has a level, and as many again for its spread."
+    )
+    history: int = Field(default=60, ge=5, description="Normal points (and residuals) kept per series.")
+    recent: int = Field(default=120, ge=10, description="Recent residuals (anomalous ones too) that set what is rare.")
+    accept_after: int = Field(
+        default=60, ge=2, description="Consecutive anomalous points after which a lasting shift is the new normal."
+    )
     min_requests: float = Field(default=20, ge=1, description="Minimum requests in a minute to judge rates and latency.")
-    mad_k: float = Field(default=6.0, gt=0, description="How many robust deviations beyond the median is anomalous.")
+    mad_k: float = Field(default=6.0, gt=0, description="How many robust deviations from the expected value is anomalous.")
     error_rate_floor: float = Field(default=0.05, ge=0, le=1, description="Error rate must also exceed baseline by this.")
     min_errors: float = Field(default=5, ge=1, description="Errors in a minute needed for an error-rate anomaly.")
-    latency_factor: float = Field(default=2.0, gt=1, description="p95 above this times the baseline is a regression.")
+    latency_factor: float = Field(default=2.0, gt=1, description="p95 above this times the expected value is a regression.")
     latency_floor_ms: float = Field(default=50, ge=0, description="And at least this many ms above it.")
-    drop_ratio: float = Field(default=0.3, gt=0, lt=1, description="Traffic below this share of the baseline is a drop.")
+    drop_ratio: float = Field(default=0.3, gt=0, lt=1, description="Traffic below this share of the expected is a drop.")
     open_after: int = Field(default=2, ge=1, description="Consecutive anomalous points to open an anomaly.")
     close_after: int = Field(default=3, ge=1, description="Consecutive normal points to close it.")
 
+    def detector(self) -> SeriesDetector:
+        """A fresh detector for one series, with these settings (minute series: no daily season)."""
+        return SeriesDetector(
+            threshold=self.mad_k,
+            warmup=self.warmup,
+            history=self.history,
+            residuals=self.history,
+            recent=self.recent,
+            accept_after=self.accept_after,
+            seasonal=False,
+        )
+
 
 class SeriesState(BaseModel):
-    """One metric of one route."""
+    """One metric of one route: what its detector learnt, and the open/close hysteresis."""
 
-    values: list[float] = Field(default_factory=list)
-    ewma: float | None = None
+    detector: dict[str, Any] = Field(default_factory=dict)  # SeriesDetector.export_state()
     streak: int = 0
     normal_streak: int = 0
     open: bool = False
@@ -105,6 +134,7 @@ class AnomalyState(BaseModel):
     series: dict[str, SeriesState] = Field(default_factory=dict)
     buckets: dict[str, dict[int, Bucket]] = Field(default_factory=dict)  # "service|route" -> minute -> bucket
     closed_until: int = 0  # minutes before this are closed
+    _detectors: dict[str, SeriesDetector] = PrivateAttr(default_factory=dict)  # live, restored lazily from ``series``
 
     # ---- aggregation -------------------------------------------------------------------------
 
@@ -138,9 +168,8 @@ class AnomalyState(BaseModel):
                 bucket = self.buckets[key].pop(minute, None)
                 service, route = key.split("|", 1)
                 if bucket is None:
-                    traffic = self.series.get(f"{key}|traffic")
-                    if traffic is None or not traffic.values:
-                        continue
+                    if f"{key}|traffic" not in self.series:
+                        continue  # a series never seen busy has no quiet minutes
                     bucket = Bucket()
                 durations = sorted(bucket.durations)
                 p95 = durations[min(len(durations) - 1, int(0.95 * len(durations)))] if durations else None
@@ -173,24 +202,14 @@ class AnomalyState(BaseModel):
         if key not in self.series and len(self.series) >= MAX_SERIES * 3:
             return []
         state = self.series.setdefault(key, SeriesState())
-        anomalous = False
-        baseline = 0.0
-        bound: float | None = None
-        if len(state.values) >= b.warmup:
-            median = statistics.median(state.values)
-            mad = statistics.median(abs(v - median) for v in state.values) * 1.4826
-            if metric == "error_rate":
-                baseline = median
-                bound = median + max(b.mad_k * mad, b.error_rate_floor)
-                anomalous = value > bound and point.errors >= b.min_errors
-            elif metric == "p95_latency":
-                baseline = max(median, state.ewma or median)
-                bound = max(baseline * b.latency_factor, baseline + max(b.latency_floor_ms, b.mad_k * mad))
-                anomalous = value > baseline * b.latency_factor and value - baseline > max(b.latency_floor_ms, b.mad_k * mad)
-            else:
-                baseline = median
-                bound = min(median * b.drop_ratio, median - b.mad_k * mad)
-                anomalous = median >= b.min_requests and value < median * b.drop_ratio and median - value > b.mad_k * mad
+        detector = self._detectors.get(key)
+        if detector is None:
+            detector = self._detectors[key] = b.detector()
+            if state.detector:
+                detector.load_state(state.detector)
+        verdict = detector.step(point.at, value)
+        bound = material_bound(metric, verdict, point, b) if verdict.anomalous else None
+        anomalous = bound is not None
         if anomalous:
             state.streak += 1
             state.normal_streak = 0
@@ -201,11 +220,23 @@ class AnomalyState(BaseModel):
             state.normal_streak += 1
             if state.open and state.normal_streak >= b.close_after:
                 state.open = False
-            state.values = [*state.values, value][-b.history :]
-            state.ewma = value if state.ewma is None else 0.8 * state.ewma + 0.2 * value
         if anomalous and state.open:
-            return [AnomalyFinding(point.service, point.route, metric, point.at, value, baseline, rate, bound)]
+            assert verdict.expected is not None
+            return [
+                AnomalyFinding(
+                    point.service, point.route, metric, point.at, value, verdict.expected, rate, bound,
+                    low=verdict.low, high=verdict.high, deviation=verdict.deviation,
+                )
+            ]  # fmt: skip
         return []
+
+    @model_serializer(mode="wrap")
+    def _with_detectors(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # The live detectors hold the newest state; write it into the series before dumping.
+        for key, detector in self._detectors.items():
+            if key in self.series:
+                self.series[key].detector = detector.export_state()
+        return handler(self)
 
     def prune(self, *, now: datetime, keep: timedelta = timedelta(hours=2)) -> None:
         """Forget buckets far in the past (a clock jump, a replay)."""
@@ -214,3 +245,55 @@ class AnomalyState(BaseModel):
             self.buckets[key] = {m: b for m, b in self.buckets[key].items() if m >= floor}
             if not self.buckets[key] and key not in {k.rsplit("|", 1)[0] for k in self.series}:
                 del self.buckets[key]
+
+
+def material_bound(metric: str, verdict: SeriesVerdict, point: RouteMetrics, b: Baselines) -> float | None:
+    """The edge a point the detector found anomalous crossed, if the deviation matters; ``None`` if it does not.
+
+    The detector is two-sided and scale-free; an incident is one direction with enough volume and
+    an absolute margin (a latency dip or a 1% error rate on an idle route is no incident).
+    """
+    expected, low, high, value = verdict.expected, verdict.low, verdict.high, verdict.observed
+    if expected is None or low is None or high is None:
+        return None
+    if metric == "error_rate":
+        edge = max(high, expected + b.error_rate_floor)
+        return edge if value > edge and point.errors >= b.min_errors else None
+    if metric == "p95_latency":
+        edge = max(high, expected * b.latency_factor, expected + b.latency_floor_ms)
+        return edge if value > edge else None
+    edge = min(low, expected * b.drop_ratio)
+    return edge if expected >= b.min_requests and value < edge else None
+
+
+def anomaly_occurrence(finding: AnomalyFinding, *, environment: str) -> Occurrence:
+    """An anomaly as an issue occurrence (one issue per metric and route)."""
+    event = ObservedEvent(
+        source="anomaly",
+        service=finding.service,
+        timestamp=finding.at,
+        level="error",
+        message=finding.description,
+        request=RequestContext(route=None if finding.route == "*" else finding.route),
+        environment=environment,
+        tags={
+            "medic.anomaly": "true",
+            "medic.metric": finding.metric,
+            "value": f"{finding.value:.4g}",
+            "baseline": f"{finding.baseline:.4g}",
+            # The evidence: the judged window and the edge of the expected range the value crossed.
+            "medic.anomaly.window_start": finding.at.isoformat(),
+            "medic.anomaly.window_end": (finding.at + timedelta(seconds=finding.window_s)).isoformat(),
+            **({"medic.anomaly.bound": f"{finding.bound:.4g}"} if finding.bound is not None else {}),
+            # The detector's own evidence: what it expected, the range it tolerated, what it saw.
+            "medic.anomaly.observed": f"{finding.value:.4g}",
+            "medic.anomaly.expected": f"{finding.baseline:.4g}",
+            **({"medic.anomaly.low": f"{finding.low:.4g}"} if finding.low is not None else {}),
+            **({"medic.anomaly.high": f"{finding.high:.4g}"} if finding.high is not None else {}),
+            **({"medic.anomaly.deviation": f"{finding.deviation:.3g}"} if finding.deviation is not None else {}),
+        },
+    )
+    fingerprint = hashlib.sha256(f"anomaly\x1f{finding.metric}\x1f{finding.route}".encode()).hexdigest()[:16]
+    return Occurrence(
+        event=event, fingerprint=fingerprint, issue_type=classify(event), title=finding.description, error_rate=finding.error_rate
+    )

@@ -22,6 +22,11 @@ Each point is judged once, on arrival, against what came before it (no look-ahea
   series has a new regime, and the points of the episode become its baseline.
 
 Every verdict carries its evidence: the expected value, the tolerated range and the deviation.
+
+The running watcher judges its per-minute error-rate, latency and traffic series with this same
+class (through :mod:`.anomaly`, which keeps one detector per series); its state round-trips
+through :meth:`SeriesDetector.export_state` / :meth:`SeriesDetector.load_state` as plain JSON so
+it survives restarts in the watcher's store.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import statistics
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 __all__ = ["SeriesDetector", "SeriesVerdict"]
 
@@ -109,6 +115,7 @@ class SeriesDetector:
     rarity: float = 0.01  # an anomaly's residual must exceed all but this share of recent ones (anomalies included)
     recent: int = 2_000
     margin: float = 1.5  # ... by this many robust deviations
+    seasonal: bool = True  # off: level predictor only, no day of learning (short-lived minute series)
     _values: deque[float] = field(default_factory=deque)  # normal values in arrival order (for seasonal lags)
     _times: deque[float] = field(default_factory=deque)
     _level: _RollingMedian | None = None
@@ -123,6 +130,7 @@ class SeriesDetector:
     _since_open: int = 10**9
     _episode: list[tuple[float, float]] = field(default_factory=list)
     _seen: int = 0
+    _pending: list[tuple[float, float | None]] = field(default_factory=list)  # |residuals| of the open episode
 
     def __post_init__(self) -> None:
         self._level = _RollingMedian(self.history)
@@ -134,7 +142,7 @@ class SeriesDetector:
     # ---- predictors -------------------------------------------------------------------------
 
     def _period(self) -> int | None:
-        if self._step_s is None or self._step_s <= 0:
+        if not self.seasonal or self._step_s is None or self._step_s <= 0:
             return None
         period = round(_DAY_S / self._step_s)
         return period if 4 <= period <= 2_000 else None
@@ -189,9 +197,9 @@ class SeriesDetector:
         # only a residual clearly larger than nearly all recent ones, anomalous ones included, is an anomaly.
         usual = everything.quantile(1 - self.rarity) if len(everything) >= self.warmup else 0.0
         anomalous = deviation >= self.threshold and abs(value - expected) > usual + self.margin * scale
-        self._level_all.add(abs(value - level))
-        if seasonal is not None:
-            self._season_all.add(abs(value - seasonal))
+        # An episode's own points join the pool of usual residuals only once it ends: a lasting
+        # incident must not make its second minute look usual (recurring episodes still do).
+        self._pending.append((abs(value - level), None if seasonal is None else abs(value - seasonal)))
         opens = False
         if anomalous:
             self._normal_run = 0
@@ -207,6 +215,7 @@ class SeriesDetector:
             if self._open and self._normal_run >= self.close_after:
                 self._open = False
             self._episode.clear()
+            self._flush_pending()
             self._remember(t, value, level, seasonal)
         score = deviation / (deviation + self.threshold)
         tolerance = self.threshold * scale
@@ -228,7 +237,16 @@ class SeriesDetector:
             self._level_res.add(value - median)
         self._trim()
         self._episode.clear()
+        self._flush_pending()
         self._open = False
+
+    def _flush_pending(self) -> None:
+        assert self._level_all is not None and self._season_all is not None
+        for level_res, season_res in self._pending:
+            self._level_all.add(level_res)
+            if season_res is not None:
+                self._season_all.add(season_res)
+        self._pending.clear()
 
     def _remember(self, t: float, value: float, level: float | None, seasonal: float | None) -> None:
         assert self._level is not None and self._level_res is not None and self._season_res is not None
@@ -246,3 +264,54 @@ class SeriesDetector:
         while len(self._values) > max(self.history, 3 * period + 3):
             self._values.popleft()
             self._times.popleft()
+
+    # ---- persistence ------------------------------------------------------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        """What the detector has learnt, as plain JSON (the settings are not included: they come from config)."""
+        assert self._level is not None and self._level_res is not None and self._season_res is not None
+        assert self._level_all is not None and self._season_all is not None
+        return {
+            "values": list(self._values),
+            "times": list(self._times),
+            "level": list(self._level.order),
+            "level_res": list(self._level_res.order),
+            "season_res": list(self._season_res.order),
+            "level_all": list(self._level_all.order),
+            "season_all": list(self._season_all.order),
+            "step_s": self._step_s,
+            "last_at": self._last_at,
+            "open": self._open,
+            "normal_run": self._normal_run,
+            "since_open": self._since_open,
+            "episode": [list(p) for p in self._episode],
+            "seen": self._seen,
+            "pending": [list(p) for p in self._pending],
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`export_state`'s output; windows shorter than stored keep the newest values."""
+        self.__post_init__()
+        assert self._level is not None and self._level_res is not None and self._season_res is not None
+        assert self._level_all is not None and self._season_all is not None
+        for rolling, key in (
+            (self._level, "level"),
+            (self._level_res, "level_res"),
+            (self._season_res, "season_res"),
+            (self._level_all, "level_all"),
+            (self._season_all, "season_all"),
+        ):
+            for value in state.get(key, []):
+                rolling.add(float(value))
+        self._values = deque(float(v) for v in state.get("values", []))
+        self._times = deque(float(t) for t in state.get("times", []))
+        step_s, last_at = state.get("step_s"), state.get("last_at")
+        self._step_s = None if step_s is None else float(step_s)
+        self._last_at = None if last_at is None else float(last_at)
+        self._open = bool(state.get("open", False))
+        self._normal_run = int(state.get("normal_run", 0))
+        self._since_open = int(state.get("since_open", 10**9))
+        self._episode = [(float(t), float(v)) for t, v in state.get("episode", [])]
+        self._seen = int(state.get("seen", 0))
+        self._pending = [(float(a), None if b is None else float(b)) for a, b in state.get("pending", [])]
+        self._trim()
