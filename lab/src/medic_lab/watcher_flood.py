@@ -22,13 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from medic_runtime.embedded import given_or_embedded
 
 __all__ = ["FloodOptions", "run"]
 
@@ -208,21 +209,6 @@ async def _sample_rss(pid: int, stop: asyncio.Event, peak: list[float]) -> None:
         await asyncio.sleep(0.1)
 
 
-@contextlib.asynccontextmanager
-async def _broker(bootstrap: str | None) -> AsyncIterator[str]:
-    if bootstrap:
-        yield bootstrap
-        return
-    from medic_runtime.embedded import EmbeddedBroker
-
-    broker = EmbeddedBroker()
-    await broker.start()
-    try:
-        yield broker.bootstrap
-    finally:
-        broker.stop()
-
-
 def _target(root: Path) -> Path:
     (root / "app.log").write_text("")
     (root / "medic.toml").write_text(
@@ -287,7 +273,7 @@ async def _caught_up(base: str, *, lines: int, pushed: int, timeout_s: float) ->
 async def _run(options: FloodOptions, work: Path) -> dict[str, Any]:
     toml = _target(work)
     port = _free_port()
-    async with _broker(options.kafka) as bootstrap:
+    async with given_or_embedded(options.kafka) as bootstrap:
         env = {
             **os.environ,
             "MEDIC_TARGETS": str(toml),

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO
 
@@ -19,7 +20,7 @@ from medic_contracts import TopicRegistry
 
 from .kafka_admin import declare_topics, wait_for_broker
 
-__all__ = ["EmbeddedBroker", "die_with_parent", "free_port", "process_alive", "tansu_binary"]
+__all__ = ["EmbeddedBroker", "die_with_parent", "free_port", "given_or_embedded", "process_alive", "tansu_binary"]
 
 
 def die_with_parent() -> None:
@@ -132,3 +133,17 @@ class EmbeddedBroker:
 
     async def __aexit__(self, *exc: object) -> None:
         await asyncio.to_thread(self.stop)
+
+
+@contextlib.asynccontextmanager
+async def given_or_embedded(bootstrap: str | None) -> AsyncIterator[str]:
+    """``bootstrap`` when given; else an embedded broker for the block's duration (benchmarks use this)."""
+    if bootstrap:
+        yield bootstrap
+        return
+    broker = EmbeddedBroker()
+    await broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,6 +53,7 @@ from medic_contracts import (
     TestOutcome,
     TestReport,
 )
+from medic_runtime.embedded import given_or_embedded
 
 __all__ = ["BenchOptions", "run", "sample_lifecycle"]
 
@@ -426,21 +427,6 @@ async def _batch_projector_rate(url: str, events: list[Envelope]) -> float:
         await engine.dispose()
 
 
-@contextlib.asynccontextmanager
-async def _broker(bootstrap: str | None) -> AsyncIterator[str]:
-    if bootstrap:
-        yield bootstrap
-        return
-    from medic_runtime.embedded import EmbeddedBroker
-
-    broker = EmbeddedBroker()
-    await broker.start()
-    try:
-        yield broker.bootstrap
-    finally:
-        broker.stop()
-
-
 async def run(options: BenchOptions, *, log_dir: Path) -> dict[str, Any]:
     """Run every measurement; the JSON-ready result."""
     from medic_contracts import TopicRegistry
@@ -451,7 +437,7 @@ async def run(options: BenchOptions, *, log_dir: Path) -> dict[str, Any]:
     auth = {"Authorization": f"Bearer {admin}"}
     try:
         await _load_issues(url, options.issues)
-        async with _broker(options.kafka) as bootstrap:
+        async with given_or_embedded(options.kafka) as bootstrap:
             api_prefix, projector_prefix = f"bench{uuid.uuid4().hex[:6]}.", f"benchp{uuid.uuid4().hex[:6]}."
             for prefix in (api_prefix, projector_prefix):
                 await declare_topics(bootstrap, TopicRegistry(prefix))
