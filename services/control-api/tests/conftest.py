@@ -304,23 +304,6 @@ def serve_in_thread(app: Any, *, timeout: float = 60.0) -> Iterator[str]:
         sock.close()
 
 
-def bare_watcher(kafka_bootstrap: str, prefix: str, tmp_path: Path) -> Any:
-    """A runtime named watcher (its /healthz and /logs only), for dashboards that probe the services."""
-    from medic_runtime import ServiceRuntime, ServiceSettings
-
-    return ServiceRuntime(
-        ServiceSettings(
-            service_name="watcher",
-            kafka_bootstrap=kafka_bootstrap,
-            topic_prefix=prefix,
-            store_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
-            kafka_session_timeout_ms=2000,
-            kafka_heartbeat_interval_ms=500,
-            log_format="text",
-        )
-    )
-
-
 @contextmanager
 def control_server(
     kafka_bootstrap: str, tmp_path: Path, *, admin_token: str, **overrides: Any
@@ -349,3 +332,36 @@ def control_server(
     runtime = build(settings)
     with serve_in_thread(runtime.http) as url:
         yield url, ControlHarness(runtime, settings, {"admin": admin_token})
+
+
+@contextmanager
+def dashboard_stack(kafka_bootstrap: str, tmp_path: Path, *, admin_token: str) -> Iterator[tuple[str, str]]:
+    """control-api over HTTP with its projector, beside a bare watcher runtime whose /healthz and /logs the
+    dashboard reads; yields (control-api URL, topic prefix)."""
+    from medic_runtime.kafka_admin import declare_topics
+
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    asyncio.run(declare_topics(kafka_bootstrap, TopicRegistry(prefix)))
+    watcher = ServiceRuntime(
+        ServiceSettings(
+            service_name="watcher",
+            kafka_bootstrap=kafka_bootstrap,
+            topic_prefix=prefix,
+            store_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+            kafka_session_timeout_ms=2000,
+            kafka_heartbeat_interval_ms=500,
+            log_format="text",
+        )
+    )
+    with (
+        serve_in_thread(watcher.http) as watcher_url,
+        control_server(
+            kafka_bootstrap,
+            tmp_path,
+            admin_token=admin_token,
+            topic_prefix=prefix,
+            projector_enabled=True,
+            service_urls={"watcher": watcher_url},
+        ) as (url, _control),
+    ):
+        yield url, prefix

@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
 from medic_contracts import Envelope, TopicRegistry
-from medic_runtime.kafka_admin import declare_topics
 
-from .conftest import approval_request, bare_watcher, control_server, lifecycle, publish, serve_in_thread
+from .conftest import approval_request, dashboard_stack, lifecycle, publish
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.slow]
 
@@ -52,20 +50,7 @@ def test_an_on_call_engineer_logs_in_sees_an_issue_arrive_pauses_and_approves(
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    asyncio.run(declare_topics(kafka_bootstrap, TopicRegistry(prefix)))
-    watcher = bare_watcher(kafka_bootstrap, prefix, tmp_path)
-    with (
-        serve_in_thread(watcher.http) as watcher_url,
-        control_server(
-            kafka_bootstrap,
-            tmp_path,
-            admin_token=ADMIN,
-            topic_prefix=prefix,
-            projector_enabled=True,
-            service_urls={"watcher": watcher_url},
-        ) as (url, _control),
-    ):
+    with dashboard_stack(kafka_bootstrap, tmp_path, admin_token=ADMIN) as (url, prefix):
         operator = httpx.post(
             f"{url}/api/v1/tokens", json={"name": "oncall", "role": "operator"}, headers={"Authorization": f"Bearer {ADMIN}"}
         ).json()

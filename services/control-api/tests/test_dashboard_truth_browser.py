@@ -4,10 +4,8 @@ recent log lines."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,9 +17,9 @@ import httpx
 import pytest
 
 from medic_contracts import ApprovalKind, DeploymentOutcome, DeploymentResult, DiagnosisReady, Envelope, TopicRegistry
-from medic_runtime.kafka_admin import declare_topics
 
-from .conftest import approval_request, bare_watcher, control_server, lifecycle, publish, serve_in_thread
+from .conftest import approval_request, dashboard_stack, lifecycle
+from .test_dashboard_browser import publish_from_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.slow]
 
@@ -59,22 +57,9 @@ def dashboard(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) ->
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (scripts/install-system.sh installs it)")
     tmp_path = tmp_path_factory.mktemp("truth")
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    asyncio.run(declare_topics(kafka_bootstrap, TopicRegistry(prefix)))
-    watcher = bare_watcher(kafka_bootstrap, prefix, tmp_path)
-    with (
-        serve_in_thread(watcher.http) as watcher_url,
-        control_server(
-            kafka_bootstrap,
-            tmp_path,
-            admin_token=ADMIN,
-            topic_prefix=prefix,
-            projector_enabled=True,
-            service_urls={"watcher": watcher_url},
-        ) as (url, _control),
-    ):
+    with dashboard_stack(kafka_bootstrap, tmp_path, admin_token=ADMIN) as (url, prefix):
         issues = _issues()
-        _in_thread(publish(kafka_bootstrap, TopicRegistry(prefix), [e for issue in issues.values() for e in issue]))
+        publish_from_thread(kafka_bootstrap, TopicRegistry(prefix), [e for issue in issues.values() for e in issue])
         admin = {"Authorization": f"Bearer {ADMIN}"}
         deadline = time.monotonic() + 60
         while {i["id"] for i in httpx.get(f"{url}/api/v1/issues", headers=admin).json()["items"]} != set(issues):
@@ -82,23 +67,6 @@ def dashboard(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) ->
             time.sleep(0.2)
         operator = httpx.post(f"{url}/api/v1/tokens", json={"name": "oncall", "role": "operator"}, headers=admin).json()
         yield {"url": url, "token": operator["token"], "bootstrap": kafka_bootstrap, "prefix": prefix}
-
-
-def _in_thread(coro: Any) -> None:
-    """Run a coroutine on a loop of its own (Playwright's sync API owns this thread's loop)."""
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            asyncio.run(coro)
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(60)
-    if errors:
-        raise errors[0]
 
 
 @pytest.fixture
@@ -168,7 +136,7 @@ def test_the_live_feed_starts_with_the_latest_audited_actions_on_a_24_hour_clock
     # a new action arrives live, on the same clock, and nothing is listed twice
     before = feed.count()
     extra = lifecycle("iss_after_load")[:1]
-    _in_thread(publish(dashboard["bootstrap"], TopicRegistry(dashboard["prefix"]), extra))
+    publish_from_thread(dashboard["bootstrap"], TopicRegistry(dashboard["prefix"]), extra)
     expect(page.locator("#feed li").first).to_contain_text("iss_after_load", timeout=20_000)
     live_time = page.locator("#feed li time").first.text_content()
     assert live_time and CLOCK.match(live_time), live_time
