@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from ..pagination import Page, decode_cursor, encode_cursor
 from .models import Approval
 from .schemas import ApprovalOut
 
-__all__ = ["decide", "get", "list_approvals"]
+__all__ = ["decide", "get", "list_approvals", "pending_issue_ids"]
 
 
 def _out(row: Any, now: datetime) -> ApprovalOut:
@@ -35,7 +36,7 @@ async def list_approvals(
     now = utcnow()
     conds: list[Any] = []
     if status == "pending":
-        conds += [Approval.status == "pending", Approval.expires_at > now]
+        conds += _pending(now)
     elif status == "expired":
         conds += [Approval.status.in_(("pending", "expired")), Approval.expires_at <= now]
     elif status:
@@ -50,6 +51,19 @@ async def list_approvals(
     items = [_out(r, now) for r in rows[:limit]]
     next_cursor = encode_cursor(items[-1].requested_at, items[-1].id) if len(rows) > limit else None
     return Page[ApprovalOut](items=items, next_cursor=next_cursor)
+
+
+def _pending(now: datetime) -> list[Any]:
+    """Conditions of an approval still awaiting a decision (not decided, not expired)."""
+    return [Approval.status == "pending", Approval.expires_at > now]
+
+
+async def pending_issue_ids(conn: AsyncConnection, issue_ids: Sequence[str]) -> set[str]:
+    """Which of ``issue_ids`` have an approval awaiting a decision."""
+    if not issue_ids:
+        return set()
+    stmt = select(Approval.issue_id).where(*_pending(utcnow()), Approval.issue_id.in_(list(issue_ids))).distinct()
+    return {str(i) for i in (await conn.execute(stmt)).scalars()}
 
 
 async def get(conn: AsyncConnection, *, approval_id: str) -> ApprovalOut:

@@ -206,9 +206,8 @@ def _strategy_charts(report: Any) -> dict[str, str]:
 
 async def _issue_facts(conn: AsyncConnection, issue_ids: list[str]) -> dict[str, Any]:
     """What the issue rows' labels and buttons depend on: pending approvals and what is deployed now."""
-    pending = (await approvals.list_approvals(conn, status="pending", limit=500)).items
     return {
-        "pending_ids": {a.issue_id for a in pending},
+        "pending_ids": await approvals.pending_issue_ids(conn, issue_ids),
         "deployed": await issues.deployed_stages_of(conn, issue_ids),
     }
 
