@@ -7,12 +7,15 @@ the repository does not show. Where it shows nothing, the answer is None and the
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from medic_forge.git import hardened_argv, hardened_env
 
 __all__ = ["RepoFacts", "detect"]
 
@@ -54,8 +57,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _git(root: Path, *args: str) -> str | None:
+    # the repository is the user's, not yet Medic's: read it with the same hardened git as every other call
     done = subprocess.run(
-        ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-C", str(root), *args],
+        [*hardened_argv(), "-C", str(root), *args],
+        env=hardened_env(os.environ),
         capture_output=True,
         text=True,
         timeout=30,
