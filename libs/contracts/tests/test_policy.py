@@ -8,6 +8,7 @@ import pytest
 
 from medic_contracts import (
     AutonomyLevel,
+    DecisionCode,
     IssueBrief,
     IssueType,
     MedicConfig,
@@ -15,7 +16,9 @@ from medic_contracts import (
     Severity,
     Stage,
     Verdict,
+    auto_fix_refusal,
     decide,
+    is_auto_handled,
     next_window_open,
 )
 from medic_contracts.config import BusinessHours
@@ -122,3 +125,27 @@ def test_fix_stage_rules() -> None:
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         decide(cfg(), facts(now=datetime(2026, 1, 1)))
+
+
+def test_every_decision_carries_a_typed_code_so_no_caller_reads_the_reason() -> None:
+    assert decide(None, facts()).code is DecisionCode.STALE_CONFIG
+    assert decide(cfg(active=False), facts()).code is DecisionCode.KILLED
+    assert decide(cfg(), facts(paused=True)).code is DecisionCode.PAUSED
+    assert all(d.waits_for_operator for d in (decide(None, facts()), decide(cfg(), facts(paused=True))))
+    assert decide(cfg(), facts(Stage.FIX, severity=Severity.P4)).code is DecisionCode.NOT_AUTO_HANDLED
+    assert decide(cfg(), facts(Stage.ROLLBACK)).code is DecisionCode.ROLLBACK
+    assert decide(cfg(), facts(Stage.FIX, rollbacks_for_issue=9)).code is DecisionCode.ROLLBACK_CAP
+    assert decide(cfg(AutonomyLevel.MONITOR), facts()).code is DecisionCode.NEEDS_APPROVAL
+    assert decide(cfg(AutonomyLevel.MONITOR), facts(approved=True)).code is DecisionCode.APPROVED
+    assert decide(cfg(), facts(deploys_today=99)).code is DecisionCode.CAP_REACHED
+    assert decide(cfg(), facts(now=NIGHT)).code is DecisionCode.OUTSIDE_HOURS
+    assert decide(cfg(), facts()).code is DecisionCode.PROCEED
+    blocked_for_now = [decide(cfg(), facts(deploys_today=99)), decide(cfg(), facts(now=NIGHT))]
+    assert not any(d.waits_for_operator for d in blocked_for_now)
+
+
+def test_the_p4_rule_is_one_function_of_the_policy() -> None:
+    assert [s for s in Severity if not is_auto_handled(s)] == [Severity.P4]
+    refusal = auto_fix_refusal(Severity.P4)
+    assert refusal is not None and refusal == decide(cfg(), facts(Stage.FIX, severity=Severity.P4))
+    assert auto_fix_refusal(Severity.P3) is None

@@ -54,7 +54,18 @@ from .events import (
     new_event_id,
     utcnow,
 )
-from .policy import Decision, PolicyFacts, Stage, Verdict, decide, is_open_for_deploys, next_window_open
+from .policy import (
+    Decision,
+    DecisionCode,
+    PolicyFacts,
+    Stage,
+    Verdict,
+    auto_fix_refusal,
+    decide,
+    is_auto_handled,
+    is_open_for_deploys,
+    next_window_open,
+)
 from .target import ConfigError, TargetConfig, load_target, section
 from .topics import DEFAULT_PREFIX, TopicName, TopicRegistry, TopicSpec
 
@@ -80,6 +91,7 @@ __all__ = [
     "ControlCommand",
     "DeadLetter",
     "Decision",
+    "DecisionCode",
     "DeploymentOutcome",
     "DeploymentResult",
     "DeploymentStage",
@@ -116,8 +128,10 @@ __all__ = [
     "TopicRegistry",
     "TopicSpec",
     "Verdict",
+    "auto_fix_refusal",
     "decide",
     "event_adapter",
+    "is_auto_handled",
     "is_open_for_deploys",
     "load_target",
     "new_event_id",

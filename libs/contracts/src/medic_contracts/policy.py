@@ -20,10 +20,13 @@ from .events import IssueBrief, Severity
 
 __all__ = [
     "Decision",
+    "DecisionCode",
     "PolicyFacts",
     "Stage",
     "Verdict",
+    "auto_fix_refusal",
     "decide",
+    "is_auto_handled",
     "is_open_for_deploys",
     "next_window_open",
 ]
@@ -46,18 +49,44 @@ class Verdict(StrEnum):
     BLOCKED = "blocked"
 
 
+class DecisionCode(StrEnum):
+    """Why policy decided as it did, as a value callers can branch on (the reason is for people)."""
+
+    PROCEED = "proceed"  # within policy
+    APPROVED = "approved"  # a human approved what would otherwise need approval
+    ROLLBACK = "rollback"  # rolling back an unhealthy release: always allowed while active
+    STALE_CONFIG = "stale_config"  # no configuration, or too old to trust: failing closed
+    KILLED = "killed"  # the kill switch is off
+    PAUSED = "paused"  # an operator paused Medic
+    NOT_AUTO_HANDLED = "not_auto_handled"  # P4: never fixed automatically, kept for the weekly review
+    ROLLBACK_CAP = "rollback_cap"  # the issue's rollbacks reached the cap: a human is required
+    NEEDS_APPROVAL = "needs_approval"  # autonomy level, severity, paths, diff size, evidence or sandbox
+    CAP_REACHED = "cap_reached"  # the daily deployment cap
+    OUTSIDE_HOURS = "outside_hours"  # outside the business-hours deploy window
+
+
+# Blocks that lift by themselves (an operator resumes, the configuration arrives): ask again later.
+_TEMPORARY = frozenset({DecisionCode.STALE_CONFIG, DecisionCode.KILLED, DecisionCode.PAUSED})
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A verdict, its reason, and when to ask again if it is a temporary block."""
+    """A verdict, its typed code and reason, and when to ask again if it is a temporary block."""
 
     verdict: Verdict
     reason: str
     retry_at: datetime | None = None
+    code: DecisionCode = DecisionCode.PROCEED
 
     @property
     def proceed(self) -> bool:
         """True when the step may go ahead now."""
         return self.verdict is Verdict.PROCEED
+
+    @property
+    def waits_for_operator(self) -> bool:
+        """True for a block that lifts without a new decision on this step: paused, kill switch, stale config."""
+        return self.code in _TEMPORARY
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +108,30 @@ class PolicyFacts:
     sandbox_missing: tuple[str, ...] = ()
 
 
-def _blocked(reason: str, retry_at: datetime | None = None) -> Decision:
-    return Decision(Verdict.BLOCKED, reason, retry_at)
+def _blocked(code: DecisionCode, reason: str, retry_at: datetime | None = None) -> Decision:
+    return Decision(Verdict.BLOCKED, reason, retry_at, code)
 
 
-def _approval(reason: str, approved: bool) -> Decision:
+def _approval(reason: str, approved: bool, code: DecisionCode = DecisionCode.NEEDS_APPROVAL) -> Decision:
     if approved:
-        return Decision(Verdict.PROCEED, f"approved by a human ({reason})")
-    return Decision(Verdict.NEEDS_APPROVAL, reason)
+        return Decision(Verdict.PROCEED, f"approved by a human ({reason})", code=DecisionCode.APPROVED)
+    return Decision(Verdict.NEEDS_APPROVAL, reason, code=code)
+
+
+def is_auto_handled(severity: Severity) -> bool:
+    """The P4 rule: a P4 issue is never diagnosed or fixed automatically; it waits for the weekly review."""
+    return severity is not Severity.P4
+
+
+def auto_fix_refusal(severity: Severity) -> Decision | None:
+    """The blocking decision for an issue Medic does not handle automatically (None when it does).
+
+    Services call this before spending anything on an issue (an LLM diagnosis, a workspace, test
+    runs); :func:`decide` gives the same answer for the fix step.
+    """
+    if is_auto_handled(severity):
+        return None
+    return _blocked(DecisionCode.NOT_AUTO_HANDLED, f"{severity.value} issues are not auto-fixed; logged for the weekly review")
 
 
 def _unsandboxed(facts: PolicyFacts) -> str | None:
@@ -109,11 +154,11 @@ def decide(config: MedicConfig | None, facts: PolicyFacts) -> Decision:
     if facts.now.tzinfo is None:
         raise ValueError("policy needs an aware datetime")
     if config is None:
-        return _blocked("configuration unknown or stale: failing closed")
+        return _blocked(DecisionCode.STALE_CONFIG, "configuration unknown or stale: failing closed")
     if not config.active:
-        return _blocked("kill switch: Medic is deactivated")
+        return _blocked(DecisionCode.KILLED, "kill switch: Medic is deactivated")
     if facts.paused:
-        return _blocked("paused by an operator")
+        return _blocked(DecisionCode.PAUSED, "paused by an operator")
 
     issue, level = facts.issue, config.autonomy_level
     caps = config.caps
@@ -121,13 +166,17 @@ def decide(config: MedicConfig | None, facts: PolicyFacts) -> Decision:
     if facts.stage is Stage.ROLLBACK:
         # Rolling back an unhealthy release is always allowed while active; the cap on rollbacks
         # per issue is enforced when the *next* fix is released.
-        return Decision(Verdict.PROCEED, "rollback of an unhealthy release")
+        return Decision(Verdict.PROCEED, "rollback of an unhealthy release", code=DecisionCode.ROLLBACK)
 
     if facts.stage is Stage.FIX:
-        if issue.severity is Severity.P4:
-            return _blocked("P4 issues are not auto-fixed; logged for the weekly review")
+        if (refusal := auto_fix_refusal(issue.severity)) is not None:
+            return refusal
         if facts.rollbacks_for_issue >= caps.rollbacks_per_issue:
-            return _approval(f"{facts.rollbacks_for_issue} rollbacks for this issue: a human is required", facts.approved)
+            return _approval(
+                f"{facts.rollbacks_for_issue} rollbacks for this issue: a human is required",
+                facts.approved,
+                DecisionCode.ROLLBACK_CAP,
+            )
         reasons: list[str] = []
         if level is AutonomyLevel.MONITOR:
             reasons.append("autonomy level 1: every change is approved by a human")
@@ -144,7 +193,11 @@ def decide(config: MedicConfig | None, facts: PolicyFacts) -> Decision:
         return Decision(Verdict.PROCEED, "fix within policy")
 
     if facts.rollbacks_for_issue >= caps.rollbacks_per_issue:
-        return _approval(f"{facts.rollbacks_for_issue} rollbacks for this issue: a human is required", facts.approved)
+        return _approval(
+            f"{facts.rollbacks_for_issue} rollbacks for this issue: a human is required",
+            facts.approved,
+            DecisionCode.ROLLBACK_CAP,
+        )
 
     if facts.stage is Stage.STAGING:
         if level is AutonomyLevel.MONITOR:
@@ -156,9 +209,14 @@ def decide(config: MedicConfig | None, facts: PolicyFacts) -> Decision:
     # production
     if facts.deploys_today >= caps.deploys_per_day:
         tomorrow = _local_midnight_after(facts.now, config.business_hours)
-        return _blocked(f"daily cap reached: {facts.deploys_today} of {caps.deploys_per_day} deployments today", tomorrow)
+        return _blocked(
+            DecisionCode.CAP_REACHED,
+            f"daily cap reached: {facts.deploys_today} of {caps.deploys_per_day} deployments today",
+            tomorrow,
+        )
     if issue.severity in config.business_hours.applies_to and not is_open_for_deploys(config.business_hours, facts.now):
         return _blocked(
+            DecisionCode.OUTSIDE_HOURS,
             f"{issue.severity.value} deploys only {config.business_hours.start:%H:%M}–{config.business_hours.end:%H:%M} "
             f"{config.business_hours.timezone} on working days",
             next_window_open(config.business_hours, facts.now),

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from medic_contracts import (
     ActionStatus,
+    Decision,
     DiagnosisReady,
     Evidence,
     FixCommitted,
@@ -124,6 +125,7 @@ class FixOutcome:
     resumed: bool = False
     candidates: tuple[dict[str, Any], ...] = ()
     refusals: tuple[dict[str, str], ...] = ()
+    decision: Decision | None = None  # the policy decision behind NEEDS_APPROVAL and BLOCKED
 
     def as_dict(self) -> dict[str, Any]:
         """The outcome as JSON-ready data (CLI, benchmarks)."""
@@ -1152,10 +1154,17 @@ async def implement_fix(
             }
             if decision.verdict is Verdict.NEEDS_APPROVAL:
                 return FixOutcome(
-                    kind=OutcomeKind.NEEDS_APPROVAL, reasons=(decision.reason,), needs_approval=True, **common, **base_fields
+                    kind=OutcomeKind.NEEDS_APPROVAL,
+                    reasons=(decision.reason,),
+                    needs_approval=True,
+                    decision=decision,
+                    **common,
+                    **base_fields,
                 )
             if decision.verdict is Verdict.BLOCKED:
-                return FixOutcome(kind=OutcomeKind.BLOCKED, reasons=(decision.reason,), **common, **base_fields)
+                return FixOutcome(
+                    kind=OutcomeKind.BLOCKED, reasons=(decision.reason,), decision=decision, **common, **base_fields
+                )
 
         before_side_effect("git.commit")
         await _reset(ws)

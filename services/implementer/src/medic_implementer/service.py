@@ -37,10 +37,10 @@ from medic_contracts import (
     DiagnosisReady,
     FixStrategy,
     MedicConfig,
-    Severity,
     TargetConfig,
     TestOutcome,
     TestReport,
+    auto_fix_refusal,
     utcnow,
 )
 from medic_runtime import Emitter, RetryLater, ServiceRuntime, WorkContext, WorkItem
@@ -125,12 +125,12 @@ class Implementer:
         """Work a fix item: implement, then announce the outcome."""
         diagnosis = DiagnosisReady.model_validate(item.payload["diagnosis"])
         attempt = int(item.payload.get("attempt", 1))
-        if diagnosis.issue.severity is Severity.P4:
+        if (refusal := auto_fix_refusal(diagnosis.issue.severity)) is not None:
             # Policy would block the commit anyway; skipping here spares the workspace and test runs.
             ctx.record(
                 "implementer.skipped",
                 ActionStatus.SKIPPED,
-                "P4 issues are not auto-fixed; logged for the weekly review",
+                refusal.reason,
                 issue_id=diagnosis.issue_id,
                 details={"severity": diagnosis.issue.severity.value},
                 caused_by=diagnosis,
@@ -285,7 +285,7 @@ class Implementer:
             return
         if outcome.kind is OutcomeKind.BLOCKED:
             reason = "; ".join(outcome.reasons)
-            if "paused" in reason or "kill switch" in reason or "failing closed" in reason:
+            if outcome.decision is not None and outcome.decision.waits_for_operator:
                 raise RetryLater(30, reason)
             ctx.record(
                 "implementer.blocked",

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from medic_contracts import DeploymentOutcome, DeploymentResult, DeploymentStage, DetectionReason, IssueDetected, Severity
+from medic_contracts import (
+    DeploymentOutcome,
+    DeploymentResult,
+    DeploymentStage,
+    DetectionReason,
+    IssueDetected,
+    is_auto_handled,
+)
 from medic_runtime import HandlerContext, WorkQueue
 
 from .adapters.store import StoreCaseMemory
@@ -31,7 +38,7 @@ def diagnosis_key(event: IssueDetected, *, replay_of: str | None, setbacks: int 
         return f"diagnose:{event.issue_id}:rework:{event.event_id}"
     if event.reason is DetectionReason.REGRESSED:
         return f"diagnose:{event.issue_id}:regressed:{event.event_id}"
-    if event.severity is Severity.P4:
+    if not is_auto_handled(event.severity):
         return f"diagnose:{event.issue_id}:p4"
     return f"diagnose:{event.issue_id}" + (f":round:{setbacks}" if setbacks else "")
 

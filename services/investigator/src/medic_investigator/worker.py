@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from medic_contracts import ActionStatus, IssueDetected, MedicConfig, Severity, TargetConfig
+from medic_contracts import ActionStatus, IssueDetected, MedicConfig, TargetConfig, is_auto_handled
 from medic_runtime import Redactor, RetryLater, WorkContext, WorkItem
 
 from .adapters.database import ReadOnlyDatabase
@@ -42,7 +42,7 @@ class Diagnoser:
     async def __call__(self, item: WorkItem, ctx: WorkContext) -> None:
         """Diagnose the issue of ``item``; provider outages put it back, nothing is lost."""
         issue = IssueDetected.model_validate(item.payload)
-        if issue.severity is Severity.P4:
+        if not is_auto_handled(issue.severity):
             # P4 is never auto-fixed (seed SLA): no LLM spend on it; it waits for the weekly review.
             ctx.record(
                 "investigator.skipped",
