@@ -42,13 +42,18 @@ async def feed(watcher: Watcher, points: list[RouteMetrics]) -> list[IssueDetect
     return published
 
 
+def logfile_settings(service_settings: Callable[..., ServiceSettings], tmp_path: Path) -> ServiceSettings:
+    """Watcher settings for one target whose only source is an empty log file polled hourly (the test feeds it)."""
+    (tmp_path / "app.log").write_text("")
+    return service_settings(
+        "watcher", cls=WatcherSettings, targets=str(write_target(tmp_path, kind="logfile", path="app.log", interval_s=3600))
+    )
+
+
 async def test_steady_noise_through_the_service_raises_no_anomaly_issue(
     service_settings: Callable[..., ServiceSettings], tmp_path: Path
 ) -> None:
-    (tmp_path / "app.log").write_text("")
-    settings = service_settings(
-        "watcher", cls=WatcherSettings, targets=str(write_target(tmp_path, kind="logfile", path="app.log", interval_s=3600))
-    )
+    settings = logfile_settings(service_settings, tmp_path)
     rng = random.Random(3)
     rt, watcher = build_watcher(settings)  # type: ignore[arg-type]
     await rt.start()
@@ -62,10 +67,7 @@ async def test_steady_noise_through_the_service_raises_no_anomaly_issue(
 async def test_a_latency_regression_after_a_restart_raises_an_issue_with_expected_range_and_observed_value(
     service_settings: Callable[..., ServiceSettings], tmp_path: Path
 ) -> None:
-    (tmp_path / "app.log").write_text("")
-    settings = service_settings(
-        "watcher", cls=WatcherSettings, targets=str(write_target(tmp_path, kind="logfile", path="app.log", interval_s=3600))
-    )
+    settings = logfile_settings(service_settings, tmp_path)
     rng = random.Random(4)
     rt, watcher = build_watcher(settings)  # type: ignore[arg-type]
     await rt.start()
