@@ -441,7 +441,7 @@ def validate_target_sections(target: Any) -> None:
     checks: list[tuple[str, str]] = [
         ("medic_watcher.config", "SourcesSection"),
         ("medic_releaser.config", "load_releaser_target"),
-        ("medic_implementer.llm", "LlmSection"),
+        ("medic_implementer.adapters.llm", "LlmSection"),
         ("medic_forge.config", "forge_section_model"),
         ("medic_investigator.llm.claude", "LlmSection"),
     ]

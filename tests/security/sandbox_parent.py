@@ -42,7 +42,7 @@ async def fix(spec: dict[str, Any]) -> dict[str, Any]:
     from medic_contracts import TargetConfig
     from medic_implementer.adapters.signing import CommitSigner
     from medic_implementer.adapters.testrun import SandboxLimits
-    from medic_implementer.implement import FixOptions, implement_fix
+    from medic_implementer.job import FixOptions, implement_fix
     from medic_implementer.testing import FixtureRepo, local_forge, python_diagnosis
 
     repo = FixtureRepo(
@@ -70,7 +70,7 @@ async def fix(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    import medic_implementer.implement  # noqa: F401 - imported once, before the forks
+    import medic_implementer.job  # noqa: F401 - imported once, before the forks
     from medic_implementer.adapters.sandbox import sandbox_support
 
     sandbox_support()  # probed once, inherited by every child

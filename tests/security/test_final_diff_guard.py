@@ -21,7 +21,7 @@ from medic_implementer.adapters.git import Git
 from medic_implementer.domain.candidates import diff_changes, diff_paths
 from medic_implementer.domain.diffscan import c_unquote, parse_raw_z
 from medic_implementer.domain.guard import PathGuard, final_diff_verdicts
-from medic_implementer.implement import protected_writes
+from medic_implementer.job import protected_writes
 
 BILLING = "src/app/api/billing/charge.py"
 

@@ -8,7 +8,7 @@
 - Finding 3: a model-written change that renames or deletes a protected file, hard-links or
   symlinks to it, or hides it behind a tab or a non-ASCII name, is refused at the final diff.
 
-The "model" is a :class:`~medic_implementer.implement.CandidateProposer` that edits the worktree the
+The "model" is a :class:`~medic_implementer.job.CandidateProposer` that edits the worktree the
 way a compromised LLM fixer would; everything after it is Medic's real pipeline.
 """
 
@@ -30,7 +30,7 @@ from medic_contracts import ActionStatus, DiagnosisReady, Evidence, FixStrategy
 from medic_implementer.adapters.testrun import SandboxLimits
 from medic_implementer.adapters.testrun import TestRun as SandboxRun
 from medic_implementer.domain.guard import PathGuard
-from medic_implementer.implement import FixOptions, OutcomeKind, implement_fix
+from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
 from medic_implementer.testing import (
     PY_DB,
     PY_MAIN_BUG,

@@ -14,7 +14,7 @@ import pytest
 
 from medic_contracts import DEFAULT_APPROVAL_PATHS, DEFAULT_PROTECTED_PATHS, MedicConfig, TargetConfig
 from medic_implementer.domain.guard import PathGuard, PathRuling
-from medic_implementer.implement import guard_for
+from medic_implementer.job import guard_for
 
 REFUSED = [
     # Docker and hosting

@@ -402,7 +402,7 @@ async def test_a_fix_tested_without_the_sandbox_carries_sandboxed_false_into_fix
     from medic_contracts import ActionStatus, Producer
     from medic_implementer.adapters.signing import CommitSigner
     from medic_implementer.adapters.testrun import SandboxLimits
-    from medic_implementer.implement import FixOptions, OutcomeKind, implement_fix
+    from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
     from medic_implementer.testing import local_forge, python_diagnosis
 
     repo = make_repo(

@@ -12,7 +12,7 @@ import pytest
 
 from medic_implementer.adapters.signing import CommitSigner
 from medic_implementer.adapters.testrun import SandboxLimits
-from medic_implementer.implement import FixOptions
+from medic_implementer.job import FixOptions
 from medic_implementer.testing import (
     PY_DB,
     PY_MAIN_BUG,

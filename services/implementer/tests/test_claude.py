@@ -8,7 +8,7 @@ from typing import Any
 
 from medic_contracts import ActionStatus, FixStrategy
 from medic_implementer.adapters.claude import ClaudeFixer
-from medic_implementer.implement import FixOptions, OutcomeKind, implement_fix
+from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
 from medic_implementer.testing import FakeAnthropic, FixtureRepo, git, local_forge, python_diagnosis
 
 

@@ -17,7 +17,7 @@ from medic_contracts import ActionStatus, DiagnosisReady, FixStrategy, MedicConf
 from medic_contracts import TestOutcome as Outcome
 from medic_implementer.adapters.signing import CommitSigner
 from medic_implementer.adapters.testrun import SandboxLimits
-from medic_implementer.implement import FixOptions, FixOutcome, OutcomeKind, implement_fix, protected_writes
+from medic_implementer.job import FixOptions, FixOutcome, OutcomeKind, implement_fix, protected_writes
 from medic_implementer.testing import (
     PY_DB,
     PY_MAIN_BUG,

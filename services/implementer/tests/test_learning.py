@@ -32,11 +32,10 @@ from medic_contracts import (
     TopicRegistry,
     event_adapter,
 )
+from medic_implementer.adapters.store import fix_approvals
 from medic_implementer.app import build
-from medic_implementer.implement import OutcomeKind
-from medic_implementer.service import FAILURE_ANALYSED, Implementer
+from medic_implementer.job import OutcomeKind
 from medic_implementer.settings import ImplementerSettings
-from medic_implementer.store import fix_approvals
 from medic_implementer.testing import (
     OPERATOR,
     PY_DB,
@@ -52,6 +51,7 @@ from medic_implementer.testing import (
     set_config,
     write_target,
 )
+from medic_implementer.worker import FAILURE_ANALYSED, FixWorker
 from medic_runtime import Emitter, ServiceRuntime, ServiceSettings, WorkContext, WorkItem
 
 RELEASER = Producer(service="releaser", instance="releaser-test")
@@ -79,9 +79,9 @@ async def runtime(python_repo: FixtureRepo, tmp_path: Path, fresh_postgres_url: 
         await rt.store.close()
 
 
-def implementer_of(rt: ServiceRuntime) -> Implementer:
+def implementer_of(rt: ServiceRuntime) -> FixWorker:
     implementer = rt.work.workers["fix"].fn.__self__  # type: ignore[attr-defined]
-    assert isinstance(implementer, Implementer)
+    assert isinstance(implementer, FixWorker)
     return implementer
 
 
@@ -167,7 +167,7 @@ async def test_a_rejection_lowers_and_a_good_rating_raises_the_strategys_confide
 ) -> None:
     implementer = implementer_of(runtime)
     diag = null_pointer(python_repo, "iss_rated", "fp-rated")
-    before = (await implementer.memory.learning_for(diag)).confidence_of(FixStrategy.NULL_GUARD)
+    before = (await implementer.memory.recall(diag)).confidence_of(FixStrategy.NULL_GUARD)
     async with runtime.store.transaction() as conn:
         await conn.execute(
             fix_approvals.insert().values(
@@ -199,7 +199,7 @@ async def test_a_rejection_lowers_and_a_good_rating_raises_the_strategys_confide
         approval_kind=ApprovalKind.FIX,
     )
     await implementer.decide(reject, approve=False)
-    learning = await implementer.memory.learning_for(diag)
+    learning = await implementer.memory.recall(diag)
     after_rejection = learning.confidence_of(FixStrategy.NULL_GUARD)
     assert after_rejection < before
     assert learning.avoided(FixStrategy.NULL_GUARD) and "rejected" in learning.why_avoided[FixStrategy.NULL_GUARD]
@@ -215,7 +215,7 @@ async def test_a_rejection_lowers_and_a_good_rating_raises_the_strategys_confide
     )
     await implementer.learn_from_feedback(rating)
     await implementer.learn_from_feedback(rating)  # every instance sees a command: it counts once
-    after_rating = (await implementer.memory.learning_for(diag)).confidence_of(FixStrategy.NULL_GUARD)
+    after_rating = (await implementer.memory.recall(diag)).confidence_of(FixStrategy.NULL_GUARD)
     assert after_rating > after_rejection
     assert after_rating == pytest.approx((1 + 1) / (2 + 1 + 1))  # Beta(1,1) + one rejection + one 5/5 rating
 
@@ -263,7 +263,7 @@ async def test_a_poor_rating_and_a_rejected_deploy_are_analysed_into_the_issue(
     assert (
         by_signal["rejected"].details["cause"] == "rejected_by_human" and "not before the sale" in by_signal["rejected"].summary
     )
-    learning = await implementer.memory.learning_for(diag)
+    learning = await implementer.memory.recall(diag)
     assert learning.avoided(FixStrategy.PARTIAL_REVERT) and learning.confidence_of(FixStrategy.PARTIAL_REVERT) < 0.5
 
 
@@ -308,7 +308,7 @@ async def test_a_fix_whose_tests_all_fail_is_analysed_and_its_strategy_avoided(t
             "file": "app/main.py",
             "function": None,
         }
-        assert (await implementer.memory.learning_for(diag)).avoided(FixStrategy.NULL_GUARD)
+        assert (await implementer.memory.recall(diag)).avoided(FixStrategy.NULL_GUARD)
     finally:
         await rt.store.close()
 
@@ -366,7 +366,7 @@ async def test_a_rollback_and_a_rating_on_the_bus_reach_the_implementers_history
         await produce(kafka_bootstrap, topics.name(TopicName.CONTROL), rating)
 
         async def rated() -> bool:
-            learning = await implementer.memory.learning_for(diag)
+            learning = await implementer.memory.recall(diag)
             # Rolled back (a failure), then rated 5/5: Beta(1 + 1, 1 + 1).
             return learning.confidence_of(FixStrategy.NULL_GUARD) == pytest.approx(0.5) and not learning.avoided(
                 FixStrategy.NULL_GUARD

@@ -288,7 +288,7 @@ async def test_a_pending_approval_past_its_expiry_is_expired_and_audited(
 ) -> None:
     from sqlalchemy import select
 
-    from medic_implementer.store import fix_approvals
+    from medic_implementer.adapters.store import fix_approvals
     from medic_runtime.store import outbox
 
     rt = build(implementer_settings())

@@ -13,7 +13,7 @@ import pytest
 from medic_contracts import ActionStatus, FixStrategy
 from medic_implementer.adapters.style import find_tool
 from medic_implementer.domain.style import StyleTool, declared_tools, formatting_kept, style_steps
-from medic_implementer.implement import FixOptions, OutcomeKind, implement_fix
+from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
 from medic_implementer.testing import (
     PY_DB,
     PY_MAIN_BUG,

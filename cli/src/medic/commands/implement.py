@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from medic_implementer.adapters.forge import build_forge
     from medic_implementer.adapters.signing import CommitSigner
     from medic_implementer.adapters.testrun import SandboxLimits
-    from medic_implementer.implement import FixOptions, implement_fix
+    from medic_implementer.job import FixOptions, implement_fix
     from medic_implementer.settings import default_tool_paths
 
     try:

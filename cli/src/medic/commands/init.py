@@ -11,7 +11,7 @@ def check_target(path: Path) -> list[str]:
     """Load ``path`` as every service does at start-up; the problems found (each naming its field)."""
     from medic_contracts import ConfigError, load_target, section
     from medic_forge import build_forge
-    from medic_implementer.llm import LlmSection
+    from medic_implementer.adapters.llm import LlmSection
     from medic_releaser.config import load_releaser_target
     from medic_watcher.config import SourcesSection
 

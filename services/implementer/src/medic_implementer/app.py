@@ -18,15 +18,15 @@ from medic_runtime import ServiceRuntime, run_service
 
 from . import handlers
 from .adapters.forge import Forge, build_forge, repository_name
+from .adapters.llm import LlmSection, build_proposer
 from .adapters.signing import CommitSigner
+from .adapters.store import metadata
 from .adapters.testrun import SandboxLimits
-from .implement import FixOptions
-from .llm import LlmSection, build_proposer
-from .service import FIX_WORK, Implementer
+from .job import FixOptions
 from .settings import ImplementerSettings
-from .store import metadata
+from .worker import FIX_WORK, FixWorker
 
-__all__ = ["build", "main"]
+__all__ = ["LlmSection", "build", "main"]
 
 
 def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> ServiceRuntime:
@@ -68,7 +68,7 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
         proposer=build_proposer(llm, settings=settings, runtime=runtime),
         labels=settings.pr_labels,
     )
-    implementer = Implementer(
+    worker = FixWorker(
         rt=runtime,
         target=target,
         repo=repo,
@@ -76,15 +76,15 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
         options=options,
         repository=repository_name(target.forge, repo),
     )
-    on_diagnosis, on_approve, on_reject = handlers.build_handlers(implementer)
+    on_diagnosis, on_approve, on_reject = handlers.build_handlers(worker)
     runtime.consume(TopicName.DIAGNOSES_READY, DiagnosisReady)(on_diagnosis)
     runtime.on_command(CommandName.APPROVE)(on_approve)
     runtime.on_command(CommandName.REJECT)(on_reject)
-    on_deployment, on_feedback = handlers.build_learning_handlers(implementer)
+    on_deployment, on_feedback = handlers.build_learning_handlers(worker)
     runtime.consume(TopicName.DEPLOYMENTS_RESULT, DeploymentResult)(on_deployment)
     runtime.on_command(CommandName.FEEDBACK)(on_feedback)
-    runtime.worker(FIX_WORK, concurrency=settings.fix_concurrency, lease_s=settings.fix_lease_s)(implementer.run_fix)
-    runtime.every(60.0, name="expire-approvals")(implementer.expire_approvals_tick)
+    runtime.worker(FIX_WORK, concurrency=settings.fix_concurrency, lease_s=settings.fix_lease_s)(worker.run_fix)
+    runtime.every(60.0, name="expire-approvals")(worker.expire_approvals_tick)
     return runtime
 
 

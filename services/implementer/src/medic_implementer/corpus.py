@@ -44,7 +44,7 @@ from medic_forge.git import hardened_argv, hardened_env
 
 from .adapters.forge import LocalForge
 from .adapters.testrun import SandboxLimits
-from .implement import FixOptions, implement_fix, protected_writes
+from .job import FixOptions, implement_fix, protected_writes
 
 __all__ = ["ScenarioResult", "check_fix", "materialise", "oracle_diagnosis", "run_corpus"]
 

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,39 @@ class Workspace:
     branch: str
     base_sha: str
     git: Git
+
+    async def reset(self) -> None:
+        """Back to the base commit: tracked files restored, untracked ones removed."""
+        await self.git.run("reset", "--quiet", "--hard", self.base_sha)
+        await self.git.run("clean", "-fdq")
+
+    async def source_files(self, suffixes: tuple[str, ...], limit: int = 400) -> dict[str, str]:
+        """Up to ``limit`` tracked regular files ending in ``suffixes`` (under 200 kB each), by path."""
+        names = (await self.git.run("ls-files", "-z")).stdout.split("\0")
+        files: dict[str, str] = {}
+        for name in names:
+            if name.endswith(suffixes) and len(files) < limit:
+                path = self.path / name
+                if path.is_file() and not path.is_symlink() and path.stat().st_size < 200_000:
+                    files[name] = path.read_text(errors="replace")
+        return files
+
+    async def tracked_files(self) -> list[str]:
+        """Every tracked path."""
+        return (await self.git.run("ls-files", "-z")).stdout.split("\0")
+
+    async def stage(self, files: Sequence[str]) -> str:
+        """Stage ``files`` and return the staged diff against the base commit."""
+        for path in files:
+            # -A stages deletions too; a path a revert already removed from the index matches nothing, which is fine.
+            await self.git.run("add", "-A", "--", path, check=False)
+        return (await self.git.run("diff", "--cached", "--no-color", "--no-ext-diff", "--binary", self.base_sha)).stdout
+
+    async def apply(self, diff: str) -> None:
+        """Apply ``diff`` to the worktree and the index; :class:`WorkspaceError` when it no longer applies."""
+        applied = await self.git.run("apply", "--index", "--whitespace=nowarn", "-", input_text=diff, check=False)
+        if applied.returncode != 0:
+            raise WorkspaceError(f"the fix diff no longer applies: {applied.stderr.strip()[:300]}")
 
 
 async def resolve_base(git: Git, *, commit_sha: str | None, default_branch: str) -> str:

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from medic_contracts import FixStrategy, TestReport
 
 from .commit_message import FileChange
 from .diffscan import parse_unified
-from .strategy_stats import StrategyLearning
+from .strategy_memory import StrategyRecall
 
-__all__ = ["FixCandidate", "best_candidate", "diff_changes", "diff_hash", "diff_lines", "diff_paths"]
+__all__ = [
+    "FixCandidate",
+    "best_candidate",
+    "candidate_summaries",
+    "cannot_be_outranked",
+    "diff_changes",
+    "diff_hash",
+    "diff_lines",
+    "diff_paths",
+    "last_revert_passed_cleanly",
+]
 
 _REVERTS = (FixStrategy.REVERT_COMMIT, FixStrategy.PARTIAL_REVERT)
 
@@ -63,7 +74,7 @@ def diff_paths(diff: str) -> tuple[str, ...]:
 
 
 def best_candidate(
-    candidates: list[FixCandidate], *, suggested: FixStrategy, learning: StrategyLearning | None = None
+    candidates: list[FixCandidate], *, suggested: FixStrategy, recall: StrategyRecall | None = None
 ) -> FixCandidate | None:
     """The fix to keep: tests pass; then not a strategy that went wrong on a similar issue; within the evidence;
     reproduced; the suggested strategy; the more trusted strategy; the fixer's own preference (value-level before
@@ -71,7 +82,7 @@ def best_candidate(
     passing = [c for c in candidates if c.passed]
     if not passing:
         return None
-    learnt = learning or StrategyLearning()
+    learnt = recall or StrategyRecall()
 
     def rank(c: FixCandidate) -> tuple[int, int, int, int, float, int, int]:
         # The investigator's strategy picks the family (revert or template); among templates the fixer's order decides.
@@ -89,3 +100,48 @@ def best_candidate(
         )
 
     return min(passing, key=rank)
+
+
+def cannot_be_outranked(
+    candidate: FixCandidate, *, suggested: FixStrategy, has_regression_test: bool, recall: StrategyRecall
+) -> bool:
+    """True when no other candidate could rank higher under :func:`best_candidate` (trying more only costs test
+    runs): passing, not avoided, in the evidence, reproduced, of the suggested family, the fixer's first choice."""
+    return (
+        candidate.passed
+        and not recall.avoided(candidate.strategy)
+        and candidate.within_evidence
+        and (candidate.reproduced or not has_regression_test)
+        and (candidate.strategy in _REVERTS) == (suggested in _REVERTS)
+        and candidate.preference == 0
+    )
+
+
+def last_revert_passed_cleanly(candidates: list[FixCandidate], *, has_regression_test: bool) -> bool:
+    """True when the last candidate is a revert that passed, inside the evidence, reproducing the failure when it
+    could (reverts are tried finest first: a coarser one cannot beat it)."""
+    last = candidates[-1] if candidates else None
+    return bool(
+        last and last.origin == "revert" and last.passed and last.within_evidence and (last.reproduced or not has_regression_test)
+    )
+
+
+def candidate_summaries(candidates: list[FixCandidate], recall: StrategyRecall | None = None) -> tuple[dict[str, Any], ...]:
+    """The candidates tried, as JSON-ready data for the outcome and its audit record."""
+    recalled = recall or StrategyRecall()
+    return tuple(
+        {
+            "strategy": c.strategy.value,
+            "origin": c.origin,
+            "description": c.description[:300],
+            "files": list(c.files),
+            "tests": c.tests.outcome.value,
+            "test_summary": c.tests.summary[-1500:],
+            "diff_lines": c.size,
+            "within_evidence": c.within_evidence,
+            "reproduced": c.reproduced,
+            "avoided": recalled.avoided(c.strategy),
+            "styled": list(c.styled),
+        }
+        for c in candidates
+    )

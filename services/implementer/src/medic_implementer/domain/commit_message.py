@@ -13,9 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from medic_contracts import DiagnosisReady, TestReport
+from medic_contracts import DiagnosisReady, FixStrategy, TestOutcome, TestReport
 
-__all__ = ["TRAILER_EVENT", "TRAILER_ISSUE", "FileChange", "commit_message", "one_line"]
+__all__ = ["TRAILER_EVENT", "TRAILER_ISSUE", "CommittedFix", "FileChange", "commit_message", "one_line", "read_commit_message"]
 
 TRAILER_ISSUE = "Medic-Issue"
 TRAILER_EVENT = "Medic-Event"
@@ -114,3 +114,42 @@ def commit_message(
         f"{TRAILER_DIFF}: {diff_hash}",
     ]
     return "\n".join(body) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedFix:
+    """What a fix commit's message says about the fix: read back when a redelivered event resumes it."""
+
+    strategy: FixStrategy
+    description: str
+    tests: TestReport
+    regression_test: str | None
+
+
+def read_commit_message(message: str, *, test_command: str) -> CommittedFix:
+    """The fix a message written by :func:`commit_message` describes (``test_command`` when it names none)."""
+    strategy_match = re.search(r"^Medic-Strategy: (\S+)$", message, re.M)
+    try:
+        strategy = FixStrategy(strategy_match.group(1)) if strategy_match else FixStrategy.LLM_EDIT
+    except ValueError:
+        strategy = FixStrategy.LLM_EDIT
+    tests_match = re.search(r"^Tests: (.*): passed(?: \((\d+) passed, (\d+) failed\))?$", message, re.M)
+    sandbox_match = re.search(r"^Sandbox: (.*)$", message, re.M)
+    sandboxed, sandbox_missing = sandbox_from_line(sandbox_match.group(1) if sandbox_match else None)
+    tests = TestReport(
+        command=tests_match.group(1) if tests_match else test_command,
+        outcome=TestOutcome.PASSED,
+        passed=int(tests_match.group(2) or 0) if tests_match else 0,
+        failed=int(tests_match.group(3) or 0) if tests_match else 0,
+        summary="tests passed before this commit was made",
+        sandboxed=sandboxed,
+        sandbox_missing=sandbox_missing,
+    )
+    regression_match = re.search(r"^Regression test: (.+)$", message, re.M)
+    fix_match = re.search(r"^Fix: (.+)$", message, re.M)
+    return CommittedFix(
+        strategy=strategy,
+        description=fix_match.group(1) if fix_match else strategy.value,
+        tests=tests,
+        regression_test=regression_match.group(1) if regression_match else None,
+    )

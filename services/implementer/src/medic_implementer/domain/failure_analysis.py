@@ -11,15 +11,22 @@ quoted, truncated, never acted on.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from medic_contracts import CheckVerdict, FixStrategy, TestOutcome, TestReport
 
-from .strategy_stats import IssueShape, Signal
+from .strategy_memory import IssueShape, Signal
 
-__all__ = ["FailureAnalysis", "analyse_rating", "analyse_rejection", "analyse_rollback", "analyse_tests"]
+__all__ = [
+    "FailureAnalysis",
+    "analyse_rating",
+    "analyse_rejection",
+    "analyse_rollback",
+    "analyse_tests",
+    "failed_strategies",
+]
 
 _CHECK_CAUSES = {
     "error_rate": ("error_rate_rose", "the error rate rose after the deploy"),
@@ -139,3 +146,19 @@ def analyse_rating(*, strategy: FixStrategy, rating: int, actor: str, comment: s
         summary=f"{strategy.value} fix rated {rating}/5 by {_clip(actor, 100)}: {words}",
         findings=(words,),
     )
+
+
+def failed_strategies(candidates: Sequence[Mapping[str, Any]], *, test_command: str) -> dict[FixStrategy, list[TestReport]]:
+    """The test runs that failed, by strategy, from an outcome's candidate summaries (unknown values skipped)."""
+    failed: dict[FixStrategy, list[TestReport]] = {}
+    for candidate in candidates:
+        if candidate.get("tests") == TestOutcome.PASSED.value:
+            continue
+        try:
+            strategy = FixStrategy(str(candidate.get("strategy")))
+            tested = TestOutcome(str(candidate.get("tests")))
+        except ValueError:
+            continue
+        summary = str(candidate.get("test_summary") or "")
+        failed.setdefault(strategy, []).append(TestReport(command=test_command, outcome=tested, summary=summary))
+    return failed

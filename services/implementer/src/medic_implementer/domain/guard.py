@@ -20,11 +20,19 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from medic_contracts import ALWAYS_PROTECTED_PATHS, DEFAULT_APPROVAL_PATHS, DEFAULT_PROTECTED_PATHS
+from medic_contracts import ALWAYS_PROTECTED_PATHS, DEFAULT_APPROVAL_PATHS, DEFAULT_PROTECTED_PATHS, MedicConfig, TargetConfig
 
 from .diffscan import DiffEntry
 
-__all__ = ["GuardVerdict", "PathGuard", "PathRuling", "canonical_path", "final_diff_verdicts", "glob_matches"]
+__all__ = [
+    "GuardVerdict",
+    "PathGuard",
+    "PathRuling",
+    "canonical_path",
+    "final_diff_verdicts",
+    "glob_matches",
+    "guard_for",
+]
 
 _SYMLINK, _GITLINK, _EXECUTABLE, _NO_MODE = "120000", "160000", "100755", "000000"
 
@@ -235,3 +243,13 @@ def final_diff_verdicts(guard: PathGuard, entries: Iterable[DiffEntry]) -> list[
             if verdict.refused:
                 refused.append(verdict)
     return refused
+
+
+def guard_for(target: TargetConfig, config: MedicConfig | None, root: Path) -> PathGuard:
+    """The path guard for a target: Medic's (or the configuration's) lists plus the target's own globs."""
+    base = config or MedicConfig()
+    return PathGuard(
+        root=root,
+        protected=(*base.protected_paths, *target.protected_paths),
+        approval=(*base.approval_paths, *target.approval_paths),
+    )

@@ -1,8 +1,10 @@
-"""What past fixes teach: per-strategy confidence and the strategies a matching issue should avoid.
+"""Strategy memory, the pure side: what past fixes teach about each fix strategy for a new issue.
 
-The implementer keeps every signal about a fix strategy in its store — tests that failed, a fix a
-human rejected or rated, a deployment promoted or rolled back — each with the *shape* of the issue
-it was about. :func:`learn` turns those outcomes into a :class:`StrategyLearning` for a new issue:
+One vocabulary for the learning loop: the *strategy memory* (``adapters/strategy_memory.py``,
+:class:`StrategyMemory`) keeps every signal about a fix strategy — tests that failed, a fix a human
+rejected or rated, a deployment promoted or rolled back — as a :class:`StrategyOutcome` with the
+*shape* of the issue it was about; :func:`recall_strategies` turns those outcomes into a
+:class:`StrategyRecall` for a new issue (the investigator's ``CaseMemory`` does the same for cases):
 
 - a strategy whose latest decisive outcome on a *similar* issue was bad (rolled back, rejected,
   tests failed, rated 1–2) is avoided: candidates of it are ranked after every other passing one;
@@ -20,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from medic_contracts import DiagnosisReady, FixStrategy
+from medic_contracts import DeploymentOutcome, DeploymentResult, DeploymentStage, DiagnosisReady, FixStrategy
 
 from .failure import FailureKind, read_failure, repo_relative
 
@@ -28,9 +30,10 @@ __all__ = [
     "PRIOR_CONFIDENCE",
     "IssueShape",
     "Signal",
-    "StrategyLearning",
     "StrategyOutcome",
-    "learn",
+    "StrategyRecall",
+    "deployment_verdict",
+    "recall_strategies",
     "shape_of",
     "strategy_confidence",
 ]
@@ -106,8 +109,8 @@ class StrategyOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class StrategyLearning:
-    """What the candidate ranking takes from history for one issue."""
+class StrategyRecall:
+    """What the strategy memory recalls for one issue: strategies to avoid, and each strategy's confidence."""
 
     avoid: frozenset[FixStrategy] = frozenset()
     confidence: Mapping[FixStrategy, float] = field(default_factory=dict)
@@ -140,7 +143,7 @@ def strategy_confidence(outcomes: Iterable[StrategyOutcome], strategy: FixStrate
     return (1.0 + good) / (2.0 + good + bad)
 
 
-def learn(outcomes: Iterable[StrategyOutcome], shape: IssueShape) -> StrategyLearning:
+def recall_strategies(outcomes: Iterable[StrategyOutcome], shape: IssueShape) -> StrategyRecall:
     """The strategies to avoid for an issue of ``shape`` and every known strategy's confidence."""
     history = sorted(outcomes, key=lambda o: o.at)
     latest: dict[FixStrategy, StrategyOutcome] = {}
@@ -149,7 +152,7 @@ def learn(outcomes: Iterable[StrategyOutcome], shape: IssueShape) -> StrategyLea
             latest[outcome.strategy] = outcome
     avoid = {s: o for s, o in latest.items() if o.verdict is False}
     strategies = {o.strategy for o in history}
-    return StrategyLearning(
+    return StrategyRecall(
         avoid=frozenset(avoid),
         confidence={s: strategy_confidence(history, s) for s in strategies},
         why_avoided={s: _why(o) for s, o in avoid.items()},
@@ -175,3 +178,13 @@ def shape_of(diagnosis: DiagnosisReady) -> IssueShape:
     return IssueShape(
         fingerprint=diagnosis.issue.fingerprint, error_kind=kind, file=file or None, function=diagnosis.affected_function
     )
+
+
+def deployment_verdict(event: DeploymentResult) -> bool | None:
+    """What a deployment says about the fix it shipped: False when rolled back or reopened, True when promoted
+    to production, None when it says neither (yet)."""
+    if event.outcome in (DeploymentOutcome.ROLLED_BACK, DeploymentOutcome.REOPENED):
+        return False
+    if event.outcome is DeploymentOutcome.PROMOTED and event.stage is DeploymentStage.PRODUCTION:
+        return True
+    return None

@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medic_runtime import ServiceRuntime
 
-from .adapters.claude import ClaudeFixer
-from .implement import CandidateProposer
-from .settings import ImplementerSettings
+from ..job.context import CandidateProposer
+from ..settings import ImplementerSettings
+from .claude import ClaudeFixer
 
 __all__ = ["LlmSection", "build_proposer"]
 

@@ -47,7 +47,7 @@ strategy_fixes = Table(
     Index("ix_strategy_fixes_issue", "issue_id", "created_at"),
 )
 
-# Signals about a strategy (see domain/strategy_stats.py); keyed by the event that carried each,
+# Signals about a strategy (see domain/strategy_memory.py); keyed by the event that carried each,
 # so a redelivered event or a command seen by every instance counts once.
 strategy_outcomes = Table(
     "strategy_outcomes",

@@ -8,12 +8,12 @@ from medic_contracts import CheckVerdict, FixStrategy
 from medic_contracts import TestOutcome as RunOutcome
 from medic_contracts import TestReport as Report
 from medic_implementer.domain.failure_analysis import analyse_rating, analyse_rollback, analyse_tests
-from medic_implementer.domain.strategy_stats import (
+from medic_implementer.domain.strategy_memory import (
     PRIOR_CONFIDENCE,
     IssueShape,
     Signal,
     StrategyOutcome,
-    learn,
+    recall_strategies,
     strategy_confidence,
 )
 
@@ -40,11 +40,11 @@ def test_issues_are_similar_by_fingerprint_or_by_error_kind_in_the_same_file_and
 def test_a_rolled_back_strategy_is_avoided_for_a_similar_issue_only_until_it_succeeds_again() -> None:
     elsewhere = IssueShape(fingerprint="fp-z", error_kind="none_value", file="app/other.py")
     history = [outcome(Signal.PROMOTED, at=1), outcome(Signal.ROLLED_BACK, at=2), outcome(Signal.COMMITTED, at=3)]
-    learnt = learn(history, HERE)
+    learnt = recall_strategies(history, HERE)
     assert learnt.avoided(NULL) and not learnt.avoided(REVERT)
     assert "rolled back" in learnt.why_avoided[NULL]
-    assert not learn(history, elsewhere).avoided(NULL)  # not similar: nothing to avoid
-    assert not learn([*history, outcome(Signal.PROMOTED, at=4)], HERE).avoided(NULL)
+    assert not recall_strategies(history, elsewhere).avoided(NULL)  # not similar: nothing to avoid
+    assert not recall_strategies([*history, outcome(Signal.PROMOTED, at=4)], HERE).avoided(NULL)
 
 
 def test_ratings_and_rejections_move_confidence_from_the_prior_without_reaching_the_extremes() -> None:
@@ -55,9 +55,9 @@ def test_ratings_and_rejections_move_confidence_from_the_prior_without_reaching_
     assert strategy_confidence(good, NULL) == pytest.approx(3 / 5)
     middling = [outcome(Signal.RATED, at=1, rating=3)]
     assert strategy_confidence(middling, NULL) == PRIOR_CONFIDENCE  # a 3/5 is as much good as bad
-    assert learn(good, HERE).confidence_of(REVERT) == PRIOR_CONFIDENCE  # other strategies keep the prior
-    assert learn([outcome(Signal.RATED, at=1, rating=2)], HERE).avoided(NULL)
-    assert not learn([outcome(Signal.RATED, at=1, rating=3)], HERE).avoided(NULL)
+    assert recall_strategies(good, HERE).confidence_of(REVERT) == PRIOR_CONFIDENCE  # other strategies keep the prior
+    assert recall_strategies([outcome(Signal.RATED, at=1, rating=2)], HERE).avoided(NULL)
+    assert not recall_strategies([outcome(Signal.RATED, at=1, rating=3)], HERE).avoided(NULL)
 
 
 def test_a_rollback_analysis_names_the_failing_check_and_a_reopening_the_recurrence() -> None:

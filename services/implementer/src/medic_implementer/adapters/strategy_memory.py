@@ -1,9 +1,9 @@
-"""The implementer's memory of its fixes: which strategy fixed which issue, and what came of it.
+"""The strategy memory: which strategy fixed which issue, and what came of it, in the service's store.
 
-The store side of the learning loop. :mod:`.domain.strategy_stats` decides what the history
-means; this module reads and writes it (``strategy_fixes``, ``strategy_outcomes``) and turns the
-signals the implementer hears about — a rollback, a rejection, a rating, a fix whose tests all
-failed — into outcomes and a failure analysis for the audit trail.
+The store side of the learning loop. :mod:`..domain.strategy_memory` decides what the history
+means (a :class:`StrategyRecall` for an issue); this module reads and writes it (``strategy_fixes``,
+``strategy_outcomes``) and turns the signals the implementer hears about — a rollback, a rejection,
+a rating, a fix whose tests all failed — into outcomes and a failure analysis for the audit trail.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from medic_contracts import DiagnosisReady, FixStrategy
 from medic_runtime import ServiceStore
 
-from .domain.failure_analysis import FailureAnalysis
-from .domain.strategy_stats import IssueShape, Signal, StrategyLearning, StrategyOutcome, learn, shape_of
+from ..domain.failure_analysis import FailureAnalysis
+from ..domain.strategy_memory import IssueShape, Signal, StrategyOutcome, StrategyRecall, recall_strategies, shape_of
 from .store import strategy_fixes, strategy_outcomes
 
 __all__ = ["FixOnRecord", "StrategyMemory"]
@@ -47,8 +47,8 @@ class StrategyMemory:
 
     store: ServiceStore
 
-    async def learning_for(self, diagnosis: DiagnosisReady) -> StrategyLearning:
-        """What the history teaches for this diagnosis's issue."""
+    async def recall(self, diagnosis: DiagnosisReady) -> StrategyRecall:
+        """What the memory recalls for this diagnosis's issue (strategies to avoid, confidence)."""
         async with self.store.engine.connect() as conn:
             rows = (
                 await conn.execute(select(strategy_outcomes).order_by(strategy_outcomes.c.at.desc()).limit(HISTORY_LIMIT))
@@ -64,7 +64,7 @@ class StrategyMemory:
                     strategy=strategy, shape=_shape(row), signal=signal, at=row.at, issue_id=row.issue_id, rating=row.rating
                 )
             )
-        return learn(outcomes, shape_of(diagnosis))
+        return recall_strategies(outcomes, shape_of(diagnosis))
 
     async def remember_fix(
         self,

@@ -1,0 +1,98 @@
+"""Candidates step, reverts: undoing the suspect commit, from a removed guard put back to the whole commit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from medic_contracts import FixStrategy
+
+from ..adapters.workspace import Workspace
+from ..domain.commit_message import one_line
+from ..domain.hunks import Hunk, hunks_patch, overlapping, parse_hunks, removed_guard
+from .context import FixJob
+
+__all__ = ["RevertCandidate", "revert_candidates"]
+
+#: A revert not yet made: its strategy, its description, and what applies it (returning the files it changed).
+RevertCandidate = tuple[FixStrategy, str, Callable[[], Awaitable[tuple[str, ...]]]]
+
+
+async def revert_candidates(job: FixJob, ws: Workspace) -> list[RevertCandidate]:
+    """The ways to undo the suspect commit (when it is an ancestor of the base), finest first, each not yet applied."""
+    suspect = job.diagnosis.suspect_commit
+    if suspect is None:
+        return []
+    sha = await ws.git.rev_parse(suspect.sha)
+    if sha is None or (await ws.git.run("merge-base", "--is-ancestor", sha, ws.base_sha, check=False)).returncode != 0:
+        return []
+    parents = (await ws.git.out("rev-list", "--parents", "-n", "1", sha)).split()[1:]
+    mainline = ["-m", "1"] if len(parents) > 1 else []
+
+    async def full() -> tuple[str, ...]:
+        done = await ws.git.run("revert", "--no-commit", "--no-edit", *mainline, sha, check=False)
+        if done.returncode != 0:
+            await ws.git.run("revert", "--abort", check=False)
+            return ()
+        return tuple(dict.fromkeys(p for entry in await ws.git.changes(ws.base_sha) for p in entry.paths))
+
+    async def partial() -> tuple[str, ...]:
+        affected = job.diagnosis.affected_file
+        if not affected or not parents:
+            return ()
+        patch = (await ws.git.run("diff", "--no-color", "--binary", parents[0], sha, "--", affected)).stdout
+        if not patch.strip():
+            return ()
+        applied = await ws.git.run("apply", "--reverse", "--3way", "-", input_text=patch, check=False)
+        return (affected,) if applied.returncode == 0 else ()
+
+    affected = job.diagnosis.affected_file
+    rng = job.diagnosis.affected_lines
+
+    async def zero_context() -> tuple[list[str], list[Hunk]] | None:
+        if not affected or not parents or rng is None:
+            return None
+        # Only when the file is as the suspect commit left it: hunk positions must still be true.
+        if (await ws.git.run("diff", "--quiet", sha, ws.base_sha, "--", affected, check=False)).returncode != 0:
+            return None
+        patch = (await ws.git.run("diff", "--no-color", "-U0", parents[0], sha, "--", affected)).stdout
+        return parse_hunks(patch) if patch.strip() else None
+
+    async def restore_guard() -> tuple[str, ...]:
+        parsed = await zero_context()
+        if parsed is None or rng is None or affected is None:
+            return ()
+        _header, hunks = parsed
+        for hunk in overlapping(hunks, rng.first, rng.last):
+            block = removed_guard(hunk)
+            if block is None:
+                continue
+            path = ws.path / affected
+            lines = path.read_text().splitlines(keepends=True)
+            at = hunk.new_start - 1 if hunk.new_len > 0 else hunk.new_start
+            lines[at:at] = [line + "\n" for line in block]
+            path.write_text("".join(lines))
+            return (affected,)
+        return ()
+
+    async def revert_hunks() -> tuple[str, ...]:
+        parsed = await zero_context()
+        if parsed is None or rng is None or affected is None:
+            return ()
+        header, hunks = parsed
+        chosen = overlapping(hunks, rng.first, rng.last)
+        if not chosen or len(chosen) == len(hunks):
+            return ()  # nothing to choose, or the same as reverting the file
+        patch = hunks_patch(header, chosen)
+        applied = await ws.git.run("apply", "--reverse", "--unidiff-zero", "-", input_text=patch, check=False)
+        return (affected,) if applied.returncode == 0 else ()
+
+    # Finest first: a removed guard put back, the hunks at the fault, the file, the whole commit.
+    options: list[RevertCandidate] = []
+    if affected:
+        options += [
+            (FixStrategy.PARTIAL_REVERT, f"restore the guard {sha[:12]} removed in {affected}", restore_guard),
+            (FixStrategy.PARTIAL_REVERT, f"revert the hunks of {sha[:12]} at the fault in {affected}", revert_hunks),
+            (FixStrategy.PARTIAL_REVERT, f"revert {sha[:12]} in {affected} only", partial),
+        ]
+    options.append((FixStrategy.REVERT_COMMIT, f"revert {sha[:12]} ({one_line(suspect.message, limit=80)})", full))
+    return options
