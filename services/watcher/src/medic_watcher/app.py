@@ -14,8 +14,8 @@ from . import handlers
 from .adapters.store import watcher_metadata
 from .ingest import ingest_routes
 from .pushqueue import Backpressure
-from .service import Watcher
 from .settings import WatcherSettings
+from .worker import Watcher
 
 
 def build(settings: WatcherSettings) -> ServiceRuntime:

@@ -21,7 +21,7 @@ from .adapters.sources.sentry import sentry_webhook_events, verify_sentry_signat
 from .adapters.sources.vercel import parse_drain_body, verify_vercel_signature
 from .config import SentrySource, VercelSource
 from .pushqueue import Backpressure
-from .service import TargetWatch, Watcher
+from .worker import TargetWatch, Watcher
 
 __all__ = ["backpressure_response", "body_of", "routes"]
 

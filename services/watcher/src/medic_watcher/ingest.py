@@ -28,7 +28,7 @@ from .domain.envelope import BodyTooLarge, EnvelopeError, decompress, parse_enve
 from .domain.observed import ObservedEvent
 from .handlers import body_of
 from .pushqueue import Backpressure
-from .service import TargetWatch, Watcher
+from .worker import TargetWatch, Watcher
 
 __all__ = ["IngestKey", "ingest_keys", "ingest_routes"]
 
