@@ -12,9 +12,9 @@ from medic_investigator.adapters.database import DatabaseSection, ReadOnlyDataba
 from medic_investigator.slow_queries import diagnose_slow_query
 from medic_watcher.adapters.sources.postgres import PostgresStatsPoller
 from medic_watcher.config import PostgresSource
-from medic_watcher.detect import detect_observed
 from medic_watcher.domain.normalize import Normaliser
 from medic_watcher.domain.templates import TemplateMiner
+from medic_watcher.job.detect import detect_observed
 from medic_watcher.testing.slowdb import run_slow_queries, slow_table
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ own author and date, ``setup_command`` run) with a bare remote holding ``main`` 
 in-process and with the offline providers, exactly what the services do:
 
 1. **detect** — the watcher's grouping and severity over the scenario's Sentry events
-   (``medic_watcher.detect.detect_from_sentry_events``);
+   (``medic_watcher.job.detect.detect_from_sentry_events``);
 2. **diagnose** — the investigator's playbook (``medic_investigator.investigation.diagnose_issue``);
 3. **fix** — the implementer (``medic_implementer.job.implement_fix``): candidates, guard,
    sandboxed test runs, regression test, commit on ``agent/fix-<issue>``, push and pull request on
@@ -76,7 +76,7 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
     from medic_investigator.corpus import load_scenario, materialise, score_localization
     from medic_investigator.investigation import diagnose_issue
     from medic_investigator.providers import PlaybookProvider
-    from medic_watcher.detect import detect_from_sentry_events
+    from medic_watcher.job.detect import detect_from_sentry_events
 
     meta = tomllib.loads((scenario_dir / "scenario.toml").read_text(encoding="utf-8"))
     name = str(meta.get("name", scenario_dir.name))

@@ -23,12 +23,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from medic_contracts import ExceptionInfo, MedicConfig, Producer, RequestContext, StackFrame
-from medic_watcher.detect import group_events
-from medic_watcher.domain.anomaly import AnomalyState, Baselines
+from medic_watcher.domain.anomaly import AnomalyState, Baselines, anomaly_occurrence
 from medic_watcher.domain.observed import ObservedEvent, RouteSample
 from medic_watcher.domain.templates import TemplateMiner
 from medic_watcher.domain.tracker import IssueState, apply, issue_id_for, to_issue_detected
-from medic_watcher.service import anomaly_occurrence
+from medic_watcher.job.detect import group_events
 
 __all__ = ["FAULT_KINDS", "Fault", "run"]
 

@@ -73,9 +73,9 @@ def pipeline_check(*, lines: int = 100_000, batch: int = 1_000, users: int | Non
     from datetime import UTC, datetime, timedelta
 
     from medic_contracts import MedicConfig
-    from medic_watcher.detect import group_events
     from medic_watcher.domain.normalize import Normaliser
     from medic_watcher.domain.tracker import IssueState, apply, issue_id_for
+    from medic_watcher.job.detect import group_events
 
     start = datetime(2026, 1, 1, tzinfo=UTC)
 

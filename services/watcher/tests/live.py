@@ -12,8 +12,8 @@ import uvicorn
 
 from medic_runtime import ServiceRuntime, ServiceSettings
 from medic_watcher.app import build_watcher
-from medic_watcher.service import Watcher
 from medic_watcher.settings import WatcherSettings
+from medic_watcher.worker import Watcher
 
 
 @asynccontextmanager

@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from medic_contracts import ExceptionInfo, MedicConfig, Producer, RequestContext, StackFrame
-from medic_watcher.detect import group_events
-from medic_watcher.domain.anomaly import AnomalyState, Baselines
+from medic_watcher.domain.anomaly import AnomalyState, Baselines, anomaly_occurrence
 from medic_watcher.domain.observed import ObservedEvent, RouteSample
 from medic_watcher.domain.templates import TemplateMiner
 from medic_watcher.domain.tracker import IssueState, apply, issue_id_for, to_issue_detected
-from medic_watcher.service import anomaly_occurrence
+from medic_watcher.job.detect import group_events
 
 START = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
 POLL = timedelta(minutes=5)

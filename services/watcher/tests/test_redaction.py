@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from medic_contracts import MedicConfig, Producer, TargetConfig
-from medic_watcher.detect import detect_from_sentry_events, detect_observed
 from medic_watcher.domain.normalize import Normaliser
 from medic_watcher.domain.templates import TemplateMiner
+from medic_watcher.job.detect import detect_from_sentry_events, detect_observed
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 AWS = "AKIAIOSFODNN7EXAMPLE"

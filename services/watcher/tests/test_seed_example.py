@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from medic_contracts import DetectionReason, IssueType, MedicConfig, Producer, Severity
-from medic_watcher.detect import detect_observed
 from medic_watcher.domain.normalize import Normaliser
 from medic_watcher.domain.templates import TemplateMiner
 from medic_watcher.domain.tracker import IssueState
+from medic_watcher.job.detect import detect_observed
 
 START = datetime(2026, 11, 27, 9, 25, tzinfo=UTC)
 PRODUCER = Producer(service="watcher", instance="test")

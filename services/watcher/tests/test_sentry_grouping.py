@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from medic_contracts import TargetConfig
-from medic_watcher.detect import detect_from_sentry_events
 from medic_watcher.domain.fingerprint import fingerprint_of
 from medic_watcher.domain.normalize import Normaliser
+from medic_watcher.job.detect import detect_from_sentry_events
 
 from .conftest import shared_data
 

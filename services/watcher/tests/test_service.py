@@ -28,8 +28,8 @@ from medic_contracts import (
 )
 from medic_runtime import ServiceRuntime, ServiceSettings
 from medic_watcher.app import build_watcher
-from medic_watcher.service import Watcher
 from medic_watcher.settings import WatcherSettings
+from medic_watcher.worker import Watcher
 
 pytestmark = pytest.mark.kafka
 

@@ -14,8 +14,8 @@ from medic_runtime import ServiceSettings
 from medic_watcher.adapters.sources.base import PollResult
 from medic_watcher.app import build_watcher
 from medic_watcher.domain.anomaly import RouteMetrics
-from medic_watcher.service import Watcher
 from medic_watcher.settings import WatcherSettings
+from medic_watcher.worker import Watcher
 
 from .test_service import write_target
 

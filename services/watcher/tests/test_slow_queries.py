@@ -14,7 +14,6 @@ from medic_contracts import IssueType, MedicConfig, Producer
 from medic_watcher.adapters.sources.postgres import PostgresStatsPoller
 from medic_watcher.adapters.sources.supabase import SupabasePoller
 from medic_watcher.config import PostgresSource, SupabaseSource
-from medic_watcher.detect import detect_observed
 from medic_watcher.domain.normalize import Normaliser
 from medic_watcher.domain.slow_queries import (
     ActiveQuery,
@@ -28,6 +27,7 @@ from medic_watcher.domain.slow_queries import (
     mask_literals,
 )
 from medic_watcher.domain.templates import TemplateMiner
+from medic_watcher.job.detect import detect_observed
 from medic_watcher.testing.slowdb import SlowTable, run_slow_queries, slow_table
 
 from .fakes import serve, supabase_app

@@ -11,12 +11,12 @@ from typing import Any
 
 def _handle(args: argparse.Namespace) -> int:
     from medic_contracts import ConfigError, load_target, section
-    from medic_investigator.adapters.sentry_event import issue_from_sentry_event
     from medic_investigator.adapters.store import InMemorySpendLedger
     from medic_investigator.investigation import diagnose_issue
     from medic_investigator.llm.claude import LlmSection
     from medic_investigator.providers import build_provider
     from medic_investigator.settings import InvestigatorSettings
+    from medic_watcher.job.detect import detect_from_sentry_events
 
     try:
         target = load_target(args.target)
@@ -40,7 +40,7 @@ def _handle(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"medic diagnose: {exc}")
         return 2
-    issue = issue_from_sentry_event(event, target=target.name)
+    (issue,) = detect_from_sentry_events([event], target=target)
     repo = Path(args.repo) if args.repo else target.repo_path()
     diagnosis = asyncio.run(diagnose_issue(issue, target=target, repo=repo, provider=provider))
     print(diagnosis.model_dump_json(indent=2))

@@ -12,10 +12,9 @@ from medic_runtime import ServiceRuntime, run_service
 
 from . import handlers
 from .adapters.store import watcher_metadata
-from .ingest import ingest_routes
 from .pushqueue import Backpressure
-from .service import Watcher
 from .settings import WatcherSettings
+from .worker import Watcher
 
 
 def build(settings: WatcherSettings) -> ServiceRuntime:
@@ -34,7 +33,7 @@ def build_watcher(settings: WatcherSettings) -> tuple[ServiceRuntime, Watcher]:
     runtime.publishes(IssueDetected)
     runtime.consume(TopicName.DEPLOYMENTS_RESULT, DeploymentResult)(watcher.on_deployment)
     runtime.http.include_router(handlers.routes(watcher))
-    runtime.http.include_router(ingest_routes(watcher))
+    runtime.http.include_router(handlers.ingest_routes(watcher))
 
     async def on_backpressure(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Backpressure)

@@ -19,9 +19,9 @@ import re
 from collections.abc import Sequence
 
 from medic_contracts import StackFrame
+from medic_stacktrace import normalize_deployed_path
 
 from .observed import ObservedEvent
-from .paths import strip_location
 from .templates import mask_text
 
 __all__ = ["Fingerprint", "fingerprint_of", "frame_signature", "normalise_function"]
@@ -59,7 +59,7 @@ def normalise_function(name: str | None) -> str:
 
 
 def _file_key(frame: StackFrame) -> str:
-    path = strip_location(frame.file)
+    path = normalize_deployed_path(frame.file)
     base = path.rsplit("/", 1)[-1]
     return _BUILD_HASH.sub("", base)
 

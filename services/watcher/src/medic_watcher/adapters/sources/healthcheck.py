@@ -16,7 +16,8 @@ import httpx
 from medic_contracts import RequestContext
 
 from ...config import HealthcheckSource as HealthConfig
-from ...domain.normalize import Normaliser, route_template
+from ...domain.fields import route_template
+from ...domain.normalize import Normaliser
 from ...domain.observed import HealthResult, ObservedEvent
 from .base import RateLimiter
 

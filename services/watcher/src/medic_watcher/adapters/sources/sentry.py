@@ -24,7 +24,8 @@ import httpx
 from medic_contracts import Link
 
 from ...config import SentrySource as SentryConfig
-from ...domain.normalize import Normaliser, parse_timestamp
+from ...domain.fields import parse_timestamp
+from ...domain.normalize import Normaliser
 from ...domain.observed import ObservedEvent
 from .base import HttpSource, PollResult, SourceError
 

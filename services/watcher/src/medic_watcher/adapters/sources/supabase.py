@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 
 from ...config import SupabaseSource as SupabaseConfig
-from ...domain.normalize import Normaliser, parse_timestamp
+from ...domain.fields import parse_timestamp
+from ...domain.normalize import Normaliser
 from ...domain.slow_queries import QueryStat, SlowQueryState, judge_statements, slow_query_event
 from .base import HttpSource, PollResult, SourceError
 from .postgres import STATEMENTS_SQL, budget_of

@@ -1,5 +1,9 @@
 """The watcher at work: poll sources, feed pushes, detect, store and publish in one transaction.
 
+The only emitter of the watcher: IssueDetected events and every audit record leave from here.
+Detection itself is :mod:`.job.detect` (the same functions tests and benchmarks call); frames
+are resolved against the checkout by :class:`.adapters.repo.FrameResolver`.
+
 Per target, each source runs in its own loop (its interval; exponential backoff on failure, with
 an ActionRecorded per failure; its health in ``GET /sources`` and ``/metrics``, never in
 ``/readyz``). A poll's events are grouped, folded into the stored issue states, judged against
@@ -19,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -39,25 +43,23 @@ from medic_contracts import (
 )
 from medic_runtime import HandlerContext, ServiceRuntime, Transaction
 
+from .adapters.repo import FrameResolver
 from .adapters.sources.base import PollResult, Source, SourceError
 from .adapters.sources.registry import build_sources
 from .adapters.store import IssueStore
-from .config import (
-    SourceConfig,
-    SourcesSection,
-)
-from .detect import FrameResolver, group_events
-from .domain.anomaly import AnomalyState, Baselines, anomaly_occurrence
-from .domain.normalize import Normaliser
+from .config import SourceConfig, SourcesSection
+from .domain.anomaly import AnomalyState, Baselines
+from .domain.normalize import Normaliser, route_sample
 from .domain.observed import ObservedEvent
 from .domain.templates import TemplateMiner
-from .domain.tracker import Occurrence, apply, issue_id_for, mark_fixed, to_issue_detected
+from .domain.tracker import mark_fixed
 from .health import SourceHealth, WatcherMetrics
+from .job.detect import DEDUPED_SOURCES, Grouped, decide, issue_keys, occurrences_of
 from .offload import Offload
 from .pushqueue import PushQueue
 from .settings import WatcherSettings
 
-__all__ = ["SourceHealth", "TargetWatch", "Watcher", "anomaly_occurrence", "build_sources"]
+__all__ = ["TargetWatch", "Watcher"]
 
 log = logging.getLogger("medic.watcher")
 MAX_SAVED_TEMPLATES = 5_000
@@ -152,31 +154,29 @@ class Watcher:
             watch.miner = await self.offload(TemplateMiner.restore, saved if isinstance(saved, list) else [])
         return watch.miner
 
-    def _detect(
+    def _occurrences(
         self,
-        events: Sequence[ObservedEvent],
-        fresh: set[str],
+        watch: TargetWatch,
+        events: list[ObservedEvent],
         *,
-        miner: TemplateMiner,
+        fresh: set[str],
         raw_anomaly: Any,
         result: PollResult,
         now: datetime,
-    ) -> tuple[dict[tuple[str, str], list[Occurrence]], dict[str, Any]]:
-        """Group the new problems and judge the metrics (worker thread: the miner and baselines live there)."""
-        problems = [
-            e
-            for e in events
-            if (e.is_problem or (e.source == "sentry" and e.level == "warning"))
-            and (not e.source_event_id or e.source not in ("sentry", "vercel", "supabase") or e.source_event_id in fresh)
-        ]
-        grouped = group_events(problems, miner=miner)
+    ) -> tuple[Grouped, dict[str, Any]]:
+        """The batch's occurrences and the anomaly state after it (worker thread: the miner and baselines live there)."""
+        assert watch.miner is not None
         anomaly = AnomalyState.model_validate(raw_anomaly) if isinstance(raw_anomaly, dict) else AnomalyState()
-        anomaly.add_samples(result.samples)
-        metrics = anomaly.close(now=now) + result.metrics
-        for finding in anomaly.judge(metrics, baselines=self.baselines):
-            occ = anomaly_occurrence(finding, environment="production")
-            grouped.setdefault((finding.service, occ.fingerprint), []).append(occ)
-        anomaly.prune(now=now)
+        grouped = occurrences_of(
+            events,
+            miner=watch.miner,
+            now=now,
+            fresh=fresh,
+            anomaly=anomaly,
+            samples=result.samples,
+            metrics=result.metrics,
+            baselines=self.baselines,
+        )
         return grouped, anomaly.model_dump(mode="json")
 
     async def ingest(
@@ -184,41 +184,34 @@ class Watcher:
     ) -> list[IssueDetected]:
         """Detect, store and publish one batch from one source (with its cursor) in one transaction."""
         target = watch.target.name
-        published: list[IssueDetected] = []
         async with watch.lock, self.rt.transaction() as tx:
             # Write first: on SQLite a transaction that read before writing cannot wait for the lock, it fails.
             await self.rt.store.kv_set(f"watcher:last_ingest:{target}:{source}", now.isoformat(), tx.conn)
             miner = await self._miner(watch, tx)
             learned_before = len(miner)
             events = await self.offload(lambda: [watch.resolver.event(e) for e in result.events])
-            ids = [e.source_event_id for e in events if e.source_event_id and e.source in ("sentry", "vercel", "supabase")]
+            ids = [e.source_event_id for e in events if e.source_event_id and e.source in DEDUPED_SOURCES]
             fresh = await self.issues.unseen(tx.conn, target, [i for i in ids if i])
             anomaly_key = f"watcher:anomaly:{target}"
             raw_anomaly = await self.rt.store.kv_get(anomaly_key, tx.conn)
             grouped, anomaly = await self.offload(
-                self._detect, events, fresh, miner=miner, raw_anomaly=raw_anomaly, result=result, now=now
+                self._occurrences, watch, events, fresh=fresh, raw_anomaly=raw_anomaly, result=result, now=now
             )
             await self.rt.store.kv_set(anomaly_key, anomaly, tx.conn)
-            issue_ids = {issue_id_for(target, service, fp): (service, fp) for service, fp in grouped}
-            states = await self.issues.load(tx.conn, issue_ids)
+            states = await self.issues.load(tx.conn, issue_keys(target, grouped))
             config = self.config()
-            applied = await self.offload(
-                lambda: [apply(states.get(i), grouped[key], target=target, config=config) for i, key in issue_ids.items()]
+            changed, published = await self.offload(
+                decide, grouped, target=target, states=states, config=config, producer=self.rt.producer, now=now
             )
-            changed = []
-            for state, publication in applied:
-                changed.append(state)
-                if publication is not None:
-                    event = to_issue_detected(state, publication, producer=self.rt.producer, config=config, now=now)
-                    tx.emit(event)
-                    tx.record(
-                        "watcher.issue_detected",
-                        ActionStatus.SUCCEEDED,
-                        f"{event.severity.value} {event.reason.value}: {event.title}"[:2000],
-                        issue_id=event.issue_id,
-                        caused_by=event,
-                    )
-                    published.append(event)
+            for event in published:
+                tx.emit(event)
+                tx.record(
+                    "watcher.issue_detected",
+                    ActionStatus.SUCCEEDED,
+                    f"{event.severity.value} {event.reason.value}: {event.title}"[:2000],
+                    issue_id=event.issue_id,
+                    caused_by=event,
+                )
             await self.issues.save(tx.conn, changed)
             if len(miner) != learned_before and learned_before < MAX_SAVED_TEMPLATES:
                 exported = await self.offload(lambda: miner.export()[:MAX_SAVED_TEMPLATES])
@@ -244,8 +237,6 @@ class Watcher:
 
     async def push(self, watch: TargetWatch, events: list[ObservedEvent], *, source: str) -> list[IssueDetected]:
         """Feed pushed events into the pipeline at once (no backlog); the poll cursor is untouched."""
-        from .domain.normalize import route_sample
-
         samples = await self.offload(lambda: [s for e in events if (s := route_sample(e)) is not None])
         result = PollResult(events=events, samples=samples)
         published = await self.ingest(watch, result, source=source, now=utcnow(), save_cursor=False)
