@@ -834,7 +834,7 @@ class Rollout:
             commit_sha=st.merge_sha or run.fix.commit_sha,
             deployment_id=st.deployment.id if st.deployment else None,
             deployment_url=st.deployment.url if st.deployment else None,
-            root_cause=await self.runs.root_cause(issue_id=run.issue_id),
+            root_cause=run.fix.root_cause,
             checks=checks,
             dashboard_url=self.dashboard_url,
             approval_id=st.approval_id,
