@@ -9,7 +9,7 @@ from medic_runtime import HandlerContext, ServiceRuntime
 
 from . import service
 from .adapters.store import RunStore
-from .rollout import Rollout
+from .worker import Rollout
 
 __all__ = ["Releaser", "register", "register_unconfigured"]
 
