@@ -51,7 +51,6 @@ EXPECTED: dict[str, dict[str, set[tuple[str, ...]]]] = {
     "releaser": {
         "receive": {
             ("medic.releaser", "medic.fixes.committed", "FixCommitted"),
-            ("medic.releaser", "medic.diagnoses.ready", "DiagnosisReady"),
             ("medic.releaser", "medic.issues.detected", "IssueDetected"),
         },
         "send": {

@@ -7,15 +7,13 @@ import pytest
 from medic_releaser.domain.analysis import (
     Baseline,
     CheckName,
-    Observation,
-    Scrape,
     Thresholds,
     WatchState,
     baseline_gaps,
     final_verdicts,
-    observe_metrics,
     record_sample,
 )
+from medic_releaser.domain.samples import Observation, Scrape, observe_metrics
 
 ALL = {CheckName.ERROR_RATE, CheckName.LATENCY, CheckName.HEALTH, CheckName.NEW_FINGERPRINTS, CheckName.RECURRENCE}
 BASE = Baseline(error_rate=0.05, latency_ms=20.0, fingerprints=["known"])

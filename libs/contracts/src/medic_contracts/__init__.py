@@ -66,6 +66,7 @@ from .policy import (
     is_open_for_deploys,
     next_window_open,
 )
+from .recurrence import Recurrence, decide_recurrence, recurrence_outcome
 from .target import ConfigError, TargetConfig, load_target, section
 from .topics import DEFAULT_PREFIX, TopicName, TopicRegistry, TopicSpec
 
@@ -113,6 +114,7 @@ __all__ = [
     "MedicConfig",
     "PolicyFacts",
     "Producer",
+    "Recurrence",
     "RequestContext",
     "Severity",
     "SeverityRule",
@@ -130,12 +132,14 @@ __all__ = [
     "Verdict",
     "auto_fix_refusal",
     "decide",
+    "decide_recurrence",
     "event_adapter",
     "is_auto_handled",
     "is_open_for_deploys",
     "load_target",
     "new_event_id",
     "next_window_open",
+    "recurrence_outcome",
     "section",
     "utcnow",
 ]

@@ -683,7 +683,8 @@ class DiagnosisReady(Envelope):
 class FixCommitted(Envelope):
     """The implementer committed a tested fix on its branch and opened a pull request."""
 
-    SCHEMA_VERSION: ClassVar[str] = "1.1"  # 1.1: tests.sandboxed and tests.sandbox_missing
+    # 1.1: tests.sandboxed and tests.sandbox_missing; 1.2: root_cause (the releaser's notices no longer read diagnoses)
+    SCHEMA_VERSION: ClassVar[str] = "1.2"
     event_type: Literal["fix_committed"] = Field(
         default="fix_committed", description="Discriminator: fix_committed.", examples=["fix_committed"]
     )
@@ -741,6 +742,12 @@ class FixCommitted(Envelope):
     attempt: int = Field(default=1, ge=1, description="Attempt number for this issue (rework increments it).", examples=[1])
     needs_approval: bool = Field(
         default=False, description="True when policy required (and got) human approval before push.", examples=[False]
+    )
+    root_cause: str | None = Field(
+        default=None,
+        max_length=5000,
+        description="The diagnosis' root cause, carried for the release notices (None: not known, or an older producer).",
+        examples=["practice may be null when the id is unknown"],
     )
 
 

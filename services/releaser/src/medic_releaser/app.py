@@ -16,9 +16,9 @@ from .adapters.notifiers import Notifier, build_notifiers
 from .adapters.store import RunStore, release_metadata
 from .config import ReleaserTarget, load_releaser_target
 from .handlers import Releaser, register, register_unconfigured
-from .rollout import Rollout
 from .service import RELEASE_WORK
 from .settings import ReleaserSettings
+from .worker import Rollout
 
 __all__ = ["build", "build_deployer", "main"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from medic_contracts import ActionStatus, CommandName, ControlCommand, DiagnosisReady, FixCommitted, IssueDetected, TopicName
+from medic_contracts import ActionStatus, CommandName, ControlCommand, FixCommitted, IssueDetected, TopicName
 from medic_runtime import HandlerContext, ServiceRuntime
 
 from . import service
 from .adapters.store import RunStore
-from .rollout import Rollout
+from .worker import Rollout
 
 __all__ = ["Releaser", "register", "register_unconfigured"]
 
@@ -36,10 +36,6 @@ def register(releaser: Releaser) -> None:
         await service.accept_fix(
             rt=rt, runs=runs, conn=ctx.conn, emitter=ctx, fix=event, target=target, headers=ctx.delivery.headers
         )
-
-    @rt.consume(TopicName.DIAGNOSES_READY, DiagnosisReady)
-    async def on_diagnosis(event: DiagnosisReady, ctx: HandlerContext) -> None:
-        await runs.remember_root_cause(ctx.conn, issue_id=event.issue_id, root_cause=event.root_cause)
 
     @rt.consume(TopicName.ISSUES_DETECTED, IssueDetected)
     async def on_issue(event: IssueDetected, ctx: HandlerContext) -> None:

@@ -26,6 +26,7 @@ from medic_runtime import Emitter, ServiceRuntime
 from .adapters.store import RunStore
 from .domain.errors import RunConflict
 from .domain.runs import Phase, ReleaseRun, RunStatus, run_id_for
+from .domain.transitions import RecurrenceAction, recurrence_step
 
 __all__ = ["RELEASE_WORK", "accept_fix", "approve", "mark_recurrence", "reject", "request_rollback"]
 
@@ -321,27 +322,21 @@ def _raised(brief: IssueBrief, seen: IssueBrief) -> IssueBrief:
     )
 
 
-def _seen_since_deploy(issue: IssueDetected, run: ReleaseRun) -> bool:
-    """True when the watcher's event reports an occurrence after production started running the fix.
-
-    The watcher watches production: while staging is watched, production still runs the bug, and a
-    severity rise then is about occurrences the fix has not reached yet, not a recurrence.
-    """
-    started = run.production.deploy_started_at
-    return started is not None and issue.last_seen.timestamp() > started
-
-
 async def mark_recurrence(
     *, rt: ServiceRuntime, runs: RunStore, issue: IssueDetected, verify_s: float, conn: AsyncConnection, emitter: Emitter
 ) -> bool:
-    """The watcher saw a fixed issue again: mid-watch it fails the watch, after promotion it reopens and reverts."""
+    """The watcher saw a fixed issue again: mid-watch it fails the watch, after promotion it reopens and reverts.
+
+    Whether it is a recurrence is :func:`domain.transitions.recurrence_step` (the shared rule).
+    """
     for _ in range(5):
         run = await runs.latest_for_issue(issue_id=issue.issue_id, conn=conn)
-        if run is None or not _seen_since_deploy(issue, run):
+        if run is None:
             return False
-        if run.status is RunStatus.PROMOTED:
-            if time.time() - run.updated_at > verify_s:
-                return False
+        action = recurrence_step(run, seen_at=issue.last_seen, now=time.time(), verify_s=verify_s)
+        if action is RecurrenceAction.IGNORE:
+            return False
+        if action is RecurrenceAction.REOPEN:
             updated = run.model_copy(
                 update={
                     "status": RunStatus.ACTIVE,
@@ -366,8 +361,6 @@ async def mark_recurrence(
             ):
                 return True
             continue
-        if run.status.finished or run.phase is not Phase.WATCH or run.stage is not DeploymentStage.PRODUCTION:
-            return False
         updated = run.model_copy(update={"recurred": True})
         if await _save(
             rt,

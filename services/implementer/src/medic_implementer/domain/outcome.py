@@ -105,6 +105,7 @@ class FixOutcome:
             signature=self.signature,
             attempt=self.attempt,
             needs_approval=self.needs_approval,
+            root_cause=diagnosis.root_cause,
         )
 
 

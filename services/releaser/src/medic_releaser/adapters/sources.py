@@ -17,8 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from medic_contracts import IssueBrief
 
 from ..config import SmokeCheck, StageChecks
-from ..domain.analysis import Baseline, CheckName, Observation, Scrape, WatchState, observe_metrics
+from ..domain.analysis import Baseline, CheckName, WatchState
 from ..domain.fingerprint import from_release, matches_issue, parse_log_error
+from ..domain.samples import Observation, Scrape, observe_metrics
 
 __all__ = ["StageProbe", "active_checks", "run_smoke"]
 

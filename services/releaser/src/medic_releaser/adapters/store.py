@@ -75,13 +75,8 @@ ledger = Table(
     UniqueConstraint("run_id", "stage", "kind", name="uq_release_ledger_step"),
 )
 
-diagnoses = Table(
-    "release_diagnoses",
-    release_metadata,
-    Column("issue_id", String(200), primary_key=True),
-    Column("root_cause", Text, nullable=False),
-    Column("updated_at", Float, nullable=False),
-)
+# No release_diagnoses table any more: the root cause travels on FixCommitted (1.2). Stores made before
+# keep theirs untouched and unused (create_all never drops a table), so an upgrade needs no migration.
 
 #: The watcher's latest view of each issue (severity, users), kept before any fix for it arrives.
 issue_views = Table(
@@ -271,24 +266,6 @@ class RunStore:
         """Rollbacks counted against an issue."""
         stmt = select(func.count()).where(ledger.c.issue_id == issue_id, ledger.c.kind == "rollback")
         return int((await self._first(stmt, None))[0])
-
-    # ---- diagnoses -----------------------------------------------------------------------------
-
-    async def remember_root_cause(self, conn: AsyncConnection, *, issue_id: str, root_cause: str) -> None:
-        """Keep the diagnosis' root cause for the notification about its fix."""
-        await conn.execute(
-            self.store.upsert(
-                diagnoses,
-                ["issue_id"],
-                {"issue_id": issue_id, "root_cause": root_cause[:5000], "updated_at": time.time()},
-                ["root_cause", "updated_at"],
-            )
-        )
-
-    async def root_cause(self, *, issue_id: str) -> str | None:
-        """The root cause the investigator gave, when the releaser saw it."""
-        row = await self._first(select(diagnoses.c.root_cause).where(diagnoses.c.issue_id == issue_id), None)
-        return str(row[0]) if row else None
 
     # ---- the watcher's view of issues ------------------------------------------------------------
 

@@ -18,16 +18,15 @@ from pydantic import BaseModel, Field
 
 from medic_contracts import CheckVerdict
 
+from .samples import Observation, Scrape
+
 __all__ = [
     "Baseline",
     "CheckName",
-    "Observation",
-    "Scrape",
     "Thresholds",
     "WatchState",
     "baseline_gaps",
     "final_verdicts",
-    "observe_metrics",
     "record_sample",
 ]
 
@@ -41,17 +40,6 @@ class CheckName:
     NEW_FINGERPRINTS = "new_fingerprints"
     RECURRENCE = "fingerprint_recurrence"
     SMOKE = "smoke"
-
-
-class Scrape(BaseModel):
-    """Cumulative counters read from the app's /metrics at one moment."""
-
-    at: float
-    requests: float
-    errors: float
-    latency_sum: float = 0.0
-    latency_count: float = 0.0
-    buckets: dict[str, float] = Field(default_factory=dict)  # upper bound ("+Inf" too) → cumulative count
 
 
 class Baseline(BaseModel):
@@ -68,25 +56,6 @@ class Baseline(BaseModel):
         """The measured values, for DeploymentResult.metrics_before."""
         values = {"error_rate": self.error_rate, "latency_ms": self.latency_ms, "rps": self.rps}
         return {k: round(v, 6) for k, v in values.items() if v is not None}
-
-
-class Observation(BaseModel):
-    """What the sources said about one sample interval.
-
-    ``None`` for a rate means the source that should have answered did not (missing data);
-    ``idle`` means it answered but the stage served no requests in the interval.
-    """
-
-    error_rate: float | None = None
-    latency_ms: float | None = None
-    rps: float | None = None
-    requests: float = 0.0
-    errors: float = 0.0
-    idle: bool = False
-    health: dict[str, bool] = Field(default_factory=dict)
-    fingerprints: list[str] | None = None
-    recurrences: int | None = None
-    missing: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,55 +121,6 @@ class WatchState(BaseModel):
     def failed(self) -> list[CheckVerdict]:
         """The verdicts of the checks that failed."""
         return [p.last for p in self.checks.values() if p.failed and p.last is not None]
-
-
-def _quantile(q: float, buckets: dict[str, float]) -> float | None:
-    """histogram_quantile over cumulative buckets (upper bound → count), in the buckets' unit."""
-    points = sorted(((float(le), count) for le, count in buckets.items()), key=lambda p: p[0])
-    if not points or points[-1][1] <= 0:
-        return None
-    total = points[-1][1]
-    rank = q * total
-    prev_bound, prev_count = 0.0, 0.0
-    for bound, count in points:
-        if count >= rank:
-            if bound == float("inf"):
-                return prev_bound
-            if count == prev_count:
-                return bound
-            return prev_bound + (bound - prev_bound) * (rank - prev_count) / (count - prev_count)
-        prev_bound, prev_count = bound, count
-    return prev_bound
-
-
-def observe_metrics(previous: Scrape, current: Scrape) -> Observation:
-    """Error rate, latency (p95 from histogram buckets, else the mean) and rate between two scrapes.
-
-    A counter that went down means the app restarted: the current value is the whole delta.
-    """
-    reset = current.requests < previous.requests
-    base = Scrape(at=previous.at, requests=0, errors=0) if reset else previous
-    requests = current.requests - base.requests
-    errors = max(current.errors - base.errors, 0.0)
-    seconds = max(current.at - previous.at, 1e-6)
-    if requests <= 0:
-        return Observation(idle=True, rps=0.0)
-    latency_ms: float | None = None
-    if current.buckets:
-        deltas = {le: current.buckets[le] - (0.0 if reset else base.buckets.get(le, 0.0)) for le in current.buckets}
-        p95 = _quantile(0.95, deltas)
-        latency_ms = p95 * 1000 if p95 is not None else None
-    if latency_ms is None:
-        count = current.latency_count - (0.0 if reset else base.latency_count)
-        total = current.latency_sum - (0.0 if reset else base.latency_sum)
-        latency_ms = total / count * 1000 if count > 0 else None
-    return Observation(
-        error_rate=errors / requests,
-        latency_ms=latency_ms,
-        rps=requests / seconds,
-        requests=requests,
-        errors=errors,
-    )
 
 
 def _judge(observation: Observation, baseline: Baseline, limits: Thresholds, active: set[str]) -> dict[str, CheckVerdict | None]:

@@ -7,7 +7,9 @@ from typing import Any
 
 from medic_contracts import CheckVerdict, DeploymentOutcome, DeploymentStage, IssueBrief
 
-__all__ = ["ReleaseNotice", "is_failure"]
+from .runs import ReleaseRun
+
+__all__ = ["ReleaseNotice", "is_failure", "notice_for"]
 
 _FAILURES = frozenset(
     {
@@ -161,3 +163,32 @@ class ReleaseNotice:
                 )
             blocks.append({"type": "actions", "elements": buttons})
         return blocks
+
+
+def notice_for(
+    run: ReleaseRun,
+    outcome: DeploymentOutcome,
+    reason: str,
+    *,
+    stage: DeploymentStage | None = None,
+    checks: tuple[CheckVerdict, ...] = (),
+    dashboard_url: str | None = None,
+) -> ReleaseNotice:
+    """The notice about ``stage`` (default: the run's current one) of a run; the root cause comes with the fix."""
+    stage = stage or run.stage
+    st = run.state(stage)
+    return ReleaseNotice(
+        issue_id=run.issue_id,
+        issue=run.issue,
+        stage=stage,
+        outcome=outcome,
+        reason=reason,
+        pr_url=run.fix.pr_url,
+        commit_sha=st.merge_sha or run.fix.commit_sha,
+        deployment_id=st.deployment.id if st.deployment else None,
+        deployment_url=st.deployment.url if st.deployment else None,
+        root_cause=run.fix.root_cause,
+        checks=checks,
+        dashboard_url=dashboard_url,
+        approval_id=st.approval_id,
+    )

@@ -16,7 +16,7 @@ from medic_contracts import CheckVerdict, DeploymentStage, FixCommitted, IssueBr
 
 from .analysis import Baseline, WatchState
 
-__all__ = ["DeploymentRef", "Phase", "ReleaseRun", "RunStatus", "StageState", "run_id_for"]
+__all__ = ["DeploymentRef", "DeploymentStatus", "Phase", "ReleaseRun", "RunStatus", "StageState", "run_id_for"]
 
 
 class Phase(StrEnum):
@@ -48,6 +48,14 @@ class RunStatus(StrEnum):
     def finished(self) -> bool:
         """True when nothing more happens to the run."""
         return self in (RunStatus.PROMOTED, RunStatus.ROLLED_BACK, RunStatus.REOPENED, RunStatus.FAILED, RunStatus.REJECTED)
+
+
+class DeploymentStatus(StrEnum):
+    """Where a deployment is (as the deployer reports it)."""
+
+    BUILDING = "building"
+    READY = "ready"
+    ERROR = "error"
 
 
 class DeploymentRef(BaseModel):

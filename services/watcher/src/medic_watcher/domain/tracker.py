@@ -29,6 +29,7 @@ from medic_contracts import (
     RequestContext,
     Severity,
     StackFrame,
+    decide_recurrence,
 )
 
 from .observed import ObservedEvent, level_rank
@@ -206,7 +207,7 @@ def apply(
         )
     regressed = False
     for occ in sorted(occurrences, key=lambda o: o.event.timestamp):
-        if state.fixed_at is not None and occ.event.timestamp > state.fixed_at:
+        if decide_recurrence(seen_at=occ.event.timestamp, fixed_at=state.fixed_at).recurred:
             regressed = True
         _record(state, occ, horizon_s=horizon)
     decision = severity_of(state, config)

@@ -8,22 +8,13 @@ found again with ``find`` before anything else happens.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Protocol
 
 from medic_contracts import DeploymentStage
 
-from ...domain.runs import DeploymentRef
+from ...domain.runs import DeploymentRef, DeploymentStatus
 
 __all__ = ["Deployer", "DeploymentStatus"]
-
-
-class DeploymentStatus(StrEnum):
-    """Where a deployment is."""
-
-    BUILDING = "building"
-    READY = "ready"
-    ERROR = "error"
 
 
 class Deployer(Protocol):
