@@ -124,10 +124,6 @@ class HangAfterPush(LocalForge):
         return sha
 
 
-@pytest.mark.skip(
-    reason="issue 17, open: the restarted service can hang joining its group on the embedded broker (timed out "
-    "once in a fresh-clone CI run); the same recovery is covered by test_process's kill-after-push test"
-)
 async def test_a_crash_after_the_push_recovers_to_exactly_one_fix_committed(
     implementer_settings: Callable[..., ImplementerSettings],
     python_repo: FixtureRepo,

@@ -97,11 +97,6 @@ async def test_a_restart_longer_than_the_window_watches_the_unobserved_rest_befo
     assert resumed and resumed[0].details["stage"] == "staging"
 
 
-@pytest.mark.skip(
-    reason="issue 17, open: on the embedded broker the restarted releaser hangs in start or stop in about 2 of 6 "
-    "runs (reproduced with the file alone); skipped until the restart hang is found, the rollback rule itself "
-    "is covered by test_rollout's rollback triggers"
-)
 async def test_a_new_error_fingerprint_written_while_the_releaser_was_down_rolls_the_release_back(
     make_target: Callable[..., Any], service_settings: Callable[..., Any], kafka_bootstrap: str, topics: TopicRegistry
 ) -> None:

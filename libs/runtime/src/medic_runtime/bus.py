@@ -384,7 +384,21 @@ class Bus:
                 await self._commit(sub)
         await self.relay.stop()
         await self.producer_client.stop()
+        await self._leave_groups()
         await self.broker.stop()
+
+    async def _leave_groups(self) -> None:
+        """Stop the consumers one at a time, so their groups see one LeaveGroup after another.
+
+        FastStream stops all subscribers at once. When several members of one group leave in the
+        same instant, the embedded broker (Tansu) can keep a departed member as the group's leader:
+        the next instance's JoinGroup is then answered with that leader forever and its start never
+        returns. One leave at a time costs a round trip per consumer; ``broker.stop`` after it
+        finds them stopped already.
+        """
+        for sub in self.subscriptions:
+            if sub.subscriber is not None:
+                await sub.subscriber.stop()
 
     async def ping(self) -> bool:
         """True when the broker answers."""

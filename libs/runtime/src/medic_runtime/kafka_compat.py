@@ -1,4 +1,4 @@
-"""Two narrow fixes to the Kafka client stack, applied once on import of the bus.
+"""Three narrow fixes to the Kafka client stack, applied once on import of the bus.
 
 1. aiokafka asks for a producer id with InitProducerId **v0** only. The embedded Tansu broker
    answers v0 with an error (it reads producer id/epoch fields that only exist from v3), so an
@@ -8,14 +8,24 @@
 2. FastStream's batch subscriber sleeps a whole ``batch_timeout_ms`` after an empty poll, on top of
    aiokafka's ``getmany`` already waiting that long for data. The sleep only adds latency (a
    message arriving during it waits), so an empty poll returns at once and the loop polls again.
+3. Tansu 0.6 keeps a group's leader when that leader leaves while the group is re-forming (its
+   ``leave`` in the forming state removes the member but not ``state.leader``). Every later join is
+   then answered with the departed leader, whose SyncGroup never comes: followers are refused with
+   REBALANCE_IN_PROGRESS at one generation, forever, and ``consumer.start()`` never returns. A
+   follower refused :data:`WEDGED_AFTER` times at the same generation under the same leader takes
+   the departed leader's member id on its next join, becomes the leader and assigns the partitions.
+   On Kafka the generation moves on with every rebalance, so the pattern does not occur; were it to,
+   Kafka answers the borrowed id with UNKNOWN_MEMBER_ID and the client joins afresh.
 """
 
 from __future__ import annotations
 
+import logging
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import aiokafka.producer.sender as _sender
+from aiokafka.consumer.group_coordinator import CoordinatorGroupRebalance, GroupCoordinator
 from aiokafka.protocol import transaction as _tx
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import CompactString, Int16, Int32, Int64, Schema, TaggedFields
@@ -24,7 +34,13 @@ from faststream.kafka.subscriber.usecase import BatchSubscriber
 if TYPE_CHECKING:
     from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-__all__ = ["apply"]
+__all__ = ["WEDGED_AFTER", "apply"]
+
+log = logging.getLogger(__name__)
+
+#: Follower syncs refused at one generation under one leader before that leader counts as departed.
+WEDGED_AFTER = 3
+_JOIN_GROUP, _SYNC_GROUP, _REBALANCE_IN_PROGRESS = 11, 14, 27
 
 
 class InitProducerIdResponseV3(Response):  # type: ignore[misc]
@@ -73,14 +89,55 @@ async def _batch_get_msg(self: BatchSubscriber, consumer: AIOKafkaConsumer) -> t
     return tuple(chain(*messages.values()))
 
 
+_send_req = GroupCoordinator._send_req
+_on_join_follower = CoordinatorGroupRebalance._on_join_follower
+
+
+async def _watched_send_req(self: Any, request: Any) -> Any:
+    """Note the last JoinGroup answer (generation, leader) and whether the last SyncGroup was refused."""
+    response = await _send_req(self, request)
+    api_key = getattr(response, "API_KEY", None)
+    if api_key == _JOIN_GROUP and response.error_code == 0:
+        self._medic_joined = (response.generation_id, response.leader_id)
+    elif api_key == _SYNC_GROUP:
+        self._medic_sync_refused = response.error_code == _REBALANCE_IN_PROGRESS
+    return response
+
+
+async def _unwedging_on_join_follower(self: Any) -> Any:
+    """A follower's sync; after :data:`WEDGED_AFTER` refusals under one departed leader, join as that leader."""
+    assignment = await _on_join_follower(self)
+    coordinator = self._coordinator
+    joined = getattr(coordinator, "_medic_joined", None)
+    if assignment is not None or joined is None or not getattr(coordinator, "_medic_sync_refused", False):
+        coordinator._medic_refusals = None
+        return assignment
+    previous, count = getattr(coordinator, "_medic_refusals", None) or (None, 0)
+    count = count + 1 if previous == joined else 1
+    coordinator._medic_refusals = (joined, count)
+    generation, leader = joined
+    if count >= WEDGED_AFTER and leader and leader != coordinator.member_id:
+        log.warning(
+            "group %s is stuck at generation %s under leader %s, which never syncs; rejoining with its member id",
+            self.group_id,
+            generation,
+            leader,
+        )
+        coordinator.member_id = leader
+        coordinator._medic_refusals = None
+    return assignment
+
+
 _applied = False
 
 
 def apply() -> None:
-    """Apply both fixes (idempotent)."""
+    """Apply the three fixes (idempotent)."""
     global _applied  # noqa: PLW0603 - one process-wide patch of third-party modules
     if _applied:
         return
     _sender.InitProducerIdRequest = InitProducerIdRequest
     BatchSubscriber.get_msg = _batch_get_msg  # type: ignore[method-assign]
+    GroupCoordinator._send_req = _watched_send_req  # type: ignore[method-assign]
+    CoordinatorGroupRebalance._on_join_follower = _unwedging_on_join_follower  # type: ignore[method-assign]
     _applied = True
