@@ -138,6 +138,6 @@ def apply() -> None:
         return
     _sender.InitProducerIdRequest = InitProducerIdRequest
     BatchSubscriber.get_msg = _batch_get_msg  # type: ignore[method-assign]
-    GroupCoordinator._send_req = _watched_send_req  # type: ignore[method-assign]
-    CoordinatorGroupRebalance._on_join_follower = _unwedging_on_join_follower  # type: ignore[method-assign]
+    GroupCoordinator._send_req = _watched_send_req
+    CoordinatorGroupRebalance._on_join_follower = _unwedging_on_join_follower
     _applied = True
