@@ -2,12 +2,14 @@
 
 from .bus import Bus, Delivery, Emitter, HandlerContext, Subscription, build_broker, encode_event
 from .control import ControlPlane, ControlSnapshot, SideEffectRefused
+from .entrypoint import run_service
 from .observability import Metrics, configure_logging, configure_tracing, current_trace_id
 from .redaction import Redactor
-from .service import ServiceRuntime, Transaction, run_service
+from .service import ServiceRuntime, Transaction
 from .settings import ServiceSettings, SettingsError, load_settings
 from .store import ServiceStore
-from .work import RetryLater, WorkContext, WorkItem, WorkQueue
+from .work import WorkQueue
+from .work_context import RetryLater, WorkContext, WorkItem
 
 __all__ = [
     "Bus",

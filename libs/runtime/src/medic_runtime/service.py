@@ -1,7 +1,7 @@
 """ServiceRuntime: everything a Medic service process is made of, wired once.
 
 A service's ``app.py`` builds a runtime, registers its handlers, workers and HTTP routes, and
-hands it to :func:`run_service`::
+hands it to :func:`~medic_runtime.entrypoint.run_service`::
 
     def build(settings: WatcherSettings) -> ServiceRuntime:
         rt = ServiceRuntime(settings)
@@ -12,27 +12,22 @@ hands it to :func:`run_service`::
     def main() -> None:
         run_service(WatcherSettings, build)
 
-The process serves ``/healthz``, ``/readyz``, ``/metrics`` and ``/logs`` (its recent lines) next to
-the service's own routes, starts the store, the bus, the control plane and the workers in the FastAPI lifespan, and shuts
-them down in reverse order on SIGTERM or Ctrl-C.
+The process serves ``/healthz``, ``/readyz``, ``/metrics`` and ``/logs`` (its recent lines, see
+:mod:`.health`) next to the service's own routes, starts the store, the bus, the control plane and
+the workers in the FastAPI lifespan, and shuts them down in reverse order on SIGTERM or Ctrl-C.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-import uvicorn
-from fastapi import FastAPI, Query, Response
-from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -52,21 +47,21 @@ from medic_contracts import (
 from .broker_watch import BrokerVerdict, BrokerWatch
 from .bus import BatchHandler, Bus, Emitter, HandlerContext
 from .control import ControlPlane, SideEffectRefused
+from .health import add_health_routes
 from .http_errors import install_error_handlers
 from .kafka_admin import declare_topics
-from .observability import Metrics, configure_logging, configure_tracing, keep_recent_logs, recent_logs
-from .preflight import check_data_dirs
+from .observability import Metrics, keep_recent_logs
 from .redaction import Redactor
-from .settings import ServiceSettings, SettingsError, load_settings
+from .settings import ServiceSettings
 from .store import ServiceStore
-from .work import Worker, WorkFn, WorkQueue
+from .work import Worker, WorkQueue
+from .work_context import WorkFn
 
-__all__ = ["ServiceRuntime", "Transaction", "run_service"]
+__all__ = ["ServiceRuntime", "Transaction"]
 
 log = logging.getLogger("medic.service")
 
 EventT = TypeVar("EventT", bound=Envelope)
-SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 HandlerFn = Callable[[Any, HandlerContext], Awaitable[None]]
 
 
@@ -116,11 +111,12 @@ class ServiceRuntime:
         self._periodic_tasks: list[asyncio.Task[None]] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
-        self._readiness: dict[str, Callable[[], Awaitable[bool]]] = {}
+        #: Named checks added to ``/readyz`` (see :meth:`readiness`).
+        self.readiness_checks: dict[str, Callable[[], Awaitable[bool]]] = {}
         keep_recent_logs()  # /logs serves the latest lines however logging was configured
         self.http = FastAPI(title=f"medic-{self.service}", lifespan=self._lifespan, docs_url=None, redoc_url=None)
         install_error_handlers(self.http)  # one error shape in every service
-        self._add_health_routes()
+        add_health_routes(self)
 
     # ---- registration --------------------------------------------------------------------------
 
@@ -216,7 +212,7 @@ class ServiceRuntime:
 
     def readiness(self, name: str, check: Callable[[], Awaitable[bool]]) -> None:
         """Add a named readiness check to ``/readyz``."""
-        self._readiness[name] = check
+        self.readiness_checks[name] = check
 
     # ---- what domain code uses -----------------------------------------------------------------
 
@@ -326,94 +322,3 @@ class ServiceRuntime:
             yield
         finally:
             await self.stop()
-
-    # ---- HTTP ----------------------------------------------------------------------------------
-
-    def _add_health_routes(self) -> None:
-        @self.http.get("/healthz", include_in_schema=False)
-        async def healthz() -> JSONResponse:
-            # Alive unless the outbox has been stuck past the bound: a restart is then the way out.
-            stuck = self.outbox_stalled(self.settings.outbox_stall_live_s)
-            body = {
-                "status": "outbox_stalled" if stuck else "ok",
-                "service": self.service,
-                "instance": self.settings.instance_id,
-                "paused": self.control.paused,
-                "pause_reason": self.control.pause_reason,
-                "uptime_s": round(time.time() - self.started_at, 1),
-                "outbox_stalled_s": round(self.bus.relay.stalled_for(), 1),
-                "broker_recoveries": self.broker_watch.recoveries,
-            }
-            return JSONResponse(body, status_code=503 if stuck else 200)
-
-        @self.http.get("/readyz", include_in_schema=False)
-        async def readyz() -> JSONResponse:
-            checks: dict[str, bool] = {"started": self.ready}
-            checks["broker"] = self.broker_watch.reachable and await self.bus.ping() if self.ready else False
-            checks["store"] = await self.store.ping()
-            checks["control"] = self.control.caught_up.is_set()
-            checks["outbox_relay"] = not self.outbox_stalled(self.settings.outbox_stall_ready_s)
-            for name, check in self._readiness.items():
-                try:
-                    checks[name] = bool(await check())
-                except Exception:
-                    checks[name] = False
-            ok = all(checks.values())
-            return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
-
-        @self.http.get("/metrics", include_in_schema=False)
-        async def metrics() -> Response:
-            return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-        @self.http.get("/logs", include_in_schema=False)
-        async def logs(
-            limit: Annotated[int, Query(ge=1, le=2000)] = 200,
-            level: Annotated[str, Query(pattern="^(debug|info|warning|error|critical)$")] = "debug",
-        ) -> dict[str, Any]:
-            # the process's own recent lines (bounded buffer), for the dashboard's logs view
-            return {"service": self.service, "instance": self.settings.instance_id, "lines": recent_logs.tail(limit, level)}
-
-
-def run_service(settings_cls: type[SettingsT], build: Callable[[SettingsT], ServiceRuntime]) -> None:
-    """Process entry point: settings (fail fast), logging, tracing, then serve until SIGTERM."""
-    try:
-        settings = load_settings(settings_cls)
-    except SettingsError as exc:
-        sys.stderr.write(f"medic: {exc}\n")
-        raise SystemExit(2) from None
-    configure_logging(
-        service=settings.service_name, instance=settings.instance_id, level=settings.log_level, fmt=settings.log_format
-    )
-    # Before anything opens a file: an unusable data dir is one line naming the path and the cause.
-    problem = check_data_dirs(settings)
-    if problem is not None:
-        sys.stderr.write(problem.line(settings.service_name) + "\n")
-        raise SystemExit(1)
-    configure_tracing(
-        service=settings.service_name,
-        instance=settings.instance_id,
-        exporter=settings.otel_exporter,
-        endpoint=settings.otel_endpoint,
-    )
-    try:
-        runtime = build(settings)
-    except ValueError as exc:  # ConfigError and friends: bad target/section configuration
-        sys.stderr.write(f"medic-{settings.service_name}: {exc}\n")
-        raise SystemExit(2) from None
-    config = uvicorn.Config(
-        runtime.http,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=20,
-    )
-    server = uvicorn.Server(config)
-    # Everything built so far (modules, models, the app) lives as long as the process: out of the
-    # collector's way, so collections under load scan only what requests and events allocate.
-    gc.collect()
-    gc.freeze()
-    server.run()
-    if not server.started:
-        raise SystemExit(1)

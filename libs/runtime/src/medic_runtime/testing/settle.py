@@ -1,10 +1,12 @@
 """Waiting for a service's consumers to settle in their groups before a test stops it.
 
 A service whose subscriptions share a consumer group rebalances that group once per consumer as
-they join, right after start-up. Stopped in the middle of such a rebalance, its members leave
-while the embedded broker (Tansu) is still waiting for them to rejoin, and the next instance's
-join then never completes. Real Kafka expires such members after the session timeout; tests that
-stop a service and start another on the same group wait for :func:`wait_settled` first.
+they join, right after start-up. The hang that stopping a service in the middle of such a
+rebalance used to cause (the next instance's join never completed) is explained and fixed in
+:mod:`medic_runtime.kafka_compat`, fix 3: Tansu keeps a departed leader when the leader leaves a
+re-forming group, and a follower refused at one generation under it now takes over its member id.
+Tests that stop a service and start another on the same group still wait for :func:`wait_settled`
+first, so each instance starts from a group that holds its partitions and has no rebalance pending.
 """
 
 from __future__ import annotations
