@@ -1,6 +1,6 @@
 """The Claude diagnosis provider: Haiku triage, then a Sonnet tool-use loop over read-only repository tools.
 
-Safety and cost are enforced here, in code:
+Safety and cost are enforced in code, in this package (``answers``, ``messages``, ``prompting``, ``tools``):
 
 - the loop has a step limit and offers no tools on the last step (``tool_choice: none``);
 - tools are the allow-listed, repository-confined :class:`ToolBox`; identical repeated calls are refused;
@@ -86,8 +86,6 @@ class ClaudeProvider:
 
     async def _create(self, spend: Spend, **kwargs: Any) -> Any:
         return await create_message(self.client, spend, section=self.section, ledger=self.ledger, **kwargs)
-
-    # ---- the provider ---------------------------------------------------------------------------
 
     async def triage(self, inv: Investigation, run: Spend) -> Triage:
         """Haiku: is this a code-level, automatically fixable issue?"""
