@@ -443,7 +443,7 @@ def validate_target_sections(target: Any) -> None:
         ("medic_releaser.config", "load_releaser_target"),
         ("medic_implementer.adapters.llm", "LlmSection"),
         ("medic_forge.config", "forge_section_model"),
-        ("medic_investigator.llm.claude", "LlmSection"),
+        ("medic_investigator.adapters.llm.section", "LlmSection"),
     ]
     from medic_contracts import section
 

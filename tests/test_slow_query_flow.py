@@ -9,7 +9,7 @@ import asyncpg
 
 from medic_contracts import ApprovalKind, FixStrategy, IssueType, MedicConfig, Producer
 from medic_investigator.adapters.database import DatabaseSection, ReadOnlyDatabase
-from medic_investigator.slow_queries import diagnose_slow_query
+from medic_investigator.job.slow_query import diagnose_slow_query
 from medic_watcher.adapters.sources.postgres import PostgresStatsPoller
 from medic_watcher.config import PostgresSource
 from medic_watcher.domain.normalize import Normaliser

@@ -22,11 +22,12 @@ from medic_contracts import ExceptionInfo, FixStrategy, Frequency, IssueDetected
 from medic_implementer.adapters.claude import ClaudeFixer
 from medic_implementer.domain.guard import PathGuard
 from medic_implementer.testing import diagnosis
+from medic_investigator.adapters.llm.claude import ClaudeProvider
+from medic_investigator.adapters.llm.section import LlmSection
 from medic_investigator.adapters.store import InMemorySpendLedger
-from medic_investigator.domain.traces import frames_from_text
-from medic_investigator.investigation import run_diagnosis
-from medic_investigator.llm.claude import ClaudeProvider, LlmSection
+from medic_investigator.job.diagnose import run_diagnosis
 from medic_investigator.testing.fake_messages_api import FakeMessagesApi, running, text_message, tool_use_message
+from medic_stacktrace import parse_trace
 
 SETTINGS_PY = '''"""Django-style settings."""
 DATABASES = {
@@ -137,7 +138,7 @@ def _issue(repo: Path) -> IssueDetected:
         first_seen=datetime(2026, 11, 20, tzinfo=UTC),
         last_seen=datetime(2026, 11, 20, 0, 5, tzinfo=UTC),
         exception=ExceptionInfo(type=kind, value=value),
-        frames=frames_from_text(trace),
+        frames=parse_trace(trace).frames,
         raw_trace=trace,
         source="logfile",
     )

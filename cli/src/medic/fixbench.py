@@ -6,7 +6,7 @@ in-process and with the offline providers, exactly what the services do:
 
 1. **detect** — the watcher's grouping and severity over the scenario's Sentry events
    (``medic_watcher.job.detect.detect_from_sentry_events``);
-2. **diagnose** — the investigator's playbook (``medic_investigator.investigation.diagnose_issue``);
+2. **diagnose** — the investigator's playbook (``medic_investigator.job.diagnose.diagnose_issue``);
 3. **fix** — the implementer (``medic_implementer.job.implement_fix``): candidates, guard,
    sandboxed test runs, regression test, commit on ``agent/fix-<issue>``, push and pull request on
    the local forge.
@@ -73,9 +73,9 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
     from medic_implementer.adapters.testrun import SandboxLimits
     from medic_implementer.corpus import check_fix
     from medic_implementer.job import FixOptions, implement_fix, protected_writes
+    from medic_investigator.adapters.providers import PlaybookProvider
     from medic_investigator.corpus import load_scenario, materialise, score_localization
-    from medic_investigator.investigation import diagnose_issue
-    from medic_investigator.providers import PlaybookProvider
+    from medic_investigator.job.diagnose import diagnose_issue
     from medic_watcher.job.detect import detect_from_sentry_events
 
     meta = tomllib.loads((scenario_dir / "scenario.toml").read_text(encoding="utf-8"))

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from medic_stacktrace import InAppRules, RepoPathResolver, find_culprit, is_library_path, normalize_deployed_path, parse_trace
+from medic_contracts import StackFrame
+from medic_stacktrace import (
+    InAppRules,
+    RepoPathResolver,
+    find_culprit,
+    is_library_path,
+    normalize_deployed_path,
+    parse_trace,
+    repo_frame_path,
+    repo_frames,
+)
 
 NEXT_APP = [
     "package.json",
@@ -142,3 +152,42 @@ def test_culprit_mapped_by_name_only_is_flagged_as_compiled() -> None:
         RepoPathResolver(["src/lib/db.py"]),
     )
     assert python is not None and not python.compiled
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/srv/app/.venv/lib/python3.11/site-packages/flask/app.py",
+        "/home/dev/project/.venv/bin/gunicorn",
+        "/work/__pypackages__/3.11/lib/requests/api.py",
+        "<frozen>",
+        "<frozen runpy>",
+    ],
+)
+def test_virtualenvs_pep582_installs_and_frozen_modules_are_library_code(path: str) -> None:
+    assert is_library_path(path)
+
+
+def test_repo_frames_rank_repository_files_innermost_first_whatever_the_sdk_said() -> None:
+    resolver = RepoPathResolver(["errors/views.py", "errors/models.py", "app/views.py"])
+    frames = (
+        StackFrame(file="/code/errors/models.py", line=3, in_app=False),  # the SDK said library: the repository decides
+        StackFrame(file="/usr/lib/python3.11/site-packages/django/core/handlers/base.py", line=9, in_app=True),
+        StackFrame(file="/code/errors/views.py", line=18, function="view", in_app=True),
+        StackFrame(file="/zipapp/main.pyz/views.py", module="app.views", line=5),  # resolved by its module
+        StackFrame(file="/code/errors/views.py", line=None),  # no line: skipped
+    )
+    ranked = repo_frames(frames, resolver)
+    assert [(f.file, f.line, f.depth) for f in ranked] == [
+        ("app/views.py", 5, 1),
+        ("errors/views.py", 18, 2),
+        ("errors/models.py", 3, 4),
+    ]
+    assert repo_frames(frames, resolver, limit=1)[0].function is None
+    assert repo_frame_path(StackFrame(file="/var/task/node_modules/next/dist/server/base-server.js"), resolver) is None
+
+
+def test_deploy_roots_and_webpack_layer_prefixes_are_stripped() -> None:
+    assert normalize_deployed_path("/home/app/errors/views.py") == "errors/views.py"
+    assert normalize_deployed_path("/srv/errors/views.py") == "errors/views.py"
+    assert normalize_deployed_path("webpack:///(app-pages-browser)/./src/lib/db.ts") == "src/lib/db.ts"

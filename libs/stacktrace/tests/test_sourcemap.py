@@ -117,6 +117,17 @@ def test_index_maps_offset_their_sections(tsapp_dir: Path) -> None:
     shifted = source_map.lookup(101, 11)  # line 100 (0-based) col 10 is the second section's origin
     assert shifted == SourceMap(inner).lookup(1, 1)
     assert source_map.lookup(107, 21) == direct
+    assert source_map.lookup(101) == SourceMap(inner).lookup(1)
+
+
+def test_a_frame_without_a_column_maps_through_the_first_mapping_of_its_line() -> None:
+    # generated line 1: columns 4 and 10 map to original lines 3 and 7 (0-based 2 and 6)
+    source_map = SourceMap({"version": 3, "sources": ["a.ts"], "names": [], "mappings": "IAEA,MAIA"})
+    first = source_map.lookup(1)
+    assert first is not None and (first.source, first.line) == ("a.ts", 3)
+    assert source_map.lookup(1, 1) is None  # a column before the first mapping stays unmapped
+    later = source_map.lookup(1, 11)
+    assert later is not None and later.line == 7
 
 
 @pytest.mark.parametrize(

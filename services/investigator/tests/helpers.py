@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from medic_contracts import ExceptionInfo, Frequency, IssueDetected, IssueType, Producer, Severity, StackFrame, TargetConfig
-from medic_investigator.domain.traces import frames_from_text
+from medic_stacktrace import parse_trace
 
 WATCHER = Producer(service="watcher", instance="test")
 BASE_DATE = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -123,7 +123,7 @@ def issue_from_trace(
         first_seen=seen,
         last_seen=seen + timedelta(minutes=5),
         exception=exc,
-        frames=frames if frames is not None else frames_from_text(trace),
+        frames=frames if frames is not None else parse_trace(trace).frames,
         raw_trace=trace,
         commit_sha=commit,
         source="logfile",

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 
 from medic_contracts import FixStrategy, LlmBudget, MedicConfig
+from medic_investigator.adapters.llm.claude import ClaudeProvider
+from medic_investigator.adapters.llm.section import LlmSection
 from medic_investigator.adapters.repo import Repository
 from medic_investigator.adapters.store import InMemorySpendLedger
 from medic_investigator.domain.errors import BudgetExceeded, ProviderUnavailable
-from medic_investigator.investigation import investigate, run_diagnosis
-from medic_investigator.llm.claude import ClaudeProvider, LlmSection
+from medic_investigator.job.diagnose import run_diagnosis
+from medic_investigator.job.investigate import investigate
 from medic_investigator.testing.fake_messages_api import Reply, load_script, running, text_message, tool_use_message
 
 from .helpers import BASE_DATE, issue_from_trace, make_repo, run_python, target_for

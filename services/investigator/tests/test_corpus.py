@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from medic_contracts import FixStrategy
+from medic_investigator.adapters.providers import PlaybookProvider
 from medic_investigator.corpus import diagnose_scenario, find_scenarios, load_scenario, materialise, scenario_issue
-from medic_investigator.providers import PlaybookProvider
 
 from .helpers import BASE_DATE, git, make_repo, write
 from .test_playbook_python import DB, ROUTES_BUGGY, ROUTES_GOOD

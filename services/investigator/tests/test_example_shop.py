@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from medic_contracts import FixStrategy
+from medic_investigator.adapters.providers import PlaybookProvider
 from medic_investigator.adapters.repo import CheckoutCache
 from medic_investigator.adapters.sentry_event import issue_from_sentry_event
 from medic_investigator.app import load_targets
-from medic_investigator.investigation import run_diagnosis
-from medic_investigator.providers import PlaybookProvider
+from medic_investigator.job.diagnose import run_diagnosis
 from medic_investigator.settings import InvestigatorSettings
 
 ROOT = Path(__file__).resolve().parents[3]

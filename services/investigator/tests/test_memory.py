@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from medic_contracts import FixStrategy
+from medic_investigator.adapters.providers import PlaybookProvider
 from medic_investigator.adapters.store import StoreCaseMemory, StoreSpendLedger, investigator_metadata
 from medic_investigator.domain.diagnosis import Diagnosis
 from medic_investigator.domain.memory import PastCase, adjust_with_memory, signature_tokens, similarity
-from medic_investigator.investigation import run_diagnosis
-from medic_investigator.providers import PlaybookProvider
+from medic_investigator.job.diagnose import run_diagnosis
 from medic_runtime import ServiceStore
 
 from .helpers import BASE_DATE, issue_from_trace, make_repo, run_python, target_for

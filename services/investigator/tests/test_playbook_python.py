@@ -6,8 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from medic_contracts import FixStrategy
-from medic_investigator.investigation import diagnose_issue
-from medic_investigator.providers import PlaybookProvider
+from medic_investigator.adapters.providers import PlaybookProvider
+from medic_investigator.job.diagnose import diagnose_issue
 
 from .helpers import BASE_DATE, issue_from_trace, make_repo, run_python, target_for
 

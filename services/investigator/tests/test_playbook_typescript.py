@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from medic_contracts import FixStrategy, StackFrame
-from medic_investigator.domain.sourcemap import SourceMap
+from medic_investigator.adapters.providers import PlaybookProvider
 from medic_investigator.domain.typescript_code import typescript_context
-from medic_investigator.investigation import diagnose_issue
-from medic_investigator.providers import PlaybookProvider
+from medic_investigator.job.diagnose import diagnose_issue
+from medic_stacktrace import SourceMap
 
 from .helpers import BASE_DATE, issue_from_trace, make_repo, run_node, target_for
 
@@ -131,11 +131,11 @@ def _map(lines: list[tuple[int, int]]) -> str:
 
 
 def test_source_map_decodes_generated_positions_to_original_lines() -> None:
-    sm = SourceMap(_map([(1, 0), (4, 2), (9, 4)]))
-    position = sm.original(3, 10)
-    assert position is not None and (position.source, position.line, position.column) == ("../src/stats.ts", 9, 4)
-    assert sm.original(2) is not None and sm.original(2).line == 4  # type: ignore[union-attr]
-    assert sm.original(50) is None
+    sm = SourceMap.from_json(_map([(1, 0), (4, 2), (9, 4)]))
+    position = sm.lookup(3, 11)  # medic_stacktrace counts columns from 1, the map from 0
+    assert position is not None and (position.source, position.line, position.column - 1) == ("../src/stats.ts", 9, 4)
+    assert sm.lookup(2) is not None and sm.lookup(2).line == 4  # type: ignore[union-attr]
+    assert sm.lookup(50) is None
 
 
 @node

@@ -10,9 +10,9 @@ import asyncpg
 import pytest
 
 from medic_investigator.adapters.database import DatabaseSection, ReadOnlyDatabase
+from medic_investigator.adapters.llm.tools import ToolBox
 from medic_investigator.adapters.repo import Repository
 from medic_investigator.domain.sql_guard import QueryRefused, inspect_select
-from medic_investigator.llm.tools import ToolBox
 
 from .dbfixtures import AppSchema, app_schema
 from .helpers import make_repo
@@ -217,7 +217,7 @@ async def test_an_unreachable_database_is_an_error_result_not_an_exception(tmp_p
 async def test_claude_queries_the_database_through_the_tool_loop_and_every_attempt_is_kept(
     tmp_path: Path, app: AppSchema
 ) -> None:
-    from medic_investigator.investigation import run_diagnosis
+    from medic_investigator.job.diagnose import run_diagnosis
     from medic_investigator.testing.fake_messages_api import running, text_message, tool_use_message
 
     from .helpers import target_for

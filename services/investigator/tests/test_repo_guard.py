@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from medic_investigator.adapters.llm.tools import ToolBox
 from medic_investigator.adapters.repo import Repository
 from medic_investigator.domain.errors import PathOutsideRepository
 from medic_investigator.domain.untrusted import fence, find_injection, glob_match
-from medic_investigator.llm.tools import ToolBox
 
 from .helpers import make_repo
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from medic_contracts import FixStrategy
+from medic_contracts import FixStrategy, StackFrame
+from medic_investigator.adapters.providers import PlaybookProvider
 from medic_investigator.adapters.sentry_event import issue_from_sentry_event
-from medic_investigator.domain.culprit import RepoIndex, choose_culprits, is_library_path, map_to_repo
-from medic_investigator.investigation import diagnose_issue
-from medic_investigator.providers import PlaybookProvider
+from medic_investigator.job.diagnose import diagnose_issue
+from medic_stacktrace import RepoPathResolver, is_library_path, repo_frame_path, repo_frames
 
 from .helpers import make_repo, target_for
 
@@ -94,9 +94,8 @@ async def test_django_events_skip_framework_frames_marked_in_app_and_diagnose_th
 
 
 def test_deployed_and_bundler_paths_map_to_repository_files() -> None:
-    index = RepoIndex(
-        ["src/app/api/practices/[id]/route.ts", "src/lib/db.ts", "app/routes.py", "errors/views.py", "src/index.ts"]
-    )
+    files = ["src/app/api/practices/[id]/route.ts", "src/lib/db.ts", "app/routes.py", "errors/views.py", "src/index.ts"]
+    resolver = RepoPathResolver(files)
     cases = {
         "/var/task/src/lib/db.ts": "src/lib/db.ts",
         "webpack://shop/./src/lib/db.ts": "src/lib/db.ts",
@@ -110,16 +109,17 @@ def test_deployed_and_bundler_paths_map_to_repository_files() -> None:
         "node:internal/process/task_queues": None,
     }
     for path, expected in cases.items():
-        assert map_to_repo(path, index=index) == expected, path
-    assert map_to_repo("/srv/x/db.ts", index=index, prefixes={"/srv/x/": "src/lib/"}) == "src/lib/db.ts"
+        assert repo_frame_path(StackFrame(file=path), resolver) == expected, path
+    prefixed = RepoPathResolver(files, {"/srv/x/": "src/lib/"})
+    assert repo_frame_path(StackFrame(file="/srv/x/db.ts"), prefixed) == "src/lib/db.ts"
 
 
 def test_browser_events_without_repository_files_have_no_culprit() -> None:
-    index = RepoIndex(["src/index.ts"])
+    resolver = RepoPathResolver(["src/index.ts"])
     for name in (
         "javascript_sentry_xbrowser_chrome.json",
         "javascript_sentry_xbrowser_firefox.json",
         "javascript_glitchtip_small_error.json",
     ):
         issue = issue_from_sentry_event(_event(name), target="shop")
-        assert issue.frames and choose_culprits(issue.frames, index=index) == [], name
+        assert issue.frames and repo_frames(issue.frames, resolver) == [], name

@@ -262,7 +262,7 @@ def test_a_bad_llm_section_stops_start_up_naming_the_field(
 
 
 def test_a_diagnosis_round_per_issue_renewed_by_regression_failed_fix_or_replay(tmp_path: Path) -> None:
-    from medic_investigator.handlers import diagnosis_key
+    from medic_investigator.domain.rounds import diagnosis_key
 
     repo, commit = make_repo(tmp_path / "k", {**DB, "app/routes.py": ROUTES_BUGGY})
     issue = _issue(repo, commit)

@@ -19,7 +19,7 @@ from medic_contracts import (
 )
 from medic_investigator.adapters.database import DatabaseSection, ReadOnlyDatabase
 from medic_investigator.domain.slow_query import SeqScan, filter_columns, index_proposal
-from medic_investigator.slow_queries import diagnose_slow_query
+from medic_investigator.job.slow_query import diagnose_slow_query
 
 from .dbfixtures import AppSchema, app_schema
 

@@ -11,10 +11,10 @@ from typing import Any
 
 def _handle(args: argparse.Namespace) -> int:
     from medic_contracts import ConfigError, load_target, section
+    from medic_investigator.adapters.llm.section import LlmSection
+    from medic_investigator.adapters.providers import build_provider
     from medic_investigator.adapters.store import InMemorySpendLedger
-    from medic_investigator.investigation import diagnose_issue
-    from medic_investigator.llm.claude import LlmSection
-    from medic_investigator.providers import build_provider
+    from medic_investigator.job.diagnose import diagnose_issue
     from medic_investigator.settings import InvestigatorSettings
     from medic_watcher.job.detect import detect_from_sentry_events
 

@@ -14,21 +14,23 @@ Typical use (the investigator)::
         trace = SourceMapper(build_dir, prefixes=target.path_prefixes).map_trace(trace)
     resolver = RepoPathResolver(git_ls_files, target.path_prefixes)
     culprit = find_culprit(trace, resolver)   # culprit.repo_path, culprit.frame.line
+    ranked = repo_frames(trace.frames, resolver)   # by repository membership alone, innermost first
 
 Everything here is pure (no I/O) except :class:`SourceMapper`, which reads compiled files and
 their maps under the build directory it is given.
 """
 
 from .chain import main_exception_index
-from .culprit import Culprit, find_culprit
+from .culprit import Culprit, RepoFrame, find_culprit, repo_frame_path, repo_frames
 from .inapp import DEFAULT_IN_APP_RULES, InAppRules, is_library_path
 from .javascript import parse_gecko_stack, parse_v8_stack
+from .mapper import SourceMapper, source_map_url
 from .model import ChainRelation, ParsedException, ParsedTrace, TraceLanguage
 from .parse import detect_language, parse_text, parse_trace
 from .paths import DEFAULT_DEPLOY_PREFIXES, RepoPathResolver, normalize_deployed_path
 from .python import parse_python_traceback
 from .sentry import frame_from_sentry, parse_sentry_event
-from .sourcemap import OriginalPosition, SourceMap, SourceMapError, SourceMapper, decode_vlq, source_map_url
+from .sourcemap import OriginalPosition, SourceMap, SourceMapError, decode_vlq
 
 __all__ = [
     "DEFAULT_DEPLOY_PREFIXES",
@@ -39,6 +41,7 @@ __all__ = [
     "OriginalPosition",
     "ParsedException",
     "ParsedTrace",
+    "RepoFrame",
     "RepoPathResolver",
     "SourceMap",
     "SourceMapError",
@@ -57,5 +60,7 @@ __all__ = [
     "parse_text",
     "parse_trace",
     "parse_v8_stack",
+    "repo_frame_path",
+    "repo_frames",
     "source_map_url",
 ]

@@ -1,7 +1,13 @@
-"""Pick the culprit frame: the deepest application frame that names a file of the repository."""
+"""Pick the culprit frame: the deepest application frame that names a file of the repository.
+
+:func:`find_culprit` searches a parsed exception chain, trusting the SDK's ``in_app`` first;
+:func:`repo_frames` ranks a flat frame list by the repository alone (an SDK's ``in_app`` is only a
+hint: GlitchTip's Django samples mark Django's own frames in-app), innermost first.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -11,7 +17,10 @@ from .inapp import is_library_path
 from .model import ChainRelation, ParsedException, ParsedTrace
 from .paths import RepoPathResolver
 
-__all__ = ["Culprit", "find_culprit"]
+__all__ = ["SOURCE_EXTENSIONS", "Culprit", "RepoFrame", "find_culprit", "repo_frame_path", "repo_frames"]
+
+#: Files a culprit can be in (compiled output without a map resolves to its source by name).
+SOURCE_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".py")
 
 
 @dataclass(frozen=True)
@@ -97,3 +106,47 @@ def find_culprit(trace: ParsedTrace, resolver: RepoPathResolver | None = None) -
             if repo_path is not None:
                 return Culprit(frame=frame, repo_path=repo_path, exception=exception, frame_index=index)
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class RepoFrame:
+    """A frame mapped onto a repository file, with its depth (0 = innermost)."""
+
+    file: str  # repository-relative, from the resolver's files
+    line: int
+    column: int | None
+    function: str | None
+    frame: StackFrame
+    depth: int
+
+
+def repo_frame_path(frame: StackFrame, resolver: RepoPathResolver) -> str | None:
+    """The repository source file ``frame`` runs, or None for library code and files the repository lacks.
+
+    The reported path decides; a Python frame whose path does not resolve (a zipapp, a relocated
+    install) falls back to its module name (``app.views`` → ``app/views.py``).
+    """
+    if not frame.file or is_library_path(frame.file):
+        return None
+    found = resolver.resolve(frame.file)
+    if found is None and frame.module:
+        found = resolver.resolve(frame.module.replace(".", "/") + ".py")
+    return found if found is not None and found.endswith(SOURCE_EXTENSIONS) else None
+
+
+def repo_frames(frames: Sequence[StackFrame], resolver: RepoPathResolver, *, limit: int = 5) -> list[RepoFrame]:
+    """The frames that run the repository's own files, innermost first: the first is the culprit.
+
+    Frames without a line are skipped; at most ``limit`` are returned.
+    """
+    out: list[RepoFrame] = []
+    for depth, frame in enumerate(reversed(frames)):
+        if frame.line is None or frame.line < 1:
+            continue
+        path = repo_frame_path(frame, resolver)
+        if path is None:
+            continue
+        out.append(RepoFrame(path, frame.line, frame.column, frame.function, frame, depth))
+        if len(out) >= limit:
+            break
+    return out

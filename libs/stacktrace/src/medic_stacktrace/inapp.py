@@ -24,13 +24,15 @@ _LIBRARY_PATTERNS: tuple[str, ...] = (
     r"(^|/)dist-packages/",
     r"(^|/)node_modules/",
     r"(^|/)\.pnpm/",
+    r"(^|/)__pypackages__/",  # PEP 582 installs
+    r"(^|/)\.?venv/",  # a virtualenv's own files (its site-packages is matched above)
     r"(^|/)lib/python\d(\.\d+)?/",  # the standard library (virtualenvs hit site-packages first)
     r"(^|/)lib64/python\d(\.\d+)?/",
     r"^node:",
     r"^internal/",  # Node < 16 printed core modules without the node: scheme
     r"^<frozen ",
     r"^/tmp/<frozen ",  # sentry-python prefixes the cwd to frozen module names
-    r"<frozen ",
+    r"<frozen[ >]",
     r"^\[native code\]$",
     r"^native$",
     r"^<anonymous>$",

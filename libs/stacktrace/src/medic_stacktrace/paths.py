@@ -25,13 +25,15 @@ DEFAULT_DEPLOY_PREFIXES: tuple[str, ...] = (
     "/workspace/",
     "/srv/app/",
     "/opt/app/",
+    "/home/app/",
     "/app/",
     "/code/",
+    "/srv/",
 )
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*(?P<path>/[^?#]*)?")
 _WEBPACK_INTERNAL = re.compile(r"^webpack-internal:///(?:\([^)]*\)/)?")
-_WEBPACK = re.compile(r"^webpack://[^/]*/")
+_WEBPACK = re.compile(r"^webpack://[^/]*/(?:\([^)]*\)/)?")
 _WINDOWS_DRIVE = re.compile(r"^[a-zA-Z]:/")
 _QUERY = re.compile(r"[?#].*$")
 _JS_COMPILED = (".js", ".mjs", ".cjs", ".jsx")

@@ -20,10 +20,10 @@ from medic_runtime import HandlerContext, Redactor, ServiceRuntime, run_service
 
 from . import handlers
 from .adapters.database import DatabaseSection, ReadOnlyDatabase
+from .adapters.llm.section import LlmSection
+from .adapters.providers import DiagnosisProvider, build_provider
 from .adapters.repo import CheckoutCache
 from .adapters.store import StoreCaseMemory, StoreSpendLedger, investigator_metadata
-from .llm.claude import LlmSection
-from .providers import DiagnosisProvider, build_provider
 from .settings import InvestigatorSettings
 from .worker import Diagnoser
 

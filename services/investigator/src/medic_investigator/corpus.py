@@ -22,10 +22,10 @@ from typing import Any
 from medic_contracts import DiagnosisReady, IssueDetected, TargetConfig
 from medic_forge.git import hardened_argv, hardened_env
 
+from .adapters.providers import DiagnosisProvider
 from .adapters.repo import run_git
 from .adapters.sentry_event import issue_from_sentry_event
-from .investigation import diagnose_issue
-from .providers import DiagnosisProvider
+from .job.diagnose import diagnose_issue
 
 __all__ = [
     "Localization",

@@ -11,13 +11,13 @@ from medic_contracts import ActionStatus, IssueDetected, MedicConfig, TargetConf
 from medic_runtime import Redactor, RetryLater, WorkContext, WorkItem
 
 from .adapters.database import ReadOnlyDatabase
+from .adapters.providers import DiagnosisProvider
 from .adapters.repo import CheckoutCache
 from .adapters.store import CaseMemory
 from .domain.errors import ProviderUnavailable, RepositoryUnavailable
 from .domain.sql_guard import QueryAttempt
-from .investigation import run_diagnosis
-from .providers import DiagnosisProvider
-from .slow_queries import diagnose_slow_query, is_slow_query
+from .job.diagnose import run_diagnosis
+from .job.slow_query import diagnose_slow_query, is_slow_query
 
 __all__ = ["Diagnoser"]
 

@@ -20,10 +20,12 @@ import os
 import re
 import shutil
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from medic_forge.git import hardened_args, hardened_argv, hardened_env
+from medic_stacktrace import SourceMapper
 
 from ..domain.errors import PathOutsideRepository, RepositoryUnavailable
 
@@ -32,6 +34,7 @@ __all__ = ["CheckoutCache", "GitResult", "GrepHit", "Repository", "prepare_check
 log = logging.getLogger("medic.investigator.repo")
 
 _MAX_READ_BYTES = 512 * 1024
+_MAX_MAP_BYTES = 20 * 1024 * 1024  # a source map of a large bundle
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
@@ -163,6 +166,10 @@ class Repository:
                 continue
             entries.append(child.name + ("/" if child.is_dir() else ""))
         return entries
+
+    def source_mapper(self, prefixes: Mapping[str, str]) -> SourceMapper:
+        """medic_stacktrace's source-map reader over this checkout (it reads only files inside it)."""
+        return SourceMapper(self.root, prefixes=prefixes, max_bytes=_MAX_MAP_BYTES)
 
     async def files(self) -> tuple[str, ...]:
         """Every file git tracks in the checkout (cached)."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from medic_contracts import TokenUsage
+
 __all__ = [
     "BudgetExceeded",
+    "InvalidAnswer",
     "InvestigationError",
     "PathOutsideRepository",
     "ProviderRefused",
@@ -51,6 +54,15 @@ class BudgetExceeded(InvestigationError):
         self.scope = scope
         self.spent_usd = spent_usd
         self.limit_usd = limit_usd
+
+
+class InvalidAnswer(InvestigationError):
+    """The model did not produce a valid diagnosis within the allowed repairs (what it cost is kept)."""
+
+    def __init__(self, message: str, *, tokens: TokenUsage, cost_usd: float) -> None:
+        super().__init__(message)
+        self.tokens = tokens
+        self.cost_usd = cost_usd
 
 
 class QueryFailed(InvestigationError):

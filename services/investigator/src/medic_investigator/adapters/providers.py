@@ -7,13 +7,14 @@ from typing import Protocol
 from medic_contracts import LlmBudget
 from medic_runtime import Redactor
 
-from .adapters.database import ReadOnlyDatabase
-from .adapters.repo import Repository
-from .adapters.store import SpendLedger
-from .domain.diagnosis import Diagnosis, Investigation
-from .domain.playbook import PLAYBOOK_VERSION, playbook_diagnose
-from .domain.sql_guard import QueryAttempt
-from .llm.claude import ClaudeProvider, LlmSection
+from ..domain.diagnosis import Diagnosis, Investigation
+from ..domain.playbook import PLAYBOOK_VERSION, playbook_diagnose
+from ..domain.sql_guard import QueryAttempt
+from .database import ReadOnlyDatabase
+from .llm.claude import ClaudeProvider
+from .llm.section import LlmSection
+from .repo import Repository
+from .store import SpendLedger
 
 __all__ = ["DiagnosisProvider", "PlaybookProvider", "build_provider"]
 

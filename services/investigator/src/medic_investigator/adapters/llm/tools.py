@@ -25,11 +25,11 @@ from typing import Any
 from medic_runtime import Redactor
 from medic_runtime.redaction import path_unreadable
 
-from ..adapters.database import ReadOnlyDatabase
-from ..adapters.repo import Repository
-from ..domain.errors import PathOutsideRepository, QueryFailed, RepositoryUnavailable
-from ..domain.sql_guard import QueryAttempt, QueryRefused
-from ..domain.untrusted import truncate
+from ...domain.errors import PathOutsideRepository, QueryFailed, RepositoryUnavailable
+from ...domain.sql_guard import QueryAttempt, QueryRefused
+from ...domain.untrusted import truncate
+from ..database import ReadOnlyDatabase
+from ..repo import Repository
 
 __all__ = ["TOOL_NAMES", "TOOL_SPECS", "ToolBox", "ToolResult", "database_tool_spec"]
 

@@ -28,11 +28,11 @@ from medic_contracts import (
 )
 from medic_runtime import Redactor
 
-from .adapters.database import IndexInfo, ReadOnlyDatabase
-from .domain.errors import QueryFailed
-from .domain.slow_query import IndexProposal, index_proposal, seq_scans
-from .domain.sql_guard import QueryRefused
-from .domain.untrusted import truncate
+from ..adapters.database import IndexInfo, ReadOnlyDatabase
+from ..domain.errors import QueryFailed
+from ..domain.slow_query import IndexProposal, index_proposal, seq_scans
+from ..domain.sql_guard import QueryRefused
+from ..domain.untrusted import truncate
 
 __all__ = ["SLOW_QUERY_TAG", "SlowQueryOutcome", "diagnose_slow_query", "is_slow_query"]
 

@@ -1,0 +1,127 @@
+"""Gather the facts about an issue from the checkout: frames, culprit, callees, history and flags.
+
+Runs the steps in order (``frames`` → ``culprit`` → ``callees`` → ``history``) and turns what they
+find into evidence; the injection and protected-path verdicts come from ``domain``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from medic_contracts import Evidence, IssueDetected, MedicConfig, StackFrame, TargetConfig
+from medic_runtime import Redactor
+from medic_stacktrace import RepoPathResolver, repo_frames
+
+from ..adapters.repo import Repository
+from ..domain.code import CodeContext
+from ..domain.diagnosis import Investigation, SuspectSummary
+from ..domain.safety import protected_evidence, protected_globs, protected_match
+from ..domain.untrusted import find_injection
+from .callees import callee_behaviour
+from .culprit import read_contexts
+from .frames import issue_frames, source_mapped
+from .history import suspect_commit
+
+__all__ = ["investigate"]
+
+
+async def investigate(
+    issue: IssueDetected,
+    *,
+    target: TargetConfig,
+    repo: Repository,
+    redactor: Redactor | None = None,
+    config: MedicConfig | None = None,
+    history_window: timedelta = timedelta(days=3),
+) -> Investigation:
+    """Gather the facts about ``issue`` from the checkout: culprit, code context, callees, history, flags."""
+    redactor = redactor or Redactor()
+    resolver = RepoPathResolver(await repo.files(), target.path_prefixes)
+    frames = source_mapped(issue_frames(issue), repo=repo, resolver=resolver, prefixes=target.path_prefixes)
+    candidates = repo_frames(frames, resolver)
+    evidence: list[Evidence] = list(find_injection(_telemetry(issue, frames), source="telemetry"))
+    contexts = read_contexts(repo, candidates)
+    culprit = contexts[0] if contexts else None
+    callee: dict[str, str] = {}
+    related: list[str] = []
+    suspect: SuspectSummary | None = None
+    protected = False
+    if culprit is not None:
+        frame = candidates[0].frame
+        evidence.insert(
+            0,
+            Evidence(
+                kind="stack_frame",
+                summary=f"deepest application frame: {culprit.file}:{culprit.line} in {_function_name(culprit)}",
+                detail=redactor.text(culprit.statement, max_length=500),
+                source=f"{frame.file}:{frame.line}",
+            ),
+        )
+        callee, related = await callee_behaviour(repo, culprit)
+        for name, why in callee.items():
+            evidence.append(
+                Evidence(kind="code", summary=f"{name} can return nothing", detail=why[:500], source=why.split(": ", 1)[0])
+            )
+        suspect = await suspect_commit(repo, issue, culprit, window=history_window)
+        if suspect is not None:
+            evidence.append(_blame_evidence(suspect, culprit, redactor))
+        matched = protected_match(culprit.file, protected_globs(target, config))
+        if matched:
+            protected = True
+            evidence.append(protected_evidence(culprit.file, matched, source=matched))
+    if issue.request is not None and (issue.request.url or issue.request.route):
+        # The failing request, for the implementer's reproducing test (already redacted by the watcher).
+        evidence.append(
+            Evidence(
+                kind="request",
+                summary=f"failing request: {issue.request.method or '?'} {issue.request.route or issue.request.url}"[:300],
+                detail=issue.request.model_dump_json(exclude_none=True)[:4000],
+                source=issue.source,
+            )
+        )
+    language = culprit.language if culprit else target.language
+    return Investigation(
+        title=issue.title,
+        message=issue.message,
+        exception=issue.exception,
+        frames=frames,
+        first_seen=issue.first_seen,
+        language=language,
+        context=culprit,
+        other_frames=tuple(contexts[1:]),
+        suspect=suspect,
+        callee_may_return_none=callee,
+        related=tuple(related),
+        evidence=tuple(evidence),
+        protected=protected,
+        route=(
+            f"{issue.request.method or ''} {issue.request.route or issue.request.url or ''}".strip() if issue.request else None
+        ),
+    )
+
+
+def _telemetry(issue: IssueDetected, frames: tuple[StackFrame, ...]) -> str:
+    """Every untrusted text of the issue, where injected instructions would hide."""
+    texts = [issue.title, issue.message, issue.exception.value if issue.exception else "", issue.raw_trace or ""]
+    texts += [json.dumps(f.vars) for f in frames if f.vars]
+    if issue.request is not None:
+        texts += [issue.request.url or "", issue.request.body or "", issue.request.query or ""]
+    return "\n".join(texts)
+
+
+def _function_name(ctx: CodeContext) -> str:
+    return ctx.function.name if ctx.function else "module code"
+
+
+def _blame_evidence(suspect: SuspectSummary, culprit: CodeContext, redactor: Redactor) -> Evidence:
+    return Evidence(
+        kind="git_blame",
+        summary=(
+            f'fault lines last changed by {suspect.sha[:12]} "{suspect.subject[:100]}" '
+            f"on {suspect.date:%Y-%m-%d %H:%M}"
+            + (" — shortly before the issue was first seen" if suspect.landed_before_first_seen else "")
+        ),
+        detail=redactor.text(suspect.diff, max_length=1500) or None,
+        source=f"{culprit.file}:{culprit.statement_first}-{culprit.statement_last}",
+    )
