@@ -1,3 +1,3 @@
-"""Root conftest: the shared fixtures (real broker, real PostgreSQL) come from the runtime's plugin."""
+"""Root conftest: the shared fixtures (real broker, real PostgreSQL) come from the test kit's plugin (medic_testing)."""
 
-pytest_plugins = ["medic_runtime.testing.plugin"]
+pytest_plugins = ["medic_testing.runtime.plugin"]

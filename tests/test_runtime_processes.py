@@ -12,13 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from medic_testing.runtime.plugin import test_env
+from medic_testing.runtime.processes import ServiceProcess
 from opentelemetry import trace
 
 from medic_contracts import ActionRecorded, ActionStatus, Producer, TopicName, TopicRegistry
 from medic_runtime.kafka_admin import declare_topics
 from medic_runtime.observability import configure_tracing
-from medic_runtime.testing.plugin import test_env
-from medic_runtime.testing.processes import ServiceProcess
 
 from .conftest import publish, read_events
 
@@ -36,7 +36,7 @@ def action(n: int, *, issue: str | None = None) -> ActionRecorded:
 def echo(name: str, env: dict[str, str], tmp_path: Path, **extra: str) -> ServiceProcess:
     return ServiceProcess.module(
         name,
-        "medic_runtime.testing.echo",
+        "medic_testing.runtime.echo",
         # each instance its own store, as separate pods would have (or one shared PostgreSQL)
         env={**env, "MEDIC_DATA_DIR": str(tmp_path / name), **{f"MEDIC_ECHO_{k.upper()}": v for k, v in extra.items()}},
         log_dir=tmp_path,

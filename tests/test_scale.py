@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from medic_testing.runtime.plugin import test_env
+from medic_testing.runtime.processes import ServiceProcess
 
 from medic_contracts import (
     DiagnosisReady,
@@ -29,8 +31,6 @@ from medic_contracts import (
     TopicRegistry,
 )
 from medic_runtime.kafka_admin import declare_topics
-from medic_runtime.testing.plugin import test_env
-from medic_runtime.testing.processes import ServiceProcess
 
 from .conftest import publish, read_events
 

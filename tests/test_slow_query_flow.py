@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+from medic_testing.watcher.slowdb import run_slow_queries, slow_table
 
 from medic_contracts import ApprovalKind, FixStrategy, IssueType, MedicConfig, Producer
 from medic_investigator.adapters.database import DatabaseSection, ReadOnlyDatabase
@@ -15,7 +16,6 @@ from medic_watcher.config import PostgresSource
 from medic_watcher.domain.normalize import Normaliser
 from medic_watcher.domain.templates import TemplateMiner
 from medic_watcher.job.detect import detect_observed
-from medic_watcher.testing.slowdb import run_slow_queries, slow_table
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 

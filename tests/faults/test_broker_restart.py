@@ -20,6 +20,9 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from medic_testing.runtime.plugin import test_env
+from medic_testing.runtime.processes import ServiceProcess
+from medic_testing.runtime.topics import read_topic
 
 from medic_contracts import (
     ActionRecorded,
@@ -33,9 +36,6 @@ from medic_contracts import (
 )
 from medic_runtime.bus import encode_event
 from medic_runtime.embedded import EmbeddedBroker
-from medic_runtime.testing.plugin import test_env
-from medic_runtime.testing.processes import ServiceProcess
-from medic_runtime.testing.topics import read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 
@@ -96,7 +96,7 @@ def echo_service(broker: RestartableBroker, prefix: str, tmp_path: Path, **extra
         }
     )
     env.update(extra)
-    return ServiceProcess.module("echo", "medic_runtime.testing.echo", env=env, log_dir=tmp_path)
+    return ServiceProcess.module("echo", "medic_testing.runtime.echo", env=env, log_dir=tmp_path)
 
 
 def action(n: int) -> ActionRecorded:

@@ -25,13 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from medic_contracts import ActionStatus, DiagnosisReady, Evidence, FixStrategy
-from medic_implementer.adapters.testrun import SandboxLimits
-from medic_implementer.adapters.testrun import TestRun as SandboxRun
-from medic_implementer.domain.guard import PathGuard
-from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
-from medic_implementer.testing import (
+from medic_testing.implementer import (
     PY_DB,
     PY_MAIN_BUG,
     PY_MAIN_GOOD,
@@ -44,6 +38,12 @@ from medic_implementer.testing import (
     make_repo,
     python_diagnosis,
 )
+
+from medic_contracts import ActionStatus, DiagnosisReady, Evidence, FixStrategy
+from medic_implementer.adapters.testrun import SandboxLimits
+from medic_implementer.adapters.testrun import TestRun as SandboxRun
+from medic_implementer.domain.guard import PathGuard
+from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
 
 pytestmark = pytest.mark.slow
 

@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from medic_testing.implementer import diagnosis
+from medic_testing.investigator.fake_messages_api import FakeMessagesApi, running, text_message, tool_use_message
 
 from medic_contracts import ExceptionInfo, FixStrategy, Frequency, IssueDetected, IssueType, Producer, Severity, TargetConfig
 from medic_implementer.adapters.claude import ClaudeFixer
 from medic_implementer.domain.guard import PathGuard
-from medic_implementer.testing import diagnosis
 from medic_investigator.adapters.llm.claude import ClaudeProvider
 from medic_investigator.adapters.llm.section import LlmSection
 from medic_investigator.adapters.store import InMemorySpendLedger
 from medic_investigator.job.diagnose import run_diagnosis
-from medic_investigator.testing.fake_messages_api import FakeMessagesApi, running, text_message, tool_use_message
 from medic_stacktrace import parse_trace
 
 SETTINGS_PY = '''"""Django-style settings."""

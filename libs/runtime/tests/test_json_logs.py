@@ -9,8 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from medic_runtime.testing.plugin import test_env
-from medic_runtime.testing.processes import ServiceProcess
+from medic_testing.runtime.plugin import test_env
+from medic_testing.runtime.processes import ServiceProcess
 
 _PROBE = textwrap.dedent(
     """
@@ -53,7 +53,7 @@ def test_faststream_and_uvicorn_lines_come_out_as_json_without_colour_codes() ->
 def test_a_running_service_writes_only_json_lines(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> None:
     env = {**test_env(kafka_bootstrap, topic_prefix, tmp_path), "MEDIC_LOG_FORMAT": "json", "MEDIC_LOG_LEVEL": "DEBUG"}
     service = ServiceProcess.module(
-        "echo", "medic_runtime.testing.echo", env={**env, "MEDIC_DATA_DIR": str(tmp_path / "echo")}, log_dir=tmp_path
+        "echo", "medic_testing.runtime.echo", env={**env, "MEDIC_DATA_DIR": str(tmp_path / "echo")}, log_dir=tmp_path
     )
     with service:
         service.wait_healthy(timeout=90)

@@ -9,11 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from medic_implementer.adapters.signing import CommitSigner
-from medic_implementer.adapters.testrun import SandboxLimits
-from medic_implementer.job import FixOptions
-from medic_implementer.testing import (
+from medic_testing.implementer import (
     PY_DB,
     PY_MAIN_BUG,
     PY_MAIN_GOOD,
@@ -28,6 +24,10 @@ from medic_implementer.testing import (
     make_repo,
     tsx_bin_dir,
 )
+
+from medic_implementer.adapters.signing import CommitSigner
+from medic_implementer.adapters.testrun import SandboxLimits
+from medic_implementer.job import FixOptions
 
 
 @pytest.fixture

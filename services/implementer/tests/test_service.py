@@ -10,6 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from medic_testing.implementer import (
+    OPERATOR,
+    FixtureRepo,
+    git,
+    produce,
+    pulls,
+    python_diagnosis,
+    read_events,
+    set_config,
+    write_target,
+)
+from medic_testing.runtime.settle import wait_settled
 
 from medic_contracts import (
     ActionRecorded,
@@ -27,19 +39,7 @@ from medic_contracts import (
 from medic_forge import LocalForge
 from medic_implementer.app import build
 from medic_implementer.settings import ImplementerSettings
-from medic_implementer.testing import (
-    OPERATOR,
-    FixtureRepo,
-    git,
-    produce,
-    pulls,
-    python_diagnosis,
-    read_events,
-    set_config,
-    write_target,
-)
 from medic_runtime import ServiceRuntime, ServiceSettings
-from medic_runtime.testing.settle import wait_settled
 
 pytestmark = pytest.mark.kafka
 

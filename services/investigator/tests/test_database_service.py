@@ -10,6 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from medic_testing.investigator.fake_messages_api import running, text_message, tool_use_message
 
 from medic_contracts import (
     ActionRecorded,
@@ -23,7 +24,6 @@ from medic_contracts import (
 )
 from medic_investigator.app import build
 from medic_investigator.settings import InvestigatorSettings
-from medic_investigator.testing.fake_messages_api import running, text_message, tool_use_message
 from medic_runtime import ServiceSettings
 
 from .dbfixtures import AppSchema, app_schema

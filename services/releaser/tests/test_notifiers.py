@@ -139,8 +139,8 @@ def test_attacker_text_cannot_inject_slack_links_or_mail_headers() -> None:
 
 
 async def test_email_goes_out_through_sendgrid_with_the_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from medic_runtime.testing.fakes import FakeSendGrid
-    from medic_runtime.testing.fakes import serve as serve_api
+    from medic_testing.runtime.fakes import FakeSendGrid
+    from medic_testing.runtime.fakes import serve as serve_api
 
     fake = FakeSendGrid()
     monkeypatch.setenv("MEDIC_TEST_SENDGRID_KEY", fake.api_key)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from medic_testing.watcher.slowdb import SlowTable, run_slow_queries, slow_table
 
 from medic_contracts import IssueType, MedicConfig, Producer
 from medic_watcher.adapters.sources.postgres import PostgresStatsPoller
@@ -28,7 +29,6 @@ from medic_watcher.domain.slow_queries import (
 )
 from medic_watcher.domain.templates import TemplateMiner
 from medic_watcher.job.detect import detect_observed
-from medic_watcher.testing.slowdb import SlowTable, run_slow_queries, slow_table
 
 from .fakes import serve, supabase_app
 

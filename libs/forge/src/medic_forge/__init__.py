@@ -9,7 +9,7 @@ into another, revert a commit, read a branch head, check out a ref), with two im
 - :class:`GitHubForge` on GitHub through PyGithub (merges through the API, reverts through git).
 
 :func:`build_forge` builds either from a target's ``[forge]`` section. Tests of code that uses
-GitHub run it against :class:`medic_forge.testing.FakeGitHub`, a local HTTP server speaking the
+GitHub run it against :class:`medic_testing.forge.FakeGitHub`, a local HTTP server speaking the
 REST API over a real bare repository.
 """
 

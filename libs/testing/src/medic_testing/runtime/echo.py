@@ -1,4 +1,4 @@
-"""A minimal real service for cross-process runtime tests: ``python -m medic_runtime.testing.echo``.
+"""A minimal real service for cross-process runtime tests: ``python -m medic_testing.runtime.echo``.
 
 It consumes ActionRecorded events from ``MEDIC_ECHO_IN`` and, for each, publishes an ActionRecorded
 ``echo.handled`` (caused by the input, same trace) to ``MEDIC_ECHO_OUT``. With

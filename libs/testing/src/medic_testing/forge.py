@@ -5,7 +5,7 @@ by a real bare git repository, so branches are real, merges are real ``git merge
 ``git push`` to the bare repository is what "pushing to GitHub" means::
 
     from medic_forge import GitHubForge
-    from medic_forge.testing import FakeGitHub
+    from medic_testing.forge import FakeGitHub
 
     with FakeGitHub(bare_repo, repo="acme/shop", token="t0ken") as gh:
         forge = GitHubForge("acme/shop", "t0ken", api_url=gh.api_url, git_remote_url=str(bare_repo),
@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from .git import hardened_argv, hardened_env
+from medic_forge.git import hardened_argv, hardened_env
 
 __all__ = ["FakeGitHub", "FakePull"]
 

@@ -15,7 +15,7 @@ import asyncio
 import time
 from typing import Any
 
-from ..service import ServiceRuntime
+from medic_runtime.service import ServiceRuntime
 
 __all__ = ["wait_settled"]
 

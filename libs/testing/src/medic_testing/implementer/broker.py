@@ -30,7 +30,7 @@ async def produce(bootstrap: str, topic: str, *events: Any) -> None:
 
 async def read_events(bootstrap: str, topic: str, *, until: Any, timeout: float = 120.0) -> list[Any]:
     """Read ``topic`` from the start until ``until(events)`` holds or ``timeout`` passes."""
-    from medic_runtime.testing.topics import read_topic
+    from medic_testing.runtime.topics import read_topic
 
     return await read_topic(bootstrap, topic, until=until, timeout=timeout)
 
