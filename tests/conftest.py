@@ -7,10 +7,10 @@ from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from medic_testing.runtime.topics import read_topic
 
 from medic_contracts import Envelope
 from medic_runtime.bus import encode_event
+from medic_testing.runtime.topics import read_topic
 
 #: Decoded events of a topic, from the beginning (20 s unless told).
 read_events = partial(read_topic, timeout=20.0)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from medic_testing.runtime.plugin import test_env
-from medic_testing.runtime.processes import ServiceProcess
 from opentelemetry import trace
 
 from medic_contracts import ActionRecorded, ActionStatus, Producer, TopicName, TopicRegistry
 from medic_runtime.kafka_admin import declare_topics
 from medic_runtime.observability import configure_tracing
+from medic_testing.runtime.plugin import test_env
+from medic_testing.runtime.processes import ServiceProcess
 
 from .conftest import publish, read_events
 

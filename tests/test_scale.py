@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from medic_testing.runtime.plugin import test_env
-from medic_testing.runtime.processes import ServiceProcess
 
 from medic_contracts import (
     DiagnosisReady,
@@ -31,6 +29,8 @@ from medic_contracts import (
     TopicRegistry,
 )
 from medic_runtime.kafka_admin import declare_topics
+from medic_testing.runtime.plugin import test_env
+from medic_testing.runtime.processes import ServiceProcess
 
 from .conftest import publish, read_events
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from medic_testing.watcher.slowdb import run_slow_queries, slow_table
 
 from medic_contracts import ApprovalKind, FixStrategy, IssueType, MedicConfig, Producer
 from medic_investigator.adapters.database import DatabaseSection, ReadOnlyDatabase
 from medic_investigator.job.slow_query import diagnose_slow_query
+from medic_testing.watcher.slowdb import run_slow_queries, slow_table
 from medic_watcher.adapters.sources.postgres import PostgresStatsPoller
 from medic_watcher.config import PostgresSource
 from medic_watcher.domain.normalize import Normaliser

@@ -20,9 +20,6 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from medic_testing.runtime.plugin import test_env
-from medic_testing.runtime.processes import ServiceProcess
-from medic_testing.runtime.topics import read_topic
 
 from medic_contracts import (
     ActionRecorded,
@@ -36,6 +33,9 @@ from medic_contracts import (
 )
 from medic_runtime.bus import encode_event
 from medic_runtime.embedded import EmbeddedBroker
+from medic_testing.runtime.plugin import test_env
+from medic_testing.runtime.processes import ServiceProcess
+from medic_testing.runtime.topics import read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 

@@ -18,8 +18,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from medic_testing.runtime.plugin import test_env
-from medic_testing.runtime.processes import ServiceProcess
 
 from medic_contracts import (
     ActionRecorded,
@@ -37,6 +35,8 @@ from medic_forge import LocalForge
 from medic_releaser.adapters.deployers import CommandDeployer
 from medic_releaser.app import build_deployer
 from medic_releaser.config import load_releaser_target
+from medic_testing.runtime.plugin import test_env
+from medic_testing.runtime.processes import ServiceProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e, pytest.mark.slow]
 

@@ -39,12 +39,11 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 async def fix(spec: dict[str, Any]) -> dict[str, Any]:
-    from medic_testing.implementer import FixtureRepo, local_forge, python_diagnosis
-
     from medic_contracts import TargetConfig
     from medic_implementer.adapters.signing import CommitSigner
     from medic_implementer.adapters.testrun import SandboxLimits
     from medic_implementer.job import FixOptions, implement_fix
+    from medic_testing.implementer import FixtureRepo, local_forge, python_diagnosis
 
     repo = FixtureRepo(
         path=Path(spec["repo"]),

@@ -8,11 +8,11 @@ history come from the code and the event; they are the only evidence that counts
 from __future__ import annotations
 
 import pytest
-from medic_testing.implementer import diagnosis
 
 from medic_contracts import CODE_EVIDENCE_KINDS, Evidence, FixStrategy
 from medic_implementer.domain.failure import evidence_files
 from medic_investigator.domain.diagnosis import model_evidence_kind
+from medic_testing.implementer import diagnosis
 
 
 def _diag(*evidence: Evidence):  # type: ignore[no-untyped-def]

@@ -25,6 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from medic_contracts import ActionStatus, DiagnosisReady, Evidence, FixStrategy
+from medic_implementer.adapters.testrun import SandboxLimits
+from medic_implementer.adapters.testrun import TestRun as SandboxRun
+from medic_implementer.domain.guard import PathGuard
+from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
 from medic_testing.implementer import (
     PY_DB,
     PY_MAIN_BUG,
@@ -38,12 +44,6 @@ from medic_testing.implementer import (
     make_repo,
     python_diagnosis,
 )
-
-from medic_contracts import ActionStatus, DiagnosisReady, Evidence, FixStrategy
-from medic_implementer.adapters.testrun import SandboxLimits
-from medic_implementer.adapters.testrun import TestRun as SandboxRun
-from medic_implementer.domain.guard import PathGuard
-from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
 
 pytestmark = pytest.mark.slow
 

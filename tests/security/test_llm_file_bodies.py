@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from medic_testing.implementer import diagnosis
-from medic_testing.investigator.fake_messages_api import FakeMessagesApi, running, text_message, tool_use_message
 
 from medic_contracts import ExceptionInfo, FixStrategy, Frequency, IssueDetected, IssueType, Producer, Severity, TargetConfig
 from medic_implementer.adapters.claude import ClaudeFixer
@@ -28,6 +26,8 @@ from medic_investigator.adapters.llm.section import LlmSection
 from medic_investigator.adapters.store import InMemorySpendLedger
 from medic_investigator.job.diagnose import run_diagnosis
 from medic_stacktrace import parse_trace
+from medic_testing.implementer import diagnosis
+from medic_testing.investigator.fake_messages_api import FakeMessagesApi, running, text_message, tool_use_message
 
 SETTINGS_PY = '''"""Django-style settings."""
 DATABASES = {

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from medic_testing.implementer import PY_DB, PY_MAIN_BUG, PY_MAIN_GOOD, PY_TEST, PY_TEST_COMMAND, git, make_repo
 
 from medic_implementer.adapters.sandbox import sandbox_support
+from medic_testing.implementer import PY_DB, PY_MAIN_BUG, PY_MAIN_GOOD, PY_TEST, PY_TEST_COMMAND, git, make_repo
 
 PARENT = Path(__file__).with_name("sandbox_parent.py")
 SECRET = "medic-sandbox-secret-" + uuid.uuid4().hex
@@ -399,12 +399,11 @@ def test_a_real_fix_of_a_repo_whose_tests_attack_leaks_no_secret_and_plants_no_h
 async def test_a_fix_tested_without_the_sandbox_carries_sandboxed_false_into_fix_committed_and_is_audited(
     tmp_path: Path,
 ) -> None:
-    from medic_testing.implementer import local_forge, python_diagnosis
-
     from medic_contracts import ActionStatus, Producer
     from medic_implementer.adapters.signing import CommitSigner
     from medic_implementer.adapters.testrun import SandboxLimits
     from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
+    from medic_testing.implementer import local_forge, python_diagnosis
 
     repo = make_repo(
         tmp_path,

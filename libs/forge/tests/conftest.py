@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from medic_testing.forge import FakeGitHub
 
 from medic_forge import Forge, GitHubForge, LocalForge
+from medic_testing.forge import FakeGitHub
 
 GIT_ENV = {
     "GIT_CONFIG_GLOBAL": os.devnull,

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from medic_testing.forge import FakeGitHub
 
 from medic_forge import ForgeError, GitHubForge, PushRejectedError, default_git_remote_url
+from medic_testing.forge import FakeGitHub
 
 
 async def _pushed_fix(forge: GitHubForge, repo: Any, branch: str = "agent/fix-7") -> str:

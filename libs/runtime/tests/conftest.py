@@ -8,9 +8,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from medic_testing.runtime.topics import read_topic as shared_read_topic
-
 from medic_contracts import Envelope, event_adapter
+from medic_testing.runtime.topics import read_topic as shared_read_topic
 
 #: The raw records (malformed messages and headers are what these tests look at).
 read_topic = partial(shared_read_topic, decode=False)

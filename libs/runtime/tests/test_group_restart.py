@@ -24,10 +24,10 @@ from aiokafka import AIOKafkaClient, AIOKafkaConsumer
 from aiokafka.client import ConnectionGroup
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberMetadata
 from aiokafka.protocol.group import JoinGroupRequest, LeaveGroupRequest, SyncGroupRequest
-from medic_testing.runtime.settle import wait_settled
 
 from medic_contracts import ActionRecorded, DiagnosisReady, IssueDetected, TopicName
 from medic_runtime import HandlerContext, ServiceRuntime, ServiceSettings
+from medic_testing.runtime.settle import wait_settled
 
 pytestmark = pytest.mark.kafka
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
-from medic_testing.runtime.fakes import FakeSendGrid, FakeSlack, serve, smtp_inbox
 
 from medic_runtime.notify import DeliveryError, Mail, SendGridMailer, SlackPoster, SmtpMailer
+from medic_testing.runtime.fakes import FakeSendGrid, FakeSlack, serve, smtp_inbox
 
 MAIL = Mail(
     sender="medic@example.com",

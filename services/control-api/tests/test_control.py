@@ -7,10 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from medic_testing.runtime.topics import read_topic
 
 from medic_contracts import CommandName, ControlCommand, TopicName, TopicRegistry
 from medic_runtime import ServiceRuntime, ServiceSettings
+from medic_testing.runtime.topics import read_topic
 
 from .conftest import StartControl, approval_request, eventually, lifecycle, seed
 

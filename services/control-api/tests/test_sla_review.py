@@ -6,8 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from medic_testing.runtime.fakes import FakeSendGrid, FakeSlack, serve, smtp_inbox
-from medic_testing.runtime.topics import read_topic
 from sqlalchemy import select
 
 from medic_contracts import (
@@ -27,6 +25,8 @@ from medic_control.notify import Notifier
 from medic_control.review.digest import WeeklyDigest
 from medic_control.sla.service import SlaState, sla_state
 from medic_runtime.notify import SendGridMailer, SlackPoster
+from medic_testing.runtime.fakes import FakeSendGrid, FakeSlack, serve, smtp_inbox
+from medic_testing.runtime.topics import read_topic
 
 from .conftest import ControlHarness, StartControl, lifecycle, seed
 

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from medic_testing.runtime.topics import read_topic
 
 from medic_contracts import (
     ActionRecorded,
@@ -25,6 +24,7 @@ from medic_control.issues import service as issues
 from medic_control.projector import Delivered, project
 from medic_control.strategies import service as strategies
 from medic_runtime.store import ServiceStore
+from medic_testing.runtime.topics import read_topic
 
 from .conftest import IMPLEMENTER, StartControl, lifecycle, seed
 

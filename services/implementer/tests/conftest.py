@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from medic_implementer.adapters.signing import CommitSigner
+from medic_implementer.adapters.testrun import SandboxLimits
+from medic_implementer.job import FixOptions
 from medic_testing.implementer import (
     PY_DB,
     PY_MAIN_BUG,
@@ -24,10 +28,6 @@ from medic_testing.implementer import (
     make_repo,
     tsx_bin_dir,
 )
-
-from medic_implementer.adapters.signing import CommitSigner
-from medic_implementer.adapters.testrun import SandboxLimits
-from medic_implementer.job import FixOptions
 
 
 @pytest.fixture

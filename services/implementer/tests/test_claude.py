@@ -6,11 +6,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from medic_testing.implementer import FakeAnthropic, FixtureRepo, git, local_forge, python_diagnosis
-
 from medic_contracts import ActionStatus, FixStrategy
 from medic_implementer.adapters.claude import ClaudeFixer
 from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
+from medic_testing.implementer import FakeAnthropic, FixtureRepo, git, local_forge, python_diagnosis
 
 
 def tool(name: str, **args: Any) -> dict[str, Any]:

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from medic_testing.implementer import FixtureRepo, git, python_diagnosis
 
 from medic.main import main
+from medic_testing.implementer import FixtureRepo, git, python_diagnosis
 
 
 def test_medic_implement_refuses_a_protected_file_and_prints_why(

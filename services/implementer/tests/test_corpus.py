@@ -6,9 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from medic_testing.implementer import PY_DB, PY_MAIN_BUG, PY_TEST, PY_TEST_COMMAND, write_files
-
 from medic_implementer.corpus import run_corpus
+from medic_testing.implementer import PY_DB, PY_MAIN_BUG, PY_TEST, PY_TEST_COMMAND, write_files
 
 CHECK = """import sys
 from pathlib import Path

@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from medic_contracts import ActionStatus, DiagnosisReady, FixStrategy, MedicConfig, Producer, RequestContext
+from medic_contracts import TestOutcome as Outcome
+from medic_implementer.adapters.signing import CommitSigner
+from medic_implementer.adapters.testrun import SandboxLimits
+from medic_implementer.job import FixOptions, FixOutcome, OutcomeKind, implement_fix, protected_writes
 from medic_testing.implementer import (
     PY_DB,
     PY_MAIN_BUG,
@@ -27,12 +33,6 @@ from medic_testing.implementer import (
     pulls,
     python_diagnosis,
 )
-
-from medic_contracts import ActionStatus, DiagnosisReady, FixStrategy, MedicConfig, Producer, RequestContext
-from medic_contracts import TestOutcome as Outcome
-from medic_implementer.adapters.signing import CommitSigner
-from medic_implementer.adapters.testrun import SandboxLimits
-from medic_implementer.job import FixOptions, FixOutcome, OutcomeKind, implement_fix, protected_writes
 
 
 @dataclass
@@ -319,9 +319,8 @@ async def test_a_replayed_diagnosis_reworks_the_branch_from_the_deployed_commit_
 async def test_github_gets_the_branch_and_one_pull_request_through_pygithub(
     python_repo: FixtureRepo, fix_options: Callable[..., FixOptions], tmp_path: Path
 ) -> None:
-    from medic_testing.forge import FakeGitHub
-
     from medic_forge import GitHubForge
+    from medic_testing.forge import FakeGitHub
 
     with FakeGitHub(python_repo.remote, repo="acme/shop", token="t0ken") as gh:
         forge = GitHubForge(

@@ -14,21 +14,6 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from medic_testing.implementer import (
-    OPERATOR,
-    PY_DB,
-    PY_MAIN_BUG,
-    PY_MAIN_GOOD,
-    PY_TEST,
-    PY_TEST_COMMAND,
-    FixtureRepo,
-    make_repo,
-    produce,
-    python_diagnosis,
-    read_events,
-    set_config,
-    write_target,
-)
 
 from medic_contracts import (
     ActionRecorded,
@@ -53,6 +38,21 @@ from medic_implementer.job import OutcomeKind
 from medic_implementer.settings import ImplementerSettings
 from medic_implementer.worker import FAILURE_ANALYSED, FixWorker
 from medic_runtime import Emitter, ServiceRuntime, ServiceSettings, WorkContext, WorkItem
+from medic_testing.implementer import (
+    OPERATOR,
+    PY_DB,
+    PY_MAIN_BUG,
+    PY_MAIN_GOOD,
+    PY_TEST,
+    PY_TEST_COMMAND,
+    FixtureRepo,
+    make_repo,
+    produce,
+    python_diagnosis,
+    read_events,
+    set_config,
+    write_target,
+)
 
 RELEASER = Producer(service="releaser", instance="releaser-test")
 

@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+
+from medic_contracts import FixCommitted, MedicConfig, TopicName, TopicRegistry
 from medic_testing.implementer import FixtureRepo, git, produce, pulls, python_diagnosis, read_events, set_config, write_target
 from medic_testing.runtime.plugin import test_env
 from medic_testing.runtime.processes import ServiceProcess
-
-from medic_contracts import FixCommitted, MedicConfig, TopicName, TopicRegistry
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e, pytest.mark.slow]
 

@@ -10,18 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from medic_testing.implementer import (
-    OPERATOR,
-    FixtureRepo,
-    git,
-    produce,
-    pulls,
-    python_diagnosis,
-    read_events,
-    set_config,
-    write_target,
-)
-from medic_testing.runtime.settle import wait_settled
 
 from medic_contracts import (
     ActionRecorded,
@@ -40,6 +28,18 @@ from medic_forge import LocalForge
 from medic_implementer.app import build
 from medic_implementer.settings import ImplementerSettings
 from medic_runtime import ServiceRuntime, ServiceSettings
+from medic_testing.implementer import (
+    OPERATOR,
+    FixtureRepo,
+    git,
+    produce,
+    pulls,
+    python_diagnosis,
+    read_events,
+    set_config,
+    write_target,
+)
+from medic_testing.runtime.settle import wait_settled
 
 pytestmark = pytest.mark.kafka
 

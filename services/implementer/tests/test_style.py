@@ -9,6 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from medic_contracts import ActionStatus, FixStrategy
+from medic_implementer.adapters.style import find_tool
+from medic_implementer.domain.style import StyleTool, declared_tools, formatting_kept, style_steps
+from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
 from medic_testing.implementer import (
     PY_DB,
     PY_MAIN_BUG,
@@ -25,11 +30,6 @@ from medic_testing.implementer import (
     python_diagnosis,
     tsx_bin_dir,
 )
-
-from medic_contracts import ActionStatus, FixStrategy
-from medic_implementer.adapters.style import find_tool
-from medic_implementer.domain.style import StyleTool, declared_tools, formatting_kept, style_steps
-from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
 
 RUFF_CONFIG = (
     '[project]\nname = "shop"\nversion = "0"\n\n[tool.ruff]\nline-length = 100\n\n[tool.ruff.format]\nquote-style = "single"\n'

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from medic_testing.investigator.fake_messages_api import Reply, load_script, running, text_message, tool_use_message
 
 from medic_contracts import FixStrategy, LlmBudget, MedicConfig
 from medic_investigator.adapters.llm.claude import ClaudeProvider
@@ -18,6 +17,7 @@ from medic_investigator.adapters.store import InMemorySpendLedger
 from medic_investigator.domain.errors import BudgetExceeded, ProviderUnavailable
 from medic_investigator.job.diagnose import run_diagnosis
 from medic_investigator.job.investigate import investigate
+from medic_testing.investigator.fake_messages_api import Reply, load_script, running, text_message, tool_use_message
 
 from .helpers import BASE_DATE, issue_from_trace, make_repo, run_python, target_for
 from .test_playbook_python import DB, ROUTES_BUGGY

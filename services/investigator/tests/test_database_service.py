@@ -10,7 +10,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from medic_testing.investigator.fake_messages_api import running, text_message, tool_use_message
 
 from medic_contracts import (
     ActionRecorded,
@@ -25,6 +24,7 @@ from medic_contracts import (
 from medic_investigator.app import build
 from medic_investigator.settings import InvestigatorSettings
 from medic_runtime import ServiceSettings
+from medic_testing.investigator.fake_messages_api import running, text_message, tool_use_message
 
 from .dbfixtures import AppSchema, app_schema
 from .test_claude import FINAL, TRIAGE_OK

@@ -217,9 +217,8 @@ async def test_an_unreachable_database_is_an_error_result_not_an_exception(tmp_p
 async def test_claude_queries_the_database_through_the_tool_loop_and_every_attempt_is_kept(
     tmp_path: Path, app: AppSchema
 ) -> None:
-    from medic_testing.investigator.fake_messages_api import running, text_message, tool_use_message
-
     from medic_investigator.job.diagnose import run_diagnosis
+    from medic_testing.investigator.fake_messages_api import running, text_message, tool_use_message
 
     from .helpers import target_for
     from .test_claude import FINAL, TRIAGE_OK, _provider, _scenario

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from medic_testing.investigator.fake_messages_api import Reply, running, text_message
-from medic_testing.runtime.topics import read_topic
 
 from medic_contracts import (
     ActionRecorded,
@@ -38,6 +36,8 @@ from medic_investigator.app import build
 from medic_investigator.settings import InvestigatorSettings
 from medic_runtime import ServiceSettings
 from medic_runtime.bus import encode_event
+from medic_testing.investigator.fake_messages_api import Reply, running, text_message
+from medic_testing.runtime.topics import read_topic
 
 from .helpers import BASE_DATE, git, issue_from_trace, make_repo, run_python
 from .test_claude import FINAL, TRIAGE_OK

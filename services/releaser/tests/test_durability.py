@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from medic_testing.runtime.plugin import test_env as make_env
-from medic_testing.runtime.processes import ServiceProcess
 
 from medic_contracts import (
     ActionRecorded,
@@ -34,6 +32,8 @@ from medic_releaser.domain.analysis import Baseline
 from medic_releaser.domain.runs import Phase, ReleaseRun, StageState, run_id_for
 from medic_releaser.domain.watch import max_gap_for
 from medic_releaser.settings import ReleaserSettings
+from medic_testing.runtime.plugin import test_env as make_env
+from medic_testing.runtime.processes import ServiceProcess
 
 from .harness import EventLog, Target, control_state, fix_event, publish, traffic
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from medic_testing.runtime.settle import wait_settled
 
 from medic_contracts import (
     ActionRecorded,
@@ -33,6 +32,7 @@ from medic_releaser.adapters.store import RunStore
 from medic_releaser.app import build_deployer
 from medic_releaser.config import load_releaser_target
 from medic_releaser.domain.runs import ReleaseRun, run_id_for
+from medic_testing.runtime.settle import wait_settled
 
 from .harness import EventLog, Target, control_state, fix_event, publish, traffic, wait_http
 from .test_rollout import CTL, final, releaser, results, version

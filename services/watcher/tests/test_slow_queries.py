@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from medic_testing.watcher.slowdb import SlowTable, run_slow_queries, slow_table
 
 from medic_contracts import IssueType, MedicConfig, Producer
+from medic_testing.watcher.slowdb import SlowTable, run_slow_queries, slow_table
 from medic_watcher.adapters.sources.postgres import PostgresStatsPoller
 from medic_watcher.adapters.sources.supabase import SupabasePoller
 from medic_watcher.config import PostgresSource, SupabaseSource
