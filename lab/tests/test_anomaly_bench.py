@@ -53,3 +53,18 @@ def test_bench_anomaly_prints_nab_scores_per_profile_for_medic_and_both_baseline
         assert all(score <= 100 for score in detector["as_configured"].values())
     # The jump is found near its window's start and the quiet series raises nothing.
     assert result["detectors"]["medic"]["as_configured"]["standard"] > 50
+    # Held out: each half scored with the thresholds chosen on the other half, for every detector.
+    held = result["held_out"]
+    assert held["halves"] == [[SERIES[1]], [SERIES[0]]]
+    for detector in held["detectors"].values():
+        assert set(detector) == profiles
+        assert all(len(p["halves"]) == len(p["thresholds"]) == 2 for p in detector.values())
+
+
+def test_held_out_halves_alternate_within_each_category(tmp_path: Path) -> None:
+    from medic_lab.anomaly_heldout import split_halves
+
+    series, _ = load_corpus(_corpus(tmp_path))
+    first, second = split_halves(series)
+    assert first == ["artificialNoAnomaly/art_daily_small_noise.csv"]
+    assert second == ["artificialWithAnomaly/art_daily_jumpsup.csv"]

@@ -13,6 +13,9 @@ normalised scores (:mod:`medic_lab.nab`) for each profile, in two ways:
   that profile, among the scores exceeded by a fixed set of shares of the detector's points (one
   threshold for all series, never one per series). This favours the baselines: it is chosen with
   the labels, which a detector running live never sees.
+- ``held_out`` (:mod:`medic_lab.anomaly_heldout`): the honest comparison. Every detector's
+  threshold is chosen on one fixed half of the series and scored on the other half, both ways;
+  no series is scored with a threshold its own labels chose.
 """
 
 from __future__ import annotations
@@ -107,6 +110,8 @@ def run(data: Path) -> dict[str, Any]:
     series, profiles = load_corpus(data)
     files: dict[str, tuple[int, Windows]] = {s.name: (len(s.values), s.windows) for s in series}
     result: dict[str, Any] = {"series": len(series), "windows": sum(len(s.windows) for s in series), "detectors": {}}
+    all_scores: dict[str, dict[str, list[float]]] = {}
+    medic_own: dict[str, list[int]] = {}
     for kind in ("medic", "windowed_gaussian", "ewma_zscore"):
         started = time.perf_counter()
         scores: dict[str, list[float]] = {}
@@ -114,6 +119,9 @@ def run(data: Path) -> dict[str, Any]:
         for s in series:
             scores[s.name], own[s.name] = run_detector(kind, s)
         seconds = time.perf_counter() - started
+        all_scores[kind] = scores
+        if kind == "medic":
+            medic_own = own
         optimised: dict[str, Any] = {}
         for profile in profiles:
             best: tuple[float, float] | None = None
@@ -142,4 +150,8 @@ def run(data: Path) -> dict[str, Any]:
             "points_per_s": round(sum(len(s.values) for s in series) / seconds) if seconds > 0 else None,
             "per_series": per_series,
         }
+    from .anomaly_heldout import held_out
+
+    baselines = {k: v for k, v in all_scores.items() if k != "medic"}
+    result["held_out"] = held_out(series, profiles, baselines, medic_default=medic_own)
     return result

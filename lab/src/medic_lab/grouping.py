@@ -7,7 +7,7 @@ score both with GA exactly as logparser's ``evaluator.get_accuracy`` computes it
 Loghub-2.0's FGA, PA and FTA (:mod:`medic_lab.grouping_metrics`).
 
 ``cross_validate`` is the honest score: leave one system out, choose the miner's one parameter
-(``min_distinct``) on the others, score the held-out system with it.
+(``min_distinct`` and ``min_shared``) on the others, score the held-out system with them.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from medic_watcher.domain.templates import DEFAULT_MIN_DISTINCT, TemplateMiner
+from medic_watcher.domain.templates import DEFAULT_MIN_DISTINCT, DEFAULT_MIN_SHARED, TemplateMiner
 
 from .grouping_metrics import ParsingScores, grouping_accuracy, score_parsing
 from .loghub import LogSystem, find_systems
 
 __all__ = [
     "MIN_DISTINCT_GRID",
+    "MIN_SHARED_GRID",
     "LogSystem",
     "cross_validate",
     "drain3_grouping",
@@ -41,6 +42,10 @@ __all__ = [
 
 #: The values of ``min_distinct`` cross-validation chooses from (distinct values under one skeleton).
 MIN_DISTINCT_GRID: tuple[int, ...] = (3, 4, 5, 6, 8, 12)
+#: The values of ``min_shared`` it chooses from (values one position shares with another skeleton's).
+#: Not 2: a two-valued event word (``opened``/``closed``) recurs with the same two values under
+#: every user's skeleton, so two shared values cannot tell an entity from an event word.
+MIN_SHARED_GRID: tuple[int, ...] = (3, 4, 5)
 
 #: Drain3's standard masking: the ``[MASKING]`` section of Drain3's examples/drain3.ini.
 DRAIN3_MASKING: tuple[tuple[str, str], ...] = (
@@ -54,9 +59,11 @@ DRAIN3_MASKING: tuple[tuple[str, str], ...] = (
 )
 
 
-def medic_parse(lines: Sequence[str], *, min_distinct: int = DEFAULT_MIN_DISTINCT) -> tuple[list[int], list[str]]:
+def medic_parse(
+    lines: Sequence[str], *, min_distinct: int = DEFAULT_MIN_DISTINCT, min_shared: int = DEFAULT_MIN_SHARED
+) -> tuple[list[int], list[str]]:
     """Medic's final cluster and template per line (ids handed out earlier resolve to their merges)."""
-    miner = TemplateMiner(min_distinct=min_distinct)
+    miner = TemplateMiner(min_distinct=min_distinct, min_shared=min_shared)
     ids = [miner.cluster_id(line) for line in lines]
     resolved = [miner.resolve(i) for i in ids]
     templates = [miner.template(i) or line for i, line in zip(resolved, lines, strict=True)]
@@ -174,9 +181,14 @@ def run(data: Path, *, repeat: int = 3, corrected: bool = False) -> dict[str, An
 
 
 def cross_validate(
-    data: Path, *, grid: Sequence[int] = MIN_DISTINCT_GRID, corrected: bool = True, with_drain3: bool = True
+    data: Path,
+    *,
+    grid: Sequence[int] = MIN_DISTINCT_GRID,
+    shared_grid: Sequence[int] = MIN_SHARED_GRID,
+    corrected: bool = True,
+    with_drain3: bool = True,
 ) -> dict[str, Any]:
-    """Leave-one-system-out: for each system, choose ``min_distinct`` by mean GA on the others, score it held out.
+    """Leave-one-system-out: for each system, choose ``min_distinct`` and ``min_shared`` by mean GA on the others.
 
     The score of a system never depends on a choice made with its own labels; the reported mean
     is over held-out systems only. Drain3 (untuned, standard settings) is scored on the same labels.
@@ -185,17 +197,23 @@ def cross_validate(
     if len(systems) < 2:
         raise FileNotFoundError(f"{data}: cross-validation needs at least two labelled systems")
     # Every system under every grid value once; the folds only choose among these.
-    table = {(s.name, k): _scores(s, medic_parse(s.lines, min_distinct=k)) for s in systems for k in grid}
+    pairs = [(k, m) for k in grid for m in shared_grid]
+    table = {
+        (s.name, pair): _scores(s, medic_parse(s.lines, min_distinct=pair[0], min_shared=pair[1]))
+        for s in systems
+        for pair in pairs
+    }
     folds: list[dict[str, Any]] = []
     for held in systems:
         training = [s for s in systems if s.name != held.name]
         # Ties go to the smaller threshold: equally good on the training systems, it also catches
         # variables that took few values in a short log.
-        chosen = max(grid, key=lambda k: (round(statistics.fmean(table[(s.name, k)].ga for s in training), 6), -k))
+        chosen = max(pairs, key=lambda p: (round(statistics.fmean(table[(s.name, p)].ga for s in training), 6), -p[0], -p[1]))
         held_scores = table[(held.name, chosen)]
         fold: dict[str, Any] = {
             "held_out": held.name,
-            "min_distinct": chosen,
+            "min_distinct": chosen[0],
+            "min_shared": chosen[1],
             "training_ga": round(statistics.fmean(table[(s.name, chosen)].ga for s in training), 4),
             "medic": _metrics(held_scores),
             "groups": {"truth": held_scores.truth_groups, "medic": held_scores.predicted_groups},
@@ -211,7 +229,7 @@ def cross_validate(
     return {
         "held_out": folds,
         "mean": mean,
-        "grid": list(grid),
+        "grid": {"min_distinct": list(grid), "min_shared": list(shared_grid)},
         "labels": "corrected" if corrected else "original",
-        "in_sample": {str(k): round(statistics.fmean(table[(s.name, k)].ga for s in systems), 4) for k in grid},
+        "in_sample": {f"{k},{m}": round(statistics.fmean(table[(s.name, (k, m))].ga for s in systems), 4) for k, m in pairs},
     }

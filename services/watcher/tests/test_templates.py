@@ -98,6 +98,19 @@ def test_a_word_taking_many_values_under_one_skeleton_is_a_variable_even_without
     assert len({miner.resolve(i) for i in states}) == 4
 
 
+def test_four_users_seen_in_two_events_are_one_variable_while_the_event_words_stay_apart() -> None:
+    miner = TemplateMiner()
+    users = ["alice", "bob", "carol", "dave"]
+    opened = [miner.cluster_id(f"Accepted password for {u} from 10.0.0.{i} port 22 ssh2") for i, u in enumerate(users)]
+    closed = [miner.cluster_id(f"session closed for user {u}") for u in users]
+    assert len({miner.resolve(i) for i in opened}) == 1
+    assert len({miner.resolve(i) for i in closed}) == 1
+    assert miner.template(closed[0]) == "session closed for user <*>"
+    # Two event words under every user's skeleton (opened/closed) are events, not a variable.
+    sessions = [miner.cluster_id(f"session {state} for user {u}") for u in users for state in ("opened", "closed")]
+    assert len({miner.resolve(i) for i in sessions}) == 2
+
+
 def test_new_values_at_a_known_variable_position_hold_no_new_state() -> None:
     miner = TemplateMiner()
     for i in range(10):

@@ -14,7 +14,11 @@ Two steps, both general (no per-system tuning):
    ``min_distinct`` different values under the same skeleton (user names, hosts, file names: a
    high-cardinality position), or one of its values was masked, or all are paths, or all share a
    ``key=``/``key:`` prefix (the value is the variable, unless the values are ENUM_LIKE
-   constants), or at least two of its values were already seen as variables elsewhere. A
+   constants), or at least two of its values were already seen as variables elsewhere, or at
+   least ``min_shared`` of its values also fill one position of another skeleton (value
+   dispersion: an entity such as a user turns up in several events, an event word such as
+   ``Started`` in its own; four users who log in and log out are a variable, ``opened`` /
+   ``closed`` under every user's skeleton are two values shared and stay events). A
    position with fewer distinct values stays constant (``VM Started`` / ``VM Paused`` / ``VM
    Stopped``: a handful of values under one skeleton are events, dozens are a variable); the
    threshold is chosen by leave-one-system-out cross-validation (``medic bench grouping --cv``),
@@ -59,7 +63,20 @@ _DATE = re.compile(
     rf"|\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}(?:[T\s]{_CLOCK})?"
     rf")(?![\w])"
 )
-_DATE_HINT = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun)|\d{4}[-/.]\d")
+# Every date _DATE matches holds a month name or a numeric date: substring tests and one short regex
+# decide that far faster than one alternation tried at every position.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_NUMERIC_DATE = re.compile(r"\d{4}[-/.]\d")
+# Which digit a token holds never changes its mask (every part with a digit is masked whole), so
+# tokens are cached under their shape with every digit a 0: fresh ids of one shape share an entry.
+_ZEROS = str.maketrans("123456789", "000000000")
+
+
+def _may_hold_date(text: str) -> bool:
+    for month in _MONTHS:
+        if month in text:
+            return True
+    return _NUMERIC_DATE.search(text) is not None
 
 
 def _mask_token(token: str) -> str:
@@ -75,21 +92,24 @@ def _mask_token(token: str) -> str:
 def mask_tokens(text: str, *, max_chars: int = 4096, cache: dict[str, str] | None = None) -> tuple[str, ...]:
     """The masked token sequence of one line (the line is cut at ``max_chars`` first).
 
-    ``cache`` (token -> masked token) speeds up repeated words; the caller bounds its size.
+    ``cache`` (token or digit shape -> masked token) speeds up repeated words and id shapes; it
+    holds at most ``_CACHE_LIMIT`` entries.
     """
     if len(text) > max_chars:
         text = text[:max_chars]
-    if _DATE_HINT.search(text) is not None:
+    if _may_hold_date(text):
         text = _DATE.sub(MASK, text)
     tokens: list[str] = []
     previous_masked = False
     for raw in text.split():
         token = cache.get(raw) if cache is not None else None
         if token is None:
-            token = _mask_token(raw)
-            # Words repeat, variables rarely do: caching only words keeps the cache small and useful.
-            if cache is not None and token == raw and len(cache) < _CACHE_LIMIT:
-                cache[raw] = token
+            shape = raw.translate(_ZEROS)
+            token = cache.get(shape) if cache is not None and shape != raw else None
+            if token is None:
+                token = _mask_token(shape)
+                if cache is not None and len(cache) < _CACHE_LIMIT:
+                    cache[shape] = token
         if previous_masked and (token == MASK or token.rstrip(",;.") in _UNITS):
             continue  # variable-length lists and units after numbers belong to the variable before
         tokens.append(token)
@@ -118,6 +138,9 @@ class MinedTemplate:
 #: Distinct values under one skeleton that make a position variable: chosen by leave-one-system-out
 #: cross-validation on the shared Loghub systems (``medic bench grouping --cv`` prints the choice).
 DEFAULT_MIN_DISTINCT = 6
+#: Values one position shares with a position of another skeleton that make both variable (entities
+#: recur across events, event words do not); chosen the same way as ``DEFAULT_MIN_DISTINCT``.
+DEFAULT_MIN_SHARED = 3
 
 
 def _is_variable_position(values: Iterable[str], vocabulary: set[str], min_distinct: int) -> bool:
@@ -145,10 +168,18 @@ def _value_of(token: str) -> str:
 class TemplateMiner:
     """Online template miner: ``add(line)`` returns the line's cluster (see module docstring)."""
 
-    def __init__(self, *, max_templates: int = 50_000, max_chars: int = 4096, min_distinct: int = DEFAULT_MIN_DISTINCT) -> None:
+    def __init__(
+        self,
+        *,
+        max_templates: int = 50_000,
+        max_chars: int = 4096,
+        min_distinct: int = DEFAULT_MIN_DISTINCT,
+        min_shared: int = DEFAULT_MIN_SHARED,
+    ) -> None:
         self.max_templates = max_templates
         self.max_chars = max_chars
         self.min_distinct = max(2, min_distinct)
+        self.min_shared = max(2, min_shared)
         self._ids: dict[tuple[str, ...], int] = {}
         self._parent: list[int] = []
         self._pattern: dict[int, tuple[str, ...]] = {}  # root id -> merged template
@@ -166,10 +197,15 @@ class TemplateMiner:
 
     @classmethod
     def restore(
-        cls, templates: list[list[str]], *, max_templates: int = 50_000, min_distinct: int = DEFAULT_MIN_DISTINCT
+        cls,
+        templates: list[list[str]],
+        *,
+        max_templates: int = 50_000,
+        min_distinct: int = DEFAULT_MIN_DISTINCT,
+        min_shared: int = DEFAULT_MIN_SHARED,
     ) -> TemplateMiner:
         """A miner that learned ``templates`` (from :meth:`export`) in the same order."""
-        miner = cls(max_templates=max_templates, min_distinct=min_distinct)
+        miner = cls(max_templates=max_templates, min_distinct=min_distinct, min_shared=min_shared)
         for tokens in templates[:max_templates]:
             key = tuple(str(t) for t in tokens)
             if key not in miner._ids:
@@ -268,6 +304,21 @@ class TemplateMiner:
                 return next(iter(self._buckets[key].values()))[0]
         return None
 
+    def _sibling(self, key: tuple[int, tuple[str, ...]], bucket: dict[str, list[int]]) -> tuple[int, tuple[str, ...]] | None:
+        # Value dispersion: an event word (``Started``) fills one position of one event; an entity
+        # (a user, a host) turns up in several events. ``min_shared`` values filling this position
+        # and one position of another, still undecided skeleton make both variable.
+        if len(bucket) < self.min_shared:
+            return None
+        shared: dict[tuple[int, tuple[str, ...]], int] = {}
+        for value in bucket:
+            for other in self._pending.get(_value_of(value), ()):
+                if other != key and other not in self._decided:
+                    shared[other] = shared.get(other, 0) + 1
+                    if shared[other] >= self.min_shared and len(self._buckets[other]) >= self.min_shared:
+                        return other
+        return None
+
     def _learn(self, tokens: tuple[str, ...]) -> int:
         tid = len(self._parent)
         self._ids[tokens] = tid
@@ -296,9 +347,15 @@ class TemplateMiner:
                 self._union(first, ids[0])
             return
         if not _is_variable_position(bucket, self._vocabulary, self.min_distinct):
+            sibling = self._sibling(key, bucket)
             for value in bucket:
                 self._pending.setdefault(_value_of(value), set()).add(key)
-            return
+            if sibling is None:
+                return
+            self._decided.add(sibling)  # the values are entities seen in two events: both positions vary
+            self._evaluate(sibling, self._buckets[sibling])
+            if key in self._decided:
+                return
         self._decided.add(key)
         first = next(iter(bucket.values()))[0]
         new_words = []
