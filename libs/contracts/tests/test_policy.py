@@ -122,6 +122,22 @@ def test_fix_stage_rules() -> None:
     assert decide(cfg(), facts(Stage.FIX)).verdict is Verdict.PROCEED
 
 
+def test_an_unverified_fix_needs_a_human_with_its_own_code_at_every_stage() -> None:
+    why = "not reproduced: no reproducer"
+    fix = decide(cfg(AutonomyLevel.FULL), facts(Stage.FIX, fix_verified=False, unverified_reason=why))
+    assert (fix.verdict, fix.code) == (Verdict.NEEDS_APPROVAL, DecisionCode.UNVERIFIED) and why in fix.reason
+    both = decide(cfg(), facts(Stage.FIX, fix_verified=False, diff_lines=500))
+    assert both.code is DecisionCode.UNVERIFIED and "exceeds" in both.reason
+    approved = decide(cfg(), facts(Stage.FIX, fix_verified=False, approved=True))
+    assert (approved.verdict, approved.code) == (Verdict.PROCEED, DecisionCode.APPROVED)
+    for stage in (Stage.STAGING, Stage.PRODUCTION):
+        release = decide(cfg(AutonomyLevel.FULL), facts(stage, fix_verified=False))
+        assert (release.verdict, release.code) == (Verdict.NEEDS_APPROVAL, DecisionCode.UNVERIFIED)
+    # Not recorded (an older producer) and verified fixes are unchanged.
+    assert decide(cfg(), facts(Stage.FIX, fix_verified=None)).verdict is Verdict.PROCEED
+    assert decide(cfg(), facts(Stage.FIX, fix_verified=True)).verdict is Verdict.PROCEED
+
+
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         decide(cfg(), facts(now=datetime(2026, 1, 1)))

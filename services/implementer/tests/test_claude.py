@@ -8,8 +8,12 @@ from typing import Any
 
 from medic_contracts import ActionStatus, FixStrategy
 from medic_implementer.adapters.claude import ClaudeFixer
+from medic_implementer.domain.release_gate import ReleaseGate
 from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
 from medic_testing.implementer import FakeAnthropic, FixtureRepo, git, local_forge, python_diagnosis
+
+# Fixes here have no request to replay: this file is not about the release gate (test_reproduction.py is).
+UNGATED = ReleaseGate(require_reproduction=False, min_confidence=0.0)
 
 
 def tool(name: str, **args: Any) -> dict[str, Any]:
@@ -50,7 +54,7 @@ async def test_claude_edits_through_tools_runs_the_tests_and_its_fix_is_committe
             diag,
             target=python_repo.target,
             repo=python_repo.path,
-            options=fix_options(proposer=fixer),
+            options=fix_options(proposer=fixer, gate=UNGATED),
             forge=local_forge(python_repo.remote),
         )
     assert outcome.kind is OutcomeKind.COMMITTED, (outcome.reasons, outcome.candidates)

@@ -69,6 +69,9 @@ async def runtime(python_repo: FixtureRepo, tmp_path: Path, fresh_postgres_url: 
         tool_paths=(Path(sys.executable).parent,),
         workspace_dir=tmp_path / "worktrees",
         log_format="text",
+        # The fixes here have no request to replay: this file is about learning, not the release gate.
+        fix_require_reproduction=False,
+        fix_min_confidence=0.0,
     )
     rt = build(settings)
     await rt.store.create_all(*rt.extra_tables)
@@ -289,6 +292,9 @@ async def test_a_fix_whose_tests_all_fail_is_analysed_and_its_strategy_avoided(t
         tool_paths=(Path(sys.executable).parent,),
         workspace_dir=tmp_path / "worktrees",
         log_format="text",
+        # The fixes here have no request to replay: this file is about learning, not the release gate.
+        fix_require_reproduction=False,
+        fix_min_confidence=0.0,
     )
     rt = build(settings)
     await rt.store.create_all(*rt.extra_tables)

@@ -12,6 +12,7 @@ import pytest
 
 from medic_contracts import ActionStatus, FixStrategy
 from medic_implementer.adapters.style import find_tool
+from medic_implementer.domain.release_gate import ReleaseGate
 from medic_implementer.domain.style import StyleTool, declared_tools, formatting_kept, style_steps
 from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
 from medic_testing.implementer import (
@@ -34,6 +35,9 @@ from medic_testing.implementer import (
 RUFF_CONFIG = (
     '[project]\nname = "shop"\nversion = "0"\n\n[tool.ruff]\nline-length = 100\n\n[tool.ruff.format]\nquote-style = "single"\n'
 )
+
+# Fixes here have no request to replay: this file is not about the release gate (test_reproduction.py is).
+UNGATED = ReleaseGate(require_reproduction=False, min_confidence=0.0)
 
 
 def test_the_declared_tools_come_from_the_repository_configuration() -> None:
@@ -96,7 +100,7 @@ async def test_a_python_fix_is_formatted_with_the_ruff_style_the_repository_decl
         python_diagnosis(repo, request=None),
         target=repo.target,
         repo=repo.path,
-        options=fix_options(),
+        options=fix_options(gate=UNGATED),
         audit=lambda action, status, summary, _details: audits.append((action, status, summary)),
     )
     assert outcome.kind is OutcomeKind.COMMITTED and outcome.strategy is FixStrategy.NULL_GUARD
@@ -132,7 +136,7 @@ async def test_a_declared_formatter_that_is_not_installed_is_skipped_and_said_so
         diagnosis(affected_file=TS_ROUTE, lines=(5, 5), title="TypeError: Cannot read properties of null (reading 'id')"),
         target=repo.target,
         repo=repo.path,
-        options=fix_options(),
+        options=fix_options(gate=UNGATED),
         audit=lambda action, status, summary, _details: audits.append((action, status, summary)),
     )
     assert outcome.kind is OutcomeKind.COMMITTED  # the fix is still made, unformatted

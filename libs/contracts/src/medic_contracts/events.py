@@ -683,8 +683,9 @@ class DiagnosisReady(Envelope):
 class FixCommitted(Envelope):
     """The implementer committed a tested fix on its branch and opened a pull request."""
 
-    # 1.1: tests.sandboxed and tests.sandbox_missing; 1.2: root_cause (the releaser's notices no longer read diagnoses)
-    SCHEMA_VERSION: ClassVar[str] = "1.2"
+    # 1.1: tests.sandboxed and tests.sandbox_missing; 1.2: root_cause (the releaser's notices no longer read diagnoses);
+    # 1.3: reproduced, verified and verification (the implementer's release gate: reproduce, verify, or abstain)
+    SCHEMA_VERSION: ClassVar[str] = "1.3"
     event_type: Literal["fix_committed"] = Field(
         default="fix_committed", description="Discriminator: fix_committed.", examples=["fix_committed"]
     )
@@ -748,6 +749,24 @@ class FixCommitted(Envelope):
         max_length=5000,
         description="The diagnosis' root cause, carried for the release notices (None: not known, or an older producer).",
         examples=["practice may be null when the id is unknown"],
+    )
+    reproduced: bool | None = Field(
+        default=None,
+        description="True when the failure was reproduced on the unfixed code (same exception type, same function) "
+        "in the target's own environment; None when not recorded (a human-approved fix, or an older producer).",
+        examples=[True],
+    )
+    verified: bool | None = Field(
+        default=None,
+        description="True when the fix makes the reproduction pass, pinned to the outcome it now produces, and passed "
+        "the release gate (tests, confidence); False: a human approved it anyway; None when not recorded.",
+        examples=[True],
+    )
+    verification: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="The release gate's verdict in words.",
+        examples=["reproduced and verified (confidence 0.90)"],
     )
 
 

@@ -63,6 +63,7 @@ class DecisionCode(StrEnum):
     NEEDS_APPROVAL = "needs_approval"  # autonomy level, severity, paths, diff size, evidence or sandbox
     CAP_REACHED = "cap_reached"  # the daily deployment cap
     OUTSIDE_HOURS = "outside_hours"  # outside the business-hours deploy window
+    UNVERIFIED = "unverified"  # the fix was not reproduced and verified (or its confidence is too low): a human approves
 
 
 # Blocks that lift by themselves (an operator resumes, the configuration arrives): ask again later.
@@ -106,6 +107,10 @@ class PolicyFacts:
     # The gating test run's sandbox: None when it was not recorded (a producer before FixCommitted 1.1).
     tests_sandboxed: bool | None = True
     sandbox_missing: tuple[str, ...] = ()
+    # The implementer's release gate (FixCommitted 1.3 ``verified``): False when the failure was not reproduced,
+    # the fix does not make the reproduction pass, or its confidence is below the threshold. None: not recorded.
+    fix_verified: bool | None = True
+    unverified_reason: str = ""
 
 
 def _blocked(code: DecisionCode, reason: str, retry_at: datetime | None = None) -> Decision:
@@ -142,6 +147,13 @@ def _unsandboxed(facts: PolicyFacts) -> str | None:
         return "the fix's tests have no sandbox record: a human approves the release"
     missing = ", ".join(facts.sandbox_missing) or "unknown protections"
     return f"the fix's tests ran without a full sandbox (missing: {missing}): a human approves the release"
+
+
+def _unverified(facts: PolicyFacts) -> str | None:
+    """Why a fix needs a human because the release gate did not verify it (None when it did or was not asked)."""
+    if facts.fix_verified is not False:
+        return None
+    return f"the fix was not verified ({facts.unverified_reason or 'not reproduced'}): a human approves it"
 
 
 def _with_sandbox(reason: str, facts: PolicyFacts) -> str:
@@ -188,6 +200,8 @@ def decide(config: MedicConfig | None, facts: PolicyFacts) -> Decision:
             reasons.append(f"diff of {facts.diff_lines} lines exceeds {caps.max_diff_lines}")
         if facts.outside_evidence:
             reasons.append("the fix touches files outside the evidence")
+        if (unverified := _unverified(facts)) is not None:
+            return _approval("; ".join([unverified, *reasons]), facts.approved, DecisionCode.UNVERIFIED)
         if reasons:
             return _approval("; ".join(reasons), facts.approved)
         return Decision(Verdict.PROCEED, "fix within policy")
@@ -202,6 +216,8 @@ def decide(config: MedicConfig | None, facts: PolicyFacts) -> Decision:
     if facts.stage is Stage.STAGING:
         if level is AutonomyLevel.MONITOR:
             return _approval(_with_sandbox("autonomy level 1: every deploy is approved by a human", facts), facts.approved)
+        if (unverified := _unverified(facts)) is not None:
+            return _approval(_with_sandbox(unverified, facts), facts.approved, DecisionCode.UNVERIFIED)
         if (unsandboxed := _unsandboxed(facts)) is not None:
             return _approval(unsandboxed, facts.approved)
         return Decision(Verdict.PROCEED, "staging deploys are automatic at level 2 and 3")
@@ -223,6 +239,8 @@ def decide(config: MedicConfig | None, facts: PolicyFacts) -> Decision:
         )
     if level is AutonomyLevel.MONITOR:
         return _approval(_with_sandbox("autonomy level 1: every deploy is approved by a human", facts), facts.approved)
+    if (unverified := _unverified(facts)) is not None:
+        return _approval(_with_sandbox(unverified, facts), facts.approved, DecisionCode.UNVERIFIED)
     if (unsandboxed := _unsandboxed(facts)) is not None:
         return _approval(unsandboxed, facts.approved)
     if level is AutonomyLevel.AUTO_LOW_RISK:

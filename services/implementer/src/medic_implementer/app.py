@@ -22,6 +22,7 @@ from .adapters.llm import LlmSection, build_proposer
 from .adapters.signing import CommitSigner
 from .adapters.store import metadata
 from .adapters.testrun import SandboxLimits
+from .domain.release_gate import ReleaseGate
 from .job import FixOptions
 from .settings import ImplementerSettings
 from .worker import FIX_WORK, FixWorker
@@ -67,6 +68,7 @@ def build(settings: ImplementerSettings, *, forge: Forge | None = None) -> Servi
         max_candidates=settings.max_candidates,
         proposer=build_proposer(llm, settings=settings, runtime=runtime),
         labels=settings.pr_labels,
+        gate=ReleaseGate(min_confidence=settings.fix_min_confidence, require_reproduction=settings.fix_require_reproduction),
     )
     worker = FixWorker(
         rt=runtime,

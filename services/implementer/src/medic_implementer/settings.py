@@ -46,6 +46,18 @@ class ImplementerSettings(ServiceSettings):
     )
     test_isolate_network: bool = Field(default=True, description="Run tests in an empty network namespace where possible.")
     max_candidates: int = Field(default=4, ge=1, le=20, description="Template candidates validated per issue.")
+    fix_min_confidence: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Calibrated confidence a reproduced and verified fix needs to be committed without a human "
+        "(the diagnosis' confidence tempered by the strategy memory's record; below it the fix waits for approval).",
+    )
+    fix_require_reproduction: bool = Field(
+        default=True,
+        description="Release a fix without a human only when the failure was reproduced on the unfixed code and the "
+        "fix makes the reproduction pass (False: an unreproduced fix may still be committed within policy).",
+    )
     fix_concurrency: int = Field(default=1, ge=1, le=16, description="Fixes worked on at once by this instance.")
     fix_lease_s: float = Field(default=120.0, ge=10, description="Work-item lease (renewed while a fix runs).")
 

@@ -38,9 +38,10 @@ class FixCandidate:
     diff: str
     tests: TestReport
     within_evidence: bool
-    reproduced: bool  # the regression test (if any) failed before and passes with this fix
+    reproduced: bool  # verified: the reproduction failed before, passes with this fix, pinned to its outcome
     preference: int = 0  # the order its fixer proposed it in (lower: the better-suited template)
     styled: tuple[str, ...] = ()  # the repository's formatters/linters run on it
+    verify_reason: str | None = None  # why the reproduction does not pass with this fix (None: it does, or none ran)
 
     @property
     def passed(self) -> bool:

@@ -14,13 +14,14 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from medic_contracts import CODE_EVIDENCE_KINDS, DiagnosisReady, FixStrategy, RequestContext
+from medic_contracts import CODE_EVIDENCE_KINDS, DiagnosisReady, FixStrategy, RequestContext, StackFrame
 
 __all__ = [
     "FailureFacts",
     "FailureKind",
     "entity_name",
     "evidence_files",
+    "frame_from_evidence",
     "read_failure",
     "repo_relative",
     "request_from_evidence",
@@ -202,4 +203,17 @@ def request_from_evidence(diagnosis: DiagnosisReady) -> RequestContext | None:
                 return RequestContext.model_validate(known)
             except ValueError:
                 continue
+    return None
+
+
+def frame_from_evidence(diagnosis: DiagnosisReady) -> StackFrame | None:
+    """The crashing frame with its local variables, when the diagnosis carries it as ``frame`` evidence
+    (StackFrame JSON; the investigator adds it when the SDK sent the frame's vars)."""
+    for item in diagnosis.evidence:
+        if item.kind != "frame" or not item.detail:
+            continue
+        try:
+            return StackFrame.model_validate_json(item.detail)
+        except ValueError:
+            continue
     return None

@@ -29,8 +29,11 @@ def fix_decision(
     within_evidence: bool,
     now: datetime,
     paused: bool,
+    verified: bool = True,
+    unverified_reason: str = "",
 ) -> Decision:
-    """The policy's decision on committing ``diff`` (its path verdicts and evidence scope) at the fix stage."""
+    """The policy's decision on committing ``diff`` (its path verdicts, evidence scope and the release gate's
+    verdict: ``verified`` False makes it wait for a human, code ``unverified``) at the fix stage."""
     return decide(
         config,
         PolicyFacts(
@@ -41,5 +44,7 @@ def fix_decision(
             diff_lines=diff_lines(diff),
             touches_approval_paths=any(v.ruling is PathRuling.NEEDS_APPROVAL for v in verdicts),
             outside_evidence=not within_evidence,
+            fix_verified=verified,
+            unverified_reason=unverified_reason,
         ),
     )

@@ -50,6 +50,9 @@ class FixOutcome:
     candidates: tuple[dict[str, Any], ...] = ()
     refusals: tuple[dict[str, str], ...] = ()
     decision: Decision | None = None  # the policy decision behind NEEDS_APPROVAL and BLOCKED
+    reproduced: bool | None = None  # the failure reproduced on the unfixed code (None: not recorded, e.g. approved)
+    verified: bool | None = None  # the fix makes the reproduction pass, pinned to its outcome
+    verification: str = ""  # the release gate's verdict in words
 
     def as_dict(self) -> dict[str, Any]:
         """The outcome as JSON-ready data (CLI, benchmarks)."""
@@ -75,6 +78,9 @@ class FixOutcome:
             "candidates": [dict(c) for c in self.candidates],
             "refusals": [dict(r) for r in self.refusals],
             "diff": self.diff,
+            "reproduced": self.reproduced,
+            "verified": self.verified,
+            "verification": self.verification,
         }
 
     @property
@@ -106,6 +112,9 @@ class FixOutcome:
             attempt=self.attempt,
             needs_approval=self.needs_approval,
             root_cause=diagnosis.root_cause,
+            reproduced=self.reproduced,
+            verified=self.verified,
+            verification=self.verification[:1000] or None,
         )
 
 
@@ -135,3 +144,6 @@ class ChosenFix:
     files: tuple[str, ...]
     approved: bool  # a human approved this exact diff
     candidates: tuple[FixCandidate, ...] = ()
+    reproduced: bool | None = None  # the release gate's facts (None for a human-approved diff: not re-checked)
+    verified: bool | None = None
+    verification: str = ""

@@ -16,29 +16,29 @@ from ..adapters.git import GitError
 from ..adapters.testrun import TestRun
 from ..adapters.workspace import Workspace
 from ..domain.candidates import FixCandidate, best_candidate, cannot_be_outranked, last_revert_passed_cleanly
-from ..domain.failure import evidence_files, request_from_evidence
+from ..domain.failure import evidence_files
 from ..domain.guard import PathGuard
-from ..domain.regression import RegressionTest
 from ..domain.templates import template_edits
-from .context import FixJob
-from .regression import reproducing_test
+from .context import FixJob, write_guarded
+from .reproduce import Reproducer, reproduce
 from .reverts import revert_candidates
-from .validate import validate_candidate, write_guarded
+from .validate import validate_candidate
 
 __all__ = ["collect_candidates"]
 
 log = logging.getLogger("medic.implementer")
 
 
-async def collect_candidates(job: FixJob, ws: Workspace, guard: PathGuard) -> tuple[list[FixCandidate], RegressionTest | None]:
-    """The validated candidates and the regression test they were checked with (None when none reproduces).
+async def collect_candidates(job: FixJob, ws: Workspace, guard: PathGuard) -> tuple[list[FixCandidate], Reproducer | None]:
+    """The validated candidates and the reproducer they were verified with (None when the failure was not reproduced:
+    ``job.reproduction`` says why). Every candidate — template, revert, LLM — is verified the same way.
 
     Raises :class:`~medic_implementer.domain.errors.FixRefused` when code a candidate ran wrote a protected path.
     """
     diagnosis = job.diagnosis
     evidence = evidence_files(diagnosis)
-    regression = await reproducing_test(job, ws, guard, request_from_evidence(diagnosis))
-    has_test = regression is not None
+    reproducer = await reproduce(job, ws, guard)
+    has_test = reproducer is not None
     suggested = diagnosis.fix_strategy
 
     def settled(candidate: FixCandidate | None) -> bool:
@@ -66,7 +66,7 @@ async def collect_candidates(job: FixJob, ws: Workspace, guard: PathGuard) -> tu
                     origin="template",
                     strategy=edit.strategy,
                     description=edit.description,
-                    regression=regression,
+                    reproducer=reproducer,
                     evidence=evidence,
                     preference=preference,
                 )
@@ -95,7 +95,7 @@ async def collect_candidates(job: FixJob, ws: Workspace, guard: PathGuard) -> tu
                 origin="revert",
                 strategy=strategy,
                 description=description,
-                regression=regression,
+                reproducer=reproducer,
                 evidence=evidence,
                 preference=preference,
             )
@@ -128,10 +128,10 @@ async def collect_candidates(job: FixJob, ws: Workspace, guard: PathGuard) -> tu
                 origin="claude",
                 strategy=strategy,
                 description=description,
-                regression=regression,
+                reproducer=reproducer,
                 evidence=evidence,
             )
             if candidate:
                 candidates.append(candidate)
         await ws.reset()
-    return candidates, regression
+    return candidates, reproducer

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from medic_contracts import MedicConfig, Verdict
+from medic_contracts import ActionStatus, MedicConfig, Verdict
 
 from ..adapters.workspace import Workspace
-from ..domain.candidates import best_candidate, candidate_summaries, diff_hash, diff_paths
+from ..domain.candidates import FixCandidate, best_candidate, candidate_summaries, diff_hash, diff_paths
 from ..domain.errors import FixRefused
 from ..domain.fix_policy import fix_decision
 from ..domain.guard import PathGuard
 from ..domain.outcome import ApprovedFix, ChosenFix, FixOutcome, OutcomeKind
+from ..domain.release_gate import ReleaseVerdict, fix_confidence, release_verdict
+from ..domain.reproduction import Reproduction, ReproductionStatus
 from .candidates import collect_candidates
 from .context import FixJob
 
@@ -38,6 +40,7 @@ def approved_fix(job: FixJob, guard: PathGuard, approved: ApprovedFix, *, base: 
         within_evidence=True,
         files=files,
         approved=True,
+        verification="approved by a human",
     )
 
 
@@ -46,7 +49,7 @@ async def chosen_fix(
 ) -> ChosenFix | FixOutcome:
     """Search the candidates and keep the best, unless a path is refused or the policy wants approval or blocks it."""
     try:
-        candidates, regression = await collect_candidates(job, ws, guard)
+        candidates, reproducer = await collect_candidates(job, ws, guard)
     except FixRefused as tampered:  # already audited, path by path
         await ws.reset()
         return job.outcome(OutcomeKind.REFUSED, (f"a protected path was written: {tampered.reason}"[:2000],), base_sha=base)
@@ -62,19 +65,31 @@ async def chosen_fix(
         for verdict in refused:
             job.refuse(verdict.path, verdict.reason, "chosen diff")
         return job.outcome(OutcomeKind.REFUSED, tuple(f"{v.path}: {v.reason}" for v in refused), base_sha=base)
+    gate = _gate(job, best)
     chosen = ChosenFix(
         diff=best.diff,
         strategy=best.strategy,
         description=best.description,
         tests=best.tests,
-        regression_test=regression.path if regression is not None and best.reproduced else None,
+        regression_test=reproducer.test.path if reproducer is not None and best.reproduced else None,
         within_evidence=best.within_evidence,
         files=files,
         approved=False,
         candidates=tuple(candidates),
+        reproduced=gate.reproduced,
+        verified=gate.verified,
+        verification=gate.summary,
     )
     decision = fix_decision(
-        config, job.diagnosis, diff=best.diff, verdicts=verdicts, within_evidence=best.within_evidence, now=now, paused=paused
+        config,
+        job.diagnosis,
+        diff=best.diff,
+        verdicts=verdicts,
+        within_evidence=best.within_evidence,
+        now=now,
+        paused=paused,
+        verified=gate.releasable,
+        unverified_reason=gate.summary,
     )
     if decision.verdict not in (Verdict.NEEDS_APPROVAL, Verdict.BLOCKED):
         return chosen
@@ -93,4 +108,35 @@ async def chosen_fix(
         regression_test=chosen.regression_test,
         tests=chosen.tests,
         candidates=summaries,
+        reproduced=chosen.reproduced,
+        verified=chosen.verified,
+        verification=chosen.verification,
     )
+
+
+def _gate(job: FixJob, best: FixCandidate) -> ReleaseVerdict:
+    """The release gate's verdict on the best candidate (whichever provider made it), audited with its reasons."""
+    reproduction = job.reproduction or Reproduction(ReproductionStatus.NO_REPRODUCER, "no reproduction ran")
+    learnt = job.recall.confidence.get(best.strategy)
+    verdict = release_verdict(
+        reproduction=reproduction,
+        verified=best.reproduced,
+        verify_reason=best.verify_reason,
+        tests_passed=best.passed,
+        typecheck_passed=None,  # no type checker is configured per target yet
+        confidence=fix_confidence(
+            diagnosis_confidence=job.diagnosis.confidence,
+            strategy_confidence=learnt,
+            within_evidence=best.within_evidence,
+            verified=reproduction.reproduced and best.reproduced,
+        ),
+        gate=job.options.gate,
+    )
+    job.audit(
+        "implementer.release_gate",
+        ActionStatus.SUCCEEDED if verdict.releasable else ActionStatus.SKIPPED,
+        (f"{best.origin} fix releasable: " if verdict.releasable else f"{best.origin} fix waits for a human: ")
+        + verdict.summary[:1800],
+        {**verdict.details(), "origin": best.origin, "strategy": best.strategy.value},
+    )
+    return verdict

@@ -14,10 +14,12 @@ from ..adapters.testrun import SandboxLimits, TestRun, TestRunner
 from ..domain.commit_message import one_line
 from ..domain.guard import PathGuard
 from ..domain.outcome import FixOutcome, OutcomeKind
+from ..domain.release_gate import ReleaseGate
+from ..domain.reproduction import Reproduction
 from ..domain.strategy_memory import StrategyRecall
 from ..domain.style import StyleTool
 
-__all__ = ["Audit", "CandidateProposer", "FixJob", "FixOptions", "SideEffectCheck", "allow", "no_audit"]
+__all__ = ["Audit", "CandidateProposer", "FixJob", "FixOptions", "SideEffectCheck", "allow", "no_audit", "write_guarded"]
 
 Audit = Callable[[str, ActionStatus, str, dict[str, Any]], None]
 SideEffectCheck = Callable[[str], None]
@@ -31,6 +33,13 @@ def no_audit(_action: str, _status: ActionStatus, _summary: str, _details: dict[
 def allow(_action: str) -> None:
     """The side-effect check of a caller without a pause gate: every commit and push may go ahead."""
     return
+
+
+def write_guarded(guard: PathGuard, path: str, text: str) -> None:
+    """Write ``text`` to ``path`` in the worktree; a path the guard refuses raises and nothing is written."""
+    target = guard.resolve(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
 
 
 class CandidateProposer(Protocol):
@@ -59,6 +68,7 @@ class FixOptions:
     push_attempts: int = 3
     push_backoff_s: float = 1.0
     labels: tuple[str, ...] = ("medic", "auto-fix")
+    gate: ReleaseGate = field(default_factory=ReleaseGate)  # when a fix is released without a human
 
 
 @dataclass
@@ -78,6 +88,7 @@ class FixJob:
     style_tools: tuple[StyleTool, ...] | None = None  # read from the checkout on first use
     style_found: dict[StyleTool, Path | None] = field(default_factory=dict)
     style_noted: set[str] = field(default_factory=set)
+    reproduction: Reproduction | None = None  # the reproduce step's verdict on the unfixed code
 
     def outcome(self, kind: OutcomeKind, reasons: tuple[str, ...], **fields: Any) -> FixOutcome:
         """A :class:`FixOutcome` of this job: its issue, branch, attempt and refusals, plus ``fields``."""

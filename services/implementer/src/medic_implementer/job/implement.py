@@ -2,11 +2,14 @@
 
 :func:`implement_fix` is what the service's ``fix`` worker runs and what ``medic implement`` and
 ``medic bench fix`` call: resume a commit this event already made (:mod:`.resume`); else, in an
-isolated worktree on ``agent/fix-<issue>`` at the deployed commit, collect candidate fixes — templates,
-reverts of the suspect commit, the LLM fixer when configured (:mod:`.candidates`) — each validated by
-the target's tests in a sandbox with a reproducing regression test (:mod:`.validate`); keep the best
-within the path guard and the policy (:mod:`.choose`); then a signed commit with ``Medic-*`` trailers,
-a push and a pull request into staging (:mod:`.deliver`).
+isolated worktree on ``agent/fix-<issue>`` at the deployed commit, on the target's own environment
+(:mod:`.environment`), reproduce the failure on the unfixed code (:mod:`.reproduce`), collect candidate
+fixes — templates, reverts of the suspect commit, the LLM fixer when configured (:mod:`.candidates`) — each
+validated by the target's tests in a sandbox and verified against the reproduction, pinned to its new
+outcome (:mod:`.validate`, :mod:`.regression`); keep the best within the path guard, the release gate and
+the policy (:mod:`.choose`: an unreproduced or unverified fix waits for a human); then a signed commit with
+``Medic-*`` trailers, a push and a pull request into staging (:mod:`.deliver`). A message-only event gets no
+write at all.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from ..domain.fix_policy import asks_for_human
 from ..domain.guard import final_diff_verdicts, guard_for
 from ..domain.outcome import ApprovedFix, FixOutcome, OutcomeKind
 from ..domain.pull_request import pr_body, pr_title, risk
+from ..domain.release_gate import write_verdict
 from ..domain.strategy_memory import StrategyRecall
 from .choose import approved_fix, chosen_fix
 from .context import Audit, FixJob, FixOptions, SideEffectCheck, allow, no_audit
 from .deliver import commit_fix, deliver
+from .environment import use_target_environment
 from .resume import find_own_commit, resume
 
 __all__ = ["implement_fix", "protected_writes"]
@@ -92,6 +97,8 @@ async def implement_fix(
 
     if asks_for_human(diagnosis, approved=approved is not None, has_proposer=options.proposer is not None):
         return job.outcome(OutcomeKind.NEEDS_HUMAN, ("the diagnosis asks for a human",))
+    if approved is None and not (writable := write_verdict(diagnosis)).allowed:
+        return job.outcome(OutcomeKind.NEEDS_HUMAN, (writable.reason,))
 
     if diagnosis.affected_file is not None:
         verdict = guard_for(target, config, repo).check(diagnosis.affected_file)
@@ -114,6 +121,7 @@ async def implement_fix(
             setup = await TestRunner(replace(options.limits, isolate_network=False)).run(target.setup_command, cwd=ws.path)
             if not setup.passed:
                 return job.outcome(OutcomeKind.NO_FIX, (f"setup command failed: {setup.report.summary[-500:]}",), base_sha=base)
+        use_target_environment(job, ws.path)
         if approved is not None:
             chosen = approved_fix(job, guard, approved, base=base)
         else:
@@ -151,4 +159,7 @@ async def implement_fix(
         signature=signature,
         needs_approval=chosen.approved,
         candidates=candidate_summaries(list(chosen.candidates), job.recall),
+        reproduced=chosen.reproduced,
+        verified=chosen.verified,
+        verification=chosen.verification,
     )

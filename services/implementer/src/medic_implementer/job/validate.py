@@ -14,20 +14,14 @@ from ..domain.candidates import FixCandidate
 from ..domain.commit_message import one_line
 from ..domain.errors import FixRefused
 from ..domain.guard import GuardVerdict, PathGuard, final_diff_verdicts
-from ..domain.regression import RegressionTest
 from ..domain.style import formatting_kept, style_steps
-from .context import FixJob
+from .context import FixJob, write_guarded
+from .regression import verify_fix
+from .reproduce import Reproducer
 
 __all__ = ["final_guard", "validate_candidate", "write_guarded"]
 
 log = logging.getLogger("medic.implementer")
-
-
-def write_guarded(guard: PathGuard, path: str, text: str) -> None:
-    """Write ``text`` to ``path`` in the worktree; a path the guard refuses raises and nothing is written."""
-    target = guard.resolve(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
 
 
 async def final_guard(job: FixJob, ws: Workspace, guard: PathGuard, origin: str, *, worktree: bool = False) -> list[GuardVerdict]:
@@ -54,7 +48,7 @@ async def validate_candidate(
     origin: str,
     strategy: FixStrategy,
     description: str,
-    regression: RegressionTest | None,
+    reproducer: Reproducer | None,
     evidence: frozenset[str],
     preference: int = 0,
 ) -> FixCandidate | None:
@@ -76,7 +70,7 @@ async def validate_candidate(
             origin=origin,
             strategy=strategy,
             description=description,
-            regression=regression,
+            reproducer=reproducer,
             evidence=evidence,
             preference=preference,
         )
@@ -94,7 +88,7 @@ async def _style_test_and_stage(
     origin: str,
     strategy: FixStrategy,
     description: str,
-    regression: RegressionTest | None,
+    reproducer: Reproducer | None,
     evidence: frozenset[str],
     preference: int,
 ) -> FixCandidate:
@@ -105,17 +99,15 @@ async def _style_test_and_stage(
     job.note_sandbox(result)
     # Code the fix does not control just ran: a protected file it rewrote refuses the whole fix.
     await _refuse_on_protected_writes(job, ws, guard, f"{origin} (tests)", worktree=True)
-    reproduced = False
-    if result.passed and regression is not None:
-        # The regression test runs on its own: a broken generated test must not sink a good fix.
-        write_guarded(guard, regression.path, regression.content)
-        replay = await job.runner.run(regression.command, cwd=ws.path / regression.cwd)
+    reproduced, verify_reason = False, None
+    if result.passed and reproducer is not None:
+        # The reproduction runs again on its own, then is pinned to the fixed outcome: a broken generated test
+        # must not sink a good fix (it only keeps it from being released without a human).
+        verification = await verify_fix(job, ws, guard, reproducer)
         await _refuse_on_protected_writes(job, ws, guard, f"{origin} (regression test)", worktree=True)
-        reproduced = replay.passed
-        if reproduced:
-            all_files = (*files, regression.path)
-        else:
-            (ws.path / regression.path).unlink(missing_ok=True)
+        reproduced, verify_reason = verification.verified, verification.reason
+        if verification.test is not None:
+            all_files = (*files, verification.test.path)
     diff = await ws.stage(all_files) if result.passed else ""
     if diff:  # what git staged must be what the guard allowed: both sides, modes, links
         await _refuse_on_protected_writes(job, ws, guard, f"{origin} (staged)", worktree=False)
@@ -128,6 +120,7 @@ async def _style_test_and_stage(
         tests=result.report,
         within_evidence=all(f in evidence for f in files),
         reproduced=reproduced,
+        verify_reason=verify_reason,
         preference=preference,
         styled=styled,
     )

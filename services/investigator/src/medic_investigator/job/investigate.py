@@ -58,6 +58,15 @@ async def investigate(
                 source=f"{frame.file}:{frame.line}",
             ),
         )
+        if frame.vars:  # the crashing frame's arguments, for the implementer's reproducer (redacted by the watcher)
+            evidence.append(
+                Evidence(
+                    kind="frame",
+                    summary=f"local variables of {_function_name(culprit)} at the crash",
+                    detail=frame.model_dump_json(include={"file", "function", "line", "vars"})[:4000],
+                    source=f"{frame.file}:{frame.line}",
+                )
+            )
         callee, related = await callee_behaviour(repo, culprit)
         for name, why in callee.items():
             evidence.append(

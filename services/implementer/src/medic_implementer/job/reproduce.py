@@ -1,0 +1,208 @@
+"""Reproduce step, before any candidate: replay the production failure against the unfixed code.
+
+The reproducer is built from the event: the failing request for an HTTP handler (:mod:`..domain.regression`),
+else the crashing frame's arguments for a plain function (:mod:`..domain.function_regression`). It runs with
+the job's runner — in the sandbox, on the target's own environment (its virtualenv or ``node_modules`` made by
+``setup_command``, see :mod:`.environment`) — and the run's observation is judged by
+:func:`~..domain.reproduction.judge_reproduction`: reproduced only with the same exception type, in the same
+function. The verdict is audited and kept on the job for the release gate; the reproducer is what every
+candidate is then verified with (:mod:`.regression`).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medic_contracts import ActionStatus, DiagnosisReady, RequestContext, TargetConfig
+
+from ..adapters.workspace import Workspace
+from ..domain.failure import frame_from_evidence, request_from_evidence
+from ..domain.function_regression import call_arguments, module_of, python_function_test
+from ..domain.guard import PathGuard
+from ..domain.regression import RegressionTest, find_python_app, python_regression_test, typescript_regression_test
+from ..domain.reproduction import (
+    OBSERVE_ENV,
+    Observation,
+    Reproduction,
+    ReproductionStatus,
+    expected_type,
+    judge_reproduction,
+    observation_from,
+)
+from .context import FixJob, write_guarded
+
+__all__ = ["Reproducer", "build_reproducer", "observe", "reproduce"]
+
+_OBSERVED = ".medic-observed.json"  # written by the reproducer in its cwd, read and removed right after the run
+
+
+@dataclass(frozen=True)
+class Reproducer:
+    """The generated reproducing test, and how to regenerate it pinned to an expected outcome."""
+
+    test: RegressionTest
+    pinned: Callable[[dict[str, Any]], RegressionTest | None]
+
+
+async def observe(job: FixJob, ws: Workspace, guard: PathGuard, test: RegressionTest) -> tuple[bool, Observation | None]:
+    """Write ``test``, run it alone in the sandbox: (passed, what it observed)."""
+    write_guarded(guard, test.path, test.content)
+    cwd = ws.path / test.cwd
+    marker = cwd / _OBSERVED
+    marker.unlink(missing_ok=True)
+    run = await job.runner.run(f"{OBSERVE_ENV}={shlex.quote(_OBSERVED)} {test.command}", cwd=cwd)
+    try:
+        text = marker.read_text(errors="replace") if marker.is_file() and not marker.is_symlink() else ""
+    finally:
+        marker.unlink(missing_ok=True)
+    return run.passed, observation_from(text) if text else None
+
+
+async def reproduce(job: FixJob, ws: Workspace, guard: PathGuard) -> Reproducer | None:
+    """Build the reproducer and run it on the unfixed code; the verdict goes to ``job.reproduction`` and the audit.
+
+    Returns the reproducer only when it reproduced the failure (the one every candidate is verified with).
+    """
+    diagnosis = job.diagnosis
+    reproducer = await build_reproducer(ws, diagnosis, job.target)
+    if reproducer is None or guard.check(reproducer.test.path).refused:
+        job.reproduction = Reproduction(
+            ReproductionStatus.NO_REPRODUCER,
+            "no reproducer: the event carries neither a replayable request nor the crashing frame's arguments",
+        )
+    else:
+        passed, observed = await observe(job, ws, guard, reproducer.test)
+        verdict = judge_reproduction(
+            observed,
+            exception_type=expected_type(diagnosis.issue.title),
+            affected_file=diagnosis.affected_file,
+            function=diagnosis.affected_function,
+        )
+        if passed and verdict.reproduced:  # the test must fail too, not only record the exception
+            verdict = Reproduction(ReproductionStatus.DID_NOT_FAIL, "the reproducer passed on the unfixed code", observed)
+        job.reproduction = verdict
+        await ws.reset()
+    verdict = job.reproduction
+    job.audit(
+        "implementer.reproduction",
+        ActionStatus.SUCCEEDED if verdict.reproduced else ActionStatus.SKIPPED,
+        verdict.reason[:1900],
+        {
+            "status": verdict.status.value,
+            "reproducer": reproducer.test.path if reproducer else None,
+            "description": reproducer.test.description if reproducer else None,
+            "observed": _observed_details(verdict.observed),
+        },
+    )
+    return reproducer if verdict.reproduced else None
+
+
+def _observed_details(observed: Observation | None) -> dict[str, Any] | None:
+    if observed is None:
+        return None
+    return {"raised": observed.raised, "frames": [list(f) for f in observed.frames[-5:]], "status": observed.status}
+
+
+async def build_reproducer(ws: Workspace, diagnosis: DiagnosisReady, target: TargetConfig) -> Reproducer | None:
+    """The reproducer for the affected file: its request replayed when the event has one, else its function called
+    with the crashing frame's arguments; None when neither can be built."""
+    affected = diagnosis.affected_file
+    if affected is None:
+        return None
+    request = request_from_evidence(diagnosis)
+    if affected.endswith(".py"):
+        files = await ws.source_files((".py",))
+        test_dirs = sorted({str(Path(p).parent) for p in files if re.search(r"(^|/)test_[^/]*\.py$", p)}, key=len)
+        test_dir = test_dirs[0] if test_dirs else "tests"
+        app = find_python_app(files) if request is not None else None
+        if request is not None and app is not None:
+
+            def http(expected: dict[str, Any] | None) -> RegressionTest | None:
+                return python_regression_test(
+                    issue_id=diagnosis.issue_id,
+                    title=diagnosis.issue.title,
+                    request=request,
+                    app=app,
+                    test_dir=test_dir,
+                    expected=expected,
+                )
+
+            test = http(None)
+            return Reproducer(test, http) if test is not None else None
+        return _function_reproducer(diagnosis, files, test_dir)
+    if request is None:
+        return None
+    return await _typescript_reproducer(ws, diagnosis, target, request)
+
+
+def _function_reproducer(diagnosis: DiagnosisReady, files: dict[str, str], test_dir: str) -> Reproducer | None:
+    """A plain Python function called again with the crashing frame's literal arguments."""
+    frame, affected, function = frame_from_evidence(diagnosis), diagnosis.affected_file, diagnosis.affected_function
+    if frame is None or affected is None or not function or affected not in files:
+        return None
+    module, _ = module_of(affected)
+    if not all(part.isidentifier() for part in module.split(".")):
+        return None
+    arguments = call_arguments(files[affected], function, frame.vars)
+    if arguments is None:
+        return None
+
+    def call(expected: dict[str, Any] | None) -> RegressionTest:
+        return python_function_test(
+            issue_id=diagnosis.issue_id,
+            title=diagnosis.issue.title,
+            file=affected,
+            function=function,
+            arguments=arguments,
+            test_dir=test_dir,
+            expected=expected,
+        )
+
+    return Reproducer(call(None), call)
+
+
+async def _typescript_reproducer(
+    ws: Workspace, diagnosis: DiagnosisReady, target: TargetConfig, request: RequestContext
+) -> Reproducer | None:
+    """An exported route handler called with the failing request, beside the project's own tests."""
+    affected = diagnosis.affected_file or ""
+    route = ws.path / affected
+    if not route.is_file():
+        return None
+    suffix = Path(affected).suffix
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", diagnosis.issue_id)[:30]
+    names = await ws.tracked_files()
+    existing = sorted(n for n in names if re.search(r"\.(test|spec)\.[cm]?[jt]sx?$", n))
+    # Beside the project's own tests when it has some (their tsconfig/paths apply there), else beside the route.
+    folder = Path(existing[0]).parent if existing else Path(affected).parent
+    test_file = str(folder / f"medic-regression-{slug}.test{suffix}")
+    package = next(
+        (
+            d
+            for d in (folder, *folder.parents)
+            if (ws.path / d / "package.json").is_file() or (ws.path / d / "tsconfig.json").is_file()
+        ),
+        None,
+    )
+    route_text = route.read_text(errors="replace")
+
+    def http(expected: dict[str, Any] | None) -> RegressionTest | None:
+        return typescript_regression_test(
+            issue_id=diagnosis.issue_id,
+            title=diagnosis.issue.title,
+            request=request,
+            route_file=affected,
+            route_text=route_text,
+            test_command=target.test_command,
+            test_file=test_file,
+            package_dir="" if package is None or str(package) == "." else str(package),
+            expected=expected,
+        )
+
+    test = http(None)
+    return Reproducer(test, http) if test is not None else None
