@@ -6,7 +6,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from medic_contracts import AutonomyLevel, Caps, DeploymentStage, IssueBrief, IssueType, MedicConfig, Severity, Verdict
+from medic_contracts import (
+    AutonomyLevel,
+    Caps,
+    DecisionCode,
+    DeploymentStage,
+    IssueBrief,
+    IssueType,
+    MedicConfig,
+    Severity,
+    Verdict,
+)
 from medic_contracts import TestOutcome as Outcome
 from medic_contracts import TestReport as Report
 from medic_releaser.domain.gate import GateCounters, evaluate_gate
@@ -103,3 +113,16 @@ def test_level_one_names_the_missing_sandbox_beside_its_own_reason() -> None:
 def test_a_blocked_deploy_stays_blocked_whatever_the_sandbox() -> None:
     assert gate(deploys=10, tests=UNSANDBOXED).verdict is Verdict.BLOCKED
     assert gate(paused=True, tests=UNSANDBOXED).verdict is Verdict.BLOCKED
+
+
+@pytest.mark.parametrize("stage", [DeploymentStage.STAGING, DeploymentStage.PRODUCTION])
+def test_a_fix_its_release_gate_did_not_verify_is_released_only_with_approval(stage: DeploymentStage) -> None:
+    cfg = MedicConfig(autonomy_level=AutonomyLevel.FULL)
+    common = {"config": cfg, "issue": issue(), "stage": stage, "now": TUESDAY_NOON, "paused": False,
+              "counters": GateCounters(), "tests": SANDBOXED}  # fmt: skip
+    decision = evaluate_gate(**common, approved=False, verified=False, verification="not reproduced: no request")
+    assert decision.verdict is Verdict.NEEDS_APPROVAL and decision.code is DecisionCode.UNVERIFIED
+    assert "not reproduced: no request" in decision.reason
+    assert evaluate_gate(**common, approved=True, verified=False).verdict is Verdict.PROCEED
+    for verified in (True, None):  # verified, or from a producer before FixCommitted 1.3
+        assert evaluate_gate(**common, approved=False, verified=verified).verdict is Verdict.PROCEED

@@ -37,10 +37,14 @@ def evaluate_gate(
     counters: GateCounters,
     approved: bool,
     tests: TestReport | None,
+    verified: bool | None = None,
+    verification: str = "",
 ) -> Decision:
     """Whether ``stage`` of a release may start now, needs approval, or is blocked (and why).
 
     ``tests`` is the fix's gating test run (None: not known): one not recorded as fully sandboxed needs a human.
+    ``verified`` is what the fix's release gate said (FixCommitted 1.3; None from older producers and for fixes a
+    human already approved): False, not reproduced or not verified, needs a human at every stage.
     """
     facts = PolicyFacts(
         issue=issue,
@@ -52,5 +56,7 @@ def evaluate_gate(
         approved=approved,
         tests_sandboxed=tests.sandboxed if tests is not None else None,
         sandbox_missing=tests.sandbox_missing if tests is not None else (),
+        fix_verified=verified,
+        unverified_reason=verification,
     )
     return decide(config, facts)

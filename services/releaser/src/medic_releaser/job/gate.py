@@ -55,6 +55,8 @@ async def gate(w: Rollout, run: ReleaseRun, ctx: WorkContext) -> ReleaseRun:
         counters=await _counters(w, run, config),
         approved=state.approved_by is not None,
         tests=run.fix.tests,
+        verified=run.fix.verified,
+        verification=run.fix.verification or "",
     )
     release = w.target.release
     step = gate_step(
