@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from medic_contracts import FixStrategy
 
-__all__ = ["TemplateEdit", "http_reason"]
+__all__ = ["TemplateEdit", "distinct", "http_reason"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,17 @@ class TemplateEdit:
     strategy: FixStrategy
     description: str
     guarded: str
+
+
+def distinct(edits: Iterable[TemplateEdit]) -> list[TemplateEdit]:
+    """The first edit for each rewritten text, in order: two templates reaching the same file count once."""
+    seen: set[str] = set()
+    out: list[TemplateEdit] = []
+    for edit in edits:
+        if edit.new_text not in seen:
+            seen.add(edit.new_text)
+            out.append(edit)
+    return out
 
 
 def http_reason(status: int) -> str:

@@ -1,0 +1,37 @@
+"""Template fixes for Python (after SapFix): guards inserted before the failing statement.
+
+The failing statement is found with :mod:`ast` from the diagnosed line (:mod:`.source`). Value-level
+variants come first (:mod:`.values`: a missing optional value is not an error), then rewrites that
+split the statement (:mod:`.rewrites`), then the guard with an early exit suited to the context
+(:mod:`.guard`, :mod:`.exits`). Edits are made on the source text (formatting and comments stay)
+and the result must parse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ...failure import FailureFacts, FailureKind
+from ..edits import TemplateEdit, distinct
+from .guard import exit_guard
+from .rewrites import statement_rewrites
+from .source import parses
+from .values import value_variants
+
+__all__ = ["python_template_fixes"]
+
+
+def _fixes_at(text: str, line: int, facts: FailureFacts, path: str) -> Iterator[TemplateEdit]:
+    yield from value_variants(text, line, facts, path)
+    yield from statement_rewrites(text, line, facts, path)
+    guard = exit_guard(text, line, facts, path)
+    if guard is not None:
+        yield guard
+
+
+def python_template_fixes(*, path: str, text: str, lines: list[int], facts: FailureFacts) -> list[TemplateEdit]:
+    """Template edits for the fault at any of ``lines`` (diagnosed lines first); distinct results only."""
+    if facts.kind is FailureKind.UNKNOWN or not parses(text):
+        return []
+    total = len(text.splitlines())
+    return distinct(edit for line in lines if 1 <= line <= total for edit in _fixes_at(text, line, facts, path))

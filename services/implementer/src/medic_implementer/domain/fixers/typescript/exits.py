@@ -1,0 +1,145 @@
+"""The early exit a TypeScript guard takes, suited to where the failing statement sits.
+
+A Next.js route handler (``export async function GET`` in ``route.ts``) returns
+``NextResponse.json({ error: "Practice not found" }, { status: 404 })`` (or ``Response.json``
+when ``next/server`` is not imported), an Express handler returns ``res.status(404).json(...)``,
+a loop over the value ``continue``s, other functions return their type's empty value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from ...failure import FailureFacts, entity_name
+from ..fault import not_found_message
+from .syntax import FUNCTIONS, LOOPS, text_of, walk_no_nested
+
+__all__ = ["ExitContext", "early_exit", "exit_context"]
+
+_ROUTE_FILE = re.compile(r"(^|/)route\.(ts|js|mjs|tsx|jsx)$")
+_HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True, slots=True)
+class ExitContext:
+    """Where the failing statement sits: its function, how that function answers HTTP, the loop variables around it."""
+
+    function: Node | None
+    route_method: str | None
+    express_response: str | None
+    loop_names: frozenset[str]
+
+
+def _function_name(fn: Node) -> str | None:
+    name = fn.child_by_field_name("name")
+    if name is not None:
+        return text_of(name)
+    parent = fn.parent
+    if parent is not None and parent.type == "variable_declarator":
+        decl_name = parent.child_by_field_name("name")
+        return text_of(decl_name) if decl_name is not None else None
+    return None
+
+
+def _param_names(fn: Node) -> list[str]:
+    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+    if params is None:
+        return []
+    if params.type == "identifier":
+        return [text_of(params)]
+    names: list[str] = []
+    for param in params.named_children:
+        pattern = param.child_by_field_name("pattern") or param
+        names.append(text_of(pattern) if pattern.type == "identifier" else "")
+    return names
+
+
+def exit_context(stmt: Node, path: str) -> ExitContext:
+    """The context of a statement: a Next.js route handler, an Express handler, a loop, or a plain function."""
+    function: Node | None = None
+    loops: set[str] = set()
+    node = stmt.parent
+    while node is not None:
+        if node.type in LOOPS and function is None:
+            left = node.child_by_field_name("left") or node.child_by_field_name("initializer")
+            if left is not None:
+                loops.update(text_of(n) for n in walk_no_nested(left) if n.type == "identifier")
+        if node.type in FUNCTIONS:
+            function = node
+            break
+        node = node.parent
+    route_method: str | None = None
+    express: str | None = None
+    if function is not None:
+        name = _function_name(function)
+        exported = any(p is not None and p.type == "export_statement" for p in _ancestors(function))
+        if name in _HTTP_METHODS and exported and _ROUTE_FILE.search(path):
+            route_method = name
+        params = _param_names(function)
+        if (
+            route_method is None
+            and len(params) >= 2
+            and params[0] in ("req", "request")
+            and params[1] in ("res", "response", "reply")
+        ):
+            express = params[1]
+    return ExitContext(function=function, route_method=route_method, express_response=express, loop_names=frozenset(loops))
+
+
+def _ancestors(node: Node) -> Iterator[Node | None]:
+    current = node.parent
+    for _ in range(4):
+        yield current
+        if current is None:
+            return
+        current = current.parent
+
+
+def _imports_next_response(root: Node) -> bool:
+    for node in root.named_children:
+        if node.type == "import_statement" and b"next/server" in (node.text or b"") and b"NextResponse" in (node.text or b""):
+            return True
+    return False
+
+
+def early_exit(ctx: ExitContext, guarded: Node, role: str, facts: FailureFacts, root: Node) -> str:
+    """The statement a guard runs when ``guarded`` is missing (``role`` "empty": has no items)."""
+    name = entity_name(text_of(guarded))
+    status = facts.exit_status or 404
+    message = not_found_message(name, role, facts)
+    body = f"{{ error: {json.dumps(message)} }}"
+    if ctx.route_method is not None:
+        factory = "NextResponse" if _imports_next_response(root) else "Response"
+        return f"return {factory}.json({body}, {{ status: {status} }});"
+    if ctx.express_response:
+        return f"return {ctx.express_response}.status({status}).json({body});"
+    names = {text_of(n) for n in walk_no_nested(guarded) if n.type == "identifier"}
+    if names & ctx.loop_names:
+        return "continue;"
+    value = _empty_value(ctx.function)
+    return f"return {value};" if value else "return;"
+
+
+def _empty_value(function: Node | None) -> str:
+    """What a function returns for "nothing", by its declared return type (null when unknown)."""
+    annotation = function.child_by_field_name("return_type") if function is not None else None
+    declared = text_of(annotation).lstrip(":").strip() if annotation is not None else ""
+    declared = re.sub(r"^Promise<(.*)>$", r"\1", declared).strip()
+    if not declared or "null" in declared or "undefined" in declared:
+        return "null"
+    if declared == "boolean":
+        return "false"
+    if declared in ("number", "bigint"):
+        return "0" if declared == "number" else "0n"
+    if declared == "string":
+        return '""'
+    if declared.endswith("[]") or declared.startswith(("Array<", "ReadonlyArray<")):
+        return "[]"
+    if declared == "void":
+        return ""
+    return "null"
