@@ -7,21 +7,21 @@ from typing import Any
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from medic_control import cli
+    from medic_control.operator import audit
 
-    return cli.audit_verify(args)
+    return audit.audit_verify(args)
 
 
 def _head(args: argparse.Namespace) -> int:
-    from medic_control import cli
+    from medic_control.operator import audit
 
-    return cli.audit_head(args)
+    return audit.audit_head(args)
 
 
 def _checkpoint(args: argparse.Namespace) -> int:
-    from medic_control import cli
+    from medic_control.operator import audit
 
-    return cli.audit_checkpoint(args)
+    return audit.audit_checkpoint(args)
 
 
 def register(sub: Any) -> None:

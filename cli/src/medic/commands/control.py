@@ -9,9 +9,9 @@ from typing import Any
 
 def _handler(name: str) -> Any:
     def run(args: argparse.Namespace) -> int:
-        from medic_control import cli
+        from medic_control.operator import control
 
-        result: int = getattr(cli, name)(args)
+        result: int = getattr(control, name)(args)
         return result
 
     return run

@@ -7,9 +7,9 @@ from typing import Any
 
 
 def _create(args: argparse.Namespace) -> int:
-    from medic_control import cli
+    from medic_control.operator.tokens import token_create
 
-    return cli.token_create(args)
+    return token_create(args)
 
 
 def register(sub: Any) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import utcnow
 
-from .. import bulk
+from .. import postgres_bulk
 from .chain import GENESIS, PreparedEntry, clean, prepare_entry
 from .merkle import CompactRange, leaf_hash
 from .models import Action, AuditLock
@@ -100,14 +100,14 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
     """
     if not records:
         return {}
-    pg = await bulk.driver(conn)
+    pg = await postgres_bulk.driver(conn)
     if len(records) == 1 and pg is not None:
         fresh = list(records)  # one record: the insert itself skips a duplicate (no separate lookup)
     else:
         # SQLite checks first: its insert guard refuses a present event id outright (so REPLACE cannot delete it).
         ids = [r.event_id for r in records]
         if pg is not None:
-            existing = await bulk.existing_keys(conn, pg, _actions, column="event_id", keys=ids)
+            existing = await postgres_bulk.existing_keys(conn, pg, _actions, column="event_id", keys=ids)
         else:
             existing = set((await conn.execute(select(Action.event_id).where(Action.event_id.in_(ids)))).scalars())
         fresh = []
@@ -158,11 +158,11 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
     )
     if len(rows) == 1 and pg is not None:
         # One record (an API write, a single event): the insert itself skips a duplicate.
-        inserted = await pg.fetchval(_insert_one_sql(bulk.table_name(conn, _actions)), *values[0])
+        inserted = await pg.fetchval(_insert_one_sql(postgres_bulk.table_name(conn, _actions)), *values[0])
         if inserted is None:
             return {}  # already recorded: the head did not move
     elif pg is not None:
-        await bulk.copy_rows(conn, pg, _actions, columns=_ACTION_COLUMNS, rows=values)
+        await postgres_bulk.copy_rows(conn, pg, _actions, columns=_ACTION_COLUMNS, rows=values)
     else:
         await conn.execute(insert(Action), rows)
     await conn.execute(update(AuditLock).where(AuditLock.id == 1).values(tree_size=tree.size, compact_range=tree.encode()))
@@ -174,7 +174,7 @@ async def append(conn: AsyncConnection, records: Sequence[AuditRecord]) -> dict[
 
 @functools.cache
 def _insert_one_sql(table: str) -> str:
-    return bulk.insert_sql(table, _ACTION_COLUMNS) + " ON CONFLICT (event_id) DO NOTHING RETURNING seq"
+    return postgres_bulk.insert_sql(table, _ACTION_COLUMNS) + " ON CONFLICT (event_id) DO NOTHING RETURNING seq"
 
 
 async def head(conn: AsyncConnection) -> tuple[int, str]:

@@ -11,7 +11,7 @@ from ..deps import Ctx, Operator, ReadConn, Viewer
 from ..errors import error_responses
 from ..feedback import service as feedback
 from ..feedback.schemas import FalsePositiveIn, FeedbackIn, FeedbackOut
-from ..query import parse_query, query_parameters
+from ..query_params import parse_query, query_parameters
 from ..strategies import service as strategies
 from . import service
 from .schemas import CommandAcceptedIssue, IssueDetail, IssuePage, IssueQuery, RollbackRequest

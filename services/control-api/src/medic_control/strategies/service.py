@@ -37,7 +37,7 @@ from medic_contracts import (
 )
 from medic_runtime import Transaction
 
-from .. import bulk
+from .. import postgres_bulk
 from ..auth.schemas import Principal
 from ..config.service import publish_command
 from .models import StrategyOutcomeRow
@@ -98,10 +98,10 @@ async def committed_strategies(conn: AsyncConnection, *, issue_ids: Iterable[str
     ids = sorted(set(issue_ids))
     if not ids:
         return {}
-    pg = await bulk.driver(conn)
+    pg = await postgres_bulk.driver(conn)
     if pg is not None:  # one array parameter, not an expanded IN list of every id
         sql = (
-            f"SELECT issue_id, strategy FROM {bulk.table_name(conn, _outcomes)} "  # noqa: S608 - our names
+            f"SELECT issue_id, strategy FROM {postgres_bulk.table_name(conn, _outcomes)} "  # noqa: S608 - our names
             "WHERE issue_id = ANY($1::text[]) AND outcome = $2 ORDER BY occurred_at"
         )
         found: list[Any] = list(await pg.fetch(sql, ids, StrategyOutcomeKind.COMMITTED.value))
@@ -147,9 +147,9 @@ async def project(conn: AsyncConnection, events: Sequence[tuple[str, Envelope]])
             }
         )
     if rows:
-        pg = await bulk.driver(conn)
+        pg = await postgres_bulk.driver(conn)
         if pg is not None:
-            await bulk.copy_rows(
+            await postgres_bulk.copy_rows(
                 conn, pg, _outcomes, columns=_OUTCOME_COLUMNS, rows=[[r[c] for c in _OUTCOME_COLUMNS] for r in rows]
             )
         else:
