@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from scenario_repo import NODE_BIN, load_scenario, materialise, tool_env
+from scenario_repo import CORPUS, NODE_BIN, load_scenario, materialise, scenario_dir, tool_env
 
 TOOLS = Path(__file__).resolve().parent
-CORPUS = TOOLS.parent
 CONTEXT_LINES = 5
 V8_FRAME = re.compile(r"^\s*at (?:(?P<function>.+?) \((?P<location>.+)\)|(?P<bare>.+))$")
 V8_LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+)$")
@@ -211,7 +210,7 @@ def sentry_event(
 
 def generate(name: str, triggers: dict[str, Any]) -> list[dict[str, Any]]:
     """Run scenario ``name`` for real and return its Sentry events."""
-    scenario = CORPUS / name
+    scenario = scenario_dir(name)
     language = load_scenario(scenario)["language"]
     spec = triggers[name]
     start = first_seen(scenario, spec)
@@ -248,7 +247,7 @@ def main() -> int:
         triggers = tomllib.load(fh)
     for name in args.scenarios or sorted(triggers):
         events = generate(name, triggers)
-        out = CORPUS / name / "events.jsonl"
+        out = scenario_dir(name) / "events.jsonl"
         out.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in events), encoding="utf-8")
         print(f"{name}: {len(events)} events -> {out.relative_to(CORPUS.parent.parent)}")
     return 0
