@@ -210,7 +210,7 @@ def _select(corpus: Path, only: set[str] | None) -> tuple[list[Path], tuple[Path
     """The scenario folders of ``corpus``: its own, and those of its ``dev/`` and ``test/`` splits."""
     folders = [corpus, *(corpus / split for split in SPLITS if (corpus / split).is_dir())]
     scenarios = sorted(
-        (p.resolve() for folder in folders for p in folder.iterdir() if (p / "scenario.toml").is_file()),
+        (p.absolute() for folder in folders for p in folder.iterdir() if (p / "scenario.toml").is_file()),
         key=lambda p: (p.parent.name if p.parent.name in SPLITS else "", p.name),
     )
     if only:

@@ -40,7 +40,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser("fix", help="detection → diagnosis → fix on a scenario corpus")
-    parser.add_argument("--corpus", required=True, help="folder of scenarios (DESIGN.md §8 format), or of its dev/ and test/ splits")
+    parser.add_argument("--corpus", required=True, help="scenario folder (DESIGN.md §8), or one with dev/ and test/ splits")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--only", nargs="*", help="only these scenario names")
     parser.add_argument("--work-dir", default=None, help="keep the materialised repositories here (default: a temp dir)")
