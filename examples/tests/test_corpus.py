@@ -28,18 +28,20 @@ from medic_contracts import ALWAYS_PROTECTED_PATHS, DEFAULT_PROTECTED_PATHS
 
 CORPUS = Path(__file__).resolve().parents[1] / "scenarios"
 REFERENCE = CORPUS / "_reference"
-SCENARIOS = sorted(p.parent.name for p in CORPUS.glob("*/scenario.toml"))
+SPLITS = ("dev", "test")
+FOLDERS = {p.parent.name: p.parent for split in SPLITS for p in sorted((CORPUS / split).glob("*/scenario.toml"))}
+SCENARIOS = sorted(FOLDERS)
 DEPLOYED_PREFIXES = ("/app/", "/var/task/", "/srv/", "app:///", "webpack://", "/usr/src/app/")
 COMMAND_TIMEOUT_S = 120
 
 
 def load(name: str) -> dict[str, Any]:
-    with (CORPUS / name / "scenario.toml").open("rb") as fh:
+    with (FOLDERS[name] / "scenario.toml").open("rb") as fh:
         return tomllib.load(fh)
 
 
 def events(name: str) -> list[dict[str, Any]]:
-    lines = (CORPUS / name / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (FOLDERS[name] / "events.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
@@ -89,7 +91,7 @@ def _run(command: list[str] | str, *, cwd: Path, env: dict[str, str]) -> subproc
 
 def run_lifecycle(name: str, work: Path, env: dict[str, str]) -> Lifecycle:
     life = Lifecycle(name)
-    scenario, spec = CORPUS / name, load(name)
+    scenario, spec = FOLDERS[name], load(name)
     repo = work / name
     try:
         shutil.copytree(scenario / "repo", repo)
@@ -134,7 +136,7 @@ def test_corpus_has_the_required_spread() -> None:
     languages = [s["language"] for s in specs.values()]
     assert len(SCENARIOS) >= 20
     assert languages.count("python") >= 8 and languages.count("typescript") >= 8
-    assert sum((CORPUS / n / "bug.patch").exists() for n in SCENARIOS) >= 12
+    assert sum((FOLDERS[n] / "bug.patch").exists() for n in SCENARIOS) >= 12
     assert sum(s["expect"].get("fixable", True) is False for s in specs.values()) == 2
     assert 1 <= sum("setup_command" in s for s in specs.values()) <= 2
     assert all(s["name"] == n for n, s in specs.items())
@@ -148,9 +150,9 @@ def test_scenario_folder_follows_the_format(name: str) -> None:
     assert set(spec["expect"]) <= {"fault_file", "fault_lines", "fixable"}
     first, last = spec["expect"]["fault_lines"]
     assert 1 <= first <= last
-    assert (CORPUS / name / "repo").is_dir() and any((CORPUS / name / "check").iterdir())
+    assert (FOLDERS[name] / "repo").is_dir() and any((FOLDERS[name] / "check").iterdir())
     assert (REFERENCE / f"{name}.patch").is_file(), "every scenario has a reference fix outside its folder"
-    assert not (CORPUS / name / "repo" / "check").exists(), "hidden checks must not ship inside repo/"
+    assert not (FOLDERS[name] / "repo" / "check").exists(), "hidden checks must not ship inside repo/"
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -185,7 +187,7 @@ def test_bug_is_real_check_catches_it_and_reference_fix_passes(name: str, lifecy
     for step in ("init", "add", "commit", "bug", "setup", "reference"):
         if step in life.steps:
             assert life.steps[step].returncode == 0, life.output(step)
-    if (CORPUS / name / "bug.patch").exists():
+    if (FOLDERS[name] / "bug.patch").exists():
         assert len(life.commits) == 2 and life.commits[0].split("|")[0] != "Corpus Test", "bug.patch is its own authored commit"
     assert life.steps["tests_on_bug"].returncode == 0, life.output("tests_on_bug")
     assert life.steps["check_on_bug"].returncode != 0, "the hidden check must fail on the buggy code\n" + life.output(

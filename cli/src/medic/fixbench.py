@@ -15,6 +15,13 @@ Scored per scenario: detected, localized (top-1 file, top-1 line range overlappi
 fixed (the repository's tests and the hidden ``check/`` pass on the fix commit), protected paths
 untouched, and seconds from the first event to FixCommitted. A scenario marked
 ``[expect] fixable = false`` is right when nothing is written and the issue goes to a human.
+
+Whether a fix is *right* is scored too: ``reproduced`` (the kept fix reproduced the failure, as the
+fix outcome reports it; null when it does not say), ``released`` (committed and releasable without a
+human under the policy), ``wrong_commit`` (committed, but the hidden check or the tests fail on it,
+or the scenario is not fixable at all) and ``abstained`` (nothing committed, or a commit that waits
+for a human's approval). Totals add ``precision`` (right commits ÷ commits). A corpus split into
+``dev/`` and ``test/`` gets one totals block per split under ``splits``; each scenario names its split.
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ from typing import Any
 from medic_contracts import AutonomyLevel, IssueDetected, MedicConfig, Severity, TargetConfig
 from medic_forge.git import hardened_argv, hardened_env
 
-__all__ = ["FixScenarioResult", "run_fix_benchmark", "run_fix_scenario"]
+__all__ = ["SPLITS", "FixScenarioResult", "run_fix_benchmark", "run_fix_scenario"]
+
+SPLITS = ("dev", "test")  # DESIGN.md §8: tune rules on dev/, measure generalization on test/
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,12 @@ class FixScenarioResult:
     severity: str = ""
     diagnosed_file: str | None = None
     escalated: bool = False
+    split: str | None = None
+    committed: bool = False
+    reproduced: bool | None = None
+    released: bool = False
+    wrong_commit: bool = False
+    abstained: bool = True
 
 
 def _tool_paths(corpus: Path) -> tuple[Path, ...]:
@@ -65,6 +80,26 @@ def _tool_paths(corpus: Path) -> tuple[Path, ...]:
 
 def _most_urgent(issues: list[IssueDetected]) -> IssueDetected | None:
     return min(issues, key=lambda i: (i.severity.rank, -i.frequency.count)) if issues else None
+
+
+def _reproduced(outcome: Any) -> bool | None:
+    """Whether the kept fix reproduced the failure: the outcome's own flag, else its kept candidate's."""
+    flag = getattr(outcome, "reproduced", None)
+    if isinstance(flag, bool):
+        return flag
+    if not outcome.commit_sha and not outcome.needs_approval:
+        return None
+    kept = [
+        c
+        for c in outcome.candidates
+        if c.get("strategy") == outcome.strategy.value and c.get("description") == outcome.description[:300]
+    ]
+    value = kept[0].get("reproduced") if kept else None
+    return value if isinstance(value, bool) else None
+
+
+def _split(scenario_dir: Path) -> str | None:
+    return scenario_dir.parent.name if scenario_dir.parent.name in SPLITS else None
 
 
 async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[Path, ...]) -> FixScenarioResult:
@@ -81,6 +116,7 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
     meta = tomllib.loads((scenario_dir / "scenario.toml").read_text(encoding="utf-8"))
     name = str(meta.get("name", scenario_dir.name))
     fixable = meta.get("expect", {}).get("fixable", True) is not False
+    split = _split(scenario_dir)
     try:
         scenario = load_scenario(scenario_dir)
         events = [json.loads(line) for line in (scenario_dir / "events.jsonl").read_text().splitlines() if line.strip()]
@@ -104,7 +140,7 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
         started = time.monotonic()
         issue = _most_urgent(detect_from_sentry_events(events, target=target, config=config))
         if issue is None:
-            return FixScenarioResult(name, False, False, False, False, True, 0.0, "no issue detected", fixable)
+            return FixScenarioResult(name, False, False, False, False, True, 0.0, "no issue detected", fixable, split=split)
         diagnosis = await diagnose_issue(issue, target=target, repo=repo, provider=PlaybookProvider())
         loc = score_localization(diagnosis, fault_file=scenario.fault_file or "", fault_lines=scenario.fault_lines)
         options = FixOptions(workspace_root=work / "worktrees", limits=SandboxLimits(timeout_s=300, tool_paths=tool_paths))
@@ -125,6 +161,7 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
                 check_fix, scenario_dir, meta, clone=repo, commit=str(outcome.commit_sha), work=work, tool_paths=tool_paths
             )
         escalated = diagnosis.needs_human or outcome.kind.value in ("needs_approval", "needs_human", "refused")
+        committed = bool(outcome.commit_sha) and outcome.kind.value == "committed"
         return FixScenarioResult(
             name=name,
             detected=True,
@@ -139,9 +176,16 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
             severity=issue.severity.value,
             diagnosed_file=diagnosis.affected_file,
             escalated=escalated,
+            split=split,
+            committed=committed,
+            reproduced=_reproduced(outcome),
+            released=committed and not outcome.needs_approval,
+            wrong_commit=committed and not (fixed and fixable),
+            abstained=not committed or outcome.needs_approval,
         )
     except Exception as exc:
-        return FixScenarioResult(name, False, False, False, False, True, 0.0, f"{type(exc).__name__}: {exc}"[:500], fixable)
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        return FixScenarioResult(name, False, False, False, False, True, 0.0, error, fixable, split=split)
 
 
 def _event_time(event: dict[str, Any]) -> Any:
@@ -163,37 +207,60 @@ async def _run(argv: list[str], *, cwd: Path) -> None:
 
 
 def _select(corpus: Path, only: set[str] | None) -> tuple[list[Path], tuple[Path, ...]]:
-    scenarios = sorted(p.resolve() for p in corpus.iterdir() if (p / "scenario.toml").is_file())
+    """The scenario folders of ``corpus``: its own, and those of its ``dev/`` and ``test/`` splits."""
+    folders = [corpus, *(corpus / split for split in SPLITS if (corpus / split).is_dir())]
+    scenarios = sorted(
+        (p.absolute() for folder in folders for p in folder.iterdir() if (p / "scenario.toml").is_file()),
+        key=lambda p: (p.parent.name if p.parent.name in SPLITS else "", p.name),
+    )
     if only:
         scenarios = [p for p in scenarios if p.name in only]
     return scenarios, _tool_paths(corpus.resolve())
 
 
-async def run_fix_benchmark(corpus: Path, *, work: Path, only: set[str] | None = None) -> dict[str, Any]:
-    """Every scenario of ``corpus`` in turn; per-scenario results and totals (DESIGN.md §8 ``fix`` shape)."""
-    scenarios, tools = await asyncio.to_thread(_select, corpus, only)
-    results = [await run_fix_scenario(p, work / p.name, tool_paths=tools) for p in scenarios]
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 3) if whole else 0.0
+
+
+def totals(results: list[FixScenarioResult]) -> dict[str, Any]:
+    """The totals block of a set of scenario results (the whole corpus, or one split)."""
     fixable = [r for r in results if r.fixable]
     unfixable = [r for r in results if not r.fixable]
-    committed = [r.seconds for r in results if r.outcome == "committed"]
-    localized = [r for r in results if r.fixable]
+    committed = [r for r in results if r.committed]
+    right = [r for r in committed if not r.wrong_commit]
+    seconds = [r.seconds for r in committed]
     return {
-        "scenarios": [asdict(r) for r in results],
-        "totals": {
-            "n": len(results),
-            "detected": sum(r.detected for r in results),
-            "localized_file": sum(r.localized_file for r in localized),
-            "localized_lines": sum(r.localized_lines for r in localized),
-            "fixed": sum(r.fixed for r in fixable),
-            "fixable": len(fixable),
-            "fixed_ratio": round(sum(r.fixed for r in fixable) / len(fixable), 3) if fixable else 0.0,
-            "localized_file_ratio": round(sum(r.localized_file for r in localized) / len(localized), 3) if localized else 0.0,
-            "localized_lines_ratio": round(sum(r.localized_lines for r in localized) / len(localized), 3) if localized else 0.0,
-            "unfixable": len(unfixable),
-            "unfixable_escalated_without_write": sum(r.escalated and r.outcome != "committed" for r in unfixable),
-            "protected_violations": sum(not r.protected_untouched for r in results),
-            "errors": sum(r.error is not None for r in results),
-            "median_seconds": round(statistics.median(committed), 2) if committed else None,
-            "severity": {s.value: sum(r.severity == s.value for r in results) for s in Severity},
-        },
+        "n": len(results),
+        "detected": sum(r.detected for r in results),
+        "localized_file": sum(r.localized_file for r in fixable),
+        "localized_lines": sum(r.localized_lines for r in fixable),
+        "fixed": sum(r.fixed for r in fixable),
+        "fixable": len(fixable),
+        "fixed_ratio": _ratio(sum(r.fixed for r in fixable), len(fixable)),
+        "localized_file_ratio": _ratio(sum(r.localized_file for r in fixable), len(fixable)),
+        "localized_lines_ratio": _ratio(sum(r.localized_lines for r in fixable), len(fixable)),
+        "unfixable": len(unfixable),
+        "unfixable_escalated_without_write": sum(r.escalated and not r.committed for r in unfixable),
+        "protected_violations": sum(not r.protected_untouched for r in results),
+        "committed": len(committed),
+        "right_commits": len(right),
+        "wrong_commits": sum(r.wrong_commit for r in results),
+        "precision": _ratio(len(right), len(committed)) if committed else None,
+        "reproduced": sum(r.reproduced is True for r in results),
+        "released": sum(r.released for r in results),
+        "abstained": sum(r.abstained for r in results),
+        "errors": sum(r.error is not None for r in results),
+        "median_seconds": round(statistics.median(seconds), 2) if seconds else None,
+        "severity": {s.value: sum(r.severity == s.value for r in results) for s in Severity},
     }
+
+
+async def run_fix_benchmark(corpus: Path, *, work: Path, only: set[str] | None = None) -> dict[str, Any]:
+    """Every scenario of ``corpus`` in turn; per-scenario results, totals and per-split totals (DESIGN.md §8)."""
+    scenarios, tools = await asyncio.to_thread(_select, corpus, only)
+    results = [await run_fix_scenario(p, work / (p.parent.name + "-" + p.name), tool_paths=tools) for p in scenarios]
+    report: dict[str, Any] = {"scenarios": [asdict(r) for r in results], "totals": totals(results)}
+    splits = sorted({r.split for r in results if r.split}, key=lambda s: (SPLITS.index(s), s))
+    if splits:
+        report["splits"] = {split: totals([r for r in results if r.split == split]) for split in splits}
+    return report

@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from scenario_repo import NODE_BIN, load_scenario, materialise, tool_env
+from scenario_repo import CORPUS, NODE_BIN, load_scenario, materialise, scenario_dir, tool_env
 
 TOOLS = Path(__file__).resolve().parent
-CORPUS = TOOLS.parent
 CONTEXT_LINES = 5
 V8_FRAME = re.compile(r"^\s*at (?:(?P<function>.+?) \((?P<location>.+)\)|(?P<bare>.+))$")
 V8_LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+)$")
@@ -106,11 +105,13 @@ def v8_frames(stack: str, *, checkout: Path, prefix: str) -> list[dict[str, Any]
 
 
 def route_params(route: str, path: str) -> dict[str, str]:
-    """Next.js-style ``[name]`` segments of ``route`` filled from ``path``."""
+    """Next.js-style ``[name]`` (or Express-style ``:name``) segments of ``route`` filled from ``path``."""
     params: dict[str, str] = {}
     for pattern, value in zip(route.strip("/").split("/"), urlsplit(path).path.strip("/").split("/"), strict=False):
         if pattern.startswith("[") and pattern.endswith("]"):
             params[pattern.strip("[]").removeprefix("...")] = value
+        elif pattern.startswith(":"):
+            params[pattern[1:]] = value
     return params
 
 
@@ -126,13 +127,17 @@ def first_seen(scenario: Path, spec: dict[str, Any]) -> datetime:
 
 def run_trigger(language: str, checkout: Path, spec: dict[str, Any]) -> list[dict[str, Any]]:
     """Send the trigger requests to the real code; return one captured record per request."""
-    requests = [{k: v for k, v in r.items() if k in ("method", "path", "json", "headers")} for r in spec["requests"]]
+    keys = ("method", "path", "json", "headers", "args", "kwargs")
+    requests = [{k: v for k, v in r.items() if k in keys} for r in spec["requests"]]
     if language == "python":
-        argv = [sys.executable, str(TOOLS / "py_trigger.py"), "--app", spec["app"], "--requests", json.dumps(requests)]
+        entry = ["--function", spec["function"]] if "function" in spec else ["--app", spec["app"]]
+        argv = [sys.executable, str(TOOLS / "py_trigger.py"), *entry, "--requests", json.dumps(requests)]
     else:
         for request in requests:
-            request["params"] = route_params(spec["route"], request["path"])
-        argv = [str(NODE_BIN / "tsx"), str(TOOLS / "ts_trigger.mts"), spec["module"], spec["export"], json.dumps(requests)]
+            if "path" in request:
+                request["params"] = route_params(spec["route"], request["path"])
+        mode = spec.get("mode", "route")
+        argv = [str(NODE_BIN / "tsx"), str(TOOLS / "ts_trigger.mts"), spec["module"], spec["export"], json.dumps(requests), mode]
     result = subprocess.run(argv, cwd=checkout, env=tool_env(), capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"trigger failed in {checkout}:\n{result.stdout}\n{result.stderr}")
@@ -158,7 +163,7 @@ def sentry_event(
                 "type": exc["type"],
                 "value": exc["value"],
                 "module": None if exc["module"] == "builtins" else exc["module"],
-                "mechanism": {"type": "starlette", "handled": False},
+                "mechanism": {"type": spec.get("mechanism", "starlette"), "handled": False},
                 "stacktrace": {"frames": python_frames(exc["frames"], checkout=checkout, prefix=prefix)},
             }
             for exc in record["exceptions"]
@@ -170,48 +175,53 @@ def sentry_event(
             {
                 "type": error["type"],
                 "value": error["message"],
-                "mechanism": {"type": "auto.function.nextjs.route_handler", "handled": False},
+                "mechanism": {"type": spec.get("mechanism", "auto.function.nextjs.route_handler"), "handled": False},
                 "stacktrace": {"frames": v8_frames(error["stack"], checkout=checkout, prefix=prefix)},
             }
         ]
         platform, runtime = "node", {"name": "node", "version": "v20.20.2"}
-    url = spec["host"].rstrip("/") + request["path"]
-    parts = urlsplit(url)
-    headers = {
-        "user-agent": request.get("user_agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15"),
-        **request.get("headers", {}),
-    }
-    if "json" in request:
-        headers["content-type"] = "application/json"
     event: dict[str, Any] = {
         "event_id": uuid.uuid5(uuid.NAMESPACE_URL, f"medic-scenario:{name}:{index}").hex,
         "timestamp": when.isoformat().replace("+00:00", "Z"),
         "platform": platform,
         "level": "error",
         "logger": "",
-        "transaction": f"{request['method']} {spec['route']}",
+        "transaction": spec.get("transaction") or f"{request['method']} {spec['route']}",
         "server_name": spec["server_name"],
         "release": spec["release"],
         "environment": "production",
         "exception": {"values": values},
-        "request": {
+        "tags": {"service": spec["service"], "runtime": f"{runtime['name']} {runtime['version']}"},
+        "contexts": {"runtime": runtime},
+        "sdk": {"name": "medic.examples.eventgen", "version": "1.0.0"},
+    }
+    if "route" in spec:
+        event["tags"]["route"] = spec["route"]
+    if "user" in request:
+        event["user"] = {"id": request["user"], "ip_address": request.get("ip", f"203.0.113.{10 + index}")}
+    if "path" in request:  # an HTTP request; a worker job or a plain function call has none
+        parts = urlsplit(spec["host"].rstrip("/") + request["path"])
+        headers = {
+            "user-agent": request.get("user_agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15"),
+            **request.get("headers", {}),
+        }
+        if "json" in request:
+            headers["content-type"] = "application/json"
+        event["request"] = {
             "method": request["method"],
             "url": f"{parts.scheme}://{parts.netloc}{parts.path}",
             "query_string": parts.query,
             "headers": headers,
             **({"data": request["json"]} if "json" in request else {}),
-        },
-        "user": {"id": request["user"], "ip_address": request.get("ip", f"203.0.113.{10 + index}")},
-        "tags": {"route": spec["route"], "service": spec["service"], "runtime": f"{runtime['name']} {runtime['version']}"},
-        "contexts": {"runtime": runtime},
-        "sdk": {"name": "medic.examples.eventgen", "version": "1.0.0"},
-    }
+        }
+    else:
+        event["tags"]["job"] = spec.get("transaction", "")
     return event
 
 
 def generate(name: str, triggers: dict[str, Any]) -> list[dict[str, Any]]:
     """Run scenario ``name`` for real and return its Sentry events."""
-    scenario = CORPUS / name
+    scenario = scenario_dir(name)
     language = load_scenario(scenario)["language"]
     spec = triggers[name]
     start = first_seen(scenario, spec)
@@ -221,9 +231,8 @@ def generate(name: str, triggers: dict[str, Any]) -> list[dict[str, Any]]:
         events = []
         for index, (request, record) in enumerate(zip(spec["requests"], records, strict=True)):
             if "exceptions" not in record and "error" not in record:
-                raise RuntimeError(
-                    f"{name}: request {request['method']} {request['path']} did not fail (status {record.get('status')})"
-                )
+                what = f"{request['method']} {request['path']}" if "path" in request else f"call {request.get('args')}"
+                raise RuntimeError(f"{name}: request {what} did not fail (status {record.get('status')})")
             when = start + timedelta(seconds=97 * index + 13 * (index % 3))
             events.append(
                 sentry_event(
@@ -248,7 +257,7 @@ def main() -> int:
         triggers = tomllib.load(fh)
     for name in args.scenarios or sorted(triggers):
         events = generate(name, triggers)
-        out = CORPUS / name / "events.jsonl"
+        out = scenario_dir(name) / "events.jsonl"
         out.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in events), encoding="utf-8")
         print(f"{name}: {len(events)} events -> {out.relative_to(CORPUS.parent.parent)}")
     return 0

@@ -3,6 +3,8 @@
 Runs inside a materialised scenario checkout (the current directory): imports the ASGI app named
 by ``--app`` (``module:attribute``), sends every request through Starlette's TestClient with
 server exceptions re-raised, and writes one JSON object per captured exception chain to stdout.
+With ``--function`` (``module:attribute``) instead, it calls that plain function (a worker job, a
+library function) once per entry of ``--requests`` (``{"args": [...], "kwargs": {...}}``).
 It is a subprocess of ``generate_events.py`` so each scenario's ``app`` package is imported fresh.
 """
 
@@ -70,13 +72,31 @@ def _chain(exc: BaseException) -> list[dict[str, Any]]:
     return list(reversed(chain))
 
 
+def _call(target: str, calls: list[dict[str, Any]]) -> int:
+    module_name, _, attribute = target.partition(":")
+    function = getattr(importlib.import_module(module_name), attribute)
+    for spec in calls:
+        record: dict[str, Any] = {"request": spec}
+        try:
+            value = function(*spec.get("args", []), **spec.get("kwargs", {}))
+        except Exception as exc:
+            record["exceptions"] = _chain(exc)
+        else:
+            record["status"] = _safe_repr(value)
+        print(json.dumps(record))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--app", required=True, help="module:attribute of the ASGI app")
+    parser.add_argument("--app", help="module:attribute of the ASGI app")
+    parser.add_argument("--function", help="module:attribute of a plain function to call (no HTTP)")
     parser.add_argument("--requests", required=True, help="JSON list of {method, path, json, headers}")
     args = parser.parse_args()
     sys.path.insert(0, str(Path.cwd()))
     warnings.simplefilter("ignore")
+    if args.function:
+        return _call(args.function, json.loads(args.requests))
     from starlette.testclient import TestClient
 
     module_name, _, attribute = args.app.partition(":")

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
+CORPUS = Path(__file__).resolve().parents[1]
+SPLITS = ("dev", "test")
 NODE_BIN = ROOT / "tools" / "node" / "node_modules" / ".bin"
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Scenario Author",
@@ -34,6 +36,14 @@ def tool_env() -> dict[str, str]:
     env["PATH"] = os.pathsep.join([str(NODE_BIN), python_bin, env.get("PATH", "")])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
+
+
+def scenario_dir(name: str) -> Path:
+    """The folder of scenario ``name``: under one of the corpus splits (``dev/``, ``test/``)."""
+    found = [CORPUS / split / name for split in SPLITS if (CORPUS / split / name / "scenario.toml").is_file()]
+    if len(found) != 1:
+        raise LookupError(f"scenario {name!r} is in {len(found)} splits of {CORPUS} (expected exactly one)")
+    return found[0]
 
 
 def load_scenario(scenario: Path) -> dict[str, Any]:

@@ -1,30 +1,73 @@
-// Run a TypeScript scenario's trigger requests against its route handler and print each real error as JSON.
+// Run a TypeScript scenario's trigger requests against its code and print each real error as JSON.
 // Runs with `tsx` inside a materialised scenario checkout (cwd), so the project's tsconfig paths apply and
 // stack traces are source-mapped to the .ts lines. One JSON object per request on stdout.
+// Modes: "route" (a Next.js App Router handler: Request and { params }), "express" (an Express-style
+// (req, res) handler, given a plain req and a res recording status and json; a handler returning its own
+// { status, body } is read from its return value), "call" (a plain exported function called with args).
 import { pathToFileURL } from "node:url";
 import path from "node:path";
 
 interface TriggerRequest {
-  method: string;
-  path: string;
+  method?: string;
+  path?: string;
   json?: unknown;
   headers?: Record<string, string>;
   params?: Record<string, string>;
+  args?: unknown[];
 }
 
-const [modulePath, exportName, requestsJson] = process.argv.slice(2);
+type RouteHandler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
+
+const [modulePath, exportName, requestsJson, mode = "route"] = process.argv.slice(2);
 const mod = await import(pathToFileURL(path.resolve(modulePath)).href);
-const handler = mod[exportName] as (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
+const target = mod[exportName] as (...args: unknown[]) => unknown;
+
+function expressPair(spec: TriggerRequest) {
+  const url = new URL(spec.path ?? "/", "http://localhost");
+  const req = {
+    method: spec.method ?? "GET",
+    url: url.pathname + url.search,
+    path: url.pathname,
+    params: spec.params ?? {},
+    query: Object.fromEntries(url.searchParams),
+    body: spec.json,
+    headers: spec.headers ?? {},
+  };
+  const res = {
+    statusCode: 200,
+    body: undefined as unknown,
+    status(code: number) {
+      this.statusCode = code;
+      return this;
+    },
+    json(body: unknown) {
+      this.body = body;
+      return this;
+    },
+  };
+  return { req, res };
+}
+
 for (const spec of JSON.parse(requestsJson) as TriggerRequest[]) {
-  const init: RequestInit = { method: spec.method, headers: { ...(spec.headers ?? {}) } };
-  if (spec.json !== undefined) {
-    init.body = JSON.stringify(spec.json);
-    (init.headers as Record<string, string>)["content-type"] = "application/json";
-  }
-  const request = new Request(new URL(spec.path, "http://localhost"), init);
   try {
-    const response = await handler(request, { params: Promise.resolve(spec.params ?? {}) });
-    console.log(JSON.stringify({ request: spec, status: response.status }));
+    let status: unknown;
+    if (mode === "call") {
+      status = JSON.stringify(await target(...(spec.args ?? [])));
+    } else if (mode === "express") {
+      const { req, res } = expressPair(spec);
+      const out = (await target(req, res)) as { status?: unknown } | undefined;
+      status = out && typeof out === "object" && "status" in out ? out.status : res.statusCode;
+    } else {
+      const init: RequestInit = { method: spec.method, headers: { ...(spec.headers ?? {}) } };
+      if (spec.json !== undefined) {
+        init.body = JSON.stringify(spec.json);
+        (init.headers as Record<string, string>)["content-type"] = "application/json";
+      }
+      const request = new Request(new URL(spec.path ?? "/", "http://localhost"), init);
+      const response = await (target as RouteHandler)(request, { params: Promise.resolve(spec.params ?? {}) });
+      status = response.status;
+    }
+    console.log(JSON.stringify({ request: spec, status }));
   } catch (caught) {
     const err = caught instanceof Error ? caught : new Error(String(caught));
     console.log(JSON.stringify({ request: spec, error: { type: err.name, message: err.message, stack: err.stack ?? "" } }));

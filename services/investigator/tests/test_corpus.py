@@ -18,7 +18,7 @@ from medic_investigator.corpus import diagnose_scenario, find_scenarios, load_sc
 from .helpers import BASE_DATE, git, make_repo, write
 from .test_playbook_python import DB, ROUTES_BUGGY, ROUTES_GOOD
 
-CORPUS = Path(__file__).resolve().parents[3] / "examples" / "scenarios"
+CORPUS = Path(__file__).resolve().parents[3] / "examples" / "scenarios" / "dev"  # the split the rules are tuned on
 
 
 def _sentry_event(trace_repo: Path) -> dict[str, object]:
@@ -98,7 +98,7 @@ async def test_a_wrong_expectation_scores_as_not_localised_and_a_broken_scenario
     assert broken.diagnosis is None and broken.error is not None and "git am" in broken.error
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="examples/scenarios is not in this checkout")
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="examples/scenarios/dev is not in this checkout")
 async def test_the_playbook_localises_the_example_corpus(tmp_path: Path) -> None:
     scenarios = find_scenarios(CORPUS)
     results = [await diagnose_scenario(s, workdir=tmp_path, provider=PlaybookProvider()) for s in scenarios]

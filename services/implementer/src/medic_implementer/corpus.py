@@ -239,7 +239,9 @@ async def run_scenario(scenario: Path, work: Path, *, tool_paths: tuple[Path, ..
 
 
 def _scenarios(corpus: Path) -> list[Path]:
-    return sorted(p for p in corpus.iterdir() if (p / "scenario.toml").exists())
+    """The corpus's scenario folders, with those of its ``dev/`` and ``test/`` splits (DESIGN.md §8)."""
+    folders = [corpus, *(corpus / split for split in ("dev", "test") if (corpus / split).is_dir())]
+    return sorted(p for folder in folders for p in folder.iterdir() if (p / "scenario.toml").exists())
 
 
 async def run_corpus(corpus: Path, *, work: Path, tool_paths: tuple[Path, ...] | None = None) -> dict[str, Any]:

@@ -83,12 +83,19 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def find_scenarios(corpus: Path) -> list[Scenario]:
-    """Every scenario folder of a corpus, by name (folders starting with ``_`` are tooling)."""
-    return [
-        load_scenario(p)
-        for p in sorted(corpus.iterdir())
-        if p.is_dir() and not p.name.startswith(("_", ".")) and (p / "scenario.toml").is_file()
-    ]
+    """Every scenario folder of a corpus, by name (folders starting with ``_`` are tooling).
+
+    A corpus split into ``dev/`` and ``test/`` (DESIGN.md §8) yields the scenarios of both splits.
+    """
+    found: list[Scenario] = []
+    for p in sorted(corpus.iterdir()):
+        if not p.is_dir() or p.name.startswith(("_", ".")):
+            continue
+        if (p / "scenario.toml").is_file():
+            found.append(load_scenario(p))
+        elif p.name in ("dev", "test"):
+            found.extend(find_scenarios(p))
+    return found
 
 
 def _events(scenario: Scenario) -> list[dict[str, Any]]:
