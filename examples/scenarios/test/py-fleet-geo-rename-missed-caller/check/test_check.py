@@ -1,5 +1,4 @@
 from fastapi.testclient import TestClient
-
 from fleet.main import app
 
 client = TestClient(app, raise_server_exceptions=False)
