@@ -14,9 +14,15 @@ def _install(remote: Path, name: str, script: str) -> None:
     hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
 
 
-def hold_first_push(remote: Path, marker: Path, *, hold_s: int = 300) -> None:
-    """The first push updates the ref, touches ``marker``, then hangs: killing the pusher then is a crash after the push."""
-    _install(remote, "post-receive", f"#!/bin/sh\nif [ ! -e '{marker}' ]; then touch '{marker}'; sleep {hold_s}; fi\n")
+def hold_first_push(remote: Path, marker: Path, *, hold_s: int = 300, release: Path | None = None) -> None:
+    """The first push updates the ref, touches ``marker``, then hangs: killing the pusher then is a crash after the push.
+
+    With ``release``, the push returns as soon as that file exists (a fault injected while a push is in flight).
+    """
+    wait = f"sleep {hold_s}"
+    if release is not None:
+        wait = f"i=0; while [ ! -e '{release}' ] && [ $i -lt {hold_s * 10} ]; do sleep 0.1; i=$((i+1)); done"
+    _install(remote, "post-receive", f"#!/bin/sh\nif [ ! -e '{marker}' ]; then touch '{marker}'; {wait}; fi\n")
 
 
 def refuse_pushes(remote: Path, count: int, *, tally: Path) -> None:
