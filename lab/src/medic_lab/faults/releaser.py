@@ -90,6 +90,8 @@ def _measure(result: FaultResult, events: list[Any], issues: set[str], *, stuck:
     unaudited = sum(1 for (issue, _stage), _n in per_stage.items() if issue not in audited)
     result.unaudited_side_effects = unaudited + stuck
     result.observed["results"] = sorted(f"{r.issue_id}:{r.stage.value}:{r.outcome.value}" for r in results)
+    result.observed["notifications"] = len(notices)
+    result.observed["audit_rows"] = len({a.event_id for a in mine if isinstance(a, ActionRecorded)})
     result.observed["outbox_left"] = stuck
 
 
