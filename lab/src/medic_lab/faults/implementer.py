@@ -69,8 +69,13 @@ def _measure(result: FaultResult, b: Bus, repo: FixtureRepo, root: Path) -> None
     # A pushed commit nobody announced, or events written and never published, are side effects without a trail.
     result.unaudited_side_effects = (1 if head and head not in announced else 0) + stuck
     result.observed.update(
-        {"fix_committed": len(fixes), "commits_on_branch": commits, "pull_requests": prs, "outbox_left": stuck,
-         "audit_rows": len({a.event_id for a in actions if getattr(a, "issue_id", None) == ISSUE})}  # fmt: skip
+        {
+            "fix_committed": len(fixes),
+            "commits_on_branch": commits,
+            "pull_requests": prs,
+            "outbox_left": stuck,
+            "audit_rows": len({a.event_id for a in actions if getattr(a, "issue_id", None) == ISSUE}),
+        }
     )
     result.checks["one FixCommitted for the pushed commit"] = len(fixes) == 1 and fixes[0].commit_sha == head
 
