@@ -18,7 +18,7 @@ from medic_testing.implementer.hooks import hold_first_push, refuse_pushes
 from medic_testing.runtime.plugin import test_env
 from medic_testing.runtime.processes import ServiceProcess
 
-from .model import FaultResult, audit_duplicates, extra, outbox_rows
+from .model import FaultResult, audit_duplicates, duplicated_rows, extra, outbox_rows
 from .stack import Bus, read_all, stop_all, wait_until
 
 __all__ = ["broker_restart_during_fix", "git_remote_down_during_push", "implementer_killed_after_diagnosis"]
@@ -64,6 +64,8 @@ def _measure(result: FaultResult, b: Bus, repo: FixtureRepo, root: Path) -> None
     result.duplicate("pull_requests", extra([prs]))
     result.duplicate("events", extra([len({f.event_id for f in fixes})]))
     result.duplicate("audit_rows", audit_duplicates(actions))
+    if doubled := duplicated_rows(actions):
+        result.observed["duplicated_audit_rows"] = doubled
     announced = {f.commit_sha for f in fixes}
     stuck = outbox_rows(root / "data")
     # A pushed commit nobody announced, or events written and never published, are side effects without a trail.

@@ -14,7 +14,7 @@ from medic_testing.investigator.buggy_target import buggy_target, issue_detected
 from medic_testing.runtime.plugin import test_env
 from medic_testing.runtime.processes import ServiceProcess
 
-from .model import FaultResult, audit_duplicates, extra, outbox_rows
+from .model import FaultResult, audit_duplicates, duplicated_rows, extra, outbox_rows
 from .stack import Bus, read_all, stop_all
 
 __all__ = ["issue_detected_delivered_three_times"]
@@ -44,6 +44,8 @@ def issue_detected_delivered_three_times(b: Bus, root: Path, result: FaultResult
     result.lost_issues = 0 if diagnoses else 1
     result.duplicate("events", extra([len({d.event_id for d in diagnoses})]))
     result.duplicate("audit_rows", audit_duplicates(seen[TopicName.ACTIONS]))
+    if doubled := duplicated_rows(seen[TopicName.ACTIONS]):
+        result.observed["duplicated_audit_rows"] = doubled
     result.unaudited_side_effects = stuck
     result.observed.update({"delivered": COPIES, "diagnoses": len(diagnoses), "outbox_left": stuck})
     result.checks["one DiagnosisReady for three deliveries"] = len(diagnoses) == 1

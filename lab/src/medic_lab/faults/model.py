@@ -20,6 +20,7 @@ __all__ = [
     "SIDE_EFFECTS",
     "FaultResult",
     "audit_duplicates",
+    "duplicated_rows",
     "extra",
     "not_implemented",
     "outbox_rows",
@@ -97,15 +98,21 @@ def succeeded(events: Iterable[Any], prefix: str = "") -> list[ActionRecorded]:
     ]
 
 
-def audit_duplicates(events: Iterable[Any], *, exclude: tuple[str, ...] = ()) -> int:
-    """Succeeded actions recorded more than once for the same issue with the same summary.
+def duplicated_rows(events: Iterable[Any], *, exclude: tuple[str, ...] = ()) -> dict[str, int]:
+    """Succeeded actions recorded more than once for one issue and stage with the same summary → how many times.
 
     The same event id read twice is one row (the audit trail is keyed by it); the same action done
     and recorded again under a new id is a duplicated row.
     """
     rows = {e.event_id: e for e in succeeded(events) if not (exclude and e.action.startswith(exclude))}
-    keyed = Counter((e.issue_id, e.action, e.summary) for e in rows.values())
-    return extra(keyed.values())
+    # The stage is part of what was done: the same smoke check passing on staging and on production is two rows.
+    keyed = Counter((e.issue_id, e.action, str(e.details.get("stage", "")), e.summary) for e in rows.values())
+    return {f"{i} {a}[{st}]: {summary[:120]}": n for (i, a, st, summary), n in keyed.items() if n > 1}
+
+
+def audit_duplicates(events: Iterable[Any], *, exclude: tuple[str, ...] = ()) -> int:
+    """How many audit rows :func:`duplicated_rows` finds beyond the first of each."""
+    return extra(duplicated_rows(events, exclude=exclude).values())
 
 
 def outbox_rows(data_dir: Path) -> int:

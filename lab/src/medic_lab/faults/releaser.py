@@ -32,7 +32,7 @@ from medic_testing.runtime.plugin import test_env
 from medic_testing.runtime.processes import ServiceProcess
 
 from .flaky import flaky_proxy
-from .model import FaultResult, audit_duplicates, extra, outbox_rows
+from .model import FaultResult, audit_duplicates, duplicated_rows, extra, outbox_rows
 from .stack import Bus, stop_all
 
 __all__ = ["metrics_503_during_watch", "releaser_killed_mid_watch", "two_releaser_instances"]
@@ -84,6 +84,8 @@ def _measure(result: FaultResult, events: list[Any], issues: set[str], *, stuck:
     notices = {e.event_id: e for e in _actions(mine, "releaser.notify", ActionStatus.SUCCEEDED)}.values()
     result.duplicate("notifications", extra(Counter((n.issue_id, n.summary) for n in notices).values()))
     result.duplicate("audit_rows", audit_duplicates(mine, exclude=("releaser.notify",)))
+    if doubled := duplicated_rows(mine, exclude=("releaser.notify",)):
+        result.observed["duplicated_audit_rows"] = doubled
     deployed = {(a.issue_id, a.details.get("stage")) for a in _actions(mine, "releaser.deploy")}
     audited = {i for i, _ in deployed}
     # A stage result nobody recorded a deploy action for, or events left in an outbox, is a side effect without a trail.
@@ -203,7 +205,7 @@ async def _outbox_in(url: str) -> int:
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        return int(await conn.fetchval("select count(*) from outbox"))
+        return int(await conn.fetchval("select count(*) from medic_releaser.outbox"))  # the service's own schema
     finally:
         await conn.close()
 
