@@ -8,27 +8,18 @@ be split across the instances.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-import textwrap
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from medic_contracts import (
     DiagnosisReady,
-    ExceptionInfo,
-    Frequency,
-    IssueDetected,
-    IssueType,
-    Producer,
-    Severity,
     TopicName,
     TopicRegistry,
 )
 from medic_runtime.kafka_admin import declare_topics
+from medic_testing.investigator.buggy_target import buggy_target, issue_detected
 from medic_testing.runtime.plugin import test_env
 from medic_testing.runtime.processes import ServiceProcess
 
@@ -38,77 +29,12 @@ pytestmark = [pytest.mark.kafka, pytest.mark.e2e, pytest.mark.slow]
 
 INSTANCES = 3
 BURST = 30
-ROUTES = textwrap.dedent(
-    """\
-    PRACTICES = {"p1": {"name": "Leeds Dental"}}
-
-
-    def find_practice(practice_id):
-        return PRACTICES.get(practice_id)
-
-
-    def practice_detail(practice_id):
-        practice = find_practice(practice_id)
-        return {"id": practice_id, "name": practice["name"]}
-    """
-)
-
-
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
-
-
-def _target(tmp_path: Path) -> tuple[Path, str, str]:
-    """A real repository with a bug, its medic.toml, and a real traceback of the bug."""
-    repo = tmp_path / "repo"
-    (repo / "app").mkdir(parents=True)
-    (repo / "app" / "__init__.py").write_text("")
-    (repo / "app" / "routes.py").write_text(ROUTES)
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "-c", "user.name=Dev", "-c", "user.email=dev@example.com", "add", ".")
-    _git(repo, "-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "-q", "-m", "routes")
-    trace = subprocess.run(
-        [sys.executable, "-c", "from app.routes import practice_detail; practice_detail('p404')"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stderr
-    assert "TypeError" in trace
-    toml = tmp_path / "medic.toml"
-    toml.write_text(
-        f'[target]\nname = "shop"\nrepo = "{repo}"\nlanguage = "python"\ntest_command = "pytest -q"\n\n'
-        '[llm]\nprovider = "playbook"\n'
-    )
-    return toml, _git(repo, "rev-parse", "HEAD"), trace
-
-
-def _issue(n: int, trace: str, commit: str) -> IssueDetected:
-    now = datetime.now(UTC)
-    return IssueDetected(
-        producer=Producer(service="watcher", instance="w-1"),
-        issue_id=f"iss_burst_{n:03d}",
-        target="shop",
-        service="web",
-        severity=Severity.P2,
-        issue_type=IssueType.API_ERROR,
-        title="TypeError: 'NoneType' object is not subscriptable",
-        message="TypeError: 'NoneType' object is not subscriptable",
-        fingerprint=f"fp_burst_{n:03d}",
-        frequency=Frequency(count=3, window_seconds=300, total=3),
-        first_seen=now,
-        last_seen=now,
-        exception=ExceptionInfo(type="TypeError", value="'NoneType' object is not subscriptable"),
-        raw_trace=trace,
-        commit_sha=commit,
-        source="logfile",
-    )
 
 
 def test_three_investigators_in_one_group_split_a_burst_with_nothing_lost_or_done_twice(
     kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
 ) -> None:
-    toml, commit, trace = _target(tmp_path)
+    toml, commit, trace = buggy_target(tmp_path)
     topics = TopicRegistry(topic_prefix)
     asyncio.run(declare_topics(kafka_bootstrap, topics.partitions()))
     env = test_env(kafka_bootstrap, topic_prefix, tmp_path, MEDIC_TARGETS=str(toml))
@@ -128,7 +54,7 @@ def test_three_investigators_in_one_group_split_a_burst_with_nothing_lost_or_don
         for proc in procs:
             proc.wait_healthy(timeout=120)
         asyncio.run(asyncio.sleep(3.0))  # the group settles: each instance owns its share of the partitions
-        burst = [_issue(n, trace, commit) for n in range(BURST)]
+        burst = [issue_detected(n, trace, commit) for n in range(BURST)]
         asyncio.run(publish(kafka_bootstrap, topics.name(TopicName.ISSUES_DETECTED), list(burst)))
         diagnoses = asyncio.run(
             read_events(

@@ -35,36 +35,12 @@ from medic_runtime.bus import encode_event
 from medic_runtime.embedded import EmbeddedBroker
 from medic_testing.runtime.plugin import test_env
 from medic_testing.runtime.processes import ServiceProcess
+from medic_testing.runtime.restartable import RestartableBroker
 from medic_testing.runtime.topics import read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 
 SOURCE = Producer(service="test", instance="test-1")
-
-
-class RestartableBroker:
-    """An embedded broker that a test can stop and start again on the same port (state lost)."""
-
-    def __init__(self) -> None:
-        self.broker = EmbeddedBroker()
-        self.port = self.broker.port
-
-    @property
-    def bootstrap(self) -> str:
-        return self.broker.bootstrap
-
-    def start(self) -> None:
-        asyncio.run(self.broker.start())
-
-    def stop(self) -> None:
-        self.broker.stop()
-
-    def restart(self, *, down_s: float = 1.0, declare: dict[str, int] | None = None) -> None:
-        """Stop the broker, wait, start a new one on the same port (empty: with only ``declare``'s topics)."""
-        self.stop()
-        time.sleep(down_s)
-        self.broker = EmbeddedBroker(port=self.port)
-        asyncio.run(self.broker.start(declare))
 
 
 @pytest.fixture

@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
-import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -29,65 +25,21 @@ from medic_contracts import (
     MedicConfig,
     Severity,
     TopicRegistry,
-    load_target,
 )
-from medic_forge import LocalForge
-from medic_releaser.adapters.deployers import CommandDeployer
-from medic_releaser.app import build_deployer
-from medic_releaser.config import load_releaser_target
+from medic_testing.releaser import harness as h
+from medic_testing.releaser.faults import deploy_initial, stream_new_errors
 from medic_testing.runtime.plugin import test_env
 from medic_testing.runtime.processes import ServiceProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e, pytest.mark.slow]
 
-HARNESS = Path(__file__).resolve().parents[2] / "services" / "releaser" / "tests" / "harness.py"
-
-
-def releaser_harness() -> ModuleType:
-    """The releaser's test harness (target repo, app processes, bus helpers), loaded from its file."""
-    name = "medic_releaser_fault_harness"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HARNESS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-async def deploy_initial(h: ModuleType, target: Any) -> CommandDeployer:
-    """What ran before Medic's release: main on both stages."""
-    deployer = build_deployer(
-        load_releaser_target(load_target(target.toml)),
-        forge=LocalForge(target.repo.remote, target.repo.root / "forge-work"),
-        data_dir=target.state_dir,
-    )
-    assert isinstance(deployer, CommandDeployer)
-    sha = target.repo.head("main")
-    for stage, st in ((DeploymentStage.STAGING, target.staging), (DeploymentStage.PRODUCTION, target.production)):
-        await deployer.start(stage=stage, ref="main", sha=sha, key=f"initial-{stage.value}")
-        await h.wait_http(f"{st.url}/health")
-    return deployer
-
-
-async def stream_new_errors(log: Path) -> None:
-    """The new deployment failing in a way nobody has seen, a few times a second."""
-    while True:
-        entry = {"ts": "2026-12-07T00:00:00Z", "level": "error", "msg": "request failed", "route": "/checkout",
-                 "error": {"type": "LedgerDesync", "message": "ledger out of sync", "stack": ""}}  # fmt: skip
-        with log.open("a") as fh:
-            fh.write(json.dumps(entry) + "\n")
-        await asyncio.sleep(0.2)
-
 
 async def test_a_releaser_killed_mid_watch_and_back_after_the_window_rolls_back_an_error_it_never_watched(
     kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
 ) -> None:
-    h = releaser_harness()
     topics = TopicRegistry(topic_prefix)
     target = h.write_target(h.make_repo(tmp_path / "target"), release={"staging_watch_s": 12.0, "production_watch_s": 1.0})
-    deployer = await deploy_initial(h, target)
+    deployer = await deploy_initial(target)
     env = test_env(kafka_bootstrap, topic_prefix, tmp_path / "releaser-data", MEDIC_TARGET_FILE=str(target.toml),
                    MEDIC_LEASE_TTL_S="2", MEDIC_LOG_FORMAT="text")  # fmt: skip
 

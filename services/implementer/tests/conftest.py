@@ -14,11 +14,6 @@ from medic_implementer.adapters.signing import CommitSigner
 from medic_implementer.adapters.testrun import SandboxLimits
 from medic_implementer.job import FixOptions
 from medic_testing.implementer import (
-    PY_DB,
-    PY_MAIN_BUG,
-    PY_MAIN_GOOD,
-    PY_TEST,
-    PY_TEST_COMMAND,
     TS_DB,
     TS_ROUTE,
     TS_ROUTE_BUG,
@@ -26,6 +21,7 @@ from medic_testing.implementer import (
     TS_TEST,
     FixtureRepo,
     make_repo,
+    python_fixture_repo,
     tsx_bin_dir,
 )
 
@@ -33,13 +29,7 @@ from medic_testing.implementer import (
 @pytest.fixture
 def python_repo(tmp_path: Path) -> FixtureRepo:
     """A FastAPI-style app whose latest commit dropped the None check on a practice lookup."""
-    return make_repo(
-        tmp_path,
-        good={"app/__init__.py": "", "app/db.py": PY_DB, "app/main.py": PY_MAIN_GOOD, "tests/test_main.py": PY_TEST},
-        bug={"app/main.py": PY_MAIN_BUG},
-        language="python",
-        test_command=PY_TEST_COMMAND,
-    )
+    return python_fixture_repo(tmp_path)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import stat
 import sys
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from medic_contracts import FixCommitted, MedicConfig, TopicName, TopicRegistry
 from medic_testing.implementer import FixtureRepo, git, produce, pulls, python_diagnosis, read_events, set_config, write_target
+from medic_testing.implementer.hooks import hold_first_push
 from medic_testing.runtime.plugin import test_env
 from medic_testing.runtime.processes import ServiceProcess
 
@@ -26,9 +26,7 @@ def test_killing_the_process_after_the_push_recovers_to_exactly_one_fix_committe
     marker = tmp_path / "pushed"
     # The remote's post-receive hook runs after the branch ref is updated and holds the push open:
     # killing the process then is a crash after the push, before the PR and the event.
-    hook = python_repo.remote / "hooks" / "post-receive"
-    hook.write_text(f"#!/bin/sh\nif [ ! -e '{marker}' ]; then touch '{marker}'; sleep 300; fi\n")
-    hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
+    hold_first_push(python_repo.remote, marker)
     env = test_env(
         kafka_bootstrap,
         topic_prefix,

@@ -23,6 +23,7 @@ from .repos import (
     git,
     make_repo,
     python_diagnosis,
+    python_fixture_repo,
     tsx_bin_dir,
     write_files,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "produce",
     "pulls",
     "python_diagnosis",
+    "python_fixture_repo",
     "read_events",
     "set_config",
     "tsx_bin_dir",

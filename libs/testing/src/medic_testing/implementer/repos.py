@@ -270,3 +270,14 @@ def python_diagnosis(repo: FixtureRepo, **overrides: Any) -> DiagnosisReady:
     }
     values.update(overrides)
     return diagnosis(**values)
+
+
+def python_fixture_repo(root: Path) -> FixtureRepo:
+    """A FastAPI-style app whose latest commit dropped the None check on a practice lookup."""
+    return make_repo(
+        root,
+        good={"app/__init__.py": "", "app/db.py": PY_DB, "app/main.py": PY_MAIN_GOOD, "tests/test_main.py": PY_TEST},
+        bug={"app/main.py": PY_MAIN_BUG},
+        language="python",
+        test_command=PY_TEST_COMMAND,
+    )

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """A tiny target app for releaser tests: /health, /metrics (Prometheus text), /work, JSON-lines log.
 
 It reads behaviour.json from its working directory (the checkout of the deployed ref), so a
