@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from medic_lab.stacktrace_bench import encode_vlq, run_benchmark
 from medic_stacktrace import decode_vlq
-from medic_stacktrace.bench import encode_vlq, run_benchmark
 
 
 def test_vlq_encoding_round_trips_through_the_decoder() -> None:

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from medic_implementer.corpus import run_corpus
+from medic_lab.fix_corpus import run_corpus
 from medic_testing.implementer import PY_DB, PY_MAIN_BUG, PY_TEST, PY_TEST_COMMAND, write_files
 
 CHECK = """import sys

@@ -13,7 +13,7 @@ import pytest
 
 from medic_contracts import FixStrategy
 from medic_investigator.adapters.providers import PlaybookProvider
-from medic_investigator.corpus import diagnose_scenario, find_scenarios, load_scenario, materialise, scenario_issue
+from medic_lab.diagnosis_corpus import diagnose_scenario, find_scenarios, load_scenario, materialise, scenario_issue
 
 from .helpers import BASE_DATE, git, make_repo, write
 from .test_playbook_python import DB, ROUTES_BUGGY, ROUTES_GOOD
@@ -64,7 +64,7 @@ async def test_a_scenario_is_materialised_with_its_bug_as_a_commit_and_localised
     folder = _scenario(tmp_path)
     scenario = load_scenario(folder)
     issue = scenario_issue(scenario)
-    assert issue is not None and issue.frames[-1].file == "/app/app/routes.py"
+    assert issue is not None and issue.frames[-1].file == "app/routes.py"  # the watcher's builder: a repository path
     repo, bug_sha = await materialise(scenario, tmp_path / "work", event_time=issue.first_seen)
     log = git(repo, "log", "--format=%H %s").splitlines()
     assert len(log) == 2 and log[0] == f"{bug_sha} Load practice details in one query"

@@ -11,10 +11,10 @@ import pytest
 from medic_contracts import FixStrategy
 from medic_investigator.adapters.providers import PlaybookProvider
 from medic_investigator.adapters.repo import CheckoutCache
-from medic_investigator.adapters.sentry_event import issue_from_sentry_event
 from medic_investigator.app import load_targets
 from medic_investigator.job.diagnose import run_diagnosis
 from medic_investigator.settings import InvestigatorSettings
+from medic_testing.investigator.sentry_event import issue_from_sentry_event
 
 ROOT = Path(__file__).resolve().parents[3]
 SHOP = ROOT / "examples" / "shop"

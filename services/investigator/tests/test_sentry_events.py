@@ -10,9 +10,9 @@ import pytest
 
 from medic_contracts import FixStrategy, StackFrame
 from medic_investigator.adapters.providers import PlaybookProvider
-from medic_investigator.adapters.sentry_event import issue_from_sentry_event
 from medic_investigator.job.diagnose import diagnose_issue
 from medic_stacktrace import RepoPathResolver, is_library_path, repo_frame_path, repo_frames
+from medic_testing.investigator.sentry_event import issue_from_sentry_event
 
 from .helpers import make_repo, target_for
 

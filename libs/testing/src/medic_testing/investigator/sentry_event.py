@@ -1,10 +1,8 @@
-"""A Sentry-protocol event as an IssueDetected, for diagnosing scenario corpora and single events offline.
+"""A raw Sentry-protocol event as an IssueDetected, for the investigator's unit tests only.
 
-In production the watcher builds IssueDetected (grouping, severity, redaction); this adapter is
-what the benchmark and ``medic diagnose`` use to feed one stored event straight to the
-investigator. It reads the documented event fields: ``exception.values[]`` (oldest first, the last
-one raised last), ``stacktrace.frames[]`` (innermost last), ``request``, ``release``, ``timestamp``,
-``tags``, ``user``; and the legacy ``sentry.interfaces.Exception`` key.
+It keeps the SDK's frame paths as sent (``/code/errors/views.py``), which those tests rebuild
+repositories from. Product code and the benchmarks use the watcher's one builder,
+``medic_watcher.job.detect.detect_from_sentry_events``; moving these tests onto it is left to do.
 """
 
 from __future__ import annotations

@@ -106,11 +106,11 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
     """Materialise one scenario and run it through detection, diagnosis and fix; errors become its result."""
     from medic_forge import LocalForge
     from medic_implementer.adapters.testrun import SandboxLimits
-    from medic_implementer.corpus import check_fix
     from medic_implementer.job import FixOptions, implement_fix, protected_writes
     from medic_investigator.adapters.providers import PlaybookProvider
-    from medic_investigator.corpus import load_scenario, materialise, score_localization
     from medic_investigator.job.diagnose import diagnose_issue
+    from medic_lab.diagnosis_corpus import load_scenario, materialise, score_localization
+    from medic_lab.fix_corpus import check_fix
     from medic_watcher.job.detect import detect_from_sentry_events
 
     meta = tomllib.loads((scenario_dir / "scenario.toml").read_text(encoding="utf-8"))

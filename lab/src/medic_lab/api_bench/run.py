@@ -80,7 +80,7 @@ async def run(options: BenchOptions, *, log_dir: Path) -> dict[str, Any]:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "medic_control.bench.bare_app:app",
+                "medic_lab.api_bench.bare_app:app",
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -160,8 +160,8 @@ async def run(options: BenchOptions, *, log_dir: Path) -> dict[str, Any]:
             batch_events = [e for i in range(options.events // 6) for e in sample_lifecycle(f"iss_batch_{i:07d}", t0)]
             result["projector_batch_events_per_s"] = round(await batch_projector_rate(url, batch_events), 1)
             result["machine"] = {"cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)}
-        from ..actions import service as audit
-        from ..db import open_engine
+        from medic_control.actions import service as audit
+        from medic_control.db import open_engine
 
         engine, _ = open_engine(url)
         async with engine.connect() as conn:

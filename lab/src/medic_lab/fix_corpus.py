@@ -41,10 +41,9 @@ from medic_contracts import (
     utcnow,
 )
 from medic_forge.git import hardened_argv, hardened_env
-
-from .adapters.forge import LocalForge
-from .adapters.testrun import SandboxLimits
-from .job import FixOptions, implement_fix, protected_writes
+from medic_implementer.adapters.forge import LocalForge
+from medic_implementer.adapters.testrun import SandboxLimits
+from medic_implementer.job import FixOptions, implement_fix, protected_writes
 
 __all__ = ["ScenarioResult", "check_fix", "materialise", "oracle_diagnosis", "run_corpus"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 async def _run(corpus: Path, workdir: Path) -> dict[str, Any]:
     from medic_investigator.adapters.providers import PlaybookProvider
-    from medic_investigator.corpus import diagnose_scenario, find_scenarios
+    from medic_lab.diagnosis_corpus import diagnose_scenario, find_scenarios
 
     provider = PlaybookProvider()
     rows = [await diagnose_scenario(s, workdir=workdir, provider=provider) for s in find_scenarios(corpus)]

@@ -9,7 +9,7 @@ from typing import Any
 
 
 def _run(args: argparse.Namespace) -> int:
-    from medic_control.bench import ADMIN_DSN, BenchOptions, main
+    from medic_lab.api_bench import ADMIN_DSN, BenchOptions, main
 
     options = BenchOptions(
         database_url=args.database_url or ADMIN_DSN,

@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from medic_implementer.corpus import run_corpus
+    from medic_lab.fix_corpus import run_corpus
 
     with tempfile.TemporaryDirectory(prefix="medic-bench-implement-") as work:
         tools = tuple(args.tool_path) if args.tool_path else None

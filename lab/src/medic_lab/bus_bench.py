@@ -34,12 +34,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from medic_contracts import ActionRecorded, ActionStatus, Producer, TopicRegistry
-
-from .bus import HandlerContext, encode_event
-from .embedded import EmbeddedBroker
-from .kafka_admin import declare_topics
-from .service import ServiceRuntime
-from .settings import ServiceSettings
+from medic_runtime.bus import HandlerContext, encode_event
+from medic_runtime.embedded import EmbeddedBroker
+from medic_runtime.kafka_admin import declare_topics
+from medic_runtime.service import ServiceRuntime
+from medic_runtime.settings import ServiceSettings
 
 __all__ = ["run_bus_benchmark"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 
 def _run(args: argparse.Namespace) -> int:
-    from medic_runtime.bench_bus import run_bus_benchmark
+    from medic_lab.bus_bench import run_bus_benchmark
 
     result = asyncio.run(
         run_bus_benchmark(

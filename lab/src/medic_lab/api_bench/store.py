@@ -36,7 +36,7 @@ async def load_issues(url: str, count: int) -> None:
     """Migrate, then COPY ``count`` issues in (spread over 90 days, every status and severity)."""
     import asyncpg
 
-    from ..db import PG_SCHEMA, migrate, open_engine
+    from medic_control.db import PG_SCHEMA, migrate, open_engine
 
     engine, schema = open_engine(url)
     await migrate(engine, schema=schema)
@@ -108,7 +108,7 @@ async def count_actions(url: str) -> int:
     """How many audit rows the store holds."""
     import asyncpg
 
-    from ..db import PG_SCHEMA
+    from medic_control.db import PG_SCHEMA
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
@@ -131,7 +131,7 @@ async def projector_rate(url: str, before: int, published_at: float) -> float:
     """Events projected after ``before`` per second, from the first publish to the last row recorded."""
     import asyncpg
 
-    from ..db import PG_SCHEMA
+    from medic_control.db import PG_SCHEMA
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:

@@ -21,11 +21,10 @@ from typing import Any
 
 from medic_contracts import DiagnosisReady, IssueDetected, TargetConfig
 from medic_forge.git import hardened_argv, hardened_env
-
-from .adapters.providers import DiagnosisProvider
-from .adapters.repo import run_git
-from .adapters.sentry_event import issue_from_sentry_event
-from .job.diagnose import diagnose_issue
+from medic_investigator.adapters.providers import DiagnosisProvider
+from medic_investigator.adapters.repo import run_git
+from medic_investigator.job.diagnose import diagnose_issue
+from medic_watcher.job.detect import detect_from_sentry_events
 
 __all__ = [
     "Localization",
@@ -106,12 +105,24 @@ def _events(scenario: Scenario) -> list[dict[str, Any]]:
 
 
 def scenario_issue(scenario: Scenario) -> IssueDetected | None:
-    """The issue the scenario's first event stands for (None when it has no events)."""
+    """The issue the scenario's events stand for, as the watcher builds it (None when it has no events).
+
+    The watcher's one Sentry -> IssueDetected builder, with frames resolved against the scenario's
+    project tree; the most urgent issue when the events group into several.
+    """
     events = _events(scenario)
     if not events:
         return None
-    issue = issue_from_sentry_event(events[0], target=scenario.name.lower()[:63], issue_id=f"iss_{scenario.name[:40]}")
-    return issue.model_copy(update={"frequency": issue.frequency.model_copy(update={"count": len(events), "total": len(events)})})
+    target = TargetConfig.model_validate(
+        {
+            "name": scenario.name.lower()[:63],
+            "repo": str(scenario.path / "repo"),
+            "language": scenario.language,
+            "test_command": scenario.test_command,
+        }
+    )
+    issues = detect_from_sentry_events(events, target=target)
+    return issues[0] if issues else None
 
 
 def _git_env(date: datetime) -> dict[str, str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 
 def _run(args: argparse.Namespace) -> int:
-    from medic.fixbench import run_fix_benchmark
+    from medic_lab.fixbench import run_fix_benchmark
 
     corpus = Path(args.corpus)
     if not corpus.is_dir():

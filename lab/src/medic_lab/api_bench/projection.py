@@ -36,8 +36,8 @@ async def publish(bootstrap: str, prefix: str, events: list[Envelope]) -> None:
 
 async def batch_projector_rate(url: str, events: list[Envelope]) -> float:
     """Events per second of :func:`project` on batches of 500, in this process."""
-    from ..db import open_engine
-    from ..projector import Delivered, project
+    from medic_control.db import open_engine
+    from medic_control.projector import Delivered, project
 
     engine, _ = open_engine(url)
     try:

@@ -9,7 +9,7 @@ from typing import Any
 
 
 def _run(args: argparse.Namespace) -> int:
-    from medic_stacktrace.bench import run_benchmark
+    from medic_lab.stacktrace_bench import run_benchmark
 
     events = args.events
     if events is not None and not events.is_dir():

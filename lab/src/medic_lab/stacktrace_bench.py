@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .parse import parse_trace
-from .paths import RepoPathResolver
-from .sentry import parse_sentry_event
-from .sourcemap import SourceMap
+from medic_stacktrace.parse import parse_trace
+from medic_stacktrace.paths import RepoPathResolver
+from medic_stacktrace.sentry import parse_sentry_event
+from medic_stacktrace.sourcemap import SourceMap
 
 __all__ = ["encode_vlq", "run_benchmark"]
 
