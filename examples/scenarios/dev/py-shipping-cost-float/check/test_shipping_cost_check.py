@@ -1,7 +1,6 @@
-from fastapi.testclient import TestClient
-
 from app.main import app
 from app.pricing import STANDARD_RATE_PER_KG, shipping_cost
+from fastapi.testclient import TestClient
 
 client = TestClient(app, raise_server_exceptions=False)
 

@@ -1,7 +1,6 @@
-from fastapi.testclient import TestClient
-
 from app import tax
 from app.main import app
+from fastapi.testclient import TestClient
 
 client = TestClient(app, raise_server_exceptions=False)
 

@@ -1,8 +1,8 @@
+from library.app import app
 from starlette.testclient import TestClient
 
-from library.app import app
-
 client = TestClient(app, raise_server_exceptions=False)
+
 
 def test_availability_of_unknown_book_is_the_apps_404():
     response = client.get("/books/978-0000000000/availability")

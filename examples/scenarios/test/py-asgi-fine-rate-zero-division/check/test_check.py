@@ -1,8 +1,8 @@
+from library.app import app
 from starlette.testclient import TestClient
 
-from library.app import app
-
 client = TestClient(app, raise_server_exceptions=False)
+
 
 def test_member_with_no_overdue_days_has_a_zero_rate():
     response = client.get("/members/mem_2/fine-rate")

@@ -1,8 +1,8 @@
+from library.app import app
 from starlette.testclient import TestClient
 
-from library.app import app
-
 client = TestClient(app, raise_server_exceptions=False)
+
 
 def test_limit_from_the_query_string_is_a_number():
     response = client.get("/search", params={"q": "and", "limit": "1"})

@@ -1,10 +1,8 @@
 from fastapi.testclient import TestClient
-
+from fleet import geo
 from fleet.main import app
 
 client = TestClient(app, raise_server_exceptions=False)
-
-from fleet import geo
 
 
 def test_distance_from_depot_uses_the_renamed_function():

@@ -1,8 +1,8 @@
 from fastapi.testclient import TestClient
-
 from fleet.main import app
 
 client = TestClient(app, raise_server_exceptions=False)
+
 
 def test_vehicle_without_pings_follows_the_routers_no_position_404():
     response = client.get("/vehicles/van_2/position")

@@ -1,8 +1,8 @@
 from fastapi.testclient import TestClient
-
 from fleet.main import app
 
 client = TestClient(app, raise_server_exceptions=False)
+
 
 def test_telemetry_without_fuel_is_accepted_as_not_low():
     response = client.post("/vehicles/van_1/telemetry", json={"lat": 51.0, "lon": -1.0})
