@@ -96,9 +96,9 @@ def test_each_member_declares_every_package_it_imports(member: Path) -> None:
 @pytest.mark.parametrize("member", product_members(), ids=lambda m: m.name)
 def test_product_packages_import_no_test_or_benchmark_code(member: Path) -> None:
     offending = {
-        str(path.relative_to(ROOT)): sorted(imports(path) & TEST_ONLY)
+        str(path.relative_to(ROOT)): sorted(found)
         for path in sources(member)
-        if imports(path) & TEST_ONLY or path.parent.name == "testing" or path.name == "testing.py"
+        if (found := imports(path) & TEST_ONLY) or path.parent.name == "testing" or path.name == "testing.py"
     }
     assert not offending, f"test or benchmark code inside a product package: {offending}"
 

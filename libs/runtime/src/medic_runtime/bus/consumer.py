@@ -335,11 +335,12 @@ class Consumer:
     async def leave_groups(self) -> None:
         """Stop the consumers one at a time, so their groups see one LeaveGroup after another.
 
-        FastStream stops all subscribers at once. When several members of one group leave in the
-        same instant, the embedded broker (Tansu) can keep a departed member as the group's leader:
-        the next instance's JoinGroup is then answered with that leader forever and its start never
-        returns. One leave at a time costs a round trip per consumer; ``broker.stop`` after it
-        finds them stopped already.
+        FastStream stops all subscribers at once, so a group's leader often leaves while the group
+        re-forms after another member's leave; the embedded broker (Tansu) then keeps the departed
+        leader and every later join hangs under it (``kafka_compat`` fix 3 recovers from that). In
+        subscription order the leader, first to join, leaves first while the group is still
+        formed. One leave at a time costs a round trip per consumer; ``broker.stop`` after it finds
+        them stopped already.
         """
         for sub in self.bus.subscriptions:
             if sub.subscriber is not None:
