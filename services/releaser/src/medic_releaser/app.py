@@ -15,8 +15,8 @@ from .adapters.forge import Forge, build_forge, mapped
 from .adapters.notifiers import Notifier, build_notifiers
 from .adapters.store import RunStore, release_metadata
 from .config import ReleaserTarget, load_releaser_target
+from .domain.commands import RELEASE_WORK
 from .handlers import Releaser, register, register_unconfigured
-from .service import RELEASE_WORK
 from .settings import ReleaserSettings
 from .worker import Rollout
 
@@ -78,7 +78,7 @@ def build(
         dashboard_url=settings.dashboard_url,
         clock=clock,
     )
-    register(Releaser(rt=rt, runs=runs, rollout=rollout, target=target.target.name))
+    register(Releaser(rt=rt, rollout=rollout, target=target.target.name))
     rt.worker(RELEASE_WORK, concurrency=settings.release_concurrency, lease_s=settings.lease_ttl_s)(rollout.drive)
     rt.every(max(settings.lease_ttl_s / 3, 0.5), name="releaser-lease-renewal")(rollout.renew_leases)
     rt.readiness("target_lease_store", rt.store.ping)

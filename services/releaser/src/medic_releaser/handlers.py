@@ -1,4 +1,4 @@
-"""Subscribers of the releaser: translate events and commands into service calls, nothing more."""
+"""Subscribers of the releaser: translate events and commands into one worker or reaction call, nothing more."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from medic_contracts import ActionStatus, CommandName, ControlCommand, FixCommitted, IssueDetected, TopicName
 from medic_runtime import HandlerContext, ServiceRuntime
 
-from . import service
-from .adapters.store import RunStore
+from . import reactions
 from .worker import Rollout
 
 __all__ = ["Releaser", "register", "register_unconfigured"]
@@ -22,39 +21,36 @@ class Releaser:
     """What the handlers need."""
 
     rt: ServiceRuntime
-    runs: RunStore
     rollout: Rollout
     target: str
 
 
 def register(releaser: Releaser) -> None:
     """Subscribe the releaser's handlers, command reactions and the release worker."""
-    rt, runs, target = releaser.rt, releaser.runs, releaser.target
+    rt, rollout, target = releaser.rt, releaser.rollout, releaser.target
 
     @rt.consume(TopicName.FIXES_COMMITTED, FixCommitted)
     async def on_fix(event: FixCommitted, ctx: HandlerContext) -> None:
-        await service.accept_fix(
-            rt=rt, runs=runs, conn=ctx.conn, emitter=ctx, fix=event, target=target, headers=ctx.delivery.headers
-        )
+        await rollout.accept(event, conn=ctx.conn, emitter=ctx, headers=ctx.delivery.headers)
 
     @rt.consume(TopicName.ISSUES_DETECTED, IssueDetected)
     async def on_issue(event: IssueDetected, ctx: HandlerContext) -> None:
         if event.target != target:
             return
-        if not await service.mark_recurrence(rt=rt, runs=runs, issue=event, verify_s=VERIFY_S, conn=ctx.conn, emitter=ctx):
-            await service.update_issue(rt=rt, runs=runs, issue=event, conn=ctx.conn, emitter=ctx)
+        if not await reactions.mark_recurrence(rollout, event, verify_s=VERIFY_S, conn=ctx.conn, emitter=ctx):
+            await reactions.update_issue(rollout, event, conn=ctx.conn, emitter=ctx)
 
     @rt.on_command(CommandName.APPROVE)
     async def on_approve(command: ControlCommand) -> None:
-        await service.approve(rt=rt, runs=runs, command=command, target=target)
+        await reactions.approve(rollout, command)
 
     @rt.on_command(CommandName.REJECT)
     async def on_reject(command: ControlCommand) -> None:
-        await service.reject(rt=rt, runs=runs, command=command, target=target)
+        await reactions.reject(rollout, command)
 
     @rt.on_command(CommandName.ROLLBACK)
     async def on_rollback(command: ControlCommand) -> None:
-        await service.request_rollback(rt=rt, runs=runs, command=command, target=target)
+        await reactions.request_rollback(rollout, command)
 
 
 def register_unconfigured(rt: ServiceRuntime) -> None:

@@ -19,8 +19,18 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from medic_contracts import ActionStatus, CheckVerdict, DeploymentOutcome, DeploymentResult, DeploymentStage, Envelope
-from medic_runtime import RetryLater, ServiceRuntime, WorkContext, WorkItem
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medic_contracts import (
+    ActionStatus,
+    CheckVerdict,
+    DeploymentOutcome,
+    DeploymentResult,
+    DeploymentStage,
+    Envelope,
+    FixCommitted,
+)
+from medic_runtime import Emitter, RetryLater, ServiceRuntime, WorkContext, WorkItem
 
 from .adapters.deployers import Deployer
 from .adapters.forge import Forge
@@ -29,13 +39,14 @@ from .adapters.sources import StageProbe
 from .adapters.store import RunStore
 from .config import ReleaserTarget
 from .domain.analysis import Thresholds
+from .domain.commands import RELEASE_WORK, Refusal, RunChange, new_run
 from .domain.errors import RunConflict
 from .domain.notice import notice_for
-from .domain.runs import Phase, ReleaseRun, RunStatus
-from .domain.transitions import Finish, Step, next_step, slots_for
-from .job import Continue, baseline, deploy, gate, merge, rollback, smoke, watch
+from .domain.runs import Phase, ReleaseRun
+from .domain.transitions import Finish, Step, next_step
+from .job import Continue, baseline, deploy, gate, leases, merge, rollback, smoke, watch
 
-__all__ = ["Rollout"]
+__all__ = ["RELEASE_WORK", "Rollout"]
 
 log = logging.getLogger("medic.releaser.rollout")
 
@@ -123,7 +134,7 @@ class Rollout:
         if run is None:
             return
         if run.status.finished:
-            await self._release_slots(run)  # a crash between the last save and the release left them taken
+            await leases.release_slots(self, run)  # a crash between the last save and the release left them taken
             return
         if not await self.runs.acquire_lease(target=run.target, holder=self.holder, ttl_s=self.lease_ttl_s):
             holder = await self.runs.lease_holder(target=run.target)
@@ -131,7 +142,7 @@ class Rollout:
         for _ in range(100):  # a run never needs more steps in one go; a bound keeps a bug from spinning
             if not await self.runs.acquire_lease(target=run.target, holder=self.holder, ttl_s=self.lease_ttl_s):
                 raise RetryLater(min(self.lease_ttl_s / 2, 5.0), f"lost the lease of {run.target}")
-            await self._take_slots(run)
+            await leases.take_slots(self, run)
             try:
                 step = STEPS.get(next_step(run))
                 if step is not None:
@@ -144,7 +155,7 @@ class Rollout:
             except Continue:
                 latest = await self.runs.get(run_id=run.run_id)
                 if latest is None or latest.status.finished:
-                    await self._release_slots(run)
+                    await leases.release_slots(self, run)
                     return
                 run = latest
                 continue
@@ -152,39 +163,13 @@ class Rollout:
                 ctx.pending.clear()  # the step lost the race: its events were never committed
                 raise RetryLater(0.2, "run changed concurrently; reloading") from None
             if run.status.finished:
-                await self._release_slots(run)
-                await self._release_lease_if_idle(run.target)
+                await leases.release_slots(self, run)
+                await leases.release_lease_if_idle(self, run.target)
             return
-
-    async def _take_slots(self, run: ReleaseRun) -> None:
-        """Take (or renew) the run's stage slots before its next step; RetryLater while another run holds one."""
-        for stage in slots_for(run):
-            taken = await self.runs.acquire_slot(
-                target=run.target, stage=stage.value, run_id=run.run_id, instance=self.holder, ttl_s=self.lease_ttl_s
-            )
-            if not taken:
-                holder = await self.runs.slot_holder(target=run.target, stage=stage.value)
-                raise RetryLater(
-                    self.target.release.blocked_retry_s, f"waiting for release {holder} on {run.target} {stage.value}"
-                )
-
-    async def _release_slots(self, run: ReleaseRun) -> None:
-        for stage in (PRODUCTION, STAGING):
-            await self.runs.release_slot(target=run.target, stage=stage.value, run_id=run.run_id)
-
-    async def _release_lease_if_idle(self, target: str) -> None:
-        if not [r for r in await self.runs.active(target=target) if r.status is RunStatus.ACTIVE]:
-            await self.runs.release_lease(target=target, holder=self.holder)
 
     async def renew_leases(self) -> None:
         """Keep the leases of targets with active runs while waiting between steps."""
-        active = await self.runs.active(target=self.target.target.name)
-        if active:
-            holder = await self.runs.lease_holder(target=self.target.target.name)
-            if holder == self.holder:
-                await self.runs.acquire_lease(target=self.target.target.name, holder=self.holder, ttl_s=self.lease_ttl_s)
-            # A run waiting between steps keeps its stage slots; a crashed instance's lapse.
-            await self.runs.renew_slots(instance=self.holder, run_ids=[r.run_id for r in active], ttl_s=self.lease_ttl_s)
+        await leases.renew(self)
 
     # ---- saving, and what the run says ---------------------------------------------------------
 
@@ -220,7 +205,7 @@ class Rollout:
         ctx.emit(event)
 
     def result(
-        self, ctx: WorkContext, run: ReleaseRun, outcome: DeploymentOutcome, reason: str, *, checks: tuple[CheckVerdict, ...] = ()
+        self, ctx: Emitter, run: ReleaseRun, outcome: DeploymentOutcome, reason: str, *, checks: tuple[CheckVerdict, ...] = ()
     ) -> None:
         """Queue the run's DeploymentResult for its current stage."""
         state = run.state()
@@ -243,6 +228,82 @@ class Rollout:
                 approval_id=state.approval_id,
             )
         )
+
+    # ---- what commands and watcher reports change (rules in domain/commands.py) ----------------
+
+    async def accept(
+        self, fix: FixCommitted, *, conn: AsyncConnection, emitter: Emitter, headers: dict[str, str] | None = None
+    ) -> ReleaseRun | None:
+        """Create the release run for a committed fix and queue it (priority = severity rank)."""
+        seen = await self.runs.issue_view(issue_id=fix.issue_id, conn=conn)
+        run = new_run(fix, target=self.target.target.name, seen=seen, now=time.time())
+        if run is None:
+            summary = f"fix for target {fix.issue.target!r} ignored: this releaser serves {self.target.target.name!r}"
+            emitter.record("releaser.skipped", ActionStatus.SKIPPED, summary, issue_id=fix.issue_id, caused_by=fix)
+            return None
+        created = await self.runs.create(conn, run=run)
+        await self.rt.work.enqueue(
+            conn,
+            kind=RELEASE_WORK,
+            dedup_key=f"{RELEASE_WORK}:{run.run_id}",
+            payload={"run_id": run.run_id},
+            priority=run.issue.severity.rank,
+            issue_id=fix.issue_id,
+            headers=headers,
+            max_attempts=10,
+        )
+        if created:
+            details = {"run_id": run.run_id}
+            summary = f"release {run.run_id} queued for {fix.commit_sha[:12]} on {fix.branch}"
+            emitter.record(
+                "releaser.accepted", ActionStatus.SUCCEEDED, summary, issue_id=fix.issue_id, caused_by=fix, details=details
+            )
+            if self.rt.paused:
+                summary = f"release {run.run_id} waits: {self.rt.control.pause_reason}"
+                emitter.record(
+                    "releaser.gate", ActionStatus.REFUSED, summary, issue_id=fix.issue_id, caused_by=fix, details=details
+                )
+        return run
+
+    async def apply(self, change: RunChange, *, within: tuple[AsyncConnection, Emitter] | None = None) -> bool:
+        """Save ``change`` by compare-and-set with its record (in ``within``'s transaction when given).
+
+        False when the run changed meanwhile (the caller reloads it and asks the rule again).
+        """
+        run = change.run
+
+        async def write(conn: AsyncConnection, emitter: Emitter) -> None:
+            await self.runs.save(conn, run=run)
+            emitter.record(change.action, change.status, change.summary, issue_id=run.issue_id, details={"run_id": run.run_id})
+            if change.announce is not None:
+                self.result(emitter, run, change.announce, change.reason)
+            if change.enqueue:
+                await self.rt.work.enqueue(
+                    conn,
+                    kind=RELEASE_WORK,
+                    dedup_key=change.enqueue,
+                    payload={"run_id": run.run_id},
+                    priority=run.issue.severity.rank,
+                    issue_id=run.issue_id,
+                    max_attempts=10,
+                )
+
+        try:
+            if within is not None:
+                await write(*within)
+            else:
+                async with self.rt.transaction() as tx:
+                    await write(tx.conn, tx)
+        except RunConflict:
+            return False
+        if change.wake:
+            self.rt.work.wake()
+        return True
+
+    async def refuse(self, refusal: Refusal) -> None:
+        """Audit a refused command (the run is unchanged)."""
+        async with self.rt.transaction() as tx:
+            tx.record(refusal.action, ActionStatus.REFUSED, refusal.summary, issue_id=refusal.issue_id)
 
     # ---- the transitions every step may end in -------------------------------------------------
 

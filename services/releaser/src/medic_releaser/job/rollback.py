@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from typing import TYPE_CHECKING
 
 from medic_contracts import ActionStatus, DeploymentOutcome
 from medic_runtime import WorkContext
 
 from ..domain.errors import DeployError, ForgeError
-from ..domain.runs import ReleaseRun
-from ..domain.transitions import Finish, revert_stages, rollback_status
+from ..domain.runs import DeploymentRef, DeploymentStatus, ReleaseRun
+from ..domain.transitions import DeployAction, Finish, deploy_step, revert_stages, rollback_status
 
 if TYPE_CHECKING:
     from ..worker import Rollout
 
 __all__ = ["rollback"]
+
+log = logging.getLogger("medic.releaser.rollout")
 
 
 async def rollback(w: Rollout, run: ReleaseRun, ctx: WorkContext) -> ReleaseRun:
@@ -51,8 +56,37 @@ async def _redeploy(w: Rollout, run: ReleaseRun, ctx: WorkContext, problems: lis
         problems.append(f"redeploy failed: {exc}")
         w.record(ctx, run, "redeploy", ActionStatus.FAILED, f"redeploying the previous deployment failed: {exc}")
         return
+    problem = await _wait_ready(w, run, now_serving) if now_serving is not None else None
+    if problem is not None:
+        problems.append(problem)
+        w.record(ctx, run, "redeploy", ActionStatus.FAILED, problem, deployment=now_serving.id if now_serving else None)
+        return
     summary = f"{run.stage.value} serves {now_serving.id if now_serving else 'nothing'} again"
     w.record(ctx, run, "redeploy", ActionStatus.SUCCEEDED, summary, deployment=now_serving.id if now_serving else None)
+
+
+async def _wait_ready(w: Rollout, run: ReleaseRun, deployment: DeploymentRef) -> str | None:
+    """Wait (bounded by the deploy timeout) until the redeployed release answers; the problem if it never does.
+
+    A rollback is not done when the old release was merely started: it is done when it serves. A crash
+    while waiting redeploys with the same key (the deployer adopts the started one) and waits again.
+    """
+    started = time.monotonic()
+    timeout_s = w.target.release.deploy_timeout_s
+    while True:
+        try:
+            status = await w.deployer.status(stage=run.stage, deployment=deployment)
+        except DeployError as exc:
+            log.warning("redeployed release status unavailable: %s", exc)
+            status = DeploymentStatus.BUILDING
+        action = deploy_step(status=status, elapsed_s=time.monotonic() - started, timeout_s=timeout_s)
+        if action is DeployAction.ACTIVATE:
+            return None
+        if action is DeployAction.FAILED:
+            return f"redeployed {deployment.id} failed to start"
+        if action is DeployAction.TIMED_OUT:
+            return f"redeployed {deployment.id} not ready after {timeout_s:.0f}s"
+        await asyncio.sleep(min(w.target.deployer.poll_s, 0.5))
 
 
 async def _revert(w: Rollout, run: ReleaseRun, ctx: WorkContext, problems: list[str]) -> str:
