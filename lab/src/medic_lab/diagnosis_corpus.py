@@ -1,30 +1,27 @@
 """Scenario corpora (DESIGN.md §8): load a scenario, materialise its repository, diagnose it, score localisation.
 
 The benchmark (``medic bench diagnosis``, and the lead's ``medic bench fix``) calls these
-in-process. A scenario's repository is made real: ``repo/`` committed (30 days before the event),
-then ``bug.patch`` applied as its own commit with its author date (``git am``), so blame and the
-suspect-commit logic see the same history production would.
+in-process. A scenario's repository is made real by the one materialiser
+(:mod:`medic_lab.scenario_repo`: ``repo/`` committed, then ``bug.patch`` as its own commit with its
+author date), so blame and the suspect-commit logic see the same history production would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import time
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from medic_contracts import DiagnosisReady, IssueDetected, TargetConfig
-from medic_forge.git import hardened_argv, hardened_env
 from medic_investigator.adapters.providers import DiagnosisProvider
-from medic_investigator.adapters.repo import run_git
 from medic_investigator.job.diagnose import diagnose_issue
 from medic_watcher.job.detect import detect_from_sentry_events
+
+from . import scenario_repo
 
 __all__ = [
     "Localization",
@@ -125,60 +122,10 @@ def scenario_issue(scenario: Scenario) -> IssueDetected | None:
     return issues[0] if issues else None
 
 
-def _git_env(date: datetime) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}}
-    env.update(
-        {
-            "GIT_AUTHOR_NAME": "Scenario",
-            "GIT_AUTHOR_EMAIL": "scenario@medic.invalid",
-            "GIT_COMMITTER_NAME": "Scenario",
-            "GIT_COMMITTER_EMAIL": "scenario@medic.invalid",
-            "GIT_AUTHOR_DATE": date.isoformat(),
-            "GIT_COMMITTER_DATE": date.isoformat(),
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_CONFIG_NOSYSTEM": "1",
-        }
-    )
-    return env
-
-
-async def _git(repo: Path, *args: str, date: datetime) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        *hardened_argv(),
-        "-C",
-        str(repo),
-        *args,
-        env=hardened_env(_git_env(date)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    if proc.returncode != 0:
-        raise RuntimeError(f"git {args[0]} failed in {repo}: {err.decode(errors='replace')[:500]}")
-
-
-async def materialise(scenario: Scenario, workdir: Path, *, event_time: datetime) -> tuple[Path, str | None]:
-    """A git repository of the scenario in ``workdir`` (base commit, then the bug commit); returns (path, bug sha)."""
-    repo = workdir / scenario.name / "repo"
-    if repo.exists():
-        await asyncio.to_thread(shutil.rmtree, repo)
-    await asyncio.to_thread(shutil.copytree, scenario.path / "repo", repo, symlinks=True)
-    base = event_time - timedelta(days=30)
-    await _git(repo, "init", "-q", "-b", "main", date=base)
-    await _git(repo, "add", "-A", date=base)
-    await _git(repo, "commit", "-q", "--no-verify", "-m", f"{scenario.name}: application", date=base)
-    patch = scenario.path / "bug.patch"
-    if not patch.is_file():
-        return repo, None
-    text = patch.read_text(encoding="utf-8")
-    if text.startswith("From "):
-        await _git(repo, "am", "-q", "--committer-date-is-author-date", str(patch), date=event_time)
-    else:
-        await _git(repo, "apply", str(patch), date=event_time)
-        await _git(repo, "add", "-A", date=event_time)
-        await _git(repo, "commit", "-q", "--no-verify", "-m", f"{scenario.name}: change", date=event_time - timedelta(hours=1))
-    head = await run_git(repo, "rev-parse", "HEAD")
-    return repo, head.stdout.strip()
+async def materialise(scenario: Scenario, workdir: Path) -> tuple[Path, str | None]:
+    """The scenario's git repository in ``workdir`` (:func:`medic_lab.scenario_repo.materialise`); (path, bug sha)."""
+    made = await asyncio.to_thread(scenario_repo.materialise, scenario.path, workdir / scenario.name / "repo")
+    return made.repo, made.bug_sha
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +191,7 @@ async def diagnose_scenario(
         return ScenarioDiagnosis(scenario, None, Localization(False, False), 0.0, "no events")
     try:
         if repo is None:
-            repo, _ = await materialise(scenario, workdir, event_time=issue.first_seen)
+            repo, _ = await materialise(scenario, workdir)
         target = TargetConfig.model_validate(
             {
                 "name": issue.target,

@@ -40,10 +40,11 @@ from medic_contracts import (
     TargetConfig,
     utcnow,
 )
-from medic_forge.git import hardened_argv, hardened_env
 from medic_implementer.adapters.forge import LocalForge
 from medic_implementer.adapters.testrun import SandboxLimits
 from medic_implementer.job import FixOptions, implement_fix, protected_writes
+
+from . import scenario_repo
 
 __all__ = ["ScenarioResult", "check_fix", "materialise", "oracle_diagnosis", "run_corpus"]
 
@@ -83,30 +84,13 @@ def _env(tool_paths: tuple[Path, ...]) -> dict[str, str]:
 
 
 def _git(repo: Path, *args: str) -> str:
-    argv = [*hardened_argv(), *args]
-    env = {**hardened_env(os.environ), **_IDENTITY}
-    done = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)}: {done.stderr.strip()}")
-    return done.stdout.strip()
+    return scenario_repo.git(repo, *args)
 
 
 def materialise(scenario: Path, into: Path, *, tool_paths: tuple[Path, ...]) -> tuple[Path, Path]:
     """The scenario as a clone (bug committed, setup run) with a bare remote holding main and staging."""
-    clone, remote = into / "clone", into / "remote.git"
-    shutil.copytree(scenario / "repo", clone)
-    _git(clone, "init", "-q", "-b", "main")
-    _git(clone, "add", "-A")
-    _git(clone, "commit", "-q", "-m", "Initial import")
-    if (scenario / "bug.patch").exists():
-        _git(clone, "am", "-q", "--committer-date-is-author-date", str(scenario / "bug.patch"))
-    meta = tomllib.loads((scenario / "scenario.toml").read_text())
-    if meta.get("setup_command"):
-        subprocess.run(meta["setup_command"], shell=True, cwd=clone, env=_env(tool_paths), capture_output=True, check=True)  # noqa: S602 - the scenario's own command
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True, capture_output=True)
-    _git(clone, "remote", "add", "origin", str(remote))
-    _git(clone, "push", "-q", "origin", "main", "main:staging")
-    return clone, remote
+    made = scenario_repo.materialise(scenario, into / "clone", setup_env=_env(tool_paths), remote=into / "remote.git")
+    return made.repo, into / "remote.git"
 
 
 def _strategy(exc_type: str, value: str) -> FixStrategy:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import sys
 import time
@@ -38,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 from medic_contracts import AutonomyLevel, IssueDetected, MedicConfig, Severity, TargetConfig
-from medic_forge.git import hardened_argv, hardened_env
 
 __all__ = ["SPLITS", "FixScenarioResult", "run_fix_benchmark", "run_fix_scenario"]
 
@@ -109,7 +107,8 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
     from medic_implementer.job import FixOptions, implement_fix, protected_writes
     from medic_investigator.adapters.providers import PlaybookProvider
     from medic_investigator.job.diagnose import diagnose_issue
-    from medic_lab.diagnosis_corpus import load_scenario, materialise, score_localization
+    from medic_lab import scenario_repo
+    from medic_lab.diagnosis_corpus import load_scenario, score_localization
     from medic_lab.fix_corpus import check_fix
     from medic_watcher.job.detect import detect_from_sentry_events
 
@@ -120,12 +119,10 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
     try:
         scenario = load_scenario(scenario_dir)
         events = [json.loads(line) for line in (scenario_dir / "events.jsonl").read_text().splitlines() if line.strip()]
-        first_seen = min(_event_time(e) for e in events)
-        repo, _ = await materialise(scenario, work, event_time=first_seen)
-        remote = work / "remote.git"
-        await _run([*hardened_argv(), "init", "-q", "--bare", "-b", "main", str(remote)], cwd=work)
-        await _run([*hardened_argv(), "remote", "add", "origin", str(remote)], cwd=repo)
-        await _run([*hardened_argv(), "push", "-q", "origin", "main", "main:staging"], cwd=repo)
+        made = await asyncio.to_thread(
+            scenario_repo.materialise, scenario.path, work / scenario.name / "repo", remote=work / "remote.git"
+        )
+        repo, remote = made.repo, work / "remote.git"
         target = TargetConfig.model_validate(
             {
                 "name": "bench",
@@ -186,24 +183,6 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
         return FixScenarioResult(name, False, False, False, False, True, 0.0, error, fixable, split=split)
-
-
-def _event_time(event: dict[str, Any]) -> Any:
-    from datetime import UTC, datetime
-
-    ts = event.get("timestamp")
-    if isinstance(ts, (int, float)):
-        return datetime.fromtimestamp(ts, UTC)
-    return datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
-
-
-async def _run(argv: list[str], *, cwd: Path) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        *argv, cwd=cwd, env=hardened_env(os.environ), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    _, err = await proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:3])} failed: {err.decode(errors='replace').strip()}")
 
 
 def _select(corpus: Path, only: set[str] | None) -> tuple[list[Path], tuple[Path, ...]]:

@@ -65,7 +65,7 @@ async def test_a_scenario_is_materialised_with_its_bug_as_a_commit_and_localised
     scenario = load_scenario(folder)
     issue = scenario_issue(scenario)
     assert issue is not None and issue.frames[-1].file == "app/routes.py"  # the watcher's builder: a repository path
-    repo, bug_sha = await materialise(scenario, tmp_path / "work", event_time=issue.first_seen)
+    repo, bug_sha = await materialise(scenario, tmp_path / "work")
     log = git(repo, "log", "--format=%H %s").splitlines()
     assert len(log) == 2 and log[0] == f"{bug_sha} Load practice details in one query"
 
