@@ -3,6 +3,7 @@
 from .bus import Bus, Delivery, Emitter, HandlerContext, Subscription, build_broker, encode_event
 from .control import ControlPlane, ControlSnapshot, SideEffectRefused
 from .entrypoint import run_service
+from .leases import Leases, lease_table
 from .observability import Metrics, configure_logging, configure_tracing, current_trace_id
 from .redaction import Redactor
 from .service import ServiceRuntime, Transaction
@@ -18,6 +19,7 @@ __all__ = [
     "Delivery",
     "Emitter",
     "HandlerContext",
+    "Leases",
     "Metrics",
     "Redactor",
     "RetryLater",
@@ -36,6 +38,7 @@ __all__ = [
     "configure_tracing",
     "current_trace_id",
     "encode_event",
+    "lease_table",
     "load_settings",
     "run_service",
 ]
