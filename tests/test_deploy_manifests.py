@@ -58,7 +58,7 @@ SERVICES: dict[str, tuple[int, str]] = {
     "releaser": (8084, "medic_releaser.settings:ReleaserSettings"),
 }
 AGENTS = ("watcher", "investigator", "implementer", "releaser")
-# agents that take work from a queue and may run as several instances (the watcher polls sources: one instance)
+# agents that take work from a queue and may run as several instances (the watcher runs a fixed two: poll leases)
 SCALED_AGENTS = ("investigator", "implementer", "releaser")
 CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "KafkaTopic"}
 # Secrets prod expects from the operator's secret manager (documented in overlays/prod/kustomization.yaml)
@@ -838,7 +838,26 @@ def test_keda_scales_each_work_taking_agent_on_its_consumer_group_lag_and_work_q
         assert f"FROM {schema}.{work_items.name} " in queue["metadata"]["query"]
         assert queue["authenticationRef"]["name"] in auths
     watcher = next(d for d in deploys.values() if component(d) == "watcher")
-    assert watcher["metadata"]["name"] not in targets and watcher["spec"]["strategy"]["type"] == "Recreate"
+    assert watcher["metadata"]["name"] not in targets and watcher["spec"]["strategy"]["type"] == "RollingUpdate"
+
+
+def test_watcher_replicas_share_a_postgresql_store_and_poll_only_remote_sources(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    import tomllib
+
+    _, docs = overlay
+    watcher = by_kind(docs, "Deployment")["medic-watcher"]
+    assert watcher["spec"]["replicas"] == 2
+    env = {e["name"]: e for e in watcher["spec"]["template"]["spec"]["containers"][0]["env"]}
+    # replicas coordinate through the store: it must be the shared database, never a per-pod SQLite file
+    assert env["MEDIC_STORE_URL"]["valueFrom"]["secretKeyRef"]["name"].startswith("medic-store")
+    assert env["MEDIC_INSTANCE_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"  # distinct lease holders
+    target_cm = next(
+        c for n, c in by_kind(docs, "ConfigMap").items() if n.startswith("medic-target-") and "medic.toml" in c["data"]
+    )
+    kinds = {s["kind"] for s in tomllib.loads(target_cm["data"]["medic.toml"]).get("sources", [])}
+    assert "logfile" not in kinds, "a log file is local to one pod: only its lease holder would read it"
 
 
 def test_only_control_api_and_the_watchers_push_routes_are_reachable_from_outside(

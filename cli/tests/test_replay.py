@@ -197,3 +197,15 @@ async def test_replay_reports_progress_while_it_reads(topics: TopicRegistry, kaf
     )
     assert len(plan.items) == 30 and seen and seen[-1][0] == 30 and seen[-1][1] >= 30
     assert [r for r, _ in seen] == sorted(r for r, _ in seen)
+
+
+def test_the_replay_path_loads_no_broker_store_or_http_stack() -> None:
+    # Most of a replay's time was importing medic_runtime.bus (FastStream, SQLAlchemy, the service runtime) for two
+    # names; the replay path imports the light wire module and the aiokafka fixes only.
+    code = (
+        "import sys, medic.replay, medic.commands.replay; "
+        "print(sorted(m for m in ('faststream', 'sqlalchemy', 'fastapi', 'prometheus_client', 'medic_runtime.bus', "
+        "'medic_runtime.service', 'medic_runtime.store') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

@@ -23,9 +23,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from medic_contracts import DeadLetter, Envelope, event_adapter
-from medic_runtime.bus import HEADER_REPLAY_OF, encode_event
+from medic_runtime import kafka_compat
+from medic_runtime.wire import HEADER_REPLAY_OF, encode_event  # not medic_runtime.bus: seconds of imports replay never uses
 
 __all__ = ["ReplayItem", "ReplayPlan", "plan_replay", "run_replay"]
+
+kafka_compat.apply_client()  # the idempotent producer against the embedded broker (InitProducerId v3)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from .kafka_security import client_options
 from .settings import ServiceSettings
 
 __all__ = ["BrokerVerdict", "BrokerView", "BrokerWatch", "Verdict", "assess"]
@@ -146,6 +147,7 @@ class BrokerWatch:
                     bootstrap_servers=self.settings.kafka_bootstrap,
                     client_id=f"medic-{self.settings.service_name}-{self.settings.instance_id}-watch",
                     request_timeout_ms=int(timeout * 1000),
+                    **client_options(self.settings),
                 )
                 self._admin = admin
                 await asyncio.wait_for(admin.start(), timeout)

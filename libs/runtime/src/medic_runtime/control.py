@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from medic_contracts import CommandName, ControlCommand, MedicConfig, TopicName, TopicRegistry, event_adapter
 
+from .kafka_security import client_options
 from .observability import Metrics
 from .settings import ServiceSettings
 from .store import ServiceStore
@@ -166,6 +167,7 @@ class ControlPlane:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=100,
             request_timeout_ms=self.settings.kafka_request_timeout_ms,
+            **client_options(self.settings),
         )
         await consumer.start()
         self._consumer = consumer

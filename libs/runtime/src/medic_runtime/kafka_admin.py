@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
@@ -42,10 +43,15 @@ async def wait_for_broker(bootstrap: str, *, timeout_s: float = 30.0) -> None:
     raise TimeoutError(f"no Kafka broker answered at {bootstrap} within {timeout_s:.0f}s")
 
 
-async def declare_topics(bootstrap: str, topics: dict[str, int] | TopicRegistry, *, replication: int = 1) -> list[str]:
-    """Create the topics that do not exist yet (name → partitions); return those created."""
+async def declare_topics(
+    bootstrap: str, topics: dict[str, int] | TopicRegistry, *, replication: int = 1, options: dict[str, Any] | None = None
+) -> list[str]:
+    """Create the topics that do not exist yet (name → partitions); return those created.
+
+    ``options`` are the admin client's security options (:func:`.kafka_security.client_options`).
+    """
     wanted = topics.partitions() if isinstance(topics, TopicRegistry) else topics
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **(options or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -1,4 +1,4 @@
-"""Three narrow fixes to the Kafka client stack, applied once on import of the bus.
+"""Three narrow fixes to the Kafka client stack, applied once on import of the bus (``apply_client``: the aiokafka ones).
 
 1. aiokafka asks for a producer id with InitProducerId **v0** only. The embedded Tansu broker
    answers v0 with an error (it reads producer id/epoch fields that only exist from v3), so an
@@ -29,12 +29,12 @@ from aiokafka.consumer.group_coordinator import CoordinatorGroupRebalance, Group
 from aiokafka.protocol import transaction as _tx
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import CompactString, Int16, Int32, Int64, Schema, TaggedFields
-from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 if TYPE_CHECKING:
     from aiokafka import AIOKafkaConsumer, ConsumerRecord
+    from faststream.kafka.subscriber.usecase import BatchSubscriber
 
-__all__ = ["WEDGED_AFTER", "apply"]
+__all__ = ["WEDGED_AFTER", "apply", "apply_client"]
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,18 @@ async def _unwedging_on_join_follower(self: Any) -> Any:
 
 
 _applied = False
+_client_applied = False
+
+
+def apply_client() -> None:
+    """Apply the aiokafka fixes (1 and 3) only: for tools that use aiokafka without FastStream (idempotent)."""
+    global _client_applied  # noqa: PLW0603 - one process-wide patch of third-party modules
+    if _client_applied:
+        return
+    _sender.InitProducerIdRequest = InitProducerIdRequest
+    GroupCoordinator._send_req = _watched_send_req
+    CoordinatorGroupRebalance._on_join_follower = _unwedging_on_join_follower
+    _client_applied = True
 
 
 def apply() -> None:
@@ -136,8 +148,8 @@ def apply() -> None:
     global _applied  # noqa: PLW0603 - one process-wide patch of third-party modules
     if _applied:
         return
-    _sender.InitProducerIdRequest = InitProducerIdRequest
+    from faststream.kafka.subscriber.usecase import BatchSubscriber  # here: apply_client's users never load FastStream
+
+    apply_client()
     BatchSubscriber.get_msg = _batch_get_msg  # type: ignore[method-assign]
-    GroupCoordinator._send_req = _watched_send_req
-    CoordinatorGroupRebalance._on_join_follower = _unwedging_on_join_follower
     _applied = True

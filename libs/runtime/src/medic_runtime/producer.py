@@ -27,6 +27,7 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
+from .kafka_security import client_options
 from .settings import ServiceSettings
 
 __all__ = ["PRODUCER_STATE_LOST", "RecoverableProducer", "needs_new_producer"]
@@ -71,6 +72,7 @@ class RecoverableProducer:
             acks="all",
             linger_ms=0,
             request_timeout_ms=self.settings.kafka_request_timeout_ms,
+            **client_options(self.settings),
         )
 
     async def get(self) -> AIOKafkaProducer:

@@ -8,6 +8,10 @@ count). Rows stay in the outbox until acknowledged, so nothing is lost on the wa
 ``stalled_for()`` says how long the outbox has had rows it could not deliver: the runtime turns it
 into ``/readyz`` (not ready) and, past a bound, ``/healthz`` (not alive, so an orchestrator restarts
 the process).
+
+Instances of a service that share a PostgreSQL store (replicas) share its outbox: one relay at a time
+publishes it (a transaction advisory lock per schema, freed however the flush ends), so a row is not sent
+by two replicas at once and the rows keep their order.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from .producer import needs_new_producer
 from .store import outbox
@@ -127,6 +131,16 @@ class OutboxRelay:
 
     async def flush_once(self) -> int:
         """Publish one batch of outbox rows; return how many were acknowledged."""
+        store = self.bus.store
+        if store.dialect != "postgresql":
+            return await self._flush()  # a SQLite store has one process: nobody else relays it
+        async with store.engine.begin() as guard:
+            # Held until this transaction ends (however the flush ends); waits while another replica's relay
+            # publishes the same outbox (one batch: bounded by the ack timeout).
+            await guard.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"medic.outbox.{store.schema}"})
+            return await self._flush()
+
+    async def _flush(self) -> int:
         store = self.bus.store
         async with store.engine.connect() as conn:
             rows = (await conn.execute(select(outbox).order_by(outbox.c.id).limit(self.batch))).all()

@@ -50,6 +50,7 @@ from .control import ControlPlane, SideEffectRefused
 from .health import add_health_routes
 from .http_errors import install_error_handlers
 from .kafka_admin import declare_topics
+from .kafka_security import client_options
 from .observability import Metrics, keep_recent_logs
 from .redaction import Redactor
 from .settings import ServiceSettings
@@ -292,7 +293,7 @@ class ServiceRuntime:
         log.info("stopped")
 
     async def _declare_topics(self) -> None:
-        await declare_topics(self.settings.kafka_bootstrap, self.topic_plan())
+        await declare_topics(self.settings.kafka_bootstrap, self.topic_plan(), options=client_options(self.settings))
 
     async def _broker_recovered(self, verdict: BrokerVerdict) -> None:
         # The broker may have forgotten this producer's id: a new producer now, not after a failed send.

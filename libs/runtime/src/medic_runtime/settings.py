@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import re
 import socket
+import ssl
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ServiceSettings", "SettingsError", "default_instance_id", "load_settings"]
@@ -55,6 +56,25 @@ class ServiceSettings(BaseSettings):
     kafka_max_batch: int = Field(default=500, ge=1, le=10_000, description="Max records handled in one delivery transaction.")
     kafka_request_timeout_ms: int = Field(default=30_000, ge=1_000, description="Kafka request timeout.")
     kafka_idempotence: bool = Field(default=True, description="Idempotent producer (acks=all is always used).")
+
+    # Broker security (see kafka_security.py). Checked here, so a bad combination stops start-up naming the field.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How clients talk to the brokers: TLS (SSL), SASL authentication, both, or neither."
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        default=None, description="SASL mechanism (SASL_PLAINTEXT and SASL_SSL only)."
+    )
+    kafka_sasl_username: str | None = Field(default=None, max_length=255, description="SASL user (a KafkaUser's name).")
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="SASL password; prefer kafka_sasl_password_file (never logged either way)."
+    )
+    kafka_sasl_password_file: Path | None = Field(
+        default=None, description="File holding the SASL password (a mounted Secret); read at start-up."
+    )
+    kafka_ssl_ca_file: Path | None = Field(
+        default=None,
+        description="PEM CA bundle the brokers' certificates are checked against (SSL and SASL_SSL; default: the system's CAs).",
+    )
 
     kafka_watch_interval_s: float = Field(
         default=0.5,
@@ -111,6 +131,68 @@ class ServiceSettings(BaseSettings):
             if not match or not 0 < int(match.group(1)) < 65536:
                 raise ValueError(f"{part!r} is not host:port")
         return ",".join(parts)
+
+    @field_validator("kafka_sasl_mechanism", "kafka_sasl_username")
+    @classmethod
+    def _sasl_field(cls, value: str | None, info: ValidationInfo) -> str | None:
+        protocol = info.data.get("kafka_security_protocol", "PLAINTEXT")
+        if protocol.startswith("SASL_") and not value:
+            raise ValueError(f"required with MEDIC_KAFKA_SECURITY_PROTOCOL={protocol}")
+        if not protocol.startswith("SASL_") and value is not None:
+            raise ValueError(f"only used with SASL_PLAINTEXT or SASL_SSL, not {protocol}")
+        return value
+
+    @field_validator("kafka_sasl_password")
+    @classmethod
+    def _sasl_password(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        protocol = info.data.get("kafka_security_protocol", "PLAINTEXT")
+        if value is not None and not protocol.startswith("SASL_"):
+            raise ValueError(f"only used with SASL_PLAINTEXT or SASL_SSL, not {protocol}")
+        if value is not None and not value.get_secret_value():
+            raise ValueError("is empty")
+        return value
+
+    @field_validator("kafka_sasl_password_file")
+    @classmethod
+    def _sasl_password_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        protocol = info.data.get("kafka_security_protocol", "PLAINTEXT")
+        if value is None:
+            if protocol.startswith("SASL_") and info.data.get("kafka_sasl_password") is None:
+                raise ValueError(f"{protocol} needs a password: set MEDIC_KAFKA_SASL_PASSWORD_FILE or MEDIC_KAFKA_SASL_PASSWORD")
+            return None
+        if not protocol.startswith("SASL_"):
+            raise ValueError(f"only used with SASL_PLAINTEXT or SASL_SSL, not {protocol}")
+        if info.data.get("kafka_sasl_password") is not None:
+            raise ValueError("set MEDIC_KAFKA_SASL_PASSWORD_FILE or MEDIC_KAFKA_SASL_PASSWORD, not both")
+        try:
+            secret = value.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:  # the message names the file and the reason, never its content
+            raise ValueError(f"cannot read {value}: {type(exc).__name__}") from None
+        if not secret:
+            raise ValueError(f"{value} is empty")
+        return value
+
+    @field_validator("kafka_ssl_ca_file")
+    @classmethod
+    def _ssl_ca_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        protocol = info.data.get("kafka_security_protocol", "PLAINTEXT")
+        if value is None:
+            return None
+        if protocol not in ("SSL", "SASL_SSL"):
+            raise ValueError(f"only used with SSL or SASL_SSL, not {protocol}")
+        try:
+            ssl.create_default_context(cafile=str(value))
+        except FileNotFoundError:
+            raise ValueError(f"{value} does not exist") from None
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"{value} is not a PEM CA bundle ({type(exc).__name__})") from None
+        return value
+
+    def kafka_sasl_secret(self) -> str | None:
+        """The SASL password (from its file or the environment); None without SASL. Never log it."""
+        if self.kafka_sasl_password_file is not None:
+            return self.kafka_sasl_password_file.read_text(encoding="utf-8").strip()
+        return self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password is not None else None
 
     @field_validator("store_url")
     @classmethod

@@ -31,6 +31,8 @@ class SourceHealth:
     last_attempt: datetime | None = None
     last_ok: datetime | None = None
     events: int = 0
+    #: The replica polling this source now (its poll lease's holder); None for push-only sources.
+    polled_by: str | None = None
 
     def succeeded(self, *, at: datetime, events: int = 0) -> None:
         """A poll or push went through."""
@@ -60,6 +62,7 @@ class SourceHealth:
             "last_attempt": self.last_attempt.isoformat() if self.last_attempt else None,
             "last_ok": self.last_ok.isoformat() if self.last_ok else None,
             "events": self.events,
+            "polled_by": self.polled_by,
         }
 
 

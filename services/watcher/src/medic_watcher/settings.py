@@ -26,6 +26,13 @@ class WatcherSettings(ServiceSettings):
     normalise_processes: int = Field(
         default=1, ge=0, le=64, description="Worker processes normalising large log batches (0: the worker thread only)."
     )
+    poll_lease_ttl_s: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description="A polled source's lease lapses this long after its replica stops renewing it (a crash); "
+        "another replica then takes the source over.",
+    )
     seen_retention_s: float = Field(default=7 * 86_400, ge=60, description="How long source event ids are remembered.")
 
     def target_paths(self) -> list[str]:

@@ -6,7 +6,8 @@ are resolved against the checkout by :class:`.adapters.repo.FrameResolver`.
 
 Per target, each source runs in its own loop (its interval; exponential backoff on failure, with
 an ActionRecorded per failure; its health in ``GET /sources`` and ``/metrics``, never in
-``/readyz``). A poll's events are grouped, folded into the stored issue states, judged against
+``/readyz``). With several replicas on one store, only the holder of a source's poll lease polls it
+(:mod:`.polling`). A poll's events are grouped, folded into the stored issue states, judged against
 anomaly baselines, and written together with the source's new cursor and the IssueDetected events
 in one store transaction, so a restart neither misses nor repeats anything. Push endpoints (SDK
 ingest, webhooks, drains) feed a bounded backlog (:mod:`.pushqueue`) drained through the same
@@ -24,7 +25,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -36,7 +36,6 @@ from medic_contracts import (
     DeploymentStage,
     IssueDetected,
     MedicConfig,
-    TargetConfig,
     load_target,
     section,
     utcnow,
@@ -44,10 +43,10 @@ from medic_contracts import (
 from medic_runtime import HandlerContext, ServiceRuntime, Transaction
 
 from .adapters.repo import FrameResolver
-from .adapters.sources.base import PollResult, Source, SourceError
+from .adapters.sources.base import PollResult, SourceError
 from .adapters.sources.registry import build_sources
 from .adapters.store import IssueStore
-from .config import SourceConfig, SourcesSection
+from .config import SourcesSection
 from .domain.anomaly import AnomalyState, Baselines
 from .domain.normalize import Normaliser, route_sample
 from .domain.observed import ObservedEvent
@@ -56,39 +55,16 @@ from .domain.tracker import mark_fixed
 from .health import SourceHealth, WatcherMetrics
 from .job.detect import DEDUPED_SOURCES, Grouped, decide, issue_keys, occurrences_of
 from .offload import Offload
+from .polling import LeaseLost, PollLeases
 from .pushqueue import PushQueue
 from .settings import WatcherSettings
+from .targets import TargetWatch
 
 __all__ = ["TargetWatch", "Watcher"]
 
 log = logging.getLogger("medic.watcher")
 MAX_SAVED_TEMPLATES = 5_000
 T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class TargetWatch:
-    """One target: its configuration, sources, normaliser and in-memory miner."""
-
-    target: TargetConfig
-    section: SourcesSection
-    sources: dict[str, Source]
-    normaliser: Normaliser
-    resolver: FrameResolver
-    miner: TemplateMiner | None = None
-    health: dict[str, SourceHealth] = field(default_factory=dict)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    def service_of(self, config: SourceConfig) -> str:
-        """The target service a source reports on."""
-        return config.service or self.target.services[0]
-
-    def config_of(self, name: str) -> SourceConfig:
-        """A source's configuration by name."""
-        for source in self.section.sources:
-            if source.name == name:
-                return source
-        raise KeyError(name)
 
 
 class Watcher:
@@ -113,6 +89,7 @@ class Watcher:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._poll_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.polls = PollLeases(rt.store, holder=settings.instance_id, ttl_s=settings.poll_lease_ttl_s)
         for watch in targets:
             for config in watch.section.sources:
                 push = config.name not in watch.sources
@@ -149,9 +126,14 @@ class Watcher:
         return await self.cpu.run(fn, *args, **kwargs)
 
     async def _miner(self, watch: TargetWatch, tx: Transaction) -> TemplateMiner:
-        if watch.miner is None:
+        # Another replica may have learned templates since: its saved version is newer than ours, so restore it
+        # (one replica's line and another's must get the same template, or one fault makes two issues).
+        version = await self.rt.store.kv_get(f"watcher:templates_version:{watch.target.name}", tx.conn)
+        version = version if isinstance(version, int) else 0
+        if watch.miner is None or version != watch.miner_version:
             saved = await self.rt.store.kv_get(f"watcher:templates:{watch.target.name}", tx.conn)
             watch.miner = await self.offload(TemplateMiner.restore, saved if isinstance(saved, list) else [])
+            watch.miner_version = version
         return watch.miner
 
     def _occurrences(
@@ -180,13 +162,27 @@ class Watcher:
         return grouped, anomaly.model_dump(mode="json")
 
     async def ingest(
-        self, watch: TargetWatch, result: PollResult, *, source: str, now: datetime, save_cursor: bool = True
+        self,
+        watch: TargetWatch,
+        result: PollResult,
+        *,
+        source: str,
+        now: datetime,
+        save_cursor: bool = True,
+        lease: str | None = None,
     ) -> list[IssueDetected]:
-        """Detect, store and publish one batch from one source (with its cursor) in one transaction."""
+        """Detect, store and publish one batch from one source (with its cursor) in one transaction.
+
+        ``lease`` names the poll lease the batch was read under: the batch commits only while it holds.
+        """
         target = watch.target.name
         async with watch.lock, self.rt.transaction() as tx:
             # Write first: on SQLite a transaction that read before writing cannot wait for the lock, it fails.
-            await self.rt.store.kv_set(f"watcher:last_ingest:{target}:{source}", now.isoformat(), tx.conn)
+            # One row per target: on PostgreSQL its row lock queues the target's batches from every replica, so
+            # each reads the issue states the one before committed and an issue is published once.
+            await self.rt.store.kv_set(f"watcher:ingest:{target}", {"source": source, "at": now.isoformat()}, tx.conn)
+            if lease is not None:
+                await self.polls.fence(tx.conn, lease)
             miner = await self._miner(watch, tx)
             learned_before = len(miner)
             events = await self.offload(lambda: [watch.resolver.event(e) for e in result.events])
@@ -216,8 +212,12 @@ class Watcher:
             if len(miner) != learned_before and learned_before < MAX_SAVED_TEMPLATES:
                 exported = await self.offload(lambda: miner.export()[:MAX_SAVED_TEMPLATES])
                 await self.rt.store.kv_set(f"watcher:templates:{target}", exported, tx.conn)
+                watch.miner_version += 1
+                await self.rt.store.kv_set(f"watcher:templates_version:{target}", watch.miner_version, tx.conn)
             if save_cursor:
                 await self.rt.store.kv_set(f"watcher:cursor:{target}:{source}", result.cursor, tx.conn)
+            if lease is not None:
+                await self.rt.store.kv_set(PollLeases.polled_key(lease), now.timestamp(), tx.conn)
         return published
 
     async def poll_once(self, watch: TargetWatch, name: str, *, now: datetime | None = None) -> list[IssueDetected]:
@@ -225,7 +225,7 @@ class Watcher:
         return (await self._poll(watch, name, now=now))[0]
 
     async def _poll(
-        self, watch: TargetWatch, name: str, *, now: datetime | None = None
+        self, watch: TargetWatch, name: str, *, now: datetime | None = None, lease: str | None = None
     ) -> tuple[list[IssueDetected], PollResult]:
         source = watch.sources[name]
         # One poll of a source at a time: a scan and the loop must not both read the same cursor.
@@ -233,7 +233,7 @@ class Watcher:
             cursor = await self.rt.store.kv_get(f"watcher:cursor:{watch.target.name}:{name}")
             moment = now or utcnow()
             result = await source.poll(cursor, now=moment)
-            return await self.ingest(watch, result, source=name, now=moment), result
+            return await self.ingest(watch, result, source=name, now=moment, lease=lease), result
 
     async def push(self, watch: TargetWatch, events: list[ObservedEvent], *, source: str) -> list[IssueDetected]:
         """Feed pushed events into the pipeline at once (no backlog); the poll cursor is untouched."""
@@ -292,18 +292,39 @@ class Watcher:
         """Wake every source loop to poll at once (ControlCommand scan)."""
         self._wake.set()
 
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
+    async def _sleep(self, seconds: float) -> bool:
+        """Wait ``seconds`` or until a scan is asked for; True when woken by a scan."""
+        try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        self._wake.clear()  # every loop waiting now was woken by set(); clearing wakes none of them again
+        return True
 
     async def _run_source(self, watch: TargetWatch, name: str) -> None:
         source = watch.sources[name]
         health = watch.health.setdefault(name, SourceHealth(kind=source.kind))
+        lease = self.polls.key(watch.target.name, name)
+        scan = False
         while True:
+            # Only the replica holding the source's lease polls it, when due or asked to scan.
+            if not await self.polls.take(lease):
+                health.polled_by = await self.polls.holder_of(lease)
+                await asyncio.sleep(self.polls.check_s)
+                continue
+            health.polled_by = self.polls.holder
+            wait = 0.0 if scan else await self.polls.due_in(lease, interval_s=source.interval_s)
+            if wait > 0:
+                scan = await self._sleep(min(wait, self.polls.check_s))
+                continue
+            scan = False
             try:
-                _, result = await self._poll(watch, name)
+                _, result = await self._poll(watch, name, lease=lease)
             except asyncio.CancelledError:
                 raise
+            except LeaseLost:
+                log.info("source %s/%s: poll lease lost, another replica polls it now", watch.target.name, name)
+                continue
             except (SourceError, OSError, ValueError) as exc:
                 health.failed(f"{type(exc).__name__}: {exc}" if isinstance(exc, OSError) else str(exc), at=utcnow())
                 self.metrics.observe(watch.target.name, name, health)
@@ -320,21 +341,19 @@ class Watcher:
                         details={"target": watch.target.name, "source": name, "retry_in_s": round(delay, 1)},
                     )
                 )
-                await self._sleep(delay)
+                scan = await self._sleep(delay)
                 continue
             health.succeeded(at=utcnow(), events=len(result.events))
             self.metrics.observe(watch.target.name, name, health, events=len(result.events))
-            if result.more:
-                # A full read (a file growing faster than one chunk per interval): read on at once,
-                # one bounded chunk at a time, so catching up takes seconds and memory stays flat.
-                await asyncio.sleep(0)
-                continue
-            await self._sleep(source.interval_s)
-            self._wake.clear()
+            # A full read (a file growing faster than one chunk per interval): read on at once,
+            # one bounded chunk at a time, so catching up takes seconds and memory stays flat.
+            scan = result.more
+            await asyncio.sleep(0)
 
     async def start(self) -> None:
         """Start the push backlog's drainer and one loop per polled source."""
         self.pushes.start()
+        self.polls.start()
         for watch in self.targets.values():
             for name in watch.sources:
                 self._tasks.append(asyncio.create_task(self._run_source(watch, name), name=f"source:{watch.target.name}:{name}"))
@@ -347,6 +366,7 @@ class Watcher:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        await self.polls.stop()
         await self.pushes.stop()
         for watch in self.targets.values():
             for source in watch.sources.values():

@@ -30,6 +30,7 @@ from faststream.kafka import KafkaBroker
 from medic_contracts import Envelope, Producer, TopicRegistry
 
 from .. import kafka_compat
+from ..kafka_security import faststream_security
 from ..observability import Metrics
 from ..producer import RecoverableProducer
 from ..relay import OutboxRelay
@@ -58,9 +59,10 @@ __all__ = [
 
 
 def build_broker(settings: ServiceSettings) -> KafkaBroker:
-    """A FastStream KafkaBroker with an idempotent, acks=all producer."""
+    """A FastStream KafkaBroker with an idempotent, acks=all producer (TLS and SASL as the settings say)."""
     return KafkaBroker(
         settings.kafka_bootstrap,
+        security=faststream_security(settings),
         client_id=f"medic-{settings.service_name}-{settings.instance_id}",
         enable_idempotence=settings.kafka_idempotence,
         acks="all",

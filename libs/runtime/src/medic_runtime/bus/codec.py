@@ -17,9 +17,9 @@ from aiokafka import ConsumerRecord
 from faststream.kafka.message import KafkaMessage
 from pydantic import TypeAdapter, ValidationError
 
-from medic_contracts import Envelope, Event
+from medic_contracts import Event
 
-from ..observability import inject_headers
+from ..wire import HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_REPLAY_OF, HEADER_SCHEMA_VERSION, encode_event
 
 __all__ = [
     "HEADER_ATTEMPTS",
@@ -38,27 +38,9 @@ __all__ = [
     "raw_parser",
 ]
 
-HEADER_EVENT_ID = "medic-event-id"
-HEADER_EVENT_TYPE = "medic-event-type"
-HEADER_SCHEMA_VERSION = "medic-schema-version"
-HEADER_REPLAY_OF = "replay-of"
 HEADER_ERROR_TYPE = "medic-error-type"
 HEADER_ERROR = "medic-error"
 HEADER_ATTEMPTS = "medic-attempts"
-
-
-def encode_event(event: Envelope, *, extra_headers: dict[str, str] | None = None) -> tuple[bytes, bytes | None, dict[str, str]]:
-    """Serialize an event: (value, key, headers) with id/type/version and the current trace context."""
-    headers = inject_headers(
-        {
-            HEADER_EVENT_ID: event.event_id,
-            HEADER_EVENT_TYPE: event.event_type,
-            HEADER_SCHEMA_VERSION: event.schema_version,
-            "content-type": "application/json",
-            **(extra_headers or {}),
-        }
-    )
-    return event.model_dump_json().encode(), event.key, headers
 
 
 @dataclass(slots=True)

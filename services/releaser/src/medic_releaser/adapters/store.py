@@ -18,7 +18,7 @@ from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, T
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import IssueBrief
-from medic_runtime import ServiceStore
+from medic_runtime import Leases, ServiceStore, lease_table
 
 from ..domain.errors import RunConflict
 from ..domain.runs import ReleaseRun, RunStatus
@@ -43,13 +43,7 @@ release_runs = Table(
     Index("ix_release_runs_approval", "approval_id"),
 )
 
-target_leases = Table(
-    "release_leases",
-    release_metadata,
-    Column("target", String(100), primary_key=True),
-    Column("holder", String(200), nullable=True),
-    Column("until", Float, nullable=False),
-)
+target_leases = lease_table("release_leases", release_metadata, key="target", key_length=100)
 
 #: One row per target and stage: the run allowed to gate, merge, deploy, watch and roll back there.
 stage_slots = Table(
@@ -93,6 +87,7 @@ class RunStore:
 
     def __init__(self, store: ServiceStore) -> None:
         self.store = store
+        self.leases = Leases(store, target_leases, key="target")
 
     # ---- runs ----------------------------------------------------------------------------------
 
@@ -160,36 +155,15 @@ class RunStore:
 
     async def acquire_lease(self, *, target: str, holder: str, ttl_s: float) -> bool:
         """Take or renew the target's lease; False while another live instance holds it."""
-        now = time.time()
-        async with self.store.transaction() as conn:
-            await conn.execute(self.store.insert_ignore(target_leases, ["target"]).values(target=target, holder=None, until=0.0))
-            result = await conn.execute(
-                update(target_leases)
-                .where(
-                    target_leases.c.target == target,
-                    (target_leases.c.holder == holder) | (target_leases.c.until < now) | (target_leases.c.holder.is_(None)),
-                )
-                .values(holder=holder, until=now + ttl_s)
-            )
-            return result.rowcount == 1
+        return await self.leases.acquire(key=target, holder=holder, ttl_s=ttl_s)
 
     async def release_lease(self, *, target: str, holder: str) -> None:
         """Give the lease up (at shutdown, or when the target has no active run)."""
-        async with self.store.transaction() as conn:
-            await conn.execute(
-                update(target_leases)
-                .where(target_leases.c.target == target, target_leases.c.holder == holder)
-                .values(holder=None, until=0.0)
-            )
+        await self.leases.release(key=target, holder=holder)
 
     async def lease_holder(self, *, target: str) -> str | None:
         """Who holds the target's lease now (None when free or lapsed)."""
-        stmt = select(target_leases.c.holder, target_leases.c.until).where(target_leases.c.target == target)
-        row = await self._first(stmt, None)
-        if row is None or row.until < time.time():
-            return None
-        holder: str | None = row.holder
-        return holder
+        return await self.leases.holder(key=target)
 
     # ---- stage slots ---------------------------------------------------------------------------
 

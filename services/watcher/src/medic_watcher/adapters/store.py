@@ -1,4 +1,4 @@
-"""The watcher's own tables: issue states per target and recently seen source event ids."""
+"""The watcher's own tables: issue states per target, recently seen source event ids, and poll leases."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medic_runtime import ServiceStore
+from medic_runtime import ServiceStore, lease_table
 
 from ..domain.tracker import IssueState
 
-__all__ = ["IssueStore", "watcher_metadata"]
+__all__ = ["IssueStore", "poll_leases", "watcher_metadata"]
 
 watcher_metadata = MetaData()
 
@@ -33,6 +33,9 @@ watcher_seen = Table(
     Column("event_id", String(200), primary_key=True),
     Column("seen_at", Float, nullable=False),
 )
+
+#: One row per polled source (``target/source``): the replica that polls it now (see :mod:`..polling`).
+poll_leases = lease_table("watcher_poll_leases", watcher_metadata, key="source")
 
 
 class IssueStore:
