@@ -13,6 +13,7 @@ from ..edits import TemplateEdit
 from ..fault import STRATEGY, is_hinted
 from .exits import early_exit, exit_context
 from .syntax import header, parse, parses_cleanly, pure, statement_at, text_of, walk_no_nested
+from .types import admits_null, destination_of
 
 __all__ = ["exit_guard"]
 
@@ -84,13 +85,23 @@ def exit_guard(text: str, line: int, facts: FailureFacts, path: str) -> Template
         assert right is not None
         # Only BigInt division throws in JavaScript ("RangeError: Division by zero"): its zero is 0n.
         zero = "0n" if "BigInt" in text_of(right) or "RangeError" in (facts.exception_type or "") + facts.message else "0"
-        replacement = f"({text_of(right)} == {zero} ? {zero} : {text_of(node)})"
-        new = data[: node.start_byte] + replacement.encode() + data[node.end_byte :]
-        description = f"zero guard: {text_of(node)} evaluates to 0 when {text_of(right)} is 0"
+        landing = destination_of(node, root)
+        if landing is not None and admits_null(landing.declared):
+            # Its declared type says how "no value" reads (`number | null`): the whole stored value is null, not 0.
+            value = landing.value
+            replacement = f"{text_of(right)} == {zero} ? null : {text_of(value)}"
+            new = data[: value.start_byte] + replacement.encode() + data[value.end_byte :]
+            description = f"zero guard: {text_of(value)} is null (its type {landing.declared}) when {text_of(right)} is 0"
+        else:
+            replacement = f"({text_of(right)} == {zero} ? {zero} : {text_of(node)})"
+            new = data[: node.start_byte] + replacement.encode() + data[node.end_byte :]
+            description = f"zero guard: {text_of(node)} evaluates to 0 when {text_of(right)} is 0"
         guarded = text_of(right)
     else:
         ctx = exit_context(stmt, path)
         exit_stmt = early_exit(ctx, node, role, facts, root)
+        if exit_stmt is None:
+            return None  # no exit the function's declared type allows: no guard
         line_start = data.rfind(b"\n", 0, stmt.start_byte) + 1
         prefix = data[line_start : stmt.start_byte]
         if prefix.strip():
@@ -98,10 +109,11 @@ def exit_guard(text: str, line: int, facts: FailureFacts, path: str) -> Template
         indent = prefix.decode()
         step = "\t" if "\t" in indent else "  "
         condition = f"{text_of(node)} == null" if role == "none" else f"{text_of(node)}.length === 0"
-        guard = f"if ({condition}) {{\n{indent}{step}{exit_stmt}\n{indent}}}\n{indent}"
+        body = exit_stmt.replace("\n", f"\n{indent}{step}")
+        guard = f"if ({condition}) {{\n{indent}{step}{body}\n{indent}}}\n{indent}"
         new = data[: stmt.start_byte] + guard.encode() + data[stmt.start_byte :]
         guarded = text_of(node)
-        description = f"{strategy.value.replace('_', ' ')}: `if ({condition}) {exit_stmt}` before line {stmt.start_point[0] + 1}"
+        description = f"{strategy.value.replace('_', ' ')}: `if ({condition}) {exit_stmt.replace(chr(10), ' ')}` before line {stmt.start_point[0] + 1}"
     new_text = new.decode()
     if not parses_cleanly(new_text, path):
         return None
