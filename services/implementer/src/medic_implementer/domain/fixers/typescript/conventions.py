@@ -15,7 +15,7 @@ from tree_sitter import Node
 
 from .syntax import FUNCTIONS, text_of
 
-__all__ = ["SiblingExit", "sibling_exits"]
+__all__ = ["SiblingExit", "module_exits", "sibling_exits"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,4 +131,17 @@ def sibling_exits(function: Node | None) -> list[SiblingExit]:
                 exit_ = _call_exit(call, followed)
                 if exit_ is not None and exit_.form == "express":
                     found.append(exit_)
+    return found
+
+
+def module_exits(root: Node) -> list[SiblingExit]:
+    """The Express and Response error exits of every function in the module (its convention when the failing
+    function has none of its own); ``{ status, body }`` results only count inside the function itself."""
+    found: list[SiblingExit] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in FUNCTIONS:
+            found.extend(e for e in sibling_exits(node) if e.form in ("express", "response"))
+        stack.extend(reversed(node.named_children))
     return found

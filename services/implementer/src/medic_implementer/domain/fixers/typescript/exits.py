@@ -17,7 +17,7 @@ from tree_sitter import Node
 
 from ...failure import FailureFacts, FailureKind, entity_name
 from ..fault import not_found_message
-from .conventions import SiblingExit, sibling_exits
+from .conventions import SiblingExit, module_exits, sibling_exits
 from .syntax import FUNCTIONS, LOOPS, text_of, walk_no_nested
 from .types import admits_null, declared_return_type
 
@@ -109,7 +109,9 @@ def _imports_next_response(root: Node) -> bool:
     return False
 
 
-_INPUT = re.compile(r"^(req|request)\.(query|body|headers|params|cookies)\b|searchParams|\.headers\.get\(|^(query|body|headers)\b")
+_INPUT = re.compile(
+    r"^(req|request)\.(query|body|headers|params|cookies)\b|searchParams|\.headers\.get\(|^(query|body|headers)\b"
+)
 
 
 def _status_for(guarded: str, facts: FailureFacts, siblings: list[SiblingExit]) -> tuple[int, SiblingExit | None]:
@@ -139,7 +141,7 @@ def early_exit(ctx: ExitContext, guarded: Node, role: str, facts: FailureFacts, 
     """The statement(s) a guard runs when ``guarded`` is missing (``role`` "empty": has no items); None when the
     function has no exit a guard could take without breaking its declared type (then no guard: abstain)."""
     name = entity_name(text_of(guarded))
-    siblings = sibling_exits(ctx.function)
+    siblings = sibling_exits(ctx.function) or module_exits(root)
     status, sibling = _status_for(text_of(guarded), facts, siblings)
     input_kind = status != 404 and facts.exit_status is None
     message = not_found_message(name, role, facts) if not input_kind else facts.exit_message or f"Invalid {name.lower()}"

@@ -113,7 +113,8 @@ def exit_guard(text: str, line: int, facts: FailureFacts, path: str) -> Template
         guard = f"if ({condition}) {{\n{indent}{step}{body}\n{indent}}}\n{indent}"
         new = data[: stmt.start_byte] + guard.encode() + data[stmt.start_byte :]
         guarded = text_of(node)
-        description = f"{strategy.value.replace('_', ' ')}: `if ({condition}) {exit_stmt.replace(chr(10), ' ')}` before line {stmt.start_point[0] + 1}"
+        shown = exit_stmt.replace("\n", " ")
+        description = f"{strategy.value.replace('_', ' ')}: `if ({condition}) {shown}` before line {stmt.start_point[0] + 1}"
     new_text = new.decode()
     if not parses_cleanly(new_text, path):
         return None
