@@ -19,6 +19,7 @@ function call(handler: (req: ApiRequest, res: ApiResponse) => void, params: Reco
   };
   handler({ params, query: {}, headers: {} }, res);
   return res;
+}
 
 test("an unknown class is a 404 in the module's own { message } shape", () => {
   const res = call(getRoster, { classId: "cl_yoga" });
