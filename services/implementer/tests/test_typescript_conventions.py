@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from medic_contracts import Evidence, FixStrategy, RequestContext, StackFrame
-from medic_implementer.domain.failure import FailureFacts, FailureKind
+from medic_implementer.domain.failure import FailureFacts, FailureKind, read_failure
 from medic_implementer.domain.fixers.typescript import parses_cleanly, typescript_template_fixes
 from medic_implementer.domain.ts_reproducers import (
     call_values,
@@ -292,3 +292,40 @@ async def test_a_plain_typescript_function_is_called_with_the_frames_arguments(
     assert outcome.kind is OutcomeKind.COMMITTED and outcome.verified is True
     pinned = git(repo.path, "show", f"{outcome.commit_sha}:{outcome.regression_test}")
     assert 'const expected: unknown = {"returned": ""};' in pinned
+
+
+QUERY_NUMBER = """export function quote(req: Req, res: Res) {
+  const item = items.get(req.params.id);
+  if (!item) {
+    return res.status(404).json({ error: "item not found" });
+  }
+  const qty = req.query.qty ?? 1;
+  return res.json({ total: (item.price * (qty as number)).toFixed(2), qty: (qty as number).toFixed(0) });
+}
+"""
+
+
+def test_request_text_used_as_a_number_is_parsed_and_bad_input_rejected_with_400() -> None:
+    wrong = FailureFacts(kind=FailureKind.WRONG_TYPE, exception_type="TypeError", message="qty.toFixed is not a function")
+    [edit] = typescript_template_fixes(path="src/quote.ts", text=QUERY_NUMBER, lines=[7], facts=wrong)
+    assert (
+        "  const qty = Number(req.query.qty ?? 1);\n"
+        "  if (!Number.isFinite(qty)) {\n"
+        '    return res.status(400).json({ error: "invalid qty" });\n'
+        "  }\n"
+    ) in edit.new_text
+    assert parses_cleanly(edit.new_text, "src/quote.ts")
+
+
+def test_a_wrong_type_not_read_from_the_request_gets_no_edit() -> None:
+    text = QUERY_NUMBER.replace("req.query.qty ?? 1", "item.qty")
+    wrong = FailureFacts(kind=FailureKind.WRONG_TYPE, exception_type="TypeError", message="qty.toFixed is not a function")
+    assert typescript_template_fixes(path="src/quote.ts", text=text, lines=[7], facts=wrong) == []
+
+
+def test_a_number_method_that_is_not_a_function_reads_as_a_wrong_type() -> None:
+    assert read_failure(diagnosis(affected_file="a.ts", lines=(1, 1), title="TypeError: n.toFixed is not a function")).kind is (
+        FailureKind.WRONG_TYPE
+    )
+    renamed = diagnosis(affected_file="a.ts", lines=(1, 1), title="TypeError: seats.format is not a function")
+    assert read_failure(renamed).kind is not FailureKind.WRONG_TYPE  # a missing function is history's business

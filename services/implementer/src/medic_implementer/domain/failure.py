@@ -84,7 +84,8 @@ _EMPTY = re.compile(
 _NO_ROW = re.compile(r"NoResultFound|No row was found when one was required|DoesNotExist|matching query does not exist")
 _WRONG_TYPE = re.compile(
     r"unsupported operand type\(s\) for [^:]+: '(?:str|int|float)' and '(?:str|int|float)'|"
-    r"not supported between instances of '(?:str|int|float)' and '(?:str|int|float)'"
+    r"not supported between instances of '(?:str|int|float)' and '(?:str|int|float)'|"
+    r"\.(?:toFixed|toPrecision|toExponential) is not a function"  # JavaScript: text where a number was meant
 )
 _EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception))\b:?\s*(.*)")
 _BACKTICK = re.compile(r"`([^`\n]{1,200})`")

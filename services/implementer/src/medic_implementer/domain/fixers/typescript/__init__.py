@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit, distinct
 from .guard import exit_guard
+from .parse import parse_input_number
 from .syntax import parses_cleanly
 from .values import value_variants
 
@@ -21,6 +22,11 @@ __all__ = ["parses_cleanly", "typescript_template_fixes"]
 
 
 def _fixes_at(text: str, line: int, facts: FailureFacts, path: str) -> Iterator[TemplateEdit]:
+    if facts.kind is FailureKind.WRONG_TYPE:
+        parsed = parse_input_number(text, line, facts, path)
+        if parsed is not None:
+            yield parsed
+        return
     yield from value_variants(text, line, facts, path)
     guard = exit_guard(text, line, facts, path)
     if guard is not None:

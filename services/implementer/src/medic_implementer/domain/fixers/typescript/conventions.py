@@ -15,7 +15,7 @@ from tree_sitter import Node
 
 from .syntax import FUNCTIONS, text_of
 
-__all__ = ["SiblingExit", "module_exits", "sibling_exits"]
+__all__ = ["SiblingExit", "module_exits", "sibling_exits", "walk_function"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class SiblingExit:
     separate_return: bool  # express: the exit is `res.status(..).json(..);` followed by a bare `return;`
 
 
-def _walk(node: Node) -> Iterator[Node]:
+def walk_function(node: Node) -> Iterator[Node]:
     """Named descendants, not entering nested functions."""
     stack = list(reversed(node.named_children))
     while stack:
@@ -115,7 +115,7 @@ def sibling_exits(function: Node | None) -> list[SiblingExit]:
         return []
     body = function.child_by_field_name("body")
     found: list[SiblingExit] = []
-    for node in _walk(body) if body is not None else ():
+    for node in walk_function(body) if body is not None else ():
         if node.type == "return_statement":
             value = node.named_children[0] if node.named_children else None
             exit_ = _result_exit(node)
