@@ -329,3 +329,12 @@ def test_a_number_method_that_is_not_a_function_reads_as_a_wrong_type() -> None:
     )
     renamed = diagnosis(affected_file="a.ts", lines=(1, 1), title="TypeError: seats.format is not a function")
     assert read_failure(renamed).kind is not FailureKind.WRONG_TYPE  # a missing function is history's business
+
+
+def test_object_keys_of_a_missing_value_guards_the_argument_and_returns_the_declared_empty_string() -> None:
+    text = "export function header(rows: Row[], sep: string): string {\n  return Object.keys(rows[0]).join(sep);\n}\n"
+    convert = FailureFacts(
+        kind=FailureKind.NONE_VALUE, exception_type="TypeError", message="Cannot convert undefined or null to object"
+    )
+    [edit] = typescript_template_fixes(path="src/table.ts", text=text, lines=[2], facts=convert)
+    assert 'if (rows[0] == null) {\n    return "";\n  }\n  return Object.keys(rows[0]).join(sep);' in edit.new_text

@@ -13,3 +13,9 @@ def test_a_number_method_on_text_is_a_type_mismatch() -> None:
 
 def test_another_missing_function_stays_not_callable() -> None:
     assert classify("TypeError", "seats.formatSeat is not a function").kind == "not_callable"
+
+
+def test_object_keys_of_undefined_is_an_iteration_over_nothing() -> None:
+    failure = classify("TypeError", "Cannot convert undefined or null to object")
+    assert failure.kind == "none_iteration"
+    assert failure.nullish == "undefined"

@@ -71,7 +71,9 @@ _PROPERTY = (
     re.compile(r"can't access property [\"']([^\"']{1,100})[\"'],? \S+ is (?:null|undefined)"),
 )
 _NONE = re.compile(
-    r"Cannot read propert|'NoneType' object|of null|of undefined|is null|is undefined|is not an object|NoneType", re.I
+    r"Cannot read propert|'NoneType' object|of null|of undefined|is null|is undefined|is not an object|NoneType|"
+    r"Cannot convert undefined or null to object",
+    re.I,
 )
 _KEY = re.compile(r"KeyError:?\s*['\"]([^'\"]{1,200})['\"]")
 _BOUNDS = re.compile(r"IndexError|index out of range|out of bounds|RangeError: Invalid array length", re.I)

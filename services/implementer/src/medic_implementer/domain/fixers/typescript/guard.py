@@ -6,6 +6,8 @@ The guarded expression is picked from the statement by the fault's shape: the pr
 
 from __future__ import annotations
 
+import re
+
 from tree_sitter import Node
 
 from ...failure import FailureFacts, FailureKind
@@ -15,12 +17,24 @@ from .exits import early_exit, exit_context
 from .syntax import header, parse, parses_cleanly, pure, statement_at, text_of, walk_no_nested
 from .types import admits_null, destination_of
 
-__all__ = ["exit_guard"]
+__all__ = ["CONVERTS_NULL", "exit_guard"]
+
+#: ``Object.keys(x)`` of a missing ``x``: the argument is the value to guard (no member read failed).
+CONVERTS_NULL = re.compile(r"Cannot convert undefined or null to object")
+_OBJECT_CALL = re.compile(r"Object\.(?:keys|values|entries|getOwnPropertyNames|assign|fromEntries)")
 
 
 def _candidates(stmt: Node, facts: FailureFacts) -> list[tuple[Node, str]]:
     """(node, role) pairs inside the statement's header that the fault may be about."""
     found: list[tuple[Node, str]] = []
+    if CONVERTS_NULL.search(facts.message):
+        # Object.keys(x) of undefined: the value missing is the argument, not any member read around it.
+        for node in walk_no_nested(header(stmt)):
+            fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+            wanted = node.type == "call_expression" and fn is not None and _OBJECT_CALL.fullmatch(text_of(fn))
+            if wanted and args is not None and args.named_children and pure(args.named_children[0]):
+                found.append((args.named_children[0], "none"))
+        return found
     for node in walk_no_nested(header(stmt)):
         if facts.kind in (FailureKind.NONE_VALUE, FailureKind.MISSING_KEY, FailureKind.OUT_OF_BOUNDS):
             if node.type == "member_expression":

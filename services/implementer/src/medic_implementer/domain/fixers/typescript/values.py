@@ -15,6 +15,7 @@ from medic_contracts import FixStrategy
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
 from .exits import exit_context
+from .guard import CONVERTS_NULL
 from .syntax import FUNCTIONS, apply_edits, header, parse, parses_cleanly, pure, statement_at, text_of, walk_all, walk_no_nested
 
 __all__ = ["value_variants"]
@@ -196,6 +197,8 @@ def value_variants(text: str, line: int, facts: FailureFacts, path: str) -> list
             guarded="loop bound",
         )
         return [fixed] if parses_cleanly(fixed.new_text, path) else []
+    if CONVERTS_NULL.search(facts.message):
+        return []  # no member was read from the missing value: the guard on the argument is the fix
     out = [*_assertion_defaults(stmt), *_null_safe_reads(stmt, exit_context(stmt, path).function, facts)]
     results: list[TemplateEdit] = []
     for edits, description, guarded in out:
