@@ -338,3 +338,35 @@ def test_object_keys_of_a_missing_value_guards_the_argument_and_returns_the_decl
     )
     [edit] = typescript_template_fixes(path="src/table.ts", text=text, lines=[2], facts=convert)
     assert 'if (rows[0] == null) {\n    return "";\n  }\n  return Object.keys(rows[0]).join(sep);' in edit.new_text
+
+
+LAST_ELEMENT = """export function latestReview(req: Req, res: Res): void {
+  const place = places.get(req.params.id);
+  if (!place) {
+    res.status(404).json({ error: "place not found" });
+    return;
+  }
+  const latest = place.reviews[place.reviews.length - 1];
+  res.json({ stars: latest.stars, text: latest.text });
+}
+"""
+
+
+def test_a_missing_element_that_is_the_whole_response_is_the_handlers_404_not_a_null_body() -> None:
+    edits = typescript_template_fixes(
+        path="src/places.ts", text=LAST_ELEMENT, lines=[8], facts=facts(FailureKind.NONE_VALUE, property_name="stars")
+    )
+    assert not any("latest == null ? null" in e.new_text for e in edits)
+    [guard] = edits
+    assert 'if (latest == null) {\n    res.status(404).json({ error: "no reviews found" });\n    return;\n  }' in guard.new_text
+
+
+def test_a_missing_element_inside_a_larger_response_still_reads_as_null() -> None:
+    text = LAST_ELEMENT.replace(
+        "res.json({ stars: latest.stars, text: latest.text });",
+        "res.json({ id: place.id, latest: { stars: latest.stars, text: latest.text } });",
+    )
+    edits = typescript_template_fixes(
+        path="src/places.ts", text=text, lines=[8], facts=facts(FailureKind.NONE_VALUE, property_name="stars")
+    )
+    assert "latest: latest == null ? null : { stars: latest.stars, text: latest.text }" in edits[0].new_text

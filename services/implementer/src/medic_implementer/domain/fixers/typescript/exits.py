@@ -17,7 +17,7 @@ from tree_sitter import Node
 
 from ...failure import FailureFacts, FailureKind, entity_name
 from ..fault import not_found_message
-from .conventions import SiblingExit, module_exits, sibling_exits
+from .conventions import SiblingExit, module_exits, sibling_exits, walk_function
 from .syntax import FUNCTIONS, LOOPS, text_of, walk_no_nested
 from .types import admits_null, declared_return_type
 
@@ -137,10 +137,29 @@ def _body(sibling: SiblingExit | None, status: int, message: str, *, copy: bool)
     return f"{{ {key}: {json.dumps(message)} }}"
 
 
+def _element_of(function: Node | None, guarded: Node) -> str | None:
+    """The array a guarded variable was read from by index (``const latest = reviews[reviews.length - 1]``)."""
+    if function is None or guarded.type != "identifier":
+        return None
+    for node in walk_function(function):
+        if node.type != "variable_declarator":
+            continue
+        name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        if name is not None and value is not None and text_of(name) == text_of(guarded) and value.type == "subscript_expression":
+            array = value.child_by_field_name("object")
+            index = value.child_by_field_name("index")
+            if array is not None and index is not None and index.type != "string":
+                return text_of(array)
+    return None
+
+
 def early_exit(ctx: ExitContext, guarded: Node, role: str, facts: FailureFacts, root: Node) -> str | None:
     """The statement(s) a guard runs when ``guarded`` is missing (``role`` "empty": has no items); None when the
     function has no exit a guard could take without breaking its declared type (then no guard: abstain)."""
     name = entity_name(text_of(guarded))
+    collection = _element_of(ctx.function, guarded)
+    if collection is not None and role == "none":
+        name, role = entity_name(collection), "empty"  # xs[xs.length - 1] of an empty xs: "No xs found"
     siblings = sibling_exits(ctx.function) or module_exits(root)
     status, sibling = _status_for(text_of(guarded), facts, siblings)
     input_kind = status != 404 and facts.exit_status is None
