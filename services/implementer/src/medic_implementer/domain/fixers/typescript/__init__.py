@@ -1,10 +1,10 @@
 """Template fixes for TypeScript and JavaScript, located with tree-sitter.
 
-The statement holding the diagnosed line is found in the syntax tree (:mod:`.syntax`). Value-level
-variants come first (:mod:`.values`: a missing derived value is not an error), then the guard with
-an early exit suited to the context (:mod:`.guard`, :mod:`.exits`): a Next.js route handler returns
-a 404 response, an Express handler ``res.status(404).json(...)``, a loop ``continue``s, other
-functions ``return null``. The rewritten file must parse without errors.
+The statement holding the diagnosed line is found in the syntax tree (:mod:`.syntax`). Request text used as
+a number is parsed where it is read (:mod:`.parse`). Value-level variants come first (:mod:`.values`: a
+missing derived value inside a larger answer is not an error), then the guard on the value that was missing
+(:mod:`.guard`) with an early exit copying the function's own exits (:mod:`.exits`, :mod:`.conventions`)
+and respecting its declared types (:mod:`.types`). The rewritten file must parse without errors.
 """
 
 from __future__ import annotations

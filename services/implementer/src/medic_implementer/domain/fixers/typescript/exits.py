@@ -1,9 +1,12 @@
-"""The early exit a TypeScript guard takes, suited to where the failing statement sits.
+"""The early exit a TypeScript guard takes: a copy of the function's own exits (:mod:`.conventions`).
 
-A Next.js route handler (``export async function GET`` in ``route.ts``) returns
-``NextResponse.json({ error: "Practice not found" }, { status: 404 })`` (or ``Response.json``
-when ``next/server`` is not imported), an Express handler returns ``res.status(404).json(...)``,
-a loop over the value ``continue``s, other functions return their type's empty value.
+The function's sibling exits decide the form and the body's key: ``return { status, body }`` results,
+Express ``res.status(n).json(...)`` (with the bare ``return;`` after it when that is how the function ends
+one), ``Response.json``/``NextResponse.json``; without any in the function, the module's own Express or
+Response exits, then the context (a Next.js route handler, an Express ``(req, res)`` handler). The status is
+by kind: 404 for a missing entity, the function's own 4xx rejection (else 400) for bad request input. A loop
+over the value ``continue``s; other functions return their declared type's empty value, and when that type
+has none (an object type that does not admit null) there is no guard at all: never ``return null`` there.
 """
 
 from __future__ import annotations
