@@ -138,6 +138,8 @@ def run_trigger(language: str, checkout: Path, spec: dict[str, Any]) -> list[dic
                 request["params"] = route_params(spec["route"], request["path"])
         mode = spec.get("mode", "route")
         argv = [str(NODE_BIN / "tsx"), str(TOOLS / "ts_trigger.mts"), spec["module"], spec["export"], json.dumps(requests), mode]
+        if spec.get("local_variables"):
+            argv.append("vars")
     result = subprocess.run(argv, cwd=checkout, env=tool_env(), capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"trigger failed in {checkout}:\n{result.stdout}\n{result.stderr}")
@@ -179,6 +181,10 @@ def sentry_event(
                 "stacktrace": {"frames": v8_frames(error["stack"], checkout=checkout, prefix=prefix)},
             }
         ]
+        if "vars" in error:  # the called function's frame carries its arguments (LocalVariables)
+            called = [f for f in values[0]["stacktrace"]["frames"] if f.get("in_app") and f["function"] == spec["export"]]
+            if called:
+                called[-1]["vars"] = error["vars"]
         platform, runtime = "node", {"name": "node", "version": "v20.20.2"}
     event: dict[str, Any] = {
         "event_id": uuid.uuid5(uuid.NAMESPACE_URL, f"medic-scenario:{name}:{index}").hex,

@@ -3,7 +3,8 @@
 // stack traces are source-mapped to the .ts lines. One JSON object per request on stdout.
 // Modes: "route" (a Next.js App Router handler: Request and { params }), "express" (an Express-style
 // (req, res) handler, given a plain req and a res recording status and json; a handler returning its own
-// { status, body } is read from its return value), "call" (a plain exported function called with args).
+// { status, body } is read from its return value), "call" (a plain exported function called with args; with
+// "vars" after the mode, its frame's local variables are recorded too, as the Node SDK's includeLocalVariables does).
 import { pathToFileURL } from "node:url";
 import path from "node:path";
 
@@ -18,7 +19,14 @@ interface TriggerRequest {
 
 type RouteHandler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
-const [modulePath, exportName, requestsJson, mode = "route"] = process.argv.slice(2);
+const [modulePath, exportName, requestsJson, mode = "route", localVariables = ""] = process.argv.slice(2);
+
+// The parameter names of a plain function, read from its (transpiled) source: the called frame's local
+// variables, as the Node SDK's LocalVariables integration (includeLocalVariables) reports them.
+function parameterNames(fn: (...args: unknown[]) => unknown): string[] {
+  const head = /^[^(]*\(([^)]*)\)/.exec(fn.toString());
+  return (head?.[1] ?? "").split(",").map((p) => p.split("=")[0].trim()).filter((p) => /^[A-Za-z_$][\w$]*$/.test(p));
+}
 const mod = await import(pathToFileURL(path.resolve(modulePath)).href);
 const target = mod[exportName] as (...args: unknown[]) => unknown;
 
@@ -70,6 +78,11 @@ for (const spec of JSON.parse(requestsJson) as TriggerRequest[]) {
     console.log(JSON.stringify({ request: spec, status }));
   } catch (caught) {
     const err = caught instanceof Error ? caught : new Error(String(caught));
-    console.log(JSON.stringify({ request: spec, error: { type: err.name, message: err.message, stack: err.stack ?? "" } }));
+    const error: Record<string, unknown> = { type: err.name, message: err.message, stack: err.stack ?? "" };
+    if (mode === "call" && localVariables === "vars") {
+      const args = spec.args ?? [];
+      error.vars = Object.fromEntries(parameterNames(target).map((name, i) => [name, i < args.length ? args[i] : "<undefined>"]));
+    }
+    console.log(JSON.stringify({ request: spec, error }));
   }
 }

@@ -71,7 +71,9 @@ _PROPERTY = (
     re.compile(r"can't access property [\"']([^\"']{1,100})[\"'],? \S+ is (?:null|undefined)"),
 )
 _NONE = re.compile(
-    r"Cannot read propert|'NoneType' object|of null|of undefined|is null|is undefined|is not an object|NoneType", re.I
+    r"Cannot read propert|'NoneType' object|of null|of undefined|is null|is undefined|is not an object|NoneType|"
+    r"Cannot convert undefined or null to object",
+    re.I,
 )
 _KEY = re.compile(r"KeyError:?\s*['\"]([^'\"]{1,200})['\"]")
 _BOUNDS = re.compile(r"IndexError|index out of range|out of bounds|RangeError: Invalid array length", re.I)
@@ -84,7 +86,8 @@ _EMPTY = re.compile(
 _NO_ROW = re.compile(r"NoResultFound|No row was found when one was required|DoesNotExist|matching query does not exist")
 _WRONG_TYPE = re.compile(
     r"unsupported operand type\(s\) for [^:]+: '(?:str|int|float)' and '(?:str|int|float)'|"
-    r"not supported between instances of '(?:str|int|float)' and '(?:str|int|float)'"
+    r"not supported between instances of '(?:str|int|float)' and '(?:str|int|float)'|"
+    r"\.(?:toFixed|toPrecision|toExponential) is not a function"  # JavaScript: text where a number was meant
 )
 _EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception))\b:?\s*(.*)")
 _BACKTICK = re.compile(r"`([^`\n]{1,200})`")

@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 _APP_ASSIGN = re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*(FastAPI|Flask|Starlette)\(", re.M)
+_FRAMING_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding", "content-type"})
 _HTTP_METHOD = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$")
 
 
@@ -295,9 +296,13 @@ def typescript_regression_test(
         )
     )
     init: dict[str, object] = {"method": method}
+    # The request's own headers (a signed-in user's id, a signature) travel with it; framing headers do not.
+    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() not in _FRAMING_HEADERS}
     if request.body and method not in ("GET", "HEAD"):
         init["body"] = request.body
-        init["headers"] = {"content-type": request.headers.get("content-type", "application/json")}
+        headers["content-type"] = request.headers.get("content-type", "application/json")
+    if headers:
+        init["headers"] = headers
     next_request = "next/server" in route_text and "NextRequest" in route_text
     request_ctor = "new NextRequest" if next_request else "new Request"
     imports = header + 'import { writeFileSync } from "node:fs";\n'

@@ -24,7 +24,13 @@ from ..adapters.workspace import Workspace
 from ..domain.failure import frame_from_evidence, request_from_evidence
 from ..domain.function_regression import call_arguments, module_of, python_function_test
 from ..domain.guard import PathGuard
-from ..domain.regression import RegressionTest, find_python_app, python_regression_test, typescript_regression_test
+from ..domain.regression import (
+    RegressionTest,
+    find_python_app,
+    python_regression_test,
+    request_path,
+    typescript_regression_test,
+)
 from ..domain.reproduction import (
     OBSERVE_ENV,
     Observation,
@@ -33,6 +39,13 @@ from ..domain.reproduction import (
     expected_type,
     judge_reproduction,
     observation_from,
+)
+from ..domain.ts_reproducers import (
+    call_values,
+    exported_function,
+    express_handler_test,
+    next_route_file,
+    typescript_function_test,
 )
 from .context import FixJob, write_guarded
 
@@ -135,8 +148,6 @@ async def build_reproducer(ws: Workspace, diagnosis: DiagnosisReady, target: Tar
             test = http(None)
             return Reproducer(test, http) if test is not None else None
         return _function_reproducer(diagnosis, files, test_dir)
-    if request is None:
-        return None
     return await _typescript_reproducer(ws, diagnosis, target, request)
 
 
@@ -167,12 +178,14 @@ def _function_reproducer(diagnosis: DiagnosisReady, files: dict[str, str], test_
 
 
 async def _typescript_reproducer(
-    ws: Workspace, diagnosis: DiagnosisReady, target: TargetConfig, request: RequestContext
+    ws: Workspace, diagnosis: DiagnosisReady, target: TargetConfig, request: RequestContext | None
 ) -> Reproducer | None:
-    """An exported route handler called with the failing request, beside the project's own tests."""
+    """The failing request replayed through the exported route handler (the Next.js route serving it when the crash
+    is in a module it calls) or the exported ``(req, res)`` handler that crashed; without a request, the exported
+    function called with the crashing frame's arguments. Beside the project's own tests."""
     affected = diagnosis.affected_file or ""
-    route = ws.path / affected
-    if not route.is_file():
+    source = ws.path / affected
+    if not source.is_file():
         return None
     suffix = Path(affected).suffix
     slug = re.sub(r"[^A-Za-z0-9]+", "-", diagnosis.issue_id)[:30]
@@ -189,20 +202,43 @@ async def _typescript_reproducer(
         ),
         None,
     )
-    route_text = route.read_text(errors="replace")
+    package_dir = "" if package is None or str(package) == "." else str(package)
+    text = source.read_text(errors="replace")
+    function = (diagnosis.affected_function or "").rsplit(".", 1)[-1]
+    common = {"issue_id": diagnosis.issue_id, "title": diagnosis.issue.title, "test_command": target.test_command}
+    common |= {"test_file": test_file, "package_dir": package_dir}
+    builder: Callable[[dict[str, Any] | None], RegressionTest | None]
+    if request is None:
+        frame = frame_from_evidence(diagnosis)
+        signature = exported_function(text, affected, function) if function and frame is not None else None
+        arguments = call_values(signature[0], frame.vars) if signature is not None and frame is not None else None
+        if arguments is None:
+            return None
+        args = arguments
 
-    def http(expected: dict[str, Any] | None) -> RegressionTest | None:
-        return typescript_regression_test(
-            issue_id=diagnosis.issue_id,
-            title=diagnosis.issue.title,
-            request=request,
-            route_file=affected,
-            route_text=route_text,
-            test_command=target.test_command,
-            test_file=test_file,
-            package_dir="" if package is None or str(package) == "." else str(package),
-            expected=expected,
-        )
+        def builder(expected: dict[str, Any] | None) -> RegressionTest | None:
+            return typescript_function_test(file=affected, function=function, arguments=args, expected=expected, **common)
 
-    test = http(None)
-    return Reproducer(test, http) if test is not None else None
+    else:
+        route_file, route_text = affected, text
+        path = request_path(request)
+        method = (request.method or "GET").upper()
+        if path is not None and not re.search(rf"export\s+(?:async\s+)?(?:function|const)\s+{method}\b", text):
+            found = next_route_file(names, path)  # the crash is in a module the route serving the request calls
+            if found is not None and (ws.path / found).is_file():
+                route_file, route_text = found, (ws.path / found).read_text(errors="replace")
+        req = request
+
+        def route(expected: dict[str, Any] | None) -> RegressionTest | None:
+            return typescript_regression_test(
+                request=req, route_file=route_file, route_text=route_text, expected=expected, **common
+            )
+
+        def handler(expected: dict[str, Any] | None) -> RegressionTest | None:
+            return express_handler_test(
+                request=req, handler_file=affected, handler_text=text, function=function, expected=expected, **common
+            )
+
+        builder = route if route(None) is not None else handler
+    test = builder(None)
+    return Reproducer(test, builder) if test is not None else None

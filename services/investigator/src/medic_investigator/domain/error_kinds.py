@@ -100,6 +100,9 @@ _RULES: list[tuple[re.Pattern[str], ErrorKind]] = [
         "none_attribute",
     ),
     (re.compile(r"(?P<expr>[\w$.\[\]'\"]+) is not iterable|(?P<nullish>undefined|null) is not iterable"), "none_iteration"),
+    (re.compile(r"Cannot convert (?P<nullish>undefined) or null to object"), "none_iteration"),  # Object.keys(undefined)
+    # a method only numbers have: the value is text where a number was meant (an unconverted request parameter)
+    (re.compile(r"(?P<expr>[\w$.\[\]'\"]+)\.(?:toFixed|toPrecision|toExponential) is not a function"), "type_mismatch"),
     (re.compile(r"(?P<expr>[\w$.\[\]'\"]+) is not a function"), "not_callable"),
     # Safari
     (re.compile(r"(?P<nullish>undefined|null) is not an object \(evaluating '(?P<expr>[^']*)'\)"), "none_attribute"),

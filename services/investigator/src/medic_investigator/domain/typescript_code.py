@@ -30,6 +30,7 @@ _COMPOUND_BODY = {
     "switch_statement": "body",
     "try_statement": "body",
 }
+_OBJECT_ITERATORS = frozenset({"Object.keys", "Object.values", "Object.entries", "Object.getOwnPropertyNames"})
 _ARRAY_METHODS = {"map", "forEach", "filter", "reduce", "some", "every", "find", "flatMap", "join", "length", "slice", "sort"}
 _PARSERS = {"parse", "parseInt", "parseFloat", "Number", "BigInt", "fromISO", "Date"}
 
@@ -177,7 +178,10 @@ def _operations(parts: list[Node]) -> list[Operation]:
             name = _text(fn.child_by_field_name("property")) if fn is not None and fn.type == "member_expression" else _text(fn)
             args = node.child_by_field_name("arguments")
             first_arg = args.named_children[0] if args is not None and args.named_children else None
-            if fn is not None and fn.type == "member_expression" and name in _ARRAY_METHODS:
+            if _text(fn) in _OBJECT_ITERATORS and first_arg is not None:
+                # Object.keys(x) walks x's properties: x is what must not be undefined
+                ops.append(Operation("iteration", _text(node), _text(first_arg), name, line))
+            elif fn is not None and fn.type == "member_expression" and name in _ARRAY_METHODS:
                 ops.append(Operation("iteration", _text(node), _text(fn.child_by_field_name("object")), name, line))
             elif name in _PARSERS and first_arg is not None:
                 ops.append(Operation("parse", _text(node), _text(first_arg), name, line))

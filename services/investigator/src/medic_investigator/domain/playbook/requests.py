@@ -14,7 +14,8 @@ from .verdicts import diagnosis_at, entity, exit_for, hint_text, pick
 __all__ = ["not_found_rule", "type_rule"]
 
 _REQUEST_VALUE = re.compile(
-    r"(?:query_params|args|form|query|searchParams|params|headers|cookies|environ)\.get\(|request\.(?:GET|POST)\b|getenv\("
+    r"(?:query_params|args|form|query|searchParams|params|headers|cookies|environ)\.get\(|request\.(?:GET|POST)\b|getenv\(|"
+    r"\b(?:req|request)\.(?:query|params|body|headers)\b"
 )
 
 

@@ -1,10 +1,10 @@
 """Template fixes for TypeScript and JavaScript, located with tree-sitter.
 
-The statement holding the diagnosed line is found in the syntax tree (:mod:`.syntax`). Value-level
-variants come first (:mod:`.values`: a missing derived value is not an error), then the guard with
-an early exit suited to the context (:mod:`.guard`, :mod:`.exits`): a Next.js route handler returns
-a 404 response, an Express handler ``res.status(404).json(...)``, a loop ``continue``s, other
-functions ``return null``. The rewritten file must parse without errors.
+The statement holding the diagnosed line is found in the syntax tree (:mod:`.syntax`). Request text used as
+a number is parsed where it is read (:mod:`.parse`). Value-level variants come first (:mod:`.values`: a
+missing derived value inside a larger answer is not an error), then the guard on the value that was missing
+(:mod:`.guard`) with an early exit copying the function's own exits (:mod:`.exits`, :mod:`.conventions`)
+and respecting its declared types (:mod:`.types`). The rewritten file must parse without errors.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit, distinct
 from .guard import exit_guard
+from .parse import parse_input_number
 from .syntax import parses_cleanly
 from .values import value_variants
 
@@ -21,6 +22,11 @@ __all__ = ["parses_cleanly", "typescript_template_fixes"]
 
 
 def _fixes_at(text: str, line: int, facts: FailureFacts, path: str) -> Iterator[TemplateEdit]:
+    if facts.kind is FailureKind.WRONG_TYPE:
+        parsed = parse_input_number(text, line, facts, path)
+        if parsed is not None:
+            yield parsed
+        return
     yield from value_variants(text, line, facts, path)
     guard = exit_guard(text, line, facts, path)
     if guard is not None:

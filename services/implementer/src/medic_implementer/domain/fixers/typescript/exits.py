@@ -1,9 +1,12 @@
-"""The early exit a TypeScript guard takes, suited to where the failing statement sits.
+"""The early exit a TypeScript guard takes: a copy of the function's own exits (:mod:`.conventions`).
 
-A Next.js route handler (``export async function GET`` in ``route.ts``) returns
-``NextResponse.json({ error: "Practice not found" }, { status: 404 })`` (or ``Response.json``
-when ``next/server`` is not imported), an Express handler returns ``res.status(404).json(...)``,
-a loop over the value ``continue``s, other functions return their type's empty value.
+The function's sibling exits decide the form and the body's key: ``return { status, body }`` results,
+Express ``res.status(n).json(...)`` (with the bare ``return;`` after it when that is how the function ends
+one), ``Response.json``/``NextResponse.json``; without any in the function, the module's own Express or
+Response exits, then the context (a Next.js route handler, an Express ``(req, res)`` handler). The status is
+by kind: 404 for a missing entity, the function's own 4xx rejection (else 400) for bad request input. A loop
+over the value ``continue``s; other functions return their declared type's empty value, and when that type
+has none (an object type that does not admit null) there is no guard at all: never ``return null`` there.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from ...failure import FailureFacts, entity_name
+from ...failure import FailureFacts, FailureKind, entity_name
 from ..fault import not_found_message
+from .conventions import SiblingExit, module_exits, sibling_exits, walk_function
 from .syntax import FUNCTIONS, LOOPS, text_of, walk_no_nested
+from .types import admits_null, declared_return_type
 
 __all__ = ["ExitContext", "early_exit", "exit_context"]
 
@@ -107,31 +112,90 @@ def _imports_next_response(root: Node) -> bool:
     return False
 
 
-def early_exit(ctx: ExitContext, guarded: Node, role: str, facts: FailureFacts, root: Node) -> str:
-    """The statement a guard runs when ``guarded`` is missing (``role`` "empty": has no items)."""
+_INPUT = re.compile(
+    r"^(req|request)\.(query|body|headers|params|cookies)\b|searchParams|\.headers\.get\(|^(query|body|headers)\b"
+)
+
+
+def _status_for(guarded: str, facts: FailureFacts, siblings: list[SiblingExit]) -> tuple[int, SiblingExit | None]:
+    """The status by kind (a missing entity 404, bad input the function's own 4xx or 400) and the sibling to copy."""
+    if facts.exit_status is not None:
+        status = facts.exit_status
+    elif _INPUT.search(guarded) or facts.kind is FailureKind.WRONG_TYPE:
+        rejects = [s for s in siblings if 400 <= s.status < 500 and s.status != 404]
+        status = rejects[0].status if rejects else 400
+    else:
+        status = 404
+    same = [s for s in siblings if s.status == status]
+    return status, (same[0] if same else siblings[0] if siblings else None)
+
+
+def _body(sibling: SiblingExit | None, status: int, message: str, *, copy: bool) -> str:
+    """The exit's body in the sibling's shape: its own body when it rejects the same input, else its key."""
+    if sibling is not None and copy and sibling.status == status:
+        return sibling.body
+    key = sibling.key if sibling is not None and sibling.key else "error"
+    if sibling is not None and sibling.message and sibling.message == sibling.message.lower():
+        message = message.lower()
+    return f"{{ {key}: {json.dumps(message)} }}"
+
+
+def _element_of(function: Node | None, guarded: Node) -> str | None:
+    """The array a guarded variable was read from by index (``const latest = reviews[reviews.length - 1]``)."""
+    if function is None or guarded.type != "identifier":
+        return None
+    for node in walk_function(function):
+        if node.type != "variable_declarator":
+            continue
+        name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        if name is not None and value is not None and text_of(name) == text_of(guarded) and value.type == "subscript_expression":
+            array = value.child_by_field_name("object")
+            index = value.child_by_field_name("index")
+            if array is not None and index is not None and index.type != "string":
+                return text_of(array)
+    return None
+
+
+def early_exit(ctx: ExitContext, guarded: Node, role: str, facts: FailureFacts, root: Node) -> str | None:
+    """The statement(s) a guard runs when ``guarded`` is missing (``role`` "empty": has no items); None when the
+    function has no exit a guard could take without breaking its declared type (then no guard: abstain)."""
     name = entity_name(text_of(guarded))
-    status = facts.exit_status or 404
-    message = not_found_message(name, role, facts)
-    body = f"{{ error: {json.dumps(message)} }}"
-    if ctx.route_method is not None:
+    collection = _element_of(ctx.function, guarded)
+    if collection is not None and role == "none":
+        name, role = entity_name(collection), "empty"  # xs[xs.length - 1] of an empty xs: "No xs found"
+    siblings = sibling_exits(ctx.function) or module_exits(root)
+    status, sibling = _status_for(text_of(guarded), facts, siblings)
+    input_kind = status != 404 and facts.exit_status is None
+    message = not_found_message(name, role, facts) if not input_kind else facts.exit_message or f"Invalid {name.lower()}"
+    body = _body(sibling, status, message, copy=input_kind)
+    forms = {s.form for s in siblings}
+    if ctx.route_method is not None or (not ctx.express_response and "response" in forms):
         factory = "NextResponse" if _imports_next_response(root) else "Response"
         return f"return {factory}.json({body}, {{ status: {status} }});"
     if ctx.express_response:
-        return f"return {ctx.express_response}.status({status}).json({body});"
+        express = next((s for s in siblings if s.form == "express"), None)
+        call = f"{ctx.express_response}.status({status}).json({body});"
+        returns_void = declared_return_type(ctx.function) == "void"
+        if (express is not None and express.separate_return) or (express is None and returns_void):
+            return f"{call}\nreturn;"
+        return f"return {call}"
+    if "result" in forms:
+        return f"return {{ status: {status}, body: {body} }};"
     names = {text_of(n) for n in walk_no_nested(guarded) if n.type == "identifier"}
     if names & ctx.loop_names:
         return "continue;"
     value = _empty_value(ctx.function)
+    if value is None:
+        return None
     return f"return {value};" if value else "return;"
 
 
-def _empty_value(function: Node | None) -> str:
-    """What a function returns for "nothing", by its declared return type (null when unknown)."""
-    annotation = function.child_by_field_name("return_type") if function is not None else None
-    declared = text_of(annotation).lstrip(":").strip() if annotation is not None else ""
-    declared = re.sub(r"^Promise<(.*)>$", r"\1", declared).strip()
-    if not declared or "null" in declared or "undefined" in declared:
-        return "null"
+def _empty_value(function: Node | None) -> str | None:
+    """What a function returns for "nothing", by its declared return type (null when not declared); None when the
+    declared type has no empty value (an object or named type that does not admit null: never ``return null``)."""
+    declared = declared_return_type(function) or ""
+    if not declared or admits_null(declared) or "undefined" in declared:
+        return "null" if not declared or "null" in declared or not declared.strip() else "undefined"
     if declared == "boolean":
         return "false"
     if declared in ("number", "bigint"):
@@ -142,4 +206,4 @@ def _empty_value(function: Node | None) -> str:
         return "[]"
     if declared == "void":
         return ""
-    return "null"
+    return None

@@ -6,6 +6,8 @@ The guarded expression is picked from the statement by the fault's shape: the pr
 
 from __future__ import annotations
 
+import re
+
 from tree_sitter import Node
 
 from ...failure import FailureFacts, FailureKind
@@ -13,13 +15,26 @@ from ..edits import TemplateEdit
 from ..fault import STRATEGY, is_hinted
 from .exits import early_exit, exit_context
 from .syntax import header, parse, parses_cleanly, pure, statement_at, text_of, walk_no_nested
+from .types import admits_null, destination_of
 
-__all__ = ["exit_guard"]
+__all__ = ["CONVERTS_NULL", "exit_guard"]
+
+#: ``Object.keys(x)`` of a missing ``x``: the argument is the value to guard (no member read failed).
+CONVERTS_NULL = re.compile(r"Cannot convert undefined or null to object")
+_OBJECT_CALL = re.compile(r"Object\.(?:keys|values|entries|getOwnPropertyNames|assign|fromEntries)")
 
 
 def _candidates(stmt: Node, facts: FailureFacts) -> list[tuple[Node, str]]:
     """(node, role) pairs inside the statement's header that the fault may be about."""
     found: list[tuple[Node, str]] = []
+    if CONVERTS_NULL.search(facts.message):
+        # Object.keys(x) of undefined: the value missing is the argument, not any member read around it.
+        for node in walk_no_nested(header(stmt)):
+            fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+            wanted = node.type == "call_expression" and fn is not None and _OBJECT_CALL.fullmatch(text_of(fn))
+            if wanted and args is not None and args.named_children and pure(args.named_children[0]):
+                found.append((args.named_children[0], "none"))
+        return found
     for node in walk_no_nested(header(stmt)):
         if facts.kind in (FailureKind.NONE_VALUE, FailureKind.MISSING_KEY, FailureKind.OUT_OF_BOUNDS):
             if node.type == "member_expression":
@@ -84,13 +99,23 @@ def exit_guard(text: str, line: int, facts: FailureFacts, path: str) -> Template
         assert right is not None
         # Only BigInt division throws in JavaScript ("RangeError: Division by zero"): its zero is 0n.
         zero = "0n" if "BigInt" in text_of(right) or "RangeError" in (facts.exception_type or "") + facts.message else "0"
-        replacement = f"({text_of(right)} == {zero} ? {zero} : {text_of(node)})"
-        new = data[: node.start_byte] + replacement.encode() + data[node.end_byte :]
-        description = f"zero guard: {text_of(node)} evaluates to 0 when {text_of(right)} is 0"
+        landing = destination_of(node, root)
+        if landing is not None and admits_null(landing.declared):
+            # Its declared type says how "no value" reads (`number | null`): the whole stored value is null, not 0.
+            value = landing.value
+            replacement = f"{text_of(right)} == {zero} ? null : {text_of(value)}"
+            new = data[: value.start_byte] + replacement.encode() + data[value.end_byte :]
+            description = f"zero guard: {text_of(value)} is null (its type {landing.declared}) when {text_of(right)} is 0"
+        else:
+            replacement = f"({text_of(right)} == {zero} ? {zero} : {text_of(node)})"
+            new = data[: node.start_byte] + replacement.encode() + data[node.end_byte :]
+            description = f"zero guard: {text_of(node)} evaluates to 0 when {text_of(right)} is 0"
         guarded = text_of(right)
     else:
         ctx = exit_context(stmt, path)
         exit_stmt = early_exit(ctx, node, role, facts, root)
+        if exit_stmt is None:
+            return None  # no exit the function's declared type allows: no guard
         line_start = data.rfind(b"\n", 0, stmt.start_byte) + 1
         prefix = data[line_start : stmt.start_byte]
         if prefix.strip():
@@ -98,10 +123,12 @@ def exit_guard(text: str, line: int, facts: FailureFacts, path: str) -> Template
         indent = prefix.decode()
         step = "\t" if "\t" in indent else "  "
         condition = f"{text_of(node)} == null" if role == "none" else f"{text_of(node)}.length === 0"
-        guard = f"if ({condition}) {{\n{indent}{step}{exit_stmt}\n{indent}}}\n{indent}"
+        body = exit_stmt.replace("\n", f"\n{indent}{step}")
+        guard = f"if ({condition}) {{\n{indent}{step}{body}\n{indent}}}\n{indent}"
         new = data[: stmt.start_byte] + guard.encode() + data[stmt.start_byte :]
         guarded = text_of(node)
-        description = f"{strategy.value.replace('_', ' ')}: `if ({condition}) {exit_stmt}` before line {stmt.start_point[0] + 1}"
+        shown = exit_stmt.replace("\n", " ")
+        description = f"{strategy.value.replace('_', ' ')}: `if ({condition}) {shown}` before line {stmt.start_point[0] + 1}"
     new_text = new.decode()
     if not parses_cleanly(new_text, path):
         return None

@@ -15,6 +15,7 @@ from medic_contracts import FixStrategy
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
 from .exits import exit_context
+from .guard import CONVERTS_NULL
 from .syntax import FUNCTIONS, apply_edits, header, parse, parses_cleanly, pure, statement_at, text_of, walk_all, walk_no_nested
 
 __all__ = ["value_variants"]
@@ -142,6 +143,30 @@ def _assertion_defaults(stmt: Node) -> list[_Variant]:
     return out
 
 
+_RESPONDERS = re.compile(r"^(?:[A-Za-z_$][\w$]*\.(?:json|send)|(?:Next)?Response\.json)$")
+
+
+def _is_whole_response(holder: Node) -> bool:
+    """True when an object literal is the entire answer: ``res.json({...})``, ``Response.json({...})``, the ``body``
+    of a returned ``{ status, body }``, or the returned value itself."""
+    parent = holder.parent
+    if parent is not None and parent.type == "arguments" and parent.named_children and parent.named_children[0] == holder:
+        call = parent.parent
+        fn = call.child_by_field_name("function") if call is not None else None
+        return fn is not None and _RESPONDERS.match(text_of(fn)) is not None
+    if parent is not None and parent.type == "pair":
+        key = parent.child_by_field_name("key")
+        outer = parent.parent
+        return (
+            key is not None
+            and text_of(key) == "body"
+            and outer is not None
+            and outer.parent is not None
+            and (outer.parent.type == "return_statement")
+        )
+    return parent is not None and parent.type == "return_statement"
+
+
 def _null_safe_reads(stmt: Node, function: Node | None, facts: FailureFacts) -> list[_Variant]:
     """Reads from a derived value that may be null yield null (the record the request looked up is left alone)."""
     guarded_name: str | None = None
@@ -165,6 +190,8 @@ def _null_safe_reads(stmt: Node, function: Node | None, facts: FailureFacts) -> 
                 holder = candidate
                 break
             candidate = candidate.parent
+    if holder is not None and _is_whole_response(holder):
+        return []  # the missing value is all the handler answers with: not an empty answer, its own error exit
     if holder is not None and all(
         _reads_of(pair, guarded_name) for pair in holder.named_children if pair.type in ("pair", "shorthand_property_identifier")
     ):
@@ -196,6 +223,8 @@ def value_variants(text: str, line: int, facts: FailureFacts, path: str) -> list
             guarded="loop bound",
         )
         return [fixed] if parses_cleanly(fixed.new_text, path) else []
+    if CONVERTS_NULL.search(facts.message):
+        return []  # no member was read from the missing value: the guard on the argument is the fix
     out = [*_assertion_defaults(stmt), *_null_safe_reads(stmt, exit_context(stmt, path).function, facts)]
     results: list[TemplateEdit] = []
     for edits, description, guarded in out:
