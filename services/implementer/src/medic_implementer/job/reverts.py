@@ -10,6 +10,7 @@ from ..adapters.workspace import Workspace
 from ..domain.commit_message import one_line
 from ..domain.hunks import Hunk, hunks_patch, overlapping, parse_hunks, removed_guard
 from .context import FixJob
+from .renames import caller_update_candidate
 
 __all__ = ["RevertCandidate", "revert_candidates"]
 
@@ -86,8 +87,12 @@ async def revert_candidates(job: FixJob, ws: Workspace) -> list[RevertCandidate]
         applied = await ws.git.run("apply", "--reverse", "--unidiff-zero", "-", input_text=patch, check=False)
         return (affected,) if applied.returncode == 0 else ()
 
-    # Finest first: a removed guard put back, the hunks at the fault, the file, the whole commit.
+    # Finest first: a missed caller moved to the name the commit gave, a removed guard put back, the hunks at the
+    # fault, the file, the whole commit.
     options: list[RevertCandidate] = []
+    rename = await caller_update_candidate(job, ws, sha)
+    if rename is not None:
+        options.append(rename)
     if affected:
         options += [
             (FixStrategy.PARTIAL_REVERT, f"restore the guard {sha[:12]} removed in {affected}", restore_guard),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from medic_contracts import CODE_EVIDENCE_KINDS, Evidence, ExceptionInfo, FixStrategy, StackFrame, TokenUsage
+from medic_contracts import CODE_EVIDENCE_KINDS, Evidence, ExceptionInfo, FixStrategy, NameChange, StackFrame, TokenUsage
 
 from .code import CodeContext
 
@@ -41,6 +41,8 @@ class SuspectSummary:
     other_removed: tuple[str, ...] = ()  # deleted from the commit's other files
     fault_file_added: bool = False  # the commit created the fault file
     modifies_other_files: bool = False  # the commit also changed files that existed before (besides tests)
+    name_change: NameChange | None = None  # the missing name this commit removed or renamed (history search)
+    name_change_clean: bool = False  # renamed with the same signature and body: the caller update is the fix
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,6 +174,7 @@ def _suspect_commit(inv: Investigation) -> SuspectCommit | None:
         message=s.subject[:500],
         landed_before_first_seen=s.landed_before_first_seen,
         deploy_id=s.deploy_id,
+        name_change=s.name_change,
     )
 
 
