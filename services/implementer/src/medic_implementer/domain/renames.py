@@ -35,7 +35,8 @@ def defines(text: str, name: str) -> bool:
         rf"|^[ \t]*(?:export[ \t]+)?(?:default[ \t]+)?(?:async[ \t]+)?function[ \t]*\*?[ \t]*{n}[ \t]*[<(]"
         rf"|^[ \t]*(?:export[ \t]+)?(?:const|let|var)[ \t]+{n}[ \t]*[:=]"
         rf"|^[ \t]*(?:export[ \t]+)?(?:abstract[ \t]+)?class[ \t]+{n}\b"
-        rf"|^[ \t]*export[ \t]*\{{[^}}]*\b{n}\b",
+        rf"|^[ \t]*export[ \t]*\{{[^}}]*\b{n}\b"
+        rf"|^[ \t]*(?:module\.)?exports\.{n}[ \t]*=(?!=)",
         re.MULTILINE,
     )
     return pattern.search(text) is not None

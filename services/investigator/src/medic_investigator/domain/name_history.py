@@ -159,6 +159,7 @@ def _definition(name: str) -> re.Pattern[str]:
         rf"|^\s*(?:export\s+)?(?:const|let|var)\s+{n}\s*[:=]"  # JS/TS binding
         rf"|^\s*(?:export\s+)?(?:abstract\s+)?class\s+{n}\b"
         rf"|^\s*export\s*\{{[^}}]*\b{n}\b"  # export { name }
+        rf"|^\s*(?:module\.)?exports\.{n}\s*=(?!=)"  # CommonJS
     )
 
 
@@ -200,8 +201,16 @@ def decide_name_change(changes: list[FileChange], name: str, *, files: tuple[str
             continue  # still defined in this file (changed in place, not removed)
         at = removed_at[0]
         old_line = change.lines[at][1]
-        head, _, tail = old_line.partition(name)
-        shape = re.compile(rf"^{re.escape(head)}(?P<new>[A-Za-z_$][A-Za-z0-9_$]{{0,127}}){re.escape(tail)}$")
+        # The same line with every occurrence of the name replaced by one new name (``exports.a = function a(``).
+        parts = re.split(rf"(?<![\w$]){re.escape(name)}(?![\w$])", old_line)
+        shape = re.compile(
+            "^"
+            + re.escape(parts[0])
+            + "(?P<new>[A-Za-z_$][A-Za-z0-9_$]{0,127})"
+            + "".join(re.escape(p) + "(?P=new)" for p in parts[1:-1])
+            + re.escape(parts[-1])
+            + "$"
+        )
         renamed = [
             (i, m.group("new"))
             for i, (sign, text) in enumerate(change.lines)
@@ -211,8 +220,8 @@ def decide_name_change(changes: list[FileChange], name: str, *, files: tuple[str
             why = "no definition with the same signature was added" if not renamed else "several candidate new names"
             return NameVerdict(True, file=change.path, reason=f"the commit removed the definition of `{name}`; {why}")
         new_at, new_name = renamed[0]
-        old_body = _body_after(change.lines, at, "-")
-        new_body = _body_after(change.lines, new_at, "+")
+        old_body = "\n".join(_body_after(change.lines, at, "-")).rstrip().splitlines()
+        new_body = "\n".join(_body_after(change.lines, new_at, "+")).rstrip().splitlines()
         same_body = [line.replace(name, new_name) for line in old_body] == new_body[: len(old_body)] if old_body else True
         return NameVerdict(
             True,
