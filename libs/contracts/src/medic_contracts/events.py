@@ -56,6 +56,7 @@ __all__ = [
     "TestOutcome",
     "TestReport",
     "TokenUsage",
+    "ValueOrigin",
     "event_adapter",
     "new_event_id",
     "utcnow",
@@ -285,6 +286,15 @@ class LineRange(Contract):
 
     first: int = Field(ge=1, description="First line.", examples=[40])
     last: int = Field(ge=1, description="Last line (>= first).", examples=[44])
+
+
+class ValueOrigin(Contract):
+    """Where the bad value came from when that is not the crash site: a callee in another file that changed recently."""
+
+    file: str = Field(description="Repository-relative file of the callee.", examples=["app/prefs.py"])
+    lines: LineRange = Field(description="The callee's lines the recent commit changed.", examples=[{"first": 12, "last": 13}])
+    function: str | None = Field(default=None, description="The callee.", examples=["load_prefs"])
+    commit: str | None = Field(default=None, description="The commit that changed it.", examples=["3f2a9c0d1e4b"])
 
 
 class NameChange(Contract):
@@ -623,7 +633,7 @@ class IssueDetected(Envelope):
 class DiagnosisReady(Envelope):
     """The investigator's diagnosis of an issue."""
 
-    # 1.1: suspect_commit.name_change (the commit that removed or renamed a missing name)
+    # 1.1: suspect_commit.name_change (the commit that removed or renamed a missing name), origin (a changed callee)
     SCHEMA_VERSION: ClassVar[str] = "1.1"
     event_type: Literal["diagnosis_ready"] = Field(
         default="diagnosis_ready", description="Discriminator: diagnosis_ready.", examples=["diagnosis_ready"]
@@ -657,6 +667,11 @@ class DiagnosisReady(Envelope):
         default=None, description="Lines of the fault in affected_file.", examples=[{"first": 40, "last": 44}]
     )
     affected_function: str | None = Field(default=None, description="Function holding the fault.", examples=["GET"])
+    origin: ValueOrigin | None = Field(
+        default=None,
+        description="Where the bad value came from, when a recently changed callee in another file returned it.",
+        examples=[{"file": "app/prefs.py", "lines": {"first": 12, "last": 13}, "function": "load_prefs"}],
+    )
     suspect_commit: SuspectCommit | None = Field(
         default=None,
         description="Commit that most likely introduced it.",

@@ -5,11 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from medic_contracts import CODE_EVIDENCE_KINDS, Evidence, ExceptionInfo, FixStrategy, NameChange, StackFrame, TokenUsage
+from medic_contracts import (
+    CODE_EVIDENCE_KINDS,
+    Evidence,
+    ExceptionInfo,
+    FixStrategy,
+    NameChange,
+    StackFrame,
+    TokenUsage,
+    ValueOrigin,
+)
 
 from .code import CodeContext
 
-__all__ = ["Diagnosis", "Investigation", "SuspectSummary", "model_evidence_kind"]
+__all__ = ["Diagnosis", "Investigation", "OriginSummary", "SuspectSummary", "model_evidence_kind"]
 
 
 def model_evidence_kind(kind: str) -> str:
@@ -46,6 +55,19 @@ class SuspectSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class OriginSummary:
+    """A callee in another file that can return nothing and that a commit changed shortly before the issue."""
+
+    callee: str  # the function the bad value came from
+    file: str
+    first: int  # the callee's lines the commit changed (its hunk around the line that returns nothing)
+    last: int
+    line: int  # the line that returns nothing (or looks the value up)
+    text: str
+    commit: SuspectSummary
+
+
+@dataclass(frozen=True, slots=True)
 class Investigation:
     """Everything gathered about an issue before a provider reasons about it."""
 
@@ -63,6 +85,7 @@ class Investigation:
     evidence: tuple[Evidence, ...] = ()  # gathered facts (stack frame, blame, injection flags)
     protected: bool = False  # the culprit file is a protected path
     route: str | None = None
+    origin: OriginSummary | None = None  # a recently changed callee the bad value came from (item 8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +107,7 @@ class Diagnosis:
     model: str | None = None
     tokens: TokenUsage = field(default_factory=TokenUsage)
     cost_usd: float = 0.0
+    origin: ValueOrigin | None = None  # where the bad value came from, when not the crash site
 
     def adjusted(self, *, confidence: float | None = None, **changes: object) -> Diagnosis:
         """A copy with changes; confidence clamped to [0, 1]."""

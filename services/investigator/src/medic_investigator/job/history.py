@@ -20,7 +20,7 @@ from ..domain.code import CodeContext
 from ..domain.diagnosis import SuspectSummary
 from ..domain.name_history import decide_name_change, missing_name, parse_commit_diff
 
-__all__ = ["name_change_commit", "suspect_commit"]
+__all__ = ["name_change_commit", "summary_of", "suspect_commit"]
 
 _TEST_PATH = re.compile(r"(?:^|/)(?:tests?|__tests__|spec|check)/|(?:^|/)test_[^/]*\.py$|_test\.py$|\.(?:test|spec)\.[jt]sx?$")
 
@@ -53,10 +53,16 @@ def _is_test_path(path: str) -> bool:
 
 
 def _summary(history: History, ctx: CodeContext) -> SuspectSummary | None:
-    commit = history.suspect
-    if commit is None:
+    if history.suspect is None:
         return None
-    hunk_removed, hunk_added = commit.hunk_near(ctx.statement_first, ctx.statement_last)
+    return summary_of(history, file=ctx.file, first=ctx.statement_first, last=ctx.statement_last)
+
+
+def summary_of(history: History, *, file: str, first: int, last: int) -> SuspectSummary:
+    """The suspect commit of ``history`` as the providers see it, its hunks read around ``first``..``last`` of ``file``."""
+    commit = history.suspect
+    assert commit is not None
+    hunk_removed, hunk_added = commit.hunk_near(first, last)
     return SuspectSummary(
         sha=commit.sha,
         author=commit.author,
@@ -68,8 +74,8 @@ def _summary(history: History, ctx: CodeContext) -> SuspectSummary | None:
         hunk_removed=tuple(hunk_removed),
         hunk_added=tuple(hunk_added),
         other_removed=commit.other_removed,
-        fault_file_added=any(status == "A" and path == ctx.file for status, path in commit.files),
-        modifies_other_files=any(status != "A" and path != ctx.file and not _is_test_path(path) for status, path in commit.files),
+        fault_file_added=any(status == "A" and path == file for status, path in commit.files),
+        modifies_other_files=any(status != "A" and path != file and not _is_test_path(path) for status, path in commit.files),
         removed_lines=tuple(commit.removed_lines()),
         added_lines=tuple(commit.added_lines()),
         diff=commit.diff,
