@@ -163,7 +163,8 @@ def sentry_event(
         values = [
             {
                 "type": exc["type"],
-                "value": exc["value"],
+                # An ImportError names the module's file: where it runs in production, not the temporary checkout.
+                "value": exc["value"].replace(f"{checkout}/", prefix),
                 "module": None if exc["module"] == "builtins" else exc["module"],
                 "mechanism": {"type": spec.get("mechanism", "starlette"), "handled": False},
                 "stacktrace": {"frames": python_frames(exc["frames"], checkout=checkout, prefix=prefix)},

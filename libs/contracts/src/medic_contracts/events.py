@@ -47,6 +47,7 @@ __all__ = [
     "IssueType",
     "LineRange",
     "Link",
+    "NameChange",
     "Producer",
     "RequestContext",
     "Severity",
@@ -55,6 +56,7 @@ __all__ = [
     "TestOutcome",
     "TestReport",
     "TokenUsage",
+    "ValueOrigin",
     "event_adapter",
     "new_event_id",
     "utcnow",
@@ -286,6 +288,30 @@ class LineRange(Contract):
     last: int = Field(ge=1, description="Last line (>= first).", examples=[44])
 
 
+class ValueOrigin(Contract):
+    """Where the bad value came from when that is not the crash site: a callee in another file that changed recently."""
+
+    file: str = Field(description="Repository-relative file of the callee.", examples=["app/prefs.py"])
+    lines: LineRange = Field(description="The callee's lines the recent commit changed.", examples=[{"first": 12, "last": 13}])
+    function: str | None = Field(default=None, description="The callee.", examples=["load_prefs"])
+    commit: str | None = Field(default=None, description="The commit that changed it.", examples=["3f2a9c0d1e4b"])
+
+
+class NameChange(Contract):
+    """A name a commit removed or renamed, found by searching the history for the name an error says is missing."""
+
+    name: str = Field(description="The missing name (an identifier).", examples=["vat_for"])
+    new_name: str | None = Field(
+        default=None,
+        description="The name the commit gave the same definition (same signature); None when it only removed it.",
+        examples=["vat_amount"],
+    )
+    owner: str | None = Field(
+        default=None, description="What the error read the name from (a module or an object).", examples=["app.tax"]
+    )
+    file: str = Field(description="Repository-relative file the definition was removed from.", examples=["app/tax.py"])
+
+
 class SuspectCommit(Contract):
     """The commit that most likely introduced an issue."""
 
@@ -297,6 +323,11 @@ class SuspectCommit(Contract):
         default=False, description="True when it landed shortly before the issue's first_seen.", examples=[True]
     )
     deploy_id: str | None = Field(default=None, description="The deployment that carried it, when known.", examples=["dpl_123"])
+    name_change: NameChange | None = Field(
+        default=None,
+        description="The missing name this commit removed or renamed (history search), when that is why it is the suspect.",
+        examples=[{"name": "vat_for", "new_name": "vat_amount", "owner": "app.tax", "file": "app/tax.py"}],
+    )
 
 
 #: Evidence kinds the investigator derives from the code itself (the event's stack frames, blame, history
@@ -602,7 +633,8 @@ class IssueDetected(Envelope):
 class DiagnosisReady(Envelope):
     """The investigator's diagnosis of an issue."""
 
-    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    # 1.1: suspect_commit.name_change (the commit that removed or renamed a missing name), origin (a changed callee)
+    SCHEMA_VERSION: ClassVar[str] = "1.1"
     event_type: Literal["diagnosis_ready"] = Field(
         default="diagnosis_ready", description="Discriminator: diagnosis_ready.", examples=["diagnosis_ready"]
     )
@@ -635,6 +667,11 @@ class DiagnosisReady(Envelope):
         default=None, description="Lines of the fault in affected_file.", examples=[{"first": 40, "last": 44}]
     )
     affected_function: str | None = Field(default=None, description="Function holding the fault.", examples=["GET"])
+    origin: ValueOrigin | None = Field(
+        default=None,
+        description="Where the bad value came from, when a recently changed callee in another file returned it.",
+        examples=[{"file": "app/prefs.py", "lines": {"first": 12, "last": 13}, "function": "load_prefs"}],
+    )
     suspect_commit: SuspectCommit | None = Field(
         default=None,
         description="Commit that most likely introduced it.",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from medic_contracts import FixStrategy
+from medic_contracts import FixStrategy, LineRange
 
 from ..adapters.workspace import Workspace
 from ..domain.commit_message import one_line
 from ..domain.hunks import Hunk, hunks_patch, overlapping, parse_hunks, removed_guard
+from ..domain.origin_revert import restore_function
 from .context import FixJob
+from .renames import caller_update_candidate
 
 __all__ = ["RevertCandidate", "revert_candidates"]
 
@@ -35,8 +37,7 @@ async def revert_candidates(job: FixJob, ws: Workspace) -> list[RevertCandidate]
             return ()
         return tuple(dict.fromkeys(p for entry in await ws.git.changes(ws.base_sha) for p in entry.paths))
 
-    async def partial() -> tuple[str, ...]:
-        affected = job.diagnosis.affected_file
+    async def partial(affected: str | None = job.diagnosis.affected_file) -> tuple[str, ...]:
         if not affected or not parents:
             return ()
         patch = (await ws.git.run("diff", "--no-color", "--binary", parents[0], sha, "--", affected)).stdout
@@ -48,7 +49,7 @@ async def revert_candidates(job: FixJob, ws: Workspace) -> list[RevertCandidate]
     affected = job.diagnosis.affected_file
     rng = job.diagnosis.affected_lines
 
-    async def zero_context() -> tuple[list[str], list[Hunk]] | None:
+    async def zero_context(affected: str | None = affected, rng: LineRange | None = rng) -> tuple[list[str], list[Hunk]] | None:
         if not affected or not parents or rng is None:
             return None
         # Only when the file is as the suspect commit left it: hunk positions must still be true.
@@ -74,8 +75,8 @@ async def revert_candidates(job: FixJob, ws: Workspace) -> list[RevertCandidate]
             return (affected,)
         return ()
 
-    async def revert_hunks() -> tuple[str, ...]:
-        parsed = await zero_context()
+    async def revert_hunks(affected: str | None = affected, rng: LineRange | None = rng) -> tuple[str, ...]:
+        parsed = await zero_context(affected, rng)
         if parsed is None or rng is None or affected is None:
             return ()
         header, hunks = parsed
@@ -86,8 +87,42 @@ async def revert_candidates(job: FixJob, ws: Workspace) -> list[RevertCandidate]
         applied = await ws.git.run("apply", "--reverse", "--unidiff-zero", "-", input_text=patch, check=False)
         return (affected,) if applied.returncode == 0 else ()
 
-    # Finest first: a removed guard put back, the hunks at the fault, the file, the whole commit.
+    # Finest first: a missed caller moved to the name the commit gave, a removed guard put back, the hunks at the
+    # fault, the file, the whole commit.
     options: list[RevertCandidate] = []
+    rename = await caller_update_candidate(job, ws, sha)
+    if rename is not None:
+        options.append(rename)
+    origin = job.diagnosis.origin
+    if origin is not None and origin.file != affected and (origin.commit is None or sha.startswith(origin.commit)):
+        # The bad value came from a callee the commit changed: undo that change where it was made.
+        at = origin.file
+
+        async def origin_function() -> tuple[str, ...]:
+            name = origin.function or ""
+            if not parents or not name or at not in await ws.tracked_files():
+                return ()
+            shown = await ws.git.run("show", f"{parents[0]}:{at}", check=False)
+            path = ws.path / at
+            if shown.returncode != 0 or path.is_symlink() or not path.is_file():
+                return ()
+            restored = restore_function(path.read_text(), shown.stdout, name.rsplit(".", 1)[-1], path=at)
+            if restored is None:
+                return ()
+            path.write_text(restored)
+            return (at,)
+
+        async def origin_hunks() -> tuple[str, ...]:
+            return await revert_hunks(at, origin.lines)
+
+        async def origin_file() -> tuple[str, ...]:
+            return await partial(at)
+
+        options += [
+            (FixStrategy.PARTIAL_REVERT, f"restore `{origin.function}` in {at} as it was before {sha[:12]}", origin_function),
+            (FixStrategy.PARTIAL_REVERT, f"revert the hunks of {sha[:12]} at the origin in {at}", origin_hunks),
+            (FixStrategy.PARTIAL_REVERT, f"revert {sha[:12]} in {at} only (the origin)", origin_file),
+        ]
     if affected:
         options += [
             (FixStrategy.PARTIAL_REVERT, f"restore the guard {sha[:12]} removed in {affected}", restore_guard),

@@ -11,7 +11,7 @@ from medic_contracts import SuspectCommit
 from ..domain.errors import RepositoryUnavailable
 from .repo import Repository
 
-__all__ = ["BlameLine", "CommitInfo", "History", "read_history"]
+__all__ = ["BlameLine", "CommitInfo", "History", "read_commit", "read_history"]
 
 _SEP = "\x1f"
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
@@ -119,6 +119,11 @@ async def _commit(repo: Repository, sha: str, *, file: str) -> CommitInfo:
         files=files,
         other_removed=other_removed[:500],
     )
+
+
+async def read_commit(repo: Repository, sha: str, *, file: str) -> CommitInfo:
+    """One commit's metadata, its diff of ``file`` and the lines it deleted elsewhere."""
+    return await _commit(repo, sha, file=repo.relative(file))
 
 
 async def _hunks(repo: Repository, sha: str, file: str) -> list[tuple[int, int]]:

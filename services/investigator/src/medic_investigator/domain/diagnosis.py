@@ -5,11 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from medic_contracts import CODE_EVIDENCE_KINDS, Evidence, ExceptionInfo, FixStrategy, StackFrame, TokenUsage
+from medic_contracts import (
+    CODE_EVIDENCE_KINDS,
+    Evidence,
+    ExceptionInfo,
+    FixStrategy,
+    NameChange,
+    StackFrame,
+    TokenUsage,
+    ValueOrigin,
+)
 
 from .code import CodeContext
 
-__all__ = ["Diagnosis", "Investigation", "SuspectSummary", "model_evidence_kind"]
+__all__ = ["Diagnosis", "Investigation", "OriginSummary", "SuspectSummary", "model_evidence_kind"]
 
 
 def model_evidence_kind(kind: str) -> str:
@@ -41,6 +50,21 @@ class SuspectSummary:
     other_removed: tuple[str, ...] = ()  # deleted from the commit's other files
     fault_file_added: bool = False  # the commit created the fault file
     modifies_other_files: bool = False  # the commit also changed files that existed before (besides tests)
+    name_change: NameChange | None = None  # the missing name this commit removed or renamed (history search)
+    name_change_clean: bool = False  # renamed with the same signature and body: the caller update is the fix
+
+
+@dataclass(frozen=True, slots=True)
+class OriginSummary:
+    """A callee in another file that can return nothing and that a commit changed shortly before the issue."""
+
+    callee: str  # the function the bad value came from
+    file: str
+    first: int  # the callee's lines the commit changed (its hunk around the line that returns nothing)
+    last: int
+    line: int  # the line that returns nothing (or looks the value up)
+    text: str
+    commit: SuspectSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +85,7 @@ class Investigation:
     evidence: tuple[Evidence, ...] = ()  # gathered facts (stack frame, blame, injection flags)
     protected: bool = False  # the culprit file is a protected path
     route: str | None = None
+    origin: OriginSummary | None = None  # a recently changed callee the bad value came from (item 8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +107,7 @@ class Diagnosis:
     model: str | None = None
     tokens: TokenUsage = field(default_factory=TokenUsage)
     cost_usd: float = 0.0
+    origin: ValueOrigin | None = None  # where the bad value came from, when not the crash site
 
     def adjusted(self, *, confidence: float | None = None, **changes: object) -> Diagnosis:
         """A copy with changes; confidence clamped to [0, 1]."""

@@ -135,7 +135,8 @@ async def run_diagnosis(
         if diagnosis.affected_lines
         else None,
         affected_function=diagnosis.affected_function,
-        suspect_commit=_suspect_commit(inv),
+        suspect_commit=_suspect_commit(inv, at_origin=diagnosis.origin is not None),
+        origin=diagnosis.origin,
         fix_strategy=diagnosis.fix_strategy,
         fix_hint=redactor.text(diagnosis.fix_hint, max_length=4900) if diagnosis.fix_hint else None,
         confidence=round(diagnosis.confidence, 3),
@@ -163,8 +164,9 @@ async def run_diagnosis(
     return DiagnosisOutcome(event=event, budget_exceeded=exceeded, provider_fallback=fallback, queries=tuple(queries))
 
 
-def _suspect_commit(inv: Investigation) -> SuspectCommit | None:
-    s = inv.suspect
+def _suspect_commit(inv: Investigation, *, at_origin: bool = False) -> SuspectCommit | None:
+    """The suspect as the event carries it: the commit that changed the value's origin when the fix is made there."""
+    s = inv.origin.commit if at_origin and inv.origin is not None else inv.suspect
     if s is None:
         return None
     return SuspectCommit(
@@ -174,6 +176,7 @@ def _suspect_commit(inv: Investigation) -> SuspectCommit | None:
         message=s.subject[:500],
         landed_before_first_seen=s.landed_before_first_seen,
         deploy_id=s.deploy_id,
+        name_change=s.name_change,
     )
 
 

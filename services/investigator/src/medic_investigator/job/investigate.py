@@ -15,13 +15,14 @@ from medic_stacktrace import RepoPathResolver, repo_frames
 
 from ..adapters.repo import Repository
 from ..domain.code import CodeContext
-from ..domain.diagnosis import Investigation, SuspectSummary
+from ..domain.diagnosis import Investigation, OriginSummary, SuspectSummary
 from ..domain.safety import protected_evidence, protected_globs, protected_match
 from ..domain.untrusted import find_injection
 from .callees import callee_behaviour
 from .culprit import read_contexts
 from .frames import issue_frames, source_mapped
 from .history import suspect_commit
+from .origin import value_origin
 
 __all__ = ["investigate"]
 
@@ -46,6 +47,7 @@ async def investigate(
     callee: dict[str, str] = {}
     related: list[str] = []
     suspect: SuspectSummary | None = None
+    origin: OriginSummary | None = None
     protected = False
     if culprit is not None:
         frame = candidates[0].frame
@@ -75,6 +77,9 @@ async def investigate(
         suspect = await suspect_commit(repo, issue, culprit, window=history_window)
         if suspect is not None:
             evidence.append(_blame_evidence(suspect, culprit, redactor))
+        origin = await value_origin(repo, issue, culprit, callee, window=history_window)
+        if origin is not None:
+            evidence.append(_origin_evidence(origin, redactor))
         matched = protected_match(culprit.file, protected_globs(target, config))
         if matched:
             protected = True
@@ -104,6 +109,7 @@ async def investigate(
         related=tuple(related),
         evidence=tuple(evidence),
         protected=protected,
+        origin=origin,
         route=(
             f"{issue.request.method or ''} {issue.request.route or issue.request.url or ''}".strip() if issue.request else None
         ),
@@ -133,4 +139,17 @@ def _blame_evidence(suspect: SuspectSummary, culprit: CodeContext, redactor: Red
         ),
         detail=redactor.text(suspect.diff, max_length=1500) or None,
         source=f"{culprit.file}:{culprit.statement_first}-{culprit.statement_last}",
+    )
+
+
+def _origin_evidence(origin: OriginSummary, redactor: Redactor) -> Evidence:
+    commit = origin.commit
+    return Evidence(
+        kind="git_blame",
+        summary=(
+            f"`{origin.callee}` ({origin.file}:{origin.line}) can return nothing since {commit.sha[:12]} "
+            f'"{commit.subject[:100]}" on {commit.date:%Y-%m-%d %H:%M}'
+        ),
+        detail=redactor.text(commit.diff, max_length=1500) or None,
+        source=f"{origin.file}:{origin.first}-{origin.last}",
     )

@@ -14,6 +14,8 @@ from ..code import root_name
 from ..diagnosis import Diagnosis, Investigation
 from ..error_kinds import classify
 from .guards import guard_rule
+from .origins import origin_rule
+from .renames import rename_rule
 from .requests import not_found_rule, type_rule
 from .reverts import revert_diagnosis, strong_revert_reason
 from .verdicts import STRATEGY_MINUTES, diagnosis_at, hint_text, pick
@@ -44,6 +46,9 @@ def playbook_diagnose(inv: Investigation) -> Diagnosis:
             estimated_fix_minutes=STRATEGY_MINUTES[FixStrategy.NEEDS_HUMAN],
             needs_human=True,
         )
+    renamed = rename_rule(inv, ctx)
+    if renamed is not None:
+        return renamed
     suspect = inv.suspect
     recent = suspect is not None and suspect.landed_before_first_seen and suspect.touches_fault_lines
     guard = guard_rule(inv, ctx, failure) or not_found_rule(ctx, failure)
@@ -51,6 +56,9 @@ def playbook_diagnose(inv: Investigation) -> Diagnosis:
     for line in (guard.fix_hint or "").splitlines() if guard else []:
         if line.startswith("expression: "):
             expression = root_name(line.removeprefix("expression: "))
+    at_origin = origin_rule(inv, ctx, guard, expression)
+    if at_origin is not None:
+        return at_origin
     if recent:
         reason = strong_revert_reason(inv, ctx, failure, expression)
         if reason is not None:
