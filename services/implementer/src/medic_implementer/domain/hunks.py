@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Hunk", "hunks_patch", "overlapping", "parse_hunks", "removed_guard"]
+__all__ = ["Hunk", "defines_function", "hunks_patch", "overlapping", "parse_hunks", "removed_guard"]
 
 _HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
@@ -100,3 +100,16 @@ def removed_guard(hunk: Hunk) -> list[str] | None:
         if stripped.endswith(";"):  # one-line `if (x) return y;`
             return [line]
     return None
+
+
+def defines_function(text: str, name: str, *, python: bool) -> bool:
+    """True when ``text`` still defines the function ``name`` (its last dotted part; JS/TS: a function, method or
+    arrow bound to it). A revert that removes the very function that failed removes the feature, not the fault."""
+    short = re.escape(name.rsplit(".", 1)[-1])
+    if python:
+        return re.search(rf"^\s*(?:async\s+)?def\s+{short}\s*\(", text, re.M) is not None
+    pattern = (
+        rf"\bfunction\s*\*?\s*{short}\s*[(<]|\b(?:const|let|var)\s+{short}\s*[=:]"
+        rf"|^\s*(?:async\s+|static\s+|public\s+|private\s+)*{short}\s*\("
+    )
+    return re.search(pattern, text, re.M) is not None

@@ -8,7 +8,7 @@ from medic_contracts import FixStrategy
 
 from ..adapters.workspace import Workspace
 from ..domain.commit_message import one_line
-from ..domain.hunks import Hunk, hunks_patch, overlapping, parse_hunks, removed_guard
+from ..domain.hunks import Hunk, defines_function, hunks_patch, overlapping, parse_hunks, removed_guard
 from .context import FixJob
 
 __all__ = ["RevertCandidate", "revert_candidates"]
@@ -95,4 +95,24 @@ async def revert_candidates(job: FixJob, ws: Workspace) -> list[RevertCandidate]
             (FixStrategy.PARTIAL_REVERT, f"revert {sha[:12]} in {affected} only", partial),
         ]
     options.append((FixStrategy.REVERT_COMMIT, f"revert {sha[:12]} ({one_line(suspect.message, limit=80)})", full))
-    return options
+    return [(strategy, description, _keeping_function(job, ws, apply)) for strategy, description, apply in options]
+
+
+def _keeping_function(
+    job: FixJob, ws: Workspace, apply: Callable[[], Awaitable[tuple[str, ...]]]
+) -> Callable[[], Awaitable[tuple[str, ...]]]:
+    """``apply``, made no candidate when the revert deletes the function that failed (that drops the feature the
+    commit added; the request would then fail differently, e.g. 404 for a route that no longer exists)."""
+    affected, function = job.diagnosis.affected_file, job.diagnosis.affected_function
+
+    async def applied() -> tuple[str, ...]:
+        files = await apply()
+        if not files or not affected or not function or affected not in files:
+            return files
+        if not function.rsplit(".", 1)[-1].isidentifier():
+            return files  # an anonymous function: nothing to look for
+        path = ws.path / affected
+        text = path.read_text(errors="replace") if path.is_file() else ""
+        return files if defines_function(text, function, python=affected.endswith(".py")) else ()
+
+    return applied

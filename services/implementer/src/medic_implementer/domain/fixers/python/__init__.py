@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit, distinct
-from .guard import exit_guard
+from .guard import exit_guards
 from .rewrites import statement_rewrites
 from .source import parses
 from .values import value_variants
@@ -24,9 +24,7 @@ __all__ = ["python_template_fixes"]
 def _fixes_at(text: str, line: int, facts: FailureFacts, path: str) -> Iterator[TemplateEdit]:
     yield from value_variants(text, line, facts, path)
     yield from statement_rewrites(text, line, facts, path)
-    guard = exit_guard(text, line, facts, path)
-    if guard is not None:
-        yield guard
+    yield from exit_guards(text, line, facts, path)
 
 
 def python_template_fixes(*, path: str, text: str, lines: list[int], facts: FailureFacts) -> list[TemplateEdit]:

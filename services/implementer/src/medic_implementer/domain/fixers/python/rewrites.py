@@ -27,7 +27,10 @@ def _one_or_none(
     step = "    " if "\t" not in indent else "\t"
     for node in ast.walk(stmt.value):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("one", "scalar_one"):
-            exit_stmt, import_line = early_exit(ctx, ast.Name(id=target), "none", facts, Source(target))
+            exit_found = early_exit(ctx, ast.Name(id=target), "none", facts, Source(target), indent=indent + step)
+            if exit_found is None:
+                return None
+            exit_stmt, import_line = exit_found
             seg = src.segment(node)
             new_call = seg[: seg.rfind(node.func.attr)] + node.func.attr + "_or_none()"
             after = src.offset((stmt.end_lineno or stmt.lineno) + 1, 0)
@@ -59,7 +62,10 @@ def _hoisted_index(
     hoisted = f"{target}_candidates"
     k = sub.slice.value
     condition = f"len({hoisted}) <= {k}" if k >= 0 else f"len({hoisted}) < {-k}"
-    exit_stmt, import_line = early_exit(ctx, ast.Name(id=target), "none", facts, Source(target))
+    exit_found = early_exit(ctx, ast.Name(id=target), "none", facts, Source(target), indent=indent + step)
+    if exit_found is None:
+        return None
+    exit_stmt, import_line = exit_found
     block = (
         f"{indent}{hoisted} = {src.segment(sub.value)}\n"
         f"{indent}if {condition}:\n{indent}{step}{exit_stmt}\n"
@@ -92,7 +98,7 @@ def statement_rewrites(text: str, line: int, facts: FailureFacts, path: str) -> 
     if not src.line_starts_statement(stmt):
         return []
     target = stmt.targets[0].id
-    ctx = exit_context([*parents, stmt], tree)
+    ctx = exit_context([*parents, stmt], tree, text)
     out: list[TemplateEdit | None] = []
     if facts.kind is FailureKind.NO_ROW:
         out.append(_one_or_none(text, stmt, target=target, ctx=ctx, facts=facts, path=path))
