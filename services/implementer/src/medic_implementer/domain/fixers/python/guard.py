@@ -13,7 +13,7 @@ from ..edits import TemplateEdit
 from ..fault import STRATEGY, is_hinted
 from .culprit import none_sites, operation_of
 from .exits import early_exit, exit_context
-from .source import Source, add_import, header_nodes, parses, pure, statement_at, walk_no_nested
+from .source import Source, add_import, constant_index, header_nodes, parses, pure, statement_at, walk_no_nested
 
 __all__ = ["exit_guards"]
 
@@ -85,8 +85,8 @@ def _condition(node: ast.expr, role: str, src: Source) -> str:
     if role == "key":
         return f"{key} not in {base}"
     # index: constants become a length check, names a range check
-    if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
-        k = node.slice.value
+    k = constant_index(node.slice)
+    if k is not None:
         return f"len({base}) <= {k}" if k >= 0 else f"len({base}) < {-k}"
     return f"not -len({base}) <= {key} < len({base})"
 
