@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .source import walk_no_nested
 
-__all__ = ["SiblingExit", "admits_none", "copy_exit", "pick_exit", "sibling_exits"]
+__all__ = ["SiblingExit", "admits_none", "checked_keys", "copy_exit", "optional_key", "pick_exit", "sibling_exits"]
 
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 _STATUS_KEYS = ("status_code", "status", "code", "statusCode")
@@ -156,6 +156,8 @@ def copy_exit(sibling: SiblingExit, text: str, *, status: int, message: str, ind
         is_code = isinstance(msg, ast.Constant) and isinstance(msg.value, str) and msg.value.replace("_", "").isalnum()
         same_kind = (status in MISSING_STATUSES) == (sibling.status in MISSING_STATUSES)
         if not (is_code and same_kind and msg.value.islower()):  # type: ignore[union-attr]
+            if isinstance(msg, ast.Constant) and isinstance(msg.value, str) and msg.value[:1].islower():
+                message = message[:1].lower() + message[1:]  # the sibling's case style
             edits.append(
                 (
                     offset(msg.lineno, msg.col_offset),
@@ -207,3 +209,32 @@ def _admits(ann: ast.expr) -> bool:
             first = ann.slice.elts[0] if isinstance(ann.slice, ast.Tuple) else ann.slice
             return _admits(first)
     return False
+
+
+def checked_keys(fn: _Function, container: str, text: str) -> set[str]:
+    """The literal keys ``fn`` itself tests for in ``container`` (``if "lat" not in payload: ...``): the keys the
+    code treats as required, by its own validation."""
+    keys: set[str] = set()
+    for node in walk_no_nested(fn):
+        if not isinstance(node, ast.If):
+            continue
+        for cmp in ast.walk(node.test):
+            if (
+                isinstance(cmp, ast.Compare)
+                and len(cmp.ops) == 1
+                and isinstance(cmp.ops[0], ast.In | ast.NotIn)
+                and isinstance(cmp.left, ast.Constant)
+                and isinstance(cmp.left.value, str)
+                and (ast.get_source_segment(text, cmp.comparators[0]) or "").replace(" ", "") == container.replace(" ", "")
+            ):
+                keys.add(cmp.left.value)
+    return keys
+
+
+def optional_key(fn: _Function | None, container: str, key: str | None, text: str) -> bool:
+    """True when ``fn`` validates other keys of ``container`` but not ``key``: by the code's own convention the key
+    is optional, so its absence is not an error to answer with a 4xx."""
+    if fn is None or key is None:
+        return False
+    checked = checked_keys(fn, container, text)
+    return bool(checked) and key not in checked

@@ -11,9 +11,10 @@ import ast
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
 from ..fault import STRATEGY, is_hinted
+from .conventions import optional_key
 from .culprit import none_sites, operation_of
 from .exits import early_exit, exit_context
-from .source import Source, add_import, constant_index, header_nodes, parses, pure, statement_at, walk_no_nested
+from .source import Source, add_import, constant_index, function_of, header_nodes, parses, pure, statement_at, walk_no_nested
 
 __all__ = ["exit_guards"]
 
@@ -74,6 +75,10 @@ def _candidates(stmt: ast.stmt, facts: FailureFacts) -> list[tuple[ast.expr, str
     return found
 
 
+def _key_literal(node: ast.Subscript) -> str | None:
+    return node.slice.value if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str) else None
+
+
 def _condition(node: ast.expr, role: str, src: Source) -> str:
     seg = src.segment(node)
     if role == "none":
@@ -103,6 +108,16 @@ def exit_guards(text: str, line: int, facts: FailureFacts, path: str) -> list[Te
     if not src.line_starts_statement(stmt):
         return []  # e.g. "if x: y.name" on one line: no room for a guard before it
     candidates = _candidates(stmt, facts)
+    fn = function_of([*parents, stmt])
+    candidates = [
+        (node, role)
+        for node, role in candidates
+        if not (
+            role == "key"
+            and isinstance(node, ast.Subscript)
+            and optional_key(fn, src.segment(node.value), _key_literal(node), text)
+        )
+    ]  # a key the code's own validation leaves optional gets no error exit
     sites = facts.kind is FailureKind.NONE_VALUE and operation_of(facts.message) is not None
     nodes = _ordered([c[0] for c in candidates], facts, src, keep_order=sites)
     out: list[TemplateEdit] = []

@@ -14,6 +14,7 @@ from medic_contracts import FixStrategy
 
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
+from .conventions import optional_key
 from .culprit import none_sites
 from .source import Source, function_of, header_nodes, parses, pure, replace, statement_at, walk_no_nested
 
@@ -61,7 +62,9 @@ def _is_primary_lookup(fn: _Function | None, name: str) -> bool:
     return False
 
 
-def _missing_key_get(nodes: list[ast.AST], facts: FailureFacts, src: Source) -> list[_Variant]:
+def _missing_key_get(
+    nodes: list[ast.AST], facts: FailureFacts, src: Source, *, fn: _Function | None = None, stmt: ast.stmt | None = None
+) -> list[_Variant]:
     """payload["shipping"]["country"] → payload.get("shipping", {}).get("country")."""
     for node in nodes:
         if not (
@@ -82,15 +85,39 @@ def _missing_key_get(nodes: list[ast.AST], facts: FailureFacts, src: Source) -> 
         for i, sub in enumerate(chain):
             key = src.segment(sub.slice)
             text_expr += f".get({key}, {{}})" if i < len(chain) - 1 else f".get({key})"
-        return [
-            (
-                [(chain[-1], text_expr)],
-                FixStrategy.MISSING_KEY_GUARD,
-                f"missing key guard: read {facts.missing_key!r} with .get()",
-                src.segment(node),
-            )
-        ]
+        edits: list[tuple[ast.AST, str]] = [(chain[-1], text_expr)]
+        description = f"missing key guard: read {facts.missing_key!r} with .get()"
+        if (
+            fn is not None
+            and stmt is not None
+            and optional_key(fn, src.segment(node.value), facts.missing_key, src.text)
+            and isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.value is chain[-1]
+        ):
+            # The code's own validation leaves the key optional: an absent value is None and comparisons of it are
+            # False (``fuel < 15`` → ``fuel is not None and fuel < 15``), not an error.
+            name = stmt.targets[0].id
+            edits += _none_safe_compares(fn, name, (stmt.end_lineno or stmt.lineno) + 1, src)
+            description = f"optional key: {facts.missing_key!r} may be absent (the handler validates only its required keys)"
+        return [(edits, FixStrategy.MISSING_KEY_GUARD, description, src.segment(node))]
     return []
+
+
+def _none_safe_compares(fn: _Function, name: str, after_line: int, src: Source) -> list[tuple[ast.AST, str]]:
+    """Ordering comparisons of ``name`` from ``after_line`` on, made False when ``name`` is None."""
+    edits: list[tuple[ast.AST, str]] = []
+    for node in walk_no_nested(fn):
+        if (
+            isinstance(node, ast.Compare)
+            and node.lineno >= after_line
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], ast.Lt | ast.LtE | ast.Gt | ast.GtE)
+            and any(isinstance(side, ast.Name) and side.id == name for side in (node.left, node.comparators[0]))
+        ):
+            edits.append((node, f"({name} is not None and {src.segment(node)})"))
+    return edits
 
 
 def _iterate_nothing(stmt: ast.stmt, nodes: list[ast.AST], src: Source) -> list[_Variant]:
@@ -283,7 +310,7 @@ def value_variants(text: str, line: int, facts: FailureFacts, path: str) -> list
     nodes = [n for root in header_nodes(stmt) for n in walk_no_nested(root)]
     out: list[_Variant] = []
     if facts.kind is FailureKind.MISSING_KEY:
-        out += _missing_key_get(nodes, facts, src)
+        out += _missing_key_get(nodes, facts, src, fn=fn, stmt=stmt)
     if facts.kind is FailureKind.NONE_VALUE and "not iterable" in facts.message:
         out += _iterate_nothing(stmt, nodes, src)
     if facts.kind is FailureKind.EMPTY_ITERABLE and fn is not None:
