@@ -121,9 +121,7 @@ app = Starlette(routes=[Route("/rooms/{room_id}", room), Route("/rooms/{room_id}
 
 def test_a_starlette_view_copies_its_modules_jsonresponse_404() -> None:
     [first, *_] = fixes(STARLETTE, 18, none_facts("'NoneType' object is not subscriptable", none={"booking"}))
-    assert (
-        '    if booking is None:\n        return JSONResponse({"error": "booking not found"}, status_code=404)\n' in first
-    )
+    assert '    if booking is None:\n        return JSONResponse({"error": "booking not found"}, status_code=404)\n' in first
 
 
 SHAPES = """def handle(request, orders):
@@ -142,7 +140,8 @@ def view(uid):
 
 
 def test_a_dict_shaped_handler_copies_its_own_404_shape() -> None:
-    text = "from flask import Flask\napp = Flask(__name__)\n\n\n@app.route('/o')\n" + SHAPES.replace("\n\n@app.route", "\n\n@app.get")
+    head = "from flask import Flask\napp = Flask(__name__)\n\n\n@app.route('/o')\n"
+    text = head + SHAPES.replace("\n\n@app.route", "\n\n@app.get")
     lines = text.splitlines()
     line = next(i for i, t in enumerate(lines, 1) if "order.total" in t)
     [first, *_] = fixes(text, line, none_facts("'NoneType' object has no attribute 'total'", none={"order"}))
@@ -168,7 +167,8 @@ def maybe(job: dict[str, str]) -> int | None:
 def test_return_none_only_where_the_annotation_admits_it() -> None:
     message = "'NoneType' object is not subscriptable"
     assert not [f for f in fixes(WORKER, 8, none_facts(message, none={"prefs"})) if "return None" in f]
-    assert any("    if prefs is None:\n        return None\n" in f for f in fixes(WORKER, 13, none_facts(message, none={"prefs"})))
+    optional = fixes(WORKER, 13, none_facts(message, none={"prefs"}))
+    assert any("    if prefs is None:\n        return None\n" in f for f in optional)
     cases = {"-> float": False, "-> float | None": True, "-> Optional[int]": True, "-> 'str | None'": True, "": None}
     for ann, admits in cases.items():
         fn = ast.parse(f"def f() {ann}:\n    pass\n").body[0]
