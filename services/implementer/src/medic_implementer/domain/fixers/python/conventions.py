@@ -44,8 +44,10 @@ class SiblingExit:
 
 
 def _int(node: ast.expr | None) -> ast.Constant | None:
-    is_int = isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool)
-    return node if is_int and 400 <= node.value <= 499 else None  # type: ignore[union-attr,operator,return-value]
+    if not isinstance(node, ast.Constant):
+        return None
+    value = node.value
+    return node if isinstance(value, int) and not isinstance(value, bool) and 400 <= value <= 499 else None
 
 
 def _message(node: ast.expr | None) -> ast.expr | None:
@@ -101,7 +103,7 @@ def _read_exit(stmt: ast.stmt) -> SiblingExit | None:
         status, body = _int(value.elts[1]), value.elts[0]  # Flask: return body, 404
     if status is None:
         return None
-    return SiblingExit(statement=stmt, status=int(status.value), status_node=status, message_node=_message(body))
+    return SiblingExit(statement=stmt, status=int(str(status.value)), status_node=status, message_node=_message(body))
 
 
 def _exits_in(fn: _Function) -> list[SiblingExit]:
@@ -153,10 +155,11 @@ def copy_exit(sibling: SiblingExit, text: str, *, status: int, message: str, ind
     msg = sibling.message_node
     if msg is not None:
         old = ast.get_source_segment(text, msg) or ""
-        is_code = isinstance(msg, ast.Constant) and isinstance(msg.value, str) and msg.value.replace("_", "").isalnum()
+        literal = msg.value if isinstance(msg, ast.Constant) and isinstance(msg.value, str) else None
+        is_code = literal is not None and literal.replace("_", "").isalnum() and literal.islower()
         same_kind = (status in MISSING_STATUSES) == (sibling.status in MISSING_STATUSES)
-        if not (is_code and same_kind and msg.value.islower()):  # type: ignore[union-attr]
-            if isinstance(msg, ast.Constant) and isinstance(msg.value, str) and msg.value[:1].islower():
+        if not (is_code and same_kind):
+            if literal is not None and literal[:1].islower():
                 message = message[:1].lower() + message[1:]  # the sibling's case style
             edits.append(
                 (
