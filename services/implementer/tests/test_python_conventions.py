@@ -10,7 +10,7 @@ from medic_implementer.domain.failure import FailureFacts, FailureKind, read_fai
 from medic_implementer.domain.fixers.python import python_template_fixes
 from medic_implementer.domain.fixers.python.conventions import admits_none
 from medic_implementer.domain.fixers.python.culprit import none_sites, operation_of
-from medic_implementer.domain.hunks import defines_function
+from medic_implementer.domain.hunks import defines_function, is_entry_point
 
 
 def none_facts(message: str, *, none: set[str] = frozenset(), bound: set[str] = frozenset()) -> FailureFacts:  # type: ignore[assignment]
@@ -254,3 +254,8 @@ def test_a_revert_that_deletes_the_failing_function_is_recognised() -> None:
     assert defines_function("export async function GET(req: Request) {}", "GET", python=False)
     assert defines_function("export const GET = async () => {}", "GET", python=False)
     assert not defines_function("export const POST = async () => {}", "GET", python=False)
+    route = "@app.get('/x')\ndef hours_today():\n    return helper()\n\n\ndef helper():\n    return 1\n"
+    assert is_entry_point(route, "hours_today", python=True)
+    assert not is_entry_point(route, "helper", python=True)  # a helper deleted with its caller's use is a revert
+    assert is_entry_point("def view(request):\n    pass\n\napp = Starlette(routes=[Route('/v', view)])\n", "view", python=True)
+    assert is_entry_point("export async function GET() {}", "GET", python=False)

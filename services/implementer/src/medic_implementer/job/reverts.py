@@ -8,7 +8,7 @@ from medic_contracts import FixStrategy
 
 from ..adapters.workspace import Workspace
 from ..domain.commit_message import one_line
-from ..domain.hunks import Hunk, defines_function, hunks_patch, overlapping, parse_hunks, removed_guard
+from ..domain.hunks import Hunk, defines_function, hunks_patch, is_entry_point, overlapping, parse_hunks, removed_guard
 from .context import FixJob
 
 __all__ = ["RevertCandidate", "revert_candidates"]
@@ -101,18 +101,21 @@ async def revert_candidates(job: FixJob, ws: Workspace) -> list[RevertCandidate]
 def _keeping_function(
     job: FixJob, ws: Workspace, apply: Callable[[], Awaitable[tuple[str, ...]]]
 ) -> Callable[[], Awaitable[tuple[str, ...]]]:
-    """``apply``, made no candidate when the revert deletes the function that failed (that drops the feature the
-    commit added; the request would then fail differently, e.g. 404 for a route that no longer exists)."""
+    """``apply``, made no candidate when the revert deletes the entry point that failed (the route handler or job
+    the commit added): that drops the feature, not the fault (the request would then answer 404 for a route that no
+    longer exists). A helper deleted along with its callers' use of it is a revert like any other."""
     affected, function = job.diagnosis.affected_file, job.diagnosis.affected_function
+    python = bool(affected and affected.endswith(".py"))
+    path = ws.path / affected if affected else None
 
     async def applied() -> tuple[str, ...]:
+        before = path.read_text(errors="replace") if path is not None and path.is_file() else ""
         files = await apply()
-        if not files or not affected or not function or affected not in files:
+        if not files or path is None or not function or affected not in files:
             return files
-        if not function.rsplit(".", 1)[-1].isidentifier():
-            return files  # an anonymous function: nothing to look for
-        path = ws.path / affected
-        text = path.read_text(errors="replace") if path.is_file() else ""
-        return files if defines_function(text, function, python=affected.endswith(".py")) else ()
+        if not function.rsplit(".", 1)[-1].isidentifier() or not is_entry_point(before, function, python=python):
+            return files
+        after = path.read_text(errors="replace") if path.is_file() else ""
+        return files if defines_function(after, function, python=python) else ()
 
     return applied
