@@ -39,6 +39,9 @@ def _null_safe_reads(fn: ast.AST, name: str, after_line: int, src: Source) -> li
             and node.lineno >= after_line
         ):
             taken.append(node)
+    called = {id(n.func) for n in walk_no_nested(fn) if isinstance(n, ast.Call)}
+    if any(id(node) in called for node in taken):
+        return []  # ``name.method(...)`` would call None: no value-level variant, the guard decides
     for node in taken:
         assert isinstance(node, ast.Attribute)
         edits.append((node, f"({src.segment(node)} if {name} is not None else None)"))
