@@ -1,10 +1,12 @@
 """Template fixes for Python (after SapFix): guards inserted before the failing statement.
 
-The failing statement is found with :mod:`ast` from the diagnosed line (:mod:`.source`). Value-level
-variants come first (:mod:`.values`: a missing optional value is not an error), then rewrites that
-split the statement (:mod:`.rewrites`), then the guard with an early exit suited to the context
-(:mod:`.guard`, :mod:`.exits`). Edits are made on the source text (formatting and comments stay)
-and the result must parse.
+The failing statement is found with :mod:`ast` from the diagnosed line (:mod:`.source`), and the expression
+that was None there from the exception text, the frame's vars and the statement's tree (:mod:`.culprit`).
+Value-level variants come first (:mod:`.values`: a missing optional value is not an error, a documented
+default fills in for a lookup that found nothing), then rewrites that split the statement (:mod:`.rewrites`),
+then the guard with an early exit (:mod:`.guard`, :mod:`.exits`) that copies the code's own exits and
+respects its return annotation (:mod:`.conventions`), or no guard at all when nothing grounds one. Edits
+are made on the source text (formatting and comments stay) and the result must parse.
 """
 
 from __future__ import annotations
