@@ -259,3 +259,29 @@ def test_a_revert_that_deletes_the_failing_function_is_recognised() -> None:
     assert not is_entry_point(route, "helper", python=True)  # a helper deleted with its caller's use is a revert
     assert is_entry_point("def view(request):\n    pass\n\napp = Starlette(routes=[Route('/v', view)])\n", "view", python=True)
     assert is_entry_point("export async function GET() {}", "GET", python=False)
+
+
+HELPERS = """from fastapi import HTTPException
+
+
+def parcel_or_404(parcel_id: str) -> dict[str, str]:
+    found = PARCELS.get(parcel_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail="Parcel not found")
+    return found
+
+
+def latest_scan(parcel_id: str) -> dict[str, str]:
+    scans = SCANS.get(parcel_id, [])
+    return scans[-1]
+"""
+
+
+def test_a_helper_of_a_web_module_raises_like_its_sibling_helpers_never_returns_none() -> None:
+    facts = FailureFacts(kind=FailureKind.OUT_OF_BOUNDS, exception_type="IndexError", message="list index out of range")
+    [only] = fixes(HELPERS, 13, facts)
+    assert '    if len(scans) < 1:\n        raise HTTPException(status_code=404, detail="Scans not found")\n' in only
+    plain = HELPERS.replace("from fastapi import HTTPException\n", "").replace(
+        'raise HTTPException(status_code=404, detail="Parcel not found")', "raise LookupError(parcel_id)"
+    )
+    assert fixes(plain, 12, facts) == []  # `-> dict[str, str]` forbids None and no sibling raises an HTTP error

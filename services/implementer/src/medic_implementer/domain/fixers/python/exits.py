@@ -2,7 +2,9 @@
 
 In a handler: a copy of its own (or its module's other handlers') 4xx exits, status by kind; without one,
 the framework's idiom (``raise HTTPException(...)`` in FastAPI, ``abort(...)`` in Flask, ``return
-JSONResponse(...)`` in a Starlette view). ``continue`` inside a loop over the guarded value. Elsewhere
+JSONResponse(...)`` in a Starlette view). ``continue`` inside a loop over the guarded value. A helper of a
+web module raises the way its sibling helpers do for the same kind (a ``get_or_404``-style
+``raise HTTPException(status_code=404, ...)``), never a framework default it does not use. Elsewhere
 ``return None`` only where the declared return type admits it; otherwise there is no grounded exit and
 the guard is not made (None: abstain).
 """
@@ -36,6 +38,7 @@ class ExitContext:
     loop_names: frozenset[str]
     handlers: tuple[_Function, ...] = ()
     text: str = ""
+    functions: tuple[_Function, ...] = ()  # every function of the module (helpers' conventions)
 
     @property
     def in_handler(self) -> bool:
@@ -97,8 +100,14 @@ def exit_context(parents: list[ast.AST], tree: ast.Module, text: str = "") -> Ex
             function, loops = node, set()
         elif isinstance(node, ast.For | ast.AsyncFor):
             loops.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
+    functions = tuple(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
     return ExitContext(
-        function=function, framework=_framework(tree), loop_names=frozenset(loops), handlers=_handlers(tree), text=text
+        function=function,
+        framework=_framework(tree),
+        loop_names=frozenset(loops),
+        handlers=_handlers(tree),
+        text=text,
+        functions=functions,
     )
 
 
@@ -148,6 +157,14 @@ def early_exit(
     names = {n.id for n in ast.walk(guarded) if isinstance(n, ast.Name)}
     if names & ctx.loop_names:
         return "continue", None
+    if ctx.function is not None and ctx.text and ctx.framework is not None:
+        # A helper of a web module: its own raises, else those its sibling helpers use for the same kind
+        # (``raise HTTPException(status_code=404, ...)`` in a FastAPI ``get_or_404``-style helper).
+        raised = [e for e in sibling_exits(ctx.function, ctx.functions) if isinstance(e.statement, ast.Raise)]
+        sibling = next((e for e in raised if e.kind == kind), None)
+        if sibling is not None:
+            status = facts.exit_status or sibling.status
+            return copy_exit(sibling, ctx.text, status=status, message=message, indent=indent), None
     # Outside a handler the caller decides what a missing value means: None only where the return type admits it.
     if ctx.function is not None and admits_none(ctx.function) is False:
         return None
