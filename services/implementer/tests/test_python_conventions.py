@@ -285,3 +285,12 @@ def test_a_helper_of_a_web_module_raises_like_its_sibling_helpers_never_returns_
         'raise HTTPException(status_code=404, detail="Parcel not found")', "raise LookupError(parcel_id)"
     )
     assert fixes(plain, 12, facts) == []  # `-> dict[str, str]` forbids None and no sibling raises an HTTP error
+
+
+def test_only_an_early_exit_on_a_missing_key_makes_the_other_keys_optional() -> None:
+    facts = FailureFacts(kind=FailureKind.MISSING_KEY, exception_type="KeyError", message="'voltage'", missing_key="voltage")
+    soft = READINGS.replace(
+        '    if "kwh" not in payload:\n        raise HTTPException(status_code=422, detail="kwh is required")\n',
+        '    if "note" in payload:\n        NOTES.append(payload["note"])\n',
+    )
+    assert any('if "voltage" not in payload' in f for f in fixes(soft, 12, facts))  # nothing says voltage is optional

@@ -219,13 +219,13 @@ def checked_keys(fn: _Function, container: str, text: str) -> set[str]:
     code treats as required, by its own validation."""
     keys: set[str] = set()
     for node in walk_no_nested(fn):
-        if not isinstance(node, ast.If):
-            continue
+        if not isinstance(node, ast.If) or not any(isinstance(stmt, ast.Raise | ast.Return) for stmt in node.body):
+            continue  # only a test that exits early validates a key (``if "k" in d: use(d["k"])`` makes it optional)
         for cmp in ast.walk(node.test):
             if (
                 isinstance(cmp, ast.Compare)
                 and len(cmp.ops) == 1
-                and isinstance(cmp.ops[0], ast.In | ast.NotIn)
+                and isinstance(cmp.ops[0], ast.NotIn)
                 and isinstance(cmp.left, ast.Constant)
                 and isinstance(cmp.left.value, str)
                 and (ast.get_source_segment(text, cmp.comparators[0]) or "").replace(" ", "") == container.replace(" ", "")
