@@ -53,6 +53,8 @@ class FailureFacts:
     hinted_expression: str | None = None
     exit_status: int | None = None
     exit_message: str | None = None
+    none_names: frozenset[str] = frozenset()  # locals the crashing frame reports as None
+    bound_names: frozenset[str] = frozenset()  # locals the crashing frame reports holding a value
 
 
 _STRATEGY_KIND = {
@@ -141,6 +143,7 @@ def read_failure(diagnosis: DiagnosisReady) -> FailureFacts:
     missing_key = key_match.group(1) if key_match else None
     if missing_key is None and exc_type == "KeyError":
         missing_key = message.strip("'\" ") or None
+    none_names, bound_names = _frame_names(diagnosis)
     return FailureFacts(
         kind=kind,
         exception_type=exc_type,
@@ -150,7 +153,31 @@ def read_failure(diagnosis: DiagnosisReady) -> FailureFacts:
         hinted_expression=hinted.group(1).strip() if hinted else None,
         exit_status=int(status.group(1)) if status else None,
         exit_message=quoted.group(1).strip() if quoted else None,
+        none_names=none_names,
+        bound_names=bound_names,
     )
+
+
+def _frame_names(diagnosis: DiagnosisReady) -> tuple[frozenset[str], frozenset[str]]:
+    """(locals that were None, locals that held a value) in the crashing frame, when the event sent its vars
+    (values are the SDK's reprs: ``'None'``, ``"'usr_1'"``, ``{...}``; a redacted or truncated one says nothing)."""
+    frame = frame_from_evidence(diagnosis)
+    if frame is None:
+        return frozenset(), frozenset()
+    none: set[str] = set()
+    bound: set[str] = set()
+    for name, value in frame.vars.items():
+        if not name.isidentifier():
+            continue
+        text = value.strip()
+        if text in ("None", "null"):
+            none.add(name)
+        elif text and not _UNKNOWN_VALUE.search(text):
+            bound.add(name)
+    return frozenset(none), frozenset(bound)
+
+
+_UNKNOWN_VALUE = re.compile(r"\[(?:Filtered|redacted|REDACTED)[^\]]*\]|^<unknown>$|^\[?\.\.\.\]?$")
 
 
 def entity_name(expression: str) -> str:

@@ -7,10 +7,11 @@ work from them: reverting only the hunks that overlap the fault lines, and re-in
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Hunk", "hunks_patch", "overlapping", "parse_hunks", "removed_guard"]
+__all__ = ["Hunk", "defines_function", "hunks_patch", "is_entry_point", "overlapping", "parse_hunks", "removed_guard"]
 
 _HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
@@ -100,3 +101,53 @@ def removed_guard(hunk: Hunk) -> list[str] | None:
         if stripped.endswith(";"):  # one-line `if (x) return y;`
             return [line]
     return None
+
+
+_ENTRY_DECORATORS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "route", "api_route", "websocket", "task", "shared_task"}
+)
+_ROUTE_TABLES = frozenset({"Route", "WebSocketRoute", "add_url_rule", "add_api_route", "add_route"})
+_TS_ROUTE_EXPORT = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$")
+
+
+def _python_def(text: str, short: str) -> re.Match[str] | None:
+    return re.search(rf"^[ \t]*(?:async\s+)?def\s+{short}\s*\(", text, re.M)
+
+
+def defines_function(text: str, name: str, *, python: bool) -> bool:
+    """True when ``text`` defines the function ``name`` (its last dotted part; JS/TS: a function, method or
+    arrow bound to it)."""
+    short = re.escape(name.rsplit(".", 1)[-1])
+    if python:
+        return _python_def(text, short) is not None
+    pattern = (
+        rf"\bfunction\s*\*?\s*{short}\s*[(<]|\b(?:const|let|var)\s+{short}\s*[=:]"
+        rf"|^\s*(?:async\s+|static\s+|public\s+|private\s+)*{short}\s*\("
+    )
+    return re.search(pattern, text, re.M) is not None
+
+
+def is_entry_point(text: str, name: str, *, python: bool) -> bool:
+    """True when the function ``name`` in ``text`` is where a request or job enters the code: a Python function under
+    a route or task decorator (``@app.get``, ``@router.post``, ``@app.task``) or named in a route table
+    (``Route("/x", name)``), a Next.js route export (``GET``, ``POST``)."""
+    short = name.rsplit(".", 1)[-1]
+    if not python:
+        return bool(_TS_ROUTE_EXPORT.match(short)) and defines_function(text, short, python=False)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == short:
+            for deco in node.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                word = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+                if word in _ENTRY_DECORATORS:
+                    return True
+        if isinstance(node, ast.Call):
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            values = (*node.args, *(k.value for k in node.keywords))
+            if func in _ROUTE_TABLES and any(isinstance(v, ast.Name) and v.id == short for v in values):
+                return True
+    return False

@@ -8,7 +8,7 @@ from medic_contracts import FixStrategy, LineRange
 
 from ..adapters.workspace import Workspace
 from ..domain.commit_message import one_line
-from ..domain.hunks import Hunk, hunks_patch, overlapping, parse_hunks, removed_guard
+from ..domain.hunks import Hunk, defines_function, hunks_patch, is_entry_point, overlapping, parse_hunks, removed_guard
 from ..domain.origin_revert import restore_function
 from .context import FixJob
 from .renames import caller_update_candidate
@@ -130,4 +130,27 @@ async def revert_candidates(job: FixJob, ws: Workspace) -> list[RevertCandidate]
             (FixStrategy.PARTIAL_REVERT, f"revert {sha[:12]} in {affected} only", partial),
         ]
     options.append((FixStrategy.REVERT_COMMIT, f"revert {sha[:12]} ({one_line(suspect.message, limit=80)})", full))
-    return options
+    return [(strategy, description, _keeping_function(job, ws, apply)) for strategy, description, apply in options]
+
+
+def _keeping_function(
+    job: FixJob, ws: Workspace, apply: Callable[[], Awaitable[tuple[str, ...]]]
+) -> Callable[[], Awaitable[tuple[str, ...]]]:
+    """``apply``, made no candidate when the revert deletes the entry point that failed (the route handler or job
+    the commit added): that drops the feature, not the fault (the request would then answer 404 for a route that no
+    longer exists). A helper deleted along with its callers' use of it is a revert like any other."""
+    affected, function = job.diagnosis.affected_file, job.diagnosis.affected_function
+    python = bool(affected and affected.endswith(".py"))
+    path = ws.path / affected if affected else None
+
+    async def applied() -> tuple[str, ...]:
+        before = path.read_text(errors="replace") if path is not None and path.is_file() else ""
+        files = await apply()
+        if not files or path is None or not function or affected not in files:
+            return files
+        if not function.rsplit(".", 1)[-1].isidentifier() or not is_entry_point(before, function, python=python):
+            return files
+        after = path.read_text(errors="replace") if path.is_file() else ""
+        return files if defines_function(after, function, python=python) else ()
+
+    return applied

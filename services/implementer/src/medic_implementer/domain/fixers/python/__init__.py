@@ -1,10 +1,12 @@
 """Template fixes for Python (after SapFix): guards inserted before the failing statement.
 
-The failing statement is found with :mod:`ast` from the diagnosed line (:mod:`.source`). Value-level
-variants come first (:mod:`.values`: a missing optional value is not an error), then rewrites that
-split the statement (:mod:`.rewrites`), then the guard with an early exit suited to the context
-(:mod:`.guard`, :mod:`.exits`). Edits are made on the source text (formatting and comments stay)
-and the result must parse.
+The failing statement is found with :mod:`ast` from the diagnosed line (:mod:`.source`), and the expression
+that was None there from the exception text, the frame's vars and the statement's tree (:mod:`.culprit`).
+Value-level variants come first (:mod:`.values`: a missing optional value is not an error, a documented
+default fills in for a lookup that found nothing), then rewrites that split the statement (:mod:`.rewrites`),
+then the guard with an early exit (:mod:`.guard`, :mod:`.exits`) that copies the code's own exits and
+respects its return annotation (:mod:`.conventions`), or no guard at all when nothing grounds one. Edits
+are made on the source text (formatting and comments stay) and the result must parse.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterator
 
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit, distinct
-from .guard import exit_guard
+from .guard import exit_guards
 from .rewrites import statement_rewrites
 from .source import parses
 from .values import value_variants
@@ -24,9 +26,7 @@ __all__ = ["python_template_fixes"]
 def _fixes_at(text: str, line: int, facts: FailureFacts, path: str) -> Iterator[TemplateEdit]:
     yield from value_variants(text, line, facts, path)
     yield from statement_rewrites(text, line, facts, path)
-    guard = exit_guard(text, line, facts, path)
-    if guard is not None:
-        yield guard
+    yield from exit_guards(text, line, facts, path)
 
 
 def python_template_fixes(*, path: str, text: str, lines: list[int], facts: FailureFacts) -> list[TemplateEdit]:

@@ -1,7 +1,12 @@
-"""The early exit a Python guard takes, suited to where the failing statement sits.
+"""The early exit a Python guard takes, copied from the code's own conventions (:mod:`.conventions`).
 
-``raise HTTPException(404, ...)`` in a FastAPI route, ``abort(404, ...)`` in a Flask view,
-``continue`` inside a loop over the guarded value, ``return None`` elsewhere.
+In a handler: a copy of its own (or its module's other handlers') 4xx exits, status by kind; without one,
+the framework's idiom (``raise HTTPException(...)`` in FastAPI, ``abort(...)`` in Flask, ``return
+JSONResponse(...)`` in a Starlette view). ``continue`` inside a loop over the guarded value. A helper of a
+web module raises the way its sibling helpers do for the same kind (a ``get_or_404``-style
+``raise HTTPException(status_code=404, ...)``), never a framework default it does not use. Elsewhere
+``return None`` only where the declared return type admits it; otherwise there is no grounded exit and
+the guard is not made (None: abstain).
 """
 
 from __future__ import annotations
@@ -13,38 +18,48 @@ from dataclasses import dataclass
 
 from ...failure import FailureFacts, entity_name
 from ..fault import not_found_message
+from .conventions import BAD_INPUT_STATUSES, admits_none, copy_exit, pick_exit, sibling_exits
 from .source import Source
 
 __all__ = ["ExitContext", "early_exit", "exit_context"]
 
 _HTTP_DECORATOR = re.compile(r"\.(get|post|put|patch|delete|head|options|route|api_route|websocket)$")
+_ROUTE_CALLS = ("Route", "WebSocketRoute", "add_url_rule", "add_api_route", "add_route", "path", "re_path")
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass(frozen=True, slots=True)
 class ExitContext:
-    """Where the failing statement sits: its function, the web framework, the loop variables around it."""
+    """Where the failing statement sits: its function, the web framework, the loop variables around it, the
+    module's handlers and its text (the conventions an exit copies)."""
 
-    function: ast.FunctionDef | ast.AsyncFunctionDef | None
-    framework: str | None  # "fastapi" | "flask" | None
+    function: _Function | None
+    framework: str | None  # "fastapi" | "starlette" | "flask" | None
     loop_names: frozenset[str]
+    handlers: tuple[_Function, ...] = ()
+    text: str = ""
+    functions: tuple[_Function, ...] = ()  # every function of the module (helpers' conventions)
+
+    @property
+    def in_handler(self) -> bool:
+        """True when the failing function is one of the module's request handlers."""
+        return self.function is not None and any(self.function is h for h in self.handlers)
 
 
 def _framework(tree: ast.Module) -> str | None:
+    roots: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
-            root = node.module.split(".")[0]
-            if root in ("fastapi", "starlette"):
-                return "fastapi"
-            if root == "flask":
-                return "flask"
+            roots.add(node.module.split(".")[0])
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] in ("fastapi", "flask"):
-                    return alias.name.split(".")[0]
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+    for name in ("fastapi", "flask", "starlette"):
+        if name in roots:
+            return name
     return None
 
 
-def _is_handler(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+def _decorated_handler(fn: _Function) -> bool:
     for deco in fn.decorator_list:
         target = deco.func if isinstance(deco, ast.Call) else deco
         if isinstance(target, ast.Attribute) and _HTTP_DECORATOR.search("." + target.attr):
@@ -52,37 +67,105 @@ def _is_handler(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
-def exit_context(parents: list[ast.AST], tree: ast.Module) -> ExitContext:
-    """The context of a statement, from its ancestors (outermost first) and the module's imports."""
-    function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+def _routed_names(tree: ast.Module) -> set[str]:
+    """Functions named as endpoints in route tables: ``Route("/x", view)``, ``add_url_rule(..., view_func=view)``."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if func not in _ROUTE_CALLS:
+            continue
+        for value in (*node.args[1:3], *(k.value for k in node.keywords if k.arg in ("endpoint", "view_func", "view"))):
+            if isinstance(value, ast.Name):
+                names.add(value.id)
+    return names
+
+
+def _handlers(tree: ast.Module) -> tuple[_Function, ...]:
+    routed = _routed_names(tree)
+    return tuple(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (_decorated_handler(node) or node.name in routed)
+    )
+
+
+def exit_context(parents: list[ast.AST], tree: ast.Module, text: str = "") -> ExitContext:
+    """The context of a statement, from its ancestors (outermost first), the module's imports and handlers."""
+    function: _Function | None = None
     loops: set[str] = set()
     for node in parents:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             function, loops = node, set()
         elif isinstance(node, ast.For | ast.AsyncFor):
             loops.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
-    return ExitContext(function=function, framework=_framework(tree), loop_names=frozenset(loops))
+    functions = tuple(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
+    return ExitContext(
+        function=function,
+        framework=_framework(tree),
+        loop_names=frozenset(loops),
+        handlers=_handlers(tree),
+        text=text,
+        functions=functions,
+    )
 
 
-def early_exit(ctx: ExitContext, node: ast.expr, role: str, facts: FailureFacts, src: Source) -> tuple[str, str | None]:
-    """(exit statement, import line it needs)."""
+def _framework_exit(framework: str | None, status: int, message: str) -> tuple[str, str | None] | None:
+    if framework == "fastapi":
+        return f"raise HTTPException(status_code={status}, detail={json.dumps(message)})", "from fastapi import HTTPException"
+    if framework == "flask":
+        return f"abort({status}, description={json.dumps(message)})", "from flask import abort"
+    if framework == "starlette":
+        return (
+            f"return JSONResponse({{{json.dumps('detail')}: {json.dumps(message)}}}, status_code={status})",
+            "from starlette.responses import JSONResponse",
+        )
+    return None
+
+
+def early_exit(
+    ctx: ExitContext, node: ast.expr, role: str, facts: FailureFacts, src: Source, *, indent: str = ""
+) -> tuple[str, str | None] | None:
+    """(exit statement, import line it needs), or None when the code offers no grounded exit (abstain).
+
+    ``indent`` is where the exit statement goes (a copied multi-line sibling is re-indented to it).
+    """
     guarded = node.value if isinstance(node, ast.Subscript) and role in ("key", "index") else node
     name = entity_name(src.segment(guarded))
+    kind = "input" if role == "key" else "missing"
     if role == "key":
-        status = facts.exit_status or 400
         key = node.slice if isinstance(node, ast.Subscript) else node
         key_text = str(key.value) if isinstance(key, ast.Constant) else src.segment(key)
         message = facts.exit_message or f"Missing {key_text}"
     else:
-        status = facts.exit_status or 404
         message = not_found_message(name, role, facts)
-    if ctx.function is not None and _is_handler(ctx.function):
-        if ctx.framework == "fastapi":
-            return f"raise HTTPException(status_code={status}, detail={json.dumps(message)})", "from fastapi import HTTPException"
-        if ctx.framework == "flask":
-            return f"abort({status}, description={json.dumps(message)})", "from flask import abort"
+    if ctx.function is not None and ctx.in_handler:
+        exits = sibling_exits(ctx.function, ctx.handlers) if ctx.text else []
+        sibling = pick_exit(exits, kind)
+        if facts.exit_status:
+            status = facts.exit_status
+        elif kind == "input":
+            status = sibling.status if sibling is not None and sibling.status in BAD_INPUT_STATUSES else 400
+        else:
+            status = 404
+        if sibling is not None:
+            return copy_exit(sibling, ctx.text, status=status, message=message, indent=indent), None
+        framework = _framework_exit(ctx.framework, status, message)
+        if framework is not None:
+            return framework
     names = {n.id for n in ast.walk(guarded) if isinstance(n, ast.Name)}
     if names & ctx.loop_names:
         return "continue", None
-    del status, message  # outside a handler the caller decides what a missing value means
+    if ctx.function is not None and ctx.text and ctx.framework is not None:
+        # A helper of a web module: its own raises, else those its sibling helpers use for the same kind
+        # (``raise HTTPException(status_code=404, ...)`` in a FastAPI ``get_or_404``-style helper).
+        raised = [e for e in sibling_exits(ctx.function, ctx.functions) if isinstance(e.statement, ast.Raise)]
+        sibling = next((e for e in raised if e.kind == kind), None)
+        if sibling is not None:
+            status = facts.exit_status or sibling.status
+            return copy_exit(sibling, ctx.text, status=status, message=message, indent=indent), None
+    # Outside a handler the caller decides what a missing value means: None only where the return type admits it.
+    if ctx.function is not None and admits_none(ctx.function) is False:
+        return None
     return "return None", None

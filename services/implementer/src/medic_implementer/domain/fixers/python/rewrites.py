@@ -13,7 +13,7 @@ from medic_contracts import FixStrategy
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
 from .exits import ExitContext, early_exit, exit_context
-from .source import Source, add_import, parses, pure, replace, statement_at
+from .source import Source, add_import, constant_index, parses, replace, statement_at, walk_no_nested
 
 __all__ = ["statement_rewrites"]
 
@@ -27,7 +27,10 @@ def _one_or_none(
     step = "    " if "\t" not in indent else "\t"
     for node in ast.walk(stmt.value):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("one", "scalar_one"):
-            exit_stmt, import_line = early_exit(ctx, ast.Name(id=target), "none", facts, Source(target))
+            exit_found = early_exit(ctx, ast.Name(id=target), "none", facts, Source(target), indent=indent + step)
+            if exit_found is None:
+                return None
+            exit_stmt, import_line = exit_found
             seg = src.segment(node)
             new_call = seg[: seg.rfind(node.func.attr)] + node.func.attr + "_or_none()"
             after = src.offset((stmt.end_lineno or stmt.lineno) + 1, 0)
@@ -45,29 +48,55 @@ def _one_or_none(
     return None
 
 
+def _indexed_call(stmt: ast.stmt) -> ast.Subscript | None:
+    """The first ``f(...)[k]`` (``k`` a literal) the statement reads, outside nested scopes."""
+    found = [
+        node
+        for node in walk_no_nested(stmt)
+        if isinstance(node, ast.Subscript)
+        and isinstance(node.ctx, ast.Load)
+        and isinstance(node.value, ast.Call)
+        and constant_index(node.slice) is not None
+    ]
+    return min(found, key=lambda n: (n.lineno, n.col_offset), default=None)
+
+
+def _hoisted_name(sub: ast.Subscript, target: str | None, taken: set[str]) -> str:
+    call = sub.value
+    assert isinstance(call, ast.Call)
+    func = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "items")
+    base = f"{target}_candidates" if target else f"{func}_found"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    return name
+
+
 def _hoisted_index(
-    text: str, stmt: ast.Assign, *, target: str, ctx: ExitContext, facts: FailureFacts, path: str
+    text: str, stmt: ast.stmt, *, target: str | None, ctx: ExitContext, facts: FailureFacts, path: str
 ) -> TemplateEdit | None:
-    """``x = f()[k]`` → ``x_candidates = f()``, a length guard, then ``x = x_candidates[k]``."""
-    sub = stmt.value
-    assert isinstance(sub, ast.Subscript)
-    if not (isinstance(sub.slice, ast.Constant) and isinstance(sub.slice.value, int)):
+    """``x = f()[k]`` → ``x_candidates = f()``, a length guard, then ``x = x_candidates[k]`` (any statement reading
+    ``f()[k]`` the same way: the call is hoisted above it, guarded, and read from its result)."""
+    sub = _indexed_call(stmt)
+    if sub is None:
         return None
+    k = constant_index(sub.slice)
+    assert k is not None
     src = Source(text)
     indent = src.indent_of(stmt.lineno)
     step = "    " if "\t" not in indent else "\t"
-    hoisted = f"{target}_candidates"
-    k = sub.slice.value
+    taken = {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
+    hoisted = _hoisted_name(sub, target, taken)
     condition = f"len({hoisted}) <= {k}" if k >= 0 else f"len({hoisted}) < {-k}"
-    exit_stmt, import_line = early_exit(ctx, ast.Name(id=target), "none", facts, Source(target))
-    block = (
-        f"{indent}{hoisted} = {src.segment(sub.value)}\n"
-        f"{indent}if {condition}:\n{indent}{step}{exit_stmt}\n"
-        f"{indent}{target} = {hoisted}[{k}]\n"
-    )
+    entity = target or hoisted.removesuffix("_found")
+    exit_found = early_exit(ctx, ast.Name(id=entity), "none", facts, Source(entity), indent=indent + step)
+    if exit_found is None:
+        return None
+    exit_stmt, import_line = exit_found
+    rest = replace(text, src, [(sub, f"{hoisted}[{k}]")])
     start = src.offset(stmt.lineno, 0)
-    end = src.offset((stmt.end_lineno or stmt.lineno) + 1, 0) if (stmt.end_lineno or stmt.lineno) < len(src.lines) else len(text)
-    new_text = text[:start] + block + text[end:]
+    block = f"{indent}{hoisted} = {src.segment(sub.value)}\n{indent}if {condition}:\n{indent}{step}{exit_stmt}\n"
+    new_text = rest[:start] + block + rest[start:]
     if import_line:
         new_text = add_import(new_text, import_line)
     return TemplateEdit(
@@ -87,15 +116,15 @@ def statement_rewrites(text: str, line: int, facts: FailureFacts, path: str) -> 
         return []
     stmt, parents = found
     src = Source(text)
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+    if not src.line_starts_statement(stmt) or isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return []
-    if not src.line_starts_statement(stmt):
-        return []
-    target = stmt.targets[0].id
-    ctx = exit_context([*parents, stmt], tree)
+    assign = isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+    target = stmt.targets[0].id if assign else None  # type: ignore[attr-defined]
+    ctx = exit_context([*parents, stmt], tree, text)
     out: list[TemplateEdit | None] = []
-    if facts.kind is FailureKind.NO_ROW:
+    if facts.kind is FailureKind.NO_ROW and assign and target:
+        assert isinstance(stmt, ast.Assign)
         out.append(_one_or_none(text, stmt, target=target, ctx=ctx, facts=facts, path=path))
-    if facts.kind is FailureKind.OUT_OF_BOUNDS and isinstance(stmt.value, ast.Subscript) and not pure(stmt.value.value):
+    if facts.kind is FailureKind.OUT_OF_BOUNDS and isinstance(stmt, ast.Assign | ast.Return | ast.Expr | ast.AnnAssign):
         out.append(_hoisted_index(text, stmt, target=target, ctx=ctx, facts=facts, path=path))
     return [edit for edit in out if edit is not None and parses(edit.new_text)]

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 __all__ = [
     "Source",
     "add_import",
+    "constant_index",
     "function_of",
     "header_nodes",
     "parses",
@@ -39,6 +40,16 @@ def pure(node: ast.expr) -> bool:
     if isinstance(node, ast.Subscript):
         return pure(node.value) and isinstance(node.slice, ast.Constant | ast.Name | ast.UnaryOp)
     return False
+
+
+def constant_index(node: ast.expr) -> int | None:
+    """The integer a subscript's index is written as (``0``, ``-1``), or None when it is not a literal."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = constant_index(node.operand)
+        return -inner if inner is not None else None
+    return None
 
 
 def walk_no_nested(node: ast.AST) -> Iterator[ast.AST]:

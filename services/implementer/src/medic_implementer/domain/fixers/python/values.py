@@ -8,11 +8,14 @@ number is converted where it is read. One function per fault shape; each returns
 from __future__ import annotations
 
 import ast
+import re
 
 from medic_contracts import FixStrategy
 
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
+from .conventions import optional_key
+from .culprit import none_sites
 from .source import Source, function_of, header_nodes, parses, pure, replace, statement_at, walk_no_nested
 
 __all__ = ["value_variants"]
@@ -36,6 +39,9 @@ def _null_safe_reads(fn: ast.AST, name: str, after_line: int, src: Source) -> li
             and node.lineno >= after_line
         ):
             taken.append(node)
+    called = {id(n.func) for n in walk_no_nested(fn) if isinstance(n, ast.Call)}
+    if any(id(node) in called for node in taken):
+        return []  # ``name.method(...)`` would call None: no value-level variant, the guard decides
     for node in taken:
         assert isinstance(node, ast.Attribute)
         edits.append((node, f"({src.segment(node)} if {name} is not None else None)"))
@@ -59,7 +65,9 @@ def _is_primary_lookup(fn: _Function | None, name: str) -> bool:
     return False
 
 
-def _missing_key_get(nodes: list[ast.AST], facts: FailureFacts, src: Source) -> list[_Variant]:
+def _missing_key_get(
+    nodes: list[ast.AST], facts: FailureFacts, src: Source, *, fn: _Function | None = None, stmt: ast.stmt | None = None
+) -> list[_Variant]:
     """payload["shipping"]["country"] → payload.get("shipping", {}).get("country")."""
     for node in nodes:
         if not (
@@ -80,15 +88,39 @@ def _missing_key_get(nodes: list[ast.AST], facts: FailureFacts, src: Source) -> 
         for i, sub in enumerate(chain):
             key = src.segment(sub.slice)
             text_expr += f".get({key}, {{}})" if i < len(chain) - 1 else f".get({key})"
-        return [
-            (
-                [(chain[-1], text_expr)],
-                FixStrategy.MISSING_KEY_GUARD,
-                f"missing key guard: read {facts.missing_key!r} with .get()",
-                src.segment(node),
-            )
-        ]
+        edits: list[tuple[ast.AST, str]] = [(chain[-1], text_expr)]
+        description = f"missing key guard: read {facts.missing_key!r} with .get()"
+        if (
+            fn is not None
+            and stmt is not None
+            and optional_key(fn, src.segment(node.value), facts.missing_key, src.text)
+            and isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.value is chain[-1]
+        ):
+            # The code's own validation leaves the key optional: an absent value is None and comparisons of it are
+            # False (``fuel < 15`` → ``fuel is not None and fuel < 15``), not an error.
+            name = stmt.targets[0].id
+            edits += _none_safe_compares(fn, name, (stmt.end_lineno or stmt.lineno) + 1, src)
+            description = f"optional key: {facts.missing_key!r} may be absent (the handler validates only its required keys)"
+        return [(edits, FixStrategy.MISSING_KEY_GUARD, description, src.segment(node))]
     return []
+
+
+def _none_safe_compares(fn: _Function, name: str, after_line: int, src: Source) -> list[tuple[ast.AST, str]]:
+    """Ordering comparisons of ``name`` from ``after_line`` on, made False when ``name`` is None."""
+    edits: list[tuple[ast.AST, str]] = []
+    for node in walk_no_nested(fn):
+        if (
+            isinstance(node, ast.Compare)
+            and node.lineno >= after_line
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], ast.Lt | ast.LtE | ast.Gt | ast.GtE)
+            and any(isinstance(side, ast.Name) and side.id == name for side in (node.left, node.comparators[0]))
+        ):
+            edits.append((node, f"({name} is not None and {src.segment(node)})"))
+    return edits
 
 
 def _iterate_nothing(stmt: ast.stmt, nodes: list[ast.AST], src: Source) -> list[_Variant]:
@@ -189,6 +221,86 @@ def _number_from_request(nodes: list[ast.AST], fn: ast.AST, facts: FailureFacts,
     return []
 
 
+def _stems(name: str) -> set[str]:
+    """The words of an identifier, lower-cased, without the word "default" (``DEFAULT_PREFERENCES`` → {preferences})."""
+    words = {w for w in re.split(r"_+|(?<=[a-z0-9])(?=[A-Z])", name) if w}
+    return {w.lower() for w in words} - {"default", "defaults", "get", "load", "fetch", "find", "read"}
+
+
+def _related(a: set[str], b: set[str]) -> bool:
+    """True when two word sets share a word or a 4-letter stem (``prefs`` ~ ``preferences``)."""
+    return any(x == y or (len(x) >= 4 and len(y) >= 4 and (x.startswith(y[:4]) and y.startswith(x[:4]))) for x in a for y in b)
+
+
+def _module_defaults(tree: ast.Module) -> list[str]:
+    """Module-level names that hold a documented default: ``DEFAULT_X = ...`` or imported ``DEFAULT_X``."""
+    names: list[str] = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        names += [t.id for t in targets if isinstance(t, ast.Name) and "DEFAULT" in t.id.upper() and t.id.isupper()]
+        if isinstance(node, ast.ImportFrom):
+            bound = [a.asname or a.name for a in node.names]
+            names += [n for n in bound if "DEFAULT" in n and n.isupper()]
+    return names
+
+
+def _contract_default(
+    stmt: ast.stmt, fn: _Function, tree: ast.Module, *, facts: FailureFacts, nodes: list[ast.AST], src: Source
+) -> list[_Variant]:
+    """``prefs = load_preferences(uid)`` returned None, and the function's docstring promises a default that the
+    module names (``DEFAULT_PREFERENCES``): ``if prefs is None: prefs = DEFAULT_PREFERENCES`` after the lookup.
+
+    The contract, not a guess: the docstring must speak of a default and the constant's name must match the value
+    or the lookup that returned None."""
+    sites = none_sites(nodes, facts)
+    names = [e.id for e, _ in sites or [] if isinstance(e, ast.Name)]
+    if len(names) != 1:
+        return []
+    name = names[0]
+    assign = _last_assignment(fn, name, stmt.lineno)
+    if assign is None or not isinstance(assign.value, ast.Call):
+        return []
+    call = assign.value
+    called = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+    docs = [ast.get_docstring(fn) or ""]
+    helper = next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == called), None)
+    if helper is not None:
+        docs.append(ast.get_docstring(helper) or "")
+    if not any(re.search(r"\bdefaults?\b", d, re.I) for d in docs):
+        return []
+    wanted = _stems(name) | _stems(called)
+    defaults = [d for d in _module_defaults(tree) if _related(_stems(d), wanted)]
+    if len(defaults) != 1:
+        return []
+    indent = src.indent_of(assign.lineno)
+    step = "    " if "\t" not in indent else "\t"
+    end = assign.end_lineno or assign.lineno
+    width = len(src.lines[end - 1].rstrip("\r\n").encode())
+    point = ast.Pass(lineno=end, col_offset=width, end_lineno=end, end_col_offset=width)  # the end of the lookup's line
+    added = f"\n{indent}if {name} is None:\n{indent}{step}{name} = {defaults[0]}"
+    return [
+        (
+            [(point, added)],
+            FixStrategy.NULL_GUARD,
+            f"contract default: {name} falls back to {defaults[0]} (the documented default) when {called}() finds nothing",
+            name,
+        )
+    ]
+
+
+def _last_assignment(fn: _Function, name: str, before: int) -> ast.Assign | None:
+    found = [
+        n
+        for n in walk_no_nested(fn)
+        if isinstance(n, ast.Assign)
+        and n.lineno < before
+        and len(n.targets) == 1
+        and isinstance(n.targets[0], ast.Name)
+        and n.targets[0].id == name
+    ]
+    return max(found, key=lambda n: n.lineno, default=None)
+
+
 def value_variants(text: str, line: int, facts: FailureFacts, path: str) -> list[TemplateEdit]:
     """Edits that let the missing value flow on as None or empty instead of failing the request."""
     tree = ast.parse(text)
@@ -201,11 +313,13 @@ def value_variants(text: str, line: int, facts: FailureFacts, path: str) -> list
     nodes = [n for root in header_nodes(stmt) for n in walk_no_nested(root)]
     out: list[_Variant] = []
     if facts.kind is FailureKind.MISSING_KEY:
-        out += _missing_key_get(nodes, facts, src)
+        out += _missing_key_get(nodes, facts, src, fn=fn, stmt=stmt)
     if facts.kind is FailureKind.NONE_VALUE and "not iterable" in facts.message:
         out += _iterate_nothing(stmt, nodes, src)
     if facts.kind is FailureKind.EMPTY_ITERABLE and fn is not None:
         out += _empty_default(stmt, nodes, fn, src)
+    if facts.kind is FailureKind.NONE_VALUE and fn is not None:
+        out += _contract_default(stmt, fn, tree, facts=facts, nodes=nodes, src=src)
     if facts.kind is FailureKind.NONE_VALUE and facts.property_name and fn is not None:
         out += _none_reads(stmt, nodes, fn, facts, src)
     if facts.kind is FailureKind.WRONG_TYPE and fn is not None:
