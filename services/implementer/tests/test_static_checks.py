@@ -24,7 +24,7 @@ from medic_implementer.domain.static_checks import (
     parse_diagnostics,
 )
 from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
-from medic_testing.implementer import TS_ROUTE, FixtureRepo, diagnosis, local_forge, make_repo, write_files
+from medic_testing.implementer import TS_ROUTE, FixtureRepo, diagnosis, git, local_forge, make_repo, write_files
 
 Audited = list[tuple[str, ActionStatus, str, dict[str, Any]]]
 
@@ -46,6 +46,9 @@ class ShippingTest(unittest.TestCase):
         self.assertEqual(shipping_cost(2.0), 3.0)
 """
 MYPY_CONFIG = "[tool.mypy]\nignore_missing_imports = true\n"
+CRASH = "    return weight * 1.50"
+RETURNS_NONE = "    if weight is None:\n        return None\n" + CRASH  # violates ``-> float``
+RETURNS_RATE = "    if weight is None:\n        return 4.5\n" + CRASH
 
 
 def recorder() -> tuple[Audited, Callable[[str, ActionStatus, str, dict[str, Any]], None]]:
@@ -107,7 +110,7 @@ async def test_a_candidate_that_adds_a_mypy_error_is_refused_and_the_reason_is_r
     tmp_path: Path, fix_options: Callable[..., FixOptions]
 ) -> None:
     repo = pricing_repo(tmp_path, **{"pyproject.toml": MYPY_CONFIG})
-    bad = Rewrite("app/pricing.py", "    return weight * 1.50", "    if weight is None:\n        return None\n    return weight * 1.50")
+    bad = Rewrite("app/pricing.py", CRASH, RETURNS_NONE)
     seen, audit = recorder()
     outcome = await implement_fix(
         pricing_diagnosis(repo), target=repo.target, repo=repo.path, options=only(bad, fix_options), audit=audit
@@ -131,7 +134,7 @@ async def test_a_candidate_that_keeps_the_declared_type_passes_mypy_and_is_relea
     tmp_path: Path, fix_options: Callable[..., FixOptions]
 ) -> None:
     repo = pricing_repo(tmp_path, **{"pyproject.toml": MYPY_CONFIG})
-    good = Rewrite("app/pricing.py", "    return weight * 1.50", "    if weight is None:\n        return 4.5\n    return weight * 1.50")
+    good = Rewrite("app/pricing.py", CRASH, RETURNS_RATE)
     seen, audit = recorder()
     outcome = await implement_fix(
         pricing_diagnosis(repo),
@@ -155,7 +158,7 @@ async def test_a_configured_checker_missing_from_the_targets_environment_is_skip
     if shutil.which("pyright", path=":".join([*(str(p) for p in tools), "/usr/local/bin", "/usr/bin", "/bin"])):
         pytest.skip("pyright is installed here: it would run")
     repo = pricing_repo(tmp_path, **{"pyrightconfig.json": "{}\n"})
-    good = Rewrite("app/pricing.py", "    return weight * 1.50", "    if weight is None:\n        return 4.5\n    return weight * 1.50")
+    good = Rewrite("app/pricing.py", CRASH, RETURNS_RATE)
     seen, audit = recorder()
     outcome = await implement_fix(
         pricing_diagnosis(repo), target=repo.target, repo=repo.path, options=only(good, fix_options), audit=audit
@@ -184,8 +187,6 @@ async def test_a_typescript_candidate_that_adds_a_tsc_error_is_refused(
     tools = fix_options().limits.tool_paths
     if not any((p / "tsc").exists() for p in tools):
         pytest.skip("tsc not installed (scripts/install-node-tools.sh puts it in tools/node)")
-    from medic_testing.implementer import git
-
     write_files(typescript_repo.path, {"tsconfig.json": TSCONFIG})
     git(typescript_repo.path, "add", "tsconfig.json")
     git(typescript_repo.path, "commit", "--quiet", "-m", "Type-check the app")
@@ -248,8 +249,10 @@ def test_checker_output_is_parsed_into_diagnostics() -> None:
         ("src/a.ts", "TS2322", 3),
         ("", "TS5058", None),
     ]
-    mypy = 'app/p.py:3: error: Incompatible return value type (got "None", expected "float")  [return-value]\napp/p.py:3: note: x\n'
+    mypy = 'app/p.py:3: error: Incompatible return value type (got "None", expected "float")  [return-value]\n'
+    mypy += "app/p.py:3: note: x\n"
     assert [(d.code, d.line) for d in parse_diagnostics(Checker.MYPY, mypy) or ()] == [("return-value", 3)]
-    ruff = 'warning: something\n[{"filename": "/w/app/p.py", "code": "F821", "message": "Undefined name `x`", "location": {"row": 2}}]'
+    ruff = 'warning: something\n[{"filename": "/w/app/p.py", "code": "F821", '
+    ruff += '"message": "Undefined name `x`", "location": {"row": 2}}]'
     assert parse_diagnostics(Checker.RUFF, ruff, roots=("/w",)) == (Diagnostic("app/p.py", "F821", "Undefined name `x`", 2),)
     assert parse_diagnostics(Checker.ESLINT, "Oops! Something went wrong") is None
