@@ -21,6 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, Typ
 
 __all__ = [
     "CODE_EVIDENCE_KINDS",
+    "MAX_PASSING_REQUESTS",
     "ActionRecorded",
     "ActionStatus",
     "AnyEvent",
@@ -333,6 +334,8 @@ class SuspectCommit(Contract):
 #: Evidence kinds the investigator derives from the code itself (the event's stack frames, blame, history
 #: search), never from what a model says: only these may widen the files a fix counts as "within the evidence".
 CODE_EVIDENCE_KINDS: frozenset[str] = frozenset({"stack_frame", "git_blame", "git_log"})
+#: How many recent non-failing requests of a route an issue carries (``IssueDetected.passing_requests``).
+MAX_PASSING_REQUESTS = 5
 
 
 class Evidence(Contract):
@@ -543,7 +546,7 @@ class Envelope(Contract):
 class IssueDetected(Envelope):
     """The watcher found a new issue, its severity rose, or it regressed."""
 
-    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.1"  # 1.1: passing_requests
     event_type: Literal["issue_detected"] = Field(
         default="issue_detected", description="Discriminator: issue_detected.", examples=["issue_detected"]
     )
@@ -595,6 +598,18 @@ class IssueDetected(Envelope):
         default=None,
         description="The failing request, when there was one.",
         examples=[{"method": "POST", "route": "/api/campaigns/launch", "status": 500, "duration_ms": 120.0}],
+    )
+    passing_requests: tuple[RequestContext, ...] = Field(
+        default=(),
+        max_length=MAX_PASSING_REQUESTS,
+        description=(
+            "Recent non-failing requests of the same route, when the source saw them (redacted; at most "
+            f"{MAX_PASSING_REQUESTS}): the implementer replays them before and after a fix, and a changed answer "
+            "keeps the fix from release."
+        ),
+        examples=[
+            [{"method": "GET", "route": "/api/practices/{id}", "url": "https://shop.example.com/api/practices/1", "status": 200}]
+        ],
     )
     release: str | None = Field(
         default=None, description="Release name reported by the SDK or platform.", examples=["shop@1.4.2"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from medic_contracts import FixStrategy, TestReport
 
+from .behaviour import BehaviourVerdict
 from .commit_message import FileChange
 from .diffscan import parse_unified
+from .static_checks import StaticVerdict
 from .strategy_memory import StrategyRecall
 
 __all__ = [
@@ -42,6 +44,13 @@ class FixCandidate:
     preference: int = 0  # the order its fixer proposed it in (lower: the better-suited template)
     styled: tuple[str, ...] = ()  # the repository's formatters/linters run on it
     verify_reason: str | None = None  # why the reproduction does not pass with this fix (None: it does, or none ran)
+    checks: StaticVerdict = field(default_factory=StaticVerdict)  # the repository's type checker and linters
+    behaviour: BehaviourVerdict | None = None  # the captured passing requests replayed (None: not run)
+
+    @property
+    def checked_clean(self) -> bool:
+        """False when the candidate adds a type or lint error, or changes a captured request's response."""
+        return self.checks.clean and (self.behaviour is None or self.behaviour.preserved is not False)
 
     @property
     def passed(self) -> bool:
@@ -77,7 +86,8 @@ def diff_paths(diff: str) -> tuple[str, ...]:
 def best_candidate(
     candidates: list[FixCandidate], *, suggested: FixStrategy, recall: StrategyRecall | None = None
 ) -> FixCandidate | None:
-    """The fix to keep: tests pass; then not a strategy that went wrong on a similar issue; within the evidence;
+    """The fix to keep: tests pass; then no new static diagnostic nor changed response; not a strategy that went
+    wrong on a similar issue; within the evidence;
     reproduced; the suggested strategy; the more trusted strategy; the fixer's own preference (value-level before
     an early exit); the smallest diff."""
     passing = [c for c in candidates if c.passed]
@@ -85,12 +95,13 @@ def best_candidate(
         return None
     learnt = recall or StrategyRecall()
 
-    def rank(c: FixCandidate) -> tuple[int, int, int, int, float, int, int]:
+    def rank(c: FixCandidate) -> tuple[int, int, int, int, int, float, int, int]:
         # The investigator's strategy picks the family (revert or template); among templates the fixer's order decides.
         suggested_family = (c.strategy in _REVERTS) == (suggested in _REVERTS)
         # Confidence in tenths: a single rating nudges the order only between otherwise equal candidates.
         trust = -round(learnt.confidence_of(c.strategy), 1)
         return (
+            0 if c.checked_clean else 1,  # a new type error or a changed response loses to any clean fix
             1 if learnt.avoided(c.strategy) else 0,
             0 if c.within_evidence else 1,
             0 if c.reproduced else 1,
@@ -110,6 +121,7 @@ def cannot_be_outranked(
     runs): passing, not avoided, in the evidence, reproduced, of the suggested family, the fixer's first choice."""
     return (
         candidate.passed
+        and candidate.checked_clean
         and not recall.avoided(candidate.strategy)
         and candidate.within_evidence
         and (candidate.reproduced or not has_regression_test)
@@ -143,6 +155,8 @@ def candidate_summaries(candidates: list[FixCandidate], recall: StrategyRecall |
             "reproduced": c.reproduced,
             "avoided": recalled.avoided(c.strategy),
             "styled": list(c.styled),
+            "static_checks": c.checks.summary,
+            "behaviour": c.behaviour.reason if c.behaviour is not None else None,
         }
         for c in candidates
     )

@@ -3,8 +3,14 @@
 One gate for every provider: a template, a revert and the LLM fixer's candidate are judged by the same
 :func:`release_verdict`. A fix is releasable without a human only when the failure was reproduced on the
 unfixed code and the fix makes that reproduction pass (pinned to the outcome it now produces), the tests
-(and the type checks, when the repository configures them) pass, and its calibrated confidence reaches the
-configured threshold. Anything else becomes a proposal waiting for a human, with the reason.
+pass, the repository's own type checker and linters report nothing new (:mod:`.static_checks`), the captured
+non-failing requests of the route answer as before (:mod:`.behaviour`), and its calibrated confidence reaches
+the configured threshold. Anything else becomes a proposal waiting for a human, with the reason.
+
+Checks that could not be made: a configured checker missing from the target's environment (or one that did
+not finish) blocks the release like a failure (precision-first: the repository asks for a check Medic could not
+make); a repository that configures no checker, or an event without captured passing requests, has nothing to
+check and does not block — the verdict says so (``checks``/``behaviour`` in the details).
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from typing import Any
 
 from medic_contracts import CODE_EVIDENCE_KINDS, DiagnosisReady
 
+from .behaviour import BehaviourVerdict
 from .reproduction import Reproduction
+from .static_checks import CheckKind, CheckStatus, StaticVerdict
 
 __all__ = [
     "DEFAULT_MIN_CONFIDENCE",
@@ -40,7 +48,10 @@ class GateCode(StrEnum):
     NOT_REPRODUCED = "not_reproduced"  # no reproducer, or it did not fail the way production did
     NOT_VERIFIED = "not_verified"  # reproduced, but the fix does not make the reproduction pass
     TESTS_FAILED = "tests_failed"
-    TYPECHECK_FAILED = "typecheck_failed"
+    TYPECHECK_FAILED = "typecheck_failed"  # the type checker reports a new error in the changed files or callers
+    LINT_FAILED = "lint_failed"  # the repository's linter reports a new error there
+    CHECKS_NOT_RUN = "checks_not_run"  # a configured checker is missing from the target's environment, or did not finish
+    BEHAVIOUR_CHANGED = "behaviour_changed"  # a captured passing request of the route answers differently
     LOW_CONFIDENCE = "low_confidence"
 
 
@@ -61,6 +72,9 @@ class ReleaseVerdict:
     reproduced: bool
     verified: bool
     confidence: float
+    checked: tuple[str, ...] = ()  # what the static checks and the replays found (also when releasable)
+    checks: tuple[dict[str, Any], ...] = ()  # each checker's outcome (JSON-ready)
+    behaviour: dict[str, Any] | None = None  # the replays' verdict (JSON-ready)
 
     @property
     def releasable(self) -> bool:
@@ -71,7 +85,7 @@ class ReleaseVerdict:
     def summary(self) -> str:
         """One line for the audit and FixCommitted."""
         if self.releasable:
-            return f"reproduced and verified (confidence {self.confidence:.2f})"
+            return "; ".join((f"reproduced and verified (confidence {self.confidence:.2f})", *self.checked))
         return "; ".join(self.reasons)
 
     def details(self) -> dict[str, Any]:
@@ -83,6 +97,9 @@ class ReleaseVerdict:
             "reproduced": self.reproduced,
             "verified": self.verified,
             "confidence": round(self.confidence, 3),
+            "checked": list(self.checked),
+            "checks": list(self.checks),
+            "behaviour": self.behaviour,
         }
 
 
@@ -111,14 +128,16 @@ def release_verdict(
     verified: bool,
     verify_reason: str | None,
     tests_passed: bool,
-    typecheck_passed: bool | None,
     confidence: float,
     gate: ReleaseGate,
+    checks: StaticVerdict | None = None,
+    behaviour: BehaviourVerdict | None = None,
 ) -> ReleaseVerdict:
     """Whether a fix is releasable without a human (see the module docstring).
 
     ``verified``: the reproduction passes on the fixed code, pinned to its new outcome (``verify_reason`` says
-    why not); ``typecheck_passed`` is None when the repository configures no type checker.
+    why not); ``checks``: the static checkers' outcomes (None or empty: none configured for the change);
+    ``behaviour``: the captured requests' replays (None: not run).
     """
     failed: list[tuple[GateCode, str]] = []
     if not reproduction.reproduced:
@@ -128,15 +147,31 @@ def release_verdict(
         failed.append((GateCode.NOT_VERIFIED, f"not verified: {verify_reason or 'the reproduction still fails'}"))
     if not tests_passed:
         failed.append((GateCode.TESTS_FAILED, "the repository's tests do not pass"))
-    if typecheck_passed is False:
-        failed.append((GateCode.TYPECHECK_FAILED, "the type checker reports new errors"))
+    checked: list[str] = []
+    for kind, status, reason in checks.blocking() if checks is not None else ():
+        if status is CheckStatus.NEW_DIAGNOSTICS:
+            failed.append((GateCode.TYPECHECK_FAILED if kind is CheckKind.TYPES else GateCode.LINT_FAILED, reason))
+        else:
+            failed.append((GateCode.CHECKS_NOT_RUN, f"check not made: {reason}"))
+    if checks is not None and checks.configured:
+        checked.append(checks.summary)
+    if behaviour is not None:
+        if behaviour.preserved is False:
+            failed.append((GateCode.BEHAVIOUR_CHANGED, behaviour.reason))
+        checked.append(behaviour.reason)
     if confidence < gate.min_confidence:
         failed.append((GateCode.LOW_CONFIDENCE, f"confidence {confidence:.2f} below {gate.min_confidence:.2f}"))
-    if failed:
-        return ReleaseVerdict(
-            failed[0][0], tuple(r for _, r in failed), reproduction.reproduced, reproduction.reproduced and verified, confidence
-        )
-    return ReleaseVerdict(GateCode.RELEASABLE, (), reproduction.reproduced, reproduction.reproduced and verified, confidence)
+    code, reasons = (failed[0][0], tuple(r for _, r in failed)) if failed else (GateCode.RELEASABLE, ())
+    return ReleaseVerdict(
+        code,
+        reasons,
+        reproduction.reproduced,
+        reproduction.reproduced and verified,
+        confidence,
+        checked=tuple(checked),
+        checks=tuple(checks.details()) if checks is not None else (),
+        behaviour=behaviour.details() if behaviour is not None else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)

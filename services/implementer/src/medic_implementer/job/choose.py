@@ -123,7 +123,8 @@ def _gate(job: FixJob, best: FixCandidate) -> ReleaseVerdict:
         verified=best.reproduced,
         verify_reason=best.verify_reason,
         tests_passed=best.passed,
-        typecheck_passed=None,  # no type checker is configured per target yet
+        checks=best.checks,
+        behaviour=best.behaviour,
         confidence=fix_confidence(
             diagnosis_confidence=job.diagnosis.confidence,
             strategy_confidence=learnt,

@@ -11,11 +11,14 @@ from medic_contracts import ActionStatus, DiagnosisReady, FixStrategy, TargetCon
 
 from ..adapters.signing import CommitSigner
 from ..adapters.testrun import SandboxLimits, TestRun, TestRunner
+from ..domain.behaviour import Replay
 from ..domain.commit_message import one_line
 from ..domain.guard import PathGuard
 from ..domain.outcome import FixOutcome, OutcomeKind
+from ..domain.regression import RegressionTest
 from ..domain.release_gate import ReleaseGate
 from ..domain.reproduction import Reproduction
+from ..domain.static_checks import Checker, Diagnostic
 from ..domain.strategy_memory import StrategyRecall
 from ..domain.style import StyleTool
 
@@ -89,6 +92,12 @@ class FixJob:
     style_found: dict[StyleTool, Path | None] = field(default_factory=dict)
     style_noted: set[str] = field(default_factory=set)
     reproduction: Reproduction | None = None  # the reproduce step's verdict on the unfixed code
+    checkers: tuple[Checker, ...] | None = None  # the static checkers the checkout configures, read on first use
+    checker_found: dict[Checker, Path | None] = field(default_factory=dict)
+    # (checker, operands) -> its diagnostics on the unfixed tree (None: it did not run) and why not
+    checker_base: dict[tuple[str, tuple[str, ...]], tuple[tuple[Diagnostic, ...] | None, str]] = field(default_factory=dict)
+    # the captured passing requests' replay tests and what the unfixed code answered them, made on first use
+    replays: tuple[tuple[RegressionTest | None, ...], tuple[Replay, ...]] | None = None
 
     def outcome(self, kind: OutcomeKind, reasons: tuple[str, ...], **fields: Any) -> FixOutcome:
         """A :class:`FixOutcome` of this job: its issue, branch, attempt and refusals, plus ``fields``."""

@@ -121,13 +121,19 @@ def _observed_details(observed: Observation | None) -> dict[str, Any] | None:
     return {"raised": observed.raised, "frames": [list(f) for f in observed.frames[-5:]], "status": observed.status}
 
 
-async def build_reproducer(ws: Workspace, diagnosis: DiagnosisReady, target: TargetConfig) -> Reproducer | None:
+async def build_reproducer(
+    ws: Workspace, diagnosis: DiagnosisReady, target: TargetConfig, *, request: RequestContext | None = None
+) -> Reproducer | None:
     """The reproducer for the affected file: its request replayed when the event has one, else its function called
-    with the crashing frame's arguments; None when neither can be built."""
+    with the crashing frame's arguments; None when neither can be built.
+
+    ``request`` replays that request instead (a captured passing request, see :mod:`.behaviour`): HTTP only.
+    """
     affected = diagnosis.affected_file
     if affected is None:
         return None
-    request = request_from_evidence(diagnosis)
+    replay = request is not None
+    request = request or request_from_evidence(diagnosis)
     if affected.endswith(".py"):
         files = await ws.source_files((".py",))
         test_dirs = sorted({str(Path(p).parent) for p in files if re.search(r"(^|/)test_[^/]*\.py$", p)}, key=len)
@@ -147,7 +153,7 @@ async def build_reproducer(ws: Workspace, diagnosis: DiagnosisReady, target: Tar
 
             test = http(None)
             return Reproducer(test, http) if test is not None else None
-        return _function_reproducer(diagnosis, files, test_dir)
+        return None if replay else _function_reproducer(diagnosis, files, test_dir)
     return await _typescript_reproducer(ws, diagnosis, target, request)
 
 

@@ -1,5 +1,6 @@
-"""Validate step: guard a candidate's files, match the repository's style, run the tests and the regression
-test in the sandbox, and capture the staged diff as a :class:`FixCandidate`."""
+"""Validate step: guard a candidate's files, match the repository's style, run the tests, the repository's static
+checks (:mod:`.checks`), the captured requests' replays (:mod:`.behaviour`) and the regression test in the
+sandbox, and capture the staged diff as a :class:`FixCandidate`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from ..domain.candidates import FixCandidate
 from ..domain.commit_message import one_line
 from ..domain.errors import FixRefused
 from ..domain.guard import GuardVerdict, PathGuard, final_diff_verdicts
+from ..domain.static_checks import StaticVerdict
 from ..domain.style import formatting_kept, style_steps
+from .behaviour import behaviour_check
+from .checks import static_checks
 from .context import FixJob, write_guarded
 from .regression import verify_fix
 from .reproduce import Reproducer
@@ -92,13 +96,19 @@ async def _style_test_and_stage(
     evidence: frozenset[str],
     preference: int,
 ) -> FixCandidate:
-    """Run the repository's style tools, the tests and the regression test on guarded files; stage what passed."""
+    """Run the repository's style tools, the tests, the static checks, the replays and the regression test on guarded
+    files; stage what passed."""
     all_files = files
     styled = await _match_style(job, ws, files)
     result = await job.runner.run(job.target.test_command, cwd=ws.path)
     job.note_sandbox(result)
     # Code the fix does not control just ran: a protected file it rewrote refuses the whole fix.
     await _refuse_on_protected_writes(job, ws, guard, f"{origin} (tests)", worktree=True)
+    checks, behaviour = StaticVerdict(), None
+    if result.passed:  # before the pinned test is written: only the fix's own files are checked
+        checks = await static_checks(job, ws, guard, files, origin=origin)
+        behaviour = await behaviour_check(job, ws, guard, files, origin=origin)
+        await _refuse_on_protected_writes(job, ws, guard, f"{origin} (static checks, replays)", worktree=True)
     reproduced, verify_reason = False, None
     if result.passed and reproducer is not None:
         # The reproduction runs again on its own, then is pinned to the fixed outcome: a broken generated test
@@ -123,6 +133,8 @@ async def _style_test_and_stage(
         verify_reason=verify_reason,
         preference=preference,
         styled=styled,
+        checks=checks,
+        behaviour=behaviour,
     )
 
 

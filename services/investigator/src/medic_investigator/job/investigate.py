@@ -94,6 +94,16 @@ async def investigate(
                 source=issue.source,
             )
         )
+    for passing in issue.passing_requests:
+        # Recent answers of the same route that did not fail: the implementer replays them before and after a fix.
+        evidence.append(
+            Evidence(
+                kind="passing_request",
+                summary=f"non-failing request: {passing.method or '?'} {passing.route or passing.url}"[:300],
+                detail=passing.model_dump_json(exclude_none=True)[:4000],
+                source=issue.source,
+            )
+        )
     language = culprit.language if culprit else target.language
     return Investigation(
         title=issue.title,
