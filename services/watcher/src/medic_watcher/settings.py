@@ -26,6 +26,9 @@ class WatcherSettings(ServiceSettings):
     normalise_processes: int = Field(
         default=1, ge=0, le=64, description="Worker processes normalising large log batches (0: the worker thread only)."
     )
+    anomaly_bucket_s: int = Field(
+        default=60, ge=1, le=3600, description="Seconds per judged point of the traffic, error-rate and latency series."
+    )
     seen_retention_s: float = Field(default=7 * 86_400, ge=60, description="How long source event ids are remembered.")
 
     def target_paths(self) -> list[str]:
