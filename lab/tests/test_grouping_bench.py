@@ -71,3 +71,32 @@ def test_the_synthetic_stream_refills_every_variable_with_fresh_values() -> None
 def test_a_scale_point_reports_speed_and_peak_memory() -> None:
     point = scale_point("medic", data=str(shared_data() / "loghub-2k"), lines=5_000)
     assert point["lines"] == 5_000 and point["lines_per_s"] > 0 and point["peak_rss_mb"] > 0
+
+
+def test_the_shift_check_keeps_the_labels_and_puts_each_inserted_value_where_the_template_says() -> None:
+    from medic_lab.grouping_shift import FORMATS, shift_system
+
+    system = next(s for s in find_systems(shared_data() / "loghub-2k", corrected=True) if s.name == "Zookeeper")
+    shifted, events = shift_system(system)
+    assert shifted.event_ids == system.event_ids
+    assert set(events.values()) <= {*FORMATS, "user"} and len(events) >= len(set(system.event_ids)) // 2
+    for line, before, event, template in zip(shifted.lines, system.lines, system.event_ids, shifted.templates, strict=True):
+        if event not in events:
+            assert line == before
+            continue
+        phrase = "for user <*>" if events[event] == "user" else "at <*>"
+        assert phrase in template
+        assert line != before and len(line) > len(before)
+    # Every line of one event got the same kind of value in the same place: the event's template is still one.
+    assert all(len({t for t, e in zip(shifted.templates, shifted.event_ids, strict=True) if e == ev}) == 1 for ev in events)
+
+
+def test_the_shift_check_scores_the_original_and_the_shifted_lines_with_the_same_parsers(tmp_path: Path) -> None:
+    from medic_lab.grouping_shift import shift_check
+
+    shutil.copytree(shared_data() / "loghub-2k" / "Apache", tmp_path / "Apache")
+    result = shift_check(tmp_path, with_drain3=False)
+    row = result["systems"][0]
+    assert row["name"] == "Apache" and row["events_shifted"] >= 1
+    assert set(row["medic"]) == {"original", "shifted"}
+    assert 0.0 <= result["mean"]["medic_shifted_ga"] <= 1.0

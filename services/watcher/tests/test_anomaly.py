@@ -149,3 +149,52 @@ def test_an_anomaly_issue_carries_its_window_and_the_edge_of_the_expected_range(
     assert tags["medic.anomaly.window_start"] == finding.at.isoformat()
     assert tags["medic.anomaly.window_end"] == (finding.at + timedelta(minutes=1)).isoformat()
     assert float(tags["medic.anomaly.bound"]) == pytest.approx(finding.bound, rel=1e-3)
+
+
+def _served(route: str, at: datetime, n: int) -> list[RouteSample]:
+    return [RouteSample("web", route, at + timedelta(milliseconds=i), 200, 20.0) for i in range(n)]
+
+
+def test_a_bucket_waits_for_every_polled_source_that_feeds_samples() -> None:
+    # The web log is polled every 5 minutes, a health check every few seconds: the health check's
+    # poll must not close the minutes whose requests the log has not been read for yet.
+    state = AnomalyState()
+    state.add_samples(_served("/api/items", START, 50), source="web-log", now=START + timedelta(seconds=59))
+    assert state.close(now=START + timedelta(minutes=4), lag_s=0) == []  # the health check's poll: the log has not read on
+    state.add_samples(_served("/api/items", START + timedelta(minutes=1), 40), source="web-log", now=START + timedelta(minutes=5))
+    closed = {(p.route, p.at): p.requests for p in state.close(now=START + timedelta(minutes=5), lag_s=0)}
+    assert closed[("/api/items", START)] == 50
+    assert closed[("/api/items", START + timedelta(minutes=1))] == 40
+
+
+def test_a_polled_source_that_stopped_answering_no_longer_holds_the_buckets_back() -> None:
+    state = AnomalyState()
+    state.add_samples(_served("/api/items", START, 30), source="web-log", now=START + timedelta(seconds=59))
+    later = START + timedelta(minutes=60)
+    assert any(p.at == START for p in state.close(now=later, lag_s=0))
+
+
+def test_a_traffic_surge_is_detected_as_a_spike_and_steady_traffic_is_not() -> None:
+    from medic_watcher.domain.anomaly import RouteMetrics
+
+    rng = random.Random(5)
+    state = AnomalyState(bucket_s=2)
+    at = START
+    points = []
+    for i in range(40):
+        points.append(RouteMetrics("web", "*", at + timedelta(seconds=2 * i), rng.gauss(60, 6), 0, 20.0))
+    assert state.judge(points, baselines=Baselines()) == []
+    surge = [RouteMetrics("web", "*", at + timedelta(seconds=80 + 2 * i), 260, 0, 20.0) for i in range(3)]
+    findings = state.judge(surge, baselines=Baselines())
+    assert [f.metric for f in findings] == ["traffic_spike", "traffic_spike"]
+    assert findings[0].window_s == 2
+    assert findings[0].description.startswith("traffic spike on all routes: 260/2s vs baseline")
+
+
+def test_compressed_buckets_aggregate_by_their_own_length() -> None:
+    state = AnomalyState(bucket_s=5)
+    state.add_samples(_served("/api/items", START, 10))
+    state.add_samples(_served("/api/items", START + timedelta(seconds=5), 7))
+    closed = [p for p in state.close(now=START + timedelta(seconds=20)) if p.route == "/api/items"]
+    assert [(p.at - START).total_seconds() for p in closed][:2] == [0.0, 5.0]
+    assert [p.requests for p in closed][:2] == [10, 7]

@@ -33,6 +33,9 @@ class WatcherSettings(ServiceSettings):
         description="A polled source's lease lapses this long after its replica stops renewing it (a crash); "
         "another replica then takes the source over.",
     )
+    anomaly_bucket_s: int = Field(
+        default=60, ge=1, le=3600, description="Seconds per judged point of the traffic, error-rate and latency series."
+    )
     seen_retention_s: float = Field(default=7 * 86_400, ge=60, description="How long source event ids are remembered.")
 
     def target_paths(self) -> list[str]:

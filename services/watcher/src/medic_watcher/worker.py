@@ -145,10 +145,14 @@ class Watcher:
         raw_anomaly: Any,
         result: PollResult,
         now: datetime,
+        source: str | None,
     ) -> tuple[Grouped, dict[str, Any]]:
         """The batch's occurrences and the anomaly state after it (worker thread: the miner and baselines live there)."""
         assert watch.miner is not None
-        anomaly = AnomalyState.model_validate(raw_anomaly) if isinstance(raw_anomaly, dict) else AnomalyState()
+        bucket_s = self.settings.anomaly_bucket_s
+        anomaly = AnomalyState.model_validate(raw_anomaly) if isinstance(raw_anomaly, dict) else AnomalyState(bucket_s=bucket_s)
+        if anomaly.bucket_s != bucket_s:  # the bucket length changed: what was learnt is in other units
+            anomaly = AnomalyState(bucket_s=bucket_s)
         grouped = occurrences_of(
             events,
             miner=watch.miner,
@@ -158,6 +162,7 @@ class Watcher:
             samples=result.samples,
             metrics=result.metrics,
             baselines=self.baselines,
+            source=source,
         )
         return grouped, anomaly.model_dump(mode="json")
 
@@ -191,7 +196,14 @@ class Watcher:
             anomaly_key = f"watcher:anomaly:{target}"
             raw_anomaly = await self.rt.store.kv_get(anomaly_key, tx.conn)
             grouped, anomaly = await self.offload(
-                self._occurrences, watch, events, fresh=fresh, raw_anomaly=raw_anomaly, result=result, now=now
+                self._occurrences,
+                watch,
+                events,
+                fresh=fresh,
+                raw_anomaly=raw_anomaly,
+                result=result,
+                now=now,
+                source=source if save_cursor else None,  # a push is read as it happens: no watermark
             )
             await self.rt.store.kv_set(anomaly_key, anomaly, tx.conn)
             states = await self.issues.load(tx.conn, issue_keys(target, grouped))

@@ -1,14 +1,17 @@
 """Anomaly detection on per-route and per-service traffic, error rate and p95 latency.
 
 Samples (served requests) are aggregated into one-minute buckets per route and per service
-(``*``); Prometheus gives the same :class:`RouteMetrics` directly. Each series is judged by its
+(``*``; the bucket length is a setting, so a benchmark can compress time); Prometheus gives the
+same :class:`RouteMetrics` directly. A bucket closes once every polled source that feeds samples
+has read past it (its watermark), so a source polled every five minutes is not cut short by one
+polled every few seconds. Each series is judged by its
 own :class:`~.series.SeriesDetector` (the detector ``medic bench anomaly`` scores: robust
 median/MAD expectation, rarity check, lasting shifts accepted as the new normal), and a point
 the detector finds outside its range is an anomaly only if it also matters: enough volume, in
 the harmful direction, beyond an absolute margin, for ``open_after`` consecutive points
 (hysteresis; it closes after ``close_after`` normal ones). Anomalous points never enter the
 baseline, so an incident cannot teach the detector it is normal. Detected: error-rate spikes,
-sudden traffic drops, and p95 latency above twice the expected value. Every finding carries the
+sudden traffic drops and surges, and p95 latency above twice the expected value. Every finding carries the
 detector's evidence: expected value, tolerated range and observed value.
 """
 
@@ -35,6 +38,8 @@ BUCKET_S = 60
 MAX_SERIES = 2_000
 MAX_DURATIONS = 500
 MAX_CLOSE_MINUTES = 180
+#: How many buckets a polled source that stopped answering may hold back closing (then it is ignored).
+MAX_HOLD_BUCKETS = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +60,7 @@ class AnomalyFinding:
 
     service: str
     route: str
-    metric: str  # error_rate | p95_latency | traffic_drop
+    metric: str  # error_rate | p95_latency | traffic_drop | traffic_spike
     at: datetime
     value: float
     baseline: float
@@ -74,7 +79,9 @@ class AnomalyFinding:
             return f"error rate spike on {where}: {self.value:.1%} vs baseline {self.baseline:.1%}"
         if self.metric == "p95_latency":
             return f"p95 latency regression on {where}: {self.value:.0f} ms vs baseline {self.baseline:.0f} ms"
-        return f"traffic drop on {where}: {self.value:.0f}/min vs baseline {self.baseline:.0f}/min"
+        per = "min" if self.window_s == 60 else f"{self.window_s}s"
+        kind = "spike" if self.metric == "traffic_spike" else "drop"
+        return f"traffic {kind} on {where}: {self.value:.0f}/{per} vs baseline {self.baseline:.0f}/{per}"
 
 
 class Baselines(BaseModel):
@@ -95,6 +102,7 @@ class Baselines(BaseModel):
     latency_factor: float = Field(default=2.0, gt=1, description="p95 above this times the expected value is a regression.")
     latency_floor_ms: float = Field(default=50, ge=0, description="And at least this many ms above it.")
     drop_ratio: float = Field(default=0.3, gt=0, lt=1, description="Traffic below this share of the expected is a drop.")
+    spike_ratio: float = Field(default=3.0, gt=1, description="Traffic above this multiple of the expected is a spike.")
     open_after: int = Field(default=2, ge=1, description="Consecutive anomalous points to open an anomaly.")
     close_after: int = Field(default=3, ge=1, description="Consecutive normal points to close it.")
 
@@ -131,17 +139,27 @@ class Bucket(BaseModel):
 class AnomalyState(BaseModel):
     """Aggregation buckets and baselines of one target (stored as JSON)."""
 
+    bucket_s: int = Field(default=BUCKET_S, ge=1, description="Length of one judged point (a minute unless time is compressed).")
     series: dict[str, SeriesState] = Field(default_factory=dict)
-    buckets: dict[str, dict[int, Bucket]] = Field(default_factory=dict)  # "service|route" -> minute -> bucket
-    closed_until: int = 0  # minutes before this are closed
+    buckets: dict[str, dict[int, Bucket]] = Field(default_factory=dict)  # "service|route" -> bucket index -> bucket
+    closed_until: int = 0  # bucket indexes before this are closed
+    # Polled sources that feed samples -> when they last read (epoch s): no bucket closes before every one has read past it.
+    watermarks: dict[str, float] = Field(default_factory=dict)
     _detectors: dict[str, SeriesDetector] = PrivateAttr(default_factory=dict)  # live, restored lazily from ``series``
 
     # ---- aggregation -------------------------------------------------------------------------
 
-    def add_samples(self, samples: Iterable[RouteSample]) -> None:
-        """Count served requests into their minute, per route and per service."""
+    def add_samples(self, samples: Iterable[RouteSample], *, source: str | None = None, now: datetime | None = None) -> None:
+        """Count served requests into their bucket, per route and per service.
+
+        ``source`` (a polled source, read up to ``now``) becomes a watermark once it has fed samples:
+        later closes wait for it. Pushed samples arrive as they happen and need none.
+        """
+        samples = list(samples)
+        if source is not None and now is not None and (samples or source in self.watermarks):
+            self.watermarks[source] = now.timestamp()
         for sample in samples:
-            minute = int(sample.timestamp.timestamp()) // BUCKET_S
+            minute = int(sample.timestamp.timestamp()) // self.bucket_s
             if minute < self.closed_until:
                 continue  # too late for a closed minute: it was judged already
             for route in (sample.route, "*"):
@@ -154,9 +172,16 @@ class AnomalyState(BaseModel):
                 if sample.duration_ms is not None and len(bucket.durations) < MAX_DURATIONS:
                     bucket.durations.append(sample.duration_ms)
 
-    def close(self, *, now: datetime, lag_s: int = 30) -> list[RouteMetrics]:
-        """Close every minute that ended ``lag_s`` before ``now``; quiet minutes of busy series count as zero."""
-        until = (int(now.timestamp()) - lag_s) // BUCKET_S
+    def close(self, *, now: datetime, lag_s: float | None = None) -> list[RouteMetrics]:
+        """Close every bucket that ended ``lag_s`` (default half a bucket) before ``now`` and before every
+        polled source's last read; quiet buckets of busy series count as zero."""
+        lag = self.bucket_s / 2 if lag_s is None else lag_s
+        horizon = now.timestamp()
+        for source, read_at in list(self.watermarks.items()):
+            if horizon - read_at > MAX_HOLD_BUCKETS * self.bucket_s:
+                del self.watermarks[source]  # stopped answering: it no longer holds the others back
+        horizon = min([horizon, *self.watermarks.values()])
+        until = int(horizon - lag) // self.bucket_s
         if self.closed_until == 0:
             starts = [m for minutes in self.buckets.values() for m in minutes]
             self.closed_until = min(starts) if starts else until
@@ -173,7 +198,7 @@ class AnomalyState(BaseModel):
                     bucket = Bucket()
                 durations = sorted(bucket.durations)
                 p95 = durations[min(len(durations) - 1, int(0.95 * len(durations)))] if durations else None
-                at = datetime.fromtimestamp(minute * BUCKET_S, tz=UTC)
+                at = datetime.fromtimestamp(minute * self.bucket_s, tz=UTC)
                 metrics.append(RouteMetrics(service, route, at, bucket.requests, bucket.errors, p95))
         self.closed_until = max(self.closed_until, until)
         for key in list(self.buckets):  # buckets of minutes skipped above
@@ -193,7 +218,7 @@ class AnomalyState(BaseModel):
                 findings += self._step(f"{key}|error_rate", point, metric="error_rate", value=rate, b=baselines, rate=rate)
             if busy and point.p95_ms is not None:
                 findings += self._step(f"{key}|p95", point, metric="p95_latency", value=point.p95_ms, b=baselines, rate=rate)
-            findings += self._step(f"{key}|traffic", point, metric="traffic_drop", value=point.requests, b=baselines, rate=rate)
+            findings += self._step(f"{key}|traffic", point, metric="traffic", value=point.requests, b=baselines, rate=rate)
         return findings
 
     def _step(
@@ -222,10 +247,12 @@ class AnomalyState(BaseModel):
                 state.open = False
         if anomalous and state.open:
             assert verdict.expected is not None
+            if metric == "traffic":
+                metric = "traffic_spike" if value > verdict.expected else "traffic_drop"
             return [
                 AnomalyFinding(
                     point.service, point.route, metric, point.at, value, verdict.expected, rate, bound,
-                    low=verdict.low, high=verdict.high, deviation=verdict.deviation,
+                    window_s=self.bucket_s, low=verdict.low, high=verdict.high, deviation=verdict.deviation,
                 )
             ]  # fmt: skip
         return []
@@ -240,7 +267,7 @@ class AnomalyState(BaseModel):
 
     def prune(self, *, now: datetime, keep: timedelta = timedelta(hours=2)) -> None:
         """Forget buckets far in the past (a clock jump, a replay)."""
-        floor = int((now - keep).timestamp()) // BUCKET_S
+        floor = int((now - keep).timestamp()) // self.bucket_s
         for key in list(self.buckets):
             self.buckets[key] = {m: b for m, b in self.buckets[key].items() if m >= floor}
             if not self.buckets[key] and key not in {k.rsplit("|", 1)[0] for k in self.series}:
@@ -251,7 +278,8 @@ def material_bound(metric: str, verdict: SeriesVerdict, point: RouteMetrics, b: 
     """The edge a point the detector found anomalous crossed, if the deviation matters; ``None`` if it does not.
 
     The detector is two-sided and scale-free; an incident is one direction with enough volume and
-    an absolute margin (a latency dip or a 1% error rate on an idle route is no incident).
+    an absolute margin (a latency dip or a 1% error rate on an idle route is no incident). Traffic
+    counts both ways: a drop below ``drop_ratio`` or a surge above ``spike_ratio`` times the expected.
     """
     expected, low, high, value = verdict.expected, verdict.low, verdict.high, verdict.observed
     if expected is None or low is None or high is None:
@@ -262,8 +290,13 @@ def material_bound(metric: str, verdict: SeriesVerdict, point: RouteMetrics, b: 
     if metric == "p95_latency":
         edge = max(high, expected * b.latency_factor, expected + b.latency_floor_ms)
         return edge if value > edge else None
+    if expected < b.min_requests:
+        return None
+    if value > expected:
+        edge = max(high, expected * b.spike_ratio)
+        return edge if value > edge else None
     edge = min(low, expected * b.drop_ratio)
-    return edge if expected >= b.min_requests and value < edge else None
+    return edge if value < edge else None
 
 
 def anomaly_occurrence(finding: AnomalyFinding, *, environment: str) -> Occurrence:

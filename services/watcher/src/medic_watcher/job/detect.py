@@ -75,17 +75,19 @@ def occurrences_of(
     metrics: Sequence[RouteMetrics] = (),
     baselines: Baselines | None = None,
     problems_only: bool = True,
+    source: str | None = None,
 ) -> Grouped:
     """The batch's occurrences by (service, fingerprint): its new problems, then its anomaly findings.
 
     ``fresh`` holds the source event ids not seen before (None: every event is new). With an
     ``anomaly`` state, the batch's request samples and metric points are judged against
     ``baselines`` and the state moves on (the caller stores it). ``problems_only=False`` keeps
-    events that are no problem by themselves (info-level Sentry messages).
+    events that are no problem by themselves (info-level Sentry messages). ``source`` names the
+    polled source the batch was read from (None for pushes): buckets close only once it read past them.
     """
     grouped = group_events([e for e in events if _is_new_problem(e, fresh, problems_only=problems_only)], miner=miner)
     if anomaly is not None:
-        anomaly.add_samples(samples)
+        anomaly.add_samples(samples, source=source, now=now)
         points = anomaly.close(now=now) + list(metrics)
         for finding in anomaly.judge(points, baselines=baselines or Baselines()):
             occ = anomaly_occurrence(finding, environment="production")
