@@ -7,13 +7,18 @@ broker, and every other source keeps working.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-__all__ = ["SourceHealth", "WatcherMetrics"]
+if TYPE_CHECKING:
+    from .pushqueue import PushQueue
+    from .targets import TargetWatch
+
+__all__ = ["SourceHealth", "WatcherMetrics", "sources_status"]
 
 SourceStatus = Literal["pending", "ok", "error"]
 
@@ -100,3 +105,17 @@ class WatcherMetrics:
             self.source_last_success.labels(*labels).set(health.last_ok.timestamp())
         if events:
             self.source_events.labels(*labels).inc(events)
+
+
+def sources_status(targets: Mapping[str, TargetWatch], pushes: PushQueue) -> dict[str, Any]:
+    """Per-source health, for ``GET /sources``: each target's sources, the failing ones named, and the push backlog."""
+    return {
+        "targets": {name: {src: health.as_json() for src, health in watch.health.items()} for name, watch in targets.items()},
+        "failing": [
+            f"{name}/{src}: {health.last_error}"
+            for name, watch in targets.items()
+            for src, health in watch.health.items()
+            if health.status == "error"
+        ],
+        "push_backlog": {"events": pushes.queued, "capacity": pushes.capacity, "refused": pushes.refused},
+    }

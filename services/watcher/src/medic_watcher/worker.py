@@ -52,7 +52,7 @@ from .domain.normalize import Normaliser, route_sample
 from .domain.observed import ObservedEvent
 from .domain.templates import TemplateMiner
 from .domain.tracker import mark_fixed
-from .health import SourceHealth, WatcherMetrics
+from .health import SourceHealth, WatcherMetrics, sources_status
 from .job.detect import DEDUPED_SOURCES, Grouped, decide, issue_keys, occurrences_of
 from .offload import Offload
 from .polling import LeaseLost, PollLeases
@@ -388,15 +388,4 @@ class Watcher:
 
     def status(self) -> dict[str, Any]:
         """Per-source health, for ``GET /sources``: each target's sources, and the push backlog."""
-        return {
-            "targets": {
-                name: {src: health.as_json() for src, health in watch.health.items()} for name, watch in self.targets.items()
-            },
-            "failing": [
-                f"{name}/{src}: {health.last_error}"
-                for name, watch in self.targets.items()
-                for src, health in watch.health.items()
-                if health.status == "error"
-            ],
-            "push_backlog": {"events": self.pushes.queued, "capacity": self.pushes.capacity, "refused": self.pushes.refused},
-        }
+        return sources_status(self.targets, self.pushes)
