@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import implementer, investigator, releaser
+from . import implementer, investigator, llm, releaser
 from .model import FaultResult, not_implemented
 from .stack import Bus, bus
 
@@ -74,6 +74,18 @@ CASES: tuple[Case, ...] = (
         "one release at a time per stage, each fix deployed once per stage",
         releaser.two_releaser_instances,
     ),
+    Case(
+        "llm_call_outlives_max_poll_interval",
+        "one Messages API call held 16 s, longer than the investigator's max_poll_interval_ms (10 s)",
+        "no eviction: an issue sent mid-call is consumed; one diagnosis, the work not redone",
+        llm.llm_call_outlives_max_poll_interval,
+    ),
+    Case(
+        "claude_429_and_timeouts",
+        "Claude answers 429 (retry-after) then hangs past the client timeout; for a second target it only answers 429",
+        "the first issue diagnosed by Claude once after the outage; the second escalated to a human past its patience",
+        llm.claude_429_and_timeouts,
+    ),
 )
 
 #: Cases of issue 17's matrix not built yet: listed so the report never reads as if they survived.
@@ -82,9 +94,6 @@ PENDING: tuple[tuple[str, str, str, str], ...] = (
      "only the implementer (mid-push) and the releaser (mid-watch) kills are built"),
     ("broker_restart_each_step", "a broker restart at each step", "the loop completes once",
      "only the restart during a fix is built"),
-    ("llm_call_outlives_max_poll_interval", "an LLM call longer than max_poll_interval_ms", "one diagnosis, no rebalance loop",
-     "not built"),
-    ("claude_429_and_timeouts", "Claude answers 429 and times out", "retried within budget, then the playbook", "not built"),
 )  # fmt: skip
 
 
