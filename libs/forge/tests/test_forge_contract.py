@@ -291,3 +291,26 @@ async def test_comments_and_commit_statuses(forge: Forge, repo: Any) -> None:
     listed = await extra.list_pull_requests(state="open")
     assert [p.number for p in listed] == [pr.number]
     assert (await extra.get_pull_request(number=pr.number)).title == "t"
+
+
+async def test_fetch_ref_remakes_a_checkout_a_crash_left_half_made_and_still_refuses_another_remotes(
+    forge: Forge, repo: Any, tmp_path: Path, run_git: Any
+) -> None:
+    head = repo.remote_head("main")
+    # kill -9 during a checkout: git's index.lock stays behind and every later checkout fails on it
+    locked = await forge.fetch_ref(ref="main", into=tmp_path / "locked")
+    (locked / ".git" / "index.lock").write_text("", encoding="utf-8")
+    again = await forge.fetch_ref(ref="main", into=tmp_path / "locked")
+    assert run_git("-C", str(again), "rev-parse", "HEAD").strip() == head
+    # kill -9 during the clone: a .git without an origin or a single ref
+    half = tmp_path / "half"
+    run_git("init", "-q", str(half))
+    made = await forge.fetch_ref(ref="main", into=half)
+    assert run_git("-C", str(made), "rev-parse", "HEAD").strip() == head
+    # a checkout of something else is never removed
+    other = tmp_path / "other"
+    run_git("init", "-q", str(other))
+    run_git("-C", str(other), "remote", "add", "origin", str(tmp_path / "elsewhere.git"))
+    with pytest.raises(ForgeError, match="another remote"):
+        await forge.fetch_ref(ref="main", into=other)
+    assert (other / ".git").is_dir()

@@ -180,6 +180,43 @@ async def test_a_rate_limited_llm_puts_the_work_back_and_the_diagnosis_still_arr
     assert len(postponed) == 1 and "429" in postponed[0].summary
 
 
+async def test_an_llm_that_stays_rate_limited_past_the_patience_sends_the_playbook_diagnosis_to_a_human(
+    service_settings: Callable[..., ServiceSettings], topics: TopicRegistry, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    clone, bug_sha = _forge_and_clone(tmp_path)
+    trace_repo, _ = make_repo(tmp_path / "trace", {**DB, "app/routes.py": ROUTES_BUGGY})
+    issue = _issue(trace_repo, bug_sha)
+    script = [Reply(status=429, headers={"retry-after": "1"}) for _ in range(50)]
+    async with running(script) as fake:
+        llm = f'provider = "claude"\nbase_url = "{fake.url}"\nmax_retries = 0\nunavailable_patience_s = 3'
+        toml = _medic_toml(tmp_path, clone, llm)
+        settings = service_settings(
+            "investigator", cls=InvestigatorSettings, targets=str(toml), workdir=tmp_path / "work", anthropic_api_key="test-key"
+        )
+        runtime = build(settings)  # type: ignore[arg-type]
+        await runtime.start()
+        try:
+            await _publish(kafka_bootstrap, topics.name(TopicName.ISSUES_DETECTED), issue)
+            diagnoses = await _read(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), lambda es: len(es) >= 1)
+            actions = await _read(
+                kafka_bootstrap,
+                topics.name(TopicName.ACTIONS),
+                lambda es: any(isinstance(e, ActionRecorded) and e.action == "investigator.diagnosed" for e in es),
+            )
+            await asyncio.sleep(2.0)  # nothing retries after the escalation
+            calls = len(fake.requests)
+            await asyncio.sleep(2.0)
+        finally:
+            await runtime.stop()
+    (diagnosis,) = diagnoses
+    assert isinstance(diagnosis, DiagnosisReady)
+    assert diagnosis.needs_human and diagnosis.fix_strategy is FixStrategy.NEEDS_HUMAN and diagnosis.provider == "playbook"
+    assert any(e.kind == "llm_unavailable" and "429" in e.summary for e in diagnosis.evidence)
+    postponed = [e for e in actions if isinstance(e, ActionRecorded) and e.action == "investigator.llm_unavailable"]
+    assert postponed, "the first rate limits should have postponed the diagnosis"
+    assert len(fake.requests) == calls == len(postponed) + 1  # one last try past the patience, then no more calls
+
+
 async def _control(bootstrap: str, topics: TopicRegistry, command: CommandName, *, paused: bool) -> None:
     config = MedicConfig(version=1)
     await _publish(

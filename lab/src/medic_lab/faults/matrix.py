@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import implementer, investigator, releaser
+from . import implementer, investigator, llm, releaser
 from .model import FaultResult, not_implemented
 from .stack import Bus, bus
+from .step_stacks import STACKS
+from .steps import Fault, run_stacks
 
 __all__ = ["CASES", "PENDING", "Case", "report", "run_case"]
 
@@ -28,6 +30,16 @@ class Case:
     expected: str
     run: Callable[[Bus, Path, FaultResult], None]
     cheap: bool = False
+
+
+def kill_each_service_each_step(_b: Bus, root: Path, result: FaultResult) -> None:
+    """kill -9 of each service at each step of its job (one stack per service, one issue per step)."""
+    run_stacks(root, result, Fault.KILL, STACKS)
+
+
+def broker_restart_each_step(_b: Bus, root: Path, result: FaultResult) -> None:
+    """A memory-only broker restart while each service is at each step of its job."""
+    run_stacks(root, result, Fault.BROKER, STACKS)
 
 
 CASES: tuple[Case, ...] = (
@@ -74,18 +86,36 @@ CASES: tuple[Case, ...] = (
         "one release at a time per stage, each fix deployed once per stage",
         releaser.two_releaser_instances,
     ),
+    Case(
+        "llm_call_outlives_max_poll_interval",
+        "one Messages API call held 16 s, longer than the investigator's max_poll_interval_ms (10 s)",
+        "no eviction: an issue sent mid-call is consumed; one diagnosis, the work not redone",
+        llm.llm_call_outlives_max_poll_interval,
+    ),
+    Case(
+        "claude_429_and_timeouts",
+        "Claude answers 429 (retry-after) then hangs past the client timeout; for a second target it only answers 429",
+        "the first issue diagnosed by Claude once after the outage; the second escalated to a human past its patience",
+        llm.claude_429_and_timeouts,
+    ),
+    Case(
+        "kill_9_each_service_each_step",
+        "kill -9 of each service at each step: watcher (lines written, issue published), investigator (LLM call in "
+        "flight, diagnosis published), implementer (push in flight, fix announced), releaser (gate, merge, staging "
+        "deploy, staging watch, production deploy); a new process on the same store",
+        "every issue completes once: one IssueDetected, DiagnosisReady, FixCommitted and commit, one deploy per stage",
+        kill_each_service_each_step,
+    ),
+    Case(
+        "broker_restart_each_step",
+        "the memory-only broker restarted (topics declared, control state re-published) at each of those steps",
+        "every issue completes once, with nothing left in an outbox",
+        broker_restart_each_step,
+    ),
 )
 
 #: Cases of issue 17's matrix not built yet: listed so the report never reads as if they survived.
-PENDING: tuple[tuple[str, str, str, str], ...] = (
-    ("kill_9_each_service_each_step", "kill -9 of each service at each step", "the loop completes once",
-     "only the implementer (mid-push) and the releaser (mid-watch) kills are built"),
-    ("broker_restart_each_step", "a broker restart at each step", "the loop completes once",
-     "only the restart during a fix is built"),
-    ("llm_call_outlives_max_poll_interval", "an LLM call longer than max_poll_interval_ms", "one diagnosis, no rebalance loop",
-     "not built"),
-    ("claude_429_and_timeouts", "Claude answers 429 and times out", "retried within budget, then the playbook", "not built"),
-)  # fmt: skip
+PENDING: tuple[tuple[str, str, str, str], ...] = ()
 
 
 def run_case(case: Case, *, keep: Path | None = None) -> FaultResult:

@@ -186,11 +186,36 @@ def _missing_or_empty(path: Path) -> bool:
 
 
 async def checkout_ref(*, git: Git, remote_url: str, ref: str, into: Path) -> Path:
-    """A clean detached checkout of ``ref`` (branch, tag or sha) from ``remote_url`` in ``into``."""
+    """A clean detached checkout of ``ref`` (branch, tag or sha) from ``remote_url`` in ``into``.
+
+    A checkout a crash left half-made is made again, once: a clone killed before it wrote a single
+    ref, or a checkout of this remote whose git commands fail (a kill -9 leaves ``index.lock``
+    behind). Everything in it is on the remote, and it is cleaned of anything else anyway. A
+    directory holding another remote's checkout or other files is still refused.
+    """
+    try:
+        return await _checkout_ref(git=git, remote_url=remote_url, ref=ref, into=into)
+    except _HalfMade:
+        pass
+    except GitCommandError:
+        if not (into / ".git").is_dir():
+            raise
+    shutil.rmtree(into)
+    return await _checkout_ref(git=git, remote_url=remote_url, ref=ref, into=into)
+
+
+class _HalfMade(ForgeError):
+    """A clone that never got as far as its first ref (killed mid-clone): nothing in it to keep."""
+
+
+async def _checkout_ref(*, git: Git, remote_url: str, ref: str, into: Path) -> Path:
     checked = check_ref(ref)
     if (into / ".git").is_dir():
         url = (await git.run("remote", "get-url", "origin", cwd=into, check=False)).stdout.strip()
         if url != remote_url:
+            refs = (await git.run("for-each-ref", "--count=1", cwd=into, check=False)).stdout.strip()
+            if not url and not refs:
+                raise _HalfMade(f"{into} is a clone that never finished")
             raise ForgeError(f"{into} is a checkout of another remote; refusing to reuse it")
     else:
         if not _missing_or_empty(into):

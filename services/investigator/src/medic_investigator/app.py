@@ -82,6 +82,7 @@ def build(settings: InvestigatorSettings) -> ServiceRuntime:
         memory=memory,
         config=runtime.config,
         needs_human_below={name: llm.needs_human_below for name, llm in sections.items()},
+        unavailable_patience_s={name: llm.unavailable_patience_s for name, llm in sections.items()},
         history_window=timedelta(hours=settings.history_window_hours),
         memory_threshold=settings.memory_similarity,
         redactor=runtime.redactor,

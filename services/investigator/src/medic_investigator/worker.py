@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,6 +16,7 @@ from .adapters.providers import DiagnosisProvider
 from .adapters.repo import CheckoutCache
 from .adapters.store import CaseMemory
 from .domain.errors import ProviderUnavailable, RepositoryUnavailable
+from .domain.safety import keeps_waiting
 from .domain.sql_guard import QueryAttempt
 from .job.diagnose import run_diagnosis
 from .job.slow_query import diagnose_slow_query, is_slow_query
@@ -34,6 +36,7 @@ class Diagnoser:
     memory: CaseMemory
     config: Callable[[], MedicConfig | None]  # the runtime's cached configuration (None: unknown or stale)
     needs_human_below: dict[str, float] = field(default_factory=dict)
+    unavailable_patience_s: dict[str, float] = field(default_factory=dict)  # by target; 30 min when not given
     history_window: timedelta = timedelta(days=3)
     memory_threshold: float = 0.5
     redactor: Redactor = field(default_factory=Redactor)
@@ -75,6 +78,10 @@ class Diagnoser:
             log.warning("checkout of %s failed: %s", target.name, exc)
             raise
         queries: list[QueryAttempt] = []
+        # The work item was recorded when the issue arrived: that is how long this diagnosis has waited.
+        postpone = keeps_waiting(
+            waited_s=time.time() - item.created_at, patience_s=self.unavailable_patience_s.get(target.name, 1800.0)
+        )
         try:
             outcome = await run_diagnosis(
                 issue,
@@ -89,6 +96,7 @@ class Diagnoser:
                 memory_threshold=self.memory_threshold,
                 history_window=self.history_window,
                 queries=queries,
+                postpone_unavailable=postpone,
             )
         except ProviderUnavailable as exc:
             self._audit_queries(queries, issue, ctx)

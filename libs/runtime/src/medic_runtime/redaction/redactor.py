@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from .fields import FIELD_KEYWORDS, HEADER_PAIR, KEYED_PAIR, LIST_PAIR, is_sensitive_key, value_is_reference
+from .prefilter import required_literals
 from .rules import PII_RULES, TOKEN_RULES, RedactionRule, detect_secrets_rules
 from .structured import sensitive_leaves
 
@@ -150,41 +151,97 @@ def _rel(match: re.Match[str], group: str) -> tuple[int, int]:
     return start - match.start(), end - match.start()
 
 
+_MEMO_MAX_CHARS = 512  # short values (messages, routes, tags) repeat in a flood: their redaction is remembered
+_MEMO_ENTRIES = 8192
+
+
 @dataclass(slots=True)
 class Redactor:
-    """Applies redaction rules to text and nested values; truncates very long text."""
+    """Applies redaction rules to text and nested values; truncates very long text.
+
+    Each regex runs only when a cheap test says it could match: one of its rule's keywords is in the
+    lower-cased text, the text has the digits it needs, and one of the literals every match of it
+    contains (read off the pattern, :func:`.prefilter.required_literals`) is in the text as it stands.
+    The literal test cannot change the output, only skip regex scans that would find nothing;
+    ``literal_prefilter=False`` turns it (and the memo of short values) off, to prove that.
+    """
 
     rules: tuple[RedactionRule, ...] = field(default_factory=default_rules)
     pii_rules: tuple[RedactionRule, ...] = PII_RULES
     max_length: int = 20_000
     extra_literals: tuple[str, ...] = field(default=())
     field_rules: bool = True
+    literal_prefilter: bool = True
     _keywords: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    _gates: tuple[tuple[RedactionRule, frozenset[str]], ...] = field(init=False, repr=False, compare=False)
+    _gates: tuple[tuple[RedactionRule, frozenset[str], tuple[str, ...]], ...] = field(init=False, repr=False, compare=False)
+    _always: frozenset[int] = field(init=False, repr=False, compare=False)
+    _by_keyword: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _by_first: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    _memo: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Every keyword is looked for once per text; each rule then asks only "was one of mine there?".
-        gates = tuple((rule, frozenset(rule.keywords)) for rule in (*self.rules, *self.pii_rules))
+        gates = tuple(
+            (rule, frozenset(rule.keywords), required_literals(rule.pattern) if self.literal_prefilter else ())
+            for rule in (*self.rules, *self.pii_rules)
+        )
         self._gates = gates
-        self._keywords = tuple(sorted({k for _, kws in gates for k in kws} | set(FIELD_KEYWORDS)))
+        self._keywords = tuple(sorted({k for _, kws, _ in gates for k in kws} | set(FIELD_KEYWORDS)))
+        self._always = frozenset(i for i, (_, kws, _) in enumerate(gates) if not kws)
+        by_keyword: dict[str, list[int]] = {}
+        for i, (_, kws, _) in enumerate(gates):
+            for k in kws:
+                by_keyword.setdefault(k, []).append(i)
+        self._by_keyword = {k: tuple(v) for k, v in by_keyword.items()}
+        by_first: dict[str, list[str]] = {}
+        for k in self._keywords:
+            by_first.setdefault(k[0], []).append(k)
+        self._by_first = {ch: tuple(v) for ch, v in by_first.items()}
+        self._memo = {}
+
+    def _present(self, lowered: str) -> set[str]:
+        """The keywords in ``lowered``: only those whose first character occurs in it are looked for."""
+        if not self.literal_prefilter:
+            return {k for k in self._keywords if k in lowered}
+        chars = set(lowered)
+        return {k for ch, kws in self._by_first.items() if ch in chars for k in kws if k in lowered}
 
     def _redact(self, value: str) -> str:
+        if not self.literal_prefilter or len(value) > _MEMO_MAX_CHARS:
+            return self._redact_now(value)
+        cached = self._memo.get(value)
+        if cached is None:
+            cached = self._redact_now(value)
+            if len(self._memo) >= _MEMO_ENTRIES:
+                self._memo.clear()
+            self._memo[value] = cached
+        return cached
+
+    def _redact_now(self, value: str) -> str:
         out = value
         for literal in self.extra_literals:
             if literal:
                 out = out.replace(literal, f"{_MARK}configured_secret]")
         lowered = out.lower()
-        present = {k for k in self._keywords if k in lowered}
+        present = self._present(lowered)
         digits = len(out) - len(out.translate(_NO_DIGITS))
         pii_from = len(self.rules)
-        for index, (rule, keywords) in enumerate(self._gates):
-            if index == pii_from and self.field_rules and not present.isdisjoint(_FIELD_SET):
+        keyed = self.field_rules and not present.isdisjoint(_FIELD_SET)
+        candidates = set(self._always)
+        for k in present:
+            candidates.update(self._by_keyword.get(k, ()))
+        for index in sorted(candidates):
+            rule, keywords, literals = self._gates[index]
+            if keyed and index >= pii_from:
                 # Personal data after the keyed pairs: a password that looks like a phone number is named a password.
                 out = _keyed_pairs(out, lowered)
+                keyed = False
             if rule.min_digits > digits or (keywords and present.isdisjoint(keywords)):
                 continue
+            if literals and not any(lit in out for lit in literals):
+                continue  # no match can exist in ``out`` as it stands: the regex would find nothing
             out = _rule_sub(rule, out)
-        if pii_from == len(self._gates) and self.field_rules and not present.isdisjoint(_FIELD_SET):
+        if keyed:
             out = _keyed_pairs(out, lowered)
         return out
 

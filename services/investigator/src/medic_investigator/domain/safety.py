@@ -12,7 +12,14 @@ from .diagnosis import Diagnosis, Investigation
 from .playbook import playbook_diagnose
 from .untrusted import glob_match
 
-__all__ = ["apply_safety_rules", "fallback_diagnosis", "protected_evidence", "protected_globs", "protected_match"]
+__all__ = [
+    "apply_safety_rules",
+    "fallback_diagnosis",
+    "keeps_waiting",
+    "protected_evidence",
+    "protected_globs",
+    "protected_match",
+]
 
 
 def protected_globs(target: TargetConfig, config: MedicConfig | None) -> tuple[str, ...]:
@@ -43,6 +50,15 @@ def fallback_diagnosis(inv: Investigation, *, reason: str, kind: str) -> Diagnos
         root_cause=f"{base.root_cause} (a human must decide: {reason})"[:5000],
         fix_hint=(f"suggested by the playbook: {base.fix_strategy.value}\n" + (base.fix_hint or ""))[:5000],
     )
+
+
+def keeps_waiting(*, waited_s: float, patience_s: float) -> bool:
+    """Whether a diagnosis still waits out an unavailable provider, or falls back and goes to a human.
+
+    A sustained outage (a 429 storm, a hanging API) must not hold an issue forever: past the patience
+    the last attempt's failure escalates instead of postponing again.
+    """
+    return waited_s < patience_s
 
 
 def apply_safety_rules(

@@ -28,7 +28,7 @@ from ..adapters.providers import DiagnosisProvider
 from ..adapters.repo import Repository
 from ..adapters.store import CaseMemory
 from ..domain.diagnosis import Investigation
-from ..domain.errors import BudgetExceeded, InvalidAnswer, ProviderRefused
+from ..domain.errors import BudgetExceeded, InvalidAnswer, ProviderRefused, ProviderUnavailable
 from ..domain.memory import PastCase, adjust_with_memory, signature_tokens
 from ..domain.safety import apply_safety_rules, fallback_diagnosis, protected_globs
 from ..domain.sql_guard import QueryAttempt
@@ -64,8 +64,12 @@ async def run_diagnosis(
     memory_threshold: float = 0.5,
     history_window: timedelta = timedelta(days=3),
     queries: list[QueryAttempt] | None = None,
+    postpone_unavailable: bool = True,
 ) -> DiagnosisOutcome:
-    """Investigate, diagnose with ``provider``, adjust with memory and policy; ProviderUnavailable propagates.
+    """Investigate, diagnose with ``provider``, adjust with memory and policy.
+
+    ProviderUnavailable propagates (the caller retries later) unless ``postpone_unavailable`` is off: then
+    the outage is the reason the playbook's diagnosis goes to a human.
 
     Database queries the provider makes are appended to ``queries`` (the caller's list survives an exception).
     """
@@ -96,6 +100,11 @@ async def run_diagnosis(
     except ProviderRefused as exc:
         fallback = str(exc)
         diagnosis = fallback_diagnosis(inv, reason=str(exc), kind="llm_error")
+    except ProviderUnavailable as exc:
+        if postpone_unavailable:
+            raise
+        fallback = f"the LLM stayed unavailable: {exc.reason}"
+        diagnosis = fallback_diagnosis(inv, reason=fallback, kind="llm_unavailable")
     except InvalidAnswer as exc:
         fallback = str(exc)
         diagnosis = fallback_diagnosis(inv, reason=f"the LLM gave no valid diagnosis: {exc}", kind="llm_invalid_output").adjusted(

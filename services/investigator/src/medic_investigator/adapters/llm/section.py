@@ -58,6 +58,13 @@ class LlmSection(BaseModel):
     max_tokens: int = Field(default=4096, ge=256, le=64_000, description="Output tokens per call.")
     timeout_s: float = Field(default=90.0, gt=0, le=900, description="Timeout of one API call.")
     max_retries: int = Field(default=2, ge=0, le=10, description="SDK retries before the work item is put back.")
+    unavailable_patience_s: float = Field(
+        default=1800.0,
+        ge=0,
+        le=7 * 86400,
+        description="How long a diagnosis waits out an unavailable Messages API (429, 5xx, timeouts) before the "
+        "playbook's diagnosis goes to a human instead.",
+    )
     triage_threshold: float = Field(default=0.3, ge=0, le=1, description="Below this triage fixability, a human decides.")
     needs_human_below: float = Field(default=0.4, ge=0, le=1, description="Fixability under which the fix goes to a human.")
     telemetry_chars: int = Field(default=4000, ge=200, le=50_000, description="Truncation of each untrusted block.")
