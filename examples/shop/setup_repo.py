@@ -34,7 +34,7 @@ BAD_CHANGES = SHOP / "bad-changes"
 SEED_BAD_CHANGE = "001-practice-null-check"
 # Medic-side files that live beside the app but are not part of the target repository.
 NOT_IN_REPO = {"bad-changes", "setup_repo.py", "traffic.py", "medic.toml", "README.md"}
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "node_modules")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "node_modules", ".next")
 # (message, paths) of the ordinary commits before any bad change; the first takes everything else
 HISTORY: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Initial import of the shop web and api services", ()),
