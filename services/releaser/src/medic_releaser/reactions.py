@@ -8,6 +8,7 @@ A save that loses a race reloads the run and asks again, a few times at most.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -15,7 +16,8 @@ from medic_contracts import ControlCommand, IssueDetected
 from medic_runtime import Emitter
 
 from .domain import commands
-from .domain.commands import Refusal
+from .domain.commands import Refusal, RunChange
+from .domain.runs import ReleaseRun
 from .worker import Rollout
 
 __all__ = ["approve", "mark_recurrence", "reject", "request_rollback", "update_issue"]
@@ -28,38 +30,40 @@ async def approve(w: Rollout, command: ControlCommand) -> bool:
     """Approve a waiting deploy when the approval is ours and bound to the same diff."""
     if not command.approval_id or not commands.is_ours(command, w.target.target.name):
         return False
-    for _ in range(ATTEMPTS):
-        change = commands.approval(await w.runs.by_approval(approval_id=command.approval_id), command)
-        if change is None:
-            return False
-        if isinstance(change, Refusal):
-            await w.refuse(change)
-            return False
-        if await w.apply(change):
-            return True
-    return False
+    approval_id = command.approval_id
+    return await _react(w, lambda: w.runs.by_approval(approval_id=approval_id), lambda run: commands.approval(run, command))
 
 
 async def reject(w: Rollout, command: ControlCommand) -> bool:
     """Reject a waiting deploy (:func:`domain.commands.rejection`)."""
     if not command.approval_id or not commands.is_ours(command, w.target.target.name):
         return False
-    for _ in range(ATTEMPTS):
-        change = commands.rejection(await w.runs.by_approval(approval_id=command.approval_id), command)
-        if change is None:
-            return False
-        if await w.apply(change):
-            return True
-    return False
+    approval_id = command.approval_id
+    return await _react(w, lambda: w.runs.by_approval(approval_id=approval_id), lambda run: commands.rejection(run, command))
 
 
 async def request_rollback(w: Rollout, command: ControlCommand) -> bool:
     """A human asks to roll back an issue's release (:func:`domain.commands.rollback_request`)."""
     if not command.issue_id or not commands.is_ours(command, w.target.target.name):
         return False
+    issue_id = command.issue_id
+    return await _react(
+        w, lambda: w.runs.latest_for_issue(issue_id=issue_id), lambda run: commands.rollback_request(run, command)
+    )
+
+
+async def _react(
+    w: Rollout,
+    load: Callable[[], Awaitable[ReleaseRun | None]],
+    rule: Callable[[ReleaseRun | None], RunChange | Refusal | None],
+) -> bool:
+    """Reload the run, ask the rule, save its change; again when the run changed meanwhile (a few times at most)."""
     for _ in range(ATTEMPTS):
-        change = commands.rollback_request(await w.runs.latest_for_issue(issue_id=command.issue_id), command)
+        change = rule(await load())
         if change is None:
+            return False
+        if isinstance(change, Refusal):
+            await w.refuse(change)
             return False
         if await w.apply(change):
             return True
