@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from medic_contracts import TopicRegistry
+from medic_runtime.aio import bounded
 from medic_runtime.embedded import EmbeddedBroker, die_with_parent, free_port, process_alive
 
 __all__ = ["SERVICES", "DevStack", "ServiceSpec", "StackConfig", "format_log_line", "read_state", "stop_recorded"]
@@ -258,14 +259,14 @@ class DevStack:
             for name in batch:
                 r = self.running[name]
                 try:
-                    await asyncio.wait_for(r.process.wait(), timeout=self.config.grace_s)
+                    await bounded(r.process.wait(), timeout=self.config.grace_s)
                 except TimeoutError:
                     _signal_group(r.process, signal.SIGKILL)
                     await r.process.wait()
                 _signal_group(r.process, signal.SIGKILL)  # any child the service left in its group
                 if r.reader:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await asyncio.wait_for(r.reader, timeout=2)
+                        await bounded(r.reader, timeout=2)
         if self.broker:
             await asyncio.to_thread(self.broker.stop)
         with contextlib.suppress(FileNotFoundError):

@@ -34,6 +34,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from medic_contracts import ActionRecorded, ActionStatus, Producer, TopicRegistry
+from medic_runtime.aio import bounded
 from medic_runtime.bus import HandlerContext, encode_event
 from medic_runtime.embedded import EmbeddedBroker
 from medic_runtime.kafka_admin import declare_topics
@@ -98,7 +99,7 @@ async def _raw_latency(bootstrap: str, topic: str, samples: int, fetch_wait_ms: 
             value, key, headers = encode_event(_event(n))
             started = time.perf_counter()
             await producer.send_and_wait(topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()])
-            arrived = await asyncio.wait_for(received.get(), timeout=10)
+            arrived = await bounded(received.get(), timeout=10)
             if n >= 20:  # warm-up
                 out.append(arrived - started)
         cpu["raw_ms_per_hop"] = round((time.process_time() - cpu_start) / samples * 1000, 3)
@@ -200,7 +201,7 @@ async def _runtime_latency(  # noqa: PLR0917 - a private step of one benchmark
             started = time.perf_counter()
             async with sender.transaction() as tx:
                 tx.emit(_event(n), topic=topic)
-            arrived = await asyncio.wait_for(received.get(), timeout=10)
+            arrived = await bounded(received.get(), timeout=10)
             if n >= 20:
                 out.append(arrived - started)
         cpu["runtime_ms_per_hop"] = round((time.process_time() - cpu_start) / samples * 1000, 3)
@@ -230,7 +231,7 @@ async def _runtime_throughput(  # noqa: PLR0917 - a private step of one benchmar
     receiver.bus.subscribe(topic, handle, accepts=(ActionRecorded,))
     await receiver.start()
     try:
-        await asyncio.wait_for(done.wait(), timeout=300)
+        await bounded(done.wait(), timeout=300)
         cpu["runtime_us_per_event"] = round((time.process_time() - cpu_start) / count * 1e6, 1)
         return count / (times[-1] - times[0])
     finally:

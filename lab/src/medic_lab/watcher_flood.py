@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from medic_runtime.aio import bounded
 from medic_runtime.embedded import given_or_embedded
 
 __all__ = ["FloodOptions", "run"]
@@ -325,7 +326,7 @@ async def _run(options: FloodOptions, work: Path) -> dict[str, Any]:
                 if proc.returncode is None:
                     proc.terminate()
                     try:
-                        await asyncio.wait_for(proc.wait(), 30)
+                        await bounded(proc.wait(), 30)
                     except TimeoutError:
                         proc.kill()
                         await proc.wait()

@@ -181,6 +181,43 @@ async def test_a_pause_on_a_control_log_recreated_by_a_restart_is_applied(settin
 
 
 @pytest.mark.kafka
+async def test_a_pause_reaches_a_control_log_that_a_restarted_broker_auto_created_with_more_partitions(
+    settings: ServiceSettings, broker: Restartable
+) -> None:
+    """The race behind a lost pause: after a restart, a client's metadata request auto-creates the control
+    topic with the broker's default partition count before it is declared again with one. The runtime
+    reads partition 0 only, so every control record must go there, whatever the topic's partition count."""
+    rt = ServiceRuntime(settings)
+    control = rt.topics.name(TopicName.CONTROL)
+    seen: list[str] = []
+
+    async def record(command: ControlCommand) -> None:
+        seen.append(command.reason)
+
+    rt.control.on(CommandName.PAUSE, record)
+    await rt.start()
+    try:
+        plan = {t: (3 if t == control else n) for t, n in rt.topic_plan().items()}
+        await broker.restart(plan)  # the control topic comes back as the broker's auto-create would make it
+        sent = [f"after {n}" for n in range(6)]
+        for reason in sent:  # key-less records: a partitioner would spread them over the three partitions
+            await rt.bus.publish_now(
+                ControlCommand(producer=SOURCE, command=CommandName.PAUSE, actor="test", paused=True, reason=reason)
+            )
+        await eventually(lambda: len(seen) >= len(sent), timeout=10)
+        assert seen == sent
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            described = await admin.describe_topics([control])
+        finally:
+            await admin.close()
+        assert len(described[0]["partitions"]) == 3
+    finally:
+        await rt.stop()
+
+
+@pytest.mark.kafka
 async def test_the_broker_watch_declares_lost_topics_again_with_their_partition_counts(
     settings: ServiceSettings, broker: Restartable
 ) -> None:

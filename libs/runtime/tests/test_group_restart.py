@@ -11,7 +11,6 @@ after round.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import time
@@ -27,6 +26,7 @@ from aiokafka.protocol.group import JoinGroupRequest, LeaveGroupRequest, SyncGro
 
 from medic_contracts import ActionRecorded, DiagnosisReady, IssueDetected, TopicName
 from medic_runtime import HandlerContext, ServiceRuntime, ServiceSettings
+from medic_runtime.aio import bounded
 from medic_testing.runtime.settle import wait_settled
 
 pytestmark = pytest.mark.kafka
@@ -86,7 +86,7 @@ async def test_a_service_restarted_on_its_group_joins_every_time(service_setting
     for round_ in range(ROUNDS):
         rt = three_consumers(settings.model_copy(update={"instance_id": f"restarted-{round_}"}))
         try:
-            await asyncio.wait_for(rt.start(), JOIN_TIMEOUT_S)
+            await bounded(rt.start(), JOIN_TIMEOUT_S)
         except TimeoutError:
             pytest.fail(f"round {round_}: the restarted service did not join its group in {JOIN_TIMEOUT_S:.0f} s")
         await wait_settled(rt)
@@ -130,7 +130,7 @@ async def test_a_consumer_joins_a_group_whose_departed_leader_never_syncs(kafka_
         topic, bootstrap_servers=kafka_bootstrap, group_id=group, session_timeout_ms=2000, heartbeat_interval_ms=500
     )
     try:
-        await asyncio.wait_for(consumer.start(), JOIN_TIMEOUT_S)
+        await bounded(consumer.start(), JOIN_TIMEOUT_S)
         assert consumer.assignment()
     except TimeoutError:
         pytest.fail(f"the consumer did not join the wedged group in {JOIN_TIMEOUT_S:.0f} s")

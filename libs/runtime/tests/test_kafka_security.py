@@ -28,6 +28,7 @@ from aiokafka.errors import KafkaError
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 
 from medic_runtime import ServiceSettings, SettingsError, build_broker, load_settings
+from medic_runtime.aio import bounded
 from medic_runtime.embedded import die_with_parent, free_port, tansu_binary
 from medic_runtime.kafka_admin import declare_topics
 from medic_runtime.kafka_security import client_options, faststream_security, ssl_context
@@ -255,5 +256,5 @@ async def test_kafka_over_tls_verifies_the_broker_against_the_ca_file(
         untrusting = settings_with(monkeypatch, kafka_bootstrap=bootstrap, kafka_security_protocol="SSL")
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000, **client_options(untrusting))
         with pytest.raises((KafkaError, TimeoutError, ssl.SSLError)):
-            await asyncio.wait_for(admin.start(), 15)
+            await bounded(admin.start(), 15)
         await admin.close()

@@ -10,6 +10,7 @@ import pytest
 
 from medic_contracts import ActionRecorded, CommandName, ControlCommand, Producer, TopicName, TopicRegistry
 from medic_runtime import RetryLater, ServiceRuntime, ServiceSettings, WorkContext, WorkItem
+from medic_runtime.aio import bounded
 
 from .conftest import decode, eventually, read_topic
 
@@ -60,7 +61,7 @@ async def test_work_left_running_by_a_crash_is_resumed_after_restart(service_set
     async with first.store.transaction() as conn:
         await first.work.enqueue(conn, kind="long", dedup_key="w1", payload={})
     first.work.wake()
-    await asyncio.wait_for(started.wait(), 10)
+    await bounded(started.wait(), 10)
     row = await first.work.get("w1")
     assert row is not None and row["status"] == "running"
     # A crash: the process dies without finishing; its store keeps the item as running.

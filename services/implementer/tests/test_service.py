@@ -28,6 +28,7 @@ from medic_forge import LocalForge
 from medic_implementer.app import build
 from medic_implementer.settings import ImplementerSettings
 from medic_runtime import ServiceRuntime, ServiceSettings
+from medic_runtime.aio import bounded
 from medic_testing.implementer import (
     OPERATOR,
     FixtureRepo,
@@ -139,7 +140,7 @@ async def test_a_crash_after_the_push_recovers_to_exactly_one_fix_committed(
     diag = python_diagnosis(python_repo)
     try:
         await produce(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), diag)
-        await asyncio.wait_for(forge.pushed.wait(), timeout=120)
+        await bounded(forge.pushed.wait(), timeout=120)
         await wait_settled(first)  # stopped mid-rebalance, the embedded broker would never let the next one join
     finally:
         await first.stop()  # the worker dies mid-flight: pushed, no PR, no event
@@ -189,7 +190,7 @@ async def test_a_crash_after_the_commit_that_leaves_its_worktree_recovers_to_exa
     diag = python_diagnosis(python_repo)
     try:
         await produce(kafka_bootstrap, topics.name(TopicName.DIAGNOSES_READY), diag)
-        await asyncio.wait_for(forge.pushing.wait(), timeout=120)
+        await bounded(forge.pushing.wait(), timeout=120)
         await wait_settled(first)
     finally:
         await first.stop()

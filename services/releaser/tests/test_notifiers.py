@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from email import message_from_bytes
 from typing import Any
@@ -15,6 +14,7 @@ from medic_releaser.adapters.notifiers import ConsoleChannel, EmailChannel, Slac
 from medic_releaser.config import ConsoleNotifier, EmailNotifier, SlackNotifier
 from medic_releaser.domain.errors import ReleaseError
 from medic_releaser.domain.notice import ReleaseNotice
+from medic_runtime.aio import bounded
 
 from .fakes import FakeSlack, serve
 from .harness import free_port
@@ -97,7 +97,7 @@ async def test_an_unreachable_smtp_server_is_a_clear_error() -> None:
     channel = EmailChannel(EmailNotifier(kind="email", host="127.0.0.1", port=free_port(), sender="m@example.com",
                                          to=("o@example.com",)))  # fmt: skip
     with pytest.raises(ReleaseError, match="SMTP delivery failed"):
-        await asyncio.wait_for(channel.send(notice()), 20)
+        await bounded(channel.send(notice()), 20)
 
 
 class Lines(logging.Handler):

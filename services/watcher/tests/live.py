@@ -11,6 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from medic_runtime import ServiceRuntime, ServiceSettings
+from medic_runtime.aio import bounded
 from medic_watcher.app import build_watcher
 from medic_watcher.settings import WatcherSettings
 from medic_watcher.worker import Watcher
@@ -35,7 +36,7 @@ async def serving(rt: ServiceRuntime) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, timeout=60)
+        await bounded(task, timeout=60)
         sock.close()
 
 

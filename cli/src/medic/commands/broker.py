@@ -7,6 +7,8 @@ import asyncio
 import signal
 from typing import Any
 
+from medic_runtime.aio import bounded
+
 
 async def _serve(port: int, prefix: str) -> int:
     from medic_contracts import TopicRegistry
@@ -22,7 +24,7 @@ async def _serve(port: int, prefix: str) -> int:
         loop.add_signal_handler(sig, stop.set)
     while not stop.is_set() and broker.alive():
         try:
-            await asyncio.wait_for(stop.wait(), timeout=1.0)
+            await bounded(stop.wait(), timeout=1.0)
         except TimeoutError:
             continue
     code = 0 if broker.alive() else 1

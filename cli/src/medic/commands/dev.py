@@ -9,6 +9,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from medic_runtime.aio import bounded
+
 
 def target_env(targets: list[str]) -> dict[str, str]:
     """The environment that points every agent at the target files: the watcher and investigator read all
@@ -66,7 +68,7 @@ async def _up(args: argparse.Namespace, env: dict[str, str]) -> int:
     code = 0
     while not stop.is_set():
         try:
-            await asyncio.wait_for(stop.wait(), timeout=1.0)
+            await bounded(stop.wait(), timeout=1.0)
         except TimeoutError:
             if exited := stack.exited():
                 print(f"medic dev up: exited unexpectedly: {exited}", flush=True)

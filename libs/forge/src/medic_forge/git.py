@@ -259,7 +259,8 @@ class Git:
             stderr=asyncio.subprocess.PIPE,
         )
         try:
-            out, err = await asyncio.wait_for(process.communicate(), timeout=limit)
+            async with asyncio.timeout(limit):  # not wait_for: on 3.11 it can swallow a cancellation
+                out, err = await process.communicate()
         except TimeoutError:
             process.kill()
             await process.wait()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from .aio import bounded
 from .kafka_security import client_options
 from .settings import ServiceSettings
 
@@ -150,11 +151,11 @@ class BrokerWatch:
                     **client_options(self.settings),
                 )
                 self._admin = admin
-                await asyncio.wait_for(admin.start(), timeout)
-            topics = await asyncio.wait_for(self._admin.list_topics(), timeout)
+                await bounded(admin.start(), timeout)
+            topics = await bounded(self._admin.list_topics(), timeout)
             cluster_id = self._last.cluster_id if self._last is not None and self.reachable else None
             if cluster_id is None:
-                cluster = await asyncio.wait_for(self._admin.describe_cluster(), timeout)
+                cluster = await bounded(self._admin.describe_cluster(), timeout)
                 cluster_id = str(cluster.get("cluster_id") or "") or None
         except (TimeoutError, KafkaError, OSError):
             await self._close_admin()  # a fresh client re-bootstraps against whatever broker is there now
@@ -171,4 +172,4 @@ class BrokerWatch:
         admin, self._admin = self._admin, None
         if admin is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(admin.close(), 5)
+                await bounded(admin.close(), 5)

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from medic_contracts import CommandName, ControlCommand, MedicConfig, TopicName, TopicRegistry, event_adapter
 
+from .aio import bounded
 from .kafka_security import client_options
 from .observability import Metrics
 from .settings import ServiceSettings
@@ -138,7 +139,7 @@ class ControlPlane:
             if remaining is not None and remaining <= 0:
                 return False
             try:
-                await asyncio.wait_for(self.changed.wait(), timeout=min(remaining or 1.0, 1.0))
+                await bounded(self.changed.wait(), timeout=min(remaining or 1.0, 1.0))
             except TimeoutError:
                 continue
         return True

@@ -12,6 +12,8 @@ from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExists
 
 from medic_contracts import TopicRegistry
 
+from .aio import bounded
+
 __all__ = ["broker_answers", "declare_topics", "wait_for_broker"]
 
 log = logging.getLogger("medic.kafka")
@@ -21,8 +23,8 @@ async def broker_answers(bootstrap: str, *, timeout_s: float = 2.0) -> bool:
     """True when a Kafka-protocol broker answers a metadata request at ``bootstrap``."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
     try:
-        await asyncio.wait_for(admin.start(), timeout_s)
-        await asyncio.wait_for(admin.list_topics(), timeout_s)
+        await bounded(admin.start(), timeout_s)
+        await bounded(admin.list_topics(), timeout_s)
     except (TimeoutError, KafkaError, OSError):
         return False
     finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -27,6 +28,7 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
+from .aio import bounded
 from .kafka_security import client_options
 from .settings import ServiceSettings
 
@@ -56,9 +58,14 @@ def needs_new_producer(error: BaseException) -> bool:
 class RecoverableProducer:
     """An idempotent, ``acks=all`` aiokafka producer that can be replaced while the process runs."""
 
-    def __init__(self, settings: ServiceSettings, *, client_id: str) -> None:
+    def __init__(self, settings: ServiceSettings, *, client_id: str, partitions: Mapping[str, int] | None = None) -> None:
         self.settings = settings
         self.client_id = client_id
+        #: The topics declared with one partition (the control log): their records always go to partition 0.
+        #: A broker that restarted without its state can auto-create a topic on a client's metadata request,
+        #: with its default partition count, before the topic is declared again; a record the partitioner put
+        #: on another partition of that topic would never reach a reader of the single-partition log.
+        self.single_partition = frozenset(t for t, n in (partitions or {}).items() if n == 1)
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
         #: How many times the producer was replaced (health output, tests).
@@ -84,7 +91,7 @@ class RecoverableProducer:
                 producer = self._new()
                 try:
                     # Bounded: aiokafka retries its producer-id request for as long as the broker errs.
-                    await asyncio.wait_for(producer.start(), timeout=self.settings.kafka_request_timeout_ms / 1000)
+                    await bounded(producer.start(), timeout=self.settings.kafka_request_timeout_ms / 1000)
                 except BaseException:
                     await _close_quietly(producer)
                     raise
@@ -95,7 +102,11 @@ class RecoverableProducer:
         """Queue one record; the returned future resolves when the broker acknowledges it."""
         producer = await self.get()
         future: asyncio.Future[Any] = await producer.send(
-            topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()]
+            topic,
+            value,
+            key=key,
+            headers=[(k, v.encode()) for k, v in headers.items()],
+            partition=0 if topic in self.single_partition else None,
         )
         return future
 
@@ -104,8 +115,8 @@ class RecoverableProducer:
         timeout = self.settings.outbox_ack_timeout_s
         for attempt in (1, 2):
             try:
-                future = await asyncio.wait_for(self.send(topic, value, key=key, headers=headers), timeout)
-                await asyncio.wait_for(future, timeout)
+                future = await bounded(self.send(topic, value, key=key, headers=headers), timeout)
+                await bounded(future, timeout)
                 return
             except (*PRODUCER_STATE_LOST, KafkaTimeoutError, TimeoutError) as exc:
                 if attempt == 2:
@@ -133,7 +144,7 @@ class RecoverableProducer:
 async def _close_quietly(producer: AIOKafkaProducer) -> None:
     # stop() waits for pending batches to be delivered: bounded, because the broker may be gone.
     try:
-        await asyncio.wait_for(producer.stop(), timeout=5)
+        await bounded(producer.stop(), timeout=5)
     except (TimeoutError, KafkaConnectionError, Exception):
         log.debug("producer close did not finish cleanly", exc_info=True)
         with contextlib.suppress(Exception):

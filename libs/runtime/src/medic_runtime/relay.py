@@ -17,7 +17,6 @@ by two replicas at once and the rows keep their order.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, text, update
 
+from .aio import bounded, wait_event
 from .producer import needs_new_producer
 from .store import outbox
 
@@ -82,7 +82,7 @@ class OutboxRelay:
         self._wake.set()
         if self._task:
             try:
-                await asyncio.wait_for(self._task, timeout=10)
+                await bounded(self._task, timeout=10)
             except TimeoutError:
                 self._task.cancel()
                 # asyncio.wait, not wait_for: it never waits past its bound for a task slow to cancel.
@@ -107,8 +107,7 @@ class OutboxRelay:
                     return
                 await self._recover(exc)
                 # A notify (the broker is back, new rows) cuts the wait short.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+                await wait_event(self._wake, backoff)
                 backoff = min(backoff * 2, self.bus.settings.outbox_max_backoff_s)
                 continue
             # A full batch may have more behind it; otherwise rows committed since the select have
@@ -117,8 +116,7 @@ class OutboxRelay:
                 continue
             if self._stopping:
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.idle_s)
+            await wait_event(self._wake, self.idle_s)
 
     async def _recover(self, exc: Exception) -> None:
         if (isinstance(exc, OutboxStalled) and exc.recreate) or needs_new_producer(exc):
@@ -162,7 +160,7 @@ class OutboxRelay:
                 futures.append(await producer.send(row.topic, row.value, key=row.key, headers=json.loads(row.headers)))
 
         # One bound for the whole batch (not a task per row): queueing blocks while the broker is away.
-        await asyncio.wait_for(queue_all(), timeout=self.bus.settings.outbox_ack_timeout_s)
+        await bounded(queue_all(), timeout=self.bus.settings.outbox_ack_timeout_s)
         results = await self._acknowledgements(futures)
         ok = [row.id for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
         failed = [(row.id, res) for row, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import ActionStatus, Producer, TopicRegistry
 
+from .aio import wait_event
 from .control import ControlPlane, SideEffectRefused
 from .observability import Metrics, extract_context, inject_headers
 from .store import ServiceStore, work_items
@@ -274,8 +275,7 @@ class WorkQueue:
                 await asyncio.sleep(1)
                 continue
             if item is None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=0.5)
+                await wait_event(self._wake, 0.5)
                 continue
             await self._run(worker, item)
 

@@ -41,6 +41,7 @@ from medic_contracts import (
     utcnow,
 )
 from medic_runtime import HandlerContext, ServiceRuntime, Transaction
+from medic_runtime.aio import bounded
 
 from .adapters.repo import FrameResolver
 from .adapters.sources.base import PollResult, SourceError
@@ -307,7 +308,7 @@ class Watcher:
     async def _sleep(self, seconds: float) -> bool:
         """Wait ``seconds`` or until a scan is asked for; True when woken by a scan."""
         try:
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            await bounded(self._wake.wait(), timeout=seconds)
         except TimeoutError:
             return False
         self._wake.clear()  # every loop waiting now was woken by set(); clearing wakes none of them again

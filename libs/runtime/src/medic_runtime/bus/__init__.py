@@ -19,7 +19,6 @@ are dead-lettered at once (:mod:`.consumer`). Events are encoded and records dec
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -30,6 +29,7 @@ from faststream.kafka import KafkaBroker
 from medic_contracts import Envelope, Producer, TopicRegistry
 
 from .. import kafka_compat
+from ..aio import bounded
 from ..kafka_security import faststream_security
 from ..observability import Metrics
 from ..producer import RecoverableProducer
@@ -94,7 +94,9 @@ class Bus:
         self.producer = producer
         self.broker = build_broker(settings)
         #: Every publish goes through this producer, which is replaced when the broker loses its state.
-        self.producer_client = RecoverableProducer(settings, client_id=f"medic-{settings.service_name}-{settings.instance_id}")
+        self.producer_client = RecoverableProducer(
+            settings, client_id=f"medic-{settings.service_name}-{settings.instance_id}", partitions=self.topics.partitions()
+        )
         self.subscriptions: list[Subscription[Any]] = []
         #: Called after each delivery transaction commits (the runtime wakes its workers here).
         self.after_commit: list[Callable[[], None]] = []
@@ -187,7 +189,7 @@ class Bus:
     async def ping(self) -> bool:
         """True when the broker answers."""
         try:
-            return bool(await asyncio.wait_for(self.broker.ping(timeout=2.0), 3.0))
+            return bool(await bounded(self.broker.ping(timeout=2.0), 3.0))
         except Exception:
             return False
 

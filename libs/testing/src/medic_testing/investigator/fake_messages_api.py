@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from medic_runtime.aio import bounded
+
 __all__ = ["CapturedRequest", "FakeMessagesApi", "Reply", "load_script", "message", "running", "text_message", "tool_use_message"]
 
 
@@ -145,5 +147,5 @@ async def running(script: list[Reply]) -> AsyncIterator[FakeMessagesApi]:
     finally:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=5)
+            await bounded(task, timeout=5)
         sock.close()

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from medic_runtime.aio import bounded
+
 __all__ = ["NODE_CLIENT", "NODE_MODULES", "PYTHON_CLIENT", "node_available", "run_node_client", "run_python_client"]
 
 ROOT = Path(__file__).resolve().parents[5]
@@ -54,7 +56,7 @@ async def _run(argv: list[str], *, env: dict[str, str] | None = None) -> None:
     proc = await asyncio.create_subprocess_exec(
         *argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
     )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=600)
+    out, _ = await bounded(proc.communicate(), timeout=600)
     assert proc.returncode == 0, out.decode(errors="replace")
 
 

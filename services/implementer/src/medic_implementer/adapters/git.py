@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medic_forge.git import hardened_args, hardened_argv, hardened_env
+from medic_runtime.aio import bounded
 
 from ..domain.diffscan import DiffEntry, parse_raw_z
 
@@ -92,7 +93,7 @@ class Git:
             stderr=asyncio.subprocess.PIPE,
         )
         try:
-            out, err = await asyncio.wait_for(
+            out, err = await bounded(
                 proc.communicate(input_text.encode() if input_text is not None else None), timeout=self.timeout_s
             )
         except TimeoutError:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from medic_contracts import TestOutcome, TestReport
 from medic_runtime import Redactor
+from medic_runtime.aio import bounded
 
 from ..domain.test_summary import count_tests, summarise_output
 from .sandbox import PROTECTIONS, SandboxReport, finish_run, init_argv, plan_run, sandbox_support
@@ -242,7 +243,7 @@ class TestRunner:
         )
         timed_out = False
         try:
-            raw, _ = await asyncio.wait_for(proc.communicate(), timeout=self.limits.timeout_s)
+            raw, _ = await bounded(proc.communicate(), timeout=self.limits.timeout_s)
         except TimeoutError:
             timed_out = True
             with contextlib.suppress(ProcessLookupError):
@@ -250,7 +251,7 @@ class TestRunner:
             raw = b""
             if proc.stdout is not None:
                 with contextlib.suppress(Exception):
-                    raw = await asyncio.wait_for(proc.stdout.read(200_000), timeout=2)
+                    raw = await bounded(proc.stdout.read(200_000), timeout=2)
             await proc.wait()
         finally:
             with contextlib.suppress(ProcessLookupError):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medic_forge.git import hardened_args, hardened_argv, hardened_env
+from medic_runtime.aio import bounded
 from medic_stacktrace import SourceMapper
 
 from ..domain.errors import PathOutsideRepository, RepositoryUnavailable
@@ -76,7 +77,7 @@ async def run_git(cwd: Path, *args: str, timeout_s: float = 30.0, check: bool = 
         env=_git_env(),
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
+        out, err = await bounded(proc.communicate(), timeout=timeout_s)
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()

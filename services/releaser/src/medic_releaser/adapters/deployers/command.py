@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from medic_contracts import DeploymentStage
+from medic_runtime.aio import bounded
 from medic_runtime.embedded import process_alive as _alive
 
 from ...config import CommandStage, DeployerSection
@@ -214,7 +215,7 @@ class CommandDeployer:
             env={**os.environ, **cfg.env},
         )
         try:
-            out, _ = await asyncio.wait_for(proc.communicate(), cfg.ready_timeout_s)
+            out, _ = await bounded(proc.communicate(), cfg.ready_timeout_s)
         except TimeoutError:
             proc.kill()
             await proc.wait()
