@@ -47,8 +47,9 @@ def _context(lines: list[str], lineno: int) -> dict[str, Any]:
     }
 
 
-def python_frames(raw: list[dict[str, Any]], *, checkout: Path, prefix: str) -> list[dict[str, Any]]:
-    """Sentry frames from captured Python frames: repo files in-app under ``prefix``, libraries not."""
+def python_frames(raw: list[dict[str, Any]], *, checkout: Path, prefix: str, with_vars: bool = True) -> list[dict[str, Any]]:
+    """Sentry frames from captured Python frames: repo files in-app under ``prefix``, libraries not; in-app frames
+    carry their local variables unless ``with_vars`` is false (the SDK's ``include_local_variables=False``)."""
     site = Path(sysconfig.get_paths()["purelib"]).resolve()
     stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
     frames: list[dict[str, Any]] = []
@@ -57,7 +58,9 @@ def python_frames(raw: list[dict[str, Any]], *, checkout: Path, prefix: str) -> 
         frame: dict[str, Any] = {"function": item["function"], "module": item["module"], "lineno": item["lineno"]}
         if path.is_relative_to(checkout):
             rel = path.relative_to(checkout).as_posix()
-            frame |= {"filename": rel, "abs_path": prefix + rel, "in_app": True, "vars": item["vars"]}
+            frame |= {"filename": rel, "abs_path": prefix + rel, "in_app": True}
+            if with_vars:
+                frame["vars"] = item["vars"]
         elif path.is_relative_to(site):
             rel = path.relative_to(site).as_posix()
             frame |= {"filename": rel, "abs_path": f"/usr/local/lib/python3.11/site-packages/{rel}", "in_app": False}
@@ -167,7 +170,11 @@ def sentry_event(
                 "value": exc["value"].replace(f"{checkout}/", prefix),
                 "module": None if exc["module"] == "builtins" else exc["module"],
                 "mechanism": {"type": spec.get("mechanism", "starlette"), "handled": False},
-                "stacktrace": {"frames": python_frames(exc["frames"], checkout=checkout, prefix=prefix)},
+                "stacktrace": {
+                    "frames": python_frames(
+                        exc["frames"], checkout=checkout, prefix=prefix, with_vars=spec.get("local_variables", True)
+                    )
+                },
             }
             for exc in record["exceptions"]
         ]

@@ -67,6 +67,10 @@ class FixScenarioResult:
     released: bool = False
     wrong_commit: bool = False
     abstained: bool = True
+    #: Why Medic did not commit, or what its release gate said (its own words, for reading an abstention).
+    why: tuple[str, ...] = ()
+    #: The implementer's audited steps for this scenario, in order (what it tried and what each step said).
+    trail: tuple[str, ...] = ()
 
 
 def _tool_paths(corpus: Path) -> tuple[Path, ...]:
@@ -94,6 +98,21 @@ def _reproduced(outcome: Any) -> bool | None:
     ]
     value = kept[0].get("reproduced") if kept else None
     return value if isinstance(value, bool) else None
+
+
+def _why(diagnosis: Any, outcome: Any) -> tuple[str, ...]:
+    """Medic's own reasons: the diagnosis's when it asked for a human, the outcome's, the release gate's verdict."""
+    why: list[str] = []
+    if diagnosis.needs_human:
+        why.append(f"diagnosis: {diagnosis.root_cause}"[:300])
+    why.extend(str(r)[:300] for r in outcome.reasons)
+    if not outcome.commit_sha:  # what each candidate tried came to
+        for c in outcome.candidates:
+            tail = str(c.get("test_summary", "")).strip().splitlines()[-1:] or [""]
+            why.append(f"candidate {c.get('strategy')}: {c.get('description')} → tests {c.get('tests')}: {tail[0]}"[:300])
+    if outcome.verification:
+        why.append(f"gate: {outcome.verification}"[:300])
+    return tuple(why)
 
 
 def _split(scenario_dir: Path) -> str | None:
@@ -141,8 +160,14 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
         diagnosis = await diagnose_issue(issue, target=target, repo=repo, provider=PlaybookProvider())
         loc = score_localization(diagnosis, fault_file=scenario.fault_file or "", fault_lines=scenario.fault_lines)
         options = FixOptions(workspace_root=work / "worktrees", limits=SandboxLimits(timeout_s=300, tool_paths=tool_paths))
+        trail: list[str] = []
+
+        def audit(action: str, status: Any, summary: str, _details: dict[str, Any]) -> None:
+            trail.append(f"{action} {getattr(status, 'value', status)}: {summary}"[:300])
+
         outcome = await implement_fix(
             diagnosis,
+            audit=audit,
             target=target,
             repo=repo,
             options=options,
@@ -179,6 +204,8 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
             released=committed and not outcome.needs_approval,
             wrong_commit=committed and not (fixed and fixable),
             abstained=not committed or outcome.needs_approval,
+            why=_why(diagnosis, outcome),
+            trail=tuple(trail),
         )
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]

@@ -212,7 +212,8 @@ async def test_a_pause_reaches_a_control_log_that_a_restarted_broker_auto_create
             described = await admin.describe_topics([control])
         finally:
             await admin.close()
-        assert len(described[0]["partitions"]) == 3
+        [topic] = [t for t in described if t["topic"] == control]
+        assert len(topic["partitions"]) >= 3  # more than the one partition every reader follows
     finally:
         await rt.stop()
 

@@ -294,3 +294,37 @@ def test_only_an_early_exit_on_a_missing_key_makes_the_other_keys_optional() -> 
         '    if "note" in payload:\n        NOTES.append(payload["note"])\n',
     )
     assert any('if "voltage" not in payload' in f for f in fixes(soft, 12, facts))  # nothing says voltage is optional
+
+
+SLOTS = """from starlette.responses import JSONResponse
+
+
+async def slots(request):
+    if request.query_params.get("days") == "0":
+        return JSONResponse({"error": "days must be at least 1"}, status_code=422)
+    days = request.query_params.get("days", 7)
+    return JSONResponse({"days": [str(n) for n in range(days)]})
+
+
+def count(params):
+    limit = params.get("limit", 10)
+    return list(range(limit))
+
+
+app = Starlette(routes=[Route("/slots", slots)])
+"""
+
+
+def test_request_text_used_as_a_number_is_converted_and_bad_input_takes_the_handlers_own_4xx() -> None:
+    facts = FailureFacts(
+        kind=FailureKind.WRONG_TYPE, exception_type="TypeError", message="'str' object cannot be interpreted as an integer"
+    )
+    [guarded, converted, *_] = fixes(SLOTS, 8, facts)
+    assert (
+        '    try:\n        days = int(request.query_params.get("days", 7))\n    except ValueError:\n'
+        '        return JSONResponse({"error": "days must be a number"}, status_code=422)\n'
+    ) in guarded
+    assert '    days = int(request.query_params.get("days", 7))\n' in converted
+    # Outside a handler there is no bad-input answer to copy: only the conversion.
+    [only] = fixes(SLOTS, 13, facts)
+    assert '    limit = int(params.get("limit", 10))\n' in only and "except" not in only

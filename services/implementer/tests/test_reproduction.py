@@ -246,3 +246,126 @@ def test_only_literal_frame_values_become_arguments() -> None:
     assert call_arguments(source, "f", {"a": "__import__('os').system('x')", "c": "1"}) is None
     assert call_arguments(source, "g", {"a": "1"}) is None
     assert sys.version_info >= (3, 11)
+
+
+# ---- no arguments in the event: a searched input --------------------------------------------------------------
+
+
+def diagnosis_without_inputs(affected: str, title: str, function: str, *, line: int, **kw: Any) -> Any:
+    """A crash with neither a request nor the frame's variables (the SDK's default for Node, a worker's event)."""
+    return diagnosis(
+        affected_file=affected,
+        lines=(line, line),
+        title=title,
+        strategy=FixStrategy.ZERO_GUARD,
+        root_cause="the function fails for an input its callers send",
+        evidence=(Evidence(kind="stack_frame", summary="crash", source=f"{affected}:{line}"),),
+        **kw,
+    ).model_copy(update={"affected_function": function})
+
+
+async def test_a_plain_function_without_frame_arguments_is_reproduced_with_a_searched_input_and_released(
+    tmp_path: Path, fix_options: Callable[..., FixOptions]
+) -> None:
+    repo = make_repo(
+        tmp_path,
+        good={"app/__init__.py": "", "app/stats.py": STATS_GOOD, "tests/test_stats.py": STATS_TEST},
+        bug={"app/stats.py": STATS_BUG},
+        language="python",
+        test_command="python -m unittest discover -s tests",
+    )
+    diag = diagnosis_without_inputs(
+        "app/stats.py", "ZeroDivisionError: division by zero", "average", line=2, commit_sha=repo.bug_sha
+    )
+    seen, audit = recorder()
+    outcome = await implement_fix(
+        diag, target=repo.target, repo=repo.path, options=fix_options(), forge=local_forge(repo.remote), audit=audit
+    )
+    [search] = [s for s in seen if s[0] == "implementer.input_search"]
+    assert search[1] is ActionStatus.SUCCEEDED and json.loads(search[3]["arguments"]) == {"values": "[]"}
+    [repro] = [s for s in seen if s[0] == "implementer.reproduction"]
+    assert repro[1] is ActionStatus.SUCCEEDED and "searched input" in repro[2], repro
+    assert outcome.kind is OutcomeKind.COMMITTED, (outcome.reasons, outcome.candidates)
+    assert outcome.reproduced and outcome.verified and outcome.regression_test
+    pinned = git(repo.path, "show", f"{outcome.commit_sha}:{outcome.regression_test}")
+    assert "values" in pinned and expected_of(pinned) == {"returned": 0.0}  # the guard the code already had
+    assert "medic_input_search" not in git(repo.path, "show", "--stat", str(outcome.commit_sha))  # the harness is gone
+
+
+UNITS_GOOD = """const UNITS: Record<string, { name: string }> = { kg: { name: "kilogram" } };
+
+export function unitName(code: string): string {
+  const unit = UNITS[code];
+  if (unit === undefined) return "";
+  return unit.name;
+}
+"""
+UNITS_BUG = """const UNITS: Record<string, { name: string }> = { kg: { name: "kilogram" } };
+
+export function unitName(code: string): string {
+  return UNITS[code].name;
+}
+"""
+UNITS_TEST = """import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { unitName } from "../src/units";
+
+test("a known unit has a name", () => {
+  assert.equal(unitName("kg"), "kilogram");
+});
+"""
+
+
+async def test_an_exported_typescript_function_without_frame_arguments_is_reproduced_with_a_searched_input(
+    tmp_path: Path, fix_options: Callable[..., FixOptions]
+) -> None:
+    repo = make_repo(
+        tmp_path,
+        good={"src/units.ts": UNITS_GOOD, "tests/units.test.ts": UNITS_TEST, "package.json": '{"type": "module"}\n'},
+        bug={"src/units.ts": UNITS_BUG},
+        language="typescript",
+        test_command="tsx --test tests/units.test.ts",
+    )
+    diag = diagnosis_without_inputs(
+        "src/units.ts",
+        "TypeError: Cannot read properties of undefined (reading 'name')",
+        "unitName",
+        line=4,
+        commit_sha=repo.bug_sha,
+    ).model_copy(update={"fix_strategy": FixStrategy.NULL_GUARD})
+    seen, audit = recorder()
+    outcome = await implement_fix(
+        diag, target=repo.target, repo=repo.path, options=fix_options(), forge=local_forge(repo.remote), audit=audit
+    )
+    [search] = [s for s in seen if s[0] == "implementer.input_search"]
+    assert search[1] is ActionStatus.SUCCEEDED, search
+    assert outcome.kind is OutcomeKind.COMMITTED, (outcome.reasons, outcome.candidates)
+    assert outcome.reproduced and outcome.verified
+    pinned = git(repo.path, "show", f"{outcome.commit_sha}:{outcome.regression_test}")
+    assert 'const expected: unknown = {"returned": ""};' in pinned  # the declared type's empty value, pinned
+
+
+async def test_a_searched_input_that_fails_another_way_is_no_reproduction(
+    tmp_path: Path, fix_options: Callable[..., FixOptions]
+) -> None:
+    repo = make_repo(
+        tmp_path,
+        good={"app/__init__.py": "", "app/stats.py": STATS_GOOD, "tests/test_stats.py": STATS_TEST},
+        bug={"app/stats.py": STATS_BUG},
+        language="python",
+        test_command="python -m unittest discover -s tests",
+    )
+    # Production said "float division by zero": no searched input fails with exactly that message.
+    diag = diagnosis_without_inputs(
+        "app/stats.py", "ZeroDivisionError: float division by zero", "average", line=2, commit_sha=repo.bug_sha
+    )
+    seen, audit = recorder()
+    outcome = await implement_fix(
+        diag, target=repo.target, repo=repo.path, options=fix_options(), forge=local_forge(repo.remote), audit=audit
+    )
+    [search] = [s for s in seen if s[0] == "implementer.input_search"]
+    assert search[1] is ActionStatus.SKIPPED and search[3]["matched"] is None and search[3]["tried"] >= 3
+    [repro] = [s for s in seen if s[0] == "implementer.reproduction"]
+    assert repro[3]["status"] == ReproductionStatus.NO_REPRODUCER.value and "no searched input" in repro[2]
+    assert outcome.reproduced is False and outcome.commit_sha is None

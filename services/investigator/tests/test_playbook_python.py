@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from medic_contracts import FixStrategy
+from medic_contracts import FixStrategy, StackFrame
 from medic_investigator.adapters.providers import PlaybookProvider
 from medic_investigator.job.diagnose import diagnose_issue
+from medic_stacktrace import parse_trace
 
 from .helpers import BASE_DATE, issue_from_trace, make_repo, run_python, target_for
 
@@ -221,3 +222,25 @@ async def test_commits_made_in_the_same_second_are_ordered_by_history_not_by_clo
 
     assert diagnosis.suspect_commit is not None and diagnosis.suspect_commit.sha == bug_sha
     assert diagnosis.fix_strategy == FixStrategy.REVERT_COMMIT
+
+
+async def test_a_crash_inside_a_generator_expression_hands_on_the_enclosing_functions_arguments(tmp_path: Path) -> None:
+    code = 'def parcel_weight(order: dict) -> int:\n    return sum(item["grams"] * item["qty"] for item in order["items"])\n'
+    repo, _ = make_repo(tmp_path, {"svc.py": code})
+    trace = run_python(repo, "import svc; svc.parcel_weight({'items': [{'qty': 1}]})")
+    frames = tuple(
+        f.model_copy(update={"vars": {"order": "{'items': [{'qty': 1}]}"}})
+        if f.function == "parcel_weight"
+        else f.model_copy(update={"vars": {".0": "<list_iterator object at 0x7f>", "item": "{'qty': 1}"}})
+        if f.function == "<genexpr>"
+        else f
+        for f in parse_trace(trace).frames
+    )
+    assert [f.function for f in frames][-2:] == ["parcel_weight", "<genexpr>"]
+    issue = issue_from_trace(trace, frames=frames)
+
+    diagnosis = await diagnose_issue(issue, target=target_for(repo), repo=repo, provider=PlaybookProvider())
+
+    [frame] = [e for e in diagnosis.evidence if e.kind == "frame"]
+    called = StackFrame.model_validate_json(frame.detail or "")
+    assert called.function == "parcel_weight" and called.vars == {"order": "{'items': [{'qty': 1}]}"}

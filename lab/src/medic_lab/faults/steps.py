@@ -69,8 +69,16 @@ class Collector:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         if self._consumer is not None:
-            with contextlib.suppress(Exception):
+            try:
                 await self._consumer.stop()
+            except asyncio.CancelledError:
+                # aiokafka's fetcher close re-raises the cancellation of its own fetch task when that fetch was
+                # backing off after a broker error (a restart): not ours, unless this task is being cancelled.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+            except Exception:  # noqa: S110 - a consumer of a broker that went away may fail to stop; it is dropped
+                pass
         self._task = self._consumer = None
 
     async def restart(self) -> None:

@@ -89,6 +89,8 @@ _NO_ROW = re.compile(r"NoResultFound|No row was found when one was required|Does
 _WRONG_TYPE = re.compile(
     r"unsupported operand type\(s\) for [^:]+: '(?:str|int|float)' and '(?:str|int|float)'|"
     r"not supported between instances of '(?:str|int|float)' and '(?:str|int|float)'|"
+    r"'(?:str|float)' object cannot be interpreted as an integer|slice indices must be integers|"
+    r"(?:list|tuple) indices must be integers or slices, not (?:str|float)|"
     r"\.(?:toFixed|toPrecision|toExponential) is not a function"  # JavaScript: text where a number was meant
 )
 _EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception))\b:?\s*(.*)")

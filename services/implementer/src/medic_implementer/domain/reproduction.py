@@ -100,6 +100,15 @@ def expected_type(title: str) -> str | None:
     return name
 
 
+_ENCLOSED = re.compile(r"<(genexpr|listcomp|dictcomp|setcomp|lambda)>")
+
+
+def enclosed_code(name: str) -> bool:
+    """A frame of code that runs inside its function (a comprehension, a generator expression, a lambda): the
+    crash site is the function around it, whose frame is next."""
+    return _ENCLOSED.fullmatch(name.rsplit(".", 1)[-1]) is not None
+
+
 def _matches(frame_file: str, affected_file: str) -> bool:
     normalized = frame_file.removeprefix("file://").replace("\\", "/")
     return normalized == affected_file or normalized.endswith("/" + affected_file)
@@ -111,7 +120,8 @@ def judge_reproduction(
     """Reproduced only when the unfixed code raised the production exception type in the production function.
 
     The function is the innermost traceback frame in ``affected_file`` (an exception raised inside a library
-    called from it still counts: the frame in the application's file is the crash site).
+    called from it still counts: the frame in the application's file is the crash site; a comprehension or
+    lambda frame counts as the function around it).
     """
     if observed is None:
         return Reproduction(ReproductionStatus.NO_OBSERVATION, "the reproducer wrote no observation: it did not run")
@@ -128,7 +138,7 @@ def judge_reproduction(
         )
     if affected_file is not None and function is not None:
         wanted = function.rsplit(".", 1)[-1]
-        in_file = [name for file, name in observed.frames if _matches(file, affected_file)]
+        in_file = [name for file, name in observed.frames if _matches(file, affected_file) and not enclosed_code(name)]
         crash_site = in_file[-1].rsplit(".", 1)[-1] if in_file else None
         if crash_site != wanted:
             where = f"in {crash_site}" if crash_site else f"outside {affected_file}"

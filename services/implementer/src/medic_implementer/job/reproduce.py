@@ -12,10 +12,7 @@ candidate is then verified with (:mod:`.regression`).
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from medic_contracts import ActionStatus, DiagnosisReady, RequestContext, TargetConfig
@@ -32,7 +29,6 @@ from ..domain.regression import (
     typescript_regression_test,
 )
 from ..domain.reproduction import (
-    OBSERVE_ENV,
     Observation,
     Reproduction,
     ReproductionStatus,
@@ -47,33 +43,17 @@ from ..domain.ts_reproducers import (
     next_route_file,
     typescript_function_test,
 )
-from .context import FixJob, write_guarded
+from .context import FixJob
+from .input_search import search_reproducer
+from .probe import Reproducer, observe_text, python_test_dir, typescript_test_layout
 
 __all__ = ["Reproducer", "build_reproducer", "observe", "reproduce"]
-
-_OBSERVED = ".medic-observed.json"  # written by the reproducer in its cwd, read and removed right after the run
-
-
-@dataclass(frozen=True)
-class Reproducer:
-    """The generated reproducing test, and how to regenerate it pinned to an expected outcome."""
-
-    test: RegressionTest
-    pinned: Callable[[dict[str, Any]], RegressionTest | None]
 
 
 async def observe(job: FixJob, ws: Workspace, guard: PathGuard, test: RegressionTest) -> tuple[bool, Observation | None]:
     """Write ``test``, run it alone in the sandbox: (passed, what it observed)."""
-    write_guarded(guard, test.path, test.content)
-    cwd = ws.path / test.cwd
-    marker = cwd / _OBSERVED
-    marker.unlink(missing_ok=True)
-    run = await job.runner.run(f"{OBSERVE_ENV}={shlex.quote(_OBSERVED)} {test.command}", cwd=cwd)
-    try:
-        text = marker.read_text(errors="replace") if marker.is_file() and not marker.is_symlink() else ""
-    finally:
-        marker.unlink(missing_ok=True)
-    return run.passed, observation_from(text) if text else None
+    passed, text = await observe_text(job, ws, guard, path=test.path, content=test.content, command=test.command, cwd=test.cwd)
+    return passed, observation_from(text) if text else None
 
 
 async def reproduce(job: FixJob, ws: Workspace, guard: PathGuard) -> Reproducer | None:
@@ -83,10 +63,14 @@ async def reproduce(job: FixJob, ws: Workspace, guard: PathGuard) -> Reproducer 
     """
     diagnosis = job.diagnosis
     reproducer = await build_reproducer(ws, diagnosis, job.target)
+    search = reproducer is None and request_from_evidence(diagnosis) is None and frame_from_evidence(diagnosis) is None
+    if search:
+        reproducer = await search_reproducer(job, ws, guard)
     if reproducer is None or guard.check(reproducer.test.path).refused:
         job.reproduction = Reproduction(
             ReproductionStatus.NO_REPRODUCER,
-            "no reproducer: the event carries neither a replayable request nor the crashing frame's arguments",
+            "no reproducer: the event carries neither a replayable request nor the crashing frame's arguments"
+            + (", and no searched input failed as production did" if search else ""),
         )
     else:
         passed, observed = await observe(job, ws, guard, reproducer.test)
@@ -98,6 +82,10 @@ async def reproduce(job: FixJob, ws: Workspace, guard: PathGuard) -> Reproducer 
         )
         if passed and verdict.reproduced:  # the test must fail too, not only record the exception
             verdict = Reproduction(ReproductionStatus.DID_NOT_FAIL, "the reproducer passed on the unfixed code", observed)
+        if search and verdict.reproduced:
+            verdict = Reproduction(
+                verdict.status, f"{verdict.reason}, with a searched input: {reproducer.test.description}"[:1900], observed
+            )
         job.reproduction = verdict
         await ws.reset()
     verdict = job.reproduction
@@ -136,8 +124,7 @@ async def build_reproducer(
     request = request or request_from_evidence(diagnosis)
     if affected.endswith(".py"):
         files = await ws.source_files((".py",))
-        test_dirs = sorted({str(Path(p).parent) for p in files if re.search(r"(^|/)test_[^/]*\.py$", p)}, key=len)
-        test_dir = test_dirs[0] if test_dirs else "tests"
+        test_dir = python_test_dir(files)
         app = find_python_app(files) if request is not None else None
         if request is not None and app is not None:
 
@@ -193,22 +180,9 @@ async def _typescript_reproducer(
     source = ws.path / affected
     if not source.is_file():
         return None
-    suffix = Path(affected).suffix
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", diagnosis.issue_id)[:30]
     names = await ws.tracked_files()
-    existing = sorted(n for n in names if re.search(r"\.(test|spec)\.[cm]?[jt]sx?$", n))
-    # Beside the project's own tests when it has some (their tsconfig/paths apply there), else beside the route.
-    folder = Path(existing[0]).parent if existing else Path(affected).parent
-    test_file = str(folder / f"medic-regression-{slug}.test{suffix}")
-    package = next(
-        (
-            d
-            for d in (folder, *folder.parents)
-            if (ws.path / d / "package.json").is_file() or (ws.path / d / "tsconfig.json").is_file()
-        ),
-        None,
-    )
-    package_dir = "" if package is None or str(package) == "." else str(package)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", diagnosis.issue_id)[:30]
+    test_file, package_dir = typescript_test_layout(ws, names, affected, f"medic-regression-{slug}")
     text = source.read_text(errors="replace")
     function = (diagnosis.affected_function or "").rsplit(".", 1)[-1]
     common = {"issue_id": diagnosis.issue_id, "title": diagnosis.issue.title, "test_command": target.test_command}

@@ -54,7 +54,10 @@ _RULES: list[tuple[re.Pattern[str], ErrorKind]] = [
             r"unsupported operand type\(s\) for [^:]+: '(?:str|int|float)' and '(?:str|int|float)'|"
             r"can only concatenate str \(not \"(?P<member>int|float)\"\) to str|"
             r"'[<>]=?' not supported between instances of '(?:str|int|float)' and '(?:str|int|float)'|"
-            r"can't multiply sequence by non-int of type '(?:str|float)'"
+            r"can't multiply sequence by non-int of type '(?:str|float)'|"
+            # Python's words for "an int was needed here" (range(), slicing, indexing, repetition)
+            r"'(?:str|float)' object cannot be interpreted as an integer|slice indices must be integers|"
+            r"(?:list|tuple) indices must be integers or slices, not (?:str|float)"
         ),
         "type_mismatch",
     ),

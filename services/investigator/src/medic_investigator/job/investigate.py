@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from medic_contracts import Evidence, IssueDetected, MedicConfig, StackFrame, TargetConfig
 from medic_runtime import Redactor
-from medic_stacktrace import RepoPathResolver, repo_frames
+from medic_stacktrace import RepoFrame, RepoPathResolver, repo_frames
 
 from ..adapters.repo import Repository
 from ..domain.code import CodeContext
@@ -60,13 +60,14 @@ async def investigate(
                 source=f"{frame.file}:{frame.line}",
             ),
         )
-        if frame.vars:  # the crashing frame's arguments, for the implementer's reproducer (redacted by the watcher)
+        called = _called_frame(candidates, culprit)
+        if called is not None:  # the culprit function's arguments, for the implementer's reproducer (redacted by the watcher)
             evidence.append(
                 Evidence(
                     kind="frame",
                     summary=f"local variables of {_function_name(culprit)} at the crash",
-                    detail=frame.model_dump_json(include={"file", "function", "line", "vars"})[:4000],
-                    source=f"{frame.file}:{frame.line}",
+                    detail=called.model_dump_json(include={"file", "function", "line", "vars"})[:4000],
+                    source=f"{called.file}:{called.line}",
                 )
             )
         callee, related = await callee_behaviour(repo, culprit)
@@ -133,6 +134,21 @@ def _telemetry(issue: IssueDetected, frames: tuple[StackFrame, ...]) -> str:
     if issue.request is not None:
         texts += [issue.request.url or "", issue.request.body or "", issue.request.query or ""]
     return "\n".join(texts)
+
+
+def _called_frame(candidates: list[RepoFrame], culprit: CodeContext) -> StackFrame | None:
+    """The frame whose variables hold the culprit function's arguments: the crashing frame, unless that is a
+    comprehension, generator expression or lambda inside it (``<genexpr>``: its locals are the loop's, not the
+    call's); then the innermost frame of the enclosing function in the same file. None without variables."""
+    crash = candidates[0].frame
+    name = culprit.function.name if culprit.function else None
+    if crash.vars and (name is None or (crash.function or "").rsplit(".", 1)[-1] == name):
+        return crash
+    for candidate in candidates[1:]:
+        frame = candidate.frame
+        if frame.vars and frame.file == crash.file and (frame.function or "").rsplit(".", 1)[-1] == name:
+            return frame
+    return crash if crash.vars else None
 
 
 def _function_name(ctx: CodeContext) -> str:

@@ -5,8 +5,9 @@ the framework's idiom (``raise HTTPException(...)`` in FastAPI, ``abort(...)`` i
 JSONResponse(...)`` in a Starlette view). ``continue`` inside a loop over the guarded value. A helper of a
 web module raises the way its sibling helpers do for the same kind (a ``get_or_404``-style
 ``raise HTTPException(status_code=404, ...)``), never a framework default it does not use. Elsewhere
-``return None`` only where the declared return type admits it; otherwise there is no grounded exit and
-the guard is not made (None: abstain).
+``return None`` where the declared return type admits it, else the empty value of a text or collection type
+(``-> str`` → ``""``, ``-> list[X]`` → ``[]``, as the TypeScript exits do); a number, bool, mapping or class
+has no value that means "nothing", so there is no grounded exit and the guard is not made (None: abstain).
 """
 
 from __future__ import annotations
@@ -165,7 +166,39 @@ def early_exit(
         if sibling is not None:
             status = facts.exit_status or sibling.status
             return copy_exit(sibling, ctx.text, status=status, message=message, indent=indent), None
-    # Outside a handler the caller decides what a missing value means: None only where the return type admits it.
+    # Outside a handler the caller decides what a missing value means: None where the return type admits it,
+    # else the declared type's empty value (as the TypeScript exits do); a type without one gets no guard.
     if ctx.function is not None and admits_none(ctx.function) is False:
-        return None
+        value = empty_value(ctx.function)
+        return (f"return {value}", None) if value is not None else None
     return "return None", None
+
+
+# Text and collections have an empty value that means "nothing here"; a number, a flag or a mapping (an
+# entity's record) does not: 0, False or {} would be an answer, not an absence, so those get no guard.
+_EMPTY_VALUES = {
+    "str": '""',
+    "bytes": 'b""',
+    "list": "[]",
+    "List": "[]",
+    "Sequence": "[]",
+    "tuple": "()",
+    "Tuple": "()",
+    "set": "set()",
+    "Set": "set()",
+    "frozenset": "frozenset()",
+}
+
+
+def empty_value(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The empty value of ``fn``'s declared return type (``-> str`` → ``""``, ``-> list[X]`` → ``[]``); None when
+    the type has none that means "nothing" (a number, a bool, a mapping, a class, an unannotated function)."""
+    ann = fn.returns
+    if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
+        try:
+            ann = ast.parse(ann.value, mode="eval").body
+        except SyntaxError:
+            return None
+    base = ann.value if isinstance(ann, ast.Subscript) else ann
+    name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
+    return _EMPTY_VALUES.get(name or "")

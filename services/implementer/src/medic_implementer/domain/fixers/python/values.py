@@ -8,6 +8,7 @@ number is converted where it is read. One function per fault shape; each returns
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 
 from medic_contracts import FixStrategy
@@ -16,6 +17,7 @@ from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
 from .conventions import optional_key
 from .culprit import none_sites
+from .exits import early_exit, exit_context
 from .source import Source, function_of, header_nodes, parses, pure, replace, statement_at, walk_no_nested
 
 __all__ = ["value_variants"]
@@ -194,30 +196,45 @@ def _none_reads(stmt: ast.stmt, nodes: list[ast.AST], fn: _Function, facts: Fail
     return []
 
 
-def _number_from_request(nodes: list[ast.AST], fn: ast.AST, facts: FailureFacts, src: Source) -> list[_Variant]:
-    """page = request.query_params.get("page", 1); page - 1 → page = int(request.query_params.get("page", 1))."""
+def _number_from_request(
+    stmt: ast.stmt, parents: list[ast.AST], tree: ast.Module, facts: FailureFacts, src: Source
+) -> list[_Variant]:
+    """``days = request.query_params.get("days", 7)`` used as a number (``range(days)``, ``page - 1``,
+    ``rows[:limit]``) → convert where it is read, and answer bad input the way the handler does (its own 4xx,
+    else the framework's 400) when the text is not a number; outside a handler only the conversion."""
+    fn = function_of([*parents, stmt])
+    if fn is None:
+        return []
     number = "float" if "'float'" in facts.message else "int"
-    operands = [
-        o for n in nodes if isinstance(n, ast.BinOp | ast.Compare) for o in ast.iter_child_nodes(n) if isinstance(o, ast.Name)
-    ]
-    for operand in operands:
-        for node in walk_no_nested(fn):
-            if (
-                isinstance(node, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == operand.id for t in node.targets)
-                and isinstance(node.value, ast.Call)
-                and isinstance(node.value.func, ast.Attribute)
-                and node.value.func.attr in ("get", "getlist", "get_json")
-            ):
-                seg = src.segment(node.value)
-                return [
-                    (
-                        [(node.value, f"{number}({seg})")],
-                        FixStrategy.NULL_GUARD,
-                        f"type guard: {operand.id} = {number}(...)",
-                        operand.id,
-                    )
-                ]
+    used = {n.id for root in header_nodes(stmt) for n in ast.walk(root) if isinstance(n, ast.Name)}
+    for node in walk_no_nested(fn):
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id in used
+            and node.lineno <= stmt.lineno
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+            and node.value.func.attr in ("get", "getlist", "get_json")
+        ):
+            continue
+        name, seg = node.targets[0].id, src.segment(node.value)
+        converted: list[_Variant] = [
+            ([(node.value, f"{number}({seg})")], FixStrategy.NULL_GUARD, f"type guard: {name} = {number}(...)", name)
+        ]
+        ctx = exit_context([*parents, stmt], tree, src.text)
+        message = f"{name} must be a number"
+        indent = src.indent_of(node.lineno)
+        step = "    " if "\t" not in indent else "\t"
+        bad_input = dataclasses.replace(facts, exit_message=message)
+        exit_found = early_exit(ctx, node.value, "key", bad_input, src, indent=indent + step) if ctx.in_handler else None
+        if exit_found is None or (exit_found[1] is not None and exit_found[1] not in src.text):
+            return converted  # no grounded exit (or one whose import the module lacks): only the conversion
+        body = f"{name} = {number}({seg})"
+        guarded = f"try:\n{indent}{step}{body}\n{indent}except ValueError:\n{indent}{step}{exit_found[0]}"
+        description = f"type guard: {name} = {number}(...), bad input answered with `{exit_found[0].strip()}`"
+        return [([(node, guarded)], FixStrategy.NULL_GUARD, description, name), *converted]
     return []
 
 
@@ -322,8 +339,8 @@ def value_variants(text: str, line: int, facts: FailureFacts, path: str) -> list
         out += _contract_default(stmt, fn, tree, facts=facts, nodes=nodes, src=src)
     if facts.kind is FailureKind.NONE_VALUE and facts.property_name and fn is not None:
         out += _none_reads(stmt, nodes, fn, facts, src)
-    if facts.kind is FailureKind.WRONG_TYPE and fn is not None:
-        out += _number_from_request(nodes, fn, facts, src)
+    if facts.kind is FailureKind.WRONG_TYPE:
+        out += _number_from_request(stmt, parents, tree, facts, src)
     edits_out: list[TemplateEdit] = []
     for edits, strategy, description, guarded in out:
         if not edits:

@@ -1,0 +1,164 @@
+"""Input-search step of reproduce: when the event carries no request and no frame arguments, find an input.
+
+The candidates come from the crashing function's declared parameter types and the production message
+(:mod:`..domain.input_search`); one generated program (:mod:`..domain.search_harness`) calls the function with
+each of them in the sandbox, on the target's own environment, and records how every call failed. The first
+call that failed exactly as production did (type, message, function) becomes the reproducer's input: the
+same plain-function reproducer a frame's arguments would have built. The search and its verdict are audited;
+no match means no reproducer, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from medic_contracts import ActionStatus
+
+from ..adapters.workspace import Workspace
+from ..domain.function_regression import module_of, python_function_test
+from ..domain.guard import PathGuard
+from ..domain.input_search import SearchTry, matching_try, production_message, python_candidates, typescript_candidates
+from ..domain.regression import RegressionTest
+from ..domain.reproduction import expected_type
+from ..domain.search_harness import SearchHarness, python_search_harness, typescript_search_harness
+from ..domain.ts_reproducers import exported_function, typescript_function_test
+from .context import FixJob
+from .probe import Reproducer, observe_text, python_test_dir, typescript_test_layout
+
+__all__ = ["search_reproducer"]
+
+
+async def search_reproducer(job: FixJob, ws: Workspace, guard: PathGuard) -> Reproducer | None:
+    """A plain-function reproducer called with a searched input that fails as production did; None without one."""
+    diagnosis = job.diagnosis
+    affected, function = diagnosis.affected_file, diagnosis.affected_function or ""
+    exception_type, message = expected_type(diagnosis.issue.title), production_message(diagnosis.issue.title)
+    source = ws.path / (affected or "")
+    if not affected or not function or exception_type is None or message is None or not source.is_file():
+        return None
+    text = source.read_text(errors="replace")
+    plan = await _plan(ws, job, affected=affected, function=function, text=text, message=message)
+    if plan is None:
+        return None
+    harness, candidates, build = plan
+    if guard.check(harness.path).refused:
+        return None
+    _, observed = await observe_text(
+        job, ws, guard, path=harness.path, content=harness.content, command=harness.command, cwd=harness.cwd
+    )
+    await ws.reset()
+    tries = _tries(observed)
+    found = matching_try(tries, exception_type=exception_type, message=message, affected_file=affected, function=function)
+    if found is not None and not 0 <= found.index < len(candidates):
+        found = None  # the harness's record is the target's code's output: never trusted beyond the candidates
+    reproducer = build(candidates[found.index]) if found is not None else None
+    job.audit(
+        "implementer.input_search",
+        ActionStatus.SUCCEEDED if reproducer is not None else ActionStatus.SKIPPED,
+        (
+            f"{len(tries)} searched input(s) for {function}; "
+            + (
+                f"input {found.index + 1} failed as production did ({exception_type}: {message})"
+                if found
+                else "none failed as production did"
+            )
+        )[:1900],
+        {
+            "tried": len(tries),
+            "candidates": len(candidates),
+            "matched": found.index if found is not None else None,
+            "arguments": json.dumps(candidates[found.index])[:1000] if found is not None else None,
+            "raised": sorted({t.raised for t in tries if t.raised})[:10],
+        },
+    )
+    return reproducer
+
+
+_Build = Callable[[Any], "Reproducer | None"]  # a matching candidate → its reproducer
+
+
+async def _plan(
+    ws: Workspace, job: FixJob, *, affected: str, function: str, text: str, message: str
+) -> tuple[SearchHarness, list[Any], _Build] | None:
+    """The harness, its candidates, and how a matching candidate becomes a reproducer."""
+    diagnosis = job.diagnosis
+    if affected.endswith(".py"):
+        module, _ = module_of(affected)
+        py_candidates = python_candidates(text, function, message)
+        if not py_candidates or not all(part.isidentifier() for part in module.split(".")):
+            return None
+        test_dir = python_test_dir(await ws.source_files((".py",)))
+        harness = python_search_harness(file=affected, function=function, candidates=py_candidates, test_dir=test_dir)
+
+        def python_build(arguments: dict[str, str]) -> Reproducer:
+            def call(expected: dict[str, Any] | None) -> RegressionTest:
+                return python_function_test(
+                    issue_id=diagnosis.issue_id,
+                    title=diagnosis.issue.title,
+                    file=affected,
+                    function=function,
+                    arguments=arguments,
+                    test_dir=test_dir,
+                    expected=expected,
+                )
+
+            return Reproducer(call(None), call)
+
+        return harness, list(py_candidates), python_build
+    name = function.rsplit(".", 1)[-1]
+    signature = exported_function(text, affected, name)
+    if signature is None:
+        return None
+    ts_candidates = typescript_candidates(signature[0], text, message)
+    names = await ws.tracked_files()
+    search_file, package_dir = typescript_test_layout(ws, names, affected, "medic-input-search")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", diagnosis.issue_id)[:30]
+    test_file, _ = typescript_test_layout(ws, names, affected, f"medic-regression-{slug}")
+    ts_harness = typescript_search_harness(
+        file=affected,
+        function=name,
+        candidates=ts_candidates,
+        test_file=search_file,
+        test_command=job.target.test_command,
+        package_dir=package_dir,
+    )
+    if ts_harness is None:
+        return None
+
+    def ts_build(arguments: list[Any]) -> Reproducer | None:
+        def call(expected: dict[str, Any] | None) -> RegressionTest | None:
+            return typescript_function_test(
+                issue_id=diagnosis.issue_id,
+                title=diagnosis.issue.title,
+                file=affected,
+                function=name,
+                arguments=arguments,
+                expected=expected,
+                test_command=job.target.test_command,
+                test_file=test_file,
+                package_dir=package_dir,
+            )
+
+        test = call(None)
+        return Reproducer(test, call) if test is not None else None
+
+    return ts_harness, list(ts_candidates), ts_build
+
+
+def _tries(text: str) -> list[SearchTry]:
+    """The harness's record, each try validated (a harness that crashed or wrote garbage: no tries)."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return []
+    tries: list[SearchTry] = []
+    for item in data.get("tries", []) if isinstance(data, dict) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("index"), int):
+            continue
+        frames = tuple((str(f[0]), str(f[1])) for f in item.get("frames") or [] if isinstance(f, list | tuple) and len(f) >= 2)
+        raised = item.get("raised")
+        tries.append(SearchTry(item["index"], str(raised) if raised else None, str(item.get("message") or ""), frames))
+    return tries
