@@ -328,3 +328,13 @@ def test_request_text_used_as_a_number_is_converted_and_bad_input_takes_the_hand
     # Outside a handler there is no bad-input answer to copy: only the conversion.
     [only] = fixes(SLOTS, 13, facts)
     assert '    limit = int(params.get("limit", 10))\n' in only and "except" not in only
+
+
+def test_an_item_of_a_list_read_from_a_call_result_is_hoisted_under_the_lists_own_name() -> None:
+    text = POSITIONS.replace(
+        'return {"stop": stops_of(cid)[-1]}', 'lat, lon = vehicle(cid)["pings"][-1]\n    return {"at": [lat, lon]}'
+    )
+    facts = FailureFacts(kind=FailureKind.OUT_OF_BOUNDS, exception_type="IndexError", message="list index out of range")
+    [first, *_] = fixes(text, 10, facts)
+    assert '    pings = vehicle(cid)["pings"]\n    if len(pings) < 1:\n' in first
+    assert "    lat, lon = pings[-1]\n" in first  # the call still runs once, first, as before

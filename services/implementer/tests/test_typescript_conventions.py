@@ -370,3 +370,25 @@ def test_a_missing_element_inside_a_larger_response_still_reads_as_null() -> Non
         path="src/places.ts", text=text, lines=[8], facts=facts(FailureKind.NONE_VALUE, property_name="stars")
     )
     assert "latest: latest == null ? null : { stars: latest.stars, text: latest.text }" in edits[0].new_text
+
+
+DESTRUCTURED = """const SEATS: Record<string, { row: string; seat: number }> = { t1: { row: "F", seat: 12 } };
+
+export function seatLabel(ticket: string): string {
+  const [first] = [ticket];
+  const { row, seat } = SEATS[first];
+  return `${row}${seat}`;
+}
+"""
+
+
+def test_the_value_a_statement_destructures_is_the_one_guarded_as_the_engine_names_it() -> None:
+    message = "Cannot destructure property 'row' of 'SEATS[first]' as it is undefined."
+    found = read_failure(
+        diagnosis(affected_file="src/seats.ts", lines=(5, 5), title=f"TypeError: {message}", strategy=FixStrategy.NULL_GUARD)
+    )
+    assert found.hinted_expression == "SEATS[first]" and found.property_name == "row"
+    [fix] = typescript_template_fixes(path="src/seats.ts", text=DESTRUCTURED, lines=[5], facts=found)
+    assert '  if (SEATS[first] == null) {\n    return "";\n  }\n  const { row, seat } = SEATS[first];' in fix.new_text
+    # The array pattern on the line above destructures a fresh array: nothing there to guard.
+    assert typescript_template_fixes(path="src/seats.ts", text=DESTRUCTURED, lines=[4], facts=found) == []

@@ -71,7 +71,10 @@ _PROPERTY = (
     re.compile(r"'NoneType' object has no attribute ['\"]([^'\"]{1,100})['\"]"),
     re.compile(r"null is not an object \(evaluating '[^']*?\.([A-Za-z_$][\w$]*)'\)"),
     re.compile(r"can't access property [\"']([^\"']{1,100})[\"'],? \S+ is (?:null|undefined)"),
+    re.compile(r"Cannot destructure property '([^']{1,100})' of '[^']{1,200}' as it is (?:null|undefined)"),
 )
+# The engine names the expression that was undefined (V8's destructuring, Safari's "evaluating"): the one to guard.
+_NAMED = re.compile(r"Cannot destructure (?:property '[^']{1,100}' of )?'([^']{1,200})' as it is (?:null|undefined)")
 _NONE = re.compile(
     r"Cannot read propert|'NoneType' object|of null|of undefined|is null|is undefined|is not an object|NoneType|"
     r"Cannot convert undefined or null to object",
@@ -146,13 +149,14 @@ def read_failure(diagnosis: DiagnosisReady) -> FailureFacts:
     if missing_key is None and exc_type == "KeyError":
         missing_key = message.strip("'\" ") or None
     none_names, bound_names = _frame_names(diagnosis)
+    named = _NAMED.search(message)
     return FailureFacts(
         kind=kind,
         exception_type=exc_type,
         message=message[:500],
         property_name=prop,
         missing_key=missing_key,
-        hinted_expression=hinted.group(1).strip() if hinted else None,
+        hinted_expression=named.group(1) if named else hinted.group(1).strip() if hinted else None,
         exit_status=int(status.group(1)) if status else None,
         exit_message=quoted.group(1).strip() if quoted else None,
         none_names=none_names,

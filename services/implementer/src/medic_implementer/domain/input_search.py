@@ -60,6 +60,10 @@ def production_message(title: str) -> str | None:
 def message_literals(message: str) -> tuple[list[str], list[float]]:
     """The quoted strings and the numbers a production message names: values the failing input likely held."""
     strings = [a or b for a, b in re.findall(r"'([^']{0,80})'|\"([^\"]{0,80})\"", message)]
+    # "invalid duration: 5 m": code that raises about its input often ends its message with it, unquoted.
+    head, sep, tail = message.rpartition(": ")
+    if sep and head and 0 < len(tail.strip()) <= 40 and not re.search(r"['\"]", tail):
+        strings.append(tail.strip())
     numbers = [float(n) for n in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])", message)][:4]
     return list(dict.fromkeys(strings))[:4], list(dict.fromkeys(numbers))
 

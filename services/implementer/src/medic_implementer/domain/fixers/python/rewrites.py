@@ -48,24 +48,40 @@ def _one_or_none(
     return None
 
 
+def _from_call(node: ast.expr) -> bool:
+    """A value read from a call's result: ``f(x)``, ``f(x)["pings"]``, ``f(x).pings`` (not safe to evaluate twice)."""
+    if isinstance(node, ast.Call):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _from_call(node.value)
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Constant) and _from_call(node.value)
+    return False
+
+
 def _indexed_call(stmt: ast.stmt) -> ast.Subscript | None:
-    """The first ``f(...)[k]`` (``k`` a literal) the statement reads, outside nested scopes."""
+    """The first ``f(...)[k]`` or ``f(...)["key"][k]`` (``k`` a literal) the statement reads, outside nested scopes."""
     found = [
         node
         for node in walk_no_nested(stmt)
         if isinstance(node, ast.Subscript)
         and isinstance(node.ctx, ast.Load)
-        and isinstance(node.value, ast.Call)
+        and _from_call(node.value)
         and constant_index(node.slice) is not None
     ]
     return min(found, key=lambda n: (n.lineno, n.col_offset), default=None)
 
 
 def _hoisted_name(sub: ast.Subscript, target: str | None, taken: set[str]) -> str:
-    call = sub.value
-    assert isinstance(call, ast.Call)
-    func = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "items")
-    base = f"{target}_candidates" if target else f"{func}_found"
+    value = sub.value
+    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant) and str(value.slice.value).isidentifier():
+        base = str(value.slice.value)  # vehicle(id)["pings"][-1]: the pings
+    elif isinstance(value, ast.Attribute):
+        base = value.attr
+    else:
+        func = value.func if isinstance(value, ast.Call) else None
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "items")
+        base = f"{target}_candidates" if target else f"{name}_found"
     name, n = base, 2
     while name in taken:
         name, n = f"{base}_{n}", n + 1
@@ -75,7 +91,8 @@ def _hoisted_name(sub: ast.Subscript, target: str | None, taken: set[str]) -> st
 def _hoisted_index(
     text: str, stmt: ast.stmt, *, target: str | None, ctx: ExitContext, facts: FailureFacts, path: str
 ) -> TemplateEdit | None:
-    """``x = f()[k]`` → ``x_candidates = f()``, a length guard, then ``x = x_candidates[k]`` (any statement reading
+    """``x = f()[k]`` → ``x_candidates = f()``, a length guard, then ``x = x_candidates[k]`` (``f()["key"][k]`` hoists
+    ``f()["key"]``; any statement reading
     ``f()[k]`` the same way: the call is hoisted above it, guarded, and read from its result)."""
     sub = _indexed_call(stmt)
     if sub is None:

@@ -1,7 +1,8 @@
 """The guard with an early exit, inserted before the failing TypeScript statement.
 
 The guarded expression is picked from the statement by the fault's shape: the property read from
-``null``/``undefined``, the element read past the end, the ``reduce`` of an empty array, the zero divisor.
+``null``/``undefined``, the value destructured (V8 names it), the element read past the end, the ``reduce``
+of an empty array, the zero divisor.
 """
 
 from __future__ import annotations
@@ -21,12 +22,22 @@ __all__ = ["CONVERTS_NULL", "exit_guard"]
 
 #: ``Object.keys(x)`` of a missing ``x``: the argument is the value to guard (no member read failed).
 CONVERTS_NULL = re.compile(r"Cannot convert undefined or null to object")
+_DESTRUCTURES = re.compile(r"Cannot destructure (?:property '[^']*' of )?'[^']*' as it is (?:undefined|null)")
+_PATTERNS = ("object_pattern", "array_pattern")
 _OBJECT_CALL = re.compile(r"Object\.(?:keys|values|entries|getOwnPropertyNames|assign|fromEntries)")
 
 
 def _candidates(stmt: Node, facts: FailureFacts) -> list[tuple[Node, str]]:
     """(node, role) pairs inside the statement's header that the fault may be about."""
     found: list[tuple[Node, str]] = []
+    if _DESTRUCTURES.search(facts.message):
+        # const { rate } = RATES[code] of undefined: the value missing is the one destructured (the engine names it).
+        for node in walk_no_nested(header(stmt)):
+            name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+            patterned = node.type == "variable_declarator" and name is not None and name.type in _PATTERNS
+            if patterned and value is not None and pure(value):
+                found.append((value, "none"))
+        return found
     if CONVERTS_NULL.search(facts.message):
         # Object.keys(x) of undefined: the value missing is the argument, not any member read around it.
         for node in walk_no_nested(header(stmt)):
