@@ -209,3 +209,26 @@ def test_the_replay_path_loads_no_broker_store_or_http_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_replay_uses_the_services_kafka_security_settings_and_a_bad_one_stops_it_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from medic.commands.replay import _security
+
+    ca = tmp_path / "ca.crt"
+    monkeypatch.setenv("MEDIC_KAFKA_SECURITY_PROTOCOL", "SSL")
+    monkeypatch.setenv("MEDIC_KAFKA_SSL_CA_FILE", str(ca))
+    with pytest.raises(ValueError, match="MEDIC_KAFKA_SSL_CA_FILE"):  # the CA file does not exist yet
+        _security()
+    monkeypatch.setenv("MEDIC_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.delenv("MEDIC_KAFKA_SSL_CA_FILE")
+    medic = Path(sys.executable).with_name("medic")
+    bad = subprocess.run(
+        [str(medic), "replay", "--topic", "actions", "--bootstrap", "127.0.0.1:1", "--dry-run", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2 and "MEDIC_KAFKA_" in bad.stdout, bad.stdout + bad.stderr

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -81,17 +81,20 @@ async def plan_replay(
     read_timeout_s: float = 60.0,
     progress: Callable[[int, int], None] | None = None,
     progress_every_s: float = 1.0,
+    options: Mapping[str, Any] | None = None,
 ) -> ReplayPlan:
     """Read the chosen range of ``topic`` and decide what to publish.
 
     ``progress(read, total)`` is called about every ``progress_every_s`` while reading (``total`` is the
-    number of records in the range when reading started), and once at the end.
+    number of records in the range when reading started), and once at the end. ``options`` are the aiokafka
+    client's security arguments (TLS, SASL/SCRAM: :func:`medic_runtime.kafka_security.client_options`).
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    options = dict(options or {})
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, **options)
     await consumer.start()
     plan = ReplayPlan()
     try:
-        tps = [TopicPartition(topic, p) for p in await _partitions(bootstrap, topic)]
+        tps = [TopicPartition(topic, p) for p in await _partitions(bootstrap, topic, options)]
         consumer.assign(tps)
         end = await consumer.end_offsets(tps)
         begin = await consumer.beginning_offsets(tps)
@@ -127,8 +130,8 @@ async def plan_replay(
     return plan
 
 
-async def _partitions(bootstrap: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _partitions(bootstrap: str, topic: str, options: Mapping[str, Any]) -> list[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **options)
     await admin.start()
     try:
         if topic not in await admin.list_topics():
@@ -187,9 +190,9 @@ def _consider(plan: ReplayPlan, record: Any, *, to_topic: str | None, issue_id: 
     )
 
 
-async def run_replay(*, bootstrap: str, plan: ReplayPlan) -> int:
+async def run_replay(*, bootstrap: str, plan: ReplayPlan, options: Mapping[str, Any] | None = None) -> int:
     """Publish a plan (idempotent producer, acks=all); return how many were published."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **dict(options or {}))
     await producer.start()
     try:
         futures = [

@@ -29,6 +29,15 @@ def _connection(args: argparse.Namespace) -> tuple[str, str]:
     return str(bootstrap), str(prefix)
 
 
+def _security() -> dict[str, Any]:
+    """The broker's security for the replay's clients, from the same MEDIC_KAFKA_* settings the services read
+    (TLS, SASL/SCRAM); a bad setting stops the command naming the field."""
+    from medic_runtime.kafka_security import client_options
+    from medic_runtime.settings import ServiceSettings, load_settings
+
+    return client_options(load_settings(ServiceSettings, service_name="medic-replay"))
+
+
 def _progress(read: int, total: int) -> None:
     sys.stderr.write(f"medic replay: read {read:,} of {total:,} record(s)\n")
     sys.stderr.flush()
@@ -38,6 +47,13 @@ def _run(args: argparse.Namespace) -> int:
     from medic.replay import describe, plan_replay, run_replay
 
     args.bootstrap, args.prefix = _connection(args)
+    from medic_runtime.settings import SettingsError
+
+    try:
+        security = _security()
+    except SettingsError as exc:  # names each bad MEDIC_* variable
+        print(f"medic replay: {exc}")
+        return 2
 
     if args.from_offset is not None and args.from_time is not None:
         print("medic replay: give --from-offset or --from-time, not both")
@@ -65,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
                 from_time=from_time,
                 progress=None if args.quiet else _progress,
                 progress_every_s=2.0,
+                options=security,
             )
         )
     except ValueError as exc:
@@ -73,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(describe(plan, dry_run=True, topic=topic, to_topic=to_topic, replayed=0))
         return 0
-    count = asyncio.run(run_replay(bootstrap=args.bootstrap, plan=plan))
+    count = asyncio.run(run_replay(bootstrap=args.bootstrap, plan=plan, options=security))
     if args.json:
         print(describe(plan, dry_run=False, topic=topic, to_topic=to_topic, replayed=count))
         return 0

@@ -10,11 +10,12 @@ fails on a bad combination; a broker that refuses the credentials fails the clie
 from __future__ import annotations
 
 import ssl
-from typing import Any
-
-from faststream.security import BaseSecurity, SASLScram256, SASLScram512
+from typing import TYPE_CHECKING, Any
 
 from .settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from faststream.security import BaseSecurity
 
 __all__ = ["client_options", "faststream_security", "ssl_context"]
 
@@ -31,6 +32,9 @@ def ssl_context(settings: ServiceSettings) -> ssl.SSLContext | None:
 
 def faststream_security(settings: ServiceSettings) -> BaseSecurity | None:
     """The security object of the FastStream KafkaBroker (None for PLAINTEXT)."""
+    # Imported here: tools that open plain aiokafka clients (medic replay) never load FastStream.
+    from faststream.security import BaseSecurity, SASLScram256, SASLScram512
+
     protocol = settings.kafka_security_protocol
     if protocol == "PLAINTEXT":
         return None
