@@ -79,3 +79,28 @@ def test_a_generator_expression_frame_counts_as_its_function() -> None:
         function="parcel_weight",
     )
     assert found is not None
+
+
+def test_the_errors_a_function_documents_are_read_from_its_own_doc() -> None:
+    from medic_implementer.domain.reproduction import documented_errors
+
+    ts = (
+        "/** Grams in an amount. Throws UnknownUnitError for a unit the table does not know. */\n"
+        "export function toGrams(amount: number, unit: string): number {\n  return amount;\n}\n"
+        "/** Other docs name OtherError. */\nexport function other(): void {}\n"
+    )
+    assert documented_errors(ts, "toGrams") == {"UnknownUnitError"}
+    py = 'def load(key: str) -> str:\n    """The value. Raises KeyError when absent."""\n    return key\n'
+    assert documented_errors(py, "load") == {"KeyError"}
+    assert documented_errors("def f():\n    return 1\n", "f") == frozenset()
+
+
+def test_a_documented_error_is_a_handled_outcome_but_production_s_own_error_is_not() -> None:
+    from medic_implementer.domain.reproduction import Observation, expected_outcome, judge_fixed
+
+    raised = Observation(raised="UnknownUnitError", frames=())
+    assert judge_fixed(raised, documented=frozenset({"UnknownUnitError"}), production="TypeError") is None
+    assert expected_outcome(raised) == {"raised": "UnknownUnitError"}
+    assert judge_fixed(raised) == "the fixed code still raises UnknownUnitError"  # not documented
+    same = Observation(raised="TypeError", frames=())
+    assert judge_fixed(same, documented=frozenset({"TypeError"}), production="TypeError") is not None

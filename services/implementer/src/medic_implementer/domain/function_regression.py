@@ -107,14 +107,22 @@ def python_function_test(
         '        return {"raised": type(exc).__name__, "frames": _frames(exc)}\n'
         '    return {"returned": _jsonable(result)}\n'
     )
-    checks = '    if EXPECTED is not None:\n        assert {"returned": observed["returned"]} == EXPECTED\n'
+    checks = (
+        "    if EXPECTED is not None:\n"
+        '        outcome = {"raised": observed.get("raised")} if "raised" in EXPECTED else {"returned": observed["returned"]}\n'
+        "        assert outcome == EXPECTED\n"
+    )
     shown = ", ".join(f"{k}={v}" for k, v in arguments.items())[:200]
     return RegressionTest(
         path=path,
         content=python_test_module(
             issue_id=issue_id, title=title, name=name, depth=depth, observe=observe, checks=checks, expected=expected
         ),
-        description=f"{function}({shown}) must not raise"
-        + (f" and returns {json.dumps(expected['returned'])[:200]}" if expected else ""),
+        description=(
+            f"{function}({shown}) raises {expected['raised']}"
+            if expected and "raised" in expected
+            else f"{function}({shown}) must not raise"
+            + (f" and returns {json.dumps(expected['returned'])[:200]}" if expected else "")
+        ),
         command=regression_command("python", path),
     )

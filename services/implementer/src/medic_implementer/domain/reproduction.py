@@ -21,6 +21,7 @@ __all__ = [
     "Observation",
     "Reproduction",
     "ReproductionStatus",
+    "documented_errors",
     "expected_outcome",
     "expected_type",
     "judge_fixed",
@@ -154,15 +155,46 @@ def judge_reproduction(
     )
 
 
-def judge_fixed(observed: Observation | None) -> str | None:
-    """Why a fixed run still fails (None when the fix handled the replayed input: no exception, no 5xx)."""
+def judge_fixed(
+    observed: Observation | None, *, documented: frozenset[str] = frozenset(), production: str | None = None
+) -> str | None:
+    """Why a fixed run still fails (None when the fix handled the replayed input: no exception, no 5xx).
+
+    Raising an error the function's own doc promises (``documented``: "Throws UnknownUnitError for ...") counts as
+    handled, unless it is the very exception production raised (then nothing changed).
+    """
     if observed is None:
         return "the reproducer wrote no observation on the fixed code"
     if observed.raised is not None:
+        if observed.raised in documented and observed.raised != production and not observed.handler:
+            return None
         return f"the fixed code still raises {observed.raised}"
     if observed.handler and (observed.status is None or observed.status >= 500):
         return f"the fixed handler still answers {observed.status}"
     return None
+
+
+_ERROR_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
+
+
+def documented_errors(source: str, function: str) -> frozenset[str]:
+    """The error classes the doc of ``function`` names: its Python docstring, or the comment right above its
+    TypeScript declaration (``/** ... Throws UnknownUnitError for ... */``)."""
+    name = re.escape(function.rsplit(".", 1)[-1])
+    lines = source.splitlines()
+    for i, line in enumerate(lines):
+        if re.search(rf"\bdef {name}\s*\(", line):  # Python: the docstring below the def
+            doc = "\n".join(lines[i + 1 : i + 12])
+            quoted = re.search(r'^\s*(?:"""|\'\'\')(.*?)(?:"""|\'\'\')', doc, re.S)
+            return frozenset(_ERROR_NAME.findall(quoted.group(1))) if quoted else frozenset()
+        if re.search(rf"\b(?:function\s+{name}\s*[<(]|(?:const|let)\s+{name}\s*[=:])", line):  # TypeScript: above
+            above: list[str] = []
+            for prev in reversed(lines[:i]):
+                if not prev.strip().startswith(("/*", "*", "//")):
+                    break
+                above.append(prev)
+            return frozenset(_ERROR_NAME.findall("\n".join(above)))
+    return frozenset()
 
 
 def shape(value: Any) -> Any:
@@ -181,7 +213,10 @@ def shape(value: Any) -> Any:
 
 
 def expected_outcome(observed: Observation) -> dict[str, Any]:
-    """What the pinned regression test asserts: a handler's status and body shape, a function's return value."""
+    """What the pinned regression test asserts: a handler's status and body shape, a function's return value (or
+    the documented error it now raises)."""
+    if observed.raised is not None:
+        return {"raised": observed.raised}
     if observed.handler:
         return {"status": observed.status, "body_shape": shape(observed.body)}
     return {"returned": observed.returned}

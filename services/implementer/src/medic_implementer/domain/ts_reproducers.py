@@ -143,7 +143,8 @@ def _regression_test(
         "    observed = { raised: (error as Error)?.name ?? typeof error, frames: frames(error) };\n"
         "  }\n"
         "  if (process.env.MEDIC_OBSERVE) writeFileSync(process.env.MEDIC_OBSERVE, JSON.stringify(observed));\n"
-        "  assert.equal(observed.raised, undefined, `still raises ${observed.raised}`);\n"
+        "  const raises = (expected as { raised?: string } | null)?.raised;\n"
+        "  if (raises === undefined) assert.equal(observed.raised, undefined, `still raises ${observed.raised}`);\n"
         f"{checks}"
         f"{pinned}"
         "});\n"
@@ -293,8 +294,11 @@ def typescript_function_test(
         f"    const result: unknown = await ({function} as any)(...args);\n"
         "    observed = { returned: result === undefined ? null : JSON.parse(JSON.stringify(result)) };\n"
     )
-    checks = "  const outcome = { returned: observed.returned };\n"
-    label = f"{function}({shown}) " + (f"returns {json.dumps(expected['returned'])[:200]}" if expected else "must not throw")
+    checks = "  const outcome = raises !== undefined ? { raised: observed.raised } : { returned: observed.returned };\n"
+    if expected and "raised" in expected:
+        label = f"{function}({shown}) throws {expected['raised']}"[:300]
+    else:
+        label = f"{function}({shown}) " + (f"returns {json.dumps(expected['returned'])[:200]}" if expected else "must not throw")
     return _regression_test(
         issue_id=issue_id,
         title=title,

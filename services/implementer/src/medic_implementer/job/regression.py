@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..adapters.workspace import Workspace
 from ..domain.guard import PathGuard
 from ..domain.regression import RegressionTest
-from ..domain.reproduction import expected_outcome, judge_fixed
+from ..domain.reproduction import documented_errors, expected_outcome, expected_type, judge_fixed
 from .context import FixJob
 from .reproduce import Reproducer, observe
 
@@ -37,7 +37,14 @@ async def verify_fix(job: FixJob, ws: Workspace, guard: PathGuard, reproducer: R
     """Run the reproducer on the fixed worktree, pin what it observed, run the pinned test; the pinned test stays
     written when verified, else nothing the reproducer wrote stays."""
     _, observed = await observe(job, ws, guard, reproducer.test)
-    still = judge_fixed(observed)
+    diagnosis = job.diagnosis
+    source = ws.path / (diagnosis.affected_file or "")
+    documented = (
+        documented_errors(source.read_text(errors="replace"), diagnosis.affected_function)
+        if diagnosis.affected_function and source.is_file()
+        else frozenset()
+    )
+    still = judge_fixed(observed, documented=documented, production=expected_type(diagnosis.issue.title))
     if still is not None or observed is None:
         (ws.path / reproducer.test.path).unlink(missing_ok=True)
         return Verification(None, still)

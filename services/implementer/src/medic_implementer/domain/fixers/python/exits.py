@@ -170,9 +170,13 @@ def early_exit(
     # else the declared type's empty value (as the TypeScript exits do); a type without one gets no guard.
     if ctx.function is not None and admits_none(ctx.function) is False:
         value = empty_value(ctx.function)
-        return (f"return {value}", None) if value is not None else None
+        if value is None or _RAISES.search(ast.get_docstring(ctx.function) or ""):
+            return None  # no empty value, or the docstring says it raises: a quiet empty answer breaks that
+        return f"return {value}", None
     return "return None", None
 
+
+_RAISES = re.compile(r"\braises?\b|\bthrows?\b", re.I)
 
 # Text and collections have an empty value that means "nothing here"; a number, a flag or a mapping (an
 # entity's record) does not: 0, False or {} would be an answer, not an absence, so those get no guard.

@@ -88,6 +88,71 @@ def _hoisted_name(sub: ast.Subscript, target: str | None, taken: set[str]) -> st
     return name
 
 
+def _module_names(tree: ast.Module) -> set[str]:
+    """Names bound at module level (functions, classes, assignments, imports)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {t.id for t in targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def _shape(node: ast.AST, params: set[str]) -> str:
+    """The expression with its function's parameters as placeholders (``vehicle(vehicle_id)["pings"]`` in two
+    handlers that both take ``vehicle_id`` reads the same)."""
+    copy = ast.parse(ast.unparse(node), mode="eval").body
+    for n in ast.walk(copy):
+        if isinstance(n, ast.Name) and n.id in params:
+            n.id = "_param_"
+    return ast.dump(copy)
+
+
+def _params(fn: ast.AST | None) -> set[str]:
+    if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+        return set()
+    return {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+
+
+def _sibling_guard(tree: ast.Module, value: ast.expr, current: ast.AST | None, src: Source) -> tuple[str, str, str] | None:
+    """(name, test, exit) where another function of the module binds the same value and guards it being empty right
+    after: ``pings = vehicle(vehicle_id)["pings"]`` then ``if not pings: raise HTTPException(404, "no position yet")``."""
+    wanted = _shape(value, _params(current))
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n is not current):
+        params = _params(fn)
+        for node, guard in zip(fn.body, fn.body[1:], strict=False):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+                continue
+            if _shape(node.value, params) != wanted or not isinstance(guard, ast.If) or guard.orelse or len(guard.body) != 1:
+                continue
+            name, exit_stmt = node.targets[0].id, guard.body[0]
+            if isinstance(exit_stmt, ast.Raise | ast.Return) and _tests_empty(guard.test, name):
+                text = ast.get_source_segment(src.text, exit_stmt)
+                if text is not None and "\n" not in text:
+                    return name, src.segment(guard.test), text
+    return None
+
+
+def _tests_empty(test: ast.expr, name: str) -> bool:
+    """``not name``, ``len(name) == 0``, ``len(name) < 1``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id == name
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Call):
+        call = test.left
+        is_len = isinstance(call.func, ast.Name) and call.func.id == "len" and len(call.args) == 1
+        arg = call.args[0] if is_len else None
+        right = test.comparators[0]
+        small = isinstance(right, ast.Constant) and (
+            (isinstance(test.ops[0], ast.Eq) and right.value == 0) or (isinstance(test.ops[0], ast.Lt) and right.value == 1)
+        )
+        return is_len and isinstance(arg, ast.Name) and arg.id == name and small
+    return False
+
+
 def _hoisted_index(
     text: str, stmt: ast.stmt, *, target: str | None, ctx: ExitContext, facts: FailureFacts, path: str
 ) -> TemplateEdit | None:
@@ -102,14 +167,21 @@ def _hoisted_index(
     src = Source(text)
     indent = src.indent_of(stmt.lineno)
     step = "    " if "\t" not in indent else "\t"
-    taken = {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
-    hoisted = _hoisted_name(sub, target, taken)
-    condition = f"len({hoisted}) <= {k}" if k >= 0 else f"len({hoisted}) < {-k}"
-    entity = target or hoisted.removesuffix("_found")
-    exit_found = early_exit(ctx, ast.Name(id=entity), "none", facts, Source(entity), indent=indent + step)
-    if exit_found is None:
-        return None
-    exit_stmt, import_line = exit_found
+    tree = ast.parse(text)
+    scope = ctx.function if ctx.function is not None else tree
+    taken = {n.id for n in ast.walk(scope) if isinstance(n, ast.Name)} | _module_names(tree)
+    sibling = _sibling_guard(tree, sub.value, ctx.function, src) if k in (-1, 0) else None
+    if sibling is not None and sibling[0] not in taken:
+        # The module already guards this very value elsewhere: the same name, the same test, the same exit.
+        hoisted, condition, exit_stmt, import_line = sibling[0], sibling[1], sibling[2], None
+    else:
+        hoisted = _hoisted_name(sub, target, taken)
+        condition = f"len({hoisted}) <= {k}" if k >= 0 else f"len({hoisted}) < {-k}"
+        entity = target or hoisted.removesuffix("_found")
+        exit_found = early_exit(ctx, ast.Name(id=entity), "none", facts, Source(entity), indent=indent + step)
+        if exit_found is None:
+            return None
+        exit_stmt, import_line = exit_found
     rest = replace(text, src, [(sub, f"{hoisted}[{k}]")])
     start = src.offset(stmt.lineno, 0)
     block = f"{indent}{hoisted} = {src.segment(sub.value)}\n{indent}if {condition}:\n{indent}{step}{exit_stmt}\n"

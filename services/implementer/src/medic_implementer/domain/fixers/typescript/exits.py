@@ -21,7 +21,7 @@ from tree_sitter import Node
 from ...failure import FailureFacts, FailureKind, entity_name
 from ..fault import not_found_message
 from .conventions import SiblingExit, module_exits, sibling_exits, walk_function
-from .syntax import FUNCTIONS, LOOPS, text_of, walk_no_nested
+from .syntax import FUNCTIONS, LOOPS, text_of, walk_all, walk_no_nested
 from .types import admits_null, declared_return_type
 
 __all__ = ["ExitContext", "early_exit", "exit_context"]
@@ -184,10 +184,52 @@ def early_exit(ctx: ExitContext, guarded: Node, role: str, facts: FailureFacts, 
     names = {text_of(n) for n in walk_no_nested(guarded) if n.type == "identifier"}
     if names & ctx.loop_names:
         return "continue;"
+    if documents_a_throw(ctx.function):
+        # Its own doc says it throws: throw what it names, when the module defines that error for the looked-up
+        # value; never a quiet empty answer that breaks the contract.
+        return documented_throw(ctx.function, guarded, root)
     value = _empty_value(ctx.function)
     if value is None:
         return None
     return f"return {value};" if value else "return;"
+
+
+_THROWS = re.compile(r"@throws\b|\bthrows?\b|\braises?\b", re.I)
+
+
+def _doc_comment(function: Node | None) -> str:
+    statement = function
+    while statement is not None and statement.parent is not None:
+        if statement.parent.type in ("program", "statement_block", "class_body"):
+            break
+        statement = statement.parent
+    previous = statement.prev_named_sibling if statement is not None else None
+    return text_of(previous) if previous is not None and previous.type == "comment" else ""
+
+
+def documented_throw(function: Node | None, guarded: Node, root: Node) -> str | None:
+    """``throw new UnknownUnitError(unit);`` when the doc names an error class the module declares with a one-parameter
+    constructor and the missing value was looked up by one of the function's parameters (``FACTORS[unit]``)."""
+    if function is None or guarded.type != "subscript_expression":
+        return None
+    index = guarded.child_by_field_name("index")
+    if index is None or index.type != "identifier" or text_of(index) not in _param_names(function):
+        return None
+    named = set(re.findall(r"\b([A-Z]\w*(?:Error|Exception))\b", _doc_comment(function)))
+    for node in walk_all(root):
+        name = node.child_by_field_name("name") if node.type == "class_declaration" else None
+        if name is None or text_of(name) not in named:
+            continue
+        constructors = [m for m in walk_all(node) if m.type == "method_definition" and text_of(m).startswith("constructor")]
+        params = constructors[0].child_by_field_name("parameters") if constructors else None
+        if params is not None and len(params.named_children) == 1:
+            return f"throw new {text_of(name)}({text_of(index)});"
+    return None
+
+
+def documents_a_throw(function: Node | None) -> bool:
+    """Whether the doc comment right above the statement declaring ``function`` says it throws."""
+    return _THROWS.search(_doc_comment(function)) is not None
 
 
 def _empty_value(function: Node | None) -> str | None:
