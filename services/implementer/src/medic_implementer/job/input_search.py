@@ -18,7 +18,7 @@ from typing import Any
 from medic_contracts import ActionStatus
 
 from ..adapters.workspace import Workspace
-from ..domain.function_regression import module_of, python_function_test
+from ..domain.function_regression import module_of
 from ..domain.guard import PathGuard
 from ..domain.input_search import SearchTry, matching_try, production_message, python_candidates, typescript_candidates
 from ..domain.regression import RegressionTest
@@ -26,7 +26,7 @@ from ..domain.reproduction import expected_type
 from ..domain.search_harness import SearchHarness, python_search_harness, typescript_search_harness
 from ..domain.ts_reproducers import exported_function, typescript_function_test
 from .context import FixJob
-from .probe import Reproducer, observe_text, python_test_dir, typescript_test_layout
+from .probe import Reproducer, observe_text, python_function_reproducer, python_test_dir, typescript_test_layout
 
 __all__ = ["search_reproducer"]
 
@@ -94,18 +94,14 @@ async def _plan(
         harness = python_search_harness(file=affected, function=function, candidates=py_candidates, test_dir=test_dir)
 
         def python_build(arguments: dict[str, str]) -> Reproducer:
-            def call(expected: dict[str, Any] | None) -> RegressionTest:
-                return python_function_test(
-                    issue_id=diagnosis.issue_id,
-                    title=diagnosis.issue.title,
-                    file=affected,
-                    function=function,
-                    arguments=arguments,
-                    test_dir=test_dir,
-                    expected=expected,
-                )
-
-            return Reproducer(call(None), call)
+            return python_function_reproducer(
+                issue_id=diagnosis.issue_id,
+                title=diagnosis.issue.title,
+                file=affected,
+                function=function,
+                arguments=arguments,
+                test_dir=test_dir,
+            )
 
         return harness, list(py_candidates), python_build
     name = function.rsplit(".", 1)[-1]
@@ -128,19 +124,12 @@ async def _plan(
     if ts_harness is None:
         return None
 
+    common = {"issue_id": diagnosis.issue_id, "title": diagnosis.issue.title, "test_command": job.target.test_command}
+    common |= {"test_file": test_file, "package_dir": package_dir}
+
     def ts_build(arguments: list[Any]) -> Reproducer | None:
         def call(expected: dict[str, Any] | None) -> RegressionTest | None:
-            return typescript_function_test(
-                issue_id=diagnosis.issue_id,
-                title=diagnosis.issue.title,
-                file=affected,
-                function=name,
-                arguments=arguments,
-                expected=expected,
-                test_command=job.target.test_command,
-                test_file=test_file,
-                package_dir=package_dir,
-            )
+            return typescript_function_test(file=affected, function=name, arguments=arguments, expected=expected, **common)
 
         test = call(None)
         return Reproducer(test, call) if test is not None else None

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from ..adapters.workspace import Workspace
+from ..domain.function_regression import python_function_test
 from ..domain.guard import PathGuard
 from ..domain.regression import RegressionTest
 from ..domain.reproduction import OBSERVE_ENV
 from .context import FixJob, write_guarded
 
-__all__ = ["Reproducer", "observe_text", "python_test_dir", "typescript_test_layout"]
+__all__ = ["Reproducer", "observe_text", "python_function_reproducer", "python_test_dir", "typescript_test_layout"]
 
 _OBSERVED = ".medic-observed.json"  # written by the program in its cwd, read and removed right after the run
 
@@ -65,3 +66,22 @@ def typescript_test_layout(ws: Workspace, names: list[str], affected: str, stem:
         None,
     )
     return test_file, "" if package is None or str(package) == "." else str(package)
+
+
+def python_function_reproducer(
+    *, issue_id: str, title: str, file: str, function: str, arguments: dict[str, str], test_dir: str
+) -> Reproducer:
+    """A module-level Python function called with ``arguments`` (literal texts), pinned on demand."""
+
+    def call(expected: dict[str, Any] | None) -> RegressionTest:
+        return python_function_test(
+            issue_id=issue_id,
+            title=title,
+            file=file,
+            function=function,
+            arguments=arguments,
+            test_dir=test_dir,
+            expected=expected,
+        )
+
+    return Reproducer(call(None), call)

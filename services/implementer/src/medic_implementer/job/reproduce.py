@@ -19,7 +19,7 @@ from medic_contracts import ActionStatus, DiagnosisReady, RequestContext, Target
 
 from ..adapters.workspace import Workspace
 from ..domain.failure import frame_from_evidence, request_from_evidence
-from ..domain.function_regression import call_arguments, module_of, python_function_test
+from ..domain.function_regression import call_arguments, module_of
 from ..domain.guard import PathGuard
 from ..domain.regression import (
     RegressionTest,
@@ -45,7 +45,7 @@ from ..domain.ts_reproducers import (
 )
 from .context import FixJob
 from .input_search import search_reproducer
-from .probe import Reproducer, observe_text, python_test_dir, typescript_test_layout
+from .probe import Reproducer, observe_text, python_function_reproducer, python_test_dir, typescript_test_layout
 
 __all__ = ["Reproducer", "build_reproducer", "observe", "reproduce"]
 
@@ -155,19 +155,14 @@ def _function_reproducer(diagnosis: DiagnosisReady, files: dict[str, str], test_
     arguments = call_arguments(files[affected], function, frame.vars)
     if arguments is None:
         return None
-
-    def call(expected: dict[str, Any] | None) -> RegressionTest:
-        return python_function_test(
-            issue_id=diagnosis.issue_id,
-            title=diagnosis.issue.title,
-            file=affected,
-            function=function,
-            arguments=arguments,
-            test_dir=test_dir,
-            expected=expected,
-        )
-
-    return Reproducer(call(None), call)
+    return python_function_reproducer(
+        issue_id=diagnosis.issue_id,
+        title=diagnosis.issue.title,
+        file=affected,
+        function=function,
+        arguments=arguments,
+        test_dir=test_dir,
+    )
 
 
 async def _typescript_reproducer(
