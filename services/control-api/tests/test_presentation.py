@@ -13,7 +13,10 @@ from medic_control.issues.presentation import deployed_stages, status_label
         ("awaiting_approval", True, "awaiting approval"),
         ("awaiting_approval", False, "needs a human"),
         ("rolled_back", False, "rolled back"),
-        ("deploying", True, "deploying"),
+        # A deploy approval is asked after the fix was committed: the issue waits for it, whatever it said last.
+        ("deploying", True, "awaiting approval"),
+        ("deploying", False, "deploying"),
+        ("resolved", True, "resolved"),  # an ended issue never reads as waiting
     ],
 )
 def test_the_status_label_says_what_the_issue_waits_for(status: str, pending: bool, text: str) -> None:

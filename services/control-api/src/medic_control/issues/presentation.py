@@ -1,8 +1,8 @@
 """What the dashboard may say and offer about an issue, decided from facts (pure functions).
 
-- The status label is true to the state: ``awaiting_approval`` reads "awaiting approval" only when an
-  approval request is pending for the issue; without one the issue is waiting for a person to act
-  (an escalation, an abstained fix), and reads "needs a human".
+- The status label is true to the state: an issue reads "awaiting approval" exactly when an approval
+  request is pending for it (and it has not ended); ``awaiting_approval`` without one means it waits for a
+  person to act (an escalation, an abstained fix), and reads "needs a human".
 - "Roll back" is offered only while something of the fix is deployed: a stage whose last result
   promoted (or verified, or reopened after promotion) it, and that was not rolled back since.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 __all__ = ["StatusLabel", "deployed_stages", "status_label"]
 
 _DEPLOYED = frozenset({"promoted", "verified", "reopened"})
+_ENDED = frozenset({"resolved", "failed", "rolled_back"})
 _UNDEPLOYED = frozenset({"rolled_back"})
 
 
@@ -27,8 +28,15 @@ class StatusLabel:
 
 
 def status_label(status: str, *, approval_pending: bool) -> StatusLabel:
-    """The words for ``status`` given whether an approval request is pending for the issue."""
-    if status == "awaiting_approval" and not approval_pending:
+    """The words for ``status`` given whether an approval request is pending for the issue.
+
+    A pending request means the issue waits for that approval whatever its last progress report said: a deploy
+    approval is asked after the fix was committed (status "deploying"), and the request can be projected before
+    the events that precede it (they come on other topics).
+    """
+    if approval_pending and status not in _ENDED:
+        return StatusLabel("awaiting approval", "status-awaiting_approval")
+    if status == "awaiting_approval":
         return StatusLabel("needs a human", "status-needs_human")
     return StatusLabel(status.replace("_", " "), f"status-{status}")
 
