@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .reproduction import enclosed_code
+from .reproduction import crash_site
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -76,11 +76,6 @@ def _same_message(observed: str, expected: str) -> bool:
     return len(expected) >= 40 and observed.startswith(expected.rstrip(".… "))
 
 
-def _file_matches(frame_file: str, affected_file: str) -> bool:
-    normalized = frame_file.removeprefix("file://").replace("\\", "/")
-    return normalized == affected_file or normalized.endswith("/" + affected_file)
-
-
 def matching_try(
     tries: Iterable[SearchTry], *, exception_type: str, message: str, affected_file: str, function: str
 ) -> SearchTry | None:
@@ -90,8 +85,7 @@ def matching_try(
     for attempt in tries:
         if attempt.raised != exception_type or not _same_message(attempt.message, message):
             continue
-        in_file = [name for file, name in attempt.frames if _file_matches(file, affected_file) and not enclosed_code(name)]
-        if in_file and in_file[-1].rsplit(".", 1)[-1] == wanted:
+        if crash_site(attempt.frames, affected_file) == wanted:
             return attempt
     return None
 

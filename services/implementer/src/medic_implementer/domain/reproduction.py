@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -21,6 +22,7 @@ __all__ = [
     "Observation",
     "Reproduction",
     "ReproductionStatus",
+    "crash_site",
     "documented_errors",
     "expected_outcome",
     "expected_type",
@@ -115,6 +117,13 @@ def _matches(frame_file: str, affected_file: str) -> bool:
     return normalized == affected_file or normalized.endswith("/" + affected_file)
 
 
+def crash_site(frames: Iterable[tuple[str, str]], affected_file: str) -> str | None:
+    """The function of the innermost frame in ``affected_file`` (frames innermost last; a comprehension or lambda
+    frame counts as the function around it), unqualified; None when no frame is in that file."""
+    in_file = [name for file, name in frames if _matches(file, affected_file) and not enclosed_code(name)]
+    return in_file[-1].rsplit(".", 1)[-1] if in_file else None
+
+
 def judge_reproduction(
     observed: Observation | None, *, exception_type: str | None, affected_file: str | None, function: str | None
 ) -> Reproduction:
@@ -139,10 +148,9 @@ def judge_reproduction(
         )
     if affected_file is not None and function is not None:
         wanted = function.rsplit(".", 1)[-1]
-        in_file = [name for file, name in observed.frames if _matches(file, affected_file) and not enclosed_code(name)]
-        crash_site = in_file[-1].rsplit(".", 1)[-1] if in_file else None
-        if crash_site != wanted:
-            where = f"in {crash_site}" if crash_site else f"outside {affected_file}"
+        site = crash_site(observed.frames, affected_file)
+        if site != wanted:
+            where = f"in {site}" if site else f"outside {affected_file}"
             return Reproduction(
                 ReproductionStatus.DIFFERENT_FAILURE,
                 f"the reproducer raised {observed.raised} {where}, production raised it in {wanted}",

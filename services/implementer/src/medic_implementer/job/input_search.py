@@ -11,7 +11,6 @@ no match means no reproducer, as before.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +25,7 @@ from ..domain.reproduction import expected_type
 from ..domain.search_harness import SearchHarness, python_search_harness, typescript_search_harness
 from ..domain.ts_reproducers import exported_function, typescript_function_test
 from .context import FixJob
-from .probe import Reproducer, observe_text, python_function_reproducer, python_test_dir, typescript_test_layout
+from .probe import Reproducer, observe_text, python_function_reproducer, python_test_dir, regression_stem, typescript_test_layout
 
 __all__ = ["search_reproducer"]
 
@@ -111,8 +110,7 @@ async def _plan(
     ts_candidates = typescript_candidates(signature[0], text, message)
     names = await ws.tracked_files()
     search_file, package_dir = typescript_test_layout(ws, names, affected, "medic-input-search")
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", diagnosis.issue_id)[:30]
-    test_file, _ = typescript_test_layout(ws, names, affected, f"medic-regression-{slug}")
+    test_file, _ = typescript_test_layout(ws, names, affected, regression_stem(diagnosis.issue_id))
     ts_harness = typescript_search_harness(
         file=affected,
         function=name,

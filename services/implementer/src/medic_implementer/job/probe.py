@@ -16,7 +16,14 @@ from ..domain.regression import RegressionTest
 from ..domain.reproduction import OBSERVE_ENV
 from .context import FixJob, write_guarded
 
-__all__ = ["Reproducer", "observe_text", "python_function_reproducer", "python_test_dir", "typescript_test_layout"]
+__all__ = [
+    "Reproducer",
+    "observe_text",
+    "python_function_reproducer",
+    "python_test_dir",
+    "regression_stem",
+    "typescript_test_layout",
+]
 
 _OBSERVED = ".medic-observed.json"  # written by the program in its cwd, read and removed right after the run
 
@@ -49,6 +56,11 @@ def python_test_dir(files: dict[str, str]) -> str:
     """Where generated Python tests go: the project's shallowest folder of ``test_*.py`` files, else ``tests``."""
     test_dirs = sorted({str(Path(p).parent) for p in files if re.search(r"(^|/)test_[^/]*\.py$", p)}, key=len)
     return test_dirs[0] if test_dirs else "tests"
+
+
+def regression_stem(issue_id: str) -> str:
+    """The file name (without suffix) of an issue's generated TypeScript regression test."""
+    return "medic-regression-" + re.sub(r"[^A-Za-z0-9]+", "-", issue_id)[:30]
 
 
 def typescript_test_layout(ws: Workspace, names: list[str], affected: str, stem: str) -> tuple[str, str]:

@@ -45,7 +45,7 @@ from ..domain.ts_reproducers import (
 )
 from .context import FixJob
 from .input_search import search_reproducer
-from .probe import Reproducer, observe_text, python_function_reproducer, python_test_dir, typescript_test_layout
+from .probe import Reproducer, observe_text, python_function_reproducer, python_test_dir, regression_stem, typescript_test_layout
 
 __all__ = ["Reproducer", "build_reproducer", "observe", "reproduce"]
 
@@ -176,8 +176,7 @@ async def _typescript_reproducer(
     if not source.is_file():
         return None
     names = await ws.tracked_files()
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", diagnosis.issue_id)[:30]
-    test_file, package_dir = typescript_test_layout(ws, names, affected, f"medic-regression-{slug}")
+    test_file, package_dir = typescript_test_layout(ws, names, affected, regression_stem(diagnosis.issue_id))
     text = source.read_text(errors="replace")
     function = (diagnosis.affected_function or "").rsplit(".", 1)[-1]
     common = {"issue_id": diagnosis.issue_id, "title": diagnosis.issue.title, "test_command": target.test_command}

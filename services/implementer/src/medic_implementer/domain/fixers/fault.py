@@ -8,7 +8,10 @@ from medic_contracts import FixStrategy
 
 from ..failure import FailureFacts, FailureKind
 
-__all__ = ["STRATEGY", "is_hinted", "not_found_message"]
+__all__ = ["DOCUMENTS_A_THROW", "STRATEGY", "is_hinted", "not_found_message"]
+
+#: A doc comment or docstring that says the function throws or raises (its contract has an error for bad input).
+DOCUMENTS_A_THROW = re.compile(r"\b(?:throws?|raises?)\b", re.I)
 
 # The guard each fault shape gets (a missing row and a mistyped value are guarded like a None).
 STRATEGY = {

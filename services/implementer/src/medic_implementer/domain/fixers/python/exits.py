@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from ...failure import FailureFacts, entity_name
-from ..fault import not_found_message
+from ..fault import DOCUMENTS_A_THROW, not_found_message
 from .conventions import BAD_INPUT_STATUSES, admits_none, copy_exit, pick_exit, sibling_exits
 from .source import Source
 
@@ -170,13 +170,11 @@ def early_exit(
     # else the declared type's empty value (as the TypeScript exits do); a type without one gets no guard.
     if ctx.function is not None and admits_none(ctx.function) is False:
         value = empty_value(ctx.function)
-        if value is None or _RAISES.search(ast.get_docstring(ctx.function) or ""):
+        if value is None or DOCUMENTS_A_THROW.search(ast.get_docstring(ctx.function) or ""):
             return None  # no empty value, or the docstring says it raises: a quiet empty answer breaks that
         return f"return {value}", None
     return "return None", None
 
-
-_RAISES = re.compile(r"\braises?\b|\bthrows?\b", re.I)
 
 # Text and collections have an empty value that means "nothing here"; a number, a flag or a mapping (an
 # entity's record) does not: 0, False or {} would be an answer, not an absence, so those get no guard.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from ...failure import FailureFacts, FailureKind, entity_name
-from ..fault import not_found_message
+from ..fault import DOCUMENTS_A_THROW, not_found_message
 from .conventions import SiblingExit, module_exits, sibling_exits, walk_function
 from .syntax import FUNCTIONS, LOOPS, text_of, walk_all, walk_no_nested
 from .types import admits_null, declared_return_type
@@ -194,9 +194,6 @@ def early_exit(ctx: ExitContext, guarded: Node, role: str, facts: FailureFacts, 
     return f"return {value};" if value else "return;"
 
 
-_THROWS = re.compile(r"@throws\b|\bthrows?\b|\braises?\b", re.I)
-
-
 def _doc_comment(function: Node | None) -> str:
     statement = function
     while statement is not None and statement.parent is not None:
@@ -229,7 +226,7 @@ def documented_throw(function: Node | None, guarded: Node, root: Node) -> str | 
 
 def documents_a_throw(function: Node | None) -> bool:
     """Whether the doc comment right above the statement declaring ``function`` says it throws."""
-    return _THROWS.search(_doc_comment(function)) is not None
+    return DOCUMENTS_A_THROW.search(_doc_comment(function)) is not None
 
 
 def _empty_value(function: Node | None) -> str | None:
