@@ -244,3 +244,34 @@ async def test_a_crash_inside_a_generator_expression_hands_on_the_enclosing_func
     [frame] = [e for e in diagnosis.evidence if e.kind == "frame"]
     called = StackFrame.model_validate_json(frame.detail or "")
     assert called.function == "parcel_weight" and called.vars == {"order": "{'items': [{'qty': 1}]}"}
+
+
+async def test_the_application_frames_that_called_into_the_crash_are_code_evidence(tmp_path: Path) -> None:
+    # A refactor moved parsing into a shared helper: the crash is in the helper, its caller is in the failing path too,
+    # and a fix that reverts the refactor touches both files (the implementer's "within the evidence" reads these).
+    repo, _ = make_repo(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/timeparse.py": """
+                def parse_window(text: str) -> tuple[str, str]:
+                    start, end = text.split("-", 1)
+                    return start.strip(), end.strip()
+                """,
+            "app/preferences.py": """
+                from app.timeparse import parse_window
+
+
+                def quiet_window(prefs: dict[str, str | None]) -> tuple[str, str]:
+                    return parse_window(prefs.get("quiet_hours"))
+                """,
+        },
+    )
+    trace = run_python(repo, "from app.preferences import quiet_window; quiet_window({})", deployed_prefix="/var/task/")
+    diagnosis = await diagnose_issue(issue_from_trace(trace), target=target_for(repo), repo=repo, provider=PlaybookProvider())
+
+    frames = [e for e in diagnosis.evidence if e.kind == "stack_frame"]
+    assert [f.source for f in frames] == ["/var/task/app/timeparse.py:2", "app/preferences.py:5"]
+    assert frames[0].summary.startswith("deepest application frame: app/timeparse.py:2")
+    assert frames[1].summary == "calling application frame: app/preferences.py:5 in quiet_window"
+    assert (frames[1].detail or "").strip() == 'return parse_window(prefs.get("quiet_hours"))'

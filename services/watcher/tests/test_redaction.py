@@ -88,3 +88,39 @@ def test_secrets_in_log_lines_never_appear_in_the_issue() -> None:
     assert published
     for issue in published:
         assert_clean(issue.model_dump_json())
+
+
+def test_an_application_header_is_kept_for_the_replay_and_credentials_and_addresses_are_not(target: TargetConfig) -> None:
+    event = {
+        "event_id": "b" * 32,
+        "platform": "node",
+        "level": "error",
+        "exception": {"values": [{"type": "TypeError", "value": "Cannot read properties of undefined (reading 'url')"}]},
+        "request": {
+            "url": "https://community.example/api/me/avatar",
+            "method": "GET",
+            "headers": {
+                "User-Agent": "Mozilla/5.0",
+                "X-User-Id": "usr_2",
+                "X-Tenant": "acme",
+                "Authorization": BEARER,
+                "Cookie": f"sid={JWT}",
+                "X-Api-Key": AWS,
+                "X-Auth-Token": JWT,
+                "X-CSRF-Token": "abcdef0123456789abcdef",
+                "X-Forwarded-For": "203.0.113.10",
+                "X-Real-IP": "203.0.113.10",
+                "X-Note": f"mail {EMAIL}",
+            },
+        },
+    }
+    (issue,) = detect_from_sentry_events([event], target=target)
+    assert issue.request is not None
+    headers = issue.request.headers
+    assert headers["x-user-id"] == "usr_2"
+    assert headers["x-tenant"] == "acme"
+    assert headers["user-agent"] == "Mozilla/5.0"
+    assert not {"authorization", "cookie", "x-api-key", "x-auth-token", "x-csrf-token"} & set(headers)
+    assert not {"x-forwarded-for", "x-real-ip"} & set(headers)
+    assert EMAIL not in headers["x-note"]  # a kept header's value is redacted like any other text
+    assert_clean(issue.model_dump_json())

@@ -60,6 +60,15 @@ async def investigate(
                 source=f"{frame.file}:{frame.line}",
             ),
         )
+        for caller in contexts[1:]:  # the application frames that called into the crash are in the failing path too
+            evidence.append(
+                Evidence(
+                    kind="stack_frame",
+                    summary=f"calling application frame: {caller.file}:{caller.line} in {_function_name(caller)}",
+                    detail=redactor.text(caller.statement, max_length=500),
+                    source=f"{caller.file}:{caller.line}",
+                )
+            )
         called = _called_frame(candidates, culprit)
         if called is not None:  # the culprit function's arguments, for the implementer's reproducer (redacted by the watcher)
             evidence.append(

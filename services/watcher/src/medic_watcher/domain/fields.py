@@ -12,12 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from medic_runtime.redaction import is_sensitive_key
+
 from .observed import Level
 
 __all__ = [
     "KEPT_HEADERS",
     "MAX_CONTEXT_LINE",
     "MAX_FRAMES",
+    "MAX_HEADERS",
     "MAX_MESSAGE",
     "MAX_TRACE",
     "MAX_VARS",
@@ -27,6 +30,7 @@ __all__ = [
     "as_int",
     "as_str",
     "first_record",
+    "kept_header",
     "level_of",
     "parse_timestamp",
     "route_template",
@@ -38,6 +42,27 @@ MAX_CONTEXT_LINE = 500
 MAX_VARS = 30
 MAX_FRAMES = 100
 KEPT_HEADERS = ("user-agent", "referer", "content-type", "accept", "x-request-id", "x-vercel-id")
+MAX_HEADERS = 20
+# Application headers (``x-...``) are kept for the replay unless they carry a secret or a network address.
+_ADDRESS_HEADER = re.compile(r"(?i)forwarded|(?:^|-)ip$|-ip-|^x-real-|^x-client-|^x-original-|^x-envoy-|^x-amzn-")
+
+
+def kept_header(name: str) -> bool:
+    """Whether a request header is worth keeping on an issue: the usual content headers, and the application's
+    own ``x-...`` headers (a tenant, a user or feature selector the handler reads, which a reproduction needs),
+    except any whose name says it holds a secret (:func:`~medic_runtime.redaction.is_sensitive_key`: API keys,
+    tokens, sessions, signatures) or a client's network address. Credentials (Authorization, Cookie) never are."""
+    lowered = name.lower()
+    if lowered in KEPT_HEADERS:
+        return True
+    return (
+        lowered.startswith("x-")
+        and len(lowered) <= 64
+        and not is_sensitive_key(lowered)
+        and _ADDRESS_HEADER.search(lowered) is None
+    )
+
+
 _LEVEL_ALIASES: dict[str, Level] = {
     "trace": "debug",
     "debug": "debug",

@@ -22,14 +22,15 @@ from medic_runtime import Redactor
 from medic_stacktrace import is_library_path
 
 from .fields import (
-    KEPT_HEADERS,
     MAX_CONTEXT_LINE,
+    MAX_HEADERS,
     MAX_MESSAGE,
     MAX_VARS,
     as_dict,
     as_float,
     as_int,
     as_str,
+    kept_header,
     route_template,
 )
 from .normalize_logs import log_line, log_record
@@ -99,8 +100,9 @@ class Normaliser:
         else:
             items = []  # type: ignore[assignment]
         for key, value in items:
-            if str(key).lower() in KEPT_HEADERS and as_str(value):
-                kept[str(key).lower()] = self.text(value, 300)
+            name = str(key)
+            if len(kept) < MAX_HEADERS and kept_header(name) and as_str(value):
+                kept[name.lower()] = self.text(value, 300)
         if status_int is not None and not -1 <= status_int <= 999:
             status_int = None
         # Structured query pairs and bodies are redacted by key before they become text (Sentry sends
