@@ -89,10 +89,13 @@ def test_the_errors_a_function_documents_are_read_from_its_own_doc() -> None:
         "export function toGrams(amount: number, unit: string): number {\n  return amount;\n}\n"
         "/** Other docs name OtherError. */\nexport function other(): void {}\n"
     )
-    assert documented_errors(ts, "toGrams") == {"UnknownUnitError"}
+    assert documented_errors(ts, "src/units.ts", "toGrams") == {"UnknownUnitError"}
+    assert documented_errors(ts, "src/units.ts", "other") == {"OtherError"}
+    arrow = "/** Throws RangeError when negative. */\nexport const clamp = (n: number): number => n;\n"
+    assert documented_errors(arrow, "src/clamp.ts", "clamp") == {"RangeError"}
     py = 'def load(key: str) -> str:\n    """The value. Raises KeyError when absent."""\n    return key\n'
-    assert documented_errors(py, "load") == {"KeyError"}
-    assert documented_errors("def f():\n    return 1\n", "f") == frozenset()
+    assert documented_errors(py, "app/store.py", "load") == {"KeyError"}
+    assert documented_errors("def f():\n    return 1\n", "app/f.py", "f") == frozenset()
 
 
 def test_a_documented_error_is_a_handled_outcome_but_production_s_own_error_is_not() -> None:

@@ -10,6 +10,7 @@ functions judge that observation; they never run anything.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterable
@@ -185,24 +186,27 @@ def judge_fixed(
 _ERROR_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
 
 
-def documented_errors(source: str, function: str) -> frozenset[str]:
+def documented_errors(source: str, path: str, function: str) -> frozenset[str]:
     """The error classes the doc of ``function`` names: its Python docstring, or the comment right above its
-    TypeScript declaration (``/** ... Throws UnknownUnitError for ... */``)."""
-    name = re.escape(function.rsplit(".", 1)[-1])
-    lines = source.splitlines()
-    for i, line in enumerate(lines):
-        if re.search(rf"\bdef {name}\s*\(", line):  # Python: the docstring below the def
-            doc = "\n".join(lines[i + 1 : i + 12])
-            quoted = re.search(r'^\s*(?:"""|\'\'\')(.*?)(?:"""|\'\'\')', doc, re.S)
-            return frozenset(_ERROR_NAME.findall(quoted.group(1))) if quoted else frozenset()
-        if re.search(rf"\b(?:function\s+{name}\s*[<(]|(?:const|let)\s+{name}\s*[=:])", line):  # TypeScript: above
-            above: list[str] = []
-            for prev in reversed(lines[:i]):
-                if not prev.strip().startswith(("/*", "*", "//")):
-                    break
-                above.append(prev)
-            return frozenset(_ERROR_NAME.findall("\n".join(above)))
-    return frozenset()
+    TypeScript declaration (``/** ... Throws UnknownUnitError for ... */``), found in the syntax tree as the
+    exits find it (:func:`~medic_implementer.domain.fixers.typescript.exits.function_doc`)."""
+    if path.endswith(".py"):
+        return frozenset(_ERROR_NAME.findall(_python_doc(source, function)))
+    from .fixers.typescript.exits import function_doc  # tree-sitter loads only for TypeScript targets
+
+    return frozenset(_ERROR_NAME.findall(function_doc(source, path, function)))
+
+
+def _python_doc(source: str, function: str) -> str:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ""
+    wanted = function.rsplit(".", 1)[-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == wanted:
+            return ast.get_docstring(node) or ""
+    return ""
 
 
 def shape(value: Any) -> Any:

@@ -40,7 +40,7 @@ async def verify_fix(job: FixJob, ws: Workspace, guard: PathGuard, reproducer: R
     diagnosis = job.diagnosis
     source = ws.path / (diagnosis.affected_file or "")
     documented = (
-        documented_errors(source.read_text(errors="replace"), diagnosis.affected_function)
+        documented_errors(source.read_text(errors="replace"), source.name, diagnosis.affected_function)
         if diagnosis.affected_function and source.is_file()
         else frozenset()
     )

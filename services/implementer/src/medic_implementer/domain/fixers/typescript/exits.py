@@ -21,7 +21,7 @@ from tree_sitter import Node
 from ...failure import FailureFacts, FailureKind, entity_name
 from ..fault import DOCUMENTS_A_THROW, not_found_message
 from .conventions import SiblingExit, module_exits, sibling_exits, walk_function
-from .syntax import FUNCTIONS, LOOPS, text_of, walk_all, walk_no_nested
+from .syntax import FUNCTIONS, LOOPS, parse, text_of, walk_all, walk_no_nested
 from .types import admits_null, declared_return_type
 
 __all__ = ["ExitContext", "early_exit", "exit_context"]
@@ -194,7 +194,8 @@ def early_exit(ctx: ExitContext, guarded: Node, role: str, facts: FailureFacts, 
     return f"return {value};" if value else "return;"
 
 
-def _doc_comment(function: Node | None) -> str:
+def doc_comment(function: Node | None) -> str:
+    """The comment right above the statement that declares ``function`` (its JSDoc), or ''."""
     statement = function
     while statement is not None and statement.parent is not None:
         if statement.parent.type in ("program", "statement_block", "class_body"):
@@ -202,6 +203,16 @@ def _doc_comment(function: Node | None) -> str:
         statement = statement.parent
     previous = statement.prev_named_sibling if statement is not None else None
     return text_of(previous) if previous is not None and previous.type == "comment" else ""
+
+
+def function_doc(source: str, path: str, name: str) -> str:
+    """The doc comment of the function ``name`` (a declaration, a ``const`` arrow or function, a method) in
+    ``source``: the same syntax-tree lookup the exits use, for verification's documented errors."""
+    wanted = name.rsplit(".", 1)[-1]
+    for node in walk_all(parse(source, path)):
+        if node.type in FUNCTIONS and _function_name(node) == wanted:
+            return doc_comment(node)
+    return ""
 
 
 def documented_throw(function: Node | None, guarded: Node, root: Node) -> str | None:
@@ -212,7 +223,7 @@ def documented_throw(function: Node | None, guarded: Node, root: Node) -> str | 
     index = guarded.child_by_field_name("index")
     if index is None or index.type != "identifier" or text_of(index) not in _param_names(function):
         return None
-    named = set(re.findall(r"\b([A-Z]\w*(?:Error|Exception))\b", _doc_comment(function)))
+    named = set(re.findall(r"\b([A-Z]\w*(?:Error|Exception))\b", doc_comment(function)))
     for node in walk_all(root):
         name = node.child_by_field_name("name") if node.type == "class_declaration" else None
         if name is None or text_of(name) not in named:
@@ -226,7 +237,7 @@ def documented_throw(function: Node | None, guarded: Node, root: Node) -> str | 
 
 def documents_a_throw(function: Node | None) -> bool:
     """Whether the doc comment right above the statement declaring ``function`` says it throws."""
-    return DOCUMENTS_A_THROW.search(_doc_comment(function)) is not None
+    return DOCUMENTS_A_THROW.search(doc_comment(function)) is not None
 
 
 def _empty_value(function: Node | None) -> str | None:
