@@ -56,9 +56,7 @@ class FakeGitHub:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class(self._handle))
         self._server.daemon_threads = True
         self._repo = BareRepository(self.remote, scratch=self._scratch)
-        self._site = Site(
-            api_url=self.api_url, owner=self.owner, name=self.name, remote=self.remote, default_branch=default_branch
-        )
+        self._site = Site(api_url=self.api_url, full_name=repo, remote=self.remote, default_branch=default_branch)
         self._areas = (PullsApi(self._site, self._repo, self.pulls), CommitsApi(self._site, self._repo, self.statuses))
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-github", daemon=True)
         self._thread.start()

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = ["Site"]
 
 
-@dataclass(frozen=True)
 class Site:
-    """Where the fake serves ``owner/name`` and what it says about it."""
+    """Where the fake serves ``full_name`` (``owner/name``) and what it says about it."""
 
-    api_url: str
-    owner: str
-    name: str
-    remote: Path
-    default_branch: str
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.owner}/{self.name}"
-
-    @property
-    def repo_url(self) -> str:
-        return f"{self.api_url}/repos/{self.full_name}"
+    def __init__(self, *, api_url: str, full_name: str, remote: Path, default_branch: str) -> None:
+        self.api_url = api_url
+        self.full_name = full_name
+        self.owner, self.name = full_name.split("/", 1)
+        self.repo_url = f"{api_url}/repos/{full_name}"
+        self.remote = remote
+        self.default_branch = default_branch
 
     def user_json(self) -> dict[str, Any]:
         return {"login": self.owner, "id": 1, "type": "User", "url": f"{self.api_url}/users/{self.owner}"}
