@@ -22,22 +22,8 @@ from medic_control.actions.keys import load_or_create_signing_key
 from medic_control.actions.merkle import CompactRange
 from medic_runtime.store import ServiceStore
 
-from .audit_harness import (
-    Attacker,
-    StartControl,
-    checkpoint_of,
-    fill,
-    key,
-    medic,
-    record,
-    start_control,
-    store,
-    store_url,
-    verify,
-)
+from .audit_harness import Attacker, StartControl, checkpoint_of, fill, medic, record, verify
 from .rfc9162 import hexes, sha256, verify_consistency, verify_inclusion
-
-__all__ = ["key", "start_control", "store", "store_url"]  # fixtures, imported for pytest
 
 
 async def test_truncation_below_a_checkpoint_is_detected_even_with_the_tree_head_rewritten(

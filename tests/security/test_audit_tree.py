@@ -15,10 +15,8 @@ from medic_control.actions.chain import ChainEntry
 from medic_control.actions.models import Action
 from medic_runtime.store import ServiceStore
 
-from .audit_harness import Attacker, checkpoint_of, fill, key, store, store_url, verify
+from .audit_harness import Attacker, checkpoint_of, fill, verify
 from .rfc9162 import hexes, rfc_root, sha256, verify_consistency, verify_inclusion
-
-__all__ = ["key", "store", "store_url"]  # fixtures, imported for pytest
 
 
 async def test_the_tree_root_is_rfc_6962s_over_the_canonical_json_of_every_entry(store: ServiceStore) -> None:

@@ -22,22 +22,7 @@ from medic_control.actions.keys import load_public_key
 from medic_control.actions.witness import FileWitness, GitWitness, HttpWitness, witness_from_url
 from medic_runtime.store import ServiceStore
 
-from .audit_harness import (
-    Attacker,
-    StartControl,
-    checkpoint_of,
-    eventually,
-    fill,
-    key,
-    medic,
-    record,
-    start_control,
-    store,
-    store_url,
-    verify,
-)
-
-__all__ = ["key", "start_control", "store", "store_url"]  # fixtures, imported for pytest
+from .audit_harness import Attacker, StartControl, checkpoint_of, eventually, fill, medic, record, verify
 
 
 async def test_checkpoints_are_published_to_a_file_witness_and_truncation_is_caught_against_it(
