@@ -3,13 +3,15 @@
 - each workspace member declares every third-party package it imports;
 - product packages import neither pytest, nor a fake, nor a benchmark-only library;
 - the P4 rule, recurrence and Sentry normalisation each have exactly one implementation;
-- no product module is over 400 lines (events.py and generated files aside).
+- no module is over 400 lines, in a product package, the test kit, the lab or a test (events.py and
+  generated files aside).
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -161,3 +163,35 @@ def test_no_product_module_is_over_400_lines() -> None:
         and (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert not long, f"modules over {MAX_LINES} lines: {long}"
+
+
+def _tracked_python() -> list[Path]:
+    """Every Python file git tracks or would (not ignored): members' sources and tests, cross-service tests, examples."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard", "*.py"],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"not a git checkout: {exc}")
+    return [path for name in listed.decode().split("\0") if name and (path := ROOT / name).is_file()]
+
+
+def _generated(path: Path) -> bool:
+    head = "\n".join(path.read_text(encoding="utf-8").splitlines()[:3])
+    return "@generated" in head or "do not edit" in head.lower()
+
+
+def test_no_test_kit_lab_or_test_module_is_over_400_lines() -> None:
+    product = {p for member in product_members() for p in sources(member)}
+    long = {
+        path: n
+        for p in _tracked_python()
+        if p not in product
+        and (path := str(p.relative_to(ROOT))) not in LONG_BY_DESIGN
+        and not _generated(p)
+        and (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not long, f"modules over {MAX_LINES} lines (split a test module by topic, shared fixtures aside): {long}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
+import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,10 +20,14 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 
 from medic_control.actions import service as audit
+from medic_control.actions import tree as audit_tree
 from medic_control.actions.chain import ChainEntry
+from medic_control.actions.checkpoint import Checkpoint
+from medic_control.actions.keys import load_or_create_signing_key
 from medic_control.actions.merkle import CompactRange, leaf_hash
 from medic_control.actions.models import Action
 from medic_control.app import build
@@ -36,9 +41,13 @@ from medic_runtime.store import ServiceStore
 __all__ = [
     "Attacker",
     "ControlUnderTest",
+    "checkpoint_of",
     "eventually",
     "fill",
+    "key",
+    "medic",
     "record",
+    "verify",
 ]
 
 
@@ -249,3 +258,33 @@ async def start_control(service_settings: Callable[..., ServiceSettings], tmp_pa
     yield start
     for runtime in reversed(started):
         await runtime.stop()
+
+
+# ---- the audit log's checkpoints and the operator's CLI ---------------------------------------
+
+
+@pytest.fixture
+def key(tmp_path: Path) -> Ed25519PrivateKey:
+    return load_or_create_signing_key(tmp_path / "keys" / "audit.pem")
+
+
+async def checkpoint_of(store: ServiceStore, key: Ed25519PrivateKey) -> Checkpoint:
+    async with store.engine.connect() as conn:
+        return await audit_tree.current_checkpoint(conn, key=key, at=datetime.now(UTC))
+
+
+async def verify(store: ServiceStore, key: Ed25519PrivateKey | None, *checkpoints: Checkpoint) -> audit.VerifyReport:
+    async with store.engine.connect() as conn:
+        return await audit.verify(conn, checkpoints=checkpoints, public_key=key.public_key() if key else None)
+
+
+def medic(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real ``medic`` CLI, as an operator runs it."""
+    import os
+    import sys
+
+    environ = {**os.environ, "MEDIC_CLI_CONFIG": "/nonexistent/cli.toml", **(env or {})}
+    environ.pop("MEDIC_API_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "medic", *args], capture_output=True, text=True, env=environ, timeout=120, check=False
+    )

@@ -4,138 +4,24 @@ Each attack runs as the target's test command through the real :class:`TestRunne
 process started with a secret in its environment (``sandbox_parent.py``), in a real git worktree whose
 git dir is shared with its repository. The attack must fail: no secret in the output, nothing written
 outside the worktree, no host process visible or killed, no network, bounded processes, no set-id.
-The last tests go through a real ``implement_fix``.
+The fixes that go through a real ``implement_fix`` are in ``test_sandbox_fix.py``.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 import socket
 import stat
-import subprocess
-import sys
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from medic_implementer.adapters.sandbox import sandbox_support
-from medic_testing.implementer import PY_DB, PY_MAIN_BUG, PY_MAIN_GOOD, PY_TEST, PY_TEST_COMMAND, git, make_repo
+from .sandbox_harness import LEAKS, NEEDS_SANDBOX, SECRET, Site, parent, site
 
-PARENT = Path(__file__).with_name("sandbox_parent.py")
-SECRET = "medic-sandbox-secret-" + uuid.uuid4().hex
-# The output is redacted, so an attack also prints the secret reversed and copies it into the worktree.
-LEAKS = (SECRET, SECRET[::-1], base64.b64encode(SECRET.encode()).decode()[:24])
+__all__ = ["parent", "site"]  # fixtures, imported for pytest
 
-pytestmark = pytest.mark.skipif(
-    not sandbox_support().namespaces or os.geteuid() != 0,
-    reason="needs root and a kernel that allows mount/PID namespaces (CI and these machines)",
-)
-
-
-class Parent:
-    """The implementer-side process (``sandbox_parent.py``), started with the secret in its environment."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.home = Path(env["HOME"])
-        self.proc = subprocess.Popen(
-            [sys.executable, str(PARENT)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        assert self.proc.stdout is not None and self.proc.stdin is not None
-        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
-        self.pid = json.loads(self.stdout.readline())["ready"]
-
-    def ask(self, mode: str, spec: dict[str, Any], out: Path) -> dict[str, Any]:
-        """One request; the forked child must exit normally (an attack that kills it fails the test)."""
-        out.unlink(missing_ok=True)
-        self.stdin.write(json.dumps({**spec, "mode": mode, "out": str(out)}) + "\n")
-        self.stdin.flush()
-        answer = json.loads(self.stdout.readline())
-        assert os.WIFEXITED(answer["status"]) and out.exists(), f"the implementer side did not survive: {answer}"
-        result: dict[str, Any] = json.loads(out.read_text())
-        return result
-
-    def close(self) -> None:
-        self.stdin.close()
-        self.proc.wait(timeout=60)
-
-
-@pytest.fixture(scope="module")
-def parent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Parent]:
-    home = tmp_path_factory.mktemp("parent-home")
-    home.chmod(0o700)
-    env = {**os.environ, "ANTHROPIC_API_KEY": SECRET, "MEDIC_ANTHROPIC_API_KEY": SECRET, "HOME": str(home)}
-    server = Parent(env)
-    yield server
-    server.close()
-
-
-@dataclass
-class Site:
-    """A repository with a linked worktree (as the implementer makes), and host files beside it."""
-
-    root: Path
-    repo: Path
-    worktree: Path
-    outside: Path
-    parent_home: Path
-    token: str
-
-    @property
-    def git_dir(self) -> Path:
-        return self.repo / ".git"
-
-    parent: Parent
-
-    def attack(self, command: str, **limits: Any) -> dict[str, Any]:
-        """Run ``command`` as a test command under a parent holding the secret; that parent's JSON result."""
-        spec = {"command": command.format_map(self.fields()), "cwd": str(self.worktree), "limits": limits}
-        return self.parent.ask("run", spec, self.root / "result.json")
-
-    def fields(self) -> dict[str, str]:
-        return {
-            "git_dir": str(self.git_dir),
-            "outside": str(self.outside),
-            "parent_home": str(self.parent_home),
-            "token": self.token,
-            "parent": "{parent}",  # the parent's pid, filled in by sandbox_parent.py
-        }
-
-
-@pytest.fixture
-def site(tmp_path: Path, parent: Parent) -> Iterator[Site]:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "-b", "main")
-    (repo / "app.py").write_text("print('hello')\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "initial")
-    worktree = tmp_path / "worktrees" / "iss_1"
-    git(repo, "worktree", "add", "--quiet", "-b", "agent/fix-iss_1", str(worktree))
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "shared.txt").write_text("original\n")
-    os.link(outside / "shared.txt", worktree / "shared-link.txt")
-    (outside / "anthropic.key").write_text(SECRET)
-    (outside / "anthropic.key").chmod(0o600)
-    token = uuid.uuid4().hex[:12]
-    yield Site(
-        root=tmp_path,
-        repo=repo,
-        worktree=worktree,
-        outside=outside,
-        parent_home=parent.home,
-        token=token,
-        parent=parent,
-    )
-    # Where the sandbox is missing (a kernel without namespaces, an older runner) the attacks land: clean up.
-    for top in ("/tmp", "/dev/shm", "/etc", "/root", "/work"):
-        (Path(top) / f"medic-evil-{token}").unlink(missing_ok=True)
+pytestmark = NEEDS_SANDBOX
 
 
 def no_secret(site: Site, result: dict[str, Any]) -> None:
@@ -344,96 +230,3 @@ def test_tools_home_and_tmp_work_inside_the_sandbox(site: Site) -> None:
     )
     assert result["outcome"] == "passed", result["output"][-2000:]
     assert "HOME /tmp/home" in result["output"] and "initial" in result["output"] and "done" in result["output"]
-
-
-# ---- end to end: a real fix of a target repository whose test command attacks -----------------------------------
-
-EXFILTRATE = (
-    "{ tr '\\0' '\\n' < /proc/$PPID/environ; tr '\\0' '\\n' < /proc/1/environ; } 2>/dev/null"
-    " | grep -a ANTHROPIC | rev | sed 's/^/# /' >> app/main.py; "
-    "G=$(sed -n 's/^gitdir: //p' .git); "
-    "printf '#!/bin/sh\\necho pwned\\n' > \"$G/../../hooks/post-commit\" 2>/dev/null; "
-    'chmod +x "$G/../../hooks/post-commit" 2>/dev/null; '
-)
-
-
-@pytest.fixture
-def attacking_repo(tmp_path: Path) -> Any:
-    return make_repo(
-        tmp_path,
-        good={"app/__init__.py": "", "app/db.py": PY_DB, "app/main.py": PY_MAIN_GOOD, "tests/test_main.py": PY_TEST},
-        bug={"app/main.py": PY_MAIN_BUG},
-        language="python",
-        test_command=EXFILTRATE + PY_TEST_COMMAND,
-    )
-
-
-def _fix(repo: Any, tmp_path: Path, parent: Parent) -> dict[str, Any]:
-    spec = {
-        "repo": str(repo.path),
-        "remote": str(repo.remote),
-        "good_sha": repo.good_sha,
-        "bug_sha": repo.bug_sha,
-        "target": repo.target.model_dump(mode="json"),
-        "worktrees": str(tmp_path / "worktrees"),
-    }
-    return parent.ask("fix", spec, tmp_path / "fix.json")
-
-
-def test_a_real_fix_of_a_repo_whose_tests_attack_leaks_no_secret_and_plants_no_hook(
-    attacking_repo: Any, tmp_path: Path, parent: Parent
-) -> None:
-    result = _fix(attacking_repo, tmp_path, parent)
-    assert result["kind"] == "committed", result["reasons"]
-    # The secret is in no output, no commit, no file of the repository or its remote.
-    published = git(attacking_repo.remote, "log", "-p", "--all")
-    local = git(attacking_repo.path, "log", "-p", "--all")
-    for text in (json.dumps(result), published, local):
-        assert not any(leak in text for leak in LEAKS), "the secret left the sandbox"
-    # No hook file appeared in the repository's git dir (the worktrees share it) nor in the remote's.
-    for hooks in (attacking_repo.path / ".git" / "hooks", attacking_repo.remote / "hooks"):
-        assert not (hooks / "post-commit").exists(), f"{hooks}/post-commit was planted"
-    assert result["tests"]["sandboxed"] is True and result["tests"]["sandbox_missing"] == []
-
-
-async def test_a_fix_tested_without_the_sandbox_carries_sandboxed_false_into_fix_committed_and_is_audited(
-    tmp_path: Path,
-) -> None:
-    from medic_contracts import ActionStatus, Producer
-    from medic_implementer.adapters.signing import CommitSigner
-    from medic_implementer.adapters.testrun import SandboxLimits
-    from medic_implementer.job import FixOptions, OutcomeKind, implement_fix
-    from medic_testing.implementer import local_forge, python_diagnosis
-
-    repo = make_repo(
-        tmp_path,
-        good={"app/__init__.py": "", "app/db.py": PY_DB, "app/main.py": PY_MAIN_GOOD, "tests/test_main.py": PY_TEST},
-        bug={"app/main.py": PY_MAIN_BUG},
-        language="python",
-        test_command=PY_TEST_COMMAND,
-    )
-    options = FixOptions(
-        workspace_root=tmp_path / "worktrees",
-        limits=SandboxLimits(timeout_s=120, tool_paths=(Path(sys.executable).parent,), sandbox=False),
-        signer=CommitSigner(key=None),
-    )
-    audited: list[tuple[str, ActionStatus, str, dict[str, Any]]] = []
-    diagnosis = python_diagnosis(repo)
-    outcome = await implement_fix(
-        diagnosis,
-        target=repo.target,
-        repo=repo.path,
-        options=options,
-        forge=local_forge(repo.remote),
-        audit=lambda *a: audited.append(a),
-    )
-    assert outcome.kind is OutcomeKind.COMMITTED, outcome.reasons
-    event = outcome.fix_committed(diagnosis, producer=Producer(service="implementer", instance="t"), repository="r")
-    assert tuple(map(int, event.schema_version.split("."))) >= (1, 1)  # carries the 1.1 sandbox fields
-    assert event.tests.sandboxed is False and any("pid_namespace" in m for m in event.tests.sandbox_missing)
-    sandbox_actions = [a for a in audited if a[0] == "implementer.sandbox"]
-    assert len(sandbox_actions) == 1 and sandbox_actions[0][1] is ActionStatus.FAILED
-    assert "approval" in sandbox_actions[0][2] and sandbox_actions[0][3]["missing"]
-    # The commit message keeps it, so a resumed delivery reports the same.
-    message = git(repo.remote, "log", "-1", "--format=%B", str(outcome.commit_sha))
-    assert "Sandbox: missing mount_namespace" in message

@@ -6,11 +6,14 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from medic_contracts import ExceptionInfo, Frequency, IssueDetected, IssueType, Producer, Severity, StackFrame, TargetConfig
 from medic_stacktrace import parse_trace
+from medic_watcher.job.detect import detect_from_sentry_events
 
 WATCHER = Producer(service="watcher", instance="test")
 BASE_DATE = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -134,3 +137,13 @@ def target_for(repo: Path, language: str = "python", **extra: object) -> TargetC
     return TargetConfig.model_validate(
         {"name": "shop", "repo": str(repo), "language": language, "test_command": "pytest -q", **extra}
     )
+
+
+def issue_from_sentry_event(event: Mapping[str, Any], *, target: TargetConfig | None = None) -> IssueDetected:
+    """The IssueDetected the watcher publishes for one Sentry event, from its one builder.
+
+    Frame paths are resolved against ``target``'s checkout; without one, against none (the
+    deployed paths are only cleaned).
+    """
+    (issue,) = detect_from_sentry_events([event], target=target or target_for(Path(__file__).parent / "no-checkout"))
+    return issue

@@ -14,7 +14,8 @@ from medic_investigator.adapters.repo import CheckoutCache
 from medic_investigator.app import load_targets
 from medic_investigator.job.diagnose import run_diagnosis
 from medic_investigator.settings import InvestigatorSettings
-from medic_testing.investigator.sentry_event import issue_from_sentry_event
+
+from .helpers import issue_from_sentry_event
 
 ROOT = Path(__file__).resolve().parents[3]
 SHOP = ROOT / "examples" / "shop"
@@ -66,11 +67,11 @@ async def test_the_shops_practice_null_check_regression_is_diagnosed_from_a_real
         },
         "request": {"method": "GET", "url": "https://shop.example/api/practices/prc_missing"},
     }
-    issue = issue_from_sentry_event(event, target="shop")
     settings = InvestigatorSettings(targets=str(tmp_path / "shop" / "medic.toml"), llm_provider="playbook")
     targets, sections = load_targets(settings)
     target = targets["shop"]
     assert sections["shop"].provider == "playbook"
+    issue = issue_from_sentry_event(event, target=target)
     repo = await CheckoutCache(tmp_path / "work").checkout(
         clone=target.repo_path(), commit=None, default_branch="main", name="shop"
     )

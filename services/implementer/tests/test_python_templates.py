@@ -1,0 +1,161 @@
+"""Python template fixers (guards, early exits, ORM rows, request text) and the Python regression test."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from medic_contracts import RequestContext
+from medic_implementer.domain.failure import FailureFacts, FailureKind
+from medic_implementer.domain.fixers.python import python_template_fixes
+from medic_implementer.domain.regression import AppLocation, find_python_app, python_regression_test
+
+
+def facts(kind: FailureKind, **kw: object) -> FailureFacts:
+    return FailureFacts(kind=kind, exception_type=None, message="", **kw)  # type: ignore[arg-type]
+
+
+FLASK = """from flask import Flask, jsonify
+
+app = Flask(__name__)
+
+
+@app.route("/users/<uid>")
+def user(uid):
+    record = USERS.get(uid)
+    return jsonify(email=record.email)
+"""
+
+PLAIN = """def first_item_name(items):
+    return items[0].name
+
+
+def price(prices, plan):
+    return prices[plan] * 100
+
+
+def ratio(done, total):
+    return done / total
+
+
+def best(scores):
+    return max(scores)
+"""
+
+
+def test_a_flask_view_aborts_with_404_and_the_import_is_added() -> None:
+    [edit] = python_template_fixes(
+        path="app.py", text=FLASK, lines=[9], facts=facts(FailureKind.NONE_VALUE, property_name="email")
+    )
+    assert '    if record is None:\n        abort(404, description="Record not found")\n    return jsonify' in edit.new_text
+    assert "from flask import Flask, jsonify, abort" in edit.new_text
+    ast.parse(edit.new_text)
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "expected"),
+    [
+        (2, FailureKind.OUT_OF_BOUNDS, "    if len(items) <= 0:\n        return None\n    return items[0].name"),
+        (6, FailureKind.MISSING_KEY, "    if plan not in prices:\n        return None\n"),
+        (10, FailureKind.DIVIDE_BY_ZERO, "    return (done / total if total else 0)\n"),
+        (14, FailureKind.EMPTY_ITERABLE, "    if not scores:\n        return None\n    return max(scores)"),
+    ],
+)
+def test_plain_functions_get_bounds_key_zero_and_empty_guards(line: int, kind: FailureKind, expected: str) -> None:
+    edits = python_template_fixes(path="lib.py", text=PLAIN, lines=[line], facts=facts(kind))
+    assert any(expected in edit.new_text for edit in edits), [e.new_text for e in edits]
+    for edit in edits:
+        ast.parse(edit.new_text)
+
+
+CART = """def summary(items):
+    top = max(items, key=lambda i: i.price)
+    return {"count": len(items), "top": top.name}
+
+
+def order(payload):
+    return payload["shipping"]["country"]
+
+
+def related(post):
+    return set(post["tags"])
+"""
+
+
+def test_value_level_variants_come_before_early_exits() -> None:
+    empty = python_template_fixes(path="c.py", text=CART, lines=[2], facts=facts(FailureKind.EMPTY_ITERABLE))
+    assert "max(items, key=lambda i: i.price, default=None)" in empty[0].new_text
+    assert '"top": (top.name if top is not None else None)' in empty[0].new_text
+    key = python_template_fixes(path="c.py", text=CART, lines=[7], facts=facts(FailureKind.MISSING_KEY, missing_key="shipping"))
+    assert 'return payload.get("shipping", {}).get("country")' in key[0].new_text
+    none = python_template_fixes(
+        path="c.py",
+        text=CART,
+        lines=[11],
+        facts=FailureFacts(kind=FailureKind.NONE_VALUE, exception_type="TypeError", message="'NoneType' object is not iterable"),
+    )
+    assert 'return set((post["tags"] or []))' in none[0].new_text
+
+
+def test_a_value_looked_up_by_the_route_id_gets_the_404_first() -> None:
+    [edit] = python_template_fixes(
+        path="app.py", text=FLASK, lines=[9], facts=facts(FailureKind.NONE_VALUE, property_name="email")
+    )
+    assert "abort(404" in edit.new_text
+
+
+def test_no_python_template_applies_when_the_line_holds_no_matching_expression() -> None:
+    assert (
+        python_template_fixes(path="lib.py", text=PLAIN, lines=[10], facts=facts(FailureKind.NONE_VALUE, property_name="zzz"))
+        == []
+    )
+    assert python_template_fixes(path="lib.py", text="def broken(:\n", lines=[1], facts=facts(FailureKind.NONE_VALUE)) == []
+
+
+ORM = """from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/stock/{sku}")
+def available(sku: str, page=None):
+    with engine.connect() as conn:
+        row = conn.execute(select(stock).where(stock.c.sku == sku)).one()
+    return {"sku": row.sku}
+
+
+async def feed(request):
+    page = request.query_params.get("page", 1)
+    start = (page - 1) * 10
+    return start
+"""
+
+
+def test_a_missing_orm_row_becomes_a_404_and_request_text_becomes_a_number() -> None:
+    [row] = python_template_fixes(path="app.py", text=ORM, lines=[9], facts=facts(FailureKind.NO_ROW))
+    assert (
+        ".where(stock.c.sku == sku)).one_or_none()\n        if row is None:\n            raise HTTPException(status_code=404"
+        in row.new_text
+    )
+    [typed] = python_template_fixes(
+        path="app.py",
+        text=ORM,
+        lines=[15],
+        facts=FailureFacts(
+            kind=FailureKind.WRONG_TYPE, exception_type="TypeError", message="unsupported operand type(s) for -: 'str' and 'int'"
+        ),
+    )
+    assert 'page = int(request.query_params.get("page", 1))' in typed.new_text
+
+
+def test_the_python_app_is_found_and_the_generated_test_embeds_the_request_as_literals() -> None:
+    app = find_python_app({"tests/test_x.py": "app = FastAPI()", "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n"})
+    assert app == AppLocation(file="app/main.py", variable="app", framework="fastapi")
+    request = RequestContext(method="POST", url="http://x/api/p?x=1", body='{"a": "\'); import os; os.system(\'boom"}')
+    test = python_regression_test(issue_id="iss/1", title="t", request=request, app=app, test_dir="tests")
+    assert test is not None and test.path == "tests/test_medic_regression_iss_1.py"
+    tree = ast.parse(test.content)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "request"]
+    assert [ast.literal_eval(a) for a in calls[0].args] == ["POST", "/api/p?x=1"]
+    assert "os.system" not in [getattr(n, "attr", None) for n in ast.walk(tree)]

@@ -1,0 +1,175 @@
+"""TypeScript template fixers (404 exits in Next and Express handlers, derived values, non-null assertions, loop bounds,
+bigint division) and the TypeScript regression test.
+"""
+
+from __future__ import annotations
+
+from medic_contracts import RequestContext
+from medic_implementer.domain.failure import FailureFacts, FailureKind
+from medic_implementer.domain.fixers.typescript import parses_cleanly, typescript_template_fixes
+from medic_implementer.domain.regression import route_params, typescript_regression_test
+
+
+def facts(kind: FailureKind, **kw: object) -> FailureFacts:
+    return FailureFacts(kind=kind, exception_type=None, message="", **kw)  # type: ignore[arg-type]
+
+
+NEXT_ROUTE = """import { NextResponse } from "next/server";
+import { getPractice } from "@/lib/db";
+
+export async function GET(req: Request, { params }: { params: { id: string } }) {
+  const practice = await getPractice(params.id);
+  return NextResponse.json({ name: practice.name });
+}
+"""
+
+EXPRESS = """export function handler(req, res) {
+  const user = users.find((u) => u.id === req.params.id);
+  res.json({ email: user.email });
+}
+"""
+
+
+def test_a_next_route_returns_404_practice_not_found_with_next_response() -> None:
+    [edit] = typescript_template_fixes(
+        path="src/app/api/practices/[id]/route.ts",
+        text=NEXT_ROUTE,
+        lines=[6],
+        facts=facts(FailureKind.NONE_VALUE, property_name="name"),
+    )
+    assert (
+        '  if (practice == null) {\n    return NextResponse.json({ error: "Practice not found" }, { status: 404 });\n  }\n'
+        "  return NextResponse.json({ name: practice.name });"
+    ) in edit.new_text
+    assert parses_cleanly(edit.new_text, "route.ts")
+
+
+def test_a_route_without_next_server_uses_response_json_and_an_express_handler_uses_res() -> None:
+    plain = NEXT_ROUTE.replace('import { NextResponse } from "next/server";\n', "").replace("NextResponse.json", "Response.json")
+    [edit] = typescript_template_fixes(
+        path="app/api/practices/[id]/route.ts", text=plain, lines=[5], facts=facts(FailureKind.NONE_VALUE, property_name="name")
+    )
+    assert 'return Response.json({ error: "Practice not found" }, { status: 404 });' in edit.new_text
+    [express] = typescript_template_fixes(
+        path="src/users.js", text=EXPRESS, lines=[3], facts=facts(FailureKind.NONE_VALUE, property_name="email")
+    )
+    assert 'if (user == null) {\n    return res.status(404).json({ error: "User not found" });\n  }' in express.new_text
+
+
+def test_an_exit_message_from_the_hint_is_used_verbatim() -> None:
+    [edit] = typescript_template_fixes(
+        path="src/app/api/practices/[id]/route.ts",
+        text=NEXT_ROUTE,
+        lines=[6],
+        facts=facts(FailureKind.NONE_VALUE, property_name="name", exit_status=410, exit_message="Practice was removed"),
+    )
+    assert '{ error: "Practice was removed" }, { status: 410 }' in edit.new_text
+
+
+DOCS = """export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }): Promise<Response> {
+  const { id } = await params;
+  const doc = findDocument(id);
+  const latest = doc.versions[doc.versions.length - 1];
+  return Response.json({ id: doc.id, latest: { number: latest.number, author: latest.author } });
+}
+"""
+
+PERMISSIONS = """export function canEdit(session: Session | null, projectId: string): boolean {
+  const role = session!.user.roles[projectId];
+  return role === "editor";
+}
+"""
+
+SEARCH = """export async function GET(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const tags = url.searchParams.get("tags")!.split(",").filter(Boolean);
+  return Response.json({ tags });
+}
+"""
+
+
+def test_a_derived_value_becomes_null_instead_of_a_404() -> None:
+    edits = typescript_template_fixes(
+        path="src/app/api/documents/[id]/route.ts",
+        text=DOCS,
+        lines=[5],
+        facts=facts(FailureKind.NONE_VALUE, property_name="number"),
+    )
+    assert "latest: latest == null ? null : { number: latest.number, author: latest.author }" in edits[0].new_text
+    assert any("status: 404" in e.new_text for e in edits[1:])
+
+
+def test_a_wrong_non_null_assertion_is_guarded_with_the_functions_empty_value() -> None:
+    [edit] = typescript_template_fixes(
+        path="src/lib/permissions.ts", text=PERMISSIONS, lines=[2], facts=facts(FailureKind.NONE_VALUE, property_name="user")
+    )
+    assert "  if (session == null) {\n    return false;\n  }\n  const role = session!.user" in edit.new_text
+
+
+def test_a_null_call_result_read_as_a_string_defaults_to_empty() -> None:
+    edits = typescript_template_fixes(
+        path="src/app/api/products/route.ts", text=SEARCH, lines=[3], facts=facts(FailureKind.NONE_VALUE, property_name="split")
+    )
+    assert 'const tags = (url.searchParams.get("tags") ?? "").split(",").filter(Boolean);' in edits[0].new_text
+
+
+def test_an_off_by_one_loop_bound_is_fixed_before_any_guard() -> None:
+    text = (
+        "export function count(items: Item[]): number {\n  let n = 0;\n"
+        "  for (let i = 0; i <= items.length; i++) {\n    n += items[i].quantity;\n  }\n  return n;\n}\n"
+    )
+    edits = typescript_template_fixes(
+        path="src/lib/cart.ts", text=text, lines=[4], facts=facts(FailureKind.NONE_VALUE, property_name="quantity")
+    )
+    assert "for (let i = 0; i < items.length; i++)" in edits[0].new_text
+    assert "continue;" in edits[1].new_text
+
+
+def test_a_bigint_division_by_zero_yields_zero_n() -> None:
+    text = (
+        "export function avg(xs: bigint[], n: number): bigint {\n"
+        "  const total = xs.reduce((a, b) => a + b, 0n) / BigInt(n);\n  return total;\n}\n"
+    )
+    [edit] = typescript_template_fixes(
+        path="src/lib/stats.ts",
+        text=text,
+        lines=[2],
+        facts=FailureFacts(kind=FailureKind.DIVIDE_BY_ZERO, exception_type="RangeError", message="Division by zero"),
+    )
+    assert "(BigInt(n) == 0n ? 0n : xs.reduce((a, b) => a + b, 0n) / BigInt(n))" in edit.new_text
+
+
+def test_next_route_params_come_from_the_file_path_and_the_url() -> None:
+    assert route_params("src/app/api/practices/[id]/route.ts", "/api/practices/42") == {"id": "42"}
+    assert route_params("app/(shop)/api/[org]/items/[...rest]/route.ts", "/api/acme/items/a/b") == {
+        "org": "acme",
+        "rest": ["a", "b"],
+    }
+    assert route_params("src/app/api/practices/[id]/route.ts", "/api/users/42") is None
+
+
+def test_a_typescript_regression_test_calls_the_exported_handler() -> None:
+    test = typescript_regression_test(
+        issue_id="iss_1",
+        title="t",
+        request=RequestContext(method="GET", url="https://shop/api/practices/999"),
+        route_file="src/app/api/practices/[id]/route.ts",
+        route_text=NEXT_ROUTE,
+        test_command="vitest run",
+        test_file="src/app/api/practices/[id]/route.medic-iss_1.test.ts",
+    )
+    assert test is not None
+    assert 'import { test, expect } from "vitest";' in test.content
+    assert 'import { GET } from "./route";' in test.content
+    assert 'const params = {"id": "999"};' in test.content
+    assert parses_cleanly(test.content, test.path)
+    none = typescript_regression_test(
+        issue_id="iss_1",
+        title="t",
+        request=RequestContext(method="DELETE", url="https://shop/api/practices/999"),
+        route_file="src/app/api/practices/[id]/route.ts",
+        route_text=NEXT_ROUTE,
+        test_command="vitest run",
+        test_file="x.test.ts",
+    )
+    assert none is None  # the route exports no DELETE handler
