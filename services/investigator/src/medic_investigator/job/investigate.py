@@ -51,24 +51,9 @@ async def investigate(
     protected = False
     if culprit is not None:
         frame = candidates[0].frame
-        evidence.insert(
-            0,
-            Evidence(
-                kind="stack_frame",
-                summary=f"deepest application frame: {culprit.file}:{culprit.line} in {_function_name(culprit)}",
-                detail=redactor.text(culprit.statement, max_length=500),
-                source=f"{frame.file}:{frame.line}",
-            ),
-        )
-        for caller in contexts[1:]:  # the application frames that called into the crash are in the failing path too
-            evidence.append(
-                Evidence(
-                    kind="stack_frame",
-                    summary=f"calling application frame: {caller.file}:{caller.line} in {_function_name(caller)}",
-                    detail=redactor.text(caller.statement, max_length=500),
-                    source=f"{caller.file}:{caller.line}",
-                )
-            )
+        evidence.insert(0, _frame_evidence("deepest", culprit, f"{frame.file}:{frame.line}", redactor))
+        # The application frames that called into the crash are in the failing path too.
+        evidence += [_frame_evidence("calling", caller, f"{caller.file}:{caller.line}", redactor) for caller in contexts[1:]]
         called = _called_frame(candidates, culprit)
         if called is not None:  # the culprit function's arguments, for the implementer's reproducer (redacted by the watcher)
             evidence.append(
@@ -133,6 +118,15 @@ async def investigate(
         route=(
             f"{issue.request.method or ''} {issue.request.route or issue.request.url or ''}".strip() if issue.request else None
         ),
+    )
+
+
+def _frame_evidence(which: str, ctx: CodeContext, source: str, redactor: Redactor) -> Evidence:
+    return Evidence(
+        kind="stack_frame",
+        summary=f"{which} application frame: {ctx.file}:{ctx.line} in {_function_name(ctx)}",
+        detail=redactor.text(ctx.statement, max_length=500),
+        source=source,
     )
 
 
