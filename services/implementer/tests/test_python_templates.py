@@ -159,3 +159,50 @@ def test_the_python_app_is_found_and_the_generated_test_embeds_the_request_as_li
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "request"]
     assert [ast.literal_eval(a) for a in calls[0].args] == ["POST", "/api/p?x=1"]
     assert "os.system" not in [getattr(n, "attr", None) for n in ast.walk(tree)]
+
+
+_USAGE = """from fastapi import FastAPI, HTTPException, Request
+
+app = FastAPI()
+
+
+@app.get("/reports/usage")
+def usage(request: Request) -> dict[str, object]:
+    days = int(request.query_params.get("days", "7"))
+    if not 1 <= days <= 90:
+        raise HTTPException(status_code=400, detail="days must be between 1 and 90")
+    return {"days": days}
+
+
+def page_of(request: Request) -> int:
+    return int(request.query_params.get("page", "1"))
+
+
+def parse_count(text: str) -> int:
+    return int(text)
+"""
+_NOT_A_NUMBER = "invalid literal for int() with base 10: 'week'"
+
+
+def _unparsable(message: str) -> FailureFacts:
+    return FailureFacts(kind=FailureKind.UNPARSABLE_INPUT, exception_type="ValueError", message=message)
+
+
+def test_request_text_that_is_not_a_number_is_answered_with_the_handler_s_own_bad_input_exit() -> None:
+    edits = python_template_fixes(path="app/main.py", text=_USAGE, lines=[8], facts=_unparsable(_NOT_A_NUMBER))
+    assert len(edits) == 1
+    fixed = edits[0].new_text
+    assert (
+        "    try:\n"
+        '        days = int(request.query_params.get("days", "7"))\n'
+        "    except ValueError:\n"
+        '        raise HTTPException(status_code=400, detail="days must be a number") from None\n'
+    ) in fixed
+    ast.parse(fixed)
+
+
+def test_a_function_handed_the_request_answers_bad_input_as_the_handler_does_and_other_code_gets_no_fix() -> None:
+    (dependency,) = python_template_fixes(path="app/main.py", text=_USAGE, lines=[15], facts=_unparsable(_NOT_A_NUMBER))
+    assert 'raise HTTPException(status_code=400, detail="page must be a number") from None' in dependency.new_text
+    # Text a caller passed in is not a client's input: no grounded answer, so no fix (a human decides).
+    assert python_template_fixes(path="app/main.py", text=_USAGE, lines=[19], facts=_unparsable(_NOT_A_NUMBER)) == []

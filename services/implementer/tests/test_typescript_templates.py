@@ -173,3 +173,36 @@ def test_a_typescript_regression_test_calls_the_exported_handler() -> None:
         test_file="x.test.ts",
     )
     assert none is None  # the route exports no DELETE handler
+
+
+VOTE_ROUTE = """import { getPoll, vote } from "@/lib/polls";
+
+export async function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const poll = getPoll(id);
+  if (!poll) {
+    return Response.json({ error: "Poll not found" }, { status: 404 });
+  }
+  const body = await request.json();
+  if (typeof body.choice !== "string") {
+    return Response.json({ error: "choice is required" }, { status: 400 });
+  }
+  return Response.json(vote(poll, body.choice), { status: 201 });
+}
+"""
+
+
+def test_a_request_body_that_is_not_json_is_answered_with_the_route_s_own_400_shape() -> None:
+    bad_json = FailureFacts(
+        kind=FailureKind.UNPARSABLE_INPUT, exception_type="SyntaxError", message="Unexpected end of JSON input"
+    )
+    (edit,) = typescript_template_fixes(path="src/app/api/polls/[id]/vote/route.ts", text=VOTE_ROUTE, lines=[9], facts=bad_json)
+    assert (
+        "  const body = await request.json().catch(() => undefined);\n"
+        "  if (body === undefined) {\n"
+        '    return Response.json({ error: "invalid JSON body" }, { status: 400 });\n'
+        "  }\n"
+    ) in edit.new_text
+    # The same read outside a route handler is not a client's request: no fix.
+    helper = VOTE_ROUTE.replace("export async function POST(", "async function readVote(")
+    assert typescript_template_fixes(path="src/lib/votes.ts", text=helper, lines=[9], facts=bad_json) == []

@@ -233,3 +233,26 @@ async def test_frames_in_tsc_build_output_are_mapped_back_through_the_real_sourc
     assert diagnosis.affected_file == "src/stats.ts", diagnosis
     assert diagnosis.affected_lines is not None and diagnosis.affected_lines.first == 5, diagnosis
     assert diagnosis.fix_strategy == FixStrategy.NULL_GUARD
+
+
+VOTE_TS = """
+export async function POST(request: Request) {
+  const body = await request.json();
+  return Response.json({ choice: body.choice }, { status: 201 });
+}
+"""
+
+
+async def test_a_request_body_that_is_not_json_is_bad_input_answered_400(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path, {"src/app/api/votes/route.ts": VOTE_TS})
+    frames = (StackFrame(file="webpack://polls/./src/app/api/votes/route.ts", line=2, column=16, function="POST", in_app=True),)
+    trace = "SyntaxError: Unexpected end of JSON input\n    at POST (webpack://polls/./src/app/api/votes/route.ts:2:16)"
+    issue = issue_from_trace(trace, frames=frames, first_seen=BASE_DATE + timedelta(days=30))
+
+    diagnosis = await diagnose_issue(issue, target=target_for(repo, "typescript"), repo=repo, provider=PlaybookProvider())
+
+    assert diagnosis.affected_file == "src/app/api/votes/route.ts"
+    assert diagnosis.affected_lines is not None and diagnosis.affected_lines.first == 2
+    assert "request.json()" in diagnosis.root_cause and "answer 400" in diagnosis.root_cause
+    assert diagnosis.fix_hint is not None and "exit: http_400" in diagnosis.fix_hint
+    assert not diagnosis.needs_human

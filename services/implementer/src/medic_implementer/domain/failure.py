@@ -38,6 +38,7 @@ class FailureKind(StrEnum):
     EMPTY_ITERABLE = "empty_iterable"
     NO_ROW = "no_row"  # an ORM "exactly one row" query found none
     WRONG_TYPE = "wrong_type"  # text from a request used as a number
+    UNPARSABLE_INPUT = "unparsable_input"  # client input that does not parse: int("week"), an empty JSON body
     UNKNOWN = "unknown"
 
 
@@ -96,6 +97,10 @@ _WRONG_TYPE = re.compile(
     r"(?:list|tuple) indices must be integers or slices, not (?:str|float)|"
     r"\.(?:toFixed|toPrecision|toExponential) is not a function"  # JavaScript: text where a number was meant
 )
+_UNPARSABLE = re.compile(
+    r"invalid literal for (?:int|float)\(\) with base \d+|could not convert string to float|Expecting value: line \d+|"
+    r"Unexpected end of JSON input|is not valid JSON|Unexpected token .{1,40} in JSON|Unterminated string in JSON"
+)
 _EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception))\b:?\s*(.*)")
 _BACKTICK = re.compile(r"`([^`\n]{1,200})`")
 _STATUS = re.compile(r"\b(?:return|raise|respond(?:s|ing)? with|status)\D{0,20}\b([45]\d\d)\b", re.I)
@@ -126,6 +131,8 @@ def read_failure(diagnosis: DiagnosisReady) -> FailureFacts:
         kind = FailureKind.NO_ROW
     elif _WRONG_TYPE.search(joined):
         kind = FailureKind.WRONG_TYPE
+    elif _UNPARSABLE.search(diagnosis.issue.title):
+        kind = FailureKind.UNPARSABLE_INPUT
     elif _ZERO.search(joined):
         kind = FailureKind.DIVIDE_BY_ZERO
     elif _EMPTY.search(joined):

@@ -8,6 +8,8 @@ bad value are both found in the code, lower when only the operation is, low when
 
 from __future__ import annotations
 
+import re
+
 from medic_contracts import Evidence, FixStrategy
 
 from ..code import root_name
@@ -19,6 +21,8 @@ from .renames import rename_rule
 from .requests import not_found_rule, type_rule
 from .reverts import revert_diagnosis, strong_revert_reason
 from .verdicts import STRATEGY_MINUTES, diagnosis_at, hint_text, pick
+
+_REQUEST_BODY = re.compile(r"\b(?:request|req)\.(?:json|formData)\(\)")
 
 __all__ = ["PLAYBOOK_VERSION", "playbook_diagnose"]
 
@@ -85,6 +89,16 @@ def playbook_diagnose(inv: Investigation) -> Diagnosis:
         return revert_diagnosis(inv, ctx, reason, confidence)
     if failure.kind == "parse_error":
         op = pick(ctx.operations, "parse", line=ctx.line)
+        body = _REQUEST_BODY.search(ctx.statement)
+        if op is None and body is not None:
+            return diagnosis_at(
+                ctx,
+                FixStrategy.LLM_EDIT,
+                f"the request body does not parse when line {ctx.line} reads it with `{body.group(0)}` ({message[:120]}): "
+                "a client sent a body that is not valid JSON, which is bad input: answer 400",
+                0.75,
+                hint_text(FixStrategy.LLM_EDIT, expression=body.group(0), line=ctx.line, exit="http_400"),
+            )
         if op is not None:
             return diagnosis_at(
                 ctx,

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit, distinct
 from .guard import exit_guards
+from .inputs import unparsable_input_fixes
 from .rewrites import statement_rewrites
 from .source import parses
 from .values import value_variants
@@ -24,6 +25,7 @@ __all__ = ["python_template_fixes"]
 
 
 def _fixes_at(text: str, line: int, facts: FailureFacts, path: str) -> Iterator[TemplateEdit]:
+    yield from unparsable_input_fixes(text, line, facts, path)
     yield from value_variants(text, line, facts, path)
     yield from statement_rewrites(text, line, facts, path)
     yield from exit_guards(text, line, facts, path)

@@ -22,7 +22,7 @@ from ..fault import DOCUMENTS_A_THROW, not_found_message
 from .conventions import BAD_INPUT_STATUSES, admits_none, copy_exit, pick_exit, sibling_exits
 from .source import Source
 
-__all__ = ["ExitContext", "early_exit", "exit_context"]
+__all__ = ["ExitContext", "bad_input_exit", "early_exit", "exit_context", "takes_request"]
 
 _HTTP_DECORATOR = re.compile(r"\.(get|post|put|patch|delete|head|options|route|api_route|websocket)$")
 _ROUTE_CALLS = ("Route", "WebSocketRoute", "add_url_rule", "add_api_route", "add_route", "path", "re_path")
@@ -174,6 +174,41 @@ def early_exit(
             return None  # no empty value, or the docstring says it raises: a quiet empty answer breaks that
         return f"return {value}", None
     return "return None", None
+
+
+def takes_request(fn: _Function) -> bool:
+    """True for a function that is handed the request (``request: Request``): a FastAPI dependency or a view's helper
+    runs while a request is answered, so bad client input is answered there as the handler would."""
+    params = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+    return any(
+        p.annotation is not None and ast.unparse(p.annotation).rsplit(".", 1)[-1] in ("Request", "HTTPConnection") for p in params
+    )
+
+
+def bad_input_exit(ctx: ExitContext, message: str, *, indent: str) -> tuple[str, str | None] | None:
+    """(exit statement, import line it needs) answering bad client input, or None when the code has no such answer.
+
+    In a handler, or a function handed the request: a copy of its own (or the module's handlers') 4xx exit with
+    ``message``, keeping a bad-input status (400/422) and using 400 otherwise; without one, the framework's
+    400. In another helper of a web module: a bad-input raise its sibling helpers already use. Never ``return
+    None`` or an empty value: text that does not parse is the client's error, not an absent value.
+    """
+    fn = ctx.function
+    if fn is None:
+        return None
+    if ctx.in_handler or takes_request(fn):
+        exits = sibling_exits(fn, ctx.handlers) if ctx.text else []
+        sibling = pick_exit(exits, "input")
+        status = sibling.status if sibling is not None and sibling.status in BAD_INPUT_STATUSES else 400
+        if sibling is not None:
+            return copy_exit(sibling, ctx.text, status=status, message=message, indent=indent), None
+        return _framework_exit(ctx.framework, status, message)
+    if ctx.text and ctx.framework is not None:  # the module's other helpers' convention, not its handlers'
+        helpers = tuple(f for f in ctx.functions if not any(f is h for h in ctx.handlers))
+        raised = [e for e in sibling_exits(fn, helpers) if isinstance(e.statement, ast.Raise) and e.status in BAD_INPUT_STATUSES]
+        if raised:
+            return copy_exit(raised[0], ctx.text, status=raised[0].status, message=message, indent=indent), None
+    return None
 
 
 # Text and collections have an empty value that means "nothing here"; a number, a flag or a mapping (an

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit, distinct
+from .body import unparsable_body
 from .guard import exit_guard
 from .parse import parse_input_number
 from .syntax import parses_cleanly
@@ -22,6 +23,11 @@ __all__ = ["parses_cleanly", "typescript_template_fixes"]
 
 
 def _fixes_at(text: str, line: int, facts: FailureFacts, path: str) -> Iterator[TemplateEdit]:
+    if facts.kind is FailureKind.UNPARSABLE_INPUT:
+        tolerant = unparsable_body(text, line, facts, path)
+        if tolerant is not None:
+            yield tolerant
+        return
     if facts.kind is FailureKind.WRONG_TYPE:
         parsed = parse_input_number(text, line, facts, path)
         if parsed is not None:

@@ -136,7 +136,7 @@ def _body(sibling: SiblingExit | None, status: int, message: str, *, copy: bool)
         return sibling.body
     key = sibling.key if sibling is not None and sibling.key else "error"
     if sibling is not None and sibling.message and sibling.message == sibling.message.lower():
-        message = message.lower()
+        message = message[:1].lower() + message[1:]  # the sibling's case style; an acronym (JSON) stays
     return f"{{ {key}: {json.dumps(message)} }}"
 
 
@@ -156,9 +156,14 @@ def _element_of(function: Node | None, guarded: Node) -> str | None:
     return None
 
 
-def early_exit(ctx: ExitContext, guarded: Node, role: str, facts: FailureFacts, root: Node) -> str | None:
+def early_exit(
+    ctx: ExitContext, guarded: Node, role: str, facts: FailureFacts, root: Node, *, own_message: bool = False
+) -> str | None:
     """The statement(s) a guard runs when ``guarded`` is missing (``role`` "empty": has no items); None when the
-    function has no exit a guard could take without breaking its declared type (then no guard: abstain)."""
+    function has no exit a guard could take without breaking its declared type (then no guard: abstain).
+
+    ``own_message``: the exit says ``facts.exit_message`` in the sibling's shape, never the sibling's own body (a
+    sibling rejecting another input says why that input was wrong)."""
     name = entity_name(text_of(guarded))
     collection = _element_of(ctx.function, guarded)
     if collection is not None and role == "none":
@@ -167,7 +172,7 @@ def early_exit(ctx: ExitContext, guarded: Node, role: str, facts: FailureFacts, 
     status, sibling = _status_for(text_of(guarded), facts, siblings)
     input_kind = status != 404 and facts.exit_status is None
     message = not_found_message(name, role, facts) if not input_kind else facts.exit_message or f"Invalid {name.lower()}"
-    body = _body(sibling, status, message, copy=input_kind)
+    body = _body(sibling, status, message, copy=input_kind and not own_message)
     forms = {s.form for s in siblings}
     if ctx.route_method is not None or (not ctx.express_response and "response" in forms):
         factory = "NextResponse" if _imports_next_response(root) else "Response"
