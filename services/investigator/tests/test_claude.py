@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from medic_contracts import FixStrategy, LlmBudget, MedicConfig
+from medic_investigator.adapters.diagnosis_request import DiagnosisRequest
 from medic_investigator.adapters.llm.claude import ClaudeProvider
 from medic_investigator.adapters.llm.section import LlmSection
 from medic_investigator.adapters.repo import Repository
@@ -203,7 +204,7 @@ async def test_exhausted_budgets_stop_before_calling_and_ask_a_human(tmp_path: P
     provider = _provider("http://127.0.0.1:9", day)
     inv = await investigate(issue, target=target_for(repo), repo=Repository(repo), config=config)
     with pytest.raises(BudgetExceeded, match="per-day"):
-        await provider.diagnose(inv, repo=Repository(repo), issue_id=issue.issue_id, budget=config.llm_budget)
+        await provider.diagnose(inv, DiagnosisRequest(repo=Repository(repo), issue_id=issue.issue_id, budget=config.llm_budget))
 
 
 async def test_invalid_answers_beyond_the_retries_fall_back_to_the_playbook_for_a_human(tmp_path: Path) -> None:

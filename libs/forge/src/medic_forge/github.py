@@ -379,11 +379,7 @@ class GitHubForge:
 
     async def revert_commit(self, *, branch: str, sha: str, message: str) -> str:
         """Revert ``sha`` on ``branch`` in a private clone and push; an existing revert is returned."""
-        check_branch_name(branch)
-        check_sha(sha)
-        async with self._lock():
-            await self._workspace.prepare()
-            return await self._workspace.revert(branch=branch, sha=sha, message=message)
+        return await self._workspace.revert_under(self._lock, branch=branch, sha=sha, message=message)
 
     async def branch_head(self, *, branch: str) -> str | None:
         """The sha of ``branch`` on GitHub (``GET /git/ref/heads/<branch>``), or None."""

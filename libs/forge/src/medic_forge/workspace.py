@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 
 from .git import Git, check_branch_name, check_ref, check_sha
 from .model import ForgeError, GitCommandError, MergeConflictError, PushRejectedError, RefNotFoundError
@@ -143,6 +146,16 @@ class Workspace:
             if f"{REVERT_TRAILER}: {sha}" in body or f"This reverts commit {sha}." in body:
                 return commit
         return None
+
+    async def revert_under(
+        self, lock: Callable[[], AbstractAsyncContextManager[Any]], *, branch: str, sha: str, message: str
+    ) -> str:
+        """A forge's ``revert_commit``: check the names, then under ``lock()`` refresh the clone and :meth:`revert`."""
+        check_branch_name(branch)
+        check_sha(sha)
+        async with lock():
+            await self.prepare()
+            return await self.revert(branch=branch, sha=sha, message=message)
 
     async def revert(self, *, branch: str, sha: str, message: str) -> str:
         """Revert ``sha`` on ``branch`` (merge commits against their first parent) and push; return the revert sha."""

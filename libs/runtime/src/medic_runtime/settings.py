@@ -135,33 +135,32 @@ class ServiceSettings(BaseSettings):
     @field_validator("kafka_sasl_mechanism", "kafka_sasl_username")
     @classmethod
     def _sasl_field(cls, value: str | None, info: ValidationInfo) -> str | None:
-        protocol = info.data.get("kafka_security_protocol", "PLAINTEXT")
-        if protocol.startswith("SASL_") and not value:
+        protocol = _protocol(info)
+        if protocol in _SASL and not value:
             raise ValueError(f"required with MEDIC_KAFKA_SECURITY_PROTOCOL={protocol}")
-        if not protocol.startswith("SASL_") and value is not None:
-            raise ValueError(f"only used with SASL_PLAINTEXT or SASL_SSL, not {protocol}")
+        if value is not None:
+            _only_with(_SASL, protocol)
         return value
 
     @field_validator("kafka_sasl_password")
     @classmethod
     def _sasl_password(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        protocol = info.data.get("kafka_security_protocol", "PLAINTEXT")
-        if value is not None and not protocol.startswith("SASL_"):
-            raise ValueError(f"only used with SASL_PLAINTEXT or SASL_SSL, not {protocol}")
-        if value is not None and not value.get_secret_value():
+        if value is None:
+            return None
+        _only_with(_SASL, _protocol(info))
+        if not value.get_secret_value():
             raise ValueError("is empty")
         return value
 
     @field_validator("kafka_sasl_password_file")
     @classmethod
     def _sasl_password_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        protocol = info.data.get("kafka_security_protocol", "PLAINTEXT")
+        protocol = _protocol(info)
         if value is None:
-            if protocol.startswith("SASL_") and info.data.get("kafka_sasl_password") is None:
+            if protocol in _SASL and info.data.get("kafka_sasl_password") is None:
                 raise ValueError(f"{protocol} needs a password: set MEDIC_KAFKA_SASL_PASSWORD_FILE or MEDIC_KAFKA_SASL_PASSWORD")
             return None
-        if not protocol.startswith("SASL_"):
-            raise ValueError(f"only used with SASL_PLAINTEXT or SASL_SSL, not {protocol}")
+        _only_with(_SASL, protocol)
         if info.data.get("kafka_sasl_password") is not None:
             raise ValueError("set MEDIC_KAFKA_SASL_PASSWORD_FILE or MEDIC_KAFKA_SASL_PASSWORD, not both")
         try:
@@ -175,11 +174,9 @@ class ServiceSettings(BaseSettings):
     @field_validator("kafka_ssl_ca_file")
     @classmethod
     def _ssl_ca_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        protocol = info.data.get("kafka_security_protocol", "PLAINTEXT")
         if value is None:
             return None
-        if protocol not in ("SSL", "SASL_SSL"):
-            raise ValueError(f"only used with SSL or SASL_SSL, not {protocol}")
+        _only_with(_TLS, _protocol(info))
         try:
             ssl.create_default_context(cafile=str(value))
         except FileNotFoundError:
@@ -208,6 +205,21 @@ class ServiceSettings(BaseSettings):
         if self.store_url:
             return self.store_url
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"
+
+
+_SASL = ("SASL_PLAINTEXT", "SASL_SSL")
+_TLS = ("SSL", "SASL_SSL")
+
+
+def _protocol(info: ValidationInfo) -> str:
+    """The Kafka security protocol validated before this field (PLAINTEXT when unset or invalid)."""
+    return str(info.data.get("kafka_security_protocol", "PLAINTEXT"))
+
+
+def _only_with(protocols: tuple[str, ...], protocol: str) -> None:
+    """Refuse a Kafka setting that ``protocol`` does not use."""
+    if protocol not in protocols:
+        raise ValueError(f"only used with {' or '.join(protocols)}, not {protocol}")
 
 
 def load_settings(cls: type[SettingsT], **overrides: object) -> SettingsT:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic_contracts import new_event_id, utcnow
 
@@ -15,7 +16,7 @@ from ..deps import Admin, Ctx, ReadConn, Viewer
 from ..errors import error_responses
 from ..pagination import Page
 from . import service
-from .schemas import Role, TokenCreate, TokenCreated, TokenInfo
+from .schemas import Principal, Role, TokenCreate, TokenCreated, TokenInfo
 
 router = APIRouter(tags=["auth"], responses=error_responses(401, 403, 422))
 
@@ -26,6 +27,25 @@ class WhoAmI(BaseModel):
     identity: str = Field(description="Token name or OIDC identity.", examples=["alice"])
     role: str = Field(description="viewer, operator or admin.", examples=["operator"])
     via: str = Field(description="token, oidc or session.", examples=["token"])
+
+
+async def _audit_token(
+    conn: AsyncConnection, principal: Principal, *, action: str, summary: str, details: dict[str, Any]
+) -> None:
+    """Audit a change to the tokens, made by ``principal`` now (the caller holds the audit lock)."""
+    record = audit.AuditRecord(
+        event_id=new_event_id(),
+        event_type="token",
+        issue_id=None,
+        occurred_at=utcnow(),
+        service="control-api",
+        actor=principal.identity,
+        action=action,
+        status="succeeded",
+        summary=summary,
+        details=details,
+    )
+    await audit.append(conn, [record])
 
 
 @router.get("/whoami", response_model=WhoAmI, summary="Who the token belongs to")
@@ -44,22 +64,12 @@ async def create_token(body: TokenCreate, ctx: Ctx, principal: Admin) -> TokenCr
         created = await service.create_token(
             tx.conn, name=body.name, role=Role.parse(body.role), created_by=principal.identity, expires_at=body.expires_at
         )
-        await audit.append(
+        await _audit_token(
             tx.conn,
-            [
-                audit.AuditRecord(
-                    event_id=new_event_id(),
-                    event_type="token",
-                    issue_id=None,
-                    occurred_at=utcnow(),
-                    service="control-api",
-                    actor=principal.identity,
-                    action="token.created",
-                    status="succeeded",
-                    summary=f"{principal.identity} issued a token for {body.name} (role {body.role})",
-                    details={"token_id": created.id, "name": body.name, "role": body.role},
-                )
-            ],
+            principal,
+            action="token.created",
+            summary=f"{principal.identity} issued a token for {body.name} (role {body.role})",
+            details={"token_id": created.id, "name": body.name, "role": body.role},
         )
     return created
 
@@ -83,22 +93,12 @@ async def revoke_token(
     async with ctx.runtime.transaction() as tx:
         await lock_audit(tx)
         info = await service.revoke_token(tx.conn, token_id=token_id)
-        await audit.append(
+        await _audit_token(
             tx.conn,
-            [
-                audit.AuditRecord(
-                    event_id=new_event_id(),
-                    event_type="token",
-                    issue_id=None,
-                    occurred_at=utcnow(),
-                    service="control-api",
-                    actor=principal.identity,
-                    action="token.revoked",
-                    status="succeeded",
-                    summary=f"{principal.identity} revoked the token of {info.name}",
-                    details={"token_id": info.id, "name": info.name},
-                )
-            ],
+            principal,
+            action="token.revoked",
+            summary=f"{principal.identity} revoked the token of {info.name}",
+            details={"token_id": info.id, "name": info.name},
         )
     ctx.tokens.clear()
     return info

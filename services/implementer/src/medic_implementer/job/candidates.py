@@ -22,7 +22,7 @@ from ..domain.templates import template_edits
 from .context import FixJob, write_guarded
 from .reproduce import Reproducer, reproduce
 from .reverts import revert_candidates
-from .validate import validate_candidate
+from .validate import Change, validate_candidate
 
 __all__ = ["collect_candidates"]
 
@@ -47,6 +47,14 @@ async def collect_candidates(job: FixJob, ws: Workspace, guard: PathGuard) -> tu
         )
 
     candidates: list[FixCandidate] = []
+
+    async def validated(change: Change) -> FixCandidate | None:
+        """Validate the change the worktree holds; a candidate that came out of it joins ``candidates``."""
+        candidate = await validate_candidate(job, ws, guard, change, reproducer=reproducer, evidence=evidence)
+        if candidate:
+            candidates.append(candidate)
+        return candidate
+
     affected = diagnosis.affected_file
     if affected:
         verdict = guard.check(affected)
@@ -58,21 +66,8 @@ async def collect_candidates(job: FixJob, ws: Workspace, guard: PathGuard) -> tu
             edits = sorted(edits, key=lambda e: job.recall.avoided(e.strategy))[: job.options.max_candidates]
             for preference, edit in enumerate(edits):
                 write_guarded(guard, edit.path, edit.new_text)
-                candidate = await validate_candidate(
-                    job,
-                    ws,
-                    guard,
-                    files=(edit.path,),
-                    origin="template",
-                    strategy=edit.strategy,
-                    description=edit.description,
-                    reproducer=reproducer,
-                    evidence=evidence,
-                    preference=preference,
-                )
+                candidate = await validated(Change((edit.path,), "template", edit.strategy, edit.description, preference))
                 await ws.reset()
-                if candidate:
-                    candidates.append(candidate)
                 if settled(candidate):
                     break
 
@@ -87,20 +82,7 @@ async def collect_candidates(job: FixJob, ws: Workspace, guard: PathGuard) -> tu
             log.warning("revert candidate %r could not be made: %s", description, exc)
             files = ()
         if files:
-            candidate = await validate_candidate(
-                job,
-                ws,
-                guard,
-                files=files,
-                origin="revert",
-                strategy=strategy,
-                description=description,
-                reproducer=reproducer,
-                evidence=evidence,
-                preference=preference,
-            )
-            if candidate:
-                candidates.append(candidate)
+            await validated(Change(files, "revert", strategy, description, preference))
         await ws.reset()
         if last_revert_passed_cleanly(candidates, has_regression_test=has_test) and not job.recall.avoided(
             candidates[-1].strategy
@@ -120,18 +102,6 @@ async def collect_candidates(job: FixJob, ws: Workspace, guard: PathGuard) -> tu
         )
         if proposal is not None:
             files, description, strategy = proposal
-            candidate = await validate_candidate(
-                job,
-                ws,
-                guard,
-                files=files,
-                origin="claude",
-                strategy=strategy,
-                description=description,
-                reproducer=reproducer,
-                evidence=evidence,
-            )
-            if candidate:
-                candidates.append(candidate)
+            await validated(Change(files, "claude", strategy, description))
         await ws.reset()
     return candidates, reproducer

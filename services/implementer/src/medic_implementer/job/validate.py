@@ -5,6 +5,7 @@ sandbox, and capture the staged diff as a :class:`FixCandidate`."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from medic_contracts import ActionStatus, FixStrategy
 
@@ -23,9 +24,23 @@ from .context import FixJob, write_guarded
 from .regression import verify_fix
 from .reproduce import Reproducer
 
-__all__ = ["final_guard", "validate_candidate", "write_guarded"]
+__all__ = ["Change", "final_guard", "validate_candidate", "write_guarded"]
 
 log = logging.getLogger("medic.implementer")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A candidate fix the worktree now holds: its files, where it came from (template, revert, claude) and what it does.
+
+    ``preference`` orders candidates of one origin (0 first).
+    """
+
+    files: tuple[str, ...]
+    origin: str
+    strategy: FixStrategy
+    description: str
+    preference: int = 0
 
 
 async def final_guard(job: FixJob, ws: Workspace, guard: PathGuard, origin: str, *, worktree: bool = False) -> list[GuardVerdict]:
@@ -47,39 +62,24 @@ async def validate_candidate(
     job: FixJob,
     ws: Workspace,
     guard: PathGuard,
+    change: Change,
     *,
-    files: tuple[str, ...],
-    origin: str,
-    strategy: FixStrategy,
-    description: str,
     reproducer: Reproducer | None,
     evidence: frozenset[str],
-    preference: int = 0,
 ) -> FixCandidate | None:
     """The candidate the worktree now holds, tested; None when the guard refuses a file, nothing changed, or it
     could not be tested. Raises :class:`FixRefused` when code it ran wrote a protected path."""
-    for path in files:
+    for path in change.files:
         verdict = guard.check(path)
         if verdict.refused:
-            job.refuse(path, verdict.reason, origin)
+            job.refuse(path, verdict.reason, change.origin)
             return None
-    if not files:
+    if not change.files:
         return None
     try:
-        return await _style_test_and_stage(
-            job,
-            ws,
-            guard,
-            files=files,
-            origin=origin,
-            strategy=strategy,
-            description=description,
-            reproducer=reproducer,
-            evidence=evidence,
-            preference=preference,
-        )
+        return await _style_test_and_stage(job, ws, guard, change, reproducer=reproducer, evidence=evidence)
     except (GitError, OSError, ValueError) as exc:
-        log.warning("candidate %s (%s) could not be validated: %s", strategy.value, origin, exc)
+        log.warning("candidate %s (%s) could not be validated: %s", change.strategy.value, change.origin, exc)
         return None
 
 
@@ -87,17 +87,14 @@ async def _style_test_and_stage(
     job: FixJob,
     ws: Workspace,
     guard: PathGuard,
+    change: Change,
     *,
-    files: tuple[str, ...],
-    origin: str,
-    strategy: FixStrategy,
-    description: str,
     reproducer: Reproducer | None,
     evidence: frozenset[str],
-    preference: int,
 ) -> FixCandidate:
     """Run the repository's style tools, the tests, the static checks, the replays and the regression test on guarded
     files; stage what passed."""
+    files, origin = change.files, change.origin
     all_files = files
     styled = await _match_style(job, ws, files)
     result = await job.runner.run(job.target.test_command, cwd=ws.path)
@@ -122,16 +119,16 @@ async def _style_test_and_stage(
     if diff:  # what git staged must be what the guard allowed: both sides, modes, links
         await _refuse_on_protected_writes(job, ws, guard, f"{origin} (staged)", worktree=False)
     return FixCandidate(
-        strategy=strategy,
+        strategy=change.strategy,
         origin=origin,
-        description=description,
+        description=change.description,
         files=all_files,
         diff=diff,
         tests=result.report,
         within_evidence=all(f in evidence for f in files),
         reproduced=reproduced,
         verify_reason=verify_reason,
-        preference=preference,
+        preference=change.preference,
         styled=styled,
         checks=checks,
         behaviour=behaviour,

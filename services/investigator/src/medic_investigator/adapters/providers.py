@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from medic_contracts import LlmBudget
 from medic_runtime import Redactor
 
 from ..domain.diagnosis import Diagnosis, Investigation
 from ..domain.playbook import PLAYBOOK_VERSION, playbook_diagnose
-from ..domain.sql_guard import QueryAttempt
 from .database import ReadOnlyDatabase
+from .diagnosis_request import DiagnosisRequest
 from .llm.claude import ClaudeProvider
 from .llm.section import LlmSection
-from .repo import Repository
 from .store import SpendLedger
 
-__all__ = ["DiagnosisProvider", "PlaybookProvider", "build_provider"]
+__all__ = ["DiagnosisProvider", "DiagnosisRequest", "PlaybookProvider", "build_provider"]
 
 
 class DiagnosisProvider(Protocol):
@@ -24,19 +22,7 @@ class DiagnosisProvider(Protocol):
 
     name: str
 
-    async def diagnose(
-        self,
-        inv: Investigation,
-        *,
-        repo: Repository,
-        issue_id: str,
-        budget: LlmBudget,
-        severity: str = "P2",
-        count: int = 1,
-        window: int = 300,
-        commit: str | None = None,
-        queries: list[QueryAttempt] | None = None,
-    ) -> Diagnosis:
+    async def diagnose(self, inv: Investigation, request: DiagnosisRequest) -> Diagnosis:
         """Diagnose; may raise BudgetExceeded or ProviderUnavailable; database queries made go to ``queries``."""
         ...
 
@@ -46,19 +32,7 @@ class PlaybookProvider:
 
     name = "playbook"
 
-    async def diagnose(
-        self,
-        inv: Investigation,
-        *,
-        repo: Repository,
-        issue_id: str,
-        budget: LlmBudget,
-        severity: str = "P2",
-        count: int = 1,
-        window: int = 300,
-        commit: str | None = None,
-        queries: list[QueryAttempt] | None = None,
-    ) -> Diagnosis:
+    async def diagnose(self, inv: Investigation, request: DiagnosisRequest) -> Diagnosis:
         """Apply the playbook rules (no I/O, no cost)."""
         return playbook_diagnose(inv).adjusted(provider=self.name, model=PLAYBOOK_VERSION)
 

@@ -24,7 +24,7 @@ from medic_contracts import (
 )
 from medic_runtime import Redactor
 
-from ..adapters.providers import DiagnosisProvider
+from ..adapters.providers import DiagnosisProvider, DiagnosisRequest
 from ..adapters.repo import Repository
 from ..adapters.store import CaseMemory
 from ..domain.diagnosis import Investigation
@@ -83,8 +83,7 @@ async def run_diagnosis(
     fallback: str | None = None
     queries = queries if queries is not None else []
     try:
-        diagnosis = await provider.diagnose(
-            inv,
+        request = DiagnosisRequest(
             repo=repository,
             issue_id=issue.issue_id,
             budget=budget,
@@ -94,6 +93,7 @@ async def run_diagnosis(
             commit=issue.commit_sha or repository.commit,
             queries=queries,
         )
+        diagnosis = await provider.diagnose(inv, request)
     except BudgetExceeded as exc:
         exceeded = exc
         diagnosis = fallback_diagnosis(inv, reason=str(exc), kind="budget")

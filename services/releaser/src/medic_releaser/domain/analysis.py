@@ -130,19 +130,12 @@ def _judge(observation: Observation, baseline: Baseline, limits: Thresholds, act
     if CheckName.ERROR_RATE in active:
         limit = limits.error_rate_limit(baseline.error_rate)
         if baseline.error_rate is None:
-            out[CheckName.ERROR_RATE] = CheckVerdict(
-                name=CheckName.ERROR_RATE,
-                passed=False,
-                threshold=limit,
-                detail=f"no baseline error rate{_why_missing(baseline)}: missing data counts as failing",
+            out[CheckName.ERROR_RATE] = _missing(
+                CheckName.ERROR_RATE, f"no baseline error rate{_why_missing(baseline)}", threshold=limit
             )
         elif metrics_missing or (observation.error_rate is None and not observation.idle):
-            out[CheckName.ERROR_RATE] = CheckVerdict(
-                name=CheckName.ERROR_RATE,
-                passed=False,
-                threshold=limit,
-                baseline=baseline.error_rate,
-                detail="metrics source did not answer: missing data counts as failing",
+            out[CheckName.ERROR_RATE] = _missing(
+                CheckName.ERROR_RATE, "metrics source did not answer", threshold=limit, baseline=baseline.error_rate
             )
         elif observation.error_rate is None:
             out[CheckName.ERROR_RATE] = None
@@ -160,22 +153,17 @@ def _judge(observation: Observation, baseline: Baseline, limits: Thresholds, act
     if CheckName.LATENCY in active:
         limit_ms = limits.latency_limit(baseline.latency_ms)
         if metrics_missing or (observation.latency_ms is None and not observation.idle):
-            out[CheckName.LATENCY] = CheckVerdict(
-                name=CheckName.LATENCY,
-                passed=False,
-                threshold=limit_ms,
-                baseline=baseline.latency_ms,
-                detail="latency unavailable: missing data counts as failing",
+            out[CheckName.LATENCY] = _missing(
+                CheckName.LATENCY, "latency unavailable", threshold=limit_ms, baseline=baseline.latency_ms
             )
         elif observation.latency_ms is None:
             out[CheckName.LATENCY] = None
         elif limit_ms is None:
             # Nothing to compare with is not a pass: a latency regression would go unseen.
-            out[CheckName.LATENCY] = CheckVerdict(
-                name=CheckName.LATENCY,
-                passed=False,
+            out[CheckName.LATENCY] = _missing(
+                CheckName.LATENCY,
+                f"no baseline latency to compare with{_why_missing(baseline)}",
                 value=round(observation.latency_ms, 3),
-                detail=f"no baseline latency to compare with{_why_missing(baseline)}: missing data counts as failing",
             )
         else:
             value = observation.latency_ms
@@ -190,9 +178,7 @@ def _judge(observation: Observation, baseline: Baseline, limits: Thresholds, act
     if CheckName.HEALTH in active:
         failing = sorted(url for url, ok in observation.health.items() if not ok)
         if not observation.health:
-            out[CheckName.HEALTH] = CheckVerdict(
-                name=CheckName.HEALTH, passed=False, detail="no health check answered: missing data counts as failing"
-            )
+            out[CheckName.HEALTH] = _missing(CheckName.HEALTH, "no health check answered")
         else:
             out[CheckName.HEALTH] = CheckVerdict(
                 name=CheckName.HEALTH,
@@ -203,9 +189,7 @@ def _judge(observation: Observation, baseline: Baseline, limits: Thresholds, act
             )
     if CheckName.NEW_FINGERPRINTS in active:
         if observation.fingerprints is None:
-            out[CheckName.NEW_FINGERPRINTS] = CheckVerdict(
-                name=CheckName.NEW_FINGERPRINTS, passed=False, detail="log source unreadable: missing data counts as failing"
-            )
+            out[CheckName.NEW_FINGERPRINTS] = _missing(CheckName.NEW_FINGERPRINTS, "log source unreadable")
         else:
             new = sorted(set(observation.fingerprints) - set(baseline.fingerprints))
             out[CheckName.NEW_FINGERPRINTS] = CheckVerdict(
@@ -217,9 +201,7 @@ def _judge(observation: Observation, baseline: Baseline, limits: Thresholds, act
             )
     if CheckName.RECURRENCE in active:
         if observation.recurrences is None:
-            out[CheckName.RECURRENCE] = CheckVerdict(
-                name=CheckName.RECURRENCE, passed=False, detail="log source unreadable: missing data counts as failing"
-            )
+            out[CheckName.RECURRENCE] = _missing(CheckName.RECURRENCE, "log source unreadable")
         else:
             out[CheckName.RECURRENCE] = CheckVerdict(
                 name=CheckName.RECURRENCE,
@@ -231,6 +213,20 @@ def _judge(observation: Observation, baseline: Baseline, limits: Thresholds, act
                 else "the fixed error did not recur",
             )
     return out
+
+
+def _missing(
+    name: str, why: str, *, value: float | None = None, threshold: float | None = None, baseline: float | None = None
+) -> CheckVerdict:
+    """A check the sample lacks the data for: missing data counts as failing."""
+    return CheckVerdict(
+        name=name,
+        passed=False,
+        value=value,
+        threshold=threshold,
+        baseline=baseline,
+        detail=f"{why}: missing data counts as failing",
+    )
 
 
 def _why_missing(baseline: Baseline) -> str:
@@ -305,9 +301,7 @@ def final_verdicts(state: WatchState, active: set[str]) -> list[CheckVerdict]:
     for name in sorted(active):
         progress = state.checks.get(name)
         if progress is None or progress.judged == 0:
-            verdicts.append(
-                CheckVerdict(name=name, passed=False, detail="no data over the whole window: missing data counts as failing")
-            )
+            verdicts.append(_missing(name, "no data over the whole window"))
         elif progress.failed:
             verdicts.append(progress.last or CheckVerdict(name=name, passed=False))
         elif progress.consecutive > 0:

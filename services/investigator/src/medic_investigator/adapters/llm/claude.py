@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from medic_contracts import Evidence, FixStrategy, LlmBudget
+from medic_contracts import Evidence, FixStrategy
 from medic_runtime import Redactor
 
 from ...domain.diagnosis import Diagnosis, Investigation, model_evidence_kind
 from ...domain.errors import InvalidAnswer
-from ...domain.sql_guard import QueryAttempt
 from ...domain.untrusted import truncate
 from ..database import ReadOnlyDatabase
+from ..diagnosis_request import DiagnosisRequest
 from ..repo import Repository
 from ..store import SpendLedger
 from .answers import Finding, Triage, describe_problem, json_object
@@ -99,25 +99,13 @@ class ClaudeProvider:
         )
         return Triage.from_text(text_of(response.content))
 
-    async def diagnose(
-        self,
-        inv: Investigation,
-        *,
-        repo: Repository,
-        issue_id: str,
-        budget: LlmBudget,
-        severity: str = "P2",
-        count: int = 1,
-        window: int = 300,
-        commit: str | None = None,
-        queries: list[QueryAttempt] | None = None,
-    ) -> Diagnosis:
+    async def diagnose(self, inv: Investigation, request: DiagnosisRequest) -> Diagnosis:
         """Triage, then investigate with tools; raise BudgetExceeded / ProviderUnavailable as documented.
 
-        Database queries the model makes are appended to ``queries`` as they happen (so they reach the
-        audit trail even when the diagnosis itself fails).
+        Database queries the model makes are appended to ``request.queries`` as they happen.
         """
-        run = Spend(issue_id=issue_id, budget=budget)
+        repo = request.repo
+        run = Spend(issue_id=request.issue_id, budget=request.budget)
         evidence: list[Evidence] = []
         triage = await self.triage(inv, run)
         evidence.append(
@@ -153,10 +141,8 @@ class ClaudeProvider:
                 tokens=run.tokens,
                 cost_usd=round(run.cost_usd, 6),
             )
-        toolbox = ToolBox(repo, redactor=self.redactor, database=self.database, queries=queries)
-        finding = await self._investigate(
-            inv, run, toolbox, severity=severity, count=count, window=window, commit=commit, repo=repo
-        )
+        toolbox = ToolBox(repo, redactor=self.redactor, database=self.database, queries=request.queries)
+        finding = await self._investigate(inv, run, toolbox, request)
         for refusal in toolbox.refusals[:10]:
             evidence.append(
                 Evidence(
@@ -209,12 +195,7 @@ class ClaudeProvider:
         inv: Investigation,
         run: Spend,
         toolbox: ToolBox,
-        *,
-        severity: str,
-        count: int,
-        window: int,
-        commit: str | None,
-        repo: Repository,
+        request: DiagnosisRequest,
     ) -> Finding:
         system = [
             {
@@ -239,7 +220,9 @@ class ClaudeProvider:
         messages: list[dict[str, Any]] = [
             {
                 "role": "user",
-                "content": self._prompts.investigate_user(inv, severity=severity, count=count, window=window, commit=commit),
+                "content": self._prompts.investigate_user(
+                    inv, severity=request.severity, count=request.count, window=request.window, commit=request.commit
+                ),
             }
         ]
         text = ""
@@ -278,7 +261,7 @@ class ClaudeProvider:
         problem = ""
         for attempt in range(self.section.max_output_retries + 1):
             try:
-                return self._validate(text, repo)
+                return self._validate(text, request.repo)
             except (ValueError, ValidationError) as exc:
                 problem = describe_problem(exc)
             if attempt == self.section.max_output_retries:

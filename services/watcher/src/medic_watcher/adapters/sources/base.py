@@ -6,7 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
@@ -14,7 +14,7 @@ from ...domain.anomaly import RouteMetrics
 from ...domain.normalize import Normaliser
 from ...domain.observed import HealthResult, ObservedEvent, RouteSample
 
-__all__ = ["HttpSource", "PollResult", "RateLimiter", "Source", "SourceError"]
+__all__ = ["HttpSource", "HttpSourceConfig", "PollResult", "RateLimiter", "Source", "SourceError"]
 
 
 class SourceError(Exception):
@@ -72,30 +72,58 @@ class RateLimiter:
                 await asyncio.sleep((1 - self._tokens) / self.rate)
 
 
-class HttpSource:
-    """Base of HTTP sources: one client, a rate limiter, and responses checked in one place."""
+class HttpSourceConfig(Protocol):
+    """What an HTTP source's ``[[sources]]`` entry gives its poller."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def interval_s(self) -> float: ...
+    @property
+    def rate_per_s(self) -> float: ...
+    @property
+    def timeout_s(self) -> float: ...
+
+
+ConfigT = TypeVar("ConfigT", bound=HttpSourceConfig)
+
+
+class HttpSource(Generic[ConfigT]):
+    """Base of HTTP sources: one client, a rate limiter, and responses checked in one place.
+
+    Built from the source's config entry; ``token`` (when not None) is sent as a bearer token.
+    """
 
     def __init__(
         self,
+        config: ConfigT,
         *,
-        name: str,
-        kind: str,
-        interval_s: float,
-        base_url: str,
-        headers: dict[str, str],
-        rate_per_s: float,
-        timeout_s: float,
+        token: str | None,
+        service: str,
         normaliser: Normaliser,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.name = name
-        self.kind = kind
-        self.interval_s = interval_s
+        self.config = config
+        self.service = service
+        self.name = config.name
+        self.kind = config.kind
+        self.interval_s = config.interval_s
         self.normaliser = normaliser
-        self.limiter = RateLimiter(rate_per_s)
+        self.limiter = RateLimiter(config.rate_per_s)
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
         self.client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport, follow_redirects=False
+            base_url=self.base_url().rstrip("/"),
+            headers=headers,
+            timeout=config.timeout_s,
+            transport=transport,
+            follow_redirects=False,
         )
+
+    def base_url(self) -> str:
+        """The API's base URL, from the config (each source names its own field)."""
+        raise NotImplementedError
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """A rate-limited request; non-2xx answers and transport errors become :class:`SourceError`."""

@@ -12,41 +12,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from ...config import PrometheusSource as PrometheusConfig
 from ...domain.anomaly import RouteMetrics
-from ...domain.normalize import Normaliser
 from .base import HttpSource, PollResult, SourceError
 
 __all__ = ["PrometheusPoller"]
 
 
-class PrometheusPoller(HttpSource):
+class PrometheusPoller(HttpSource[PrometheusConfig]):
     """Queries Prometheus each interval; no cursor (instant queries)."""
 
-    def __init__(
-        self,
-        config: PrometheusConfig,
-        *,
-        token: str | None,
-        service: str,
-        normaliser: Normaliser,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            name=config.name,
-            kind="prometheus",
-            interval_s=config.interval_s,
-            base_url=config.url,
-            headers={"Authorization": f"Bearer {token}"} if token else {},
-            rate_per_s=config.rate_per_s,
-            timeout_s=config.timeout_s,
-            normaliser=normaliser,
-            transport=transport,
-        )
-        self.config = config
-        self.service = service
+    def base_url(self) -> str:
+        """The configured ``url``."""
+        return self.config.url
 
     async def _vector(self, query: str, now: datetime) -> dict[str, float]:
         data = await self.json("/api/v1/query", params={"query": query, "time": f"{now.timestamp():.3f}"})

@@ -64,7 +64,9 @@ def build_sources(
         elif isinstance(config, HealthcheckSource):
             built[config.name] = HealthChecker(config, service=service, normaliser=normaliser)
         elif isinstance(config, PrometheusSource):
-            built[config.name] = PrometheusPoller(config, token=secret(config.token_env), service=service, normaliser=normaliser)
+            built[config.name] = PrometheusPoller(
+                config, token=secret(config.token_env) or None, service=service, normaliser=normaliser
+            )
         elif isinstance(config, LogfileSource):
             built[config.name] = LogTail(config, base_dir=base_dir, service=service, normaliser=normaliser, offload=offload)
         elif isinstance(config, PostgresSource):

@@ -62,31 +62,12 @@ def _next_cursor(response: httpx.Response) -> str | None:
     return match.group(2) if match else None
 
 
-class SentryPoller(HttpSource):
+class SentryPoller(HttpSource[SentryConfig]):
     """Polls a Sentry project; cursor: ``{"since": iso, "ids": [event ids at that instant]}``."""
 
-    def __init__(
-        self,
-        config: SentryConfig,
-        *,
-        token: str,
-        service: str,
-        normaliser: Normaliser,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            name=config.name,
-            kind="sentry",
-            interval_s=config.interval_s,
-            base_url=config.api_url,
-            headers={"Authorization": f"Bearer {token}"},
-            rate_per_s=config.rate_per_s,
-            timeout_s=config.timeout_s,
-            normaliser=normaliser,
-            transport=transport,
-        )
-        self.config = config
-        self.service = service
+    def base_url(self) -> str:
+        """The configured ``api_url``."""
+        return self.config.api_url
 
     async def _issues(self) -> list[Mapping[str, Any]]:
         issues: list[Mapping[str, Any]] = []

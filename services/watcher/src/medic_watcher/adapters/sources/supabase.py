@@ -16,11 +16,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-
 from ...config import SupabaseSource as SupabaseConfig
 from ...domain.fields import parse_timestamp
-from ...domain.normalize import Normaliser
 from ...domain.slow_queries import QueryStat, SlowQueryState, judge_statements, slow_query_event
 from .base import HttpSource, PollResult, SourceError
 from .postgres import STATEMENTS_SQL, budget_of
@@ -40,31 +37,12 @@ def logs_sql(table: str, *, limit: int) -> str:
     return f"{_SELECTS[table]} order by timestamp asc limit {int(limit)}"
 
 
-class SupabasePoller(HttpSource):
+class SupabasePoller(HttpSource[SupabaseConfig]):
     """Polls Supabase logs; cursor: ``{"end": iso, "ids": [row ids at the window's end]}``."""
 
-    def __init__(
-        self,
-        config: SupabaseConfig,
-        *,
-        token: str,
-        service: str,
-        normaliser: Normaliser,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            name=config.name,
-            kind="supabase",
-            interval_s=config.interval_s,
-            base_url=config.api_url,
-            headers={"Authorization": f"Bearer {token}"},
-            rate_per_s=config.rate_per_s,
-            timeout_s=config.timeout_s,
-            normaliser=normaliser,
-            transport=transport,
-        )
-        self.config = config
-        self.service = service
+    def base_url(self) -> str:
+        """The configured ``api_url``."""
+        return self.config.api_url
 
     async def poll(self, cursor: Any, *, now: datetime) -> PollResult:
         """Rows of every configured table in (cursor end, now]."""

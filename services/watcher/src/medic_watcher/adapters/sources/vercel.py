@@ -17,10 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from ...config import VercelSource as VercelConfig
-from ...domain.normalize import Normaliser
 from .base import HttpSource, PollResult, SourceError
 
 __all__ = ["VercelPoller", "parse_drain_body", "verify_vercel_signature"]
@@ -57,31 +54,12 @@ def parse_drain_body(body: bytes) -> list[Mapping[str, Any]]:
     return entries
 
 
-class VercelPoller(HttpSource):
+class VercelPoller(HttpSource[VercelConfig]):
     """Polls runtime logs; cursor: ``{"deployment": id, "ts": ms, "rows": [rowIds at ts]}``."""
 
-    def __init__(
-        self,
-        config: VercelConfig,
-        *,
-        token: str,
-        service: str,
-        normaliser: Normaliser,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            name=config.name,
-            kind="vercel",
-            interval_s=config.interval_s,
-            base_url=config.api_url,
-            headers={"Authorization": f"Bearer {token}"},
-            rate_per_s=config.rate_per_s,
-            timeout_s=config.timeout_s,
-            normaliser=normaliser,
-            transport=transport,
-        )
-        self.config = config
-        self.service = service
+    def base_url(self) -> str:
+        """The configured ``api_url``."""
+        return self.config.api_url
 
     def _team(self) -> dict[str, str]:
         return {"teamId": self.config.team_id} if self.config.team_id else {}
