@@ -1,9 +1,13 @@
 """`medic demo` end to end, as `make demo` runs it (shorter watch windows): each scenario is one test.
 
 Every part is real: the demo starts the embedded broker, control-api on SQLite and the four agents as
-processes, deploys the example shop (TypeScript web + FastAPI) from a local bare git forge on local
-ports, ships the seed's bad change, drives traffic, and follows the loop on the broker. The test
-reads what the demo wrote (summary.json) and checks the forge and the ports itself.
+processes, deploys the example shop (a Next.js build served by next start, and FastAPI) from a local
+bare git forge on local ports, ships the seed's bad change, drives traffic, and follows the loop on the
+broker. The test reads what the demo wrote (summary.json) and checks the forge and the ports itself.
+
+The scenarios share one work directory, as consecutive `make demo` runs do: its build cache gives each
+web tree one `next build` for the whole module (the healthy shop, the bad change; the fixes restore the
+healthy tree), not one per scenario.
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ def _demo(work: Path, scenario: str) -> tuple[subprocess.CompletedProcess[str], 
     return done, summary
 
 
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's --work-dir for every scenario here (each runs in its own <work>/<scenario>)."""
+    return tmp_path_factory.mktemp("demo")
+
+
 def _git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
 
@@ -57,8 +67,8 @@ def _stage_ports(work: Path, scenario: str) -> list[int]:
     return sorted({int(p) for p in re.findall(r"(?:^port = |--api-port )(\d+)", toml, flags=re.M)})
 
 
-def test_the_demo_detects_diagnoses_fixes_with_a_regression_test_deploys_promotes_and_verifies(tmp_path: Path) -> None:
-    done, summary = _demo(tmp_path, "fix")
+def test_the_demo_detects_diagnoses_fixes_with_a_regression_test_deploys_promotes_and_verifies(work: Path) -> None:
+    done, summary = _demo(work, "fix")
     assert done.returncode == 0, f"{summary.get('reason')}\n{done.stdout[-6000:]}"
     assert summary["completed"] is True
     for stage in (
@@ -79,32 +89,35 @@ def test_the_demo_detects_diagnoses_fixes_with_a_regression_test_deploys_promote
     assert summary["regression_test"], "the fix was committed without its reproducing test"
     assert "Practice not found" in summary["diff"] or "practice" in summary["diff"]
     assert summary["errors_after_fix"] == 0
+    # The stages ran next start builds, and the crash in their .next/server code was localised to the route's source.
+    assert list((work / "fix" / "shop" / "deployments" / "checkouts").glob("cmd_production_*/web/.next/BUILD_ID"))
+    assert "diagnosed" in done.stdout and "at web/src/app/api/practices/[id]/route.ts:" in done.stdout
 
     # The forge holds the fix branch with the fix and its test; main (production) contains it.
-    forge = tmp_path / "fix" / "shop" / "forge.git"
+    forge = work / "fix" / "shop" / "forge.git"
     files = _git(forge, "show", "--name-only", "--format=", summary["commit"]).splitlines()
     assert summary["regression_test"] in files and any(f.endswith("route.ts") for f in files)
     _git(forge, "merge-base", "--is-ancestor", summary["commit"], "main")
     # The demo stopped what it started: no shop stage still answers.
-    assert not [p for p in _stage_ports(tmp_path, "fix") if _answers(p)]
+    assert not [p for p in _stage_ports(work, "fix") if _answers(p)]
 
 
-def test_a_fix_that_makes_staging_worse_is_rolled_back_and_never_reaches_production(tmp_path: Path) -> None:
-    done, summary = _demo(tmp_path, "rollback")
+def test_a_fix_that_makes_staging_worse_is_rolled_back_and_never_reaches_production(work: Path) -> None:
+    done, summary = _demo(work, "rollback")
     assert done.returncode == 0, f"{summary.get('reason')}\n{done.stdout[-6000:]}"
     assert "staging_rolled_back" in summary["outcomes"]
     assert "production_promoted" not in summary["outcomes"] and "production_deployed" not in summary["stages"]
-    forge = tmp_path / "rollback" / "shop" / "forge.git"
+    forge = work / "rollback" / "shop" / "forge.git"
     # main never got the fix; the staging merge was reverted (the branch's tree is the bad change's again).
     assert (
         subprocess.run(["git", "merge-base", "--is-ancestor", summary["commit"], "main"], cwd=forge, check=False).returncode != 0
     )
     assert _git(forge, "rev-parse", "staging^{tree}") == _git(forge, "rev-parse", "main^{tree}")
-    assert not [p for p in _stage_ports(tmp_path, "rollback") if _answers(p)]
+    assert not [p for p in _stage_ports(work, "rollback") if _answers(p)]
 
 
-def test_at_level_one_the_fix_waits_for_approval_given_through_the_cli_and_then_completes(tmp_path: Path) -> None:
-    done, summary = _demo(tmp_path, "approval")
+def test_at_level_one_the_fix_waits_for_approval_given_through_the_cli_and_then_completes(work: Path) -> None:
+    done, summary = _demo(work, "approval")
     assert done.returncode == 0, f"{summary.get('reason')}\n{done.stdout[-6000:]}"
     assert summary["completed"] is True and "production_promoted" in summary["outcomes"]
     # Level 1: every deploy waited for a human, and each approval went through `medic approve`.

@@ -28,10 +28,16 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 SHOP = Path(__file__).resolve().parent
 BAD_CHANGES = SHOP / "bad-changes"
 SEED_BAD_CHANGE = "001-practice-null-check"
+# The Sentry project ids of the two services (the medic.toml template's sentry_ingest sources).
+WEB_SENTRY_PROJECT, API_SENTRY_PROJECT = "1", "2"
+#: The watcher variable holding the DSN key(s) the ingest accepts (the template's ``keys_env``).
+SENTRY_KEYS_ENV = "SHOP_SENTRY_DSN_KEYS"
+WebRuntime = Literal["next", "tsx"]
 # Medic-side files that live beside the app but are not part of the target repository.
 NOT_IN_REPO = {"bad-changes", "setup_repo.py", "traffic.py", "medic.toml", "README.md"}
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "node_modules", ".next")
@@ -114,8 +120,37 @@ def copy_app(into: Path) -> None:
             shutil.copy2(entry, target)
 
 
-def render_target(template: str, *, workdir: Path, log_dir: Path, ports: ShopPorts) -> str:
-    """medic.toml with ``${WORKDIR}``, ``${LOG_DIR}`` and ``${<SERVICE>_<STAGE>_PORT}`` filled in."""
+@dataclass(frozen=True)
+class SentryIngest:
+    """The watcher's Sentry ingest the shop's SDKs report to: its base URL and the DSN public key it accepts."""
+
+    url: str
+    key: str
+
+    def dsn(self, project_id: str) -> str:
+        scheme, _, host = self.url.rstrip("/").partition("://")
+        return f"{scheme}://{self.key}@{host}/{project_id}"
+
+
+def render_target(
+    template: str,
+    *,
+    workdir: Path,
+    log_dir: Path,
+    ports: ShopPorts,
+    web: WebRuntime = "next",
+    build_cache: Path | None = None,
+    sentry: SentryIngest | None = None,
+) -> str:
+    """medic.toml with its ``${...}`` placeholders filled in: paths, ports, the web runtime and the Sentry DSNs.
+
+    ``web="next"`` builds each deployment with scripts/build.py (reusing builds from ``build_cache``, by default
+    ``<workdir>/builds``) and serves it with ``next start``; ``"tsx"`` runs src/server.ts without a build.
+    """
+    cache = build_cache or workdir / "builds"
+    build = f'build = "python {{checkout}}/scripts/build.py --cache-dir {cache}"'
+    if web == "tsx":
+        build = "# no build: tsx runs web/src"
     return string.Template(template).substitute(
         WORKDIR=str(workdir),
         LOG_DIR=str(log_dir),
@@ -123,6 +158,11 @@ def render_target(template: str, *, workdir: Path, log_dir: Path, ports: ShopPor
         API_STAGING_PORT=ports.api_staging,
         WEB_PRODUCTION_PORT=ports.web_production,
         API_PRODUCTION_PORT=ports.api_production,
+        WEB_RUNTIME=web,
+        WEB_BUILD=build,
+        BUILD_CACHE=str(cache),
+        WEB_SENTRY_DSN=sentry.dsn(WEB_SENTRY_PROJECT) if sentry else "",
+        API_SENTRY_DSN=sentry.dsn(API_SENTRY_PROJECT) if sentry else "",
     )
 
 
@@ -148,8 +188,20 @@ def build_history(repo: Path, bad_changes: Sequence[str]) -> tuple[str, dict[str
     return base, shas
 
 
-def materialise_shop(dest: Path, *, bad_changes: Sequence[str] = (SEED_BAD_CHANGE,), ports: ShopPorts | None = None) -> ShopRepo:
-    """Create forge.git, clone/, logs/ and medic.toml under ``dest`` (which must not exist or be empty)."""
+def materialise_shop(
+    dest: Path,
+    *,
+    bad_changes: Sequence[str] = (SEED_BAD_CHANGE,),
+    ports: ShopPorts | None = None,
+    web: WebRuntime = "next",
+    build_cache: Path | None = None,
+    sentry: SentryIngest | None = None,
+) -> ShopRepo:
+    """Create forge.git, clone/, logs/ and medic.toml under ``dest`` (which must not exist or be empty).
+
+    ``web``, ``build_cache`` and ``sentry`` are how the rendered target deploys the web service and where the
+    production stage's Sentry SDKs report (see :func:`render_target`).
+    """
     dest = dest.resolve()
     if dest.exists() and any(dest.iterdir()):
         raise FileExistsError(f"{dest} is not empty")
@@ -170,7 +222,10 @@ def materialise_shop(dest: Path, *, bad_changes: Sequence[str] = (SEED_BAD_CHANG
     log_dir.mkdir()
     medic_toml = dest / "medic.toml"
     template = (SHOP / "medic.toml").read_text(encoding="utf-8")
-    medic_toml.write_text(render_target(template, workdir=dest, log_dir=log_dir, ports=ports), encoding="utf-8")
+    rendered = render_target(
+        template, workdir=dest, log_dir=log_dir, ports=ports, web=web, build_cache=build_cache, sentry=sentry
+    )
+    medic_toml.write_text(rendered, encoding="utf-8")
     return ShopRepo(
         workdir=dest,
         clone=clone,
@@ -194,9 +249,10 @@ def main() -> int:
         help=f"bad change to commit (repeatable; default {SEED_BAD_CHANGE})",
     )
     parser.add_argument("--no-bad-change", action="store_true", help="only the healthy history")
+    parser.add_argument("--web", choices=("next", "tsx"), default="next", help="deploy the Next.js build, or run tsx")
     args = parser.parse_args()
     changes = [] if args.no_bad_change else (args.bad_changes or [SEED_BAD_CHANGE])
-    repo = materialise_shop(args.dest, bad_changes=changes)
+    repo = materialise_shop(args.dest, bad_changes=changes, web=args.web)
     print(json.dumps(asdict(repo), default=str, indent=2))
     return 0
 

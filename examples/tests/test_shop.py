@@ -83,8 +83,11 @@ def test_rendered_medic_toml_is_a_valid_target(healthy: Any) -> None:
     assert target.deployer["kind"] == "command"
     production = target.deployer["production"]
     assert production["port"] == healthy.ports.web_production
-    assert "{checkout}" in production["run"] and "{port}" in production["run"]
-    assert {s["kind"] for s in target.sources} == {"logfile", "healthcheck"}
+    assert "{checkout}" in production["run"] and "{port}" in production["run"] and "--web next" in production["run"]
+    assert production["build"] == f"python {{checkout}}/scripts/build.py --cache-dir {healthy.workdir / 'builds'}"
+    assert production["env"] == {"SHOP_WEB_SENTRY_DSN": "", "SHOP_API_SENTRY_DSN": ""}  # no ingest given: no Sentry
+    assert {s["kind"] for s in target.sources} == {"logfile", "healthcheck", "sentry_ingest"}
+    assert target.source_map_paths() == (healthy.workdir / "deployments" / "checkouts",)
     assert target.llm == {"provider": "playbook"}
     for protected in (
         "web/src/app/api/billing/route.ts",
@@ -108,7 +111,7 @@ def test_every_service_accepts_its_section_of_the_rendered_target(healthy: Any) 
     releaser = load_releaser_target(target)
     assert releaser.deployer.production is not None and releaser.deployer.production.run
     sources = section(SourcesSection, {"sources": list(target.sources)}, name="sources").sources
-    assert [s.kind for s in sources] == ["logfile", "logfile", "healthcheck"]
+    assert [s.kind for s in sources] == ["logfile", "logfile", "sentry_ingest", "sentry_ingest", "healthcheck"]
     assert section(LlmSection, target.llm, name="llm")
     assert build_forge(target.forge, base_dir=target.base_dir).name
 
@@ -234,6 +237,22 @@ def test_traffic_exposes_every_bad_change_in_logs_and_latency(stages: tuple[Stag
     assert runs[bad]["routes"][search]["p50_ms"] > 3 * runs[good]["routes"][search]["p50_ms"]
     metrics = httpx.get(f"{bad.web}/metrics").text
     assert 'http_requests_total{route="/api/practices/:id",method="GET",status="500"}' in metrics
+
+
+def test_the_target_renders_the_ingest_dsns_and_a_tsx_deployment_without_a_build(tmp_path: Path) -> None:
+    ports = setup_repo.ShopPorts(41001, 41002, 41003, 41004)
+    template = (SHOP / "medic.toml").read_text()
+    ingest = setup_repo.SentryIngest(url="http://127.0.0.1:8081", key="k3y")
+    rendered = setup_repo.render_target(template, workdir=tmp_path, log_dir=tmp_path, ports=ports, web="tsx", sentry=ingest)
+    (tmp_path / "medic.toml").write_text(rendered)
+    target = load_target(tmp_path / "medic.toml")
+    production = target.deployer["production"]
+    assert "build" not in production and "--web tsx" in production["run"]
+    assert production["env"] == {
+        "SHOP_WEB_SENTRY_DSN": "http://k3y@127.0.0.1:8081/1",
+        "SHOP_API_SENTRY_DSN": "http://k3y@127.0.0.1:8081/2",
+    }
+    assert "env" not in target.deployer["staging"]  # staging reports nowhere: the watcher watches production
 
 
 def test_unknown_trigger_is_refused() -> None:

@@ -118,6 +118,18 @@ class DevStack:
 
     # ---- start ---------------------------------------------------------------------------------
 
+    def plan_ports(self) -> dict[str, int]:
+        """Each service's HTTP port, chosen once: before ``start`` (which calls it), a caller can hand URLs out."""
+        if not self.ports:
+            # Every port is chosen before anything starts, so each service knows every other's URL.
+            taken: set[int] = set()
+            for spec in self.config.services:
+                wanted = self.config.well_known_ports and _port_free(spec.port) and spec.port not in taken
+                port = spec.port if wanted else free_port()
+                taken.add(port)
+                self.ports[spec.name] = port
+        return dict(self.ports)
+
     async def start(self) -> None:
         """Start the broker (unless one was given), control-api, then the agents; wait until ready."""
         cfg = self.config
@@ -127,13 +139,7 @@ class DevStack:
             self.broker = EmbeddedBroker(port=port, log_path=cfg.data_dir / "broker.log", storage=cfg.broker_storage)
             await self.broker.start(TopicRegistry(cfg.prefix))
             self.bootstrap = self.broker.bootstrap
-        # Every port is chosen before anything starts, so each service knows every other's URL.
-        taken: set[int] = set()
-        for spec in cfg.services:
-            wanted = cfg.well_known_ports and _port_free(spec.port) and spec.port not in taken
-            port = spec.port if wanted else free_port()
-            taken.add(port)
-            self.ports[spec.name] = port
+        self.plan_ports()
         self.tokens.setdefault("admin", cfg.env.get("MEDIC_BOOTSTRAP_ADMIN_TOKEN") or f"mdc_admin_{secrets.token_urlsafe(24)}")
         self.tokens.setdefault("services", cfg.env.get("MEDIC_CONTROL_API_TOKEN") or f"mdc_svc_{secrets.token_urlsafe(24)}")
         try:

@@ -3,7 +3,7 @@
 - **The shop** is set up the way ``medic demo`` sets it up (``examples/shop/setup_repo.py`` through
   :mod:`medic.demo.setup`: a git repository with a local forge and a rendered ``medic.toml``) and
   deployed by the releaser's own command deployer from that target file, so whatever the shop's
-  ``[deployer]`` section starts (today ``scripts/serve.py``: web and api) is what runs.
+  ``[deployer]`` section starts (``scripts/serve.py``: web and api; the web service with tsx) is what runs.
 - **Its users** come from ``examples/shop/traffic.py``: its normal requests, and the requests its
   bad changes break (a missing practice, a digital order...), which a healthy build answers
   correctly and so belong to normal traffic too. They are sent open-loop (fixed arrival times,
@@ -105,7 +105,9 @@ class Shop:
 
     def materialise(self, *, slow_db_ms: int) -> None:
         """The repository (healthy head, the bad change committed after it) and the target files."""
-        self.repo = self.setup.materialise_shop(self.work / "shop", bad_changes=[])
+        # The web service runs from source (tsx): the bench measures the watcher, and a Next.js build per release
+        # would only add minutes to it (the demo deploys the next build).
+        self.repo = self.setup.materialise_shop(self.work / "shop", bad_changes=[], web="tsx")
         self.healthy = git(self.repo.clone, "rev-parse", "HEAD")
         git(self.repo.clone, "am", "-q", "--ignore-date", str(self.patch))
         self.bad = git(self.repo.clone, "rev-parse", "HEAD")

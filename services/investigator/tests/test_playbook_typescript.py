@@ -16,7 +16,7 @@ from medic_investigator.domain.typescript_code import typescript_context
 from medic_investigator.job.diagnose import diagnose_issue
 from medic_stacktrace import SourceMap
 
-from .helpers import BASE_DATE, issue_from_trace, make_repo, run_node, target_for
+from .helpers import BASE_DATE, issue_from_trace, make_repo, run_node, target_for, write
 
 DB_TS = """
 export type Practice = { id: string; name: string; tags?: string[] };
@@ -138,27 +138,30 @@ def test_source_map_decodes_generated_positions_to_original_lines() -> None:
     assert sm.lookup(50) is None
 
 
+STATS_TS = (
+    "export function mean(values: number[]): number {\n"
+    "  const total = values.reduce((a, b) => a + b, 0);\n"
+    "  const count = values.length;\n"
+    "  if (count === 0) throw new Error('division by zero: no values');\n"
+    "  return total / count;\n"
+    "}\n"
+)
+STATS_JS = (
+    '"use strict";\n'
+    "function mean(values) {\n"
+    "    const total = values.reduce((a, b) => a + b, 0);\n"
+    "    const count = values.length;\n"
+    "    if (count === 0) throw new Error('division by zero: no values');\n"
+    "    return total / count;\n"
+    "}\n"
+    "module.exports = { mean };\n"
+    "//# sourceMappingURL=stats.js.map\n"
+)
+
+
 @node
 async def test_compiled_frame_is_moved_to_the_typescript_line_through_the_build_source_map(tmp_path: Path) -> None:
-    source_ts = (
-        "export function mean(values: number[]): number {\n"
-        "  const total = values.reduce((a, b) => a + b, 0);\n"
-        "  const count = values.length;\n"
-        "  if (count === 0) throw new Error('division by zero: no values');\n"
-        "  return total / count;\n"
-        "}\n"
-    )
-    compiled = (
-        '"use strict";\n'
-        "function mean(values) {\n"
-        "    const total = values.reduce((a, b) => a + b, 0);\n"
-        "    const count = values.length;\n"
-        "    if (count === 0) throw new Error('division by zero: no values');\n"
-        "    return total / count;\n"
-        "}\n"
-        "module.exports = { mean };\n"
-        "//# sourceMappingURL=stats.js.map\n"
-    )
+    source_ts, compiled = STATS_TS, STATS_JS
     mapping = _map([(1, 0), (1, 0), (2, 2), (3, 2), (4, 2), (5, 2), (6, 0), (6, 0)])
     repo, _ = make_repo(tmp_path, {"src/stats.ts": source_ts, "dist/stats.js": compiled, "dist/stats.js.map": mapping})
     trace = run_node(repo, "require('./dist/stats.js').mean([])", deployed_prefix="/app/")
@@ -169,6 +172,29 @@ async def test_compiled_frame_is_moved_to_the_typescript_line_through_the_build_
 
     assert diagnosis.affected_file == "src/stats.ts"
     assert diagnosis.affected_lines is not None and diagnosis.affected_lines.first == 4
+
+
+@node
+async def test_a_frame_in_a_deployed_build_is_mapped_through_the_maps_under_the_targets_source_map_roots(
+    tmp_path: Path,
+) -> None:
+    # The repository holds only the source; the build (compiled file and map) lives in the deployment's checkout,
+    # as `next build` output does: the target's source_map_roots names where the deployments are.
+    source_ts, compiled, mapping = STATS_TS, STATS_JS, _map([(1, 0), (1, 0), (2, 2), (3, 2), (4, 2), (5, 2), (6, 0), (6, 0)])
+    repo, _ = make_repo(tmp_path, {"src/stats.ts": source_ts})
+    deployment = tmp_path / "deployments" / "checkouts" / "cmd_production_abc"
+    write(deployment, {"src/stats.ts": source_ts, "dist/stats.js": compiled, "dist/stats.js.map": mapping})
+    trace = run_node(deployment, "require('./dist/stats.js').mean([])")
+    assert f"{deployment}/dist/stats.js:5" in trace
+    issue = issue_from_trace(trace, first_seen=BASE_DATE + timedelta(days=30))
+
+    roots = target_for(repo, "typescript", source_map_roots=[str(tmp_path / "deployments" / "checkouts")])
+    mapped = await diagnose_issue(issue, target=roots, repo=repo, provider=PlaybookProvider())
+    unmapped = await diagnose_issue(issue, target=target_for(repo, "typescript"), repo=repo, provider=PlaybookProvider())
+
+    assert mapped.affected_file == "src/stats.ts"
+    assert mapped.affected_lines is not None and mapped.affected_lines.first == 4
+    assert unmapped.affected_lines is None or unmapped.affected_lines.first != 4
 
 
 NODE_BIN = Path(__file__).resolve().parents[3] / "tools" / "node" / "node_modules" / ".bin"

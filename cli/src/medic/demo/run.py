@@ -44,10 +44,42 @@ async def run_demo(options: DemoOptions) -> DemoResult:
     result = DemoResult(scenario=options.scenario)
     node_bin = root / "tools" / "node" / "node_modules" / ".bin"
     path_env = os.pathsep.join([str(node_bin), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    os.environ["PATH"] = path_env  # the demo's own deployments of the app need tsx too
+    os.environ["PATH"] = path_env  # the demo's own deployments need the workspace's python; test runs need tsx
+
+    def log_line(service: str, line: str) -> None:
+        if service_logs is not None:
+            service_logs.write(f"{service:<13}| {line}")
+            service_logs.flush()
+
+    # Medic's ports are chosen first: the shop's Sentry SDKs report to the watcher's ingest with a key only it knows.
+    medic_toml = work / "shop" / "medic.toml"
+    sentry_key = secrets.token_hex(16)
+    prefix = f"demo{secrets.token_hex(3)}."
+    env = {
+        "MEDIC_TARGETS": str(medic_toml),
+        "MEDIC_TARGET_FILE": str(medic_toml),
+        "PATH": path_env,
+        "MEDIC_SNAPSHOT_INTERVAL_S": "10",
+        "MEDIC_KAFKA_FETCH_MAX_WAIT_MS": "20",
+        "MEDIC_DASHBOARD_URL": "",
+        "MEDIC_LLM_PROVIDER": "auto" if os.environ.get("ANTHROPIC_API_KEY") else "playbook",
+        setup.SENTRY_KEYS_ENV: sentry_key,
+    }
+    stack = DevStack(
+        StackConfig(data_dir=work / "medic", prefix=prefix, env=env, well_known_ports=options.well_known_ports),
+        on_line=log_line,
+    )
+    ingest = setup.SentryIngest(url=f"http://127.0.0.1:{stack.plan_ports()['watcher']}", key=sentry_key)
 
     screen.line("step", "setup", f"example shop → {work}/shop (git repo + local forge), scenario “{options.scenario}”")
-    shop = await asyncio.to_thread(setup.materialise_shop, work / "shop", bad_changes=[])
+    shop = await asyncio.to_thread(
+        setup.materialise_shop,
+        work / "shop",
+        bad_changes=[],
+        # builds are kept by content beside the scenarios: the next run (or scenario) reuses them
+        build_cache=options.work_dir.resolve() / "builds",
+        sentry=ingest,
+    )
     tune_target(shop.medic_toml, scenario=options.scenario, fast=options.fast)
 
     # The demo deploys the healthy app itself, as the team did before Medic; same state dir as the releaser.
@@ -56,38 +88,18 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         "staging": (f"http://127.0.0.1:{shop.ports.web_staging}", f"http://127.0.0.1:{shop.ports.api_staging}"),
         "production": (f"http://127.0.0.1:{shop.ports.web_production}", f"http://127.0.0.1:{shop.ports.api_production}"),
     }
-    stack: DevStack | None = None
     traffic = Traffic(traffic_mod, stages=stages)
     tasks: list[asyncio.Task[Any]] = []
     service_logs = (work / "logs").open("a") if options.quiet_services else None
     try:
         healthy = git(shop.clone, "rev-parse", "HEAD")
+        screen.line("step", "deploy", "healthy shop: npm ci from the lockfile, next build, next start (staging, production)")
         for stage in (DeploymentStage.STAGING, DeploymentStage.PRODUCTION):
             await deploy(stage, deployer, healthy)
         screen.line(
             "ok", "deployed", f"healthy shop {healthy[:10]}: staging {stages['staging'][0]}, production {stages['production'][0]}"
         )
 
-        prefix = f"demo{secrets.token_hex(3)}."
-        env = {
-            "MEDIC_TARGETS": str(shop.medic_toml),
-            "MEDIC_TARGET_FILE": str(shop.medic_toml),
-            "PATH": path_env,
-            "MEDIC_SNAPSHOT_INTERVAL_S": "10",
-            "MEDIC_KAFKA_FETCH_MAX_WAIT_MS": "20",
-            "MEDIC_DASHBOARD_URL": "",
-            "MEDIC_LLM_PROVIDER": "auto" if os.environ.get("ANTHROPIC_API_KEY") else "playbook",
-        }
-
-        def log_line(service: str, line: str) -> None:
-            if service_logs is not None:
-                service_logs.write(f"{service:<13}| {line}")
-                service_logs.flush()
-
-        stack = DevStack(
-            StackConfig(data_dir=work / "medic", prefix=prefix, env=env, well_known_ports=options.well_known_ports),
-            on_line=log_line,
-        )
         screen.line("step", "medic", "starting the embedded broker, control-api (SQLite) and the four agents")
         await stack.start()
         api_url = stack.urls()["control-api"]
@@ -139,7 +151,7 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         )
         print_summary(result)
         (work / "summary.json").write_text(json.dumps(result.as_dict(), indent=2, default=str))
-        if options.keep_running and stack is not None:
+        if options.keep_running:
             screen.line("info", "running", f"dashboard {result.dashboard_url}  (token {result.admin_token}); Ctrl-C stops")
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.Event().wait()
@@ -151,8 +163,7 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if stack is not None:
-            await stack.stop()
+        await stack.stop()
         await stop_deployments(deployer)
         if service_logs is not None:
             service_logs.close()

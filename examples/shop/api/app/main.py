@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -14,12 +15,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from app import data
 from app.logs import JsonLog, LogContext, error_fields
 from app.metrics import Metrics
+from app.reporting import sentry_reporter
 
 
-def create_app(context: LogContext | None = None) -> FastAPI:
-    """The API with its request log and metrics (context from SHOP_* environment variables by default)."""
+def create_app(context: LogContext | None = None, *, sentry_dsn: str | None = None) -> FastAPI:
+    """The API with its request log, metrics and error reports (SHOP_* and SENTRY_DSN variables by default)."""
     log = JsonLog(context or LogContext.from_env())
     metrics = Metrics()
+    report = sentry_reporter(log.context, sentry_dsn if sentry_dsn is not None else os.environ.get("SENTRY_DSN"))
     api = FastAPI(title="shop-api")
 
     @api.middleware("http")
@@ -49,6 +52,8 @@ def create_app(context: LogContext | None = None) -> FastAPI:
         }
         if error is not None:
             log.write("error", f"Unhandled error in {request.method} {route}", error=error_fields(error), **fields)
+            if report is not None:
+                report(error, route, fields["user_id"], request_id)
         elif route not in ("/health", "/metrics"):
             log.write("error" if response.status_code >= 500 else "info", "request", **fields)
         response.headers["x-request-id"] = request_id

@@ -52,6 +52,11 @@ class TargetConfig(BaseModel):
         default_factory=dict,
         description="Deployed path prefix → repository path prefix (e.g. '/var/task/' → '').",
     )
+    source_map_roots: tuple[str, ...] = Field(
+        default=(),
+        description="Directories where deployed build output and its source maps can be read (relative to medic.toml), "
+        "e.g. the deployments' checkouts after next build: a compiled frame under one is mapped to its original line.",
+    )
     sources: tuple[dict[str, Any], ...] = Field(default=(), description="Watcher sources (validated by the watcher).")
     deployer: dict[str, Any] = Field(default_factory=dict, description="Releaser deployer section.")
     forge: dict[str, Any] = Field(default_factory=dict, description="Implementer/releaser forge section.")
@@ -67,6 +72,11 @@ class TargetConfig(BaseModel):
         if not value.strip():
             raise ValueError("test_command must not be empty")
         return value
+
+    def source_map_paths(self) -> tuple[Path, ...]:
+        """``source_map_roots`` as absolute paths (relative ones are relative to medic.toml)."""
+        base = Path(self.base_dir)
+        return tuple(path if (path := Path(root)).is_absolute() else (base / path).resolve() for root in self.source_map_roots)
 
     def repo_path(self) -> Path:
         """The repository as an absolute path (relative paths are relative to medic.toml)."""

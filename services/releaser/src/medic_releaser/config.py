@@ -109,6 +109,12 @@ class CommandStage(_Section):
         description="Start the app from a checkout of the ref (placeholders {port} {checkout} {ref} {sha} {stage}); "
         "the previous process is stopped.",
     )
+    build: str | None = Field(
+        default=None,
+        description="With run: build the checkout first (e.g. npm ci && next build; placeholders as for run). "
+        "The previous process keeps serving until the build succeeds; a failed build fails the deploy.",
+    )
+    build_timeout_s: float = Field(default=900, gt=0, description="Give up on the build after this long.")
     command: str | None = Field(default=None, description="One-shot deploy command (exit 0 = deployed); placeholders as for run.")
     hook: str | None = Field(default=None, description="HTTP hook: POST {stage, ref, sha, deploy_key} (2xx = deployed).")
     port: int | None = Field(default=None, ge=1, le=65535, description="Port the app listens on ({port}).")
@@ -122,6 +128,8 @@ class CommandStage(_Section):
         given = [n for n in ("run", "command", "hook") if getattr(self, n)]
         if len(given) != 1:
             raise ValueError("set exactly one of run, command or hook")
+        if self.build and not self.run:
+            raise ValueError("build is for run (a command or hook builds for itself)")
         return self
 
 

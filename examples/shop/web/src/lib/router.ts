@@ -4,6 +4,8 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 
+import { routeSegments, routeTemplate } from "./route-template";
+
 export type RouteHandler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
 export interface Route {
@@ -29,8 +31,7 @@ export async function loadRoutes(appDir: string): Promise<Route[]> {
   const routes: Route[] = [];
   for (const file of routeFiles(appDir)) {
     const folder = relative(appDir, file).split(sep).slice(0, -1);
-    const segments = folder.map((part) => (part.startsWith("[") && part.endsWith("]") ? `:${part.slice(1, -1)}` : part));
-    routes.push({ template: "/" + segments.join("/"), segments, module: await import(pathToFileURL(file).href) });
+    routes.push({ template: routeTemplate(folder), segments: routeSegments(folder), module: await import(pathToFileURL(file).href) });
   }
   // static segments win over dynamic ones at the same depth
   return routes.sort((a, b) => dynamicCount(a) - dynamicCount(b));

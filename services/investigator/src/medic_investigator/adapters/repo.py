@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,9 +168,10 @@ class Repository:
             entries.append(child.name + ("/" if child.is_dir() else ""))
         return entries
 
-    def source_mapper(self, prefixes: Mapping[str, str]) -> SourceMapper:
-        """medic_stacktrace's source-map reader over this checkout (it reads only files inside it)."""
-        return SourceMapper(self.root, prefixes=prefixes, max_bytes=_MAX_MAP_BYTES)
+    def source_mappers(self, prefixes: Mapping[str, str], build_roots: Sequence[Path] = ()) -> list[SourceMapper]:
+        """medic_stacktrace's source-map readers: over this checkout, then over each directory holding deployed
+        builds (the target's ``source_map_roots``); each reads only files inside its own directory."""
+        return [SourceMapper(root, prefixes=prefixes, max_bytes=_MAX_MAP_BYTES) for root in (self.root, *build_roots)]
 
     async def files(self) -> tuple[str, ...]:
         """Every file git tracks in the checkout (cached)."""

@@ -4,8 +4,8 @@ JavaScript frames are moved to their original (TypeScript) lines through the bui
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from pathlib import PurePosixPath
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePosixPath
 
 from medic_contracts import IssueDetected, StackFrame
 from medic_stacktrace import RepoPathResolver, SourceMapper, parse_trace
@@ -28,25 +28,35 @@ def issue_frames(issue: IssueDetected) -> tuple[StackFrame, ...]:
 
 
 def source_mapped(
-    frames: tuple[StackFrame, ...], *, repo: Repository, resolver: RepoPathResolver, prefixes: Mapping[str, str]
+    frames: tuple[StackFrame, ...],
+    *,
+    repo: Repository,
+    resolver: RepoPathResolver,
+    prefixes: Mapping[str, str],
+    build_roots: Sequence[Path] = (),
 ) -> tuple[StackFrame, ...]:
-    """Frames in compiled JavaScript moved to the repository source they came from (source map, else by name)."""
-    mapper = repo.source_mapper(prefixes)
-    out = tuple(_original(frame, mapper, resolver) for frame in frames)
-    for error in mapper.errors:
-        log.info("unreadable source map: %s", error)
+    """Frames in compiled JavaScript moved to the repository source they came from (source map, else by name).
+
+    Maps are read from the checkout, then from ``build_roots`` (where the deployed builds are, with their maps).
+    """
+    mappers = repo.source_mappers(prefixes, build_roots)
+    out = tuple(_original(frame, mappers, resolver) for frame in frames)
+    for mapper in mappers:
+        for error in mapper.errors:
+            log.info("unreadable source map: %s", error)
     return out
 
 
-def _original(frame: StackFrame, mapper: SourceMapper, resolver: RepoPathResolver) -> StackFrame:
+def _original(frame: StackFrame, mappers: Sequence[SourceMapper], resolver: RepoPathResolver) -> StackFrame:
     reported = frame.file.split("?")[0]
     if frame.line is None or not reported.endswith(_COMPILED):
         return frame
-    mapped = mapper.map_frame(frame)
-    if mapped is not frame:
-        source = resolver.resolve(mapped.file)
-        if source is not None:
-            return frame.model_copy(update={"file": source, "line": mapped.line, "column": mapped.column})
+    for mapper in mappers:
+        mapped = mapper.map_frame(frame)
+        if mapped is not frame:
+            source = resolver.resolve(mapped.file)
+            if source is not None:
+                return frame.model_copy(update={"file": source, "line": mapped.line, "column": mapped.column})
     path = resolver.resolve(frame.file)
     if path is not None and PurePosixPath(path).suffix != PurePosixPath(reported).suffix:
         return frame.model_copy(update={"file": path})  # build output without a map: its source, by name

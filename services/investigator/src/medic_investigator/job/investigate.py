@@ -39,7 +39,13 @@ async def investigate(
     """Gather the facts about ``issue`` from the checkout: culprit, code context, callees, history, flags."""
     redactor = redactor or Redactor()
     resolver = RepoPathResolver(await repo.files(), target.path_prefixes)
-    frames = source_mapped(issue_frames(issue), repo=repo, resolver=resolver, prefixes=target.path_prefixes)
+    frames = source_mapped(
+        issue_frames(issue),
+        repo=repo,
+        resolver=resolver,
+        prefixes=target.path_prefixes,
+        build_roots=target.source_map_paths(),
+    )
     candidates = repo_frames(frames, resolver)
     evidence: list[Evidence] = list(find_injection(_telemetry(issue, frames), source="telemetry"))
     contexts = read_contexts(repo, candidates)

@@ -1,6 +1,7 @@
 """The command deployer: a configured process, command or HTTP hook per stage.
 
-``run`` mode (the demo's) checks the ref out through the forge, stops the stage's previous
+``run`` mode (the demo's) checks the ref out through the forge, runs the stage's ``build`` in it
+when there is one (the previous process serves meanwhile), stops the stage's previous
 process and starts the app from the checkout in its own session, so it outlives a releaser
 restart; the stage's state file names the process, the ref and the deploy key, which is how an
 ambiguous deploy is reconciled and how rollback finds the previous good ref.
@@ -107,6 +108,9 @@ class CommandDeployer:
                 "checkout": str(checkout), "started_at": time.time(),
             }  # fmt: skip
             if cfg.run:
+                if cfg.build:
+                    await self._build(cfg, values, checkout)  # the previous process serves meanwhile
+                    entry["started_at"] = time.time()  # ready_timeout_s counts from the start, not the build
                 await self._stop_current(stage)
                 entry["pid"] = await self._spawn(cfg, values, checkout, stage)
             elif cfg.command:
@@ -204,6 +208,36 @@ class CommandDeployer:
         self._reapers.add(reaper)
         reaper.add_done_callback(self._reapers.discard)
         return int(proc.pid)
+
+    async def _build(self, cfg: CommandStage, values: dict[str, str], checkout: Path) -> None:
+        """Run the stage's build in the checkout, its output in the deployment's log; DeployError when it fails."""
+        argv = shlex.split((cfg.build or "").format(**values))
+        log_path = checkout.parent / f"{checkout.name}.log"
+        log = open(log_path, "ab")  # noqa: SIM115, ASYNC230 - handed to the child
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, cwd=str(checkout), stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+                env={**os.environ, **cfg.env}, start_new_session=True,
+            )  # fmt: skip
+        finally:
+            log.close()
+        try:
+            await bounded(proc.wait(), cfg.build_timeout_s)
+        except TimeoutError:
+            await self._kill_group(proc)
+            raise DeployError(f"build timed out after {cfg.build_timeout_s:.0f}s (log: {log_path})") from None
+        except asyncio.CancelledError:
+            await self._kill_group(proc)  # a stopping releaser leaves no build behind
+            raise
+        if proc.returncode != 0:
+            tail = log_path.read_bytes()[-500:].decode(errors="replace")
+            raise DeployError(f"build exited {proc.returncode}: {tail}")
+
+    @staticmethod
+    async def _kill_group(proc: asyncio.subprocess.Process) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
 
     async def _run_command(self, cfg: CommandStage, values: dict[str, str], checkout: Path) -> None:
         argv = shlex.split((cfg.command or "").format(**values))
