@@ -174,8 +174,10 @@ def usage(request: Request) -> dict[str, object]:
     return {"days": days}
 
 
-def page_of(request: Request) -> int:
-    return int(request.query_params.get("page", "1"))
+def page_of(request: Request) -> tuple[int, int]:
+    page = int(request.query_params.get("page", "1"))
+    size = int(request.query_params.get("size", "25"))
+    return page, size
 
 
 def parse_count(text: str) -> int:
@@ -203,6 +205,12 @@ def test_request_text_that_is_not_a_number_is_answered_with_the_handler_s_own_ba
 
 def test_a_function_handed_the_request_answers_bad_input_as_the_handler_does_and_other_code_gets_no_fix() -> None:
     (dependency,) = python_template_fixes(path="app/main.py", text=_USAGE, lines=[15], facts=_unparsable(_NOT_A_NUMBER))
-    assert 'raise HTTPException(status_code=400, detail="page must be a number") from None' in dependency.new_text
+    assert (
+        "    try:\n"
+        '        page = int(request.query_params.get("page", "1"))\n'
+        '        size = int(request.query_params.get("size", "25"))\n'
+        "    except ValueError:\n"
+        '        raise HTTPException(status_code=400, detail="page must be a number") from None\n'
+    ) in dependency.new_text  # the next conversion of the same kind is covered too: it would crash the same way
     # Text a caller passed in is not a client's input: no grounded answer, so no fix (a human decides).
-    assert python_template_fixes(path="app/main.py", text=_USAGE, lines=[19], facts=_unparsable(_NOT_A_NUMBER)) == []
+    assert python_template_fixes(path="app/main.py", text=_USAGE, lines=[21], facts=_unparsable(_NOT_A_NUMBER)) == []

@@ -16,7 +16,7 @@ from medic_contracts import FixStrategy
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
 from .exits import bad_input_exit, exit_context
-from .source import Source, add_import, function_of, parses, replace, statement_at
+from .source import Source, add_import, function_of, parses, statement_at
 
 __all__ = ["unparsable_input_fixes"]
 
@@ -46,6 +46,24 @@ def _subject(call: ast.Call, src: Source) -> str:
     if isinstance(arg, ast.Call) and arg.args and isinstance(arg.args[0], ast.Constant) and isinstance(arg.args[0].value, str):
         return arg.args[0].value
     return "the request body" if arg is None else src.segment(arg)[:40]
+
+
+def _sibling_run(stmt: ast.stmt, parents: list[ast.AST], number: str | None) -> list[ast.stmt]:
+    """The crashing statement and the statements next to it that convert text the same way (``page = int(...)``
+    then ``size = int(...)``): one ``try`` covers them all, or the next bad value crashes the same way."""
+    body = next((getattr(parents[-1], f) for f in ("body", "orelse", "finalbody") if stmt in getattr(parents[-1], f, [])), [stmt])
+    at = body.index(stmt)
+
+    def converts(node: ast.stmt) -> bool:
+        return isinstance(node, ast.Assign | ast.AnnAssign) and _conversion(node, number) is not None
+
+    first = at
+    while first > 0 and converts(body[first - 1]):
+        first -= 1
+    last = at
+    while last + 1 < len(body) and converts(body[last + 1]):
+        last += 1
+    return list(body[first : last + 1])
 
 
 def unparsable_input_fixes(text: str, line: int, facts: FailureFacts, path: str) -> list[TemplateEdit]:
@@ -80,9 +98,12 @@ def unparsable_input_fixes(text: str, line: int, facts: FailureFacts, path: str)
     exit_stmt, needs = found_exit
     if exit_stmt.startswith("raise ") and " from " not in exit_stmt:
         exit_stmt += " from None"  # the parse error is the client's, not a second failure while handling it
-    body = src.segment(stmt).replace("\n", "\n" + step)  # type: ignore[arg-type]
+    run = _sibling_run(stmt, parents, number)
+    start = src.offset(run[0].lineno, run[0].col_offset)
+    end = src.offset(run[-1].end_lineno or run[-1].lineno, run[-1].end_col_offset or 0)
+    body = text[start:end].replace("\n", "\n" + step)
     wrapped = f"try:\n{indent}{step}{body}\n{indent}except ValueError:\n{indent}{step}{exit_stmt}"
-    new_text = replace(text, src, [(stmt, wrapped)])
+    new_text = text[:start] + wrapped + text[end:]
     if needs is not None:
         new_text = add_import(new_text, needs)
     if not parses(new_text):
