@@ -19,7 +19,7 @@ from medic_contracts import FixStrategy
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
 from .exits import early_exit, exit_context
-from .syntax import parse, parses_cleanly, statement_at, text_of
+from .syntax import guard_after, parse, parses_cleanly, statement_at, text_of
 
 __all__ = ["unparsable_body"]
 
@@ -61,14 +61,10 @@ def unparsable_body(text: str, line: int, facts: FailureFacts, path: str) -> Tem
     if exit_stmt is None:
         return None
     data = text.encode()
-    line_start = data.rfind(b"\n", 0, stmt.start_byte) + 1
-    indent = data[line_start : stmt.start_byte].decode()
-    if indent.strip():
-        return None
-    step = "\t" if "\t" in indent else "  "
     name = text_of(ident)
-    body = exit_stmt.replace("\n", f"\n{indent}{step}")
-    check = f"\n{indent}if ({name} === undefined) {{\n{indent}{step}{body}\n{indent}}}"
+    check = guard_after(data, stmt, f"{name} === undefined", exit_stmt)
+    if check is None:
+        return None
     new = (
         data[: value.end_byte]
         + b".catch(() => undefined)"

@@ -17,7 +17,7 @@ from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
 from .conventions import walk_function
 from .exits import early_exit, exit_context
-from .syntax import parse, parses_cleanly, statement_at, text_of
+from .syntax import guard_after, parse, parses_cleanly, statement_at, text_of
 
 __all__ = ["NUMBER_METHOD", "parse_input_number"]
 
@@ -66,13 +66,9 @@ def parse_input_number(text: str, line: int, facts: FailureFacts, path: str) -> 
     if exit_stmt is None:
         return None
     data = text.encode()
-    line_start = data.rfind(b"\n", 0, holder.start_byte) + 1
-    indent = data[line_start : holder.start_byte].decode()
-    if indent.strip():
+    check = guard_after(data, holder, f"!Number.isFinite({name})", exit_stmt)
+    if check is None:
         return None
-    step = "\t" if "\t" in indent else "  "
-    body = exit_stmt.replace("\n", f"\n{indent}{step}")
-    check = f"\n{indent}if (!Number.isFinite({name})) {{\n{indent}{step}{body}\n{indent}}}"
     new = (
         data[: value.start_byte]
         + f"Number({text_of(value)})".encode()

@@ -12,6 +12,7 @@ __all__ = [
     "FUNCTIONS",
     "LOOPS",
     "apply_edits",
+    "guard_after",
     "header",
     "parse",
     "parses_cleanly",
@@ -132,3 +133,15 @@ def apply_edits(data: bytes, edits: list[tuple[int, int, str]]) -> bytes:
     for start, end, new in sorted(edits, reverse=True):
         data = data[:start] + new.encode() + data[end:]
     return data
+
+
+def guard_after(data: bytes, statement: Node, condition: str, exit_stmt: str) -> str | None:
+    """``if (condition) { exit }`` to insert right after ``statement``, indented like it (one step deeper inside);
+    None when the statement does not start its own line."""
+    line_start = data.rfind(b"\n", 0, statement.start_byte) + 1
+    indent = data[line_start : statement.start_byte].decode()
+    if indent.strip():
+        return None
+    step = "\t" if "\t" in indent else "  "
+    body = exit_stmt.replace("\n", f"\n{indent}{step}")
+    return f"\n{indent}if ({condition}) {{\n{indent}{step}{body}\n{indent}}}"
