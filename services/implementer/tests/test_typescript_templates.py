@@ -206,3 +206,51 @@ def test_a_request_body_that_is_not_json_is_answered_with_the_route_s_own_400_sh
     # The same read outside a route handler is not a client's request: no fix.
     helper = VOTE_ROUTE.replace("export async function POST(", "async function readVote(")
     assert typescript_template_fixes(path="src/lib/votes.ts", text=helper, lines=[9], facts=bad_json) == []
+
+
+def _vote_fix(route: str) -> str:
+    bad_json = FailureFacts(
+        kind=FailureKind.UNPARSABLE_INPUT, exception_type="SyntaxError", message="Unexpected end of JSON input"
+    )
+    (edit,) = typescript_template_fixes(path="src/app/api/polls/[id]/vote/route.ts", text=route, lines=[9], facts=bad_json)
+    assert parses_cleanly(edit.new_text, "route.ts")
+    return edit.new_text
+
+
+def test_a_typed_or_wrapped_body_read_keeps_its_type_and_gets_the_same_tolerant_read() -> None:
+    typed = VOTE_ROUTE.replace(
+        "const body = await request.json();", "const body: { choice?: string } | null = await request.json();"
+    )
+    assert (
+        "  const body: { choice?: string } | null = await request.json().catch(() => undefined);\n  if (body === undefined) {\n"
+        in _vote_fix(typed)
+    )
+    wrapped = VOTE_ROUTE.replace(
+        "const body = await request.json();", "const body = (await request.json()) as { choice?: string };"
+    )
+    assert (
+        "  const body = (await request.json().catch(() => undefined)) as { choice?: string };\n  if (body === undefined) {\n"
+        in _vote_fix(wrapped)
+    )
+
+
+def test_a_destructured_body_read_is_split_so_the_guard_runs_before_the_destructuring() -> None:
+    route = VOTE_ROUTE.replace("const body = await request.json();", "const { choice } = await request.json();").replace(
+        "body.choice", "choice"
+    )
+    assert (
+        "  const body = await request.json().catch(() => undefined);\n"
+        "  if (body === undefined) {\n"
+        '    return Response.json({ error: "invalid JSON body" }, { status: 400 });\n'
+        "  }\n"
+        "  const { choice } = body;\n"
+    ) in _vote_fix(route)
+
+
+def test_a_body_read_that_transforms_the_value_first_or_reads_another_request_gets_no_fix() -> None:
+    bad_json = FailureFacts(
+        kind=FailureKind.UNPARSABLE_INPUT, exception_type="SyntaxError", message="Unexpected end of JSON input"
+    )
+    for read in ("const body = VoteSchema.parse(await request.json());", "const body = await upstream.json();"):
+        route = VOTE_ROUTE.replace("const body = await request.json();", read)
+        assert typescript_template_fixes(path="src/app/api/polls/[id]/vote/route.ts", text=route, lines=[9], facts=bad_json) == []
