@@ -214,3 +214,87 @@ def test_a_function_handed_the_request_answers_bad_input_as_the_handler_does_and
     ) in dependency.new_text  # the next conversion of the same kind is covered too: it would crash the same way
     # Text a caller passed in is not a client's input: no grounded answer, so no fix (a human decides).
     assert python_template_fixes(path="app/main.py", text=_USAGE, lines=[21], facts=_unparsable(_NOT_A_NUMBER)) == []
+
+
+STATEMENT_IMPORT = """import re
+
+LINE = re.compile(r"(?P<date>\\d{4}-\\d{2}-\\d{2}),(?P<payee>[^,]+),(?P<amount>-?\\d+)")
+
+
+def import_statement(text: str) -> dict[str, list[dict[str, object]]]:
+    imported: list[dict[str, object]] = []
+    rejected: list[dict[str, object]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        m = LINE.match(line)
+        amount = int(m.group("amount"))
+        if amount <= 0:
+            rejected.append({"line": number, "reason": "amount must be positive"})
+            continue
+        imported.append({"date": m.group("date"), "payee": m.group("payee"), "amount": amount})
+    return {"imported": imported, "rejected": rejected}
+"""
+NO_MATCH = FailureFacts(
+    kind=FailureKind.NONE_VALUE,
+    exception_type="AttributeError",
+    message="'NoneType' object has no attribute 'group'",
+    property_name="group",
+)
+
+
+def _run_import(text: str, statement: str) -> object:
+    namespace: dict[str, object] = {}
+    exec(compile(text, "imports.py", "exec"), namespace)  # the fixed module under test
+    return namespace["import_statement"](statement)  # type: ignore[operator]
+
+
+def test_an_item_a_loop_cannot_use_is_recorded_and_skipped_the_way_the_loop_skips_its_other_bad_items() -> None:
+    (edit,) = python_template_fixes(path="ledger/imports.py", text=STATEMENT_IMPORT, lines=[13], facts=NO_MATCH)
+    assert (
+        "        m = LINE.match(line)\n"
+        "        if m is None:\n"
+        '            rejected.append({"line": number, "reason": "line does not match the expected format"})\n'
+        "            continue\n"
+        '        amount = int(m.group("amount"))\n'
+    ) in edit.new_text
+    assert "\n" not in edit.description
+    result = _run_import(edit.new_text, "2026-01-02,Acme,120\nDate,Payee,Amount\n2026-01-03,Beta,-4\n")
+    assert result == {
+        "imported": [{"date": "2026-01-02", "payee": "Acme", "amount": 120}],
+        "rejected": [
+            {"line": 2, "reason": "line does not match the expected format"},
+            {"line": 3, "reason": "amount must be positive"},
+        ],
+    }
+
+
+def test_a_loop_whose_only_skips_drop_items_silently_or_read_later_names_gets_no_skip() -> None:
+    silent = STATEMENT_IMPORT.replace('            rejected.append({"line": number, "reason": "amount must be positive"})\n', "")
+    # A function returning a mapping has no empty answer either: no grounded exit, so no guard at all.
+    assert python_template_fixes(path="ledger/imports.py", text=silent, lines=[13], facts=NO_MATCH) == []
+    later = STATEMENT_IMPORT.replace(
+        '"reason": "amount must be positive"', '"reason": "amount must be positive", "amount": amount'
+    )
+    assert python_template_fixes(path="ledger/imports.py", text=later, lines=[13], facts=NO_MATCH) == []
+
+
+def test_a_missing_key_of_the_loop_item_is_recorded_with_the_key_it_lacks() -> None:
+    rows = """def import_rows(rows: list[dict[str, str]]) -> dict[str, list[object]]:
+    imported: list[object] = []
+    rejected: list[object] = []
+    for n, row in enumerate(rows):
+        if row.get("kind") == "header":
+            rejected.append({"row": n, "error": "Header row"})
+            continue
+        imported.append(int(row["amount"]))
+    return {"imported": imported, "rejected": rejected}
+"""
+    missing = FailureFacts(kind=FailureKind.MISSING_KEY, exception_type="KeyError", message="'amount'", missing_key="amount")
+    edits = python_template_fixes(path="jobs/rows.py", text=rows, lines=[8], facts=missing)
+    (edit,) = [e for e in edits if "not in row" in e.new_text]
+    assert (
+        '        if "amount" not in row:\n'
+        '            rejected.append({"row": n, "error": "Missing amount"})\n'
+        "            continue\n" in edit.new_text
+    )

@@ -17,7 +17,18 @@ from dataclasses import dataclass
 
 from .source import walk_no_nested
 
-__all__ = ["SiblingExit", "admits_none", "checked_keys", "copy_exit", "optional_key", "pick_exit", "sibling_exits"]
+__all__ = [
+    "SiblingExit",
+    "admits_none",
+    "checked_keys",
+    "copy_exit",
+    "message_in",
+    "optional_key",
+    "pick_exit",
+    "quoted_like",
+    "reindent",
+    "sibling_exits",
+]
 
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 _STATUS_KEYS = ("status_code", "status", "code", "statusCode")
@@ -50,7 +61,7 @@ def _int(node: ast.expr | None) -> ast.Constant | None:
     return node if isinstance(value, int) and not isinstance(value, bool) and 400 <= value <= 499 else None
 
 
-def _message(node: ast.expr | None) -> ast.expr | None:
+def message_in(node: ast.expr | None) -> ast.expr | None:
     """The message literal inside ``node``: itself, the first message-like value of a dict, recursively."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node
@@ -59,15 +70,15 @@ def _message(node: ast.expr | None) -> ast.expr | None:
     if isinstance(node, ast.Dict):
         pairs = [(k.value if isinstance(k, ast.Constant) else None, v) for k, v in zip(node.keys, node.values, strict=True)]
         for key, value in sorted(pairs, key=lambda p: 0 if p[0] in _MESSAGE_KEYS else 1):
-            found = _message(value)
+            found = message_in(value)
             if found is not None and key not in _STATUS_KEYS:
                 return found
     if isinstance(node, ast.Call):
         for kw in node.keywords:
-            if kw.arg in _MESSAGE_KEYS and (found := _message(kw.value)) is not None:
+            if kw.arg in _MESSAGE_KEYS and (found := message_in(kw.value)) is not None:
                 return found
         for arg in node.args:
-            if (found := _message(arg)) is not None:
+            if (found := message_in(arg)) is not None:
                 return found
     return None
 
@@ -103,7 +114,7 @@ def _read_exit(stmt: ast.stmt) -> SiblingExit | None:
         status, body = _int(value.elts[1]), value.elts[0]  # Flask: return body, 404
     if status is None:
         return None
-    return SiblingExit(statement=stmt, status=int(str(status.value)), status_node=status, message_node=_message(body))
+    return SiblingExit(statement=stmt, status=int(str(status.value)), status_node=status, message_node=message_in(body))
 
 
 def _exits_in(fn: _Function) -> list[SiblingExit]:
@@ -124,7 +135,7 @@ def pick_exit(exits: list[SiblingExit], kind: str) -> SiblingExit | None:
     return exits[0] if exits else None
 
 
-def _literal(text: str, like: str) -> str:
+def quoted_like(text: str, like: str) -> str:
     """``text`` as a string literal quoted the way ``like`` (the sibling's literal) is."""
     quote = "'" if like.lstrip("rbfuRBFU").startswith("'") else '"'
     body = json.dumps(text)[1:-1]
@@ -165,15 +176,20 @@ def copy_exit(sibling: SiblingExit, text: str, *, status: int, message: str, ind
                 (
                     offset(msg.lineno, msg.col_offset),
                     offset(msg.end_lineno or msg.lineno, msg.end_col_offset or 0),
-                    _literal(message, old or '"'),
+                    quoted_like(message, old or '"'),
                 )
             )
     out = text[start:end]
     for s, e, new in sorted(edits, reverse=True):
         out = out[: s - start] + new + out[e - start :]
-    sibling_indent = lines[stmt.lineno - 1][: len(lines[stmt.lineno - 1]) - len(lines[stmt.lineno - 1].lstrip())]
-    first, *rest = out.split("\n")
-    moved = [indent + line[len(sibling_indent) :] if line.startswith(sibling_indent) else line for line in rest]
+    return reindent(out, lines[stmt.lineno - 1], indent)
+
+
+def reindent(statement: str, first_line: str, indent: str) -> str:
+    """A statement's text copied from the line ``first_line`` with its continuation lines moved to ``indent``."""
+    own = first_line[: len(first_line) - len(first_line.lstrip())]
+    first, *rest = statement.split("\n")
+    moved = [indent + line[len(own) :] if line.startswith(own) else line for line in rest]
     return "\n".join([first, *moved])
 
 

@@ -2,7 +2,9 @@
 
 In a handler: a copy of its own (or its module's other handlers') 4xx exits, status by kind; without one,
 the framework's idiom (``raise HTTPException(...)`` in FastAPI, ``abort(...)`` in Flask, ``return
-JSONResponse(...)`` in a Starlette view). ``continue`` inside a loop over the guarded value. A helper of a
+JSONResponse(...)`` in a Starlette view). Inside a loop that already records and skips the items it cannot use
+(``rejected.append({...}); continue``), a copy of that skip (:mod:`.loops`); else ``continue`` inside a loop over
+the guarded value. A helper of a
 web module raises the way its sibling helpers do for the same kind (a ``get_or_404``-style
 ``raise HTTPException(status_code=404, ...)``), never a framework default it does not use. Elsewhere
 ``return None`` where the declared return type admits it, else the empty value of a text or collection type
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from ...failure import FailureFacts, entity_name
 from ..fault import DOCUMENTS_A_THROW, not_found_message
 from .conventions import BAD_INPUT_STATUSES, admits_none, copy_exit, pick_exit, sibling_exits
+from .loops import loop_skip
 from .source import Source
 
 __all__ = ["ExitContext", "bad_input_exit", "early_exit", "exit_context", "takes_request"]
@@ -40,6 +43,7 @@ class ExitContext:
     handlers: tuple[_Function, ...] = ()
     text: str = ""
     functions: tuple[_Function, ...] = ()  # every function of the module (helpers' conventions)
+    loop: ast.For | ast.AsyncFor | ast.While | None = None  # the innermost loop around the statement, in its function
 
     @property
     def in_handler(self) -> bool:
@@ -96,11 +100,15 @@ def exit_context(parents: list[ast.AST], tree: ast.Module, text: str = "") -> Ex
     """The context of a statement, from its ancestors (outermost first), the module's imports and handlers."""
     function: _Function | None = None
     loops: set[str] = set()
+    loop: ast.For | ast.AsyncFor | ast.While | None = None
     for node in parents:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            function, loops = node, set()
+            function, loops, loop = node, set(), None
         elif isinstance(node, ast.For | ast.AsyncFor):
             loops.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
+            loop = node
+        elif isinstance(node, ast.While):
+            loop = node
     functions = tuple(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
     return ExitContext(
         function=function,
@@ -109,6 +117,7 @@ def exit_context(parents: list[ast.AST], tree: ast.Module, text: str = "") -> Ex
         handlers=_handlers(tree),
         text=text,
         functions=functions,
+        loop=loop,
     )
 
 
@@ -141,6 +150,9 @@ def early_exit(
         message = facts.exit_message or f"Missing {key_text}"
     else:
         message = not_found_message(name, role, facts)
+    skip = loop_skip(ctx, guarded, message, indent=indent)
+    if skip is not None:
+        return skip, None  # the loop already records and skips the items it cannot use: this one too
     if ctx.function is not None and ctx.in_handler:
         exits = sibling_exits(ctx.function, ctx.handlers) if ctx.text else []
         sibling = pick_exit(exits, kind)

@@ -168,7 +168,8 @@ def _guard_edit(
         if import_line:
             new_text = add_import(new_text, import_line)
         guarded = src.segment(node)
-        description = f"{strategy.value.replace('_', ' ')}: `if {condition}: {exit_stmt}` before line {stmt.lineno}"
+        one_line = " ".join(part.strip() for part in exit_stmt.splitlines())
+        description = f"{strategy.value.replace('_', ' ')}: `if {condition}: {one_line}` before line {stmt.lineno}"
     if not parses(new_text):
         return None
     return TemplateEdit(path=path, new_text=new_text, strategy=strategy, description=description, guarded=guarded)

@@ -1,0 +1,139 @@
+"""A loop's own way of skipping an item it cannot use, copied for an item that crashed the loop.
+
+An import or batch loop that already handles bad items records them and moves on::
+
+    if amount <= 0:
+        rejected.append({"line": number, "reason": "amount must be positive"})
+        continue
+
+When the value a guard is for comes from the loop's item (the loop variable, or a name the loop body assigns,
+``m = PATTERN.match(line)``), the guard's exit is a copy of that skip: the same recording statements with this
+item's reason put in place of the sibling's message, then ``continue``. The whole batch no longer fails for one
+item, and the item is reported the way the code reports the others. Only a skip that records something is
+copied (a bare ``if not line.strip(): continue`` drops blank input silently; nothing says an unusable item may
+be dropped that way), and only when every name the copy reads is bound before the guard.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from .conventions import message_in, quoted_like, reindent
+from .source import walk_no_nested
+
+if TYPE_CHECKING:
+    from .exits import ExitContext
+
+__all__ = ["loop_skip"]
+
+_Loop = ast.For | ast.AsyncFor | ast.While
+_PATTERN_CALLS = ("match", "fullmatch", "search")
+
+
+def _root_name(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _assignment(loop: _Loop, name: str) -> ast.Assign | ast.AnnAssign | None:
+    """The loop body's (first) assignment of ``name``."""
+    for node in walk_no_nested(loop):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return node
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+            return node
+    return None
+
+
+def _records(stmt: ast.stmt) -> bool:
+    """A statement that records an item: a call (``rejected.append(...)``, ``log.warning(...)``) or a count."""
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)) or isinstance(stmt, ast.AugAssign)
+
+
+def _recording_skip(loop: _Loop) -> ast.If | None:
+    """The loop's first ``if ...: <record>; continue`` (not inside a nested loop or function)."""
+    nested = {id(n) for inner in ast.walk(loop) if inner is not loop and isinstance(inner, _Loop) for n in ast.walk(inner)}
+    for node in walk_no_nested(loop):
+        if not isinstance(node, ast.If) or id(node) in nested or node.orelse or len(node.body) < 2:
+            continue
+        *records, last = node.body
+        if isinstance(last, ast.Continue) and all(_records(s) for s in records):
+            return node
+    return None
+
+
+def _bound_before(stmts: list[ast.stmt], function: ast.AST | None, line: int) -> bool:
+    """True when every local name the statements read is bound before ``line`` (a parameter, or assigned above)."""
+    if function is None:
+        return False
+    bound_at: dict[str, int] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound_at[node.id] = min(bound_at.get(node.id, node.lineno), node.lineno)
+        elif isinstance(node, ast.arg):
+            bound_at[node.arg] = 0
+    read = {n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return all(bound_at.get(name, 0) < line for name in read)  # a name never bound here is a module name
+
+
+def _reason(loop: _Loop, root: str, message: str) -> str:
+    """Why the item is skipped: ``line does not match the expected format`` for a failed regex match of ``line``,
+    else the guard's own message."""
+    assign = _assignment(loop, root)
+    value = assign.value if assign is not None else None
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in _PATTERN_CALLS
+        and value.args
+        and isinstance(value.args[-1], ast.Name)
+    ):
+        return f"{value.args[-1].id} does not match the expected format"
+    return message
+
+
+def _copy(stmt: ast.stmt, text: str, reason: str, indent: str) -> str | None:
+    lines = text.splitlines(keepends=True)
+    segment = ast.get_source_segment(text, stmt)
+    if segment is None:
+        return None
+    msg = message_in(stmt.value) if isinstance(stmt, ast.Expr) else None
+    if msg is not None:
+        old = ast.get_source_segment(text, msg) or '"'
+        literal = msg.value if isinstance(msg, ast.Constant) and isinstance(msg.value, str) else ""
+        if literal[:1].isupper():
+            reason = reason[:1].upper() + reason[1:]  # the sibling's case style
+        start = _offset_in(text, stmt, msg)
+        segment = segment[:start] + quoted_like(reason, old) + segment[start + len(old) :]
+    return reindent(segment, lines[stmt.lineno - 1], indent)
+
+
+def _offset_in(text: str, outer: ast.stmt, inner: ast.expr) -> int:
+    lines = text.splitlines(keepends=True)
+
+    def offset(line: int, col: int) -> int:
+        return sum(len(x) for x in lines[: line - 1]) + len(lines[line - 1].encode()[:col].decode("utf-8", "replace"))
+
+    return offset(inner.lineno, inner.col_offset) - offset(outer.lineno, outer.col_offset)
+
+
+def loop_skip(ctx: ExitContext, guarded: ast.expr, message: str, *, indent: str) -> str | None:
+    """The loop's own recording skip, copied for the crashing item with ``message`` (statements joined for
+    ``indent``); None when the guarded value is not the loop's item or the loop has no such skip."""
+    loop, text, root = ctx.loop, ctx.text, _root_name(guarded)
+    if loop is None or not text or root is None:
+        return None
+    if root not in ctx.loop_names and _assignment(loop, root) is None:
+        return None
+    skip = _recording_skip(loop)
+    if skip is None:
+        return None
+    records = skip.body[:-1]
+    if not _bound_before(records, ctx.function, guarded.lineno):
+        return None
+    copies = [_copy(s, text, _reason(loop, root, message), indent) for s in records]
+    if any(c is None for c in copies):
+        return None
+    return f"\n{indent}".join([*(c for c in copies if c is not None), "continue"])
