@@ -44,6 +44,9 @@ def diag(
         ("ZeroDivisionError: division by zero", FailureKind.DIVIDE_BY_ZERO, None),
         ("ValueError: max() arg is an empty sequence", FailureKind.EMPTY_ITERABLE, None),
         ("TypeError: Reduce of empty array with no initial value", FailureKind.EMPTY_ITERABLE, None),
+        ("TypeError: req.query.tag.split is not a function", FailureKind.WRONG_SHAPE, None),
+        ("TypeError: tags.map is not a function", FailureKind.WRONG_SHAPE, None),
+        ("TypeError: nights.toFixed is not a function", FailureKind.WRONG_TYPE, None),
     ],
 )
 def test_the_failure_kind_and_property_are_read_from_the_title(title: str, kind: FailureKind, prop: str | None) -> None:

@@ -14,6 +14,7 @@ from medic_implementer.domain.ts_reproducers import (
     call_values,
     exported_function,
     express_handler_test,
+    express_query,
     handler_params,
     next_route_file,
 )
@@ -392,3 +393,7 @@ def test_the_value_a_statement_destructures_is_the_one_guarded_as_the_engine_nam
     assert '  if (SEATS[first] == null) {\n    return "";\n  }\n  const { row, seat } = SEATS[first];' in fix.new_text
     # The array pattern on the line above destructures a fresh array: nothing there to guard.
     assert typescript_template_fixes(path="src/seats.ts", text=DESTRUCTURED, lines=[4], facts=found) == []
+
+
+def test_the_reproduced_express_query_repeats_a_name_as_an_array_the_way_express_parses_it() -> None:
+    assert express_query("tag=a&tag=b&q=x&empty=&ids[]=7") == {"tag": ["a", "b"], "q": "x", "empty": "", "ids": ["7"]}

@@ -254,3 +254,53 @@ def test_a_body_read_that_transforms_the_value_first_or_reads_another_request_ge
     for read in ("const body = VoteSchema.parse(await request.json());", "const body = await upstream.json();"):
         route = VOTE_ROUTE.replace("const body = await request.json();", read)
         assert typescript_template_fixes(path="src/app/api/polls/[id]/vote/route.ts", text=route, lines=[9], facts=bad_json) == []
+
+
+DISHES = """import type { Request, Response } from "../http";
+import { DISHES } from "../data";
+
+export function listDishes(req: Request, res: Response) {
+  const diets = (req.query.diet ?? "").split(",").filter(Boolean);
+  const wanted = req.query.course;
+  const picked = DISHES.filter((d) => diets.every((x) => d.diets.includes(x)));
+  return res.status(200).json({ dishes: wanted ? picked.filter((d) => wanted.includes(d.course)) : picked });
+}
+"""
+
+
+def _shape(message: str) -> FailureFacts:
+    return FailureFacts(kind=FailureKind.WRONG_SHAPE, exception_type="TypeError", message=message)
+
+
+def test_a_repeated_query_value_split_as_text_is_joined_first_so_every_value_counts() -> None:
+    (edit,) = typescript_template_fixes(
+        path="src/routes/dishes.ts", text=DISHES, lines=[5], facts=_shape('(req.query.diet ?? "").split is not a function')
+    )
+    assert '  const diets = (([] as string[]).concat(req.query.diet ?? []).join(",") ?? "").split(",").filter(Boolean);\n' in (
+        edit.new_text
+    )
+
+
+def test_a_single_query_value_read_as_a_list_becomes_a_list_of_one_at_its_declaration() -> None:
+    route = DISHES.replace("wanted.includes(d.course)", "wanted.some((c) => c === d.course)")
+    (edit,) = typescript_template_fixes(
+        path="src/routes/dishes.ts", text=route, lines=[8], facts=_shape("wanted.some is not a function")
+    )
+    assert "  const wanted = ([] as string[]).concat(req.query.course ?? []);\n" in edit.new_text
+
+
+def test_other_text_methods_and_values_that_are_not_the_request_s_query_get_no_shape_fix() -> None:
+    lower = DISHES.replace('(req.query.diet ?? "").split(",")', "[req.query.diet.toLowerCase()]")
+    assert (
+        typescript_template_fixes(
+            path="src/routes/dishes.ts", text=lower, lines=[5], facts=_shape("req.query.diet.toLowerCase is not a function")
+        )
+        == []
+    )
+    other = DISHES.replace('(req.query.diet ?? "").split(",")', 'String(config.diet).split(",")')
+    assert (
+        typescript_template_fixes(
+            path="src/routes/dishes.ts", text=other, lines=[5], facts=_shape("String(...).split is not a function")
+        )
+        == []
+    )

@@ -39,6 +39,7 @@ class FailureKind(StrEnum):
     NO_ROW = "no_row"  # an ORM "exactly one row" query found none
     WRONG_TYPE = "wrong_type"  # text from a request used as a number
     UNPARSABLE_INPUT = "unparsable_input"  # client input that does not parse: int("week"), an empty JSON body
+    WRONG_SHAPE = "wrong_shape"  # a method the value's shape lacks (`tags.map is not a function`: text, not a list)
     UNKNOWN = "unknown"
 
 
@@ -101,6 +102,7 @@ _UNPARSABLE = re.compile(
     r"invalid literal for (?:int|float)\(\) with base \d+|could not convert string to float|Expecting value: line \d+|"
     r"Unexpected end of JSON input|is not valid JSON|Unexpected token .{1,40} in JSON|Unterminated string in JSON"
 )
+_WRONG_SHAPE = re.compile(r"\.[A-Za-z_$][\w$]* is not a function")
 _EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception))\b:?\s*(.*)")
 _BACKTICK = re.compile(r"`([^`\n]{1,200})`")
 _STATUS = re.compile(r"\b(?:return|raise|respond(?:s|ing)? with|status)\D{0,20}\b([45]\d\d)\b", re.I)
@@ -143,6 +145,8 @@ def read_failure(diagnosis: DiagnosisReady) -> FailureFacts:
         kind = FailureKind.OUT_OF_BOUNDS
     elif prop or _NONE.search(joined):
         kind = FailureKind.NONE_VALUE
+    elif _WRONG_SHAPE.search(diagnosis.issue.title):
+        kind = FailureKind.WRONG_SHAPE
     else:
         kind = _STRATEGY_KIND.get(diagnosis.fix_strategy, FailureKind.UNKNOWN)
     if diagnosis.fix_strategy in _STRATEGY_KIND and kind is FailureKind.UNKNOWN:

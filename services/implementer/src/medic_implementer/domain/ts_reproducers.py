@@ -32,6 +32,7 @@ __all__ = [
     "call_values",
     "exported_function",
     "express_handler_test",
+    "express_query",
     "handler_params",
     "next_route_file",
     "typescript_function_test",
@@ -40,6 +41,19 @@ __all__ = [
 _ROUTE = re.compile(r"(^|/)app/(.+/)?route\.(ts|js|mjs|tsx|jsx)$")
 _REQ_NAMES = ("req", "request")
 _RES_NAMES = ("res", "response", "reply")
+
+
+def express_query(query: str) -> dict[str, str | list[str]]:
+    """``req.query`` as Express's parser builds it: a value per name, an array for a repeated name (``?tag=a&tag=b``)
+    or a ``name[]`` one."""
+    values: dict[str, list[str]] = {}
+    arrays: set[str] = set()
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        name = key[:-2] if key.endswith("[]") else key
+        if name != key:
+            arrays.add(name)
+        values.setdefault(name, []).append(value)
+    return {k: v if len(v) > 1 or k in arrays else v[0] for k, v in values.items()}
 
 
 def next_route_file(files: Iterable[str], path: str) -> str | None:
@@ -204,7 +218,7 @@ def express_handler_test(
         "path": parts.path,
         "originalUrl": path,
         "params": values,
-        "query": dict(parse_qsl(parts.query)),
+        "query": express_query(parts.query),
         "body": body,
         "headers": {k.lower(): v for k, v in request.headers.items()},
     }

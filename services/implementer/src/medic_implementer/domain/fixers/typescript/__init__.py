@@ -1,7 +1,8 @@
 """Template fixes for TypeScript and JavaScript, located with tree-sitter.
 
 The statement holding the diagnosed line is found in the syntax tree (:mod:`.syntax`). Request text used as
-a number is parsed where it is read (:mod:`.parse`). Value-level variants come first (:mod:`.values`: a
+a number is parsed where it is read (:mod:`.parse`); a query value of the other shape (one value or a
+repeated one) is normalised where it is read (:mod:`.query`). Value-level variants come first (:mod:`.values`: a
 missing derived value inside a larger answer is not an error), then the guard on the value that was missing
 (:mod:`.guard`) with an early exit copying the function's own exits (:mod:`.exits`, :mod:`.conventions`)
 and respecting its declared types (:mod:`.types`). The rewritten file must parse without errors.
@@ -16,6 +17,7 @@ from ..edits import TemplateEdit, distinct
 from .body import unparsable_body
 from .guard import exit_guard
 from .parse import parse_input_number
+from .query import repeated_query_value
 from .syntax import parses_cleanly
 from .values import value_variants
 
@@ -27,6 +29,11 @@ def _fixes_at(text: str, line: int, facts: FailureFacts, path: str) -> Iterator[
         tolerant = unparsable_body(text, line, facts, path)
         if tolerant is not None:
             yield tolerant
+        return
+    if facts.kind is FailureKind.WRONG_SHAPE:
+        normalised = repeated_query_value(text, line, facts, path)
+        if normalised is not None:
+            yield normalised
         return
     if facts.kind is FailureKind.WRONG_TYPE:
         parsed = parse_input_number(text, line, facts, path)
