@@ -130,7 +130,7 @@ def first_seen(scenario: Path, spec: dict[str, Any]) -> datetime:
 
 def run_trigger(language: str, checkout: Path, spec: dict[str, Any]) -> list[dict[str, Any]]:
     """Send the trigger requests to the real code; return one captured record per request."""
-    keys = ("method", "path", "json", "headers", "args", "kwargs")
+    keys = ("method", "path", "json", "body", "headers", "args", "kwargs")
     requests = [{k: v for k, v in r.items() if k in keys} for r in spec["requests"]]
     if language == "python":
         entry = ["--function", spec["function"]] if "function" in spec else ["--app", spec["app"]]
@@ -226,7 +226,7 @@ def sentry_event(
             "url": f"{parts.scheme}://{parts.netloc}{parts.path}",
             "query_string": parts.query,
             "headers": headers,
-            **({"data": request["json"]} if "json" in request else {}),
+            **({"data": request["json"]} if "json" in request else {"data": request["body"]} if "body" in request else {}),
         }
     else:
         event["tags"]["job"] = spec.get("transaction", "")

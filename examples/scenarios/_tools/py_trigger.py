@@ -3,6 +3,7 @@
 Runs inside a materialised scenario checkout (the current directory): imports the ASGI app named
 by ``--app`` (``module:attribute``), sends every request through Starlette's TestClient with
 server exceptions re-raised, and writes one JSON object per captured exception chain to stdout.
+A request's ``json`` is sent serialised; ``body`` is sent as the raw text it is (empty, or not JSON).
 With ``--function`` (``module:attribute``) instead, it calls that plain function (a worker job, a
 library function) once per entry of ``--requests`` (``{"args": [...], "kwargs": {...}}``).
 It is a subprocess of ``generate_events.py`` so each scenario's ``app`` package is imported fresh.
@@ -91,7 +92,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--app", help="module:attribute of the ASGI app")
     parser.add_argument("--function", help="module:attribute of a plain function to call (no HTTP)")
-    parser.add_argument("--requests", required=True, help="JSON list of {method, path, json, headers}")
+    parser.add_argument("--requests", required=True, help="JSON list of {method, path, json | body, headers}")
     args = parser.parse_args()
     sys.path.insert(0, str(Path.cwd()))
     warnings.simplefilter("ignore")
@@ -105,7 +106,9 @@ def main() -> int:
     for spec in json.loads(args.requests):
         record: dict[str, Any] = {"request": spec}
         try:
-            response = client.request(spec["method"], spec["path"], json=spec.get("json"), headers=spec.get("headers"))
+            response = client.request(
+                spec["method"], spec["path"], json=spec.get("json"), content=spec.get("body"), headers=spec.get("headers")
+            )
         except Exception as exc:
             record["exceptions"] = _chain(exc)
         else:

@@ -5,6 +5,8 @@
 // (req, res) handler, given a plain req and a res recording status and json; a handler returning its own
 // { status, body } is read from its return value), "call" (a plain exported function called with args; with
 // "vars" after the mode, its frame's local variables are recorded too, as the Node SDK's includeLocalVariables does).
+// A request's "json" is sent serialised with content-type application/json; "body" is sent as the raw text it is
+// (an empty body, a form post, broken JSON), with only the headers the trigger gives.
 import { pathToFileURL } from "node:url";
 import path from "node:path";
 
@@ -12,6 +14,7 @@ interface TriggerRequest {
   method?: string;
   path?: string;
   json?: unknown;
+  body?: string;
   headers?: Record<string, string>;
   params?: Record<string, string>;
   args?: unknown[];
@@ -38,7 +41,7 @@ function expressPair(spec: TriggerRequest) {
     path: url.pathname,
     params: spec.params ?? {},
     query: Object.fromEntries(url.searchParams),
-    body: spec.json,
+    body: spec.json ?? spec.body,
     headers: spec.headers ?? {},
   };
   const res = {
@@ -70,6 +73,8 @@ for (const spec of JSON.parse(requestsJson) as TriggerRequest[]) {
       if (spec.json !== undefined) {
         init.body = JSON.stringify(spec.json);
         (init.headers as Record<string, string>)["content-type"] = "application/json";
+      } else if (spec.body !== undefined) {
+        init.body = spec.body; // the raw body as sent (empty, or not JSON); its content-type comes from headers
       }
       const request = new Request(new URL(spec.path ?? "/", "http://localhost"), init);
       const response = await (target as RouteHandler)(request, { params: Promise.resolve(spec.params ?? {}) });
