@@ -304,3 +304,13 @@ def test_other_text_methods_and_values_that_are_not_the_request_s_query_get_no_s
         )
         == []
     )
+
+
+def test_text_methods_before_the_split_keep_the_comma_joined_meaning_of_a_repeated_value() -> None:
+    route = DISHES.replace('(req.query.diet ?? "").split(",")', 'req.query.diet.toLowerCase().trim().split(",")')
+    (edit,) = typescript_template_fixes(
+        path="src/routes/dishes.ts", text=route, lines=[5], facts=_shape("req.query.diet.toLowerCase is not a function")
+    )
+    assert (
+        'const diets = ([] as string[]).concat(req.query.diet ?? []).join(",").toLowerCase().trim().split(",")' in edit.new_text
+    )

@@ -282,3 +282,30 @@ async def test_a_request_body_that_is_not_json_is_bad_input_answered_400(tmp_pat
     assert "request.json()" in diagnosis.root_cause and "answer 400" in diagnosis.root_cause
     assert diagnosis.fix_hint is not None and "exit: http_400" in diagnosis.fix_hint
     assert not diagnosis.needs_human
+
+
+ARTICLES_TS = """
+export function listArticles(req: ApiRequest, res: ApiResponse): void {
+  const tag = req.query.tag;
+  const wanted = tag ? tag.toLowerCase().split(",") : [];
+  res.json({ wanted });
+}
+"""
+
+
+async def test_a_query_value_called_with_a_method_its_shape_lacks_is_read_in_both_shapes(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path, {"src/routes/articles.ts": ARTICLES_TS})
+    frames = (StackFrame(file="/srv/app/src/routes/articles.ts", line=3, column=26, function="listArticles", in_app=True),)
+    trace = "TypeError: tag.toLowerCase is not a function\n    at listArticles (/srv/app/src/routes/articles.ts:3:26)"
+    issue = issue_from_trace(trace, frames=frames, first_seen=BASE_DATE + timedelta(days=30))
+
+    diagnosis = await diagnose_issue(issue, target=target_for(repo, "typescript"), repo=repo, provider=PlaybookProvider())
+
+    assert diagnosis.affected_lines is not None and (diagnosis.affected_lines.first, diagnosis.affected_lines.last) == (2, 3)
+    assert "`req.query.tag`" in diagnosis.root_cause and "repeats the parameter" in diagnosis.root_cause
+    assert not diagnosis.needs_human
+    # The same call on a value that is not from the query is not this fault: no such diagnosis.
+    other = ARTICLES_TS.replace("req.query.tag", "settings.tag")
+    repo2, _ = make_repo(tmp_path / "other", {"src/routes/articles.ts": other})
+    plain = await diagnose_issue(issue, target=target_for(repo2, "typescript"), repo=repo2, provider=PlaybookProvider())
+    assert "repeats the parameter" not in plain.root_cause

@@ -18,7 +18,7 @@ from ..error_kinds import classify
 from .guards import guard_rule
 from .origins import origin_rule
 from .renames import rename_rule
-from .requests import not_found_rule, type_rule
+from .requests import not_found_rule, shape_rule, type_rule
 from .reverts import revert_diagnosis, strong_revert_reason
 from .verdicts import STRATEGY_MINUTES, diagnosis_at, hint_text, pick
 
@@ -73,7 +73,7 @@ def playbook_diagnose(inv: Investigation) -> Diagnosis:
                 extra = "\n".join(f"fallback_{line}" for line in guard.fix_hint.splitlines())
                 revert = revert.adjusted(fix_hint=f"{revert.fix_hint}\n{extra}")
             return revert
-    typed = type_rule(inv, ctx, failure)
+    typed = type_rule(inv, ctx, failure) or shape_rule(ctx, failure)
     if typed is not None:
         return typed
     if guard is not None:

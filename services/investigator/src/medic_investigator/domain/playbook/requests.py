@@ -11,7 +11,7 @@ from ..diagnosis import Diagnosis, Investigation
 from ..error_kinds import Failure
 from .verdicts import diagnosis_at, entity, exit_for, hint_text, pick
 
-__all__ = ["not_found_rule", "type_rule"]
+__all__ = ["not_found_rule", "shape_rule", "type_rule"]
 
 _REQUEST_VALUE = re.compile(
     r"(?:query_params|args|form|query|searchParams|params|headers|cookies|environ)\.get\(|request\.(?:GET|POST)\b|getenv\(|"
@@ -51,6 +51,37 @@ def type_rule(inv: Investigation, ctx: CodeContext, failure: Failure) -> Diagnos
             first = min(binding.line, ctx.statement_first) if ctx.statement_first - binding.line <= 5 else ctx.statement_first
             return diagnosis.adjusted(affected_lines=(first, ctx.statement_last), fixability=0.6)
     return None
+
+
+_QUERY_READ = re.compile(r"\b(?:req|request)\.query\b")
+
+
+def shape_rule(ctx: CodeContext, failure: Failure) -> Diagnosis | None:
+    """A query value called with a method its shape lacks (``tag.toLowerCase is not a function``): Express and
+    Node's ``querystring`` give a repeated parameter (``?tag=a&tag=b``) as an array and a single one as text, so
+    the code's assumption holds only for some clients. Normalise the value where it is read."""
+    if failure.kind != "not_callable" or not failure.expression or "." not in failure.expression:
+        return None
+    receiver, method = failure.expression.rsplit(".", 1)
+    origin: str | None = None
+    line = ctx.line
+    if _QUERY_READ.search(receiver):
+        origin = receiver
+    else:
+        binding = ctx.binding(receiver)
+        if binding is not None and binding.value and _QUERY_READ.search(binding.value):
+            origin, line = binding.value, binding.line
+    if origin is None:
+        return None
+    cause = (
+        f"`{receiver}` comes from the request's query (`{origin}`, line {line}), which is an array when the client "
+        f"repeats the parameter and text when it sends it once; line {ctx.line} calls `.{method}` on it assuming one "
+        "shape: read it as the shape the code uses, for both forms"
+    )
+    hint = hint_text(FixStrategy.LLM_EDIT, kind="query_shape", expression=receiver, origin_line=line, line=ctx.line)
+    diagnosis = diagnosis_at(ctx, FixStrategy.LLM_EDIT, cause, 0.75, hint)
+    first = min(line, ctx.statement_first) if ctx.statement_first - line <= 5 else ctx.statement_first
+    return diagnosis.adjusted(affected_lines=(first, ctx.statement_last), fixability=0.6)
 
 
 def not_found_rule(ctx: CodeContext, failure: Failure) -> Diagnosis | None:

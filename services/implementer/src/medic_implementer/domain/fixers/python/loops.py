@@ -52,16 +52,17 @@ def _records(stmt: ast.stmt) -> bool:
     return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)) or isinstance(stmt, ast.AugAssign)
 
 
-def _recording_skip(loop: _Loop) -> ast.If | None:
-    """The loop's first ``if ...: <record>; continue`` (not inside a nested loop or function)."""
+def _recording_skips(loop: _Loop) -> list[ast.If]:
+    """The loop's ``if ...: <record>; continue`` statements in source order (not inside a nested loop or function)."""
     nested = {id(n) for inner in ast.walk(loop) if inner is not loop and isinstance(inner, _Loop) for n in ast.walk(inner)}
+    found: list[ast.If] = []
     for node in walk_no_nested(loop):
         if not isinstance(node, ast.If) or id(node) in nested or node.orelse or len(node.body) < 2:
             continue
         *records, last = node.body
         if isinstance(last, ast.Continue) and all(_records(s) for s in records):
-            return node
-    return None
+            found.append(node)
+    return sorted(found, key=lambda n: n.lineno)
 
 
 def _bound_before(stmts: list[ast.stmt], function: ast.AST | None, line: int) -> bool:
@@ -127,12 +128,12 @@ def loop_skip(ctx: ExitContext, guarded: ast.expr, message: str, *, indent: str)
         return None
     if root not in ctx.loop_names and _assignment(loop, root) is None:
         return None
-    skip = _recording_skip(loop)
+    # The first skip whose recording reads only names bound before the guard (a later one may record a value
+    # the crashing statement itself was about to compute).
+    skip = next((s for s in _recording_skips(loop) if _bound_before(s.body[:-1], ctx.function, guarded.lineno)), None)
     if skip is None:
         return None
     records = skip.body[:-1]
-    if not _bound_before(records, ctx.function, guarded.lineno):
-        return None
     copies = [_copy(s, text, _reason(loop, root, message), indent) for s in records]
     if any(c is None for c in copies):
         return None

@@ -10,8 +10,9 @@ where it is read, so every later use sees the shape it assumes:
 - read as text and split on a separator: ``([] as string[]).concat(<read> ?? []).join(<sep>)``, so the
   repeated values are split exactly as one comma-joined value would be (``?tag=a&tag=b`` means ``a,b``).
 
-Any other text method on a repeated value (``toLowerCase``, ``trim``) has no single right answer (which of
-the values?): no fix. Only a handler's own ``<req>.query`` read gets this fix, directly or through one
+Text methods before the split (``tag.toLowerCase().split(",")``) keep that meaning. Text used any other way
+(``tag.toLowerCase() === x``) has no single right answer for a repeated value (which of the values?): no
+fix. Only a handler's own ``<req>.query`` read gets this fix, directly or through one
 ``const`` it is declared into.
 """
 
@@ -33,6 +34,17 @@ __all__ = ["repeated_query_value"]
 
 _NOT_A_FUNCTION = re.compile(r"\.([A-Za-z_$][\w$]*) is not a function")
 _LIST_METHODS = {"map", "filter", "forEach", "reduce", "find", "findIndex", "some", "every", "flatMap", "join", "at"}
+# Text → text methods a chain may apply before it splits (``tag.toLowerCase().split(",")``).
+_TEXT_METHODS = {
+    "toLowerCase",
+    "toUpperCase",
+    "toLocaleLowerCase",
+    "toLocaleUpperCase",
+    "trim",
+    "trimStart",
+    "trimEnd",
+    "normalize",
+}
 _WRAPPERS = {"parenthesized_expression", "as_expression", "non_null_expression", "satisfies_expression"}
 
 
@@ -87,6 +99,26 @@ def _read_site(receiver: Node, function: Node, request: str, before: int) -> Nod
     return read if read is not None and _query_read(read, request) else None
 
 
+def _split_separator(call: Node) -> Node | None:
+    """The separator literal of the ``.split(<sep>)`` the call's text ends in, through text → text methods
+    (``v.split(",")``, ``v.toLowerCase().trim().split(",")``); None when the text is used another way."""
+    node = call
+    while True:
+        callee = node.child_by_field_name("function")
+        prop = callee.child_by_field_name("property") if callee is not None and callee.type == "member_expression" else None
+        name = text_of(prop) if prop is not None else ""
+        if name == "split":
+            args = node.child_by_field_name("arguments")
+            sep = args.named_children[0] if args is not None and args.named_children else None
+            return sep if sep is not None and sep.type == "string" else None
+        member, outer = node.parent, node.parent.parent if node.parent is not None else None
+        if name not in _TEXT_METHODS or member is None or member.type != "member_expression" or outer is None:
+            return None
+        if outer.type != "call_expression" or member.child_by_field_name("object") != node:
+            return None
+        node = outer
+
+
 def repeated_query_value(text: str, line: int, facts: FailureFacts, path: str) -> TemplateEdit | None:
     """The query value normalised to the shape the failing call assumes; None when the fault is not that."""
     match = _NOT_A_FUNCTION.search(facts.message)
@@ -109,11 +141,10 @@ def repeated_query_value(text: str, line: int, facts: FailureFacts, path: str) -
         site = _read_site(receiver, ctx.function, request, stmt.start_byte)
         if site is None:
             continue
-        args = call.child_by_field_name("arguments")
-        separator = args.named_children[0] if args is not None and args.named_children else None
+        separator = _split_separator(call)
         if method in _LIST_METHODS:
             replacement, shape = f"{list_type}.concat({text_of(site)} ?? [])", "a list"
-        elif method == "split" and separator is not None and separator.type == "string":
+        elif separator is not None:
             replacement, shape = f"{list_type}.concat({text_of(site)} ?? []).join({text_of(separator)})", "joined text"
         else:
             return None
