@@ -2,9 +2,10 @@
 // Runs with `tsx` inside a materialised scenario checkout (cwd), so the project's tsconfig paths apply and
 // stack traces are source-mapped to the .ts lines. One JSON object per request on stdout.
 // Modes: "route" (a Next.js App Router handler: Request and { params }), "express" (an Express-style
-// (req, res) handler, given a plain req and a res recording status and json; a handler returning its own
-// { status, body } is read from its return value), "call" (a plain exported function called with args; with
-// "vars" after the mode, its frame's local variables are recorded too, as the Node SDK's includeLocalVariables does).
+// (req, res) handler, given a plain req whose query is parsed as Express does, a repeated parameter being an
+// array, and a res recording status and json; a handler returning its own { status, body } is read from its
+// return value), "call" (a plain exported function called with args; with "vars" after the mode, its frame's
+// local variables are recorded too, as the Node SDK's includeLocalVariables does).
 // A request's "json" is sent serialised with content-type application/json; "body" is sent as the raw text it is
 // (an empty body, a form post, broken JSON), with only the headers the trigger gives.
 import { pathToFileURL } from "node:url";
@@ -33,6 +34,17 @@ function parameterNames(fn: (...args: unknown[]) => unknown): string[] {
 const mod = await import(pathToFileURL(path.resolve(modulePath)).href);
 const target = mod[exportName] as (...args: unknown[]) => unknown;
 
+// req.query as Express's query parser gives it: a parameter sent once is a string, a repeated one
+// (?tag=a&tag=b) an array of its values in order.
+function expressQuery(search: URLSearchParams): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const key of new Set(search.keys())) {
+    const values = search.getAll(key);
+    query[key] = values.length > 1 ? values : values[0];
+  }
+  return query;
+}
+
 function expressPair(spec: TriggerRequest) {
   const url = new URL(spec.path ?? "/", "http://localhost");
   const req = {
@@ -40,7 +52,7 @@ function expressPair(spec: TriggerRequest) {
     url: url.pathname + url.search,
     path: url.pathname,
     params: spec.params ?? {},
-    query: Object.fromEntries(url.searchParams),
+    query: expressQuery(url.searchParams),
     body: spec.json ?? spec.body,
     headers: spec.headers ?? {},
   };
