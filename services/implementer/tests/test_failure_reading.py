@@ -77,3 +77,15 @@ def test_request_evidence_round_trips() -> None:
         }
     )
     assert request_from_evidence(d) == RequestContext(method="GET", url="http://a/b")
+
+
+def test_the_lines_the_suspect_commit_removed_are_read_from_the_blame_evidence() -> None:
+    patch = (
+        "--- a/src/r.ts\n+++ b/src/r.ts\n@@ -6 +6 @@\n"
+        '-  const d = String(req.query.diet).split(",");\n'
+        "+  const d = req.query.diet;\n"
+    )
+    base = diag("TypeError: d.map is not a function")
+    blamed = base.model_copy(update={"evidence": (Evidence(kind="git_blame", summary="fault lines last changed", detail=patch),)})
+    assert read_failure(blamed).removed_lines == ('const d = String(req.query.diet).split(",");',)
+    assert read_failure(base).removed_lines == ()

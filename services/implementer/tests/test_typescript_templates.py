@@ -4,6 +4,8 @@ bigint division) and the TypeScript regression test.
 
 from __future__ import annotations
 
+import dataclasses
+
 from medic_contracts import RequestContext
 from medic_implementer.domain.failure import FailureFacts, FailureKind
 from medic_implementer.domain.fixers.typescript import parses_cleanly, typescript_template_fixes
@@ -314,3 +316,16 @@ def test_text_methods_before_the_split_keep_the_comma_joined_meaning_of_a_repeat
     assert (
         'const diets = ([] as string[]).concat(req.query.diet ?? []).join(",").toLowerCase().trim().split(",")' in edit.new_text
     )
+
+
+def test_a_list_read_that_replaced_a_split_keeps_splitting_each_value_the_way_older_clients_send_it() -> None:
+    route = DISHES.replace("wanted.includes(d.course)", "wanted.some((c) => c === d.course)")
+    shape = dataclasses.replace(
+        _shape("wanted.some is not a function"), removed_lines=('const wanted = String(req.query.course ?? "").split(",");',)
+    )
+    (edit,) = typescript_template_fixes(path="src/routes/dishes.ts", text=route, lines=[8], facts=shape)
+    assert '  const wanted = ([] as string[]).concat(req.query.course ?? []).flatMap((v) => v.split(","));\n' in edit.new_text
+    # A removed line about another parameter says nothing about this one.
+    other = dataclasses.replace(shape, removed_lines=('const tags = String(req.query.tag ?? "").split(",");',))
+    (plain,) = typescript_template_fixes(path="src/routes/dishes.ts", text=route, lines=[8], facts=other)
+    assert "flatMap" not in plain.new_text

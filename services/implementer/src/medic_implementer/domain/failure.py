@@ -57,6 +57,7 @@ class FailureFacts:
     exit_message: str | None = None
     none_names: frozenset[str] = frozenset()  # locals the crashing frame reports as None
     bound_names: frozenset[str] = frozenset()  # locals the crashing frame reports holding a value
+    removed_lines: tuple[str, ...] = ()  # lines the suspect commit removed (its diff in the blame evidence)
 
 
 _STRATEGY_KIND = {
@@ -172,6 +173,18 @@ def read_failure(diagnosis: DiagnosisReady) -> FailureFacts:
         exit_message=quoted.group(1).strip() if quoted else None,
         none_names=none_names,
         bound_names=bound_names,
+        removed_lines=_removed_lines(diagnosis),
+    )
+
+
+def _removed_lines(diagnosis: DiagnosisReady) -> tuple[str, ...]:
+    """The lines the suspect commit removed, from the diff the blame evidence carries (what the code did before)."""
+    return tuple(
+        line[1:].strip()
+        for ev in diagnosis.evidence
+        if ev.kind == "git_blame" and ev.detail
+        for line in ev.detail.splitlines()
+        if line.startswith("-") and not line.startswith("---")
     )
 
 

@@ -10,6 +10,11 @@ where it is read, so every later use sees the shape it assumes:
 - read as text and split on a separator: ``([] as string[]).concat(<read> ?? []).join(<sep>)``, so the
   repeated values are split exactly as one comma-joined value would be (``?tag=a&tag=b`` means ``a,b``).
 
+A value read as a list that the code read as separated text before the suspect commit (its removed lines split
+the same query value: ``String(req.query.diet ?? "").split(",")``) still arrives that way from older clients
+(``?diet=vegan,nut-free``): each value is split on that separator too, ``.flatMap((v) => v.split(","))``; a list
+of one such text would reject every diet in it.
+
 Text methods before the split (``tag.toLowerCase().split(",")``) keep that meaning. Text used any other way
 (``tag.toLowerCase() === x``) has no single right answer for a repeated value (which of the values?): no
 fix. Only a handler's own ``<req>.query`` read gets this fix, directly or through one
@@ -99,6 +104,21 @@ def _read_site(receiver: Node, function: Node, request: str, before: int) -> Nod
     return read if read is not None and _query_read(read, request) else None
 
 
+def _query_name(site: Node) -> str:
+    """``diet`` of ``req.query.diet`` / ``req.query["diet"]``."""
+    key = site.child_by_field_name("property") or site.child_by_field_name("index")
+    return text_of(key).strip("\"'`") if key is not None else ""
+
+
+def _former_separator(name: str, removed: tuple[str, ...]) -> str | None:
+    """The separator literal the code split query value ``name`` on before the suspect commit, if it did."""
+    reads = re.compile(rf"\bquery(?:\.{re.escape(name)}\b|\[\s*[\"'`]{re.escape(name)}[\"'`]\s*\])")
+    for line in removed:
+        if reads.search(line) and (split := re.search(r"\.split\(\s*(\"[^\"\\]*\"|'[^'\\]*')\s*\)", line)):
+            return split.group(1)
+    return None
+
+
 def _split_separator(call: Node) -> Node | None:
     """The separator literal of the ``.split(<sep>)`` the call's text ends in, through text → text methods
     (``v.split(",")``, ``v.toLowerCase().trim().split(",")``); None when the text is used another way."""
@@ -144,6 +164,10 @@ def repeated_query_value(text: str, line: int, facts: FailureFacts, path: str) -
         separator = _split_separator(call)
         if method in _LIST_METHODS:
             replacement, shape = f"{list_type}.concat({text_of(site)} ?? [])", "a list"
+            former = _former_separator(_query_name(site), facts.removed_lines)
+            if former is not None:
+                replacement += f".flatMap((v) => v.split({former}))"
+                shape = f"a list, each value split on {former} as before the suspect commit"
         elif separator is not None:
             replacement, shape = f"{list_type}.concat({text_of(site)} ?? []).join({text_of(separator)})", "joined text"
         else:
