@@ -22,7 +22,7 @@ from medic_contracts import FixStrategy
 
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
-from .exits import early_exit, exit_context
+from .exits import early_exit, exit_context, request_param
 from .syntax import guard_after, parse, parses_cleanly, statement_at, text_of, walk_all
 
 __all__ = ["unparsable_body"]
@@ -60,14 +60,6 @@ def _declarator(stmt: Node) -> Node | None:
     return declarators[0] if len(declarators) == 1 else None
 
 
-def _request_name(function: Node) -> str | None:
-    """The handler's request: its first parameter."""
-    params = function.child_by_field_name("parameters")
-    first = params.named_children[0] if params is not None and params.named_children else None
-    pattern = first.child_by_field_name("pattern") if first is not None else None
-    return text_of(pattern) if pattern is not None and pattern.type == "identifier" else None
-
-
 def _split_destructuring(text: str, stmt: Node, declarator: Node, function: Node) -> str | None:
     """``const { a } = await request.json();`` as ``const body = await request.json();`` + ``const { a } = body;``
     (a name the function does not use yet); None when no such name is free."""
@@ -100,7 +92,7 @@ def unparsable_body(text: str, line: int, facts: FailureFacts, path: str) -> Tem
     ctx = exit_context(stmt, path)
     if ctx.function is None or (ctx.route_method is None and ctx.express_response is None):
         return None
-    request = _request_name(ctx.function)
+    request = request_param(ctx.function)
     call = _body_read(declarator, request) if request is not None else None
     ident = declarator.child_by_field_name("name")
     if call is None or ident is None:

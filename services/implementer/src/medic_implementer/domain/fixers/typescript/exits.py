@@ -24,7 +24,7 @@ from .conventions import SiblingExit, module_exits, sibling_exits, walk_function
 from .syntax import FUNCTIONS, LOOPS, parse, text_of, walk_all, walk_no_nested
 from .types import admits_null, declared_return_type
 
-__all__ = ["ExitContext", "early_exit", "exit_context"]
+__all__ = ["ExitContext", "early_exit", "exit_context", "request_param"]
 
 _ROUTE_FILE = re.compile(r"(^|/)route\.(ts|js|mjs|tsx|jsx)$")
 _HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -62,6 +62,14 @@ def _param_names(fn: Node) -> list[str]:
         pattern = param.child_by_field_name("pattern") or param
         names.append(text_of(pattern) if pattern.type == "identifier" else "")
     return names
+
+
+def request_param(function: Node) -> str | None:
+    """A handler's request: the name of its first parameter, when that is a plain identifier."""
+    params = function.child_by_field_name("parameters")
+    first = params.named_children[0] if params is not None and params.named_children else None
+    pattern = first.child_by_field_name("pattern") if first is not None else None
+    return text_of(pattern) if pattern is not None and pattern.type == "identifier" else None
 
 
 def exit_context(stmt: Node, path: str) -> ExitContext:

@@ -32,7 +32,7 @@ from medic_contracts import FixStrategy
 from ...failure import FailureFacts
 from ..edits import TemplateEdit
 from .conventions import walk_function
-from .exits import exit_context
+from .exits import exit_context, request_param
 from .syntax import parse, parses_cleanly, statement_at, text_of, walk_all
 
 __all__ = ["repeated_query_value"]
@@ -73,13 +73,6 @@ def _query_read(node: Node, request: str) -> bool:
         return False
     holder = node.child_by_field_name("object")
     return holder is not None and text_of(holder).replace(" ", "") == f"{request}.query"
-
-
-def _first_param(function: Node) -> str | None:
-    params = function.child_by_field_name("parameters")
-    first = params.named_children[0] if params is not None and params.named_children else None
-    pattern = first.child_by_field_name("pattern") if first is not None else None
-    return text_of(pattern) if pattern is not None and pattern.type == "identifier" else None
 
 
 def _read_site(receiver: Node, function: Node, request: str, before: int) -> Node | None:
@@ -148,7 +141,7 @@ def repeated_query_value(text: str, line: int, facts: FailureFacts, path: str) -
     root = parse(text, path)
     stmt = statement_at(root, line - 1)
     ctx = exit_context(stmt, path) if stmt is not None else None
-    request = _first_param(ctx.function) if ctx is not None and ctx.function is not None else None
+    request = request_param(ctx.function) if ctx is not None and ctx.function is not None else None
     if stmt is None or ctx is None or ctx.function is None or request is None or ctx.express_response is None:
         return None
     list_type = "([] as string[])" if path.endswith((".ts", ".tsx", ".mts", ".cts")) else "[]"
