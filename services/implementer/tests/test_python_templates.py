@@ -298,3 +298,35 @@ def test_a_missing_key_of_the_loop_item_is_recorded_with_the_key_it_lacks() -> N
         '            rejected.append({"row": n, "error": "Missing amount"})\n'
         "            continue\n" in edit.new_text
     )
+
+
+def test_a_loop_that_records_its_bad_items_in_an_except_handler_gets_the_same_skip() -> None:
+    job = """import re
+from decimal import Decimal, InvalidOperation
+
+ROW = re.compile(r"(?P<date>[^;]+);(?P<amount>[^;]+)")
+
+
+def import_rows(text: str) -> dict[str, list[object]]:
+    booked: list[object] = []
+    rejected: list[object] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        row = ROW.match(raw)
+        try:
+            booked.append(
+                (row.group("date"), Decimal(row.group("amount")))
+            )
+        except InvalidOperation as exc:
+            rejected.append({"line": number, "reason": "amount is not a number"})
+            continue
+    return {"booked": booked, "rejected": rejected}
+"""
+    (edit,) = python_template_fixes(path="ledger/jobs.py", text=job, lines=[14], facts=NO_MATCH)
+    assert (
+        "            if row is None:\n"
+        '                rejected.append({"line": number, "reason": "raw does not match the expected format"})\n'
+        "                continue\n"
+    ) in edit.new_text
+    # A handler that records the exception itself cannot be copied where there is no exception.
+    reads_exc = job.replace('"reason": "amount is not a number"', '"reason": str(exc)')
+    assert python_template_fixes(path="ledger/jobs.py", text=reads_exc, lines=[14], facts=NO_MATCH) == []

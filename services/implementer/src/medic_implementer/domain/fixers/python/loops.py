@@ -6,6 +6,7 @@ An import or batch loop that already handles bad items records them and moves on
         rejected.append({"line": number, "reason": "amount must be positive"})
         continue
 
+(or the same in an ``except ValueError:`` around a conversion).
 When the value a guard is for comes from the loop's item (the loop variable, or a name the loop body assigns,
 ``m = PATTERN.match(line)``), the guard's exit is a copy of that skip: the same recording statements with this
 item's reason put in place of the sibling's message, then ``continue``. The whole batch no longer fails for one
@@ -52,14 +53,24 @@ def _records(stmt: ast.stmt) -> bool:
     return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)) or isinstance(stmt, ast.AugAssign)
 
 
-def _recording_skips(loop: _Loop) -> list[ast.If]:
-    """The loop's ``if ...: <record>; continue`` statements in source order (not inside a nested loop or function)."""
+def _reads(stmts: list[ast.stmt], name: str | None) -> bool:
+    return name is not None and any(isinstance(n, ast.Name) and n.id == name for s in stmts for n in ast.walk(s))
+
+
+def _recording_skips(loop: _Loop) -> list[ast.If | ast.ExceptHandler]:
+    """The loop's skips that record the item, in source order (not inside a nested loop or function):
+    ``if ...: <record>; continue`` and ``except ...: <record>; continue`` (one that does not read the exception,
+    which a copy placed elsewhere would not have)."""
     nested = {id(n) for inner in ast.walk(loop) if inner is not loop and isinstance(inner, _Loop) for n in ast.walk(inner)}
-    found: list[ast.If] = []
+    found: list[ast.If | ast.ExceptHandler] = []
     for node in walk_no_nested(loop):
-        if not isinstance(node, ast.If) or id(node) in nested or node.orelse or len(node.body) < 2:
+        if not isinstance(node, ast.If | ast.ExceptHandler) or id(node) in nested or len(node.body) < 2:
+            continue
+        if isinstance(node, ast.If) and node.orelse:
             continue
         *records, last = node.body
+        if isinstance(node, ast.ExceptHandler) and _reads(records, node.name):
+            continue
         if isinstance(last, ast.Continue) and all(_records(s) for s in records):
             found.append(node)
     return sorted(found, key=lambda n: n.lineno)
