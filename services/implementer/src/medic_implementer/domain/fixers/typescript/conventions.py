@@ -15,7 +15,7 @@ from tree_sitter import Node
 
 from .syntax import FUNCTIONS, text_of
 
-__all__ = ["SiblingExit", "module_exits", "sibling_exits", "walk_function"]
+__all__ = ["SiblingExit", "module_exits", "sibling_exits", "single_declaration", "walk_function"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,19 @@ def walk_function(node: Node) -> Iterator[Node]:
         current = stack.pop()
         yield current
         stack.extend(c for c in reversed(current.named_children) if c.type not in FUNCTIONS)
+
+
+def single_declaration(function: Node, name: str) -> Node | None:
+    """The one ``const/let name = ...`` declarator of ``name`` in the function (None when not exactly one)."""
+    found = [
+        n
+        for n in walk_function(function)
+        if n.type == "variable_declarator"
+        and (ident := n.child_by_field_name("name")) is not None
+        and ident.type == "identifier"
+        and text_of(ident) == name
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _pairs(obj: Node) -> dict[str, Node]:

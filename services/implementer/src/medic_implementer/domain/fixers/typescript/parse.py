@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import re
 
-from tree_sitter import Node
-
 from medic_contracts import FixStrategy
 
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
-from .conventions import walk_function
+from .conventions import single_declaration
 from .exits import early_exit, exit_context
 from .syntax import guard_after, parse, parses_cleanly, statement_at, text_of
 
@@ -24,19 +22,6 @@ __all__ = ["NUMBER_METHOD", "parse_input_number"]
 #: ``X.toFixed is not a function``: methods only numbers have, so ``X`` was not a number.
 NUMBER_METHOD = re.compile(r"\b([A-Za-z_$][\w$]*)\.(?:toFixed|toPrecision|toExponential) is not a function")
 _INPUT = re.compile(r"\b(req|request)\.(query|params|headers|body)\b|searchParams\.get\(|\bquery\.|\bparams\.")
-
-
-def _declaration(function: Node, name: str) -> Node | None:
-    """The one ``const/let name = ...`` declarator of ``name`` in the function (None when not exactly one)."""
-    found = [
-        n
-        for n in walk_function(function)
-        if n.type == "variable_declarator"
-        and (ident := n.child_by_field_name("name")) is not None
-        and ident.type == "identifier"
-        and text_of(ident) == name
-    ]
-    return found[0] if len(found) == 1 else None
 
 
 def parse_input_number(text: str, line: int, facts: FailureFacts, path: str) -> TemplateEdit | None:
@@ -52,7 +37,7 @@ def parse_input_number(text: str, line: int, facts: FailureFacts, path: str) -> 
     ctx = exit_context(stmt, path)
     if ctx.function is None:
         return None
-    declarator = _declaration(ctx.function, name)
+    declarator = single_declaration(ctx.function, name)
     value = declarator.child_by_field_name("value") if declarator is not None else None
     holder = declarator.parent if declarator is not None else None
     if declarator is None or value is None or holder is None or not _INPUT.search(text_of(value)):

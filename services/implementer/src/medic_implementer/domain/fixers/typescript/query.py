@@ -31,7 +31,7 @@ from medic_contracts import FixStrategy
 
 from ...failure import FailureFacts
 from ..edits import TemplateEdit
-from .conventions import walk_function
+from .conventions import single_declaration
 from .exits import exit_context, request_param
 from .syntax import parse, parses_cleanly, statement_at, text_of, walk_all
 
@@ -83,16 +83,10 @@ def _read_site(receiver: Node, function: Node, request: str, before: int) -> Nod
         return value
     if value.type != "identifier":
         return None
-    found = [
-        n
-        for n in walk_function(function)
-        if n.type == "variable_declarator"
-        and (name := n.child_by_field_name("name")) is not None
-        and name.type == "identifier"
-        and text_of(name) == text_of(value)
-        and n.start_byte < before
-    ]
-    init = found[0].child_by_field_name("value") if len(found) == 1 else None
+    declarator = single_declaration(function, text_of(value))
+    if declarator is None or declarator.start_byte >= before:
+        return None
+    init = declarator.child_by_field_name("value")
     read = _unwrap(init) if init is not None else None
     return read if read is not None and _query_read(read, request) else None
 
