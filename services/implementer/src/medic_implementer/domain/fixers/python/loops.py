@@ -21,7 +21,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from .conventions import message_in, quoted_like, reindent
-from .source import walk_no_nested
+from .source import Source, walk_no_nested
 
 if TYPE_CHECKING:
     from .exits import ExitContext
@@ -123,12 +123,8 @@ def _copy(stmt: ast.stmt, text: str, reason: str, indent: str) -> str | None:
 
 
 def _offset_in(text: str, outer: ast.stmt, inner: ast.expr) -> int:
-    lines = text.splitlines(keepends=True)
-
-    def offset(line: int, col: int) -> int:
-        return sum(len(x) for x in lines[: line - 1]) + len(lines[line - 1].encode()[:col].decode("utf-8", "replace"))
-
-    return offset(inner.lineno, inner.col_offset) - offset(outer.lineno, outer.col_offset)
+    src = Source(text)
+    return src.offset(inner.lineno, inner.col_offset) - src.offset(outer.lineno, outer.col_offset)
 
 
 def loop_skip(ctx: ExitContext, guarded: ast.expr, message: str, *, indent: str) -> str | None:
