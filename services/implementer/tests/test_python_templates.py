@@ -330,3 +330,71 @@ def import_rows(text: str) -> dict[str, list[object]]:
     # A handler that records the exception itself cannot be copied where there is no exception.
     reads_exc = job.replace('"reason": "amount is not a number"', '"reason": str(exc)')
     assert python_template_fixes(path="ledger/jobs.py", text=reads_exc, lines=[14], facts=NO_MATCH) == []
+
+
+STOCK_IMPORT = """import re
+from dataclasses import dataclass
+from datetime import date
+
+ROW = re.compile(r"(?P<sku>[A-Z0-9-]+);(?P<counted>[^;]+);(?P<quantity>-?\\d+)")
+
+
+@dataclass
+class Count:
+    sku: str
+    counted_on: date
+    quantity: int
+
+
+def import_counts(text: str) -> dict[str, list[object]]:
+    counts: list[Count] = []
+    errors: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        row = ROW.match(raw.strip())
+        try:
+            count = Count(
+                sku=row.group("sku"),
+                counted_on=date.fromisoformat(row.group("counted")),
+                quantity=int(row.group("quantity")),
+            )
+        except ValueError as exc:
+            errors.append(f"line {number}: {exc}")
+            continue
+        counts.append(count)
+    return {"counts": counts, "errors": errors}
+"""
+
+
+def _run_counts(text: str, counts: str) -> object:
+    namespace: dict[str, object] = {}
+    exec(compile(text, "stock.py", "exec"), namespace)  # the fixed module under test
+    return namespace["import_counts"](counts)  # type: ignore[operator]
+
+
+def test_an_item_inside_the_loops_own_try_is_raised_to_the_handler_that_records_the_others() -> None:
+    (edit,) = python_template_fixes(path="stock/imports.py", text=STOCK_IMPORT, lines=[24], facts=NO_MATCH)
+    assert (
+        "        try:\n"
+        "            if row is None:\n"
+        '                raise ValueError("raw does not match the expected format")\n'
+        "            count = Count(\n"
+    ) in edit.new_text
+    result = _run_counts(edit.new_text, "AB-1;2026-03-01;4\nsku;counted;quantity\nAB-2;03/01/2026;2\n")
+    assert isinstance(result, dict)
+    assert [c.sku for c in result["counts"]] == ["AB-1"]
+    assert result["errors"] == [
+        "line 2: raw does not match the expected format",
+        "line 3: Invalid isoformat string: '03/01/2026'",
+    ]
+
+
+def test_a_try_whose_handler_does_not_record_and_skip_or_catches_another_type_gets_no_raise() -> None:
+    records = '            errors.append(f"line {number}: {exc}")\n            continue\n'
+    reraises = STOCK_IMPORT.replace(records, "            raise\n")
+    assert python_template_fixes(path="stock/imports.py", text=reraises, lines=[24], facts=NO_MATCH) == []
+    other = STOCK_IMPORT.replace("except ValueError as exc:", "except KeyError as exc:")
+    assert python_template_fixes(path="stock/imports.py", text=other, lines=[24], facts=NO_MATCH) == []
+    own = STOCK_IMPORT.replace("@dataclass\nclass Count", "class RowError(ValueError):\n    pass\n\n\n@dataclass\nclass Count")
+    own = own.replace("except ValueError as exc:", "except RowError as exc:")
+    (edit,) = python_template_fixes(path="stock/imports.py", text=own, lines=[28], facts=NO_MATCH)
+    assert 'raise RowError("raw does not match the expected format")' in edit.new_text

@@ -44,6 +44,7 @@ class ExitContext:
     text: str = ""
     functions: tuple[_Function, ...] = ()  # every function of the module (helpers' conventions)
     loop: ast.For | ast.AsyncFor | ast.While | None = None  # the innermost loop around the statement, in its function
+    trying: ast.Try | None = None  # the innermost ``try`` inside that loop whose body holds the statement
 
     @property
     def in_handler(self) -> bool:
@@ -101,14 +102,17 @@ def exit_context(parents: list[ast.AST], tree: ast.Module, text: str = "") -> Ex
     function: _Function | None = None
     loops: set[str] = set()
     loop: ast.For | ast.AsyncFor | ast.While | None = None
-    for node in parents:
+    trying: ast.Try | None = None
+    for node, inner in zip(parents, [*parents[1:], None], strict=True):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            function, loops, loop = node, set(), None
+            function, loops, loop, trying = node, set(), None, None
         elif isinstance(node, ast.For | ast.AsyncFor):
             loops.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
-            loop = node
+            loop, trying = node, None
         elif isinstance(node, ast.While):
-            loop = node
+            loop, trying = node, None
+        elif isinstance(node, ast.Try) and any(inner is s for s in node.body):
+            trying = node
     functions = tuple(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
     return ExitContext(
         function=function,
@@ -118,6 +122,7 @@ def exit_context(parents: list[ast.AST], tree: ast.Module, text: str = "") -> Ex
         text=text,
         functions=functions,
         loop=loop,
+        trying=trying if loop is not None else None,
     )
 
 

@@ -8,8 +8,12 @@ An import or batch loop that already handles bad items records them and moves on
 
 (or the same in an ``except ValueError:`` around a conversion).
 When the value a guard is for comes from the loop's item (the loop variable, or a name the loop body assigns,
-``m = PATTERN.match(line)``), the guard's exit is a copy of that skip: the same recording statements with this
-item's reason put in place of the sibling's message, then ``continue``. The whole batch no longer fails for one
+``m = PATTERN.match(line)``), the guard's exit is that skip. When the guard sits inside a ``try`` of the loop
+whose handler for ``ValueError`` (or the module's own exception class) records the item and continues, the exit
+raises that exception with this item's reason, so the loop's own handler records it exactly as it records the
+others (its record may read the exception: ``errors.append(f"line {number}: {exc}")``). Otherwise the exit is a
+copy of the skip: the same recording statements with this item's reason put in place of the sibling's message,
+then ``continue``. The whole batch no longer fails for one
 item, and the item is reported the way the code reports the others. Only a skip that records something is
 copied (a bare ``if not line.strip(): continue`` drops blank input silently; nothing says an unusable item may
 be dropped that way), and only when every name the copy reads is bound before the guard.
@@ -18,6 +22,7 @@ be dropped that way), and only when every name the copy reads is bound before th
 from __future__ import annotations
 
 import ast
+import json
 from typing import TYPE_CHECKING
 
 from .conventions import message_in, quoted_like, reindent
@@ -100,9 +105,9 @@ def _reason(loop: _Loop, root: str, message: str) -> str:
         and isinstance(value.func, ast.Attribute)
         and value.func.attr in _PATTERN_CALLS
         and value.args
-        and isinstance(value.args[-1], ast.Name)
+        and (matched := _root_name(value.args[-1])) is not None
     ):
-        return f"{value.args[-1].id} does not match the expected format"
+        return f"{matched} does not match the expected format"  # ``PATTERN.match(line.strip())``: ``line``
     return message
 
 
@@ -127,14 +132,53 @@ def _offset_in(text: str, outer: ast.stmt, inner: ast.expr) -> int:
     return src.offset(inner.lineno, inner.col_offset) - src.offset(outer.lineno, outer.col_offset)
 
 
+def _handled(handler: ast.ExceptHandler) -> bool:
+    """True for a handler that records the item and continues (it may read the exception it records)."""
+    *records, last = handler.body or [ast.Pass()]
+    return bool(records) and isinstance(last, ast.Continue) and all(_records(s) for s in records)
+
+
+def _own_error_classes(text: str) -> set[str]:
+    """The module's exception classes a message alone constructs (a subclass of Exception/ValueError, no ``__init__``)."""
+    tree = ast.parse(text)
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+        and any(isinstance(b, ast.Name) and b.id in ("Exception", "ValueError") for b in node.bases)
+        and not any(isinstance(s, ast.FunctionDef) and s.name == "__init__" for s in node.body)
+    }
+
+
+def _raised_to_handler(ctx: ExitContext, reason: str) -> str | None:
+    """``raise ValueError(reason)`` when the statement is in the body of a ``try`` of the loop whose handler for
+    that exception records the item and continues; None otherwise."""
+    if ctx.trying is None:
+        return None
+    own = _own_error_classes(ctx.text)
+    for handler in ctx.trying.handlers:
+        if not _handled(handler) or handler.type is None:
+            continue
+        types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        names = [t.id for t in types if isinstance(t, ast.Name)]
+        error = "ValueError" if "ValueError" in names else next((n for n in names if n in own), None)
+        if error is not None:
+            return f"raise {error}({json.dumps(reason)})"
+    return None
+
+
 def loop_skip(ctx: ExitContext, guarded: ast.expr, message: str, *, indent: str) -> str | None:
-    """The loop's own recording skip, copied for the crashing item with ``message`` (statements joined for
-    ``indent``); None when the guarded value is not the loop's item or the loop has no such skip."""
+    """The loop's own way of skipping a bad item, for the crashing item with ``message``: a raise its enclosing
+    handler records, else a copy of its recording skip (statements joined for ``indent``); None when the guarded
+    value is not the loop's item or the loop has no such skip."""
     loop, text, root = ctx.loop, ctx.text, _root_name(guarded)
     if loop is None or not text or root is None:
         return None
     if root not in ctx.loop_names and _assignment(loop, root) is None:
         return None
+    raised = _raised_to_handler(ctx, _reason(loop, root, message))
+    if raised is not None:
+        return raised
     # The first skip whose recording reads only names bound before the guard (a later one may record a value
     # the crashing statement itself was about to compute).
     skip = next((s for s in _recording_skips(loop) if _bound_before(s.body[:-1], ctx.function, guarded.lineno)), None)
