@@ -30,7 +30,7 @@ system:
 install: sync system
 
 test: install
-	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 demo: install
 	$(UV) run medic demo $(DEMO_ARGS)

@@ -128,7 +128,7 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
     from medic_investigator.job.diagnose import diagnose_issue
     from medic_lab import scenario_repo
     from medic_lab.diagnosis_corpus import load_scenario, score_localization
-    from medic_lab.fix_corpus import check_fix
+    from medic_lab.fix_corpus import SCENARIO_ENV, check_fix
     from medic_watcher.job.detect import detect_from_sentry_events
 
     meta = tomllib.loads((scenario_dir / "scenario.toml").read_text(encoding="utf-8"))
@@ -159,7 +159,8 @@ async def run_fix_scenario(scenario_dir: Path, work: Path, *, tool_paths: tuple[
             return FixScenarioResult(name, False, False, False, False, True, 0.0, "no issue detected", fixable, split=split)
         diagnosis = await diagnose_issue(issue, target=target, repo=repo, provider=PlaybookProvider())
         loc = score_localization(diagnosis, fault_file=scenario.fault_file or "", fault_lines=scenario.fault_lines)
-        options = FixOptions(workspace_root=work / "worktrees", limits=SandboxLimits(timeout_s=300, tool_paths=tool_paths))
+        limits = SandboxLimits(timeout_s=300, tool_paths=tool_paths, extra_env=dict(SCENARIO_ENV))
+        options = FixOptions(workspace_root=work / "worktrees", limits=limits)
         trail: list[str] = []
 
         def audit(action: str, status: Any, summary: str, _details: dict[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from medic_runtime import Redactor
@@ -71,3 +73,12 @@ def test_very_long_text_is_truncated_after_redaction() -> None:
 
 def test_configured_literal_secrets_are_removed() -> None:
     assert "s3cr3t-value" not in Redactor(extra_literals=("s3cr3t-value",)).text("token s3cr3t-value leaked")
+
+
+def test_a_flat_mapping_keeps_structured_values_as_json_after_redaction() -> None:
+    r = Redactor()
+    flat = r.mapping({"pages": [{"path": "/faq", "priority": 0.4}], "token": "abc", "count": 3, "missing": None})
+    assert json.loads(flat["pages"]) == [{"path": "/faq", "priority": 0.4}]  # a JavaScript frame variable, read back
+    assert flat["count"] == "3" and flat["missing"] == "null"
+    secret = r.mapping({"user": {"email": "ada@example.com"}})["user"]
+    assert "ada@example.com" not in secret and json.loads(secret)["email"]

@@ -46,6 +46,7 @@ def diag(
         ("TypeError: Reduce of empty array with no initial value", FailureKind.EMPTY_ITERABLE, None),
         ("TypeError: req.query.tag.split is not a function", FailureKind.WRONG_SHAPE, None),
         ("TypeError: tags.map is not a function", FailureKind.WRONG_SHAPE, None),
+        ("RangeError: Invalid time value", FailureKind.INVALID_DATE, None),
         ("TypeError: nights.toFixed is not a function", FailureKind.WRONG_TYPE, None),
     ],
 )

@@ -329,3 +329,56 @@ def test_a_list_read_that_replaced_a_split_keeps_splitting_each_value_the_way_ol
     other = dataclasses.replace(shape, removed_lines=('const tags = String(req.query.tag ?? "").split(",");',))
     (plain,) = typescript_template_fixes(path="src/routes/dishes.ts", text=route, lines=[8], facts=other)
     assert "flatMap" not in plain.new_text
+
+
+FEED = """export interface Episode {
+  guid: string;
+  title: string;
+  publishedAt?: string;
+  duration?: number;
+  explicit?: boolean;
+}
+
+export function items(episodes: Episode[]): string[] {
+  const xml: string[] = [];
+  for (const ep of episodes) {
+    xml.push(`<item><guid>${ep.guid}</guid><title>${ep.title}</title>`);
+    xml.push(`<pubDate>${new Date(ep.publishedAt).toUTCString()}</pubDate>`);
+    if (ep.duration !== undefined) xml.push(`<itunes:duration>${ep.duration}</itunes:duration>`);
+    if (ep.explicit) xml.push("<itunes:explicit>true</itunes:explicit>");
+    xml.push("</item>");
+  }
+  return xml;
+}
+"""
+INVALID_TIME = FailureFacts(kind=FailureKind.INVALID_DATE, exception_type="RangeError", message="Invalid time value")
+
+
+def test_an_optional_field_made_into_a_date_is_written_only_when_present_like_its_sibling_fields() -> None:
+    (edit,) = typescript_template_fixes(path="src/feed.ts", text=FEED, lines=[13], facts=INVALID_TIME)
+    assert (
+        "    if (ep.publishedAt) xml.push(`<pubDate>${new Date(ep.publishedAt).toUTCString()}</pubDate>`);\n"
+        "    if (ep.duration !== undefined)"
+    ) in edit.new_text
+    assert edit.guarded == "ep.publishedAt"
+    # Only a comparison among the siblings: the same comparison, with this field.
+    compared = FEED.replace("if (ep.explicit) xml.push", "if (ep.explicit !== undefined) xml.push")
+    (edit,) = typescript_template_fixes(path="src/feed.ts", text=compared, lines=[13], facts=INVALID_TIME)
+    assert "    if (ep.publishedAt !== undefined) xml.push(`<pubDate>" in edit.new_text
+
+
+def test_a_date_field_the_type_requires_or_with_no_sibling_convention_gets_no_fix() -> None:
+    required = FEED.replace("  publishedAt?: string;", "  publishedAt: string;")
+    assert typescript_template_fixes(path="src/feed.ts", text=required, lines=[13], facts=INVALID_TIME) == []
+    # The siblings write their fields unconditionally: nothing says an absent field's line may be left out.
+    unguarded = FEED.replace("if (ep.duration !== undefined) ", "").replace("if (ep.explicit) ", "")
+    assert typescript_template_fixes(path="src/feed.ts", text=unguarded, lines=[13], facts=INVALID_TIME) == []
+    # A sibling condition of another record, or another call, is not this record's convention.
+    other = FEED.replace("if (ep.duration !== undefined) xml.push", "if (episodes.length) console.log")
+    other = other.replace("if (ep.explicit) xml.push", "if (ep.explicit) console.log")
+    assert typescript_template_fixes(path="src/feed.ts", text=other, lines=[13], facts=INVALID_TIME) == []
+    # Two fields in one Date-making statement: which one was absent? No fix.
+    both = FEED.replace(
+        "new Date(ep.publishedAt).toUTCString()", "new Date(ep.publishedAt).toUTCString()}${new Date(ep.updatedAt).toUTCString()"
+    )
+    assert typescript_template_fixes(path="src/feed.ts", text=both, lines=[13], facts=INVALID_TIME) == []

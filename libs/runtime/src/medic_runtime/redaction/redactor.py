@@ -10,6 +10,7 @@ here"; a replaced span keeps its line breaks, so line numbers in a file stay tru
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -292,6 +293,10 @@ class Redactor:
         return value
 
     def mapping(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> dict[str, str]:
-        """Redact a flat string mapping (headers, tags, frame variables); keys are redacted as text too."""
+        """Redact a flat string mapping (headers, tags, frame variables); keys are redacted as text too.
+
+        A value that is not text (a JavaScript SDK's frame variable holding an array or an object) becomes JSON
+        after redaction, not a Python repr, so it can be read back as the value it was."""
         items = values.items() if isinstance(values, Mapping) else values
-        return {self.text(str(k), max_length=200): str(self.value(v, key=str(k))) for k, v in items}
+        flat = {self.text(str(k), max_length=200): self.value(v, key=str(k)) for k, v in items}
+        return {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in flat.items()}

@@ -40,6 +40,7 @@ class FailureKind(StrEnum):
     WRONG_TYPE = "wrong_type"  # text from a request used as a number
     UNPARSABLE_INPUT = "unparsable_input"  # client input that does not parse: int("week"), an empty JSON body
     WRONG_SHAPE = "wrong_shape"  # a method the value's shape lacks (`tags.map is not a function`: text, not a list)
+    INVALID_DATE = "invalid_date"  # a Date made of an absent or malformed value (`RangeError: Invalid time value`)
     UNKNOWN = "unknown"
 
 
@@ -104,6 +105,7 @@ _UNPARSABLE = re.compile(
     r"Unexpected end of JSON input|is not valid JSON|Unexpected token .{1,40} in JSON|Unterminated string in JSON"
 )
 _WRONG_SHAPE = re.compile(r"\.[A-Za-z_$][\w$]* is not a function")
+_INVALID_DATE = re.compile(r"Invalid time value|Invalid Date\b")
 _EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception))\b:?\s*(.*)")
 _BACKTICK = re.compile(r"`([^`\n]{1,200})`")
 _STATUS = re.compile(r"\b(?:return|raise|respond(?:s|ing)? with|status)\D{0,20}\b([45]\d\d)\b", re.I)
@@ -148,6 +150,8 @@ def read_failure(diagnosis: DiagnosisReady) -> FailureFacts:
         kind = FailureKind.NONE_VALUE
     elif _WRONG_SHAPE.search(diagnosis.issue.title):
         kind = FailureKind.WRONG_SHAPE
+    elif _INVALID_DATE.search(diagnosis.issue.title):
+        kind = FailureKind.INVALID_DATE
     else:
         kind = _STRATEGY_KIND.get(diagnosis.fix_strategy, FailureKind.UNKNOWN)
     if diagnosis.fix_strategy in _STRATEGY_KIND and kind is FailureKind.UNKNOWN:

@@ -33,7 +33,7 @@ def _fixes_at(text: str, line: int, facts: FailureFacts, path: str) -> Iterator[
 
 def python_template_fixes(*, path: str, text: str, lines: list[int], facts: FailureFacts) -> list[TemplateEdit]:
     """Template edits for the fault at any of ``lines`` (diagnosed lines first); distinct results only."""
-    if facts.kind in (FailureKind.UNKNOWN, FailureKind.WRONG_SHAPE) or not parses(text):
+    if facts.kind in (FailureKind.UNKNOWN, FailureKind.WRONG_SHAPE, FailureKind.INVALID_DATE) or not parses(text):
         return []
     total = len(text.splitlines())
     return distinct(edit for line in lines if 1 <= line <= total for edit in _fixes_at(text, line, facts, path))

@@ -2,7 +2,8 @@
 
 The statement holding the diagnosed line is found in the syntax tree (:mod:`.syntax`). Request text used as
 a number is parsed where it is read (:mod:`.parse`); a query value of the other shape (one value or a
-repeated one) is normalised where it is read (:mod:`.query`). Value-level variants come first (:mod:`.values`: a
+repeated one) is normalised where it is read (:mod:`.query`); an optional field made into a Date is written only when
+present, as its sibling optional fields are (:mod:`.optional`). Value-level variants come first (:mod:`.values`: a
 missing derived value inside a larger answer is not an error), then the guard on the value that was missing
 (:mod:`.guard`) with an early exit copying the function's own exits (:mod:`.exits`, :mod:`.conventions`)
 and respecting its declared types (:mod:`.types`). The rewritten file must parse without errors.
@@ -16,6 +17,7 @@ from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit, distinct
 from .body import unparsable_body
 from .guard import exit_guard
+from .optional import optional_field_line
 from .parse import parse_input_number
 from .query import repeated_query_value
 from .syntax import parses_cleanly
@@ -34,6 +36,11 @@ def _fixes_at(text: str, line: int, facts: FailureFacts, path: str) -> Iterator[
         normalised = repeated_query_value(text, line, facts, path)
         if normalised is not None:
             yield normalised
+        return
+    if facts.kind is FailureKind.INVALID_DATE:
+        kept_out = optional_field_line(text, line, path)
+        if kept_out is not None:
+            yield kept_out
         return
     if facts.kind is FailureKind.WRONG_TYPE:
         parsed = parse_input_number(text, line, facts, path)
