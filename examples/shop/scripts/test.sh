@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 (cd web && tsx --test tests/routes.test.ts tests/server.test.ts)
-(cd api && python -m pytest -q)
+# The api suite uses no pytest plugins: not loading whatever the running Python has installed saves ~2 s a run.
+(cd api && PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 python -m pytest -q)
