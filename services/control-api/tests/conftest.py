@@ -45,6 +45,9 @@ from medic_control.settings import ControlSettings
 from medic_runtime import ServiceRuntime, ServiceSettings
 from medic_runtime.bus import encode_event
 
+#: The browser tests' own HTTP calls: a loaded CI machine can take longer than httpx's 5 s default to answer.
+HTTP = httpx.Client(timeout=30.0)
+
 WATCHER = Producer(service="watcher", instance="watcher-1")
 INVESTIGATOR = Producer(service="investigator", instance="investigator-1")
 IMPLEMENTER = Producer(service="implementer", instance="implementer-1")

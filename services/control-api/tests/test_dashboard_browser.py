@@ -7,12 +7,11 @@ import re
 import threading
 from pathlib import Path
 
-import httpx
 import pytest
 
 from medic_contracts import Envelope, TopicRegistry
 
-from .conftest import approval_request, dashboard_stack, lifecycle, publish
+from .conftest import HTTP, approval_request, dashboard_stack, lifecycle, publish
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.slow]
 
@@ -51,7 +50,7 @@ def test_an_on_call_engineer_logs_in_sees_an_issue_arrive_pauses_and_approves(
     from playwright.sync_api import expect, sync_playwright
 
     with dashboard_stack(kafka_bootstrap, tmp_path, admin_token=ADMIN) as (url, prefix):
-        operator = httpx.post(
+        operator = HTTP.post(
             f"{url}/api/v1/tokens", json={"name": "oncall", "role": "operator"}, headers={"Authorization": f"Bearer {ADMIN}"}
         ).json()
         topics = TopicRegistry(prefix)
@@ -92,7 +91,7 @@ def test_an_on_call_engineer_logs_in_sees_an_issue_arrive_pauses_and_approves(
                 page.click("#pause-button")
                 expect(page.locator("#mode")).to_have_text("Paused", timeout=10_000)
                 expect(page.locator("#status")).to_contain_text("investigating an outage")
-                state = httpx.get(f"{url}/api/v1/control/state", headers={"Authorization": f"Bearer {ADMIN}"}).json()
+                state = HTTP.get(f"{url}/api/v1/control/state", headers={"Authorization": f"Bearer {ADMIN}"}).json()
                 assert state["paused"] is True
                 page.reload()
                 expect(page.locator("#agents")).to_contain_text("paused", timeout=10_000)  # the watcher itself says so
@@ -108,7 +107,7 @@ def test_an_on_call_engineer_logs_in_sees_an_issue_arrive_pauses_and_approves(
                 card.locator(".approve-button").click()
                 expect(page.locator("#message")).to_contain_text("approve done", timeout=10_000)
                 expect(page.locator("#no-approvals")).to_be_visible(timeout=10_000)
-                decided = httpx.get(
+                decided = HTTP.get(
                     f"{url}/api/v1/approvals/{request.approval_id}", headers={"Authorization": f"Bearer {ADMIN}"}
                 ).json()
                 assert decided["status"] == "approved" and decided["decided_by"] == "oncall"

@@ -13,12 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from medic_contracts import ApprovalKind, DeploymentOutcome, DeploymentResult, DiagnosisReady, Envelope, TopicRegistry
 
-from .conftest import approval_request, dashboard_stack, lifecycle
+from .conftest import HTTP, approval_request, dashboard_stack, lifecycle
 from .test_dashboard_browser import publish_from_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.slow]
@@ -54,7 +53,7 @@ def _issues() -> dict[str, list[Envelope]]:
 def _all_projected(url: str, headers: dict[str, str], issues: dict[str, list[Envelope]]) -> bool:
     """Whether each issue's timeline holds an audit entry for every event seeded for it."""
     for issue_id, events in issues.items():
-        answer = httpx.get(f"{url}/api/v1/issues/{issue_id}", headers=headers)
+        answer = HTTP.get(f"{url}/api/v1/issues/{issue_id}", headers=headers)
         if answer.status_code != 200 or len(answer.json()["timeline"]) < len(events):
             return False
     return True
@@ -76,7 +75,7 @@ def dashboard(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) ->
         while not _all_projected(url, admin, issues):
             assert time.monotonic() < deadline, "the projector did not project the seeded issues"
             time.sleep(0.2)
-        operator = httpx.post(f"{url}/api/v1/tokens", json={"name": "oncall", "role": "operator"}, headers=admin).json()
+        operator = HTTP.post(f"{url}/api/v1/tokens", json={"name": "oncall", "role": "operator"}, headers=admin).json()
         yield {"url": url, "token": operator["token"], "bootstrap": kafka_bootstrap, "prefix": prefix}
 
 
@@ -126,7 +125,7 @@ def test_roll_back_is_offered_only_where_the_fix_is_deployed(page: Any, dashboar
         expect(page.locator(f"#issue-{never_deployed} [data-action=rollback]")).to_have_count(0)
     page.goto(f"{dashboard['url']}/dashboard/agent-control/issues/iss_blocked")
     expect(page.locator("[data-action=rollback]")).to_have_count(0)
-    refused = httpx.post(
+    refused = HTTP.post(
         f"{dashboard['url']}/api/v1/issues/iss_blocked/rollback",
         json={"reason": "try"},
         headers={"Authorization": f"Bearer {dashboard['token']}"},

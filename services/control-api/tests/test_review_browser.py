@@ -7,12 +7,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from medic_contracts import IssueDetected, Severity, TopicRegistry
 
-from .conftest import control_server, lifecycle
+from .conftest import HTTP, control_server, lifecycle
 from .test_dashboard_browser import ARTIFACTS, chromium, publish_from_thread  # noqa: F401 - chromium is a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.slow]
@@ -39,7 +38,7 @@ def test_an_operator_reads_the_weekly_review_sees_a_missed_sla_and_marks_a_p4_as
         control,
     ):
         admin = {"Authorization": f"Bearer {ADMIN}"}
-        operator = httpx.post(f"{url}/api/v1/tokens", json={"name": "reviewer", "role": "operator"}, headers=admin).json()
+        operator = HTTP.post(f"{url}/api/v1/tokens", json={"name": "reviewer", "role": "operator"}, headers=admin).json()
         events = [
             *lifecycle("iss_fixed", start=now - timedelta(hours=3)),
             _issue(
@@ -54,7 +53,7 @@ def test_an_operator_reads_the_weekly_review_sees_a_missed_sla_and_marks_a_p4_as
         publish_from_thread(kafka_bootstrap, TopicRegistry(control.settings.topic_prefix), events)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            items = httpx.get(f"{url}/api/v1/issues", headers=admin).json()["items"]
+            items = HTTP.get(f"{url}/api/v1/issues", headers=admin).json()["items"]
             late = next((i for i in items if i["id"] == "iss_late"), None)
             if len(items) == 3 and late and late["sla_missed_at"]:
                 break
@@ -93,8 +92,8 @@ def test_an_operator_reads_the_weekly_review_sees_a_missed_sla_and_marks_a_p4_as
                 page.screenshot(path=str(ARTIFACTS / "dashboard-review.png"), full_page=True)
             finally:
                 browser.close()
-        review = httpx.get(f"{url}/api/v1/review/weekly", headers=admin).json()
-        marked = httpx.get(f"{url}/api/v1/issues/iss_p4", headers=admin).json()
+        review = HTTP.get(f"{url}/api/v1/review/weekly", headers=admin).json()
+        marked = HTTP.get(f"{url}/api/v1/issues/iss_p4", headers=admin).json()
     assert next(m for m in review["metrics"] if m["name"] == "false_positive_rate")["met"] is False
     assert marked["false_positive"] is True
     assert any(a["action"] == "control.feedback" and a["actor"] == "reviewer" for a in marked["timeline"])

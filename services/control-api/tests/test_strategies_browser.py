@@ -6,12 +6,11 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from medic_contracts import FixStrategy
 
-from .conftest import control_server, lifecycle
+from .conftest import HTTP, control_server, lifecycle
 from .test_strategies import rejection_analysis, rolled_back_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.slow]
@@ -35,9 +34,9 @@ def test_an_engineer_sees_each_strategys_success_rate_and_why_a_fix_was_rolled_b
     admin = {"Authorization": f"Bearer {ADMIN}"}
     with control_server(kafka_bootstrap, tmp_path, admin_token=ADMIN) as (url, _control):
         for event in events:  # projected exactly as the bus consumer would
-            response = httpx.post(f"{url}/api/v1/events", json=event.model_dump(mode="json"), headers=admin)
+            response = HTTP.post(f"{url}/api/v1/events", json=event.model_dump(mode="json"), headers=admin)
             assert response.status_code == 202, response.text
-        viewer = httpx.post(f"{url}/api/v1/tokens", json={"name": "sre", "role": "viewer"}, headers=admin).json()
+        viewer = HTTP.post(f"{url}/api/v1/tokens", json={"name": "sre", "role": "viewer"}, headers=admin).json()
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=["--headless", "--no-sandbox", "--disable-gpu"]
