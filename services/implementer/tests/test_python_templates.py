@@ -243,10 +243,10 @@ NO_MATCH = FailureFacts(
 )
 
 
-def _run_import(text: str, statement: str) -> object:
+def _run_import(text: str, statement: str, function: str = "import_statement") -> object:
     namespace: dict[str, object] = {}
     exec(compile(text, "imports.py", "exec"), namespace)  # the fixed module under test
-    return namespace["import_statement"](statement)  # type: ignore[operator]
+    return namespace[function](statement)  # type: ignore[operator]
 
 
 def test_an_item_a_loop_cannot_use_is_recorded_and_skipped_the_way_the_loop_skips_its_other_bad_items() -> None:
@@ -365,12 +365,6 @@ def import_counts(text: str) -> dict[str, list[object]]:
 """
 
 
-def _run_counts(text: str, counts: str) -> object:
-    namespace: dict[str, object] = {}
-    exec(compile(text, "stock.py", "exec"), namespace)  # the fixed module under test
-    return namespace["import_counts"](counts)  # type: ignore[operator]
-
-
 def test_an_item_inside_the_loops_own_try_is_raised_to_the_handler_that_records_the_others() -> None:
     (edit,) = python_template_fixes(path="stock/imports.py", text=STOCK_IMPORT, lines=[24], facts=NO_MATCH)
     assert (
@@ -379,7 +373,7 @@ def test_an_item_inside_the_loops_own_try_is_raised_to_the_handler_that_records_
         '                raise ValueError("raw does not match the expected format")\n'
         "            count = Count(\n"
     ) in edit.new_text
-    result = _run_counts(edit.new_text, "AB-1;2026-03-01;4\nsku;counted;quantity\nAB-2;03/01/2026;2\n")
+    result = _run_import(edit.new_text, "AB-1;2026-03-01;4\nsku;counted;quantity\nAB-2;03/01/2026;2\n", "import_counts")
     assert isinstance(result, dict)
     assert [c.sku for c in result["counts"]] == ["AB-1"]
     assert result["errors"] == [

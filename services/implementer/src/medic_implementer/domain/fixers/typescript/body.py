@@ -18,12 +18,10 @@ import re
 
 from tree_sitter import Node
 
-from medic_contracts import FixStrategy
-
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
 from .exits import early_exit, exit_context, request_param
-from .syntax import guard_after, parse, parses_cleanly, statement_at, text_of, walk_all
+from .syntax import checked_edit, guard_after, parse, statement_at, text_of, walk_all
 
 __all__ = ["unparsable_body"]
 
@@ -119,12 +117,9 @@ def unparsable_body(text: str, line: int, facts: FailureFacts, path: str) -> Tem
         + data[stmt.end_byte :]
     )
     new_text = new.decode()
-    if not parses_cleanly(new_text, path):
-        return None
-    return TemplateEdit(
-        path=path,
-        new_text=new_text,
-        strategy=FixStrategy.NULL_GUARD,
+    return checked_edit(
+        path,
+        new_text,
         description=f"bad input: a body that is not JSON answered with `{exit_stmt.replace(chr(10), ' ')}`",
         guarded=name,
     )

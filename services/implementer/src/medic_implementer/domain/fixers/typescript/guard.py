@@ -15,7 +15,7 @@ from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
 from ..fault import STRATEGY, is_hinted
 from .exits import early_exit, exit_context
-from .syntax import header, parse, parses_cleanly, pure, statement_at, text_of, walk_no_nested
+from .syntax import checked_edit, header, parse, pure, statement_at, text_of, walk_no_nested
 from .types import admits_null, destination_of
 
 __all__ = ["CONVERTS_NULL", "exit_guard"]
@@ -141,6 +141,4 @@ def exit_guard(text: str, line: int, facts: FailureFacts, path: str) -> Template
         shown = exit_stmt.replace("\n", " ")
         description = f"{strategy.value.replace('_', ' ')}: `if ({condition}) {shown}` before line {stmt.start_point[0] + 1}"
     new_text = new.decode()
-    if not parses_cleanly(new_text, path):
-        return None
-    return TemplateEdit(path=path, new_text=new_text, strategy=strategy, description=description, guarded=guarded)
+    return checked_edit(path, new_text, description=description, guarded=guarded, strategy=strategy)

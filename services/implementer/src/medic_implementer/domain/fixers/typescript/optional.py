@@ -24,10 +24,8 @@ import re
 
 from tree_sitter import Node
 
-from medic_contracts import FixStrategy
-
 from ..edits import TemplateEdit
-from .syntax import parse, parses_cleanly, statement_at, text_of, walk_all
+from .syntax import checked_edit, parse, statement_at, text_of, walk_all
 
 __all__ = ["optional_field_line"]
 
@@ -147,12 +145,9 @@ def optional_field_line(text: str, line: int, path: str) -> TemplateEdit | None:
     condition = form.format(f"{record}.{field}")
     data = text.encode()
     new_text = (data[: stmt.start_byte] + f"if ({condition}) ".encode() + data[stmt.start_byte :]).decode()
-    if not parses_cleanly(new_text, path):
-        return None
-    return TemplateEdit(
-        path=path,
-        new_text=new_text,
-        strategy=FixStrategy.NULL_GUARD,
+    return checked_edit(
+        path,
+        new_text,
         description=(
             f"optional field: `{record}.{field}` is written only when present, as the statements beside it "
             f"write {', '.join(sorted(tested))} (a Date of an absent value throws)"

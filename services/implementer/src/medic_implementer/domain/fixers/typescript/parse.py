@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import re
 
-from medic_contracts import FixStrategy
-
 from ...failure import FailureFacts, FailureKind
 from ..edits import TemplateEdit
 from .conventions import single_declaration
 from .exits import early_exit, exit_context
-from .syntax import guard_after, parse, parses_cleanly, statement_at, text_of
+from .syntax import checked_edit, guard_after, parse, statement_at, text_of
 
 __all__ = ["NUMBER_METHOD", "parse_input_number"]
 
@@ -62,13 +60,10 @@ def parse_input_number(text: str, line: int, facts: FailureFacts, path: str) -> 
         + data[holder.end_byte :]
     )
     new_text = new.decode()
-    if not parses_cleanly(new_text, path):
-        return None
     shown = exit_stmt.replace("\n", " ")
-    return TemplateEdit(
-        path=path,
-        new_text=new_text,
-        strategy=FixStrategy.NULL_GUARD,
+    return checked_edit(
+        path,
+        new_text,
         description=f"parse input: {name} = Number(...) and `if (!Number.isFinite({name})) {shown}`",
         guarded=name,
     )

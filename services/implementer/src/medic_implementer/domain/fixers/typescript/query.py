@@ -27,13 +27,11 @@ import re
 
 from tree_sitter import Node
 
-from medic_contracts import FixStrategy
-
 from ...failure import FailureFacts
 from ..edits import TemplateEdit
 from .conventions import single_declaration
 from .exits import exit_context, request_param
-from .syntax import parse, parses_cleanly, statement_at, text_of, walk_all
+from .syntax import checked_edit, parse, statement_at, text_of, walk_all
 
 __all__ = ["repeated_query_value"]
 
@@ -161,12 +159,9 @@ def repeated_query_value(text: str, line: int, facts: FailureFacts, path: str) -
             return None
         data = text.encode()
         new_text = (data[: site.start_byte] + replacement.encode() + data[site.end_byte :]).decode()
-        if not parses_cleanly(new_text, path):
-            return None
-        return TemplateEdit(
-            path=path,
-            new_text=new_text,
-            strategy=FixStrategy.NULL_GUARD,
+        return checked_edit(
+            path,
+            new_text,
             description=f"repeated query value: `{text_of(site)}` read as {shape} whether the client sent it once or repeated",
             guarded=text_of(site),
         )

@@ -7,11 +7,16 @@ from functools import lru_cache
 
 from tree_sitter import Language, Node, Parser
 
+from medic_contracts import FixStrategy
+
+from ..edits import TemplateEdit
+
 __all__ = [
     "BLOCKS",
     "FUNCTIONS",
     "LOOPS",
     "apply_edits",
+    "checked_edit",
     "guard_after",
     "header",
     "parse",
@@ -145,3 +150,13 @@ def guard_after(data: bytes, statement: Node, condition: str, exit_stmt: str) ->
     step = "\t" if "\t" in indent else "  "
     body = exit_stmt.replace("\n", f"\n{indent}{step}")
     return f"\n{indent}if ({condition}) {{\n{indent}{step}{body}\n{indent}}}"
+
+
+def checked_edit(
+    path: str, new_text: str, *, description: str, guarded: str, strategy: FixStrategy = FixStrategy.NULL_GUARD
+) -> TemplateEdit | None:
+    """The template edit of ``path``, or None when the rewritten file does not parse without errors (every
+    TypeScript template ends this way)."""
+    if not parses_cleanly(new_text, path):
+        return None
+    return TemplateEdit(path=path, new_text=new_text, strategy=strategy, description=description, guarded=guarded)
