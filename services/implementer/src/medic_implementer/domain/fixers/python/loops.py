@@ -58,6 +58,12 @@ def _records(stmt: ast.stmt) -> bool:
     return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)) or isinstance(stmt, ast.AugAssign)
 
 
+def _records_then_continues(body: list[ast.stmt]) -> bool:
+    """``<record>; ...; continue``: at least one recording statement, then ``continue``."""
+    *records, last = body or [ast.Pass()]
+    return bool(records) and isinstance(last, ast.Continue) and all(_records(s) for s in records)
+
+
 def _reads(stmts: list[ast.stmt], name: str | None) -> bool:
     return name is not None and any(isinstance(n, ast.Name) and n.id == name for s in stmts for n in ast.walk(s))
 
@@ -69,15 +75,13 @@ def _recording_skips(loop: _Loop) -> list[ast.If | ast.ExceptHandler]:
     nested = {id(n) for inner in ast.walk(loop) if inner is not loop and isinstance(inner, _Loop) for n in ast.walk(inner)}
     found: list[ast.If | ast.ExceptHandler] = []
     for node in walk_no_nested(loop):
-        if not isinstance(node, ast.If | ast.ExceptHandler) or id(node) in nested or len(node.body) < 2:
+        if not isinstance(node, ast.If | ast.ExceptHandler) or id(node) in nested or not _records_then_continues(node.body):
             continue
         if isinstance(node, ast.If) and node.orelse:
             continue
-        *records, last = node.body
-        if isinstance(node, ast.ExceptHandler) and _reads(records, node.name):
+        if isinstance(node, ast.ExceptHandler) and _reads(node.body[:-1], node.name):
             continue
-        if isinstance(last, ast.Continue) and all(_records(s) for s in records):
-            found.append(node)
+        found.append(node)
     return sorted(found, key=lambda n: n.lineno)
 
 
@@ -132,12 +136,6 @@ def _offset_in(text: str, outer: ast.stmt, inner: ast.expr) -> int:
     return src.offset(inner.lineno, inner.col_offset) - src.offset(outer.lineno, outer.col_offset)
 
 
-def _handled(handler: ast.ExceptHandler) -> bool:
-    """True for a handler that records the item and continues (it may read the exception it records)."""
-    *records, last = handler.body or [ast.Pass()]
-    return bool(records) and isinstance(last, ast.Continue) and all(_records(s) for s in records)
-
-
 def _own_error_classes(text: str) -> set[str]:
     """The module's exception classes a message alone constructs (a subclass of Exception/ValueError, no ``__init__``)."""
     tree = ast.parse(text)
@@ -157,7 +155,7 @@ def _raised_to_handler(ctx: ExitContext, reason: str) -> str | None:
         return None
     own = _own_error_classes(ctx.text)
     for handler in ctx.trying.handlers:
-        if not _handled(handler) or handler.type is None:
+        if not _records_then_continues(handler.body) or handler.type is None:  # it may read the exception
             continue
         types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
         names = [t.id for t in types if isinstance(t, ast.Name)]
@@ -176,7 +174,8 @@ def loop_skip(ctx: ExitContext, guarded: ast.expr, message: str, *, indent: str)
         return None
     if root not in ctx.loop_names and _assignment(loop, root) is None:
         return None
-    raised = _raised_to_handler(ctx, _reason(loop, root, message))
+    reason = _reason(loop, root, message)
+    raised = _raised_to_handler(ctx, reason)
     if raised is not None:
         return raised
     # The first skip whose recording reads only names bound before the guard (a later one may record a value
@@ -185,7 +184,7 @@ def loop_skip(ctx: ExitContext, guarded: ast.expr, message: str, *, indent: str)
     if skip is None:
         return None
     records = skip.body[:-1]
-    copies = [_copy(s, text, _reason(loop, root, message), indent) for s in records]
+    copies = [_copy(s, text, reason, indent) for s in records]
     if any(c is None for c in copies):
         return None
     return f"\n{indent}".join([*(c for c in copies if c is not None), "continue"])

@@ -20,12 +20,11 @@ gets no fix (a date that must be there is an error to report, not a line to drop
 
 from __future__ import annotations
 
-import re
-
 from tree_sitter import Node
 
 from ..edits import TemplateEdit
 from .syntax import checked_edit, parse, statement_at, text_of, walk_all
+from .types import object_members
 
 __all__ = ["optional_field_line"]
 
@@ -108,20 +107,12 @@ def _sibling_forms(stmt: Node, record: str, callee: str) -> list[tuple[str, str]
 
 
 def _declared_required(root: Node, record_fields: set[str], field: str) -> bool:
-    """True when an object type of this file that declares the record's fields declares ``field`` required."""
+    """True when an object type of this file that declares the record's fields declares ``field`` required (not
+    ``?``, and no top-level ``undefined`` or ``null`` in its union)."""
     for node in walk_all(root):
-        if node.type not in ("interface_body", "object_type"):
-            continue
-        members = {
-            text_of(name).strip("'\""): any(c.type == "?" for c in m.children)
-            for m in node.named_children
-            if m.type == "property_signature" and (name := m.child_by_field_name("name")) is not None
-        }
-        if field in members and record_fields <= set(members):
-            optional = members[field] or re.search(
-                rf"\b{re.escape(field)}\s*\??:\s*[^;,\n]*\b(?:undefined|null)\b", text_of(node)
-            )
-            return not optional
+        members = object_members(node) if node.type in ("interface_body", "object_type") else {}
+        if field in members and record_fields <= members.keys():
+            return not {"undefined", "null"} & {part.strip() for part in members[field].split("|")}
     return False
 
 

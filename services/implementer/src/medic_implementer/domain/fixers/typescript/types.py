@@ -16,7 +16,13 @@ from tree_sitter import Node
 
 from .syntax import FUNCTIONS, text_of, walk_all
 
-__all__ = ["Destination", "admits_null", "declared_return_type", "destination_of"]
+__all__ = [
+    "Destination",
+    "admits_null",
+    "declared_return_type",
+    "destination_of",
+    "object_members",
+]
 
 # Expressions a value passes through unchanged in kind on its way to where it lands.
 _THROUGH = {
@@ -66,7 +72,7 @@ def declared_return_type(function: Node | None) -> str | None:
     return _strip_promise(declared) if declared else None
 
 
-def _members(body: Node) -> dict[str, str]:
+def object_members(body: Node) -> dict[str, str]:
     """Property name → declared type text of an object type body (``{ a: T; b?: U }``; optional adds undefined)."""
     found: dict[str, str] = {}
     for member in body.named_children:
@@ -87,18 +93,18 @@ def _object_type(declared: str, root: Node) -> dict[str, str] | None:
     declared = declared.strip()
     for node in walk_all(root):
         if node.type == "object_type" and text_of(node).strip() == declared:
-            return _members(node)
+            return object_members(node)
     if not re.fullmatch(r"[A-Za-z_$][\w$]*", declared):
         return None
     for node in walk_all(root):
         if node.type == "interface_declaration":
             name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
             if name is not None and body is not None and text_of(name) == declared:
-                return _members(body)
+                return object_members(body)
         elif node.type == "type_alias_declaration":
             name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
             if name is not None and value is not None and text_of(name) == declared and value.type == "object_type":
-                return _members(value)
+                return object_members(value)
     return None
 
 
