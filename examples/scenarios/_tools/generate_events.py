@@ -140,7 +140,9 @@ def run_trigger(language: str, checkout: Path, spec: dict[str, Any]) -> list[dic
             if "path" in request:
                 request["params"] = route_params(spec["route"], request["path"])
         mode = spec.get("mode", "route")
-        argv = [str(NODE_BIN / "tsx"), str(TOOLS / "ts_trigger.mts"), spec["module"], spec["export"], json.dumps(requests), mode]
+        # A TOML date-time argument is a JavaScript Date: sent as {"$date": iso}, revived by the trigger.
+        sent = json.dumps(requests, default=lambda v: {"$date": v.isoformat()} if isinstance(v, datetime) else v)
+        argv = [str(NODE_BIN / "tsx"), str(TOOLS / "ts_trigger.mts"), spec["module"], spec["export"], sent, mode]
         if spec.get("local_variables"):
             argv.append("vars")
     result = subprocess.run(argv, cwd=checkout, env=tool_env(), capture_output=True, text=True, timeout=120, check=False)

@@ -71,7 +71,13 @@ function expressPair(spec: TriggerRequest) {
   return { req, res };
 }
 
-for (const spec of JSON.parse(requestsJson) as TriggerRequest[]) {
+// A {"$date": iso} value (a TOML date-time in triggers.toml) is a Date argument.
+const revive = (_key: string, value: unknown) =>
+  value && typeof value === "object" && typeof (value as { $date?: unknown }).$date === "string"
+    ? new Date((value as { $date: string }).$date)
+    : value;
+
+for (const spec of JSON.parse(requestsJson, revive) as TriggerRequest[]) {
   try {
     let status: unknown;
     if (mode === "call") {

@@ -9,8 +9,8 @@ from medic_implementer.domain.input_search import (
     message_literals,
     production_message,
     python_candidates,
-    typescript_candidates,
 )
+from medic_implementer.domain.ts_inputs import typescript_candidates
 
 
 def test_the_message_names_the_values_production_saw() -> None:
@@ -39,7 +39,7 @@ def test_python_candidates_refuse_what_cannot_be_called_by_keyword() -> None:
 def test_typescript_candidates_resolve_aliases_and_unions() -> None:
     module = "export type Rows = Row[];\ninterface Row { id: string }\n"
     found = typescript_candidates([("rows", "Rows"), ("mode", '"csv" | "tsv" | null')], module, "")
-    assert {str(c[0]) for c in found} == {"[]", "[None]", "[{}]"}
+    assert {str(c[0]) for c in found} == {"[]", "[{'id': 'medic-unknown'}]", "[None]", "[{}]"}  # a row: its required members
     assert {c[1] for c in found} == {"csv", "tsv", None}
     assert typescript_candidates([("n", "number")], "", "bad 42")[0] == [0]
     assert [42] in typescript_candidates([("n", "number")], "", "bad 42")

@@ -166,6 +166,21 @@ async def _poll(check: Callable[[], bool], timeout: float) -> bool:
     return False
 
 
+PAUSE_BOUND_S = 1.0  # issue 17: a pause after a broker restart reaches every agent within 1 s
+
+
+async def _pause_reach(stack: ServiceStack) -> float | None:
+    """Seconds from a pause on the control topic to the service reporting itself paused; None past 5 s."""
+    proc = stack.proc
+    if proc is None:
+        return None
+    await asyncio.to_thread(stack.b.pause, "bench: after the broker restarts")
+    sent = time.monotonic()
+    if not await _poll(lambda: proc.health().get("paused") is True, 5.0):
+        return None
+    return round(time.monotonic() - sent, 2)
+
+
 async def _inject(stack: ServiceStack, fault: Fault) -> None:
     if fault is Fault.KILL:
         await stack.kill()
@@ -194,6 +209,12 @@ async def run_stack(stack: ServiceStack, fault: Fault, result: FaultResult, *, o
             recovery = round(time.monotonic() - injected, 2) if finished else None
             result.observed.setdefault("recovery_s", {})[label] = recovery
             result.checks[f"{label}: the issue completed after the fault"] = finished
+        if fault is Fault.BROKER:
+            reached = await _pause_reach(stack)
+            result.observed.setdefault("pause_reached_s", {})[stack.service] = reached
+            result.checks[f"{stack.service}: a pause after the restarts reached it within 1 s"] = (
+                reached is not None and reached <= PAUSE_BOUND_S
+            )
         await asyncio.sleep(3.0)  # a late duplicate shows up here
         scratch = FaultResult(name=stack.service, fault="", expected="")
         stack.measure(scratch, issues)

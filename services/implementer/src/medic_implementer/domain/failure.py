@@ -19,6 +19,7 @@ from medic_contracts import CODE_EVIDENCE_KINDS, DiagnosisReady, FixStrategy, Re
 __all__ = [
     "FailureFacts",
     "FailureKind",
+    "crash_line",
     "entity_name",
     "evidence_files",
     "frame_from_evidence",
@@ -280,4 +281,14 @@ def frame_from_evidence(diagnosis: DiagnosisReady) -> StackFrame | None:
             return StackFrame.model_validate_json(item.detail)
         except ValueError:
             continue
+    return None
+
+
+def crash_line(diagnosis: DiagnosisReady) -> int | None:
+    """Production's crash line in the affected file: the deepest application frame the investigator cites as
+    ``stack_frame`` evidence (``source`` is ``file:line``); None when it cites none there."""
+    for item in diagnosis.evidence:
+        file, sep, line = (item.source or "").rpartition(":")
+        if item.kind == "stack_frame" and sep and line.isdigit() and file == diagnosis.affected_file:
+            return int(line)
     return None

@@ -27,6 +27,7 @@ __all__ = [
     "documented_errors",
     "expected_outcome",
     "expected_type",
+    "in_file",
     "judge_fixed",
     "judge_reproduction",
     "observation_from",
@@ -113,7 +114,8 @@ def enclosed_code(name: str) -> bool:
     return _ENCLOSED.fullmatch(name.rsplit(".", 1)[-1]) is not None
 
 
-def _matches(frame_file: str, affected_file: str) -> bool:
+def in_file(frame_file: str, affected_file: str) -> bool:
+    """True when a traceback's file name is the repository file ``affected_file``."""
     normalized = frame_file.removeprefix("file://").replace("\\", "/")
     return normalized == affected_file or normalized.endswith("/" + affected_file)
 
@@ -121,8 +123,8 @@ def _matches(frame_file: str, affected_file: str) -> bool:
 def crash_site(frames: Iterable[tuple[str, str]], affected_file: str) -> str | None:
     """The function of the innermost frame in ``affected_file`` (frames innermost last; a comprehension or lambda
     frame counts as the function around it), unqualified; None when no frame is in that file."""
-    in_file = [name for file, name in frames if _matches(file, affected_file) and not enclosed_code(name)]
-    return in_file[-1].rsplit(".", 1)[-1] if in_file else None
+    names = [name for file, name in frames if in_file(file, affected_file) and not enclosed_code(name)]
+    return names[-1].rsplit(".", 1)[-1] if names else None
 
 
 def judge_reproduction(

@@ -304,7 +304,7 @@ def typescript_function_test(
         return None
     shown = json.dumps(arguments)[1:-1][:200]
     observe = (
-        f"    const args: unknown[] = {json.dumps(arguments)};\n"
+        f"    const args: unknown[] = revive({json.dumps(arguments)});\n"
         f"    const result: unknown = await ({function} as any)(...args);\n"
         "    observed = { returned: result === undefined ? null : JSON.parse(JSON.stringify(result)) };\n"
     )

@@ -11,18 +11,22 @@ no match means no reproducer, as before.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from medic_contracts import ActionStatus
 
 from ..adapters.workspace import Workspace
+from ..domain.failure import crash_line
 from ..domain.function_regression import module_of
 from ..domain.guard import PathGuard
-from ..domain.input_search import SearchTry, matching_try, production_message, python_candidates, typescript_candidates
+from ..domain.input_search import SearchTry, matching_try, production_message, python_candidates
 from ..domain.regression import RegressionTest
 from ..domain.reproduction import expected_type
 from ..domain.search_harness import SearchHarness, python_search_harness, typescript_search_harness
+from ..domain.ts_inputs import imported_modules, typescript_candidates
+from ..domain.ts_literals import calls_in_tests
 from ..domain.ts_reproducers import exported_function, typescript_function_test
 from .context import FixJob
 from .probe import Reproducer, observe_text, python_function_reproducer, python_test_dir, regression_stem, typescript_test_layout
@@ -50,7 +54,14 @@ async def search_reproducer(job: FixJob, ws: Workspace, guard: PathGuard) -> Rep
     )
     await ws.reset()
     tries = _tries(observed)
-    found = matching_try(tries, exception_type=exception_type, message=message, affected_file=affected, function=function)
+    found = matching_try(
+        tries,
+        exception_type=exception_type,
+        message=message,
+        affected_file=affected,
+        function=function,
+        line=crash_line(diagnosis),
+    )
     if found is not None and not 0 <= found.index < len(candidates):
         found = None  # the harness's record is the target's code's output: never trusted beyond the candidates
     reproducer = build(candidates[found.index]) if found is not None else None
@@ -107,8 +118,15 @@ async def _plan(
     signature = exported_function(text, affected, name)
     if signature is None:
         return None
-    ts_candidates = typescript_candidates(signature[0], text, message)
     names = await ws.tracked_files()
+    ts_candidates = typescript_candidates(
+        signature[0],
+        text,
+        message,
+        path=affected,
+        declarations=_imported_text(ws, affected, text),
+        test_calls=calls_in_tests(_test_files(ws, names, name), name),
+    )
     search_file, package_dir = typescript_test_layout(ws, names, affected, "medic-input-search")
     test_file, _ = typescript_test_layout(ws, names, affected, regression_stem(diagnosis.issue_id))
     ts_harness = typescript_search_harness(
@@ -135,6 +153,40 @@ async def _plan(
     return ts_harness, list(ts_candidates), ts_build
 
 
+def _imported_text(ws: Workspace, affected: str, text: str) -> str:
+    """The text of the modules ``affected`` imports from by relative path (their types describe its parameters)."""
+    root = ws.path.resolve()
+    texts: list[str] = []
+    for choices in imported_modules(text, affected)[:_MAX_IMPORTS]:
+        for choice in choices:
+            file = (root / choice).resolve()
+            if file.is_relative_to(root) and file.is_file() and file.stat().st_size <= _MAX_IMPORT_BYTES:
+                texts.append(file.read_text(errors="replace"))
+                break
+    return "\n".join(texts)
+
+
+def _test_files(ws: Workspace, names: list[str], function: str) -> list[tuple[str, str]]:
+    """The project's TypeScript/JavaScript test files that name ``function`` (their calls give realistic inputs)."""
+    root = ws.path.resolve()
+    found: list[tuple[str, str]] = []
+    for name in names:
+        if len(found) >= _MAX_TEST_FILES or "node_modules/" in name or not _TEST_FILE.search(name):
+            continue
+        file = (root / name).resolve()
+        if file.is_relative_to(root) and file.is_file() and file.stat().st_size <= _MAX_IMPORT_BYTES:
+            text = file.read_text(errors="replace")
+            if function in text:
+                found.append((name, text))
+    return found
+
+
+_TEST_FILE = re.compile(r"(?:^|/)(?:tests?|__tests__)/.*\.[cm]?[jt]sx?$|\.(?:test|spec)\.[cm]?[jt]sx?$")
+_MAX_TEST_FILES = 40
+_MAX_IMPORTS = 8
+_MAX_IMPORT_BYTES = 200_000
+
+
 def _tries(text: str) -> list[SearchTry]:
     """The harness's record, each try validated (a harness that crashed or wrote garbage: no tries)."""
     try:
@@ -145,7 +197,10 @@ def _tries(text: str) -> list[SearchTry]:
     for item in data.get("tries", []) if isinstance(data, dict) else []:
         if not isinstance(item, dict) or not isinstance(item.get("index"), int):
             continue
-        frames = tuple((str(f[0]), str(f[1])) for f in item.get("frames") or [] if isinstance(f, list | tuple) and len(f) >= 2)
+        listed = [f for f in item.get("frames") or [] if isinstance(f, list | tuple) and len(f) >= 2]
+        frames = tuple((str(f[0]), str(f[1])) for f in listed)
+        lines = tuple(f[2] if len(f) > 2 and isinstance(f[2], int) and not isinstance(f[2], bool) else 0 for f in listed)
         raised = item.get("raised")
-        tries.append(SearchTry(item["index"], str(raised) if raised else None, str(item.get("message") or ""), frames))
+        message = str(item.get("message") or "")
+        tries.append(SearchTry(item["index"], str(raised) if raised else None, message, frames, lines))
     return tries
