@@ -87,6 +87,15 @@ def test_a_date_inside_the_message_is_one_variable_in_any_common_format() -> Non
     assert mask_text("backup finished at Mon Mar  3 10:00:00 2025") == "backup finished at <*>"
 
 
+def test_a_twelve_hour_clock_is_one_variable_whichever_half_of_the_day() -> None:
+    miner = TemplateMiner()
+    stamps = ["03/04/2025 10:00:00 AM", "03/04/2025 10:00:00 PM", "12/31/2024 11:59:59 pm", "01/02/2025 9:05 a.m."]
+    ids = {miner.cluster_id(f"backup finished at {stamp} on node-3") for stamp in stamps}
+    assert len(ids) == 1
+    assert mask_text("backup finished at 03/04/2025 10:00:00 PM on node-3") == "backup finished at <*> on <*>"
+    assert mask_text("PM approved the plan") == "PM approved the plan"  # a word, not a time's meridiem
+
+
 def test_a_word_taking_many_values_under_one_skeleton_is_a_variable_even_without_digits() -> None:
     miner = TemplateMiner()
     users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]

@@ -117,10 +117,9 @@ def declared_objects(text: str, path: str) -> dict[str, dict[str, str]]:
 def _typical(declared: str, types: _Types, depth: int) -> Any:
     """A plain value of a required member's type (a string, 1, false, a date, the minimal object); ``_OMIT`` when
     the type admits ``undefined``."""
-    union = _split_top(declared.strip(), "|")
-    if any(part in ("undefined", "void") for part in union):
+    if _admits_undefined(declared):
         return _OMIT
-    parts = [p for p in union if p != "null"] or ["null"]
+    parts = [p for p in _split_top(declared.strip(), "|") if p != "null"] or ["null"]
     t = parts[0]
     if t in types.aliases and depth < 4:
         return _typical(types.aliases[t], types, depth + 1)

@@ -7,7 +7,7 @@ Two steps, both general (no per-system tuning):
    one variable; every delimiter-separated part of a token that holds a digit is a variable (ids,
    numbers, hashes, IPs, ports, versions), as are quoted values; runs of variables joined by
    punctuation collapse into one, and so do consecutive masked tokens (variable-length lists)
-   and units following a number (``5.2 KB``).
+   and units following a number (``5.2 KB``), and a meridiem following a time (``10:00:00 PM``).
 2. **Merging** (:class:`TemplateMiner`): masked templates of the same length that differ in one
    position (the rest of the template is their shared skeleton) merge when that position is
    evidently variable. The criterion is statistical: the position has taken at least
@@ -47,6 +47,8 @@ _VARIABLE_PART = re.compile(rf"(?<![^{_DELIMS}])[^{_DELIMS}\d]*\d[^{_DELIMS}]*")
 _QUOTED = re.compile(r"(?<![\w])'[^'\s]{1,200}'(?![\w])|(?<![\w])\"[^\"\s]{1,200}\"(?![\w])")
 _RUN = re.compile(r"<\*>(?:[=:,.\-/#@;|]+<\*>)+")
 _UNITS = frozenset({"B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "ms", "us", "µs", "ns", "s", "sec", "secs"})
+# A 12-hour clock's meridiem belongs to the time before it (``03/04/2025 10:00:00 PM``): AM and PM would split one event.
+_MERIDIEM = frozenset({"AM", "PM", "am", "pm", "a.m.", "p.m.", "A.M.", "P.M."})
 _KEY_PREFIX = re.compile(r"^([^=:]*[=:])")
 _ENUM = re.compile(r"^[A-Z][A-Z0-9_]+$")
 
@@ -110,7 +112,7 @@ def mask_tokens(text: str, *, max_chars: int = 4096, cache: dict[str, str] | Non
                 token = _mask_token(shape)
                 if cache is not None and len(cache) < _CACHE_LIMIT:
                     cache[shape] = token
-        if previous_masked and (token == MASK or token.rstrip(",;.") in _UNITS):
+        if previous_masked and (token == MASK or token.rstrip(",;.") in _UNITS or token.rstrip(",;") in _MERIDIEM):
             continue  # variable-length lists and units after numbers belong to the variable before
         tokens.append(token)
         previous_masked = token == MASK
