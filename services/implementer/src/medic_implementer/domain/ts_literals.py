@@ -129,16 +129,20 @@ class _Reader:
             return self.date(node)
         raise _NotLiteral
 
+    def spread(self, node: Node, kind: type[Any]) -> Any:
+        """The value ``...x`` spreads: a list into an array, an object into an object."""
+        value = self.value(node.named_children[0])
+        if not isinstance(value, kind):
+            raise _NotLiteral
+        return value
+
     def array(self, node: Node) -> list[Any]:
         items: list[Any] = []
         for child in node.named_children:
             if child.type == "comment":
                 continue
             if child.type == "spread_element":
-                spread = self.value(child.named_children[0])
-                if not isinstance(spread, list):
-                    raise _NotLiteral
-                items.extend(spread)
+                items.extend(self.spread(child, list))
                 continue
             item = self.value(child)
             items.append(None if item is _ABSENT else item)
@@ -150,10 +154,7 @@ class _Reader:
             if member.type == "comment":
                 continue
             if member.type == "spread_element":
-                spread = self.value(member.named_children[0])
-                if not isinstance(spread, dict):
-                    raise _NotLiteral
-                found.update(spread)
+                found.update(self.spread(member, dict))
                 continue
             if member.type == "shorthand_property_identifier":
                 name, value = text_of(member), self.name(text_of(member))
