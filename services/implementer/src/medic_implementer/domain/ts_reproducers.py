@@ -20,6 +20,7 @@ from medic_contracts import RequestContext
 from .fixers.typescript.syntax import FUNCTIONS, parse, text_of, walk_all
 from .regression import (
     _TS_HELPERS,
+    _TS_REVIVE,
     RegressionTest,
     _relative_import,
     _within,
@@ -149,7 +150,8 @@ def _regression_test(
         f"{imports}\n"
         f"const expected: unknown = {json.dumps(expected)};\n\n"
         f"{_TS_HELPERS}\n"
-        f"test({json.dumps(f'medic regression {issue_id}: {label}')}, async () => {{\n"
+        + (f"{_TS_REVIVE}\n" if "revive(" in observe else "")
+        + f"test({json.dumps(f'medic regression {issue_id}: {label}')}, async () => {{\n"
         "  let observed: Record<string, any>;\n"
         "  try {\n"
         f"{observe}"
