@@ -10,12 +10,14 @@ from npm's own cache when it has them. With ``--cache-dir`` a build is reused wh
 - node_modules is installed once per lockfile (later installs are hard links to it);
 - Next.js's build cache (``.next/cache``) carries over from one build to the next, as CI caches it.
 
-A checkout with uncommitted changes under web/ is built afresh and not kept.
+A checkout with uncommitted changes under web/ is built afresh and not kept. The cache stays bounded: the
+``KEEP_BUILDS`` builds and ``KEEP_INSTALLS`` installs used most recently are kept, older ones removed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import shutil
@@ -27,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
 TIMEOUT_S = 900
+KEEP_BUILDS = 6  # builds of distinct web/ trees (a few releases to promote or roll back to)
+KEEP_INSTALLS = 2  # node_modules of distinct lockfiles
 ENV = {**os.environ, "NEXT_TELEMETRY_DISABLED": "1", "NO_COLOR": "1"}
 
 
@@ -91,6 +95,22 @@ def publish(into: Path, fill: Callable[[Path], None]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def prune(folder: Path, keep: int) -> None:
+    """All but the ``keep`` entries of ``folder`` used most recently removed (an entry's mtime says when: see ``used``)."""
+    if not folder.is_dir():
+        return
+    entries = [p for p in folder.iterdir() if p.is_dir() and ".tmp" not in p.name and ".old" not in p.name]
+    entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        print(f"build.py: removing {old} (least recently used)", flush=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def used(entry: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.utime(entry)
+
+
 def install(cache: Path | None) -> None:
     """web/node_modules as package-lock.json pins it: npm ci, or hard links to this lockfile's earlier install."""
     shutil.rmtree(WEB / "node_modules", ignore_errors=True)
@@ -98,10 +118,12 @@ def install(cache: Path | None) -> None:
     if shared is not None and shared.is_dir():
         print(f"build.py: node_modules from {shared}", flush=True)
         link_tree(shared, WEB / "node_modules")
+        used(shared)
         return
     run("npm", "ci", "--no-audit", "--no-fund", "--prefer-offline")
     if shared is not None:
         publish(shared, lambda tmp: link_tree(WEB / "node_modules", tmp))
+        prune(shared.parent, KEEP_INSTALLS)
 
 
 def restore_build_cache(cache: Path) -> None:
@@ -138,6 +160,7 @@ def main() -> int:
     if kept is not None and (kept / "BUILD_ID").is_file():
         print(f"build.py: the build of this web/ tree from {kept}", flush=True)
         copy_build(kept, WEB / ".next")
+        used(kept)
         return 0
     if cache is not None:
         restore_build_cache(cache)
@@ -146,6 +169,7 @@ def main() -> int:
         remember_build_cache(cache)
     if kept is not None:
         publish(kept, lambda tmp: copy_build(WEB / ".next", tmp))
+        prune(kept.parent, KEEP_BUILDS)
     return 0
 
 
