@@ -153,7 +153,10 @@ def _rel(match: re.Match[str], group: str) -> tuple[int, int]:
 
 
 _MEMO_MAX_CHARS = 512  # short values (messages, routes, tags) repeat in a flood: their redaction is remembered
-_MEMO_ENTRIES = 8192
+# Small on purpose: the values that repeat in a flood are few (one message, a route, a tag), and values seen once
+# (messages with ids) only fill it; cleared when full, so its whole size (at most ~1,024 short strings) is the
+# swing a long run sees.
+_MEMO_ENTRIES = 1024
 
 
 @dataclass(slots=True)
