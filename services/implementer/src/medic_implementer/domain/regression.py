@@ -347,12 +347,18 @@ def typescript_regression_test(
     )
 
 
-#: The helpers every generated TypeScript test carries: the stack as (file, function) frames, innermost last,
-#: and the shape of a JSON body (as :func:`medic_implementer.domain.reproduction.shape` computes it).
-_TS_HELPERS = """function frames(error: unknown): string[][] {
+#: The helpers every generated TypeScript test carries: the stack as (file, function, line) places and as
+#: (file, function) frames, innermost last, and the shape of a JSON body (as
+#: :func:`medic_implementer.domain.reproduction.shape` computes it).
+_TS_HELPERS = """function places(error: unknown): [string, string, number][] {
   const lines = String((error as Error)?.stack ?? "").split("\\n").slice(1);
-  const found = lines.map((line) => /at (?:async )?(?:(\\S+) \\()?(.+?):\\d+:\\d+\\)?$/.exec(line.trim()));
-  return found.filter((m) => m !== null).map((m) => [m![2], m![1] ?? "<anonymous>"]).reverse();
+  const found = lines.map((line) => /at (?:async )?(?:(\\S+) \\()?(.+?):(\\d+):\\d+\\)?$/.exec(line.trim()));
+  const kept = found.filter((m) => m !== null);
+  return kept.map((m): [string, string, number] => [m![2], m![1] ?? "<anonymous>", Number(m![3])]).reverse();
+}
+
+function frames(error: unknown): string[][] {
+  return places(error).map(([file, name]) => [file, name]);
 }
 
 function shape(value: unknown): unknown {

@@ -12,6 +12,7 @@ which the harness and the regression test revive.
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
@@ -133,7 +134,7 @@ def _typical(declared: str, types: _Types, depth: int) -> Any:
         return dict(_SOME_DATE)
     if re.fullmatch(r"\"[^\"]*\"|'[^']*'", t):
         return t[1:-1]
-    if t.endswith("[]") or re.match(r"(Readonly)?Array<", t):
+    if _element(t) is not None:
         return []
     members = types.members(t) if depth < 4 else None
     return _minimal(members, types, depth + 1) if members is not None else None
@@ -233,7 +234,7 @@ def typescript_candidates(
             continue  # a call the signature does not take (a rest or a newer parameter list)
         add([_required_only(v, d, types, 0) for v, d in zip(call, declared, strict=False)])
         for position, (value, kind) in enumerate(zip(call, declared, strict=False)):
-            for dropped in _islice(_single_drops(value, kind, types, 0), _MAX_DROPS):
+            for dropped in itertools.islice(_single_drops(value, kind, types, 0), _MAX_DROPS):
                 add([*call[:position], dropped, *call[position + 1 :]])
     pools = [_ts_pool(d, types, strings, [int(n) if n == int(n) else n for n in numbers]) for d in declared]
     for arguments in bounded(pools):
@@ -243,15 +244,6 @@ def typescript_candidates(
 
 _MAX_CALLS = 8  # test calls read
 _MAX_DROPS = 16  # one-member-left-out variants of one argument
-
-
-def _islice(values: Iterator[Any], count: int) -> list[Any]:
-    out: list[Any] = []
-    for value in values:
-        if len(out) >= count:
-            break
-        out.append(value)
-    return out
 
 
 def _admits_undefined(declared: str) -> bool:

@@ -153,38 +153,43 @@ async def _plan(
     return ts_harness, list(ts_candidates), ts_build
 
 
+def _read_inside(ws: Workspace, name: str) -> str | None:
+    """A repository file's text: None when it is missing, too large, or resolves outside the repository (a link)."""
+    root = ws.path.resolve()
+    file = (root / name).resolve()
+    if file.is_relative_to(root) and file.is_file() and file.stat().st_size <= _MAX_READ_BYTES:
+        return file.read_text(errors="replace")
+    return None
+
+
 def _imported_text(ws: Workspace, affected: str, text: str) -> str:
     """The text of the modules ``affected`` imports from by relative path (their types describe its parameters)."""
-    root = ws.path.resolve()
     texts: list[str] = []
     for choices in imported_modules(text, affected)[:_MAX_IMPORTS]:
-        for choice in choices:
-            file = (root / choice).resolve()
-            if file.is_relative_to(root) and file.is_file() and file.stat().st_size <= _MAX_IMPORT_BYTES:
-                texts.append(file.read_text(errors="replace"))
+        for choice in choices:  # the first that resolves, as the module loader picks it
+            found = _read_inside(ws, choice)
+            if found is not None:
+                texts.append(found)
                 break
     return "\n".join(texts)
 
 
 def _test_files(ws: Workspace, names: list[str], function: str) -> list[tuple[str, str]]:
     """The project's TypeScript/JavaScript test files that name ``function`` (their calls give realistic inputs)."""
-    root = ws.path.resolve()
     found: list[tuple[str, str]] = []
     for name in names:
         if len(found) >= _MAX_TEST_FILES or "node_modules/" in name or not _TEST_FILE.search(name):
             continue
-        file = (root / name).resolve()
-        if file.is_relative_to(root) and file.is_file() and file.stat().st_size <= _MAX_IMPORT_BYTES:
-            text = file.read_text(errors="replace")
-            if function in text:
-                found.append((name, text))
+        text = _read_inside(ws, name)
+        if text is not None and function in text:
+            found.append((name, text))
     return found
 
 
 _TEST_FILE = re.compile(r"(?:^|/)(?:tests?|__tests__)/.*\.[cm]?[jt]sx?$|\.(?:test|spec)\.[cm]?[jt]sx?$")
 _MAX_TEST_FILES = 40
 _MAX_IMPORTS = 8
-_MAX_IMPORT_BYTES = 200_000
+_MAX_READ_BYTES = 200_000
 
 
 def _tries(text: str) -> list[SearchTry]:

@@ -45,6 +45,7 @@ class ExitContext:
     functions: tuple[_Function, ...] = ()  # every function of the module (helpers' conventions)
     loop: ast.For | ast.AsyncFor | ast.While | None = None  # the innermost loop around the statement, in its function
     trying: ast.Try | None = None  # the innermost ``try`` inside that loop whose body holds the statement
+    module: ast.Module | None = None  # the parsed module (its own classes)
 
     @property
     def in_handler(self) -> bool:
@@ -123,6 +124,7 @@ def exit_context(parents: list[ast.AST], tree: ast.Module, text: str = "") -> Ex
         functions=functions,
         loop=loop,
         trying=trying if loop is not None else None,
+        module=tree,
     )
 
 

@@ -136,12 +136,11 @@ def _offset_in(text: str, outer: ast.stmt, inner: ast.expr) -> int:
     return src.offset(inner.lineno, inner.col_offset) - src.offset(outer.lineno, outer.col_offset)
 
 
-def _own_error_classes(text: str) -> set[str]:
+def _own_error_classes(module: ast.Module | None) -> set[str]:
     """The module's exception classes a message alone constructs (a subclass of Exception/ValueError, no ``__init__``)."""
-    tree = ast.parse(text)
     return {
         node.name
-        for node in tree.body
+        for node in (module.body if module is not None else ())
         if isinstance(node, ast.ClassDef)
         and any(isinstance(b, ast.Name) and b.id in ("Exception", "ValueError") for b in node.bases)
         and not any(isinstance(s, ast.FunctionDef) and s.name == "__init__" for s in node.body)
@@ -153,7 +152,7 @@ def _raised_to_handler(ctx: ExitContext, reason: str) -> str | None:
     that exception records the item and continues; None otherwise."""
     if ctx.trying is None:
         return None
-    own = _own_error_classes(ctx.text)
+    own = _own_error_classes(ctx.module)
     for handler in ctx.trying.handlers:
         if not _records_then_continues(handler.body) or handler.type is None:  # it may read the exception
             continue
